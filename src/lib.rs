@@ -1,0 +1,11 @@
+pub mod calendar;
+pub mod cli;
+pub mod diag;
+pub mod dist;
+pub mod engine;
+pub mod model;
+pub mod output;
+pub mod rng;
+pub mod runner;
+pub mod scenario;
+pub mod stats;

@@ -1,0 +1,100 @@
+//! `manifest.json`: what was run, how, and how fast, so a results folder explains itself.
+
+use crate::model::Model;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+/// The generator and stream derivation, named so results can be traced to them.
+pub const STREAMS: &str = "chacha8; key = sha256(\"brink/v1\" || seed_le || step_id); stream = trial; word_pos = purpose << 64";
+
+/// Contents of `manifest.json`.
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    /// brink's version.
+    pub brink_version: String,
+    /// The scenario file as given.
+    pub scenario_file: String,
+    /// SHA-256 of the scenario file's bytes.
+    pub scenario_sha256: String,
+    /// `[scenario] name`.
+    pub scenario_name: String,
+    /// `[scenario] title`.
+    pub scenario_title: String,
+    /// Variant applied (None: baseline).
+    pub variant: Option<String>,
+    /// Params after overrides, in file order.
+    #[serde(serialize_with = "ordered")]
+    pub params: Vec<(String, f64)>,
+    /// `--set` overrides given.
+    pub sets: Vec<String>,
+    /// Seed.
+    pub seed: u64,
+    /// Trials.
+    pub trials: u64,
+    /// Horizon.
+    pub horizon_days: u32,
+    /// Calendar date of day 0.
+    pub start: Option<String>,
+    /// Random stream derivation.
+    pub streams: String,
+    /// Worker threads (does not affect results).
+    pub threads: usize,
+    /// Wall-clock seconds of the simulation (does not affect results).
+    pub wall_seconds: f64,
+    /// Trials per second (does not affect results).
+    pub trials_per_second: f64,
+    /// The command line.
+    pub command: Vec<String>,
+    /// Files in the folder.
+    pub files: Vec<String>,
+}
+
+fn ordered<S: Serializer>(v: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+    let mut m = s.serialize_map(Some(v.len()))?;
+    for (k, x) in v {
+        m.serialize_entry(k, x)?;
+    }
+    m.end()
+}
+
+/// Hex SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Manifest {
+    /// Fields that do not depend on timing.
+    pub fn describe(model: &Model, file: &str, source: &[u8], seed: u64, trials: u64) -> Manifest {
+        Manifest {
+            brink_version: env!("CARGO_PKG_VERSION").into(),
+            scenario_file: file.into(),
+            scenario_sha256: sha256_hex(source),
+            scenario_name: model.name.clone(),
+            scenario_title: model.title.clone(),
+            variant: model.variant.clone(),
+            params: model.params.clone(),
+            sets: Vec::new(),
+            seed,
+            trials,
+            horizon_days: model.horizon_days,
+            start: model.start.map(|d| d.to_string()),
+            streams: STREAMS.into(),
+            threads: 1,
+            wall_seconds: 0.0,
+            trials_per_second: 0.0,
+            command: std::env::args().collect(),
+            files: Vec::new(),
+        }
+    }
+
+    /// Pretty JSON bytes with a final newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+}

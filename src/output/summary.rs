@@ -1,0 +1,282 @@
+//! The terminal summary of a run, and the readable form of a scenario for `brink check`.
+
+use crate::model::{LevelChange, Model};
+use crate::stats::{wilson, Aggregate, Z95};
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn pct(x: f64) -> String {
+    if x < 0.001 && x > 0.0 {
+        format!("{:.3}%", 100.0 * x)
+    } else {
+        format!("{:.1}%", 100.0 * x)
+    }
+}
+
+/// A few lines an analyst reads first: P(reached) per level with its 95% interval,
+/// the tallies, the most common paths, where the files went.
+pub fn run_summary(model: &Model, agg: &Aggregate, seed: u64, secs: f64, dest: &Path) -> String {
+    let mut s = String::new();
+    let variant = model
+        .variant
+        .as_deref()
+        .map(|v| format!(" [{v}]"))
+        .unwrap_or_default();
+    let _ = writeln!(s, "{}{}: {}", model.name, variant, model.title);
+    let rate = if secs > 0.0 {
+        agg.trials as f64 / secs
+    } else {
+        0.0
+    };
+    let _ = writeln!(
+        s,
+        "  {} trials, seed {}, {} days{}; {:.2} s ({:.0} trials/s)",
+        agg.trials,
+        seed,
+        model.horizon_days,
+        model
+            .start
+            .map(|d| format!(" from {d}"))
+            .unwrap_or_default(),
+        secs,
+        rate
+    );
+    let _ = writeln!(s);
+    let w = model
+        .levels
+        .iter()
+        .map(|l| l.id.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        s,
+        "  {:w$}  {:>8}  {:>19}  {:>10}",
+        "level", "reached", "95% interval", "median day"
+    );
+    for (l, level) in model.levels.iter().enumerate() {
+        let k = agg.levels[l].reached;
+        let p = k as f64 / agg.trials.max(1) as f64;
+        let (lo, hi) = wilson(k, agg.trials, Z95);
+        let med = agg
+            .first_day_percentile(l, 0.5)
+            .map(|d| format!("{d:.1}"))
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "  {:w$}  {:>8}  {:>19}  {:>10}{}",
+            level.id,
+            pct(p),
+            format!("[{}, {}]", pct(lo), pct(hi)),
+            med,
+            if level.terminal { "  (terminal)" } else { "" }
+        );
+    }
+    if !model.tallies.is_empty() {
+        let _ = writeln!(s);
+        let w = model
+            .tallies
+            .iter()
+            .map(|t| t.id.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let _ = writeln!(
+            s,
+            "  {:w$}  {:>8}  {:>6}  {:>6}  {:>8}",
+            "tally", "mean", "p95", "max", "P(>0)"
+        );
+        for (t, tally) in model.tallies.iter().enumerate() {
+            let (mean, _) = agg.tally_mean_sd(t);
+            let acc = &agg.tallies[t];
+            let p95 = acc.hist.percentile(0.95).unwrap_or(0);
+            let max = acc.hist.iter().last().map(|(x, _)| x).unwrap_or(0);
+            let ppos = acc.positive as f64 / agg.trials.max(1) as f64;
+            let _ = writeln!(
+                s,
+                "  {:w$}  {:>8.3}  {:>6}  {:>6}  {:>8}",
+                tally.id,
+                mean,
+                p95,
+                max,
+                pct(ppos)
+            );
+        }
+    }
+    let top = agg.sorted_paths();
+    if !top.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "  most frequent escalation paths:");
+        for (p, n) in top.iter().take(5) {
+            let share = *n as f64 / agg.trials.max(1) as f64;
+            let _ = writeln!(
+                s,
+                "  {:>8}  {}",
+                pct(share),
+                super::tables::path_text(model, p)
+            );
+        }
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "  results: {}/ (levels.csv, daily.csv, tallies.csv, steps.csv, paths.csv, trials.csv, manifest.json)", dest.display());
+    s
+}
+
+fn num(x: f64) -> String {
+    let t = format!("{x:.6}");
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    t.to_owned()
+}
+
+/// The scenario in readable form: ladder, steps with rates and branches, triggers, schedule.
+pub fn describe(model: &Model) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}: {}", model.name, model.title);
+    let _ = writeln!(
+        s,
+        "  horizon {} days{}; defaults: {} trials, seed {}",
+        model.horizon_days,
+        model
+            .start
+            .map(|d| format!(" from {d}"))
+            .unwrap_or_default(),
+        model.trials,
+        model.seed
+    );
+    if let Some(v) = &model.variant {
+        let _ = writeln!(s, "  variant: {v}");
+    }
+    let _ = writeln!(s, "\nLadder (lowest first):");
+    for (i, l) in model.levels.iter().enumerate() {
+        let mark = if i == model.initial_level {
+            "  <- initial"
+        } else if l.terminal {
+            "  [terminal]"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "  {i}  {:<20} {}{}", l.id, l.label, mark);
+    }
+    let _ = writeln!(s, "\nSteps:");
+    for step in &model.steps {
+        let mut how = Vec::new();
+        if let Some(r) = step.rate {
+            how.push(format!("{}/day ({:.1}/month)", num(r), r * 30.4375));
+        }
+        for w in &step.windows {
+            how.push(format!(
+                "x{} on days {}-{}",
+                num(w.rate_x),
+                num(w.from),
+                num(w.to)
+            ));
+        }
+        if let Some(m) = step.max {
+            how.push(format!("at most {m}"));
+        }
+        let actor = if step.actor.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", step.actor)
+        };
+        let _ = writeln!(s, "  {}{}: {}", step.id, actor, step.label);
+        if !how.is_empty() {
+            let _ = writeln!(s, "      {}", how.join("; "));
+        }
+        if step.branches.len() > 1
+            || step.branches[0].tallies.len() + step.branches[0].modify.len() > 0
+            || step.branches[0].level != LevelChange::None
+        {
+            for b in &step.branches {
+                let mut fx = Vec::new();
+                for (t, a) in &b.tallies {
+                    fx.push(format!("{} += {}", model.tallies[*t].id, a.describe()));
+                }
+                match b.level {
+                    LevelChange::RaiseTo(l) => fx.push(format!("raise to {}", model.levels[l].id)),
+                    LevelChange::LowerTo(l) => fx.push(format!("lower to {}", model.levels[l].id)),
+                    LevelChange::None => {}
+                }
+                for m in &b.modify {
+                    let mut what = Vec::new();
+                    if m.rate_x != 1.0 {
+                        what.push(format!("rate x{}", num(m.rate_x)));
+                    }
+                    if m.p_x != 1.0 {
+                        what.push(format!("p x{}", num(m.p_x)));
+                    }
+                    fx.push(format!(
+                        "{} {} for {} d",
+                        model.steps[m.step].id,
+                        what.join(", "),
+                        num(m.days)
+                    ));
+                }
+                let _ = writeln!(
+                    s,
+                    "      - {:<16} p={:<8} {}",
+                    b.id,
+                    num(b.p),
+                    fx.join("; ")
+                );
+            }
+        }
+    }
+    if !model.triggers.is_empty() {
+        let _ = writeln!(s, "\nTriggers (reactions, in file order):");
+        for t in &model.triggers {
+            let after = match t.after_branch {
+                Some(b) => format!(
+                    "{}.{}",
+                    model.steps[t.after].id, model.steps[t.after].branches[b].id
+                ),
+                None => model.steps[t.after].id.clone(),
+            };
+            let mut guard = Vec::new();
+            if let Some(l) = t.min_level {
+                guard.push(format!("level >= {}", model.levels[l].id));
+            }
+            if let Some(l) = t.max_level {
+                guard.push(format!("level <= {}", model.levels[l].id));
+            }
+            let guard = if guard.is_empty() {
+                String::new()
+            } else {
+                format!(", if {}", guard.join(" and "))
+            };
+            let _ = writeln!(
+                s,
+                "  {after} -> {}  p={}, after {}{guard}",
+                model.steps[t.step].id,
+                num(t.p),
+                t.delay.describe()
+            );
+        }
+    }
+    if !model.schedule.is_empty() {
+        let _ = writeln!(s, "\nSchedule:");
+        for e in &model.schedule {
+            let date = model
+                .start
+                .map(|d| format!(" ({})", d.plus_days(e.day.floor() as i64)))
+                .unwrap_or_default();
+            let branch = e
+                .branch
+                .map(|b| format!(" [{}]", model.steps[e.step].branches[b].id))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  day {}{date}: {}{branch}",
+                num(e.day),
+                model.steps[e.step].id
+            );
+        }
+    }
+    if !model.variants.is_empty() {
+        let _ = writeln!(s, "\nVariants:");
+        for (v, d) in &model.variants {
+            let _ = writeln!(s, "  {v}: {d}");
+        }
+    }
+    s
+}

@@ -1,0 +1,1077 @@
+//! Validation: from the raw document to a [`Model`], collecting every problem found.
+//!
+//! Each check that fails adds a [`Diagnostic`] and the compiler carries on with a
+//! placeholder, so one run reports as many independent problems as possible. Problems
+//! that depend on earlier ones (a branch sum when a p was already invalid) are skipped
+//! rather than reported twice.
+
+use super::raw::{self, Dist, NumRef, VariantValue};
+use super::Overrides;
+use crate::calendar::Date;
+use crate::diag::{suggest, Diagnostic};
+use crate::dist::{Amount, Delay};
+use crate::model::{self, LevelChange, Model, ModifierSpec};
+use std::ops::Range;
+use toml::value::Datetime;
+use toml::Spanned;
+
+/// Default per-trial limit on firings.
+pub const DEFAULT_MAX_EVENTS: u64 = 1_000_000;
+/// Default number of trials when the file gives none.
+pub const DEFAULT_TRIALS: u64 = 10_000;
+/// Longest horizon accepted, in days (about 270 years).
+pub const MAX_HORIZON_DAYS: i64 = 100_000;
+
+/// Where a param's value came from, for messages.
+#[derive(Debug, Clone)]
+enum Origin {
+    File,
+    Variant(String),
+    Set,
+}
+
+struct Param {
+    name: String,
+    value: f64,
+    origin: Origin,
+}
+
+/// What a number must satisfy.
+#[derive(Clone, Copy)]
+enum Range01 {
+    /// Finite and >= 0.
+    NonNeg,
+    /// In [0, 1].
+    Prob,
+    /// Finite and > 0.
+    Positive,
+    /// Finite.
+    Any,
+}
+
+struct Ctx {
+    diags: Vec<Diagnostic>,
+    params: Vec<Param>,
+    level_ids: Vec<String>,
+    tally_ids: Vec<String>,
+    step_ids: Vec<String>,
+    start: Option<Date>,
+}
+
+/// Compiles a parsed document.
+pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnostic>> {
+    let mut cx = Ctx {
+        diags: Vec::new(),
+        params: Vec::new(),
+        level_ids: Vec::new(),
+        tally_ids: Vec::new(),
+        step_ids: Vec::new(),
+        start: None,
+    };
+    let header = doc.scenario.get_ref();
+
+    // [scenario]
+    let name = header.name.get_ref().clone();
+    if !valid_name(&name) {
+        cx.err(header.name.span(), format!("scenario name `{name}` must match [a-z0-9-]+"))
+            .hint("it names the output folder: use lower-case letters, digits and dashes, e.g. \"baghdad-2020\"");
+    }
+    cx.start = header.start.as_ref().and_then(|d| cx.date(d, "start"));
+    let horizon = *header.horizon_days.get_ref();
+    if horizon <= 0 || horizon > MAX_HORIZON_DAYS {
+        cx.err(
+            header.horizon_days.span(),
+            format!("horizon_days must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, got {horizon}"),
+        );
+    }
+    let trials = cx
+        .positive_int(header.trials.as_ref(), "trials")
+        .unwrap_or(DEFAULT_TRIALS);
+    let seed = match &header.seed {
+        Some(s) if *s.get_ref() < 0 => {
+            cx.err(
+                s.span(),
+                format!("seed must be a whole number >= 0, got {}", s.get_ref()),
+            );
+            0
+        }
+        Some(s) => *s.get_ref() as u64,
+        None => 0,
+    };
+    let max_events = cx
+        .positive_int(header.max_events.as_ref(), "max_events")
+        .unwrap_or(DEFAULT_MAX_EVENTS);
+
+    // [params], then the variant, then --set.
+    for (k, v) in &doc.params.0 {
+        let name = k.get_ref();
+        if !valid_id(name) {
+            cx.err(
+                k.span(),
+                format!("param name `{name}` must match [a-z][a-z0-9_]*"),
+            );
+        } else if name == "rest" {
+            cx.err(
+                k.span(),
+                "`rest` is reserved (a branch p of \"rest\" takes the remaining probability)",
+            )
+            .hint("rename the param");
+        }
+        if !v.get_ref().is_finite() {
+            cx.err(v.span(), format!("param `{name}` must be a finite number"));
+        }
+        cx.params.push(Param {
+            name: name.clone(),
+            value: *v.get_ref(),
+            origin: Origin::File,
+        });
+    }
+    let param_names: Vec<String> = cx.params.iter().map(|p| p.name.clone()).collect();
+    let mut variant_found = false;
+    let wanted = ov.variant.as_deref().filter(|v| *v != "baseline");
+    for (vname, table) in &doc.variants.0 {
+        let vn = vname.get_ref();
+        if !valid_id(vn) {
+            cx.err(
+                vname.span(),
+                format!("variant name `{vn}` must match [a-z][a-z0-9_]*"),
+            );
+        } else if vn == "baseline" {
+            cx.err(
+                vname.span(),
+                "`baseline` is reserved: it names the scenario without overrides",
+            );
+        }
+        let chosen = wanted == Some(vn.as_str());
+        variant_found |= chosen;
+        for (key, value) in &table.get_ref().0 {
+            let k = key.get_ref();
+            match (k.as_str(), value.get_ref()) {
+                ("description", VariantValue::Text(_)) => {}
+                ("description", VariantValue::Num(_)) => {
+                    cx.err(value.span(), "a variant's description must be text");
+                }
+                (_, VariantValue::Text(t)) => {
+                    cx.err(value.span(), format!("variant `{vn}` sets `{k}` to text \"{t}\"; a param override must be a number"));
+                }
+                (_, VariantValue::Num(x)) => {
+                    let Some(ix) = param_names.iter().position(|p| p == k) else {
+                        let help = suggest("param", k, &strs(&param_names));
+                        cx.err(
+                            key.span(),
+                            format!("variant `{vn}` overrides `{k}`, which is not a param"),
+                        )
+                        .hint(help);
+                        continue;
+                    };
+                    if !x.is_finite() {
+                        cx.err(
+                            value.span(),
+                            format!("variant value for `{k}` must be a finite number"),
+                        );
+                    }
+                    if chosen {
+                        cx.params[ix].value = *x;
+                        cx.params[ix].origin = Origin::Variant(vn.clone());
+                    }
+                }
+            }
+        }
+    }
+    if let Some(w) = wanted {
+        if !variant_found {
+            let names: Vec<String> = doc
+                .variants
+                .0
+                .iter()
+                .map(|(k, _)| k.get_ref().clone())
+                .collect();
+            cx.diags.push(
+                Diagnostic::whole_file(format!(
+                    "variant `{w}` (from --variant) is not defined in this file"
+                ))
+                .help(format!(
+                    "{}; `baseline` runs the file without overrides",
+                    suggest("variant", w, &strs(&names))
+                )),
+            );
+        }
+    }
+    for (k, x) in &ov.sets {
+        match cx.params.iter_mut().find(|p| &p.name == k) {
+            Some(p) => {
+                p.value = *x;
+                p.origin = Origin::Set;
+            }
+            None => {
+                let help = suggest("param", k, &strs(&param_names));
+                cx.diags.push(
+                    Diagnostic::whole_file(format!(
+                        "--set {k}=...: `{k}` is not a param of this file"
+                    ))
+                    .help(help),
+                );
+            }
+        }
+        if !x.is_finite() {
+            cx.diags.push(Diagnostic::whole_file(format!(
+                "--set {k}: the value must be a finite number"
+            )));
+        }
+    }
+
+    // [[levels]]
+    if doc.levels.is_empty() {
+        cx.diags.push(
+            Diagnostic::at(doc.scenario.span(), "the escalation ladder is empty")
+                .help("add [[levels]] tables, lowest first, e.g. id = \"calm\" ... id = \"war\", terminal = true"),
+        );
+    }
+    let mut levels = Vec::new();
+    for l in &doc.levels {
+        let l = l.get_ref();
+        cx.new_id(&l.id, "level", |c| &mut c.level_ids);
+        levels.push(model::Level {
+            id: l.id.get_ref().clone(),
+            label: l.label.clone().unwrap_or_else(|| l.id.get_ref().clone()),
+            terminal: l.terminal,
+        });
+    }
+    let initial_level = match &header.initial_level {
+        Some(id) => cx.level(id).unwrap_or(0),
+        None => 0,
+    };
+    if levels.get(initial_level).is_some_and(|l| l.terminal) {
+        let span = header
+            .initial_level
+            .as_ref()
+            .map(|s| s.span())
+            .unwrap_or(doc.levels[0].span());
+        cx.err(
+            span,
+            format!(
+                "the initial level `{}` is terminal: every trial would end at day 0",
+                levels[initial_level].id
+            ),
+        )
+        .hint("start below a terminal level");
+    }
+
+    // [tallies]
+    let mut tallies = Vec::new();
+    for (k, label) in &doc.tallies.0 {
+        cx.new_id(k, "tally", |c| &mut c.tally_ids);
+        tallies.push(model::Tally {
+            id: k.get_ref().clone(),
+            label: label.get_ref().clone(),
+        });
+    }
+
+    // [[steps]]: ids first, so that steps may refer to later steps.
+    for s in &doc.steps {
+        cx.new_id(&s.get_ref().id, "step", |c| &mut c.step_ids);
+    }
+    if doc.steps.is_empty() {
+        cx.diags.push(Diagnostic::at(
+            doc.scenario.span(),
+            "the scenario has no [[steps]]: nothing can happen",
+        ));
+    }
+    let mut steps = Vec::new();
+    for s in &doc.steps {
+        steps.push(cx.step(s.get_ref(), horizon as f64));
+    }
+    // Modifiers are checked once every step is known (they may name later steps).
+    let mut triggers = Vec::new();
+    for (si, s) in doc.steps.iter().enumerate() {
+        for t in &s.get_ref().triggers {
+            if let Some(t) = cx.trigger(si, t, &steps) {
+                triggers.push(t);
+            }
+        }
+    }
+    for (si, s) in doc.steps.iter().enumerate() {
+        for (bi, b) in s.get_ref().branches.iter().enumerate() {
+            for m in &b.get_ref().modify {
+                if let Some(spec) = cx.modifier(m, &steps, &triggers) {
+                    if let Some(branch) = steps[si].branches.get_mut(bi) {
+                        branch.modify.push(spec);
+                    }
+                }
+            }
+        }
+    }
+    // Reactions: per (step, branch), the triggers that follow it, in file order.
+    for (ti, t) in triggers.iter().enumerate() {
+        let step = &mut steps[t.after];
+        for (bi, b) in step.branches.iter_mut().enumerate() {
+            if t.after_branch.is_none_or(|ab| ab == bi) {
+                b.reactions.push(ti);
+            }
+        }
+    }
+
+    // [[schedule]]
+    let mut schedule = Vec::new();
+    for e in &doc.schedule {
+        if let Some(sc) = cx.scheduled(e, &steps, horizon as f64) {
+            schedule.push(sc);
+        }
+    }
+    schedule.sort_by(|a: &model::Scheduled, b| a.day.total_cmp(&b.day));
+
+    if cx.diags.is_empty() {
+        cx.zero_delay_cycles(doc, &steps, &triggers);
+    }
+    if !cx.diags.is_empty() {
+        return Err(cx.diags);
+    }
+    Ok(Model {
+        title: header.title.clone().unwrap_or_else(|| name.clone()),
+        name,
+        description: header.description.clone().unwrap_or_default(),
+        start: cx.start,
+        horizon_days: horizon as u32,
+        initial_level,
+        levels,
+        tallies,
+        steps,
+        triggers,
+        schedule,
+        trials,
+        seed,
+        max_events,
+        params: cx
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.value))
+            .collect(),
+        variant: wanted.map(str::to_owned),
+        variants: doc
+            .variants
+            .0
+            .iter()
+            .map(|(k, t)| {
+                let desc = t.get_ref().0.iter().find_map(|(key, v)| match v.get_ref() {
+                    VariantValue::Text(d) if key.get_ref() == "description" => Some(d.clone()),
+                    _ => None,
+                });
+                (k.get_ref().clone(), desc.unwrap_or_default())
+            })
+            .collect(),
+    })
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// `[a-z][a-z0-9_]*`
+pub fn valid_id(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next().is_some_and(|f| f.is_ascii_lowercase())
+        && c.all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+}
+
+/// `[a-z0-9-]+`
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+}
+
+impl Ctx {
+    fn err(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::at(span, message));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn positive_int(&mut self, v: Option<&Spanned<i64>>, what: &str) -> Option<u64> {
+        let v = v?;
+        if *v.get_ref() <= 0 {
+            self.err(
+                v.span(),
+                format!("{what} must be a whole number >= 1, got {}", v.get_ref()),
+            );
+            return None;
+        }
+        Some(*v.get_ref() as u64)
+    }
+
+    /// Registers a new id of `kind`, checking its form and uniqueness.
+    fn new_id(
+        &mut self,
+        id: &Spanned<String>,
+        kind: &str,
+        list: impl Fn(&mut Self) -> &mut Vec<String>,
+    ) {
+        let s = id.get_ref();
+        if !valid_id(s) {
+            self.err(
+                id.span(),
+                format!("{kind} id `{s}` must match [a-z][a-z0-9_]*"),
+            )
+            .hint("lower-case letters, digits and underscores, starting with a letter");
+        }
+        if list(self).iter().any(|x| x == s) {
+            self.err(id.span(), format!("{kind} id `{s}` is defined twice"));
+        }
+        list(self).push(s.clone());
+    }
+
+    fn lookup(&mut self, id: &Spanned<String>, kind: &str, known: Vec<String>) -> Option<usize> {
+        let s = id.get_ref();
+        let found = known.iter().position(|k| k == s);
+        if found.is_none() {
+            let help = suggest(kind, s, &strs(&known));
+            self.err(id.span(), format!("unknown {kind} `{s}`"))
+                .hint(help);
+        }
+        found
+    }
+
+    fn level(&mut self, id: &Spanned<String>) -> Option<usize> {
+        self.lookup(id, "level", self.level_ids.clone())
+    }
+
+    fn step_ref(&mut self, id: &Spanned<String>) -> Option<usize> {
+        self.lookup(id, "step", self.step_ids.clone())
+    }
+
+    /// A calendar date (date only, no time).
+    fn date(&mut self, d: &Spanned<Datetime>, what: &str) -> Option<Date> {
+        let v = d.get_ref();
+        match (v.date, v.time, v.offset) {
+            (Some(date), None, None) => {
+                let r = Date::new(date.year as i32, date.month as u32, date.day as u32);
+                if r.is_none() {
+                    self.err(d.span(), format!("{what}: {v} is not a calendar date"));
+                }
+                r
+            }
+            _ => {
+                self.err(
+                    d.span(),
+                    format!("{what} must be a date like 2020-12-20, without a time"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The day number of a date, relative to `start`.
+    fn day_of(&mut self, d: &Spanned<Datetime>, what: &str) -> Option<f64> {
+        let date = self.date(d, what)?;
+        match self.start {
+            Some(start) => Some((date.days() - start.days()) as f64),
+            None => {
+                self.err(d.span(), format!("{what} is a date, but [scenario] has no `start` date to count days from"))
+                    .hint("add `start = YYYY-MM-DD` to [scenario], or give days instead (from_day/to_day, day)");
+                None
+            }
+        }
+    }
+
+    /// Resolves a number or param name and checks its range.
+    fn num(&mut self, r: &Spanned<NumRef>, what: &str, range: Range01) -> Option<f64> {
+        let (value, from) = match r.get_ref() {
+            NumRef::Num(x) => (*x, None),
+            NumRef::Name(name) => match self.params.iter().find(|p| &p.name == name) {
+                Some(p) => (p.value, Some((p.name.clone(), p.origin.clone()))),
+                None => {
+                    let known: Vec<String> = self.params.iter().map(|p| p.name.clone()).collect();
+                    let help = if name == "rest" {
+                        "\"rest\" is only allowed as a branch p".to_owned()
+                    } else {
+                        suggest("param", name, &strs(&known))
+                    };
+                    self.err(r.span(), format!("{what}: unknown param `{name}`"))
+                        .hint(help);
+                    return None;
+                }
+            },
+        };
+        let ok = value.is_finite()
+            && match range {
+                Range01::NonNeg => value >= 0.0,
+                Range01::Prob => (0.0..=1.0).contains(&value),
+                Range01::Positive => value > 0.0,
+                Range01::Any => true,
+            };
+        if !ok {
+            let want = match range {
+                Range01::NonNeg => "a finite number >= 0",
+                Range01::Prob => "a probability in [0, 1]",
+                Range01::Positive => "a finite number > 0",
+                Range01::Any => "a finite number",
+            };
+            let source = match from {
+                None => String::new(),
+                Some((n, Origin::File)) => format!(" (param `{n}`)"),
+                Some((n, Origin::Variant(v))) => format!(" (param `{n}`, as set by variant `{v}`)"),
+                Some((n, Origin::Set)) => format!(" (param `{n}`, as set by --set)"),
+            };
+            self.err(
+                r.span(),
+                format!("{what} must be {want}, got {value}{source}"),
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    /// A whole number >= 0 (for counts inside distributions and caps).
+    fn whole(&mut self, r: &Spanned<NumRef>, what: &str) -> Option<u64> {
+        let x = self.num(r, what, Range01::NonNeg)?;
+        if x.fract() != 0.0 || x > 9.0e15 {
+            self.err(r.span(), format!("{what} must be a whole number, got {x}"));
+            return None;
+        }
+        Some(x as u64)
+    }
+
+    fn pair(&mut self, d: &Spanned<Dist>, v: &[Spanned<NumRef>], n: usize) -> bool {
+        if v.len() != n {
+            let name = d.get_ref().name();
+            self.err(
+                d.span(),
+                format!("`{name}` takes {n} numbers, got {}", v.len()),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn delay(&mut self, d: &Spanned<Dist>, what: &str) -> Option<Delay> {
+        let nn = Range01::NonNeg;
+        match d.get_ref() {
+            Dist::Fixed(x) => Some(Delay::Fixed(self.num(x, what, nn)?)),
+            Dist::Exponential(m) => Some(Delay::Exponential(self.num(
+                m,
+                &format!("{what} mean"),
+                nn,
+            )?)),
+            Dist::Uniform(v) => {
+                if !self.pair(d, v, 2) {
+                    return None;
+                }
+                let a = self.num(&v[0], what, nn);
+                let b = self.num(&v[1], what, nn);
+                let (a, b) = (a?, b?);
+                if a > b {
+                    self.err(
+                        d.span(),
+                        format!("{what}: uniform [a, b] needs a <= b, got [{a}, {b}]"),
+                    );
+                    return None;
+                }
+                Some(Delay::Uniform(a, b))
+            }
+            Dist::Triangular(v) => {
+                if !self.pair(d, v, 3) {
+                    return None;
+                }
+                let a = self.num(&v[0], what, nn);
+                let c = self.num(&v[1], what, nn);
+                let b = self.num(&v[2], what, nn);
+                let (a, c, b) = (a?, c?, b?);
+                if !(a <= c && c <= b) {
+                    self.err(d.span(), format!("{what}: triangular [min, mode, max] needs min <= mode <= max, got [{a}, {c}, {b}]"));
+                    return None;
+                }
+                Some(Delay::Triangular(a, c, b))
+            }
+            Dist::Lognormal { median, sigma } => {
+                let m = self.num(median, &format!("{what} median"), nn);
+                let s = self.num(sigma, &format!("{what} sigma"), nn);
+                Some(Delay::Lognormal {
+                    median: m?,
+                    sigma: s?,
+                })
+            }
+            other => {
+                self.err(
+                    d.span(),
+                    format!(
+                        "{what}: `{}` is a distribution of counts, not of delays",
+                        other.name()
+                    ),
+                )
+                .hint("a delay (days) takes fixed, uniform, exponential, triangular or lognormal");
+                None
+            }
+        }
+    }
+
+    fn amount(&mut self, d: &Spanned<Dist>, what: &str) -> Option<Amount> {
+        let nn = Range01::NonNeg;
+        match d.get_ref() {
+            Dist::Fixed(x) => Some(Amount::Fixed(self.whole(x, what)?)),
+            Dist::Poisson(m) => Some(Amount::Poisson(self.num(m, &format!("{what} mean"), nn)?)),
+            Dist::PoissonAtLeastOne(m) => {
+                let m = self.num(m, &format!("{what} mean"), nn)?;
+                if m < 1.0 {
+                    self.err(d.span(), format!("{what}: poisson_at_least_one needs mean >= 1 (it is 1 + Poisson(mean - 1)), got {m}"))
+                        .hint("use { poisson = mean } for means below 1");
+                    return None;
+                }
+                Some(Amount::PoissonAtLeastOne(m))
+            }
+            Dist::UniformInt(v) => {
+                if !self.pair(d, v, 2) {
+                    return None;
+                }
+                let a = self.whole(&v[0], what);
+                let b = self.whole(&v[1], what);
+                let (a, b) = (a?, b?);
+                if a > b {
+                    self.err(
+                        d.span(),
+                        format!("{what}: uniform_int [a, b] needs a <= b, got [{a}, {b}]"),
+                    );
+                    return None;
+                }
+                Some(Amount::UniformInt(a, b))
+            }
+            Dist::Binomial { n, p } => {
+                let n = self.whole(n, &format!("{what} n"));
+                let p = self.num(p, &format!("{what} p"), Range01::Prob);
+                Some(Amount::Binomial(n?, p?))
+            }
+            Dist::NegativeBinomial { mean, dispersion } => {
+                let m = self.num(mean, &format!("{what} mean"), nn);
+                let k = self.num(dispersion, &format!("{what} dispersion"), Range01::Positive);
+                Some(Amount::NegativeBinomial {
+                    mean: m?,
+                    dispersion: k?,
+                })
+            }
+            other => {
+                self.err(d.span(), format!("{what}: `{}` is a distribution of delays, not of counts", other.name()))
+                    .hint("a tally amount takes fixed, poisson, poisson_at_least_one, uniform_int, binomial or negative_binomial");
+                None
+            }
+        }
+    }
+
+    fn step(&mut self, s: &raw::Step, horizon: f64) -> model::Step {
+        let id = s.id.get_ref().clone();
+        let rate = s.rate.as_ref().map(|r| {
+            self.num(r, &format!("rate of step `{id}`"), Range01::NonNeg)
+                .unwrap_or(0.0)
+        });
+        let mut windows = Vec::new();
+        for w in &s.windows {
+            if let Some(w) = self.window(w, &id) {
+                windows.push(w);
+            }
+        }
+        if !s.windows.is_empty() && s.rate.is_none() {
+            self.err(
+                s.windows[0].span(),
+                format!("step `{id}` has windows but no rate: windows multiply a spontaneous rate"),
+            )
+            .hint("add `rate = ...` or remove the windows");
+        }
+        let _ = horizon;
+        let max = s
+            .max
+            .as_ref()
+            .and_then(|m| self.whole(m, &format!("max of step `{id}`")))
+            .map(|m| m.min(u32::MAX as u64) as u32);
+
+        let mut branches = Vec::new();
+        let mut branch_ids: Vec<String> = Vec::new();
+        let mut rest: Option<usize> = None;
+        let mut sum = 0.0;
+        let mut p_ok = true;
+        for b in &s.branches {
+            let braw = b.get_ref();
+            let bid = braw.id.get_ref().clone();
+            if !valid_id(&bid) {
+                self.err(
+                    braw.id.span(),
+                    format!("branch id `{bid}` must match [a-z][a-z0-9_]*"),
+                );
+            }
+            if branch_ids.contains(&bid) {
+                self.err(
+                    braw.id.span(),
+                    format!("branch id `{bid}` is defined twice in step `{id}`"),
+                );
+            }
+            branch_ids.push(bid.clone());
+            let p = match braw.p.get_ref() {
+                NumRef::Name(n) if n == "rest" => {
+                    if rest.is_some() {
+                        self.err(
+                            braw.p.span(),
+                            format!("step `{id}` has more than one branch with p = \"rest\""),
+                        )
+                        .hint("at most one branch takes the remaining probability");
+                        p_ok = false;
+                    }
+                    rest = Some(branches.len());
+                    0.0
+                }
+                _ => match self.num(&braw.p, &format!("p of branch `{id}.{bid}`"), Range01::Prob) {
+                    Some(p) => {
+                        sum += p;
+                        p
+                    }
+                    None => {
+                        p_ok = false;
+                        0.0
+                    }
+                },
+            };
+            let mut btallies = Vec::new();
+            for (tid, dist) in &braw.tally.0 {
+                let t = self.lookup(tid, "tally", self.tally_ids.clone());
+                let a = self.amount(dist, &format!("tally `{}` of `{id}.{bid}`", tid.get_ref()));
+                if let (Some(t), Some(a)) = (t, a) {
+                    btallies.push((t, a));
+                }
+            }
+            let level = match (&braw.raise_to, &braw.lower_to) {
+                (Some(_), Some(l)) => {
+                    self.err(
+                        l.span(),
+                        format!("branch `{id}.{bid}` has both raise_to and lower_to"),
+                    )
+                    .hint("a branch moves the level one way; split it into two branches");
+                    LevelChange::None
+                }
+                (Some(l), None) => self
+                    .level(l)
+                    .map_or(LevelChange::None, LevelChange::RaiseTo),
+                (None, Some(l)) => self
+                    .level(l)
+                    .map_or(LevelChange::None, LevelChange::LowerTo),
+                (None, None) => LevelChange::None,
+            };
+            branches.push(model::Branch {
+                id: bid.clone(),
+                label: braw.label.clone().unwrap_or(bid),
+                p,
+                tallies: btallies,
+                level,
+                modify: Vec::new(),
+                reactions: Vec::new(),
+            });
+        }
+        if p_ok && !s.branches.is_empty() {
+            match rest {
+                Some(r) => {
+                    if sum > 1.0 + 1e-9 {
+                        self.err(s.branches[0].get_ref().p.span(), format!("branch probabilities of step `{id}` sum to {sum} before \"rest\": more than 1"))
+                            .hint("lower them so that \"rest\" gets 1 minus their sum");
+                    } else {
+                        branches[r].p = (1.0 - sum).max(0.0);
+                    }
+                }
+                None => {
+                    if (sum - 1.0).abs() > 1e-9 {
+                        self.err(
+                            s.branches[0].get_ref().p.span(),
+                            format!("branch probabilities of step `{id}` sum to {sum}, not 1"),
+                        )
+                        .hint("make them sum to 1, or set one branch's p to \"rest\"");
+                    }
+                }
+            }
+        }
+        if branches.is_empty() {
+            branches.push(model::Branch {
+                id: "default".into(),
+                label: "default".into(),
+                p: 1.0,
+                tallies: Vec::new(),
+                level: LevelChange::None,
+                modify: Vec::new(),
+                reactions: Vec::new(),
+            });
+        }
+        let mut cdf = Vec::with_capacity(branches.len());
+        let mut acc = 0.0;
+        for b in &branches {
+            acc += b.p;
+            cdf.push(acc);
+        }
+        if let Some(last) = cdf.last_mut() {
+            *last = f64::INFINITY; // rounding can never leave a draw without a branch
+        }
+        model::Step {
+            label: s.label.clone().unwrap_or_else(|| id.clone()),
+            actor: s.actor.clone().unwrap_or_default(),
+            id,
+            rate,
+            windows,
+            max,
+            branches,
+            branch_cdf: cdf,
+        }
+    }
+
+    fn window(&mut self, w: &Spanned<raw::Window>, step: &str) -> Option<model::Window> {
+        let wr = w.get_ref();
+        let what = format!("window of step `{step}`");
+        let rate_x = self.num(&wr.rate_x, &format!("rate_x of {what}"), Range01::NonNeg);
+        let (from, to) = match (&wr.from, &wr.to, &wr.from_day, &wr.to_day) {
+            (Some(f), Some(t), None, None) => {
+                let a = self.day_of(f, &format!("from of {what}"));
+                let b = self.day_of(t, &format!("to of {what}"));
+                (a?, b? + 1.0) // `to` includes that whole day
+            }
+            (None, None, Some(f), Some(t)) => {
+                let a = self.num(f, &format!("from_day of {what}"), Range01::Any);
+                let b = self.num(t, &format!("to_day of {what}"), Range01::Any);
+                (a?, b?)
+            }
+            _ => {
+                self.err(
+                    w.span(),
+                    format!(
+                        "{what} needs `from` and `to` (dates) or `from_day` and `to_day` (days)"
+                    ),
+                );
+                return None;
+            }
+        };
+        if from > to {
+            self.err(
+                w.span(),
+                format!("{what} ends (day {to}) before it starts (day {from})"),
+            );
+            return None;
+        }
+        Some(model::Window {
+            from,
+            to,
+            rate_x: rate_x?,
+        })
+    }
+
+    fn trigger(
+        &mut self,
+        si: usize,
+        t: &Spanned<raw::Trigger>,
+        steps: &[model::Step],
+    ) -> Option<model::Trigger> {
+        let tr = t.get_ref();
+        let me = steps[si].id.clone();
+        let after_text = tr.after.get_ref();
+        let (step_part, branch_part) = match after_text.split_once('.') {
+            Some((a, b)) => (a, Some(b)),
+            None => (after_text.as_str(), None),
+        };
+        let known = self.step_ids.clone();
+        let after = known.iter().position(|k| k == step_part);
+        if after.is_none() {
+            let help = suggest("step", step_part, &strs(&known));
+            self.err(tr.after.span(), format!("trigger of step `{me}`: unknown step `{step_part}` in after = \"{after_text}\"")).hint(help);
+        }
+        let after_branch = match (after, branch_part) {
+            (Some(a), Some(b)) => {
+                let names: Vec<String> = steps[a].branches.iter().map(|x| x.id.clone()).collect();
+                let found = names.iter().position(|n| n == b);
+                if found.is_none() {
+                    let help = suggest("branch", b, &strs(&names));
+                    self.err(
+                        tr.after.span(),
+                        format!("trigger of step `{me}`: step `{step_part}` has no branch `{b}`"),
+                    )
+                    .hint(help);
+                    return None;
+                }
+                found
+            }
+            _ => None,
+        };
+        let p = match &tr.p {
+            Some(p) => self.num(
+                p,
+                &format!("p of trigger `{me}` after `{after_text}`"),
+                Range01::Prob,
+            ),
+            None => Some(1.0),
+        };
+        let delay = match &tr.delay {
+            Some(d) => self.delay(d, &format!("delay of trigger `{me}` after `{after_text}`")),
+            None => Some(Delay::Fixed(0.0)),
+        };
+        let min_level = tr.min_level.as_ref().map(|l| self.level(l));
+        let max_level = tr.max_level.as_ref().map(|l| self.level(l));
+        if let (Some(Some(a)), Some(Some(b))) = (min_level, max_level) {
+            if a > b {
+                self.err(t.span(), format!("trigger of step `{me}`: min_level is above max_level, so it can never fire"));
+            }
+        }
+        Some(model::Trigger {
+            step: si,
+            after: after?,
+            after_branch,
+            p: p?,
+            delay: delay?,
+            min_level: min_level.flatten(),
+            max_level: max_level.flatten(),
+        })
+    }
+
+    fn modifier(
+        &mut self,
+        m: &Spanned<raw::Modifier>,
+        steps: &[model::Step],
+        triggers: &[model::Trigger],
+    ) -> Option<ModifierSpec> {
+        let mr = m.get_ref();
+        let target = self.step_ref(&mr.step);
+        let what = format!("modifier on `{}`", mr.step.get_ref());
+        let rate_x = mr
+            .rate_x
+            .as_ref()
+            .map(|x| self.num(x, &format!("rate_x of {what}"), Range01::NonNeg));
+        let p_x = mr
+            .p_x
+            .as_ref()
+            .map(|x| self.num(x, &format!("p_x of {what}"), Range01::NonNeg));
+        let days = self.num(&mr.days, &format!("days of {what}"), Range01::NonNeg);
+        if rate_x.is_none() && p_x.is_none() {
+            self.err(m.span(), format!("{what} changes nothing"))
+                .hint("give rate_x (spontaneous rate) and/or p_x (trigger probabilities)");
+            return None;
+        }
+        let target = target?;
+        if rate_x.is_some() && steps[target].rate.is_none() {
+            self.err(m.span(), format!("{what}: rate_x, but step `{}` has no rate", steps[target].id))
+                .hint("rate_x multiplies a spontaneous rate; use p_x to change how likely its triggers fire");
+        }
+        if p_x.is_some() && !triggers.iter().any(|t| t.step == target) {
+            self.err(
+                m.span(),
+                format!(
+                    "{what}: p_x, but step `{}` has no triggers",
+                    steps[target].id
+                ),
+            )
+            .hint("p_x multiplies the p of the step's triggers; use rate_x for a spontaneous rate");
+        }
+        Some(ModifierSpec {
+            step: target,
+            rate_x: rate_x.unwrap_or(Some(1.0))?,
+            p_x: p_x.unwrap_or(Some(1.0))?,
+            days: days?,
+        })
+    }
+
+    fn scheduled(
+        &mut self,
+        e: &Spanned<raw::Scheduled>,
+        steps: &[model::Step],
+        horizon: f64,
+    ) -> Option<model::Scheduled> {
+        let er = e.get_ref();
+        let step = self.step_ref(&er.step)?;
+        let branch = match &er.branch {
+            Some(b) => {
+                let names: Vec<String> =
+                    steps[step].branches.iter().map(|x| x.id.clone()).collect();
+                let found = names.iter().position(|n| n == b.get_ref());
+                if found.is_none() {
+                    let help = suggest("branch", b.get_ref(), &strs(&names));
+                    self.err(
+                        b.span(),
+                        format!("step `{}` has no branch `{}`", steps[step].id, b.get_ref()),
+                    )
+                    .hint(help);
+                    return None;
+                }
+                found
+            }
+            None => None,
+        };
+        let day = match (&er.date, &er.day) {
+            (Some(d), None) => self.day_of(d, "schedule date")?,
+            (None, Some(d)) => self.num(d, "schedule day", Range01::Any)?,
+            _ => {
+                self.err(
+                    e.span(),
+                    "a [[schedule]] entry needs exactly one of `date` or `day`",
+                );
+                return None;
+            }
+        };
+        if !(0.0..horizon).contains(&day) {
+            let span = er
+                .date
+                .as_ref()
+                .map(|d| d.span())
+                .or(er.day.as_ref().map(|d| d.span()))
+                .unwrap_or(e.span());
+            self.err(span, format!("scheduled firing of `{}` on day {day} is outside the horizon (0 <= day < {horizon})", steps[step].id));
+            return None;
+        }
+        Some(model::Scheduled { step, branch, day })
+    }
+
+    /// Zero-delay trigger cycles: reactions that can fire at the same instant forever.
+    /// An edge counts when its p > 0 and its delay can be exactly 0; a cycle through a
+    /// step with a `max` cap is finite and allowed.
+    fn zero_delay_cycles(
+        &mut self,
+        doc: &raw::Document,
+        steps: &[model::Step],
+        triggers: &[model::Trigger],
+    ) {
+        let n = steps.len();
+        let mut adj = vec![Vec::new(); n];
+        for (ti, t) in triggers.iter().enumerate() {
+            if t.p > 0.0
+                && t.delay.can_be_zero()
+                && steps[t.step].max.is_none()
+                && steps[t.after].max.is_none()
+            {
+                adj[t.after].push((t.step, ti));
+            }
+        }
+        // Depth-first search with colours; report each cycle once.
+        let mut colour = vec![0u8; n];
+        let mut stack: Vec<usize> = Vec::new();
+        for root in 0..n {
+            if colour[root] == 0 {
+                if let Some(cycle) = dfs(root, &adj, &mut colour, &mut stack) {
+                    let names: Vec<&str> = cycle.iter().map(|&s| steps[s].id.as_str()).collect();
+                    let first = cycle[0];
+                    let span = doc.steps[first].get_ref().id.span();
+                    self.err(span, format!("zero-delay trigger cycle: {} -> {}", names.join(" -> "), names[0]))
+                        .hint("these triggers can fire each other at the same instant forever: give one a delay > 0, a p < 1 with a `max` cap, or a `max` on one of the steps");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn dfs(
+    u: usize,
+    adj: &[Vec<(usize, usize)>],
+    colour: &mut [u8],
+    stack: &mut Vec<usize>,
+) -> Option<Vec<usize>> {
+    colour[u] = 1;
+    stack.push(u);
+    for &(v, _) in &adj[u] {
+        if colour[v] == 1 {
+            let pos = stack.iter().position(|&x| x == v).unwrap_or(0);
+            return Some(stack[pos..].to_vec());
+        }
+        if colour[v] == 0 {
+            if let Some(c) = dfs(v, adj, colour, stack) {
+                return Some(c);
+            }
+        }
+    }
+    stack.pop();
+    colour[u] = 2;
+    None
+}

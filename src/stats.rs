@@ -1,0 +1,393 @@
+//! Statistics over trials, streamed: a [`Tally`]-style accumulator per run that takes one
+//! trial [`Outcome`] at a time and never keeps the trials themselves.
+//!
+//! Everything accumulated is an integer (counts, histograms, exact sums of integer
+//! tallies in `u128`), so merging partial aggregates is exact and independent of order:
+//! the same trials give the same bits whatever the thread count or chunking. Floats
+//! appear only when a summary is read out.
+//!
+//! Percentiles of first-reached days come from a histogram with a fixed bin width
+//! (0.01 day, coarser only for horizons beyond 1,310 days), so memory does not grow with
+//! the number of trials; they are reported as the lower edge of their bin.
+
+use crate::engine::{EndReason, Outcome};
+use crate::model::Model;
+use std::collections::{BTreeMap, HashMap};
+
+/// z for a two-sided 95% interval.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// Wilson score interval for `k` successes in `n` trials.
+pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let n = n as f64;
+    let p = k as f64 / n;
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// A histogram of non-negative integers: dense for small values, sparse beyond.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IntHistogram {
+    dense: Vec<u64>,
+    sparse: BTreeMap<u64, u64>,
+    total: u64,
+}
+
+const DENSE_LIMIT: u64 = 4096;
+
+impl IntHistogram {
+    /// Counts one value.
+    pub fn add(&mut self, x: u64) {
+        self.add_n(x, 1);
+    }
+
+    fn add_n(&mut self, x: u64, n: u64) {
+        if x < DENSE_LIMIT {
+            let i = x as usize;
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, 0);
+            }
+            self.dense[i] += n;
+        } else {
+            *self.sparse.entry(x).or_insert(0) += n;
+        }
+        self.total += n;
+    }
+
+    /// Adds another histogram's counts.
+    pub fn merge(&mut self, other: &IntHistogram) {
+        for (x, &n) in other.dense.iter().enumerate() {
+            if n > 0 {
+                self.add_n(x as u64, n);
+            }
+        }
+        for (&x, &n) in &other.sparse {
+            self.add_n(x, n);
+        }
+    }
+
+    /// Number of values counted.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// (value, count) pairs in increasing order of value.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.dense
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(|(x, &n)| (x as u64, n))
+            .chain(self.sparse.iter().map(|(&x, &n)| (x, n)))
+    }
+
+    /// Nearest-rank percentile: the smallest value v with at least `ceil(q * total)`
+    /// values <= v (q in (0, 1]). None when empty.
+    pub fn percentile(&self, q: f64) -> Option<u64> {
+        if self.total == 0 {
+            return None;
+        }
+        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let mut seen = 0;
+        for (x, n) in self.iter() {
+            seen += n;
+            if seen >= rank {
+                return Some(x);
+            }
+        }
+        None
+    }
+}
+
+/// Bin width (days) of first-reached-day histograms for a horizon.
+pub fn day_bin_width(horizon_days: u32) -> f64 {
+    let mut w = 0.01;
+    while horizon_days as f64 / w > 131_072.0 {
+        w *= 2.0;
+    }
+    w
+}
+
+/// Per-level accumulators.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelAcc {
+    /// Trials that reached the level.
+    pub reached: u64,
+    /// Trials whose highest level was this one.
+    pub max_here: u64,
+    /// Trials that ended at this level.
+    pub final_here: u64,
+    /// First-reached day, binned.
+    pub first_day: IntHistogram,
+    /// Difference array over days: trials at this level at the end of each day.
+    occupancy: Vec<i64>,
+    /// Trials that first reached the level during each day.
+    reached_on: Vec<u64>,
+}
+
+/// Per-tally accumulators (exact integer sums).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TallyAcc {
+    /// Sum of totals.
+    pub sum: u128,
+    /// Sum of squared totals.
+    pub sum_sq: u128,
+    /// Trials with a total > 0.
+    pub positive: u64,
+    /// Distribution of totals.
+    pub hist: IntHistogram,
+}
+
+/// Per-step accumulators.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepAcc {
+    /// Sum of firing counts.
+    pub sum: u64,
+    /// Trials in which it fired at least once.
+    pub fired: u64,
+}
+
+/// Everything a run reports across trials, accumulated one trial at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    /// Trials counted.
+    pub trials: u64,
+    /// Trials that ended at a terminal level.
+    pub terminal: u64,
+    /// Per level.
+    pub levels: Vec<LevelAcc>,
+    /// Per tally.
+    pub tallies: Vec<TallyAcc>,
+    /// Per step.
+    pub steps: Vec<StepAcc>,
+    /// Escalation paths (step indices) and how many trials took each.
+    pub paths: HashMap<Vec<u32>, u64>,
+    horizon_days: u32,
+    bin_width: f64,
+}
+
+/// Paths longer than this are cut (and marked) in the path statistics.
+pub const MAX_PATH: usize = 64;
+
+impl Aggregate {
+    /// An empty aggregate for this model.
+    pub fn new(model: &Model) -> Self {
+        let h = model.horizon_days as usize;
+        Aggregate {
+            trials: 0,
+            terminal: 0,
+            levels: model
+                .levels
+                .iter()
+                .map(|_| LevelAcc {
+                    reached: 0,
+                    max_here: 0,
+                    final_here: 0,
+                    first_day: IntHistogram::default(),
+                    occupancy: vec![0; h + 1],
+                    reached_on: vec![0; h],
+                })
+                .collect(),
+            tallies: vec![TallyAcc::default(); model.tallies.len()],
+            steps: vec![StepAcc::default(); model.steps.len()],
+            paths: HashMap::new(),
+            horizon_days: model.horizon_days,
+            bin_width: day_bin_width(model.horizon_days),
+        }
+    }
+
+    /// Counts one trial.
+    pub fn add(&mut self, o: &Outcome<'_>) {
+        self.trials += 1;
+        if o.end_reason == EndReason::Terminal {
+            self.terminal += 1;
+        }
+        let h = self.horizon_days as i64;
+        for (l, acc) in self.levels.iter_mut().enumerate() {
+            let r = o.reached[l];
+            if !r.is_nan() {
+                acc.reached += 1;
+                acc.first_day.add((r / self.bin_width) as u64);
+                let d = (r.floor() as i64).clamp(0, h - 1) as usize;
+                acc.reached_on[d] += 1;
+            }
+        }
+        self.levels[o.max_level].max_here += 1;
+        self.levels[o.final_level].final_here += 1;
+        // Level at the end of day d = level after every change with time < d + 1.
+        // Segment k (level l_k from t_k until t_{k+1}) covers days floor(t_k) ..= floor(t_{k+1}) - 1.
+        for (k, &(t, l)) in o.changes.iter().enumerate() {
+            let lo = if k == 0 {
+                0
+            } else {
+                (t.floor() as i64).clamp(0, h)
+            };
+            let hi = match o.changes.get(k + 1) {
+                Some(&(next, _)) => (next.floor() as i64).clamp(0, h),
+                None => h,
+            };
+            if hi > lo {
+                let occ = &mut self.levels[l as usize].occupancy;
+                occ[lo as usize] += 1;
+                occ[hi as usize] -= 1;
+            }
+        }
+        for (acc, &x) in self.tallies.iter_mut().zip(o.tallies) {
+            acc.sum += x as u128;
+            acc.sum_sq += (x as u128) * (x as u128);
+            acc.positive += u64::from(x > 0);
+            acc.hist.add(x);
+        }
+        for (acc, &c) in self.steps.iter_mut().zip(o.counts) {
+            acc.sum += c as u64;
+            acc.fired += u64::from(c > 0);
+        }
+        let path = &o.path[..o.path.len().min(MAX_PATH + 1)];
+        match self.paths.get_mut(path) {
+            Some(n) => *n += 1,
+            None => {
+                self.paths.insert(path.to_vec(), 1);
+            }
+        }
+    }
+
+    /// Adds another aggregate of the same model (exact: integer sums only).
+    pub fn merge(&mut self, other: &Aggregate) {
+        self.trials += other.trials;
+        self.terminal += other.terminal;
+        for (a, b) in self.levels.iter_mut().zip(&other.levels) {
+            a.reached += b.reached;
+            a.max_here += b.max_here;
+            a.final_here += b.final_here;
+            a.first_day.merge(&b.first_day);
+            for (x, y) in a.occupancy.iter_mut().zip(&b.occupancy) {
+                *x += y;
+            }
+            for (x, y) in a.reached_on.iter_mut().zip(&b.reached_on) {
+                *x += y;
+            }
+        }
+        for (a, b) in self.tallies.iter_mut().zip(&other.tallies) {
+            a.sum += b.sum;
+            a.sum_sq += b.sum_sq;
+            a.positive += b.positive;
+            a.hist.merge(&b.hist);
+        }
+        for (a, b) in self.steps.iter_mut().zip(&other.steps) {
+            a.sum += b.sum;
+            a.fired += b.fired;
+        }
+        for (p, n) in &other.paths {
+            *self.paths.entry(p.clone()).or_insert(0) += n;
+        }
+    }
+
+    /// Bin width of first-reached-day percentiles, in days.
+    pub fn bin_width(&self) -> f64 {
+        self.bin_width
+    }
+
+    /// Nearest-rank percentile of the first-reached day of level `l` (lower bin edge).
+    pub fn first_day_percentile(&self, l: usize, q: f64) -> Option<f64> {
+        self.levels[l]
+            .first_day
+            .percentile(q)
+            .map(|b| b as f64 * self.bin_width)
+    }
+
+    /// Trials at level `l` at the end of each day.
+    pub fn occupancy(&self, l: usize) -> Vec<u64> {
+        let mut acc = 0i64;
+        self.levels[l].occupancy[..self.horizon_days as usize]
+            .iter()
+            .map(|d| {
+                acc += d;
+                acc as u64
+            })
+            .collect()
+    }
+
+    /// Trials that had reached level `l` by the end of each day.
+    pub fn reached_by(&self, l: usize) -> Vec<u64> {
+        let mut acc = 0;
+        self.levels[l]
+            .reached_on
+            .iter()
+            .map(|d| {
+                acc += d;
+                acc
+            })
+            .collect()
+    }
+
+    /// Mean and sample standard deviation of tally `t`, from the exact integer sums.
+    pub fn tally_mean_sd(&self, t: usize) -> (f64, f64) {
+        let n = self.trials as u128;
+        if n == 0 {
+            return (0.0, 0.0);
+        }
+        let a = &self.tallies[t];
+        let mean = a.sum as f64 / n as f64;
+        if n < 2 {
+            return (mean, 0.0);
+        }
+        // n * sum_sq - sum^2 is exact in integers (and >= 0).
+        let num = (n * a.sum_sq).saturating_sub(a.sum * a.sum);
+        let var = num as f64 / (n * (n - 1)) as f64;
+        (mean, var.sqrt())
+    }
+
+    /// Paths sorted by count (descending), then by step sequence: a deterministic order.
+    pub fn sorted_paths(&self) -> Vec<(&[u32], u64)> {
+        let mut v: Vec<(&[u32], u64)> =
+            self.paths.iter().map(|(p, &n)| (p.as_slice(), n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_matches_hand_values() {
+        // k = 5, n = 10, z = 1.96: centre 0.5, half = 1.96*sqrt(0.025 + 0.0096)/1.38416
+        let (lo, hi) = wilson(5, 10, Z95);
+        assert!((lo - 0.236_593).abs() < 1e-5, "{lo}");
+        assert!((hi - 0.763_407).abs() < 1e-5, "{hi}");
+        let (lo, hi) = wilson(0, 100, Z95);
+        assert_eq!(lo, 0.0);
+        assert!((hi - 0.036_995).abs() < 1e-5, "{hi}");
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut h = IntHistogram::default();
+        for x in [5, 1, 3, 2, 4, 10_000, 7, 6, 9, 8] {
+            h.add(x);
+        }
+        assert_eq!(h.percentile(0.1), Some(1));
+        assert_eq!(h.percentile(0.5), Some(5));
+        assert_eq!(h.percentile(0.95), Some(10_000));
+        assert_eq!(h.percentile(0.9), Some(9));
+        let mut g = IntHistogram::default();
+        g.merge(&h);
+        g.merge(&h);
+        assert_eq!(g.total(), 20);
+        assert_eq!(g.percentile(0.5), Some(5));
+    }
+
+    #[test]
+    fn bin_width_grows_only_for_long_horizons() {
+        assert_eq!(day_bin_width(90), 0.01);
+        assert_eq!(day_bin_width(1310), 0.01);
+        assert_eq!(day_bin_width(3650), 0.04);
+    }
+}
