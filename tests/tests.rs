@@ -1,0 +1,14 @@
+//! brink's integration tests: one binary, one module per topic (as in ripgrep).
+//!
+//! Statistical tests compare against values derived by hand (closed forms or simple
+//! cases) with tolerances taken from the confidence interval of the estimate, on fixed
+//! seeds so they are reproducible.
+
+mod util;
+
+mod cli;
+mod consistency;
+mod determinism;
+mod distributions;
+mod engine;
+mod robustness;
