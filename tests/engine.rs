@@ -1,1 +1,580 @@
-//! (to be written)
+//! The engine against closed forms and hand-worked cases (MODEL.md §1, §3).
+//!
+//! Each statistical test states the value derived by hand and uses a tolerance from the
+//! estimate's own sampling error (99.9% normal interval, see `util::tol`).
+
+use crate::util::{model, tol};
+use brink::engine::{EndReason, Engine};
+use brink::model::Model;
+use brink::runner::{run, RunSpec};
+use brink::stats::Aggregate;
+
+const LADDER: &str = r#"
+[[levels]]
+id = "calm"
+[[levels]]
+id = "clash"
+[[levels]]
+id = "crisis"
+[[levels]]
+id = "war"
+terminal = true
+"#;
+
+fn scenario(horizon: u32, body: &str) -> Model {
+    model(&format!(
+        "[scenario]\nname = \"t\"\nhorizon_days = {horizon}\nstart = 2021-01-01\n{LADDER}\n{body}"
+    ))
+}
+
+fn aggregate(m: &Model, trials: u64, seed: u64) -> Aggregate {
+    let spec = RunSpec {
+        trials,
+        seed,
+        threads: 2,
+        max_events: 1_000_000,
+    };
+    run(m, &spec, None, &mut |_| {}).expect("run")
+}
+
+fn p_reached(a: &Aggregate, level: usize) -> f64 {
+    a.levels[level].reached as f64 / a.trials as f64
+}
+
+fn mean_count(a: &Aggregate, step: usize) -> f64 {
+    a.steps[step].sum as f64 / a.trials as f64
+}
+
+fn assert_close(what: &str, got: f64, want: f64, tol: f64) {
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: got {got}, expected {want} ± {tol}"
+    );
+}
+
+/// P(terminal by T) for a Poisson step whose branch (p) is terminal: 1 - exp(-rate p T).
+#[test]
+fn terminal_probability_of_a_thinned_poisson_step() {
+    let m = scenario(
+        20,
+        r#"
+[[steps]]
+id = "attack"
+rate = 0.1
+  [[steps.branches]]
+  id = "war"
+  p = 0.3
+  raise_to = "war"
+  [[steps.branches]]
+  id = "miss"
+  p = "rest"
+"#,
+    );
+    let n = 40_000;
+    let a = aggregate(&m, n, 11);
+    let want = 1.0 - (-0.1f64 * 0.3 * 20.0).exp();
+    assert_close(
+        "P(war)",
+        p_reached(&a, 3),
+        want,
+        tol(want * (1.0 - want), n),
+    );
+    assert_eq!(
+        a.terminal, a.levels[3].reached,
+        "terminal trials are the ones that reached war"
+    );
+    // Median first-reached day among those reaching it: the time to the first event of a
+    // rate-0.03 process, conditioned on <= 20: F(t) = (1 - e^{-0.03 t}) / (1 - e^{-0.6}).
+    let med = -(1.0 - 0.5 * (1.0 - (-0.6f64).exp())).ln() / 0.03;
+    let got = a.first_day_percentile(3, 0.5).unwrap();
+    // sd of a sample median ~ 1 / (2 f(med) sqrt(k)), f the conditional density.
+    let k = a.levels[3].reached as f64;
+    let f = 0.03 * (-0.03 * med).exp() / (1.0 - (-0.6f64).exp());
+    assert_close("median day", got, med, 3.29 / (2.0 * f * k.sqrt()) + 0.01);
+}
+
+/// A scheduled step triggers another after a fixed delay: it fires exactly then.
+#[test]
+fn a_chain_with_a_fixed_delay_fires_on_time() {
+    let m = scenario(
+        30,
+        r#"
+[[steps]]
+id = "spark"
+  [[steps.branches]]
+  id = "hit"
+  p = 1
+  raise_to = "clash"
+[[steps]]
+id = "reply"
+  [[steps.triggers]]
+  after = "spark.hit"
+  delay = { fixed = 2.5 }
+  [[steps.branches]]
+  id = "strike"
+  p = 1
+  raise_to = "crisis"
+[[steps]]
+id = "maybe"
+  [[steps.triggers]]
+  after = "reply"
+  p = 0.4
+  delay = { fixed = 1 }
+[[schedule]]
+step = "spark"
+day = 3
+"#,
+    );
+    let mut e = Engine::new(&m, 5);
+    let mut fired = 0;
+    for trial in 0..2000 {
+        e.run(trial).unwrap();
+        let o = e.outcome();
+        assert_eq!(o.reached[1], 3.0);
+        assert_eq!(o.reached[2], 5.5);
+        assert_eq!(o.counts[1], 1);
+        assert_eq!(o.path, &[0, 1]);
+        fired += o.counts[2] as u64;
+    }
+    // Binomial(2000, 0.4): mean 800, sd 21.9.
+    assert_close("P(maybe)", fired as f64 / 2000.0, 0.4, tol(0.24, 2000));
+}
+
+/// A window multiplies the rate on [from, to): E[count] = rate (T - w + w x).
+#[test]
+fn windows_scale_expected_counts() {
+    // Days 10..20 by day numbers, and the same window by dates (to inclusive).
+    for window in [
+        "{ from_day = 10, to_day = 20, rate_x = 3.0 }",
+        "{ from = 2021-01-11, to = 2021-01-20, rate_x = 3.0 }",
+    ] {
+        let m = scenario(
+            30,
+            &format!("[[steps]]\nid = \"attack\"\nrate = 0.5\nwindows = [ {window} ]\n"),
+        );
+        assert_eq!(m.steps[0].windows[0].from, 10.0);
+        assert_eq!(m.steps[0].windows[0].to, 20.0);
+        let n = 4000;
+        let a = aggregate(&m, n, 3);
+        let want = 0.5 * (20.0 + 10.0 * 3.0); // Poisson: variance = mean
+        assert_close("E[count]", mean_count(&a, 0), want, tol(want, n));
+    }
+}
+
+/// `max` caps the firings: E[min(N, 2)] for N ~ Poisson(2) is 2 - 4 e^-2.
+#[test]
+fn caps_limit_firings() {
+    let m = scenario(10, "[[steps]]\nid = \"attack\"\nrate = 0.2\nmax = 2\n");
+    let n = 20_000;
+    let a = aggregate(&m, n, 4);
+    let e2 = (-2.0f64).exp();
+    let mean = 2.0 - 4.0 * e2;
+    let var = (4.0 - 10.0 * e2) - mean * mean;
+    assert_close("E[min(N,2)]", mean_count(&a, 0), mean, tol(var, n));
+    // A triggered step with a cap: 5 scheduled firings trigger it, it fires twice.
+    let m = scenario(
+        10,
+        r#"
+[[steps]]
+id = "a"
+[[steps]]
+id = "b"
+max = 2
+  [[steps.triggers]]
+  after = "a"
+[[schedule]]
+step = "a"
+day = 1
+[[schedule]]
+step = "a"
+day = 2
+[[schedule]]
+step = "a"
+day = 3
+"#,
+    );
+    let mut e = Engine::new(&m, 1);
+    e.run(0).unwrap();
+    assert_eq!(e.outcome().counts, &[3, 2]);
+}
+
+/// Modifiers multiply the rate for their duration and stack multiplicatively:
+/// two x0.5 modifiers over days 0..10 then none: E = 1 x 0.25 x 10 + 1 x 10.
+#[test]
+fn modifiers_stack_and_expire() {
+    let m = scenario(
+        20,
+        r#"
+[[steps]]
+id = "attack"
+rate = 1.0
+[[steps]]
+id = "deter"
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  modify = [ { step = "attack", rate_x = 0.5, days = 10 } ]
+[[schedule]]
+step = "deter"
+day = 0
+[[schedule]]
+step = "deter"
+day = 0
+"#,
+    );
+    let n = 4000;
+    let a = aggregate(&m, n, 8);
+    let want = 0.25 * 10.0 + 10.0;
+    assert_close("E[attacks]", mean_count(&a, 0), want, tol(want, n));
+}
+
+/// The non-homogeneous process is exact when the rate changes at every arrival: each
+/// arrival switches its own rate off for one day (rate_x = 0), so inter-arrival times
+/// are 1 + Exp(1) after the first, which is Exp(1). Renewal theory for a delayed
+/// renewal process with mean interval mu = 2, variance 1, first mean 1:
+/// E[N(T)] = T/mu + (var + mu^2)/(2 mu^2) - mu_1/mu = T/2 + 5/8 - 1/2; Var ~ T var/mu^3.
+#[test]
+fn refractory_process_matches_renewal_theory() {
+    let m = scenario(
+        1000,
+        r#"
+[[steps]]
+id = "attack"
+rate = 1.0
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  modify = [ { step = "attack", rate_x = 0.0, days = 1 } ]
+"#,
+    );
+    let n = 2000;
+    let a = aggregate(&m, n, 9);
+    let want = 500.0 + 0.125;
+    assert_close("E[N(1000)]", mean_count(&a, 0), want, tol(1000.0 / 8.0, n));
+}
+
+/// p_x multiplies a trigger's p, capped at 1; guards block triggers outside their levels.
+#[test]
+fn p_x_caps_at_one_and_guards_block() {
+    let m = scenario(
+        30,
+        r#"
+[[steps]]
+id = "spark"
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  modify = [ { step = "reply", p_x = 4.0, days = 5 } ]
+[[steps]]
+id = "reply"
+  [[steps.triggers]]
+  after = "spark"
+  p = 0.5
+  delay = { fixed = 1 }
+[[steps]]
+id = "guarded"
+  [[steps.triggers]]
+  after = "spark"
+  min_level = "clash"
+[[steps]]
+id = "late"
+  [[steps.triggers]]
+  after = "spark"
+  delay = { fixed = 10 }
+[[steps]]
+id = "late_reply"
+  [[steps.triggers]]
+  after = "late"
+  p = 0.5
+[[schedule]]
+step = "spark"
+day = 0
+"#,
+    );
+    let mut e = Engine::new(&m, 2);
+    let mut late = 0u64;
+    let n = 4000;
+    for t in 0..n {
+        e.run(t).unwrap();
+        let o = e.outcome();
+        assert_eq!(o.counts[1], 1, "p 0.5 x 4 is capped at 1");
+        assert_eq!(o.counts[2], 0, "the level is calm, below min_level clash");
+        late += o.counts[4] as u64;
+    }
+    // After the modifier expired (day 5), late_reply's p is its own 0.5.
+    assert_close("P(late_reply)", late as f64 / n as f64, 0.5, tol(0.25, n));
+}
+
+/// Reaching a level reaches every level below it at that moment; lower_to lowers;
+/// a terminal level ends the trial at once.
+#[test]
+fn levels_jump_lower_and_end() {
+    let m = scenario(
+        30,
+        r#"
+[[steps]]
+id = "jump"
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  raise_to = "crisis"
+[[steps]]
+id = "calm_down"
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  lower_to = "clash"
+[[steps]]
+id = "end"
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  raise_to = "war"
+[[steps]]
+id = "after_end"
+[[schedule]]
+step = "jump"
+day = 2
+[[schedule]]
+step = "calm_down"
+day = 4
+[[schedule]]
+step = "end"
+day = 7.5
+[[schedule]]
+step = "after_end"
+day = 8
+"#,
+    );
+    let mut e = Engine::new(&m, 1);
+    e.run(0).unwrap();
+    let o = e.outcome();
+    assert_eq!(o.reached, &[0.0, 2.0, 2.0, 7.5]);
+    assert_eq!(o.changes, &[(0.0, 0), (2.0, 2), (4.0, 1), (7.5, 3)]);
+    assert_eq!(o.end_reason, EndReason::Terminal);
+    assert_eq!(o.end_day, 7.5);
+    assert_eq!(
+        o.counts,
+        &[1, 1, 1, 0],
+        "nothing fires after a terminal level"
+    );
+    assert_eq!(
+        o.path,
+        &[0, 2],
+        "lowering is not part of the escalation path"
+    );
+
+    // Daily occupancy: end of day d = after changes with time < d + 1.
+    let spec = RunSpec {
+        trials: 1,
+        seed: 1,
+        threads: 1,
+        max_events: 100,
+    };
+    let a = run(&m, &spec, None, &mut |_| {}).unwrap();
+    let at = |l: usize| a.occupancy(l);
+    assert_eq!(&at(0)[..3], &[1, 1, 0]); // calm through the end of day 1
+    assert_eq!(&at(2)[2..5], &[1, 1, 0]); // crisis on days 2 and 3
+    assert_eq!(&at(1)[4..8], &[1, 1, 1, 0]); // clash on days 4-6
+    assert!(
+        at(3)[7..].iter().all(|&x| x == 1),
+        "war stays to the horizon"
+    );
+}
+
+/// Simultaneous events fire in the order they were scheduled.
+#[test]
+fn ties_fire_first_scheduled_first() {
+    let body = |first: &str, second: &str| {
+        format!(
+            r#"
+[[steps]]
+id = "up"
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  raise_to = "crisis"
+[[steps]]
+id = "down"
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  lower_to = "calm"
+[[schedule]]
+step = "{first}"
+day = 5
+[[schedule]]
+step = "{second}"
+day = 5
+"#
+        )
+    };
+    let final_level = |src: String| {
+        let m = scenario(10, &src);
+        let mut e = Engine::new(&m, 1);
+        e.run(0).unwrap();
+        e.outcome().final_level
+    };
+    assert_eq!(final_level(body("up", "down")), 0);
+    assert_eq!(final_level(body("down", "up")), 2);
+}
+
+/// A zero-delay trigger is scheduled behind events already queued for the same instant.
+#[test]
+fn zero_delay_reactions_queue_behind_same_time_events() {
+    let m = scenario(
+        10,
+        r#"
+[[steps]]
+id = "a"
+[[steps]]
+id = "up"
+  [[steps.triggers]]
+  after = "a"
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  raise_to = "crisis"
+[[steps]]
+id = "down"
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  lower_to = "calm"
+[[schedule]]
+step = "a"
+day = 5
+[[schedule]]
+step = "down"
+day = 5
+"#,
+    );
+    let mut e = Engine::new(&m, 1);
+    e.run(0).unwrap();
+    // a fires, schedules up at t = 5 (behind down), down fires, then up: crisis.
+    assert_eq!(e.outcome().final_level, 2);
+}
+
+/// A trial that loops is stopped with an error naming the looping step.
+#[test]
+fn runaway_trials_name_the_step() {
+    let m = scenario(
+        10,
+        r#"
+[[steps]]
+id = "quiet"
+[[steps]]
+id = "echo"
+  [[steps.triggers]]
+  after = "echo"
+  delay = { exponential = 0.000001 }
+[[schedule]]
+step = "echo"
+day = 1
+"#,
+    );
+    let mut e = Engine::new(&m, 1);
+    e.set_max_events(500);
+    let err = e.run(0).unwrap_err();
+    assert_eq!(err.step, "echo");
+    assert!(err.to_string().contains("`echo`"), "{err}");
+}
+
+/// Tallies add per firing: E[total] = E[firings] x E[amount] = rate T x mean.
+#[test]
+fn tallies_accumulate() {
+    let m = scenario(
+        50,
+        r#"
+[tallies]
+dead = "killed"
+[[steps]]
+id = "attack"
+rate = 0.2
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  tally = { dead = { poisson_at_least_one = 2.5 } }
+"#,
+    );
+    let n = 10_000;
+    let a = aggregate(&m, n, 6);
+    let (mean, _) = a.tally_mean_sd(0);
+    // Compound Poisson: mean lambda E[X], variance lambda E[X^2] = 10 (1.5 + 6.25).
+    assert_close("E[dead]", mean, 10.0 * 2.5, tol(10.0 * (1.5 + 6.25), n));
+    // P(total > 0) = P(at least one firing) = 1 - e^-10.
+    assert!(a.tallies[0].positive >= n - 5);
+}
+
+/// Share at a level by the end of day d for a one-way jump at rate r: 1 - e^{-r (d+1)}.
+#[test]
+fn daily_cumulative_probability_follows_the_exponential_cdf() {
+    let m = scenario(
+        20,
+        r#"
+[[steps]]
+id = "attack"
+rate = 0.1
+max = 1
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  raise_to = "clash"
+"#,
+    );
+    let n = 20_000;
+    let a = aggregate(&m, n, 12);
+    let occ = a.occupancy(1);
+    let by = a.reached_by(1);
+    for d in [0usize, 4, 9, 19] {
+        let want = 1.0 - (-0.1 * (d as f64 + 1.0)).exp();
+        let got = by[d] as f64 / n as f64;
+        assert_close(
+            &format!("P(reached by end of day {d})"),
+            got,
+            want,
+            tol(want * (1.0 - want), n),
+        );
+        assert_eq!(occ[d], by[d], "nothing lowers the level, so at = reached");
+    }
+}
+
+/// Common random numbers: editing one step does not change another step's draws.
+#[test]
+fn steps_draw_from_their_own_streams() {
+    let base = r#"
+[[steps]]
+id = "attack"
+rate = 0.3
+  [[steps.branches]]
+  id = "x"
+  p = 0.5
+  raise_to = "clash"
+  [[steps.branches]]
+  id = "y"
+  p = "rest"
+"#;
+    let other = |rate: f64| format!("{base}\n[[steps]]\nid = \"other\"\nrate = {rate}\n");
+    let a = scenario(60, &other(0.1));
+    let b = scenario(
+        60,
+        &format!("[[steps]]\nid = \"first\"\nrate = 2.0\n{}", other(0.9)),
+    );
+    let mut ea = Engine::new(&a, 77);
+    let mut eb = Engine::new(&b, 77);
+    for t in 0..500 {
+        ea.run(t).unwrap();
+        eb.run(t).unwrap();
+        assert_eq!(
+            ea.outcome().counts[0],
+            eb.outcome().counts[1],
+            "attack's firings, trial {t}"
+        );
+        let bits = |r: &[f64]| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(ea.outcome().reached),
+            bits(eb.outcome().reached),
+            "trial {t}"
+        );
+    }
+}
