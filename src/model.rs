@@ -186,7 +186,7 @@ impl Model {
         self.steps.iter().position(|s| s.id == id)
     }
 
-    /// The first terminal level at or above the initial level, if any.
+    /// The highest level of the ladder (the one comparisons and precision targets use).
     pub fn top_level(&self) -> LevelIx {
         self.levels.len() - 1
     }

@@ -2,7 +2,6 @@
 
 use crate::engine::Outcome;
 use crate::model::Model;
-use std::io::Write;
 
 /// Column names of `trials.csv`, in order.
 pub fn header(model: &Model) -> Vec<String> {
@@ -36,26 +35,27 @@ impl<'m> TrialRows<'m> {
     pub fn push(&mut self, o: &Outcome<'_>) {
         let m = self.model;
         let b = &mut self.buf;
-        let _ = write!(
-            b,
-            "{},{},{},{},{}",
-            o.trial,
-            Day(o.end_day),
-            o.end_reason.as_str(),
-            m.levels[o.final_level].id,
-            m.levels[o.max_level].id
-        );
+        let mut ints = itoa::Buffer::new();
+        b.extend_from_slice(ints.format(o.trial).as_bytes());
+        b.push(b',');
+        push_day(b, o.end_day);
+        for text in [o.end_reason.as_str(), &m.levels[o.final_level].id, &m.levels[o.max_level].id] {
+            b.push(b',');
+            b.extend_from_slice(text.as_bytes());
+        }
         for &r in o.reached {
             b.push(b',');
             if !r.is_nan() {
-                let _ = write!(b, "{}", Day(r));
+                push_day(b, r);
             }
         }
         for &c in o.counts {
-            let _ = write!(b, ",{c}");
+            b.push(b',');
+            b.extend_from_slice(ints.format(c).as_bytes());
         }
         for &t in o.tallies {
-            let _ = write!(b, ",{t}");
+            b.push(b',');
+            b.extend_from_slice(ints.format(t).as_bytes());
         }
         b.push(b',');
         for (i, &s) in o.path.iter().enumerate() {
@@ -73,11 +73,39 @@ impl<'m> TrialRows<'m> {
     }
 }
 
-/// A day, written with 4 decimals (8.6 seconds), trailing zeros kept for fixed width.
-pub struct Day(pub f64);
+/// Appends a day (>= 0) with exactly 4 decimals (8.6 seconds): `round(day * 10^4)`
+/// split at the decimal point. Integer arithmetic after one IEEE multiply and round, so
+/// the text is the same on every platform, and much faster than `format!("{:.4}")`.
+pub fn push_day(b: &mut Vec<u8>, day: f64) {
+    let n = (day * 10_000.0).round().max(0.0) as u64;
+    let mut ints = itoa::Buffer::new();
+    b.extend_from_slice(ints.format(n / 10_000).as_bytes());
+    let frac = n % 10_000;
+    b.extend_from_slice(&[
+        b'.',
+        b'0' + (frac / 1000) as u8,
+        b'0' + (frac / 100 % 10) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ]);
+}
 
-impl std::fmt::Display for Day {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:.4}", self.0)
+#[cfg(test)]
+mod tests {
+    use super::push_day;
+
+    #[test]
+    fn days_have_four_decimals() {
+        let text = |d| {
+            let mut b = Vec::new();
+            push_day(&mut b, d);
+            String::from_utf8(b).unwrap()
+        };
+        assert_eq!(text(0.0), "0.0000");
+        assert_eq!(text(90.0), "90.0000");
+        assert_eq!(text(1.23456), "1.2346");
+        assert_eq!(text(0.00004), "0.0000");
+        assert_eq!(text(12.99996), "13.0000");
+        assert_eq!(text(5.0007), "5.0007");
     }
 }

@@ -279,7 +279,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     }
     let mut steps = Vec::new();
     for s in &doc.steps {
-        steps.push(cx.step(s.get_ref(), horizon as f64));
+        steps.push(cx.step(s.get_ref()));
     }
     // Modifiers are checked once every step is known (they may name later steps).
     let mut triggers = Vec::new();
@@ -654,7 +654,7 @@ impl Ctx {
         }
     }
 
-    fn step(&mut self, s: &raw::Step, horizon: f64) -> model::Step {
+    fn step(&mut self, s: &raw::Step) -> model::Step {
         let id = s.id.get_ref().clone();
         let rate = s.rate.as_ref().map(|r| {
             self.num(r, &format!("rate of step `{id}`"), Range01::NonNeg)
@@ -673,7 +673,6 @@ impl Ctx {
             )
             .hint("add `rate = ...` or remove the windows");
         }
-        let _ = horizon;
         let max = s
             .max
             .as_ref()
