@@ -4,7 +4,9 @@
 //! 2 bad input or usage (an invalid scenario, an unknown variant, an existing results
 //! folder without --force). A closed stdout (`brink run ... | head`) is not an error.
 
+use crate::charts::{self, ChartError, ChartOptions, Formats};
 use crate::output::{self, io_at, manifest::Manifest, tables, OutputError, Staging};
+use crate::results::{Results, ResultsError};
 use crate::runner::{self, RunError, RunSpec};
 use crate::scenario::{self, LoadError, Overrides};
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +29,8 @@ enum Command {
     Run(RunArgs),
     /// Validate a scenario and print it in readable form (exit 2 if invalid).
     Check(CheckArgs),
+    /// Re-render the charts and report of a results folder from its files.
+    Plot(PlotArgs),
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +73,56 @@ struct RunArgs {
     /// Do not write trials.csv (one row per trial).
     #[arg(long)]
     no_trials_csv: bool,
+    #[command(flatten)]
+    charts: ChartArgs,
+}
+
+#[derive(Debug, Args)]
+struct ChartArgs {
+    /// Chart files to write.
+    #[arg(long, value_enum, default_value = "both")]
+    charts: Formats,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", default_value = "1200x800", value_parser = parse_size)]
+    chart_size: (u32, u32),
+}
+
+impl ChartArgs {
+    fn options(&self) -> ChartOptions {
+        ChartOptions {
+            width: self.chart_size.0,
+            height: self.chart_size.1,
+            formats: self.charts,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct PlotArgs {
+    /// A results folder written by `brink run`.
+    results: PathBuf,
+    #[command(flatten)]
+    charts: ChartArgs,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected WIDTHxHEIGHT, e.g. 1200x800, got `{s}`"))?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{w}` is not a width in pixels"))?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{h}` is not a height in pixels"))?;
+    if !(400..=6000).contains(&w) || !(300..=6000).contains(&h) {
+        return Err(format!(
+            "chart size {w}x{h} is out of range: width 400-6000, height 300-6000"
+        ));
+    }
+    Ok((w, h))
 }
 
 #[derive(Debug, Args)]
@@ -100,12 +154,16 @@ enum Failure {
     Output(#[from] OutputError),
     #[error("{0}")]
     Run(#[from] RunError),
+    #[error("{0}")]
+    Results(#[from] ResultsError),
+    #[error("{0}")]
+    Chart(#[from] ChartError),
 }
 
 impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
-            Failure::Load(_) | Failure::Output(OutputError::Exists(_)) => 2,
+            Failure::Load(_) | Failure::Output(OutputError::Exists(_)) | Failure::Results(_) => 2,
             _ => 1,
         }
     }
@@ -123,6 +181,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run(a),
         Command::Check(a) => check(a),
+        Command::Plot(a) => plot(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -209,6 +268,10 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("levels.csv", tables::levels(&model, &agg)),
         ("tallies.csv", tables::tallies(&model, &agg)),
+        (
+            "tally_distribution.csv",
+            tables::tally_distribution(&model, &agg),
+        ),
         ("steps.csv", tables::steps(&model, &agg)),
         ("daily.csv", tables::daily(&model, &agg)),
         ("paths.csv", tables::paths(&model, &agg)),
@@ -243,12 +306,51 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         let path = staging.file(name);
         std::fs::write(&path, bytes).map_err(io_at(&path))?;
     }
+    // Charts are drawn from the bytes just written, exactly as `brink plot` reads them.
+    let opts = a.charts.options();
+    if opts.formats != Formats::None {
+        let results = Results::from_files(staging.dest(), |name| {
+            files
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, b)| b.clone())
+                .ok_or_else(|| ResultsError::Io {
+                    path: staging.dest().join(name),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                })
+        })?;
+        for (name, bytes) in charts::render_all(&results, &opts)? {
+            let path = staging.file(&name);
+            std::fs::write(&path, bytes).map_err(io_at(&path))?;
+        }
+    }
     let dest = staging.commit()?;
     if !a.quiet {
         say(&output::summary::run_summary(
             &model, &agg, seed, secs, &dest,
         ));
     }
+    Ok(())
+}
+
+fn plot(a: PlotArgs) -> Result<(), Failure> {
+    let results = Results::read_dir(&a.results)?;
+    let opts = a.charts.options();
+    let mut written = Vec::new();
+    // Each file is written to a temporary name and renamed, so a failure never leaves a
+    // half-written chart in the user's folder.
+    for (name, bytes) in charts::render_all(&results, &opts)? {
+        let path = a.results.join(&name);
+        let tmp = a.results.join(format!(".{name}.partial"));
+        std::fs::write(&tmp, &bytes).map_err(io_at(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io_at(&path))?;
+        written.push(name);
+    }
+    say(&format!(
+        "{}: wrote {}\n",
+        a.results.display(),
+        written.join(", ")
+    ));
     Ok(())
 }
 

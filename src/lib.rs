@@ -1,10 +1,12 @@
 pub mod calendar;
+pub mod charts;
 pub mod cli;
 pub mod diag;
 pub mod dist;
 pub mod engine;
 pub mod model;
 pub mod output;
+pub mod results;
 pub mod rng;
 pub mod runner;
 pub mod scenario;

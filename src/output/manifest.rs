@@ -2,13 +2,13 @@
 
 use crate::model::Model;
 use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The generator and stream derivation, named so results can be traced to them.
 pub const STREAMS: &str = "chacha8; key = sha256(\"brink/v1\" || seed_le || step_id); stream = trial; word_pos = purpose << 64";
 
 /// Contents of `manifest.json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     /// brink's version.
     pub brink_version: String,
@@ -20,10 +20,12 @@ pub struct Manifest {
     pub scenario_name: String,
     /// `[scenario] title`.
     pub scenario_title: String,
+    /// `[scenario] description`.
+    pub scenario_description: String,
     /// Variant applied (None: baseline).
     pub variant: Option<String>,
     /// Params after overrides, in file order.
-    #[serde(serialize_with = "ordered")]
+    #[serde(serialize_with = "ordered", deserialize_with = "ordered_de")]
     pub params: Vec<(String, f64)>,
     /// `--set` overrides given.
     pub sets: Vec<String>,
@@ -35,6 +37,8 @@ pub struct Manifest {
     pub horizon_days: u32,
     /// Calendar date of day 0.
     pub start: Option<String>,
+    /// Rate windows of the scenario, for charts.
+    pub windows: Vec<WindowInfo>,
     /// Random stream derivation.
     pub streams: String,
     /// Worker threads (does not affect results).
@@ -49,12 +53,29 @@ pub struct Manifest {
     pub files: Vec<String>,
 }
 
+/// A rate window, as charts show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowInfo {
+    /// Step whose rate it multiplies.
+    pub step: String,
+    /// First day (inclusive).
+    pub from_day: f64,
+    /// End day (exclusive).
+    pub to_day: f64,
+    /// Multiplier.
+    pub rate_x: f64,
+}
+
 fn ordered<S: Serializer>(v: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
     let mut m = s.serialize_map(Some(v.len()))?;
     for (k, x) in v {
         m.serialize_entry(k, x)?;
     }
     m.end()
+}
+
+fn ordered_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, f64)>, D::Error> {
+    Ok(crate::scenario::raw::Entries::<String, f64>::deserialize(d)?.0)
 }
 
 /// Hex SHA-256 of bytes.
@@ -75,6 +96,7 @@ impl Manifest {
             scenario_sha256: sha256_hex(source),
             scenario_name: model.name.clone(),
             scenario_title: model.title.clone(),
+            scenario_description: model.description.clone(),
             variant: model.variant.clone(),
             params: model.params.clone(),
             sets: Vec::new(),
@@ -82,6 +104,18 @@ impl Manifest {
             trials,
             horizon_days: model.horizon_days,
             start: model.start.map(|d| d.to_string()),
+            windows: model
+                .steps
+                .iter()
+                .flat_map(|s| {
+                    s.windows.iter().map(|w| WindowInfo {
+                        step: s.id.clone(),
+                        from_day: w.from,
+                        to_day: w.to,
+                        rate_x: w.rate_x,
+                    })
+                })
+                .collect(),
             streams: STREAMS.into(),
             threads: 1,
             wall_seconds: 0.0,

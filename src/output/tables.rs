@@ -112,6 +112,24 @@ pub fn tallies(model: &Model, agg: &Aggregate) -> Vec<u8> {
     finish(w)
 }
 
+/// `tally_distribution.csv`, tidy: for each tally, every total that occurred and in how
+/// many trials (the histograms behind `tallies.csv` and the tallies chart).
+pub fn tally_distribution(model: &Model, agg: &Aggregate) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["tally", "value", "trials", "share"]);
+    for (t, tally) in model.tallies.iter().enumerate() {
+        for (x, n) in agg.tallies[t].hist.iter() {
+            let _ = w.write_record([
+                tally.id.clone(),
+                x.to_string(),
+                n.to_string(),
+                f6(ratio(n, agg.trials)),
+            ]);
+        }
+    }
+    finish(w)
+}
+
 /// `steps.csv`: per step, mean firings per trial and P(fired at least once).
 pub fn steps(model: &Model, agg: &Aggregate) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());

@@ -39,7 +39,11 @@ impl<'m> TrialRows<'m> {
         b.extend_from_slice(ints.format(o.trial).as_bytes());
         b.push(b',');
         push_day(b, o.end_day);
-        for text in [o.end_reason.as_str(), &m.levels[o.final_level].id, &m.levels[o.max_level].id] {
+        for text in [
+            o.end_reason.as_str(),
+            &m.levels[o.final_level].id,
+            &m.levels[o.max_level].id,
+        ] {
             b.push(b',');
             b.extend_from_slice(text.as_bytes());
         }
