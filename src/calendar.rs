@@ -70,10 +70,7 @@ mod tests {
         let a = Date::new(2020, 12, 20).unwrap();
         assert_eq!(Date::new(2021, 1, 3).unwrap().days() - a.days(), 14);
         assert_eq!(a.plus_days(72).to_string(), "2021-03-02");
-        assert_eq!(
-            Date::new(2020, 2, 29).unwrap().plus_days(1).to_string(),
-            "2020-03-01"
-        );
+        assert_eq!(Date::new(2020, 2, 29).unwrap().plus_days(1).to_string(), "2020-03-01");
     }
 
     #[test]

@@ -89,11 +89,7 @@ struct ChartArgs {
 
 impl ChartArgs {
     fn options(&self) -> ChartOptions {
-        ChartOptions {
-            width: self.chart_size.0,
-            height: self.chart_size.1,
-            formats: self.charts,
-        }
+        ChartOptions { width: self.chart_size.0, height: self.chart_size.1, formats: self.charts }
     }
 }
 
@@ -106,21 +102,12 @@ struct PlotArgs {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("expected WIDTHxHEIGHT, e.g. 1200x800, got `{s}`"))?;
-    let w: u32 = w
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{w}` is not a width in pixels"))?;
-    let h: u32 = h
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{h}` is not a height in pixels"))?;
+    let (w, h) =
+        s.split_once(['x', 'X']).ok_or_else(|| format!("expected WIDTHxHEIGHT, e.g. 1200x800, got `{s}`"))?;
+    let w: u32 = w.trim().parse().map_err(|_| format!("`{w}` is not a width in pixels"))?;
+    let h: u32 = h.trim().parse().map_err(|_| format!("`{h}` is not a height in pixels"))?;
     if !(400..=6000).contains(&w) || !(300..=6000).contains(&h) {
-        return Err(format!(
-            "chart size {w}x{h} is out of range: width 400-6000, height 300-6000"
-        ));
+        return Err(format!("chart size {w}x{h} is out of range: width 400-6000, height 300-6000"));
     }
     Ok((w, h))
 }
@@ -132,13 +119,8 @@ struct CheckArgs {
 }
 
 fn parse_set(s: &str) -> Result<(String, f64), String> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| format!("expected PARAM=VALUE, got `{s}`"))?;
-    let x: f64 = v
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{v}` is not a number (in --set {s})"))?;
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("expected PARAM=VALUE, got `{s}`"))?;
+    let x: f64 = v.trim().parse().map_err(|_| format!("`{v}` is not a number (in --set {s})"))?;
     if !x.is_finite() {
         return Err(format!("`{v}` is not a finite number (in --set {s})"));
     }
@@ -187,14 +169,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             let text = f.to_string();
-            eprint!(
-                "{}",
-                if text.ends_with('\n') {
-                    text.clone()
-                } else {
-                    format!("error: {text}\n")
-                }
-            );
+            eprint!("{}", if text.ends_with('\n') { text.clone() } else { format!("error: {text}\n") });
             ExitCode::from(f.exit_code())
         }
     }
@@ -207,10 +182,7 @@ fn say(text: &str) {
 }
 
 fn load(a: &ScenarioArgs) -> Result<(crate::model::Model, String), Failure> {
-    let ov = Overrides {
-        variant: a.variant.clone(),
-        sets: a.sets.clone(),
-    };
+    let ov = Overrides { variant: a.variant.clone(), sets: a.sets.clone() };
     Ok(scenario::load(&a.scenario, &ov)?)
 }
 
@@ -237,12 +209,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         Path::new("output").join(name)
     });
     let staging = Staging::create(&dest, a.force)?;
-    let spec = RunSpec {
-        trials,
-        seed,
-        threads,
-        max_events: a.max_events.unwrap_or(model.max_events),
-    };
+    let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(model.max_events) };
 
     let bar = progress_bar(trials, a.quiet);
     let started = Instant::now();
@@ -268,10 +235,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("levels.csv", tables::levels(&model, &agg)),
         ("tallies.csv", tables::tallies(&model, &agg)),
-        (
-            "tally_distribution.csv",
-            tables::tally_distribution(&model, &agg),
-        ),
+        ("tally_distribution.csv", tables::tally_distribution(&model, &agg)),
         ("steps.csv", tables::steps(&model, &agg)),
         ("daily.csv", tables::daily(&model, &agg)),
         ("paths.csv", tables::paths(&model, &agg)),
@@ -283,19 +247,10 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         seed,
         trials,
     );
-    manifest.sets = a
-        .scenario
-        .sets
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+    manifest.sets = a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
     manifest.threads = threads;
     manifest.wall_seconds = secs;
-    manifest.trials_per_second = if secs > 0.0 {
-        trials as f64 / secs
-    } else {
-        0.0
-    };
+    manifest.trials_per_second = if secs > 0.0 { trials as f64 / secs } else { 0.0 };
     manifest.files = files.iter().map(|(n, _)| n.to_string()).collect();
     if !a.no_trials_csv {
         manifest.files.push("trials.csv".into());
@@ -306,51 +261,45 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         let path = staging.file(name);
         std::fs::write(&path, bytes).map_err(io_at(&path))?;
     }
-    // Charts are drawn from the bytes just written, exactly as `brink plot` reads them.
-    let opts = a.charts.options();
-    if opts.formats != Formats::None {
-        let results = Results::from_files(staging.dest(), |name| {
-            files
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, b)| b.clone())
-                .ok_or_else(|| ResultsError::Io {
-                    path: staging.dest().join(name),
-                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
-                })
-        })?;
-        for (name, bytes) in charts::render_all(&results, &opts)? {
-            let path = staging.file(&name);
-            std::fs::write(&path, bytes).map_err(io_at(&path))?;
-        }
+    // Charts and the report are drawn from the bytes just written, exactly as
+    // `brink plot` reads them back from the folder.
+    let results = Results::from_files(staging.dest(), |name| {
+        files.iter().find(|(n, _)| *n == name).map(|(_, b)| b.clone()).ok_or_else(|| ResultsError::Io {
+            path: staging.dest().join(name),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })
+    })?;
+    for (name, bytes) in pictures(&results, &a.charts.options())? {
+        let path = staging.file(&name);
+        std::fs::write(&path, bytes).map_err(io_at(&path))?;
     }
     let dest = staging.commit()?;
     if !a.quiet {
-        say(&output::summary::run_summary(
-            &model, &agg, seed, secs, &dest,
-        ));
+        say(&output::summary::run_summary(&model, &agg, seed, secs, &dest));
     }
     Ok(())
 }
 
+/// The chart files and `report.html` of a results folder.
+fn pictures(results: &Results, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    let mut out = if opts.formats == Formats::None { Vec::new() } else { charts::render_all(results, opts)? };
+    out.push(("report.html".into(), crate::report::html(results, opts)?.into_bytes()));
+    Ok(out)
+}
+
 fn plot(a: PlotArgs) -> Result<(), Failure> {
     let results = Results::read_dir(&a.results)?;
-    let opts = a.charts.options();
     let mut written = Vec::new();
     // Each file is written to a temporary name and renamed, so a failure never leaves a
     // half-written chart in the user's folder.
-    for (name, bytes) in charts::render_all(&results, &opts)? {
+    for (name, bytes) in pictures(&results, &a.charts.options())? {
         let path = a.results.join(&name);
         let tmp = a.results.join(format!(".{name}.partial"));
         std::fs::write(&tmp, &bytes).map_err(io_at(&tmp))?;
         std::fs::rename(&tmp, &path).map_err(io_at(&path))?;
         written.push(name);
     }
-    say(&format!(
-        "{}: wrote {}\n",
-        a.results.display(),
-        written.join(", ")
-    ));
+    say(&format!("{}: wrote {}\n", a.results.display(), written.join(", ")));
     Ok(())
 }
 

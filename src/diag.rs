@@ -22,20 +22,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A problem at a span.
     pub fn at(span: Range<usize>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            message: message.into(),
-            span: Some(span),
-            help: None,
-        }
+        Diagnostic { message: message.into(), span: Some(span), help: None }
     }
 
     /// A problem with no single location (for example: a cycle, an empty file).
     pub fn whole_file(message: impl Into<String>) -> Self {
-        Diagnostic {
-            message: message.into(),
-            span: None,
-            help: None,
-        }
+        Diagnostic { message: message.into(), span: None, help: None }
     }
 
     /// Adds advice to a diagnostic already recorded.
@@ -111,13 +103,7 @@ impl Diagnostics {
                         .clamp(1, remaining);
                     let _ = writeln!(out, "{:gutter$} |", "");
                     let _ = writeln!(out, "{line} | {text}");
-                    let _ = writeln!(
-                        out,
-                        "{:gutter$} | {}{}",
-                        "",
-                        " ".repeat(col - 1),
-                        "^".repeat(width)
-                    );
+                    let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(col - 1), "^".repeat(width));
                 }
             }
             if let Some(help) = &d.help {
@@ -126,13 +112,7 @@ impl Diagnostics {
             out.push('\n');
         }
         let n = self.items.len();
-        let _ = writeln!(
-            out,
-            "{}: {} error{} found",
-            self.file,
-            n,
-            if n == 1 { "" } else { "s" }
-        );
+        let _ = writeln!(out, "{}: {} error{} found", self.file, n, if n == 1 { "" } else { "s" });
         out
     }
 }
@@ -197,10 +177,7 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(
-            nearest("atack_rate", ["attack_rate", "p_strike"]),
-            Some("attack_rate")
-        );
+        assert_eq!(nearest("atack_rate", ["attack_rate", "p_strike"]), Some("attack_rate"));
         assert_eq!(nearest("zzz", ["attack_rate"]), None);
     }
 }

@@ -110,10 +110,7 @@ impl PartialOrd for Event {
 impl Ord for Event {
     /// Reversed, so that the max-heap pops the earliest (time, seq) first.
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .total_cmp(&self.time)
-            .then(other.seq.cmp(&self.seq))
+        other.time.total_cmp(&self.time).then(other.seq.cmp(&self.seq))
     }
 }
 
@@ -157,11 +154,7 @@ pub struct Engine<'m> {
 impl<'m> Engine<'m> {
     /// An engine for `model` drawing from the streams of `seed`.
     pub fn new(model: &'m Model, seed: u64) -> Self {
-        let keys = model
-            .steps
-            .iter()
-            .map(|s| stream_key(seed, &s.id))
-            .collect();
+        let keys = model.steps.iter().map(|s| stream_key(seed, &s.id)).collect();
         let n = model.steps.len();
         Engine {
             model,
@@ -284,13 +277,7 @@ impl<'m> Engine<'m> {
 
         for sc in &m.schedule {
             let branch = sc.branch.map_or(NO_BRANCH, |b| b as u32);
-            self.push(
-                sc.day,
-                Kind::Fire {
-                    step: sc.step as u32,
-                    branch,
-                },
-            );
+            self.push(sc.day, Kind::Fire { step: sc.step as u32, branch });
         }
         for (s, step) in m.steps.iter().enumerate() {
             if step.rate.is_none() {
@@ -312,11 +299,7 @@ impl<'m> Engine<'m> {
     fn push(&mut self, time: f64, kind: Kind) {
         if time < self.horizon {
             self.seq += 1;
-            self.queue.push(Event {
-                time,
-                seq: self.seq,
-                kind,
-            });
+            self.queue.push(Event { time, seq: self.seq, kind });
         }
     }
 
@@ -352,13 +335,7 @@ impl<'m> Engine<'m> {
         if rate > 0.0 {
             let e = -libm::log(self.streams.get(s, Purpose::Arrival).uniform_open0());
             let gen = self.generation[s];
-            self.push(
-                t + e / rate,
-                Kind::Arrival {
-                    step: s as u32,
-                    gen,
-                },
-            );
+            self.push(t + e / rate, Kind::Arrival { step: s as u32, gen });
         }
     }
 
@@ -378,10 +355,7 @@ impl<'m> Engine<'m> {
             Some(b) => b,
             None => {
                 let u = self.streams.get(s, Purpose::Branch).uniform();
-                step.branch_cdf
-                    .iter()
-                    .position(|&c| u < c)
-                    .unwrap_or(step.branches.len() - 1)
+                step.branch_cdf.iter().position(|&c| u < c).unwrap_or(step.branches.len() - 1)
             }
         };
         let branch = &step.branches[b];
@@ -413,22 +387,12 @@ impl<'m> Engine<'m> {
         for spec in &branch.modify {
             let uid = self.next_uid;
             self.next_uid = self.next_uid.wrapping_add(1);
-            self.active[spec.step].push(Active {
-                uid,
-                rate_x: spec.rate_x,
-                p_x: spec.p_x,
-            });
+            self.active[spec.step].push(Active { uid, rate_x: spec.rate_x, p_x: spec.p_x });
             self.recompute_modifiers(spec.step);
             if spec.rate_x != 1.0 {
                 self.redraw_arrival(spec.step, t);
             }
-            self.push(
-                t + spec.days,
-                Kind::ModifierEnd {
-                    step: spec.step as u32,
-                    uid,
-                },
-            );
+            self.push(t + spec.days, Kind::ModifierEnd { step: spec.step as u32, uid });
         }
 
         for &ti in &branch.reactions {
@@ -440,33 +404,16 @@ impl<'m> Engine<'m> {
             }
             let p = (trig.p * self.p_x[trig.step]).min(1.0);
             if self.streams.get(trig.step, Purpose::Trigger).uniform() < p {
-                let d = trig
-                    .delay
-                    .sample(self.streams.get(trig.step, Purpose::Delay));
-                self.push(
-                    t + d,
-                    Kind::Fire {
-                        step: trig.step as u32,
-                        branch: NO_BRANCH,
-                    },
-                );
+                let d = trig.delay.sample(self.streams.get(trig.step, Purpose::Delay));
+                self.push(t + d, Kind::Fire { step: trig.step as u32, branch: NO_BRANCH });
             }
         }
         Ok(())
     }
 
     fn runaway(&self) -> Runaway {
-        let (s, &count) = self
-            .counts
-            .iter()
-            .enumerate()
-            .max_by_key(|&(i, c)| (c, std::cmp::Reverse(i)))
-            .unwrap_or((0, &0));
-        Runaway {
-            trial: self.trial,
-            step: self.model.steps[s].id.clone(),
-            count,
-            limit: self.max_events,
-        }
+        let (s, &count) =
+            self.counts.iter().enumerate().max_by_key(|&(i, c)| (c, std::cmp::Reverse(i))).unwrap_or((0, &0));
+        Runaway { trial: self.trial, step: self.model.steps[s].id.clone(), count, limit: self.max_events }
     }
 }

@@ -6,6 +6,7 @@ pub mod dist;
 pub mod engine;
 pub mod model;
 pub mod output;
+pub mod report;
 pub mod results;
 pub mod rng;
 pub mod runner;

@@ -94,10 +94,7 @@ pub struct Results {
 pub enum ResultsError {
     /// A file is missing or unreadable.
     #[error("cannot read {path}: {source} (is this a folder written by `brink run`?)")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     /// A file is malformed.
     #[error("{path}: {message}")]
     Malformed { path: PathBuf, message: String },
@@ -134,9 +131,8 @@ impl Results {
                 path: dir.join("manifest.json"),
                 message: format!("line {}, column {}: {e}", e.line(), e.column()),
             })?;
-        let mut table = |name: &str| -> Result<(Vec<u8>, PathBuf), ResultsError> {
-            Ok((get(name)?, dir.join(name)))
-        };
+        let mut table =
+            |name: &str| -> Result<(Vec<u8>, PathBuf), ResultsError> { Ok((get(name)?, dir.join(name))) };
         let (b, p) = table("levels.csv")?;
         let levels = rows(&b, &p)?;
         let (b, p) = table("tallies.csv")?;
@@ -149,15 +145,7 @@ impl Results {
         let daily = rows(&b, &p)?;
         let (b, p) = table("paths.csv")?;
         let paths = rows(&b, &p)?;
-        let r = Results {
-            manifest,
-            levels,
-            tallies,
-            tally_distribution,
-            steps,
-            daily,
-            paths,
-        };
+        let r = Results { manifest, levels, tallies, tally_distribution, steps, daily, paths };
         if r.levels.is_empty() {
             return Err(ResultsError::Malformed {
                 path: dir.join("levels.csv"),
@@ -190,10 +178,7 @@ impl Results {
 
     /// The label of a step id (the id itself if unknown).
     pub fn step_label<'a>(&'a self, id: &'a str) -> &'a str {
-        self.steps
-            .iter()
-            .find(|s| s.step == id)
-            .map_or(id, |s| s.label.as_str())
+        self.steps.iter().find(|s| s.step == id).map_or(id, |s| s.label.as_str())
     }
 }
 

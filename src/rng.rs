@@ -109,12 +109,7 @@ impl TrialStreams {
     /// Streams for a run with these per-step keys (see [`stream_key`]).
     pub fn new(keys: Vec<[u8; 32]>) -> Self {
         let n = keys.len() * PURPOSES;
-        TrialStreams {
-            keys,
-            slots: vec![None; n],
-            trial: 0,
-            epoch: 0,
-        }
+        TrialStreams { keys, slots: vec![None; n], trial: 0, epoch: 0 }
     }
 
     /// Starts trial `trial`: every stream is (lazily) re-derived for it.
@@ -160,11 +155,8 @@ mod tests {
     }
 
     /// Computed independently by tests/reference/streams.py (a Python ChaCha8).
-    const GOLDEN: [u64; 3] = [
-        9_333_431_666_788_786_455,
-        7_633_575_014_084_587_887,
-        3_607_851_777_760_677_411,
-    ];
+    const GOLDEN: [u64; 3] =
+        [9_333_431_666_788_786_455, 7_633_575_014_084_587_887, 3_607_851_777_760_677_411];
 
     #[test]
     fn streams_differ_by_trial_purpose_step_and_seed() {
@@ -200,10 +192,6 @@ mod tests {
         ts.begin(5);
         assert_eq!(a, ts.get(0, Purpose::Arrival).next_u64());
         ts.begin(5);
-        assert_eq!(
-            a,
-            ts.get(0, Purpose::Arrival).next_u64(),
-            "begin restarts the trial"
-        );
+        assert_eq!(a, ts.get(0, Purpose::Arrival).next_u64(), "begin restarts the trial");
     }
 }

@@ -65,15 +65,7 @@ pub fn run(
         let outs: Vec<Result<(Aggregate, Vec<u8>), Runaway>> = pool.install(|| {
             (next..end)
                 .into_par_iter()
-                .map(|c| {
-                    run_chunk(
-                        model,
-                        spec,
-                        c * CHUNK,
-                        ((c + 1) * CHUNK).min(spec.trials),
-                        want_rows,
-                    )
-                })
+                .map(|c| run_chunk(model, spec, c * CHUNK, ((c + 1) * CHUNK).min(spec.trials), want_rows))
                 .collect()
         });
         for out in outs {

@@ -223,11 +223,7 @@ impl Aggregate {
         // Level at the end of day d = level after every change with time < d + 1.
         // Segment k (level l_k from t_k until t_{k+1}) covers days floor(t_k) ..= floor(t_{k+1}) - 1.
         for (k, &(t, l)) in o.changes.iter().enumerate() {
-            let lo = if k == 0 {
-                0
-            } else {
-                (t.floor() as i64).clamp(0, h)
-            };
+            let lo = if k == 0 { 0 } else { (t.floor() as i64).clamp(0, h) };
             let hi = match o.changes.get(k + 1) {
                 Some(&(next, _)) => (next.floor() as i64).clamp(0, h),
                 None => h,
@@ -295,10 +291,7 @@ impl Aggregate {
 
     /// Nearest-rank percentile of the first-reached day of level `l` (lower bin edge).
     pub fn first_day_percentile(&self, l: usize, q: f64) -> Option<f64> {
-        self.levels[l]
-            .first_day
-            .percentile(q)
-            .map(|b| b as f64 * self.bin_width)
+        self.levels[l].first_day.percentile(q).map(|b| b as f64 * self.bin_width)
     }
 
     /// Trials at level `l` at the end of each day.
@@ -345,8 +338,7 @@ impl Aggregate {
 
     /// Paths sorted by count (descending), then by step sequence: a deterministic order.
     pub fn sorted_paths(&self) -> Vec<(&[u32], u64)> {
-        let mut v: Vec<(&[u32], u64)> =
-            self.paths.iter().map(|(p, &n)| (p.as_slice(), n)).collect();
+        let mut v: Vec<(&[u32], u64)> = self.paths.iter().map(|(p, &n)| (p.as_slice(), n)).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         v
     }

@@ -7,11 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    r: &Results,
-    s: &Style,
-) -> DrawResult {
+pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results, s: &Style) -> DrawResult {
     let body = header(root, s, "probability of reaching each level", r)?;
     let n = r.levels.len();
     let (w, _) = body.dim_in_pixel();
@@ -52,19 +48,11 @@ pub(super) fn draw<DB: DrawingBackend>(
             )))
             .map_err(err)?;
         // Level names: id in bold, label below it, right-aligned against the axis.
-        let id = if l.terminal {
-            format!("{} (terminal)", l.level)
-        } else {
-            l.level.clone()
-        };
+        let id = if l.terminal { format!("{} (terminal)", l.level) } else { l.level.clone() };
         let label = fit(&body, &l.label, &s.font(14.0), label_w - 2 * gap);
         let name = EmptyElement::at((0.0, y))
             + Text::new(id, (-gap, -(s.px(9.0) as i32)), s.bold(16.0).pos(right))
-            + Text::new(
-                label,
-                (-gap, s.px(10.0) as i32),
-                s.font(14.0).color(&GREY).pos(right),
-            );
+            + Text::new(label, (-gap, s.px(10.0) as i32), s.font(14.0).color(&GREY).pos(right));
         chart.draw_series(std::iter::once(name)).map_err(err)?;
 
         // Whisker with caps, in ink so it shows on any bar colour.
@@ -78,12 +66,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         chart.draw_series(whisker).map_err(err)?;
 
         // The estimate and interval: right of the whisker, or inside the bar near 100%.
-        let text = format!(
-            "{}  [{} – {}]",
-            pct(l.p_reached),
-            pct(l.p_low),
-            pct(l.p_high)
-        );
+        let text = format!("{}  [{} – {}]", pct(l.p_reached), pct(l.p_low), pct(l.p_high));
         let colour_text = if l.terminal { BLUE } else { INK };
         let inside = l.p_high > 0.75;
         let value = if inside {
@@ -91,13 +74,7 @@ pub(super) fn draw<DB: DrawingBackend>(
                 + Text::new(
                     text,
                     (-gap, 0),
-                    s.font(16.0)
-                        .color(if super::is_light(colour) {
-                            &INK
-                        } else {
-                            &WHITE
-                        })
-                        .pos(right),
+                    s.font(16.0).color(if super::is_light(colour) { &INK } else { &WHITE }).pos(right),
                 )
         } else {
             EmptyElement::at((l.p_high, y))

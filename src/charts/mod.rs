@@ -43,11 +43,7 @@ pub struct ChartOptions {
 
 impl Default for ChartOptions {
     fn default() -> Self {
-        ChartOptions {
-            width: 1200,
-            height: 800,
-            formats: Formats::Both,
-        }
+        ChartOptions { width: 1200, height: 800, formats: Formats::Both }
     }
 }
 
@@ -75,11 +71,7 @@ fn fonts() {
     ONCE.call_once(|| {
         // The bytes are a valid font shipped by the dejavu crate; registration only fails
         // on malformed font data, which would make every chart fail loudly below.
-        let _ = plotters::style::register_font(
-            "sans-serif",
-            FontStyle::Normal,
-            dejavu::sans::regular(),
-        );
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
         let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold());
     });
 }
@@ -105,14 +97,8 @@ pub fn svg(name: &str, r: &Results, opts: &ChartOptions) -> Result<String, Chart
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, (opts.width, opts.height)).into_drawing_area();
-        draw(name, &root, r).map_err(|message| ChartError {
-            chart: name.into(),
-            message,
-        })?;
-        root.present().map_err(|e| ChartError {
-            chart: name.into(),
-            message: e.to_string(),
-        })?;
+        draw(name, &root, r).map_err(|message| ChartError { chart: name.into(), message })?;
+        root.present().map_err(|e| ChartError { chart: name.into(), message: e.to_string() })?;
     }
     Ok(s)
 }
@@ -124,19 +110,10 @@ pub fn png(name: &str, r: &Results, opts: &ChartOptions) -> Result<Vec<u8>, Char
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw(name, &root, r).map_err(|message| ChartError {
-            chart: name.into(),
-            message,
-        })?;
-        root.present().map_err(|e| ChartError {
-            chart: name.into(),
-            message: e.to_string(),
-        })?;
+        draw(name, &root, r).map_err(|message| ChartError { chart: name.into(), message })?;
+        root.present().map_err(|e| ChartError { chart: name.into(), message: e.to_string() })?;
     }
-    encode_png(&rgb, w, h).map_err(|message| ChartError {
-        chart: name.into(),
-        message,
-    })
+    encode_png(&rgb, w, h).map_err(|message| ChartError { chart: name.into(), message })
 }
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
@@ -179,22 +156,16 @@ struct Style {
 impl Style {
     fn for_area<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Style {
         let (w, h) = root.dim_in_pixel();
-        Style {
-            scale: (w as f64 / 1200.0).min(h as f64 / 800.0).clamp(0.5, 3.0),
-        }
+        Style { scale: (w as f64 / 1200.0).min(h as f64 / 800.0).clamp(0.5, 3.0) }
     }
     fn px(&self, base: f64) -> u32 {
         (base * self.scale).round() as u32
     }
     fn font(&self, base: f64) -> TextStyle<'static> {
-        ("sans-serif", (base * self.scale).max(9.0))
-            .into_font()
-            .color(&INK)
+        ("sans-serif", (base * self.scale).max(9.0)).into_font().color(&INK)
     }
     fn bold(&self, base: f64) -> TextStyle<'static> {
-        ("sans-serif", (base * self.scale).max(9.0), FontStyle::Bold)
-            .into_font()
-            .color(&INK)
+        ("sans-serif", (base * self.scale).max(9.0), FontStyle::Bold).into_font().color(&INK)
     }
     fn title(&self) -> TextStyle<'static> {
         self.bold(26.0)
@@ -218,13 +189,8 @@ const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
 
 /// Viridis control points (t = 0, 0.25, 0.5, 0.75, 1).
-const VIRIDIS: [(u8, u8, u8); 5] = [
-    (0x44, 0x01, 0x54),
-    (0x3b, 0x52, 0x8b),
-    (0x21, 0x91, 0x8c),
-    (0x5e, 0xc9, 0x62),
-    (0xfd, 0xe7, 0x25),
-];
+const VIRIDIS: [(u8, u8, u8); 5] =
+    [(0x44, 0x01, 0x54), (0x3b, 0x52, 0x8b), (0x21, 0x91, 0x8c), (0x5e, 0xc9, 0x62), (0xfd, 0xe7, 0x25)];
 
 fn viridis(t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0) * 4.0;
@@ -265,34 +231,17 @@ fn header<DB: DrawingBackend>(
         Some(v) => format!("{} [{v}]", m.scenario_name),
         None => format!("{} [baseline]", m.scenario_name),
     };
-    let title = fit(
-        &head,
-        &format!("{name}: {title}"),
-        &s.title(),
-        w as i32 - 2 * margin,
-    );
-    head.draw(&Text::new(title, (margin, s.px(10.0) as i32), s.title()))
-        .map_err(err)?;
-    let mut sub = format!(
-        "{} trials, seed {}, {} days",
-        thousands(m.trials),
-        m.seed,
-        m.horizon_days
-    );
+    let title = fit(&head, &format!("{name}: {title}"), &s.title(), w as i32 - 2 * margin);
+    head.draw(&Text::new(title, (margin, s.px(10.0) as i32), s.title())).map_err(err)?;
+    let mut sub = format!("{} trials, seed {}, {} days", thousands(m.trials), m.seed, m.horizon_days);
     if let Some(start) = &m.start {
         sub.push_str(&format!(" from {start}"));
     }
     if !m.sets.is_empty() {
         sub.push_str(&format!(", set {}", m.sets.join(", ")));
     }
-    let sub = fit(
-        &head,
-        &format!("{} · {sub}", m.scenario_title),
-        &s.subtitle(),
-        w as i32 - 2 * margin,
-    );
-    head.draw(&Text::new(sub, (margin, s.px(42.0) as i32), s.subtitle()))
-        .map_err(err)?;
+    let sub = fit(&head, &format!("{} · {sub}", m.scenario_title), &s.subtitle(), w as i32 - 2 * margin);
+    head.draw(&Text::new(sub, (margin, s.px(42.0) as i32), s.subtitle())).map_err(err)?;
     Ok(body)
 }
 
@@ -303,11 +252,7 @@ fn fit<DB: DrawingBackend>(
     font: &TextStyle,
     width: i32,
 ) -> String {
-    let fits = |t: &str| {
-        area.estimate_text_size(t, font)
-            .map(|(w, _)| w as i32 <= width)
-            .unwrap_or(true)
-    };
+    let fits = |t: &str| area.estimate_text_size(t, font).map(|(w, _)| w as i32 <= width).unwrap_or(true);
     if fits(text) {
         return text.to_owned();
     }
@@ -351,9 +296,8 @@ fn day_label(r: &Results, d: f64) -> String {
     match r.start() {
         Some(start) => {
             let date = start.plus_days(d.round() as i64);
-            const M: [&str; 12] = [
-                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-            ];
+            const M: [&str; 12] =
+                ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
             format!("{} {}", M[(date.month - 1) as usize], date.day)
         }
         None => format!("{}", d.round()),

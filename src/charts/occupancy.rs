@@ -6,11 +6,7 @@ use crate::results::Results;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    r: &Results,
-    s: &Style,
-) -> DrawResult {
+pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results, s: &Style) -> DrawResult {
     let body = header(root, s, "share of trials at each level, day by day", r)?;
     let h = r.horizon() as usize;
     let n = r.levels.len();
@@ -37,11 +33,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     // Each day's value is the state at the end of that day: a step over [d, d + 1).
     let mut below = vec![0.0; h];
     for (l, s_l) in share.iter().enumerate() {
-        let above: Vec<f64> = below
-            .iter()
-            .zip(s_l)
-            .map(|(b, x)| (b + x).min(1.0))
-            .collect();
+        let above: Vec<f64> = below.iter().zip(s_l).map(|(b, x)| (b + x).min(1.0)).collect();
         let mut pts = Vec::with_capacity(4 * h);
         for (d, &y) in above.iter().enumerate() {
             pts.push((d as f64, y));
@@ -51,12 +43,7 @@ pub(super) fn draw<DB: DrawingBackend>(
             pts.push((d as f64 + 1.0, below[d]));
             pts.push((d as f64, below[d]));
         }
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                pts,
-                level_colour(l, n).filled(),
-            )))
-            .map_err(err)?;
+        chart.draw_series(std::iter::once(Polygon::new(pts, level_colour(l, n).filled()))).map_err(err)?;
         below = above;
     }
     chart
@@ -75,21 +62,14 @@ pub(super) fn draw<DB: DrawingBackend>(
     // Legend in ladder order, top of the stack first, with the share on the last day.
     let mut y = s.px(30.0) as i32;
     legend_area
-        .draw(&Text::new(
-            "level (share on the last day)",
-            (s.px(10.0) as i32, y),
-            s.bold(16.0),
-        ))
+        .draw(&Text::new("level (share on the last day)", (s.px(10.0) as i32, y), s.bold(16.0)))
         .map_err(err)?;
     y += s.px(30.0) as i32;
     for l in (0..n).rev() {
         let x = s.px(10.0) as i32;
         let box_h = s.px(18.0) as i32;
         legend_area
-            .draw(&Rectangle::new(
-                [(x, y), (x + s.px(26.0) as i32, y + box_h)],
-                level_colour(l, n).filled(),
-            ))
+            .draw(&Rectangle::new([(x, y), (x + s.px(26.0) as i32, y + box_h)], level_colour(l, n).filled()))
             .map_err(err)?;
         let last = share[l].last().copied().unwrap_or(0.0);
         let text = super::fit(
@@ -98,9 +78,7 @@ pub(super) fn draw<DB: DrawingBackend>(
             &s.font(16.0),
             legend_w as i32 - s.px(50.0) as i32,
         );
-        legend_area
-            .draw(&Text::new(text, (x + s.px(34.0) as i32, y), s.font(16.0)))
-            .map_err(err)?;
+        legend_area.draw(&Text::new(text, (x + s.px(34.0) as i32, y), s.font(16.0))).map_err(err)?;
         y += s.px(28.0) as i32;
     }
     Ok(())

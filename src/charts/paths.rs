@@ -6,11 +6,7 @@ use crate::results::Results;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    r: &Results,
-    s: &Style,
-) -> DrawResult {
+pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results, s: &Style) -> DrawResult {
     let body = header(root, s, "most frequent escalation paths", r)?;
     let top: Vec<_> = r.paths.iter().take(10).collect();
     let (w, h) = body.dim_in_pixel();
@@ -19,12 +15,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     let bottom = s.px(56.0) as i32;
     let usable = (w as i32 - left - right).max(10);
     if top.is_empty() {
-        body.draw(&Text::new(
-            "no trials",
-            (left, s.px(20.0) as i32),
-            s.label(),
-        ))
-        .map_err(err)?;
+        body.draw(&Text::new("no trials", (left, s.px(20.0) as i32), s.label())).map_err(err)?;
         return Ok(());
     }
     let rows = 10.max(top.len()) as i32;
@@ -39,23 +30,14 @@ pub(super) fn draw<DB: DrawingBackend>(
             p.path.split('>').collect::<Vec<_>>().join(" → ")
         };
         let text = fit(&body, &format!("{}. {text}", p.rank), &s.font(16.0), usable);
-        body.draw(&Text::new(text, (left, y), s.font(16.0)))
-            .map_err(err)?;
+        body.draw(&Text::new(text, (left, y), s.font(16.0))).map_err(err)?;
         let bar_y = y + (row_h as f64 * 0.42) as i32;
         let bar_h = (row_h as f64 * 0.42) as i32;
         let len = ((p.share / max_share) * bar_max).round() as i32;
-        body.draw(&Rectangle::new(
-            [(left, bar_y), (left + len.max(1), bar_y + bar_h)],
-            BLUE.filled(),
-        ))
-        .map_err(err)?;
+        body.draw(&Rectangle::new([(left, bar_y), (left + len.max(1), bar_y + bar_h)], BLUE.filled()))
+            .map_err(err)?;
         let label = format!("{} ({} trials)", pct(p.share), super::thousands(p.trials));
-        body.draw(&Text::new(
-            label,
-            (left + len + s.px(8.0) as i32, bar_y),
-            s.font(15.0),
-        ))
-        .map_err(err)?;
+        body.draw(&Text::new(label, (left + len + s.px(8.0) as i32, bar_y), s.font(15.0))).map_err(err)?;
     }
     let shown: f64 = top.iter().map(|p| p.share).sum();
     let foot = format!(
@@ -64,12 +46,8 @@ pub(super) fn draw<DB: DrawingBackend>(
         r.paths.len()
     );
     let foot = fit(&body, &foot, &s.font(14.0), usable);
-    body.draw(&Text::new(
-        foot,
-        (left, h as i32 - bottom + s.px(16.0) as i32),
-        s.font(14.0).color(&GREY),
-    ))
-    .map_err(err)?;
+    body.draw(&Text::new(foot, (left, h as i32 - bottom + s.px(16.0) as i32), s.font(14.0).color(&GREY)))
+        .map_err(err)?;
     let _ = LIGHT;
     Ok(())
 }

@@ -7,19 +7,12 @@ use crate::results::{Results, TallyRow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    r: &Results,
-    s: &Style,
-) -> DrawResult {
+pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results, s: &Style) -> DrawResult {
     let body = header(root, s, "distribution of tallies per trial", r)?;
     let n = r.tallies.len();
     if n == 0 {
-        let text = Text::new(
-            "this scenario has no tallies",
-            (s.px(24.0) as i32, s.px(20.0) as i32),
-            s.label(),
-        );
+        let text =
+            Text::new("this scenario has no tallies", (s.px(24.0) as i32, s.px(20.0) as i32), s.label());
         body.draw(&text).map_err(err)?;
         return Ok(());
     }
@@ -45,33 +38,15 @@ fn legend_line<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style) -> 
     let len = s.px(24.0) as i32;
     let up = s.px(8.0) as i32;
     let stroke = s.px(2.0).max(1);
-    area.draw(&PathElement::new(
-        vec![(x, y), (x + len, y)],
-        VERMILLION.stroke_width(stroke),
-    ))
-    .map_err(err)?;
-    area.draw(&Text::new(
-        "mean",
-        (x + len + s.px(6.0) as i32, y - up),
-        s.font(14.0),
-    ))
-    .map_err(err)?;
+    area.draw(&PathElement::new(vec![(x, y), (x + len, y)], VERMILLION.stroke_width(stroke))).map_err(err)?;
+    area.draw(&Text::new("mean", (x + len + s.px(6.0) as i32, y - up), s.font(14.0))).map_err(err)?;
     let x2 = x + s.px(110.0) as i32;
-    area.draw(&PathElement::new(
-        vec![(x2, y), (x2 + len, y)],
-        INK.stroke_width(stroke),
-    ))
-    .map_err(err)?;
-    area.draw(&Text::new(
-        "95th percentile",
-        (x2 + len + s.px(6.0) as i32, y - up),
-        s.font(14.0),
-    ))
-    .map_err(err)?;
+    area.draw(&PathElement::new(vec![(x2, y), (x2 + len, y)], INK.stroke_width(stroke))).map_err(err)?;
+    area.draw(&Text::new("95th percentile", (x2 + len + s.px(6.0) as i32, y - up), s.font(14.0)))
+        .map_err(err)?;
     let x3 = x2 + s.px(230.0) as i32;
     let text = "bars: share of trials with that total";
-    area.draw(&Text::new(text, (x3, y - up), s.font(14.0).color(&GREY)))
-        .map_err(err)?;
+    area.draw(&Text::new(text, (x3, y - up), s.font(14.0).color(&GREY))).map_err(err)?;
     Ok(())
 }
 
@@ -107,32 +82,18 @@ fn panel_chart<DB: DrawingBackend>(
     t: &TallyRow,
     s: &Style,
 ) -> DrawResult {
-    let dist: Vec<(u64, f64)> = r
-        .tally_distribution
-        .iter()
-        .filter(|d| d.tally == t.tally)
-        .map(|d| (d.value, d.share))
-        .collect();
+    let dist: Vec<(u64, f64)> =
+        r.tally_distribution.iter().filter(|d| d.tally == t.tally).map(|d| (d.value, d.share)).collect();
     let (width, bins, hidden, cap) = bins(&dist, t.p95.unwrap_or(0));
     let zero = bins[0];
     let rest_max = bins[1..].iter().copied().fold(0.0f64, f64::max);
     let cut = zero > 2.5 * rest_max && rest_max > 0.0;
-    let ymax = if cut {
-        rest_max * 1.3
-    } else {
-        zero.max(rest_max) * 1.15
-    }
-    .max(1e-6);
+    let ymax = if cut { rest_max * 1.3 } else { zero.max(rest_max) * 1.15 }.max(1e-6);
     let (pw, _) = area.dim_in_pixel();
     let text_w = pw as i32 - s.px(24.0) as i32;
     let (head, plot) = area.split_vertically(s.px(44.0));
     let title = fit(area, &t.label, &s.bold(15.0), text_w);
-    head.draw(&Text::new(
-        title,
-        (s.px(12.0) as i32, s.px(6.0) as i32),
-        s.bold(15.0),
-    ))
-    .map_err(err)?;
+    head.draw(&Text::new(title, (s.px(12.0) as i32, s.px(6.0) as i32), s.bold(15.0))).map_err(err)?;
     let mut note = format!("mean {:.2} · p95 {}", t.mean, t.p95.unwrap_or(0));
     if cut {
         note = format!("zero: {} (bar cut) · {note}", pct(zero));
@@ -141,12 +102,8 @@ fn panel_chart<DB: DrawingBackend>(
         note.push_str(&format!(" · {} above {cap}", pct(hidden)));
     }
     let note = fit(area, &note, &s.font(13.0), text_w);
-    head.draw(&Text::new(
-        note,
-        (s.px(12.0) as i32, s.px(25.0) as i32),
-        s.font(13.0).color(&GREY),
-    ))
-    .map_err(err)?;
+    head.draw(&Text::new(note, (s.px(12.0) as i32, s.px(25.0) as i32), s.font(13.0).color(&GREY)))
+        .map_err(err)?;
     let wf = width as f64;
     let xmax = bins.len() as f64 * wf;
     let mut chart = ChartBuilder::on(&plot)
@@ -157,11 +114,7 @@ fn panel_chart<DB: DrawingBackend>(
         .y_label_area_size(s.px(52.0))
         .build_cartesian_2d(-0.5 * wf..xmax - 0.5 * wf, 0.0..ymax)
         .map_err(err)?;
-    let unit = if width > 1 {
-        format!(" (bins of {width})")
-    } else {
-        String::new()
-    };
+    let unit = if width > 1 { format!(" (bins of {width})") } else { String::new() };
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -185,17 +138,11 @@ fn panel_chart<DB: DrawingBackend>(
     chart
         .draw_series(bins.iter().enumerate().map(|(i, &share)| {
             let x = i as f64 * wf;
-            Rectangle::new(
-                [(x - 0.45 * wf, 0.0), (x + 0.45 * wf, share.min(ymax))],
-                BLUE.filled(),
-            )
+            Rectangle::new([(x - 0.45 * wf, 0.0), (x + 0.45 * wf, share.min(ymax))], BLUE.filled())
         }))
         .map_err(err)?;
     let stroke = s.px(2.0).max(1);
-    let mean_line = PathElement::new(
-        vec![(t.mean, 0.0), (t.mean, ymax)],
-        VERMILLION.stroke_width(stroke),
-    );
+    let mean_line = PathElement::new(vec![(t.mean, 0.0), (t.mean, ymax)], VERMILLION.stroke_width(stroke));
     chart.draw_series(std::iter::once(mean_line)).map_err(err)?;
     if let Some(p95) = t.p95 {
         let x = p95 as f64;

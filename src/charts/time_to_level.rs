@@ -6,11 +6,7 @@ use crate::results::Results;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    r: &Results,
-    s: &Style,
-) -> DrawResult {
+pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results, s: &Style) -> DrawResult {
     let body = header(root, s, "cumulative probability of reaching each level", r)?;
     let h = r.horizon() as f64;
     let n = r.levels.len();
@@ -19,19 +15,11 @@ pub(super) fn draw<DB: DrawingBackend>(
             let id = &r.levels[i].level;
             // p_reached of day d is at the end of day d, i.e. at time d + 1.
             let mut pts = vec![(0.0, 0.0)];
-            pts.extend(
-                r.daily
-                    .iter()
-                    .filter(|d| &d.level == id)
-                    .map(|d| (d.day as f64 + 1.0, d.p_reached)),
-            );
+            pts.extend(r.daily.iter().filter(|d| &d.level == id).map(|d| (d.day as f64 + 1.0, d.p_reached)));
             (i, pts)
         })
         .collect();
-    let top = curves
-        .iter()
-        .flat_map(|(_, c)| c.iter().map(|p| p.1))
-        .fold(0.0f64, f64::max);
+    let top = curves.iter().flat_map(|(_, c)| c.iter().map(|p| p.1)).fold(0.0f64, f64::max);
     let ymax = nice_ceiling(top.max(0.01) * 1.08);
     let (bw, _) = body.dim_in_pixel();
     let legend_w = (bw as f64 * 0.30) as u32;
@@ -52,10 +40,7 @@ pub(super) fn draw<DB: DrawingBackend>(
             continue;
         }
         let text = format!("×{}", trim(w.rate_x));
-        match spans
-            .iter_mut()
-            .find(|sp| sp.0 == w.from_day && sp.1 == w.to_day)
-        {
+        match spans.iter_mut().find(|sp| sp.0 == w.from_day && sp.1 == w.to_day) {
             Some(sp) => {
                 if !sp.2.contains(&text) {
                     sp.2.push(text)
@@ -89,35 +74,20 @@ pub(super) fn draw<DB: DrawingBackend>(
         .map_err(err)?;
     for (a, b, texts) in &spans {
         let (a, b) = (a.max(0.0), b.min(h));
-        let label = format!(
-            "{}–{}: rates {}",
-            day_label(r, a),
-            day_label(r, b - 1.0),
-            texts.join(", ")
-        );
+        let label = format!("{}–{}: rates {}", day_label(r, a), day_label(r, b - 1.0), texts.join(", "));
         let font = s.font(14.0).color(&GREY);
-        let text = EmptyElement::at((a, ymax))
-            + Text::new(label, (s.px(4.0) as i32, s.px(4.0) as i32), font);
+        let text = EmptyElement::at((a, ymax)) + Text::new(label, (s.px(4.0) as i32, s.px(4.0) as i32), font);
         chart.draw_series(std::iter::once(text)).map_err(err)?;
     }
     let stroke = s.px(3.0).max(1);
     for (i, pts) in &curves {
         let colour = level_colour(*i, n);
-        chart
-            .draw_series(LineSeries::new(
-                pts.iter().copied(),
-                colour.stroke_width(stroke),
-            ))
-            .map_err(err)?;
+        chart.draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(stroke))).map_err(err)?;
     }
     // Legend: highest level first, with the final probability.
     let mut y = s.px(30.0) as i32;
     legend_area
-        .draw(&Text::new(
-            "level (P by the horizon)",
-            (s.px(10.0) as i32, y),
-            s.bold(16.0),
-        ))
+        .draw(&Text::new("level (P by the horizon)", (s.px(10.0) as i32, y), s.bold(16.0)))
         .map_err(err)?;
     y += s.px(30.0) as i32;
     for (i, pts) in curves.iter().rev() {
@@ -126,10 +96,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         let x = s.px(10.0) as i32;
         legend_area
             .draw(&PathElement::new(
-                vec![
-                    (x, y + s.px(9.0) as i32),
-                    (x + s.px(30.0) as i32, y + s.px(9.0) as i32),
-                ],
+                vec![(x, y + s.px(9.0) as i32), (x + s.px(30.0) as i32, y + s.px(9.0) as i32)],
                 colour.stroke_width(stroke),
             ))
             .map_err(err)?;
@@ -140,9 +107,7 @@ pub(super) fn draw<DB: DrawingBackend>(
             &s.font(16.0),
             legend_w as i32 - s.px(50.0) as i32,
         );
-        legend_area
-            .draw(&Text::new(text, (x + s.px(38.0) as i32, y), s.font(16.0)))
-            .map_err(err)?;
+        legend_area.draw(&Text::new(text, (x + s.px(38.0) as i32, y), s.font(16.0))).map_err(err)?;
         y += s.px(28.0) as i32;
     }
     Ok(())

@@ -16,9 +16,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     /// The destination exists and `--force` was not given.
-    #[error(
-        "results folder {0} already exists; pass --force to replace it, or --out to choose another"
-    )]
+    #[error("results folder {0} already exists; pass --force to replace it, or --out to choose another")]
     Exists(PathBuf),
     /// An I/O error, with the path it concerned.
     #[error("{path}: {source}")]
@@ -32,10 +30,7 @@ pub enum OutputError {
 
 /// Attaches a path to an I/O error.
 pub fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io {
-        path: path.to_owned(),
-        source,
-    }
+    move |source| OutputError::Io { path: path.to_owned(), source }
 }
 
 /// A results folder being written: files go to a hidden sibling folder that replaces the
@@ -58,21 +53,14 @@ impl Staging {
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&parent).map_err(io_at(&parent))?;
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "results".into());
+        let name =
+            dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(io_at(&tmp))?;
         }
         std::fs::create_dir(&tmp).map_err(io_at(&tmp))?;
-        Ok(Staging {
-            tmp,
-            dest: dest.to_owned(),
-            force,
-            committed: false,
-        })
+        Ok(Staging { tmp, dest: dest.to_owned(), force, committed: false })
     }
 
     /// Path of a file inside the staging folder.

@@ -17,51 +17,27 @@ fn pct(x: f64) -> String {
 /// the tallies, the most common paths, where the files went.
 pub fn run_summary(model: &Model, agg: &Aggregate, seed: u64, secs: f64, dest: &Path) -> String {
     let mut s = String::new();
-    let variant = model
-        .variant
-        .as_deref()
-        .map(|v| format!(" [{v}]"))
-        .unwrap_or_default();
+    let variant = model.variant.as_deref().map(|v| format!(" [{v}]")).unwrap_or_default();
     let _ = writeln!(s, "{}{}: {}", model.name, variant, model.title);
-    let rate = if secs > 0.0 {
-        agg.trials as f64 / secs
-    } else {
-        0.0
-    };
+    let rate = if secs > 0.0 { agg.trials as f64 / secs } else { 0.0 };
     let _ = writeln!(
         s,
         "  {} trials, seed {}, {} days{}; {:.2} s ({:.0} trials/s)",
         agg.trials,
         seed,
         model.horizon_days,
-        model
-            .start
-            .map(|d| format!(" from {d}"))
-            .unwrap_or_default(),
+        model.start.map(|d| format!(" from {d}")).unwrap_or_default(),
         secs,
         rate
     );
     let _ = writeln!(s);
-    let w = model
-        .levels
-        .iter()
-        .map(|l| l.id.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let _ = writeln!(
-        s,
-        "  {:w$}  {:>8}  {:>19}  {:>10}",
-        "level", "reached", "95% interval", "median day"
-    );
+    let w = model.levels.iter().map(|l| l.id.len()).max().unwrap_or(5).max(5);
+    let _ = writeln!(s, "  {:w$}  {:>8}  {:>19}  {:>10}", "level", "reached", "95% interval", "median day");
     for (l, level) in model.levels.iter().enumerate() {
         let k = agg.levels[l].reached;
         let p = k as f64 / agg.trials.max(1) as f64;
         let (lo, hi) = wilson(k, agg.trials, Z95);
-        let med = agg
-            .first_day_percentile(l, 0.5)
-            .map(|d| format!("{d:.1}"))
-            .unwrap_or_else(|| "-".into());
+        let med = agg.first_day_percentile(l, 0.5).map(|d| format!("{d:.1}")).unwrap_or_else(|| "-".into());
         let _ = writeln!(
             s,
             "  {:w$}  {:>8}  {:>19}  {:>10}{}",
@@ -74,33 +50,15 @@ pub fn run_summary(model: &Model, agg: &Aggregate, seed: u64, secs: f64, dest: &
     }
     if !model.tallies.is_empty() {
         let _ = writeln!(s);
-        let w = model
-            .tallies
-            .iter()
-            .map(|t| t.id.len())
-            .max()
-            .unwrap_or(5)
-            .max(5);
-        let _ = writeln!(
-            s,
-            "  {:w$}  {:>8}  {:>6}  {:>6}  {:>8}",
-            "tally", "mean", "p95", "max", "P(>0)"
-        );
+        let w = model.tallies.iter().map(|t| t.id.len()).max().unwrap_or(5).max(5);
+        let _ = writeln!(s, "  {:w$}  {:>8}  {:>6}  {:>6}  {:>8}", "tally", "mean", "p95", "max", "P(>0)");
         for (t, tally) in model.tallies.iter().enumerate() {
             let (mean, _) = agg.tally_mean_sd(t);
             let acc = &agg.tallies[t];
             let p95 = acc.hist.percentile(0.95).unwrap_or(0);
             let max = acc.hist.iter().last().map(|(x, _)| x).unwrap_or(0);
             let ppos = acc.positive as f64 / agg.trials.max(1) as f64;
-            let _ = writeln!(
-                s,
-                "  {:w$}  {:>8.3}  {:>6}  {:>6}  {:>8}",
-                tally.id,
-                mean,
-                p95,
-                max,
-                pct(ppos)
-            );
+            let _ = writeln!(s, "  {:w$}  {:>8.3}  {:>6}  {:>6}  {:>8}", tally.id, mean, p95, max, pct(ppos));
         }
     }
     let top = agg.sorted_paths();
@@ -109,12 +67,7 @@ pub fn run_summary(model: &Model, agg: &Aggregate, seed: u64, secs: f64, dest: &
         let _ = writeln!(s, "  most frequent escalation paths:");
         for (p, n) in top.iter().take(5) {
             let share = *n as f64 / agg.trials.max(1) as f64;
-            let _ = writeln!(
-                s,
-                "  {:>8}  {}",
-                pct(share),
-                super::tables::path_text(model, p)
-            );
+            let _ = writeln!(s, "  {:>8}  {}", pct(share), super::tables::path_text(model, p));
         }
     }
     let _ = writeln!(s);
@@ -136,10 +89,7 @@ pub fn describe(model: &Model) -> String {
         s,
         "  horizon {} days{}; defaults: {} trials, seed {}",
         model.horizon_days,
-        model
-            .start
-            .map(|d| format!(" from {d}"))
-            .unwrap_or_default(),
+        model.start.map(|d| format!(" from {d}")).unwrap_or_default(),
         model.trials,
         model.seed
     );
@@ -164,21 +114,12 @@ pub fn describe(model: &Model) -> String {
             how.push(format!("{}/day ({:.1}/month)", num(r), r * 30.4375));
         }
         for w in &step.windows {
-            how.push(format!(
-                "x{} on days {}-{}",
-                num(w.rate_x),
-                num(w.from),
-                num(w.to)
-            ));
+            how.push(format!("x{} on days {}-{}", num(w.rate_x), num(w.from), num(w.to)));
         }
         if let Some(m) = step.max {
             how.push(format!("at most {m}"));
         }
-        let actor = if step.actor.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", step.actor)
-        };
+        let actor = if step.actor.is_empty() { String::new() } else { format!(" ({})", step.actor) };
         let _ = writeln!(s, "  {}{}: {}", step.id, actor, step.label);
         if !how.is_empty() {
             let _ = writeln!(s, "      {}", how.join("; "));
@@ -205,20 +146,9 @@ pub fn describe(model: &Model) -> String {
                     if m.p_x != 1.0 {
                         what.push(format!("p x{}", num(m.p_x)));
                     }
-                    fx.push(format!(
-                        "{} {} for {} d",
-                        model.steps[m.step].id,
-                        what.join(", "),
-                        num(m.days)
-                    ));
+                    fx.push(format!("{} {} for {} d", model.steps[m.step].id, what.join(", "), num(m.days)));
                 }
-                let _ = writeln!(
-                    s,
-                    "      - {:<16} p={:<8} {}",
-                    b.id,
-                    num(b.p),
-                    fx.join("; ")
-                );
+                let _ = writeln!(s, "      - {:<16} p={:<8} {}", b.id, num(b.p), fx.join("; "));
             }
         }
     }
@@ -226,10 +156,7 @@ pub fn describe(model: &Model) -> String {
         let _ = writeln!(s, "\nTriggers (reactions, in file order):");
         for t in &model.triggers {
             let after = match t.after_branch {
-                Some(b) => format!(
-                    "{}.{}",
-                    model.steps[t.after].id, model.steps[t.after].branches[b].id
-                ),
+                Some(b) => format!("{}.{}", model.steps[t.after].id, model.steps[t.after].branches[b].id),
                 None => model.steps[t.after].id.clone(),
             };
             let mut guard = Vec::new();
@@ -239,11 +166,8 @@ pub fn describe(model: &Model) -> String {
             if let Some(l) = t.max_level {
                 guard.push(format!("level <= {}", model.levels[l].id));
             }
-            let guard = if guard.is_empty() {
-                String::new()
-            } else {
-                format!(", if {}", guard.join(" and "))
-            };
+            let guard =
+                if guard.is_empty() { String::new() } else { format!(", if {}", guard.join(" and ")) };
             let _ = writeln!(
                 s,
                 "  {after} -> {}  p={}, after {}{guard}",
@@ -256,20 +180,11 @@ pub fn describe(model: &Model) -> String {
     if !model.schedule.is_empty() {
         let _ = writeln!(s, "\nSchedule:");
         for e in &model.schedule {
-            let date = model
-                .start
-                .map(|d| format!(" ({})", d.plus_days(e.day.floor() as i64)))
-                .unwrap_or_default();
-            let branch = e
-                .branch
-                .map(|b| format!(" [{}]", model.steps[e.step].branches[b].id))
-                .unwrap_or_default();
-            let _ = writeln!(
-                s,
-                "  day {}{date}: {}{branch}",
-                num(e.day),
-                model.steps[e.step].id
-            );
+            let date =
+                model.start.map(|d| format!(" ({})", d.plus_days(e.day.floor() as i64))).unwrap_or_default();
+            let branch =
+                e.branch.map(|b| format!(" [{}]", model.steps[e.step].branches[b].id)).unwrap_or_default();
+            let _ = writeln!(s, "  day {}{date}: {}{branch}", num(e.day), model.steps[e.step].id);
         }
     }
     if !model.variants.is_empty() {

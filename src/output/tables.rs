@@ -71,32 +71,12 @@ fn ratio(k: u64, n: u64) -> f64 {
 /// `tallies.csv`: per tally, mean, standard deviation, percentiles, maximum, P(> 0).
 pub fn tallies(model: &Model, agg: &Aggregate) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "tally",
-        "label",
-        "mean",
-        "sd",
-        "p5",
-        "p50",
-        "p95",
-        "max",
-        "p_positive",
-    ]);
+    let _ = w.write_record(["tally", "label", "mean", "sd", "p5", "p50", "p95", "max", "p_positive"]);
     for (t, tally) in model.tallies.iter().enumerate() {
         let acc = &agg.tallies[t];
         let (mean, sd) = agg.tally_mean_sd(t);
-        let pct = |q| {
-            acc.hist
-                .percentile(q)
-                .map(|x| x.to_string())
-                .unwrap_or_default()
-        };
-        let max = acc
-            .hist
-            .iter()
-            .last()
-            .map(|(x, _)| x.to_string())
-            .unwrap_or_default();
+        let pct = |q| acc.hist.percentile(q).map(|x| x.to_string()).unwrap_or_default();
+        let max = acc.hist.iter().last().map(|(x, _)| x.to_string()).unwrap_or_default();
         let _ = w.write_record([
             tally.id.clone(),
             tally.label.clone(),
@@ -119,12 +99,8 @@ pub fn tally_distribution(model: &Model, agg: &Aggregate) -> Vec<u8> {
     let _ = w.write_record(["tally", "value", "trials", "share"]);
     for (t, tally) in model.tallies.iter().enumerate() {
         for (x, n) in agg.tallies[t].hist.iter() {
-            let _ = w.write_record([
-                tally.id.clone(),
-                x.to_string(),
-                n.to_string(),
-                f6(ratio(n, agg.trials)),
-            ]);
+            let _ =
+                w.write_record([tally.id.clone(), x.to_string(), n.to_string(), f6(ratio(n, agg.trials))]);
         }
     }
     finish(w)
@@ -136,11 +112,7 @@ pub fn steps(model: &Model, agg: &Aggregate) -> Vec<u8> {
     let _ = w.write_record(["step", "label", "actor", "mean_count", "p_fired"]);
     for (s, step) in model.steps.iter().enumerate() {
         let acc = &agg.steps[s];
-        let mean = if agg.trials == 0 {
-            0.0
-        } else {
-            acc.sum as f64 / agg.trials as f64
-        };
+        let mean = if agg.trials == 0 { 0.0 } else { acc.sum as f64 / agg.trials as f64 };
         let _ = w.write_record([
             step.id.clone(),
             step.label.clone(),
@@ -160,10 +132,7 @@ pub fn daily(model: &Model, agg: &Aggregate) -> Vec<u8> {
     let occ: Vec<Vec<u64>> = (0..model.levels.len()).map(|l| agg.occupancy(l)).collect();
     let by: Vec<Vec<u64>> = (0..model.levels.len()).map(|l| agg.reached_by(l)).collect();
     for d in 0..model.horizon_days as usize {
-        let date = model
-            .start
-            .map(|s| s.plus_days(d as i64).to_string())
-            .unwrap_or_default();
+        let date = model.start.map(|s| s.plus_days(d as i64).to_string()).unwrap_or_default();
         for (l, level) in model.levels.iter().enumerate() {
             let _ = w.write_record([
                 d.to_string(),
@@ -182,11 +151,7 @@ pub fn path_text(model: &Model, path: &[u32]) -> String {
     if path.is_empty() {
         return "(none)".into();
     }
-    let mut s: Vec<&str> = path
-        .iter()
-        .take(MAX_PATH)
-        .map(|&i| model.steps[i as usize].id.as_str())
-        .collect();
+    let mut s: Vec<&str> = path.iter().take(MAX_PATH).map(|&i| model.steps[i as usize].id.as_str()).collect();
     if path.len() > MAX_PATH {
         s.push("...");
     }

@@ -25,10 +25,7 @@ pub struct TrialRows<'m> {
 impl<'m> TrialRows<'m> {
     /// An empty buffer.
     pub fn new(model: &'m Model) -> Self {
-        TrialRows {
-            model,
-            buf: Vec::new(),
-        }
+        TrialRows { model, buf: Vec::new() }
     }
 
     /// Appends the row of one trial. Ids are `[a-z0-9_]`, so nothing needs quoting.
@@ -39,11 +36,7 @@ impl<'m> TrialRows<'m> {
         b.extend_from_slice(ints.format(o.trial).as_bytes());
         b.push(b',');
         push_day(b, o.end_day);
-        for text in [
-            o.end_reason.as_str(),
-            &m.levels[o.final_level].id,
-            &m.levels[o.max_level].id,
-        ] {
+        for text in [o.end_reason.as_str(), &m.levels[o.final_level].id, &m.levels[o.max_level].id] {
             b.push(b',');
             b.extend_from_slice(text.as_bytes());
         }

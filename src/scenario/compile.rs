@@ -73,58 +73,44 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     // [scenario]
     let name = header.name.get_ref().clone();
     if !valid_name(&name) {
-        cx.err(header.name.span(), format!("scenario name `{name}` must match [a-z0-9-]+"))
-            .hint("it names the output folder: use lower-case letters, digits and dashes, e.g. \"baghdad-2020\"");
+        cx.err(header.name.span(), format!("scenario name `{name}` must match [a-z0-9-]+")).hint(
+            "it names the output folder: use lower-case letters, digits and dashes, e.g. \"baghdad-2020\"",
+        );
     }
     cx.start = header.start.as_ref().and_then(|d| cx.date(d, "start"));
     let horizon = *header.horizon_days.get_ref();
     if horizon <= 0 || horizon > MAX_HORIZON_DAYS {
         cx.err(
             header.horizon_days.span(),
-            format!("horizon_days must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, got {horizon}"),
+            format!(
+                "horizon_days must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, got {horizon}"
+            ),
         );
     }
-    let trials = cx
-        .positive_int(header.trials.as_ref(), "trials")
-        .unwrap_or(DEFAULT_TRIALS);
+    let trials = cx.positive_int(header.trials.as_ref(), "trials").unwrap_or(DEFAULT_TRIALS);
     let seed = match &header.seed {
         Some(s) if *s.get_ref() < 0 => {
-            cx.err(
-                s.span(),
-                format!("seed must be a whole number >= 0, got {}", s.get_ref()),
-            );
+            cx.err(s.span(), format!("seed must be a whole number >= 0, got {}", s.get_ref()));
             0
         }
         Some(s) => *s.get_ref() as u64,
         None => 0,
     };
-    let max_events = cx
-        .positive_int(header.max_events.as_ref(), "max_events")
-        .unwrap_or(DEFAULT_MAX_EVENTS);
+    let max_events = cx.positive_int(header.max_events.as_ref(), "max_events").unwrap_or(DEFAULT_MAX_EVENTS);
 
     // [params], then the variant, then --set.
     for (k, v) in &doc.params.0 {
         let name = k.get_ref();
         if !valid_id(name) {
-            cx.err(
-                k.span(),
-                format!("param name `{name}` must match [a-z][a-z0-9_]*"),
-            );
+            cx.err(k.span(), format!("param name `{name}` must match [a-z][a-z0-9_]*"));
         } else if name == "rest" {
-            cx.err(
-                k.span(),
-                "`rest` is reserved (a branch p of \"rest\" takes the remaining probability)",
-            )
-            .hint("rename the param");
+            cx.err(k.span(), "`rest` is reserved (a branch p of \"rest\" takes the remaining probability)")
+                .hint("rename the param");
         }
         if !v.get_ref().is_finite() {
             cx.err(v.span(), format!("param `{name}` must be a finite number"));
         }
-        cx.params.push(Param {
-            name: name.clone(),
-            value: *v.get_ref(),
-            origin: Origin::File,
-        });
+        cx.params.push(Param { name: name.clone(), value: *v.get_ref(), origin: Origin::File });
     }
     let param_names: Vec<String> = cx.params.iter().map(|p| p.name.clone()).collect();
     let mut variant_found = false;
@@ -132,15 +118,9 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     for (vname, table) in &doc.variants.0 {
         let vn = vname.get_ref();
         if !valid_id(vn) {
-            cx.err(
-                vname.span(),
-                format!("variant name `{vn}` must match [a-z][a-z0-9_]*"),
-            );
+            cx.err(vname.span(), format!("variant name `{vn}` must match [a-z][a-z0-9_]*"));
         } else if vn == "baseline" {
-            cx.err(
-                vname.span(),
-                "`baseline` is reserved: it names the scenario without overrides",
-            );
+            cx.err(vname.span(), "`baseline` is reserved: it names the scenario without overrides");
         }
         let chosen = wanted == Some(vn.as_str());
         variant_found |= chosen;
@@ -152,23 +132,22 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
                     cx.err(value.span(), "a variant's description must be text");
                 }
                 (_, VariantValue::Text(t)) => {
-                    cx.err(value.span(), format!("variant `{vn}` sets `{k}` to text \"{t}\"; a param override must be a number"));
+                    cx.err(
+                        value.span(),
+                        format!(
+                            "variant `{vn}` sets `{k}` to text \"{t}\"; a param override must be a number"
+                        ),
+                    );
                 }
                 (_, VariantValue::Num(x)) => {
                     let Some(ix) = param_names.iter().position(|p| p == k) else {
                         let help = suggest("param", k, &strs(&param_names));
-                        cx.err(
-                            key.span(),
-                            format!("variant `{vn}` overrides `{k}`, which is not a param"),
-                        )
-                        .hint(help);
+                        cx.err(key.span(), format!("variant `{vn}` overrides `{k}`, which is not a param"))
+                            .hint(help);
                         continue;
                     };
                     if !x.is_finite() {
-                        cx.err(
-                            value.span(),
-                            format!("variant value for `{k}` must be a finite number"),
-                        );
+                        cx.err(value.span(), format!("variant value for `{k}` must be a finite number"));
                     }
                     if chosen {
                         cx.params[ix].value = *x;
@@ -180,20 +159,13 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     }
     if let Some(w) = wanted {
         if !variant_found {
-            let names: Vec<String> = doc
-                .variants
-                .0
-                .iter()
-                .map(|(k, _)| k.get_ref().clone())
-                .collect();
+            let names: Vec<String> = doc.variants.0.iter().map(|(k, _)| k.get_ref().clone()).collect();
             cx.diags.push(
-                Diagnostic::whole_file(format!(
-                    "variant `{w}` (from --variant) is not defined in this file"
-                ))
-                .help(format!(
-                    "{}; `baseline` runs the file without overrides",
-                    suggest("variant", w, &strs(&names))
-                )),
+                Diagnostic::whole_file(format!("variant `{w}` (from --variant) is not defined in this file"))
+                    .help(format!(
+                        "{}; `baseline` runs the file without overrides",
+                        suggest("variant", w, &strs(&names))
+                    )),
             );
         }
     }
@@ -206,26 +178,21 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
             None => {
                 let help = suggest("param", k, &strs(&param_names));
                 cx.diags.push(
-                    Diagnostic::whole_file(format!(
-                        "--set {k}=...: `{k}` is not a param of this file"
-                    ))
-                    .help(help),
+                    Diagnostic::whole_file(format!("--set {k}=...: `{k}` is not a param of this file"))
+                        .help(help),
                 );
             }
         }
         if !x.is_finite() {
-            cx.diags.push(Diagnostic::whole_file(format!(
-                "--set {k}: the value must be a finite number"
-            )));
+            cx.diags.push(Diagnostic::whole_file(format!("--set {k}: the value must be a finite number")));
         }
     }
 
     // [[levels]]
     if doc.levels.is_empty() {
-        cx.diags.push(
-            Diagnostic::at(doc.scenario.span(), "the escalation ladder is empty")
-                .help("add [[levels]] tables, lowest first, e.g. id = \"calm\" ... id = \"war\", terminal = true"),
-        );
+        cx.diags.push(Diagnostic::at(doc.scenario.span(), "the escalation ladder is empty").help(
+            "add [[levels]] tables, lowest first, e.g. id = \"calm\" ... id = \"war\", terminal = true",
+        ));
     }
     let mut levels = Vec::new();
     for l in &doc.levels {
@@ -242,11 +209,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         None => 0,
     };
     if levels.get(initial_level).is_some_and(|l| l.terminal) {
-        let span = header
-            .initial_level
-            .as_ref()
-            .map(|s| s.span())
-            .unwrap_or(doc.levels[0].span());
+        let span = header.initial_level.as_ref().map(|s| s.span()).unwrap_or(doc.levels[0].span());
         cx.err(
             span,
             format!(
@@ -261,10 +224,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     let mut tallies = Vec::new();
     for (k, label) in &doc.tallies.0 {
         cx.new_id(k, "tally", |c| &mut c.tally_ids);
-        tallies.push(model::Tally {
-            id: k.get_ref().clone(),
-            label: label.get_ref().clone(),
-        });
+        tallies.push(model::Tally { id: k.get_ref().clone(), label: label.get_ref().clone() });
     }
 
     // [[steps]]: ids first, so that steps may refer to later steps.
@@ -272,10 +232,8 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         cx.new_id(&s.get_ref().id, "step", |c| &mut c.step_ids);
     }
     if doc.steps.is_empty() {
-        cx.diags.push(Diagnostic::at(
-            doc.scenario.span(),
-            "the scenario has no [[steps]]: nothing can happen",
-        ));
+        cx.diags
+            .push(Diagnostic::at(doc.scenario.span(), "the scenario has no [[steps]]: nothing can happen"));
     }
     let mut steps = Vec::new();
     for s in &doc.steps {
@@ -341,11 +299,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         trials,
         seed,
         max_events,
-        params: cx
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), p.value))
-            .collect(),
+        params: cx.params.iter().map(|p| (p.name.clone(), p.value)).collect(),
         variant: wanted.map(str::to_owned),
         variants: doc
             .variants
@@ -375,9 +329,7 @@ pub fn valid_id(s: &str) -> bool {
 
 /// `[a-z0-9-]+`
 pub fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+    !s.is_empty() && s.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
 }
 
 impl Ctx {
@@ -389,29 +341,18 @@ impl Ctx {
     fn positive_int(&mut self, v: Option<&Spanned<i64>>, what: &str) -> Option<u64> {
         let v = v?;
         if *v.get_ref() <= 0 {
-            self.err(
-                v.span(),
-                format!("{what} must be a whole number >= 1, got {}", v.get_ref()),
-            );
+            self.err(v.span(), format!("{what} must be a whole number >= 1, got {}", v.get_ref()));
             return None;
         }
         Some(*v.get_ref() as u64)
     }
 
     /// Registers a new id of `kind`, checking its form and uniqueness.
-    fn new_id(
-        &mut self,
-        id: &Spanned<String>,
-        kind: &str,
-        list: impl Fn(&mut Self) -> &mut Vec<String>,
-    ) {
+    fn new_id(&mut self, id: &Spanned<String>, kind: &str, list: impl Fn(&mut Self) -> &mut Vec<String>) {
         let s = id.get_ref();
         if !valid_id(s) {
-            self.err(
-                id.span(),
-                format!("{kind} id `{s}` must match [a-z][a-z0-9_]*"),
-            )
-            .hint("lower-case letters, digits and underscores, starting with a letter");
+            self.err(id.span(), format!("{kind} id `{s}` must match [a-z][a-z0-9_]*"))
+                .hint("lower-case letters, digits and underscores, starting with a letter");
         }
         if list(self).iter().any(|x| x == s) {
             self.err(id.span(), format!("{kind} id `{s}` is defined twice"));
@@ -424,8 +365,7 @@ impl Ctx {
         let found = known.iter().position(|k| k == s);
         if found.is_none() {
             let help = suggest(kind, s, &strs(&known));
-            self.err(id.span(), format!("unknown {kind} `{s}`"))
-                .hint(help);
+            self.err(id.span(), format!("unknown {kind} `{s}`")).hint(help);
         }
         found
     }
@@ -450,10 +390,7 @@ impl Ctx {
                 r
             }
             _ => {
-                self.err(
-                    d.span(),
-                    format!("{what} must be a date like 2020-12-20, without a time"),
-                );
+                self.err(d.span(), format!("{what} must be a date like 2020-12-20, without a time"));
                 None
             }
         }
@@ -465,8 +402,11 @@ impl Ctx {
         match self.start {
             Some(start) => Some((date.days() - start.days()) as f64),
             None => {
-                self.err(d.span(), format!("{what} is a date, but [scenario] has no `start` date to count days from"))
-                    .hint("add `start = YYYY-MM-DD` to [scenario], or give days instead (from_day/to_day, day)");
+                self.err(
+                    d.span(),
+                    format!("{what} is a date, but [scenario] has no `start` date to count days from"),
+                )
+                .hint("add `start = YYYY-MM-DD` to [scenario], or give days instead (from_day/to_day, day)");
                 None
             }
         }
@@ -485,8 +425,7 @@ impl Ctx {
                     } else {
                         suggest("param", name, &strs(&known))
                     };
-                    self.err(r.span(), format!("{what}: unknown param `{name}`"))
-                        .hint(help);
+                    self.err(r.span(), format!("{what}: unknown param `{name}`")).hint(help);
                     return None;
                 }
             },
@@ -511,10 +450,7 @@ impl Ctx {
                 Some((n, Origin::Variant(v))) => format!(" (param `{n}`, as set by variant `{v}`)"),
                 Some((n, Origin::Set)) => format!(" (param `{n}`, as set by --set)"),
             };
-            self.err(
-                r.span(),
-                format!("{what} must be {want}, got {value}{source}"),
-            );
+            self.err(r.span(), format!("{what} must be {want}, got {value}{source}"));
             return None;
         }
         Some(value)
@@ -533,10 +469,7 @@ impl Ctx {
     fn pair(&mut self, d: &Spanned<Dist>, v: &[Spanned<NumRef>], n: usize) -> bool {
         if v.len() != n {
             let name = d.get_ref().name();
-            self.err(
-                d.span(),
-                format!("`{name}` takes {n} numbers, got {}", v.len()),
-            );
+            self.err(d.span(), format!("`{name}` takes {n} numbers, got {}", v.len()));
             return false;
         }
         true
@@ -546,11 +479,7 @@ impl Ctx {
         let nn = Range01::NonNeg;
         match d.get_ref() {
             Dist::Fixed(x) => Some(Delay::Fixed(self.num(x, what, nn)?)),
-            Dist::Exponential(m) => Some(Delay::Exponential(self.num(
-                m,
-                &format!("{what} mean"),
-                nn,
-            )?)),
+            Dist::Exponential(m) => Some(Delay::Exponential(self.num(m, &format!("{what} mean"), nn)?)),
             Dist::Uniform(v) => {
                 if !self.pair(d, v, 2) {
                     return None;
@@ -559,10 +488,7 @@ impl Ctx {
                 let b = self.num(&v[1], what, nn);
                 let (a, b) = (a?, b?);
                 if a > b {
-                    self.err(
-                        d.span(),
-                        format!("{what}: uniform [a, b] needs a <= b, got [{a}, {b}]"),
-                    );
+                    self.err(d.span(), format!("{what}: uniform [a, b] needs a <= b, got [{a}, {b}]"));
                     return None;
                 }
                 Some(Delay::Uniform(a, b))
@@ -584,18 +510,12 @@ impl Ctx {
             Dist::Lognormal { median, sigma } => {
                 let m = self.num(median, &format!("{what} median"), nn);
                 let s = self.num(sigma, &format!("{what} sigma"), nn);
-                Some(Delay::Lognormal {
-                    median: m?,
-                    sigma: s?,
-                })
+                Some(Delay::Lognormal { median: m?, sigma: s? })
             }
             other => {
                 self.err(
                     d.span(),
-                    format!(
-                        "{what}: `{}` is a distribution of counts, not of delays",
-                        other.name()
-                    ),
+                    format!("{what}: `{}` is a distribution of counts, not of delays", other.name()),
                 )
                 .hint("a delay (days) takes fixed, uniform, exponential, triangular or lognormal");
                 None
@@ -625,10 +545,7 @@ impl Ctx {
                 let b = self.whole(&v[1], what);
                 let (a, b) = (a?, b?);
                 if a > b {
-                    self.err(
-                        d.span(),
-                        format!("{what}: uniform_int [a, b] needs a <= b, got [{a}, {b}]"),
-                    );
+                    self.err(d.span(), format!("{what}: uniform_int [a, b] needs a <= b, got [{a}, {b}]"));
                     return None;
                 }
                 Some(Amount::UniformInt(a, b))
@@ -641,10 +558,7 @@ impl Ctx {
             Dist::NegativeBinomial { mean, dispersion } => {
                 let m = self.num(mean, &format!("{what} mean"), nn);
                 let k = self.num(dispersion, &format!("{what} dispersion"), Range01::Positive);
-                Some(Amount::NegativeBinomial {
-                    mean: m?,
-                    dispersion: k?,
-                })
+                Some(Amount::NegativeBinomial { mean: m?, dispersion: k? })
             }
             other => {
                 self.err(d.span(), format!("{what}: `{}` is a distribution of delays, not of counts", other.name()))
@@ -656,10 +570,10 @@ impl Ctx {
 
     fn step(&mut self, s: &raw::Step) -> model::Step {
         let id = s.id.get_ref().clone();
-        let rate = s.rate.as_ref().map(|r| {
-            self.num(r, &format!("rate of step `{id}`"), Range01::NonNeg)
-                .unwrap_or(0.0)
-        });
+        let rate = s
+            .rate
+            .as_ref()
+            .map(|r| self.num(r, &format!("rate of step `{id}`"), Range01::NonNeg).unwrap_or(0.0));
         let mut windows = Vec::new();
         for w in &s.windows {
             if let Some(w) = self.window(w, &id) {
@@ -688,16 +602,10 @@ impl Ctx {
             let braw = b.get_ref();
             let bid = braw.id.get_ref().clone();
             if !valid_id(&bid) {
-                self.err(
-                    braw.id.span(),
-                    format!("branch id `{bid}` must match [a-z][a-z0-9_]*"),
-                );
+                self.err(braw.id.span(), format!("branch id `{bid}` must match [a-z][a-z0-9_]*"));
             }
             if branch_ids.contains(&bid) {
-                self.err(
-                    braw.id.span(),
-                    format!("branch id `{bid}` is defined twice in step `{id}`"),
-                );
+                self.err(braw.id.span(), format!("branch id `{bid}` is defined twice in step `{id}`"));
             }
             branch_ids.push(bid.clone());
             let p = match braw.p.get_ref() {
@@ -734,19 +642,12 @@ impl Ctx {
             }
             let level = match (&braw.raise_to, &braw.lower_to) {
                 (Some(_), Some(l)) => {
-                    self.err(
-                        l.span(),
-                        format!("branch `{id}.{bid}` has both raise_to and lower_to"),
-                    )
-                    .hint("a branch moves the level one way; split it into two branches");
+                    self.err(l.span(), format!("branch `{id}.{bid}` has both raise_to and lower_to"))
+                        .hint("a branch moves the level one way; split it into two branches");
                     LevelChange::None
                 }
-                (Some(l), None) => self
-                    .level(l)
-                    .map_or(LevelChange::None, LevelChange::RaiseTo),
-                (None, Some(l)) => self
-                    .level(l)
-                    .map_or(LevelChange::None, LevelChange::LowerTo),
+                (Some(l), None) => self.level(l).map_or(LevelChange::None, LevelChange::RaiseTo),
+                (None, Some(l)) => self.level(l).map_or(LevelChange::None, LevelChange::LowerTo),
                 (None, None) => LevelChange::None,
             };
             branches.push(model::Branch {
@@ -830,25 +731,16 @@ impl Ctx {
             _ => {
                 self.err(
                     w.span(),
-                    format!(
-                        "{what} needs `from` and `to` (dates) or `from_day` and `to_day` (days)"
-                    ),
+                    format!("{what} needs `from` and `to` (dates) or `from_day` and `to_day` (days)"),
                 );
                 return None;
             }
         };
         if from > to {
-            self.err(
-                w.span(),
-                format!("{what} ends (day {to}) before it starts (day {from})"),
-            );
+            self.err(w.span(), format!("{what} ends (day {to}) before it starts (day {from})"));
             return None;
         }
-        Some(model::Window {
-            from,
-            to,
-            rate_x: rate_x?,
-        })
+        Some(model::Window { from, to, rate_x: rate_x? })
     }
 
     fn trigger(
@@ -868,7 +760,11 @@ impl Ctx {
         let after = known.iter().position(|k| k == step_part);
         if after.is_none() {
             let help = suggest("step", step_part, &strs(&known));
-            self.err(tr.after.span(), format!("trigger of step `{me}`: unknown step `{step_part}` in after = \"{after_text}\"")).hint(help);
+            self.err(
+                tr.after.span(),
+                format!("trigger of step `{me}`: unknown step `{step_part}` in after = \"{after_text}\""),
+            )
+            .hint(help);
         }
         let after_branch = match (after, branch_part) {
             (Some(a), Some(b)) => {
@@ -888,11 +784,7 @@ impl Ctx {
             _ => None,
         };
         let p = match &tr.p {
-            Some(p) => self.num(
-                p,
-                &format!("p of trigger `{me}` after `{after_text}`"),
-                Range01::Prob,
-            ),
+            Some(p) => self.num(p, &format!("p of trigger `{me}` after `{after_text}`"), Range01::Prob),
             None => Some(1.0),
         };
         let delay = match &tr.delay {
@@ -903,7 +795,10 @@ impl Ctx {
         let max_level = tr.max_level.as_ref().map(|l| self.level(l));
         if let (Some(Some(a)), Some(Some(b))) = (min_level, max_level) {
             if a > b {
-                self.err(t.span(), format!("trigger of step `{me}`: min_level is above max_level, so it can never fire"));
+                self.err(
+                    t.span(),
+                    format!("trigger of step `{me}`: min_level is above max_level, so it can never fire"),
+                );
             }
         }
         Some(model::Trigger {
@@ -926,14 +821,8 @@ impl Ctx {
         let mr = m.get_ref();
         let target = self.step_ref(&mr.step);
         let what = format!("modifier on `{}`", mr.step.get_ref());
-        let rate_x = mr
-            .rate_x
-            .as_ref()
-            .map(|x| self.num(x, &format!("rate_x of {what}"), Range01::NonNeg));
-        let p_x = mr
-            .p_x
-            .as_ref()
-            .map(|x| self.num(x, &format!("p_x of {what}"), Range01::NonNeg));
+        let rate_x = mr.rate_x.as_ref().map(|x| self.num(x, &format!("rate_x of {what}"), Range01::NonNeg));
+        let p_x = mr.p_x.as_ref().map(|x| self.num(x, &format!("p_x of {what}"), Range01::NonNeg));
         let days = self.num(&mr.days, &format!("days of {what}"), Range01::NonNeg);
         if rate_x.is_none() && p_x.is_none() {
             self.err(m.span(), format!("{what} changes nothing"))
@@ -946,14 +835,8 @@ impl Ctx {
                 .hint("rate_x multiplies a spontaneous rate; use p_x to change how likely its triggers fire");
         }
         if p_x.is_some() && !triggers.iter().any(|t| t.step == target) {
-            self.err(
-                m.span(),
-                format!(
-                    "{what}: p_x, but step `{}` has no triggers",
-                    steps[target].id
-                ),
-            )
-            .hint("p_x multiplies the p of the step's triggers; use rate_x for a spontaneous rate");
+            self.err(m.span(), format!("{what}: p_x, but step `{}` has no triggers", steps[target].id))
+                .hint("p_x multiplies the p of the step's triggers; use rate_x for a spontaneous rate");
         }
         Some(ModifierSpec {
             step: target,
@@ -973,16 +856,12 @@ impl Ctx {
         let step = self.step_ref(&er.step)?;
         let branch = match &er.branch {
             Some(b) => {
-                let names: Vec<String> =
-                    steps[step].branches.iter().map(|x| x.id.clone()).collect();
+                let names: Vec<String> = steps[step].branches.iter().map(|x| x.id.clone()).collect();
                 let found = names.iter().position(|n| n == b.get_ref());
                 if found.is_none() {
                     let help = suggest("branch", b.get_ref(), &strs(&names));
-                    self.err(
-                        b.span(),
-                        format!("step `{}` has no branch `{}`", steps[step].id, b.get_ref()),
-                    )
-                    .hint(help);
+                    self.err(b.span(), format!("step `{}` has no branch `{}`", steps[step].id, b.get_ref()))
+                        .hint(help);
                     return None;
                 }
                 found
@@ -993,21 +872,20 @@ impl Ctx {
             (Some(d), None) => self.day_of(d, "schedule date")?,
             (None, Some(d)) => self.num(d, "schedule day", Range01::Any)?,
             _ => {
-                self.err(
-                    e.span(),
-                    "a [[schedule]] entry needs exactly one of `date` or `day`",
-                );
+                self.err(e.span(), "a [[schedule]] entry needs exactly one of `date` or `day`");
                 return None;
             }
         };
         if !(0.0..horizon).contains(&day) {
-            let span = er
-                .date
-                .as_ref()
-                .map(|d| d.span())
-                .or(er.day.as_ref().map(|d| d.span()))
-                .unwrap_or(e.span());
-            self.err(span, format!("scheduled firing of `{}` on day {day} is outside the horizon (0 <= day < {horizon})", steps[step].id));
+            let span =
+                er.date.as_ref().map(|d| d.span()).or(er.day.as_ref().map(|d| d.span())).unwrap_or(e.span());
+            self.err(
+                span,
+                format!(
+                    "scheduled firing of `{}` on day {day} is outside the horizon (0 <= day < {horizon})",
+                    steps[step].id
+                ),
+            );
             return None;
         }
         Some(model::Scheduled { step, branch, day })
@@ -1016,12 +894,7 @@ impl Ctx {
     /// Zero-delay trigger cycles: reactions that can fire at the same instant forever.
     /// An edge counts when its p > 0 and its delay can be exactly 0; a cycle through a
     /// step with a `max` cap is finite and allowed.
-    fn zero_delay_cycles(
-        &mut self,
-        doc: &raw::Document,
-        steps: &[model::Step],
-        triggers: &[model::Trigger],
-    ) {
+    fn zero_delay_cycles(&mut self, doc: &raw::Document, steps: &[model::Step], triggers: &[model::Trigger]) {
         let n = steps.len();
         let mut adj = vec![Vec::new(); n];
         for (ti, t) in triggers.iter().enumerate() {

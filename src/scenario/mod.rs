@@ -41,21 +41,15 @@ pub enum LoadError {
 /// Reads, validates and compiles a scenario file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<(Model, String), LoadError> {
     let name = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
-        path: name.clone(),
-        source: e,
-    })?;
+    let source =
+        std::fs::read_to_string(path).map_err(|e| LoadError::Io { path: name.clone(), source: e })?;
     let model = compile_str(&name, &source, overrides).map_err(LoadError::Invalid)?;
     Ok((model, source))
 }
 
 /// Validates and compiles scenario text; `file` names it in messages.
 pub fn compile_str(file: &str, source: &str, overrides: &Overrides) -> Result<Model, Diagnostics> {
-    let fail = |items| Diagnostics {
-        file: file.to_owned(),
-        source: source.to_owned(),
-        items,
-    };
+    let fail = |items| Diagnostics { file: file.to_owned(), source: source.to_owned(), items };
     let doc: raw::Document = match toml::from_str(source) {
         Ok(doc) => doc,
         Err(e) => {

@@ -224,21 +224,12 @@ pub enum Dist {
     Uniform(Vec<Spanned<NumRef>>),
     Exponential(Spanned<NumRef>),
     Triangular(Vec<Spanned<NumRef>>),
-    Lognormal {
-        median: Spanned<NumRef>,
-        sigma: Spanned<NumRef>,
-    },
+    Lognormal { median: Spanned<NumRef>, sigma: Spanned<NumRef> },
     Poisson(Spanned<NumRef>),
     PoissonAtLeastOne(Spanned<NumRef>),
     UniformInt(Vec<Spanned<NumRef>>),
-    Binomial {
-        n: Spanned<NumRef>,
-        p: Spanned<NumRef>,
-    },
-    NegativeBinomial {
-        mean: Spanned<NumRef>,
-        dispersion: Spanned<NumRef>,
-    },
+    Binomial { n: Spanned<NumRef>, p: Spanned<NumRef> },
+    NegativeBinomial { mean: Spanned<NumRef>, dispersion: Spanned<NumRef> },
 }
 
 impl Dist {

@@ -1,0 +1,259 @@
+//! `report.html`: one self-contained page per run: scenario, parameters, summary tables,
+//! every chart as inline SVG, and the manifest. No scripts, no network, prints well.
+
+use crate::charts::{self, ChartError, ChartOptions, CHARTS};
+use crate::results::Results;
+use std::fmt::Write as _;
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn pct(p: f64) -> String {
+    let x = 100.0 * p;
+    if x != 0.0 && x < 0.1 {
+        format!("{x:.3}%")
+    } else {
+        format!("{x:.1}%")
+    }
+}
+
+fn day(d: Option<f64>) -> String {
+    d.map(|d| format!("{d:.1}")).unwrap_or_else(|| "–".into())
+}
+
+const CSS: &str = r#"
+body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #222; margin: 0 auto;
+       max-width: 1100px; padding: 1.5em; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+.sub { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
+th, td { border-bottom: 1px solid #e2e2e2; padding: 0.25em 0.7em; text-align: left; vertical-align: top; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f4f4f4; }
+figure { margin: 1.2em 0; page-break-inside: avoid; break-inside: avoid; }
+figure svg { width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; }
+code { font-size: 0.9em; background: #f4f4f4; padding: 0 0.2em; }
+.manifest td:first-child { color: #555; white-space: nowrap; }
+@media print { body { max-width: none; padding: 0; } h2 { page-break-after: avoid; } }
+"#;
+
+/// The whole page.
+pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
+    let m = &r.manifest;
+    let mut h = String::new();
+    let variant = m.variant.clone().unwrap_or_else(|| "baseline".into());
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{} [{}]: brink report</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        esc(&m.scenario_name),
+        esc(&variant)
+    );
+    let _ = writeln!(h, "<h1>{}</h1>", esc(&m.scenario_title));
+    let mut sub = format!(
+        "Scenario <code>{}</code>, variant <code>{}</code>: {} trials, seed {}, {} days",
+        esc(&m.scenario_name),
+        esc(&variant),
+        m.trials,
+        m.seed,
+        m.horizon_days
+    );
+    if let Some(s) = &m.start {
+        let _ = write!(sub, " from {}", esc(s));
+    }
+    let _ = writeln!(h, "<p class=\"sub\">{sub}.</p>");
+    if !m.scenario_description.trim().is_empty() {
+        for para in m.scenario_description.split("\n\n") {
+            let _ = writeln!(h, "<p>{}</p>", esc(para.trim()));
+        }
+    }
+
+    // Levels first: the answer to "how likely".
+    let _ = writeln!(h, "<h2>Escalation levels</h2>");
+    let _ = writeln!(
+        h,
+        "<table><tr><th>level</th><th>label</th><th class=\"n\">P(reached)</th><th class=\"n\">95% interval</th><th class=\"n\">trials</th><th class=\"n\">day p10</th><th class=\"n\">day p50</th><th class=\"n\">day p90</th></tr>"
+    );
+    for l in &r.levels {
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&l.level),
+            if l.terminal { " (terminal)" } else { "" },
+            esc(&l.label),
+            pct(l.p_reached),
+            pct(l.p_low),
+            pct(l.p_high),
+            l.trials_reached,
+            day(l.day_p10),
+            day(l.day_p50),
+            day(l.day_p90)
+        );
+    }
+    let _ = writeln!(h, "</table>");
+    let _ = writeln!(h, "<p class=\"sub\">Days of first reaching a level are counted from day 0, among the trials that reached it.</p>");
+    for name in ["levels", "time_to_level", "occupancy"] {
+        figure(&mut h, name, r, opts)?;
+    }
+
+    let _ = writeln!(h, "<h2>Tallies</h2>");
+    if r.tallies.is_empty() {
+        let _ = writeln!(h, "<p>This scenario has no tallies.</p>");
+    } else {
+        let _ = writeln!(
+            h,
+            "<table><tr><th>tally</th><th>label</th><th class=\"n\">mean</th><th class=\"n\">sd</th><th class=\"n\">p5</th><th class=\"n\">p50</th><th class=\"n\">p95</th><th class=\"n\">max</th><th class=\"n\">P(&gt; 0)</th></tr>"
+        );
+        let opt = |x: Option<u64>| x.map(|v| v.to_string()).unwrap_or_default();
+        for t in &r.tallies {
+            let _ = writeln!(
+                h,
+                "<tr><td><code>{}</code></td><td>{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&t.tally),
+                esc(&t.label),
+                t.mean,
+                t.sd,
+                opt(t.p5),
+                opt(t.p50),
+                opt(t.p95),
+                opt(t.max),
+                pct(t.p_positive)
+            );
+        }
+        let _ = writeln!(h, "</table>");
+        figure(&mut h, "tallies", r, opts)?;
+    }
+
+    let _ = writeln!(h, "<h2>Steps</h2>");
+    let _ = writeln!(
+        h,
+        "<table><tr><th>step</th><th>actor</th><th>label</th><th class=\"n\">mean firings</th><th class=\"n\">P(fired)</th></tr>"
+    );
+    for s in &r.steps {
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{}</td></tr>",
+            esc(&s.step),
+            esc(&s.actor),
+            esc(&s.label),
+            s.mean_count,
+            pct(s.p_fired)
+        );
+    }
+    let _ = writeln!(h, "</table>");
+
+    let _ = writeln!(h, "<h2>Escalation paths</h2>");
+    let _ = writeln!(h, "<p>A path lists the steps whose firing raised the level, in order.</p>");
+    let _ = writeln!(h, "<table><tr><th class=\"n\">rank</th><th>path</th><th class=\"n\">trials</th><th class=\"n\">share</th></tr>");
+    for p in r.paths.iter().take(10) {
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            p.rank,
+            esc(&p.path.replace('>', " → ")),
+            p.trials,
+            pct(p.share)
+        );
+    }
+    let _ = writeln!(h, "</table>");
+    figure(&mut h, "paths", r, opts)?;
+
+    let _ = writeln!(h, "<h2>Parameters</h2>");
+    let _ = writeln!(
+        h,
+        "<p>Variant: <code>{}</code>{}</p>",
+        esc(&variant),
+        if m.sets.is_empty() {
+            String::new()
+        } else {
+            format!("; set on the command line: <code>{}</code>", esc(&m.sets.join(" ")))
+        }
+    );
+    let _ = writeln!(h, "<table><tr><th>param</th><th class=\"n\">value</th></tr>");
+    for (k, v) in &m.params {
+        let _ = writeln!(h, "<tr><td><code>{}</code></td><td class=\"n\">{v}</td></tr>", esc(k));
+    }
+    let _ = writeln!(h, "</table>");
+
+    let _ = writeln!(h, "<h2>Manifest</h2>\n<table class=\"manifest\">");
+    let rows = [
+        ("brink version", m.brink_version.clone()),
+        ("scenario file", m.scenario_file.clone()),
+        ("scenario SHA-256", m.scenario_sha256.clone()),
+        ("seed", m.seed.to_string()),
+        ("trials", m.trials.to_string()),
+        ("random streams", m.streams.clone()),
+        ("command", m.command.join(" ")),
+        ("files", m.files.join(", ")),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(h, "<tr><td>{k}</td><td><code>{}</code></td></tr>", esc(&v));
+    }
+    let _ = writeln!(h, "</table>\n</body>\n</html>");
+    Ok(h)
+}
+
+fn figure(h: &mut String, name: &str, r: &Results, opts: &ChartOptions) -> Result<(), ChartError> {
+    let caption = CHARTS.iter().find(|(n, _)| *n == name).map_or(name, |(_, c)| c);
+    let svg = charts::svg(name, r, opts)?;
+    // Let the page size the picture: keep the viewBox, drop the fixed width and height.
+    let svg = match svg.find('>') {
+        Some(end) if svg.starts_with("<svg") => {
+            let head = &svg[..end];
+            let head = strip_attr(&strip_attr(head, "width"), "height");
+            format!("{head} role=\"img\" aria-label=\"{}\">{}", esc(caption), &svg[end + 1..])
+        }
+        _ => svg,
+    };
+    let _ =
+        writeln!(h, "<figure id=\"{name}\">\n{svg}\n<figcaption>{}</figcaption>\n</figure>", esc(caption));
+    Ok(())
+}
+
+/// Removes ` name="..."` from an opening tag.
+fn strip_attr(tag: &str, name: &str) -> String {
+    let key = format!(" {name}=\"");
+    match tag.find(&key) {
+        Some(i) => {
+            let rest = &tag[i + key.len()..];
+            match rest.find('"') {
+                Some(j) => format!("{}{}", &tag[..i], &rest[j + 1..]),
+                None => tag.to_owned(),
+            }
+        }
+        None => tag.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+    }
+
+    #[test]
+    fn strips_size_but_keeps_viewbox() {
+        let t = strip_attr(
+            &strip_attr("<svg width=\"1200\" height=\"800\" viewBox=\"0 0 1200 800\"", "width"),
+            "height",
+        );
+        assert_eq!(t, "<svg viewBox=\"0 0 1200 800\"");
+    }
+}
