@@ -42,7 +42,7 @@ h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; padding-
 .sub { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
 th, td { border-bottom: 1px solid #e2e2e2; padding: 0.25em 0.7em; text-align: left; vertical-align: top; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 th { background: #f4f4f4; }
 figure { margin: 1.2em 0; page-break-inside: avoid; break-inside: avoid; }
 figure svg { width: 100%; height: auto; border: 1px solid #eee; }
