@@ -144,8 +144,19 @@ pub fn suggest(kind: &str, unknown: &str, known: &[&str]) -> String {
         None if known.is_empty() => format!("no {kind} is defined"),
         None => {
             let list: Vec<String> = known.iter().take(12).map(|k| format!("`{k}`")).collect();
-            format!("known {kind}s: {}", list.join(", "))
+            format!("known {}: {}", plural(kind), list.join(", "))
         }
+    }
+}
+
+/// English plural of a kind of thing ("branch" -> "branches", "tally" -> "tallies").
+fn plural(kind: &str) -> String {
+    if let Some(stem) = kind.strip_suffix('y') {
+        format!("{stem}ies")
+    } else if kind.ends_with("ch") || kind.ends_with('s') {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
     }
 }
 
@@ -179,5 +190,8 @@ mod tests {
     fn suggestions() {
         assert_eq!(nearest("atack_rate", ["attack_rate", "p_strike"]), Some("attack_rate"));
         assert_eq!(nearest("zzz", ["attack_rate"]), None);
+        assert_eq!(plural("branch"), "branches");
+        assert_eq!(plural("tally"), "tallies");
+        assert_eq!(plural("level"), "levels");
     }
 }

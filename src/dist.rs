@@ -109,7 +109,7 @@ impl Amount {
         match *self {
             Amount::Fixed(n) => n,
             Amount::Poisson(mean) => poisson(s, mean),
-            Amount::PoissonAtLeastOne(mean) => 1 + poisson(s, mean - 1.0),
+            Amount::PoissonAtLeastOne(mean) => poisson(s, mean - 1.0).saturating_add(1),
             Amount::UniformInt(a, b) => a + s.below(b - a + 1),
             Amount::Binomial(n, p) => binomial(s, n, p),
             Amount::NegativeBinomial { mean, dispersion } => {
@@ -211,8 +211,13 @@ pub fn gamma(s: &mut Stream, shape: f64) -> f64 {
 
 /// Poisson: inversion by sequential search for small means, PTRS (Hörmann 1993) above 10.
 pub fn poisson(s: &mut Stream, mean: f64) -> u64 {
-    if mean <= 0.0 {
+    // NaN (0 x inf in a gamma mixture) and non-positive means give 0; an infinite mean
+    // saturates rather than looping.
+    if mean.is_nan() || mean <= 0.0 {
         return 0;
+    }
+    if mean.is_infinite() {
+        return u64::MAX;
     }
     if mean < 10.0 {
         let mut k = 0u64;

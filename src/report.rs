@@ -197,7 +197,7 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
         ("seed", m.seed.to_string()),
         ("trials", m.trials.to_string()),
         ("random streams", m.streams.clone()),
-        ("command", m.command.join(" ")),
+        ("reproduce with", reproduce(m)),
         ("files", m.files.join(", ")),
     ];
     for (k, v) in rows {
@@ -205,6 +205,19 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
     }
     let _ = writeln!(h, "</table>\n</body>\n</html>");
     Ok(h)
+}
+
+/// The command that reproduces this run's results (not the command as typed, whose
+/// --out and --threads would make reports differ between identical runs).
+fn reproduce(m: &crate::output::manifest::Manifest) -> String {
+    let mut c = format!("brink run {} --seed {} --trials {}", m.scenario_file, m.seed, m.trials);
+    if let Some(v) = &m.variant {
+        c.push_str(&format!(" --variant {v}"));
+    }
+    for s in &m.sets {
+        c.push_str(&format!(" --set {s}"));
+    }
+    c
 }
 
 fn figure(h: &mut String, name: &str, r: &Results, opts: &ChartOptions) -> Result<(), ChartError> {

@@ -131,13 +131,42 @@ pub struct LevelAcc {
     reached_on: Vec<u64>,
 }
 
+/// An unsigned 256-bit integer, just enough to sum squares of `u64` exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct U256 {
+    /// High 128 bits.
+    pub hi: u128,
+    /// Low 128 bits.
+    pub lo: u128,
+}
+
+impl U256 {
+    /// Adds a 128-bit value.
+    pub fn add(&mut self, x: u128) {
+        let (lo, carry) = self.lo.overflowing_add(x);
+        self.lo = lo;
+        self.hi = self.hi.wrapping_add(u128::from(carry));
+    }
+
+    /// Adds another 256-bit value.
+    pub fn add_u256(&mut self, x: U256) {
+        self.add(x.lo);
+        self.hi = self.hi.wrapping_add(x.hi);
+    }
+
+    /// The nearest f64 (for values beyond 128 bits).
+    pub fn to_f64(self) -> f64 {
+        self.hi as f64 * 2f64.powi(128) + self.lo as f64
+    }
+}
+
 /// Per-tally accumulators (exact integer sums).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TallyAcc {
     /// Sum of totals.
     pub sum: u128,
-    /// Sum of squared totals.
-    pub sum_sq: u128,
+    /// Sum of squared totals, exact in 256 bits (a `u64` squared fills 128).
+    pub sum_sq: U256,
     /// Trials with a total > 0.
     pub positive: u64,
     /// Distribution of totals.
@@ -213,7 +242,8 @@ impl Aggregate {
             let r = o.reached[l];
             if !r.is_nan() {
                 acc.reached += 1;
-                acc.first_day.add((r / self.bin_width) as u64);
+                // The tiny offset keeps days like 0.29 (= 28.999... bins) in their own bin.
+                acc.first_day.add((r / self.bin_width + 1e-7).floor() as u64);
                 let d = (r.floor() as i64).clamp(0, h - 1) as usize;
                 acc.reached_on[d] += 1;
             }
@@ -236,7 +266,7 @@ impl Aggregate {
         }
         for (acc, &x) in self.tallies.iter_mut().zip(o.tallies) {
             acc.sum += x as u128;
-            acc.sum_sq += (x as u128) * (x as u128);
+            acc.sum_sq.add((x as u128) * (x as u128));
             acc.positive += u64::from(x > 0);
             acc.hist.add(x);
         }
@@ -271,7 +301,7 @@ impl Aggregate {
         }
         for (a, b) in self.tallies.iter_mut().zip(&other.tallies) {
             a.sum += b.sum;
-            a.sum_sq += b.sum_sq;
+            a.sum_sq.add_u256(b.sum_sq);
             a.positive += b.positive;
             a.hist.merge(&b.hist);
         }
@@ -330,9 +360,21 @@ impl Aggregate {
         if n < 2 {
             return (mean, 0.0);
         }
-        // n * sum_sq - sum^2 is exact in integers (and >= 0).
-        let num = (n * a.sum_sq).saturating_sub(a.sum * a.sum);
-        let var = num as f64 / (n * (n - 1)) as f64;
+        // n * sum_sq - sum^2 exactly in integers when it fits (always, for any realistic
+        // tally); otherwise in f64 from the exact sums, still independent of order.
+        let exact = (a.sum_sq.hi == 0)
+            .then(|| n.checked_mul(a.sum_sq.lo))
+            .flatten()
+            .zip(a.sum.checked_mul(a.sum))
+            .map(|(x, y)| x.saturating_sub(y));
+        let var = match exact {
+            Some(num) => num as f64 / (n * (n - 1)) as f64,
+            None => {
+                let nf = n as f64;
+                let sum = a.sum as f64;
+                ((a.sum_sq.to_f64() - sum * sum / nf) / (nf - 1.0)).max(0.0)
+            }
+        };
         (mean, var.sqrt())
     }
 

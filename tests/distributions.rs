@@ -18,14 +18,8 @@ fn check_moments(name: &str, xs: &[f64], mean: f64, var: f64) {
     let m4 = xs.iter().map(|x| (x - m).powi(4)).sum::<f64>() / n;
     let tol_m = tol(var, xs.len() as u64).max(1e-12);
     let tol_v = 3.29 * ((m4 - v * v).max(0.0) / n).sqrt() + 1e-12;
-    assert!(
-        (m - mean).abs() <= tol_m,
-        "{name}: mean {m}, expected {mean} ± {tol_m}"
-    );
-    assert!(
-        (v - var).abs() <= tol_v,
-        "{name}: variance {v}, expected {var} ± {tol_v}"
-    );
+    assert!((m - mean).abs() <= tol_m, "{name}: mean {m}, expected {mean} ± {tol_m}");
+    assert!((v - var).abs() <= tol_v, "{name}: variance {v}, expected {var} ± {tol_v}");
 }
 
 const N: usize = 200_000;
@@ -37,25 +31,12 @@ fn delay_moments_match_formulas() {
         ("uniform", Delay::Uniform(1.0, 4.0), 2.5, 9.0 / 12.0),
         ("exponential", Delay::Exponential(3.0), 3.0, 9.0),
         // (a + b + c) / 3 and (a² + b² + c² - ab - ac - bc) / 18 for (1, 2, 6):
-        (
-            "triangular",
-            Delay::Triangular(1.0, 2.0, 6.0),
-            3.0,
-            (1.0 + 4.0 + 36.0 - 2.0 - 6.0 - 12.0) / 18.0,
-        ),
-        (
-            "triangular-left",
-            Delay::Triangular(0.0, 0.0, 3.0),
-            1.0,
-            9.0 / 18.0,
-        ),
+        ("triangular", Delay::Triangular(1.0, 2.0, 6.0), 3.0, (1.0 + 4.0 + 36.0 - 2.0 - 6.0 - 12.0) / 18.0),
+        ("triangular-left", Delay::Triangular(0.0, 0.0, 3.0), 1.0, 9.0 / 18.0),
         // median e^{σ²/2} and (e^{σ²} - 1) median² e^{σ²}, for median 2, σ 0.5:
         (
             "lognormal",
-            Delay::Lognormal {
-                median: 2.0,
-                sigma: 0.5,
-            },
+            Delay::Lognormal { median: 2.0, sigma: 0.5 },
             2.0 * (0.125f64).exp(),
             ((0.25f64).exp() - 1.0) * 4.0 * (0.25f64).exp(),
         ),
@@ -64,10 +45,7 @@ fn delay_moments_match_formulas() {
         assert_eq!(d.mean(), mean, "{name}: mean formula");
         let mut st = s(name);
         let xs: Vec<f64> = (0..N).map(|_| d.sample(&mut st)).collect();
-        assert!(
-            xs.iter().all(|&x| x >= 0.0 && x.is_finite()),
-            "{name}: out of support"
-        );
+        assert!(xs.iter().all(|&x| x >= 0.0 && x.is_finite()), "{name}: out of support");
         check_moments(name, &xs, mean, var);
     }
 }
@@ -80,55 +58,21 @@ fn amount_moments_match_formulas() {
         ("poisson-large", Amount::Poisson(57.3), 57.3, 57.3),
         ("poisson-zero", Amount::Poisson(0.0), 0.0, 0.0),
         // 1 + Poisson(mean - 1): mean `mean`, variance mean - 1.
-        (
-            "poisson_at_least_one",
-            Amount::PoissonAtLeastOne(1.5),
-            1.5,
-            0.5,
-        ),
-        (
-            "poisson_at_least_one-large",
-            Amount::PoissonAtLeastOne(30.0),
-            30.0,
-            29.0,
-        ),
+        ("poisson_at_least_one", Amount::PoissonAtLeastOne(1.5), 1.5, 0.5),
+        ("poisson_at_least_one-large", Amount::PoissonAtLeastOne(30.0), 30.0, 29.0),
         // ((b - a + 1)² - 1) / 12 for [2, 7]: (36 - 1) / 12.
         ("uniform_int", Amount::UniformInt(2, 7), 4.5, 35.0 / 12.0),
         ("binomial-small", Amount::Binomial(20, 0.3), 6.0, 4.2),
-        (
-            "binomial-large",
-            Amount::Binomial(1500, 0.055),
-            82.5,
-            1500.0 * 0.055 * 0.945,
-        ),
+        ("binomial-large", Amount::Binomial(1500, 0.055), 82.5, 1500.0 * 0.055 * 0.945),
         ("binomial-high-p", Amount::Binomial(200, 0.9), 180.0, 18.0),
         ("binomial-edge", Amount::Binomial(10, 1.0), 10.0, 0.0),
         // mean m, variance m + m² / k for m = 4, k = 2: 4 + 8.
-        (
-            "negative_binomial",
-            Amount::NegativeBinomial {
-                mean: 4.0,
-                dispersion: 2.0,
-            },
-            4.0,
-            12.0,
-        ),
-        (
-            "negative_binomial-k<1",
-            Amount::NegativeBinomial {
-                mean: 3.0,
-                dispersion: 0.5,
-            },
-            3.0,
-            21.0,
-        ),
+        ("negative_binomial", Amount::NegativeBinomial { mean: 4.0, dispersion: 2.0 }, 4.0, 12.0),
+        ("negative_binomial-k<1", Amount::NegativeBinomial { mean: 3.0, dispersion: 0.5 }, 3.0, 21.0),
     ];
     for (name, a, mean, var) in cases {
         assert!((a.mean() - mean).abs() < 1e-12, "{name}: mean formula");
-        assert!(
-            (a.variance() - var).abs() < 1e-9,
-            "{name}: variance formula"
-        );
+        assert!((a.variance() - var).abs() < 1e-9, "{name}: variance formula");
         let mut st = s(name);
         let xs: Vec<f64> = (0..N).map(|_| a.sample(&mut st) as f64).collect();
         check_moments(name, &xs, mean, var);
@@ -193,17 +137,10 @@ fn poisson_and_binomial_fit_their_pmf() {
         let counts = histogram(Amount::Poisson(mean), &format!("poisson{mean}"), n);
         let pmf = |k: u64| (-mean + k as f64 * f64::ln(mean) - ln_factorial(k)).exp();
         let (stat, df) = chi_square(&counts, pmf, n);
-        assert!(
-            stat < chi2_999(df),
-            "poisson({mean}): chi2 {stat} on {df} df"
-        );
+        assert!(stat < chi2_999(df), "poisson({mean}): chi2 {stat} on {df} df");
     }
     for (trials, p) in [(12u64, 0.25), (100, 0.3), (1000, 0.02), (400, 0.7)] {
-        let counts = histogram(
-            Amount::Binomial(trials, p),
-            &format!("binom{trials}-{p}"),
-            n,
-        );
+        let counts = histogram(Amount::Binomial(trials, p), &format!("binom{trials}-{p}"), n);
         let pmf = |k: u64| {
             if k > trials {
                 return 0.0;
@@ -214,10 +151,7 @@ fn poisson_and_binomial_fit_their_pmf() {
             .exp()
         };
         let (stat, df) = chi_square(&counts, pmf, n);
-        assert!(
-            stat < chi2_999(df),
-            "binomial({trials}, {p}): chi2 {stat} on {df} df"
-        );
+        assert!(stat < chi2_999(df), "binomial({trials}, {p}): chi2 {stat} on {df} df");
     }
 }
 
@@ -226,24 +160,14 @@ fn negative_binomial_fits_its_pmf() {
     // P(k) = Γ(k + r) / (k! Γ(r)) (r / (r + m))^r (m / (r + m))^k with r = 2, m = 3.
     let (r, m) = (2.0f64, 3.0f64);
     let n = 200_000;
-    let counts = histogram(
-        Amount::NegativeBinomial {
-            mean: m,
-            dispersion: r,
-        },
-        "nb",
-        n,
-    );
+    let counts = histogram(Amount::NegativeBinomial { mean: m, dispersion: r }, "nb", n);
     let pmf = |k: u64| {
         let k = k as f64;
         // Γ(k + 2) / (k! Γ(2)) = k + 1
         (k + 1.0) * (r / (r + m)).powf(r) * (m / (r + m)).powf(k)
     };
     let (stat, df) = chi_square(&counts, pmf, n);
-    assert!(
-        stat < chi2_999(df),
-        "negative binomial: chi2 {stat} on {df} df"
-    );
+    assert!(stat < chi2_999(df), "negative binomial: chi2 {stat} on {df} df");
 }
 
 #[test]
@@ -252,11 +176,7 @@ fn uniform_int_covers_its_range_evenly() {
     let counts = histogram(Amount::UniformInt(3, 8), "ui", n);
     assert_eq!(counts[..3].iter().sum::<u64>(), 0);
     assert_eq!(counts.len(), 9);
-    let (stat, df) = chi_square(
-        &counts,
-        |k| if (3..=8).contains(&k) { 1.0 / 6.0 } else { 0.0 },
-        n,
-    );
+    let (stat, df) = chi_square(&counts, |k| if (3..=8).contains(&k) { 1.0 / 6.0 } else { 0.0 }, n);
     assert!(stat < chi2_999(df), "uniform_int: chi2 {stat} on {df} df");
 }
 
@@ -279,10 +199,7 @@ fn golden_vectors() {
         draw_d(Delay::Uniform(1.0, 4.0)),
         draw_d(Delay::Exponential(2.0)),
         draw_d(Delay::Triangular(0.0, 1.0, 5.0)),
-        draw_d(Delay::Lognormal {
-            median: 3.0,
-            sigma: 0.7,
-        }),
+        draw_d(Delay::Lognormal { median: 3.0, sigma: 0.7 }),
     ];
     let got_a = [
         draw_a(Amount::Poisson(3.5)),
@@ -291,10 +208,7 @@ fn golden_vectors() {
         draw_a(Amount::UniformInt(1, 6)),
         draw_a(Amount::Binomial(30, 0.2)),
         draw_a(Amount::Binomial(1500, 0.055)),
-        draw_a(Amount::NegativeBinomial {
-            mean: 5.0,
-            dispersion: 1.5,
-        }),
+        draw_a(Amount::NegativeBinomial { mean: 5.0, dispersion: 1.5 }),
     ];
     assert_eq!(got_d, GOLDEN_DELAYS);
     assert_eq!(got_a, GOLDEN_AMOUNTS);

@@ -28,12 +28,7 @@ fn scenario(horizon: u32, body: &str) -> Model {
 }
 
 fn aggregate(m: &Model, trials: u64, seed: u64) -> Aggregate {
-    let spec = RunSpec {
-        trials,
-        seed,
-        threads: 2,
-        max_events: 1_000_000,
-    };
+    let spec = RunSpec { trials, seed, threads: 2, max_events: 1_000_000 };
     run(m, &spec, None, &mut |_| {}).expect("run")
 }
 
@@ -46,10 +41,7 @@ fn mean_count(a: &Aggregate, step: usize) -> f64 {
 }
 
 fn assert_close(what: &str, got: f64, want: f64, tol: f64) {
-    assert!(
-        (got - want).abs() <= tol,
-        "{what}: got {got}, expected {want} ± {tol}"
-    );
+    assert!((got - want).abs() <= tol, "{what}: got {got}, expected {want} ± {tol}");
 }
 
 /// P(terminal by T) for a Poisson step whose branch (p) is terminal: 1 - exp(-rate p T).
@@ -73,16 +65,8 @@ rate = 0.1
     let n = 40_000;
     let a = aggregate(&m, n, 11);
     let want = 1.0 - (-0.1f64 * 0.3 * 20.0).exp();
-    assert_close(
-        "P(war)",
-        p_reached(&a, 3),
-        want,
-        tol(want * (1.0 - want), n),
-    );
-    assert_eq!(
-        a.terminal, a.levels[3].reached,
-        "terminal trials are the ones that reached war"
-    );
+    assert_close("P(war)", p_reached(&a, 3), want, tol(want * (1.0 - want), n));
+    assert_eq!(a.terminal, a.levels[3].reached, "terminal trials are the ones that reached war");
     // Median first-reached day among those reaching it: the time to the first event of a
     // rate-0.03 process, conditioned on <= 20: F(t) = (1 - e^{-0.03 t}) / (1 - e^{-0.6}).
     let med = -(1.0 - 0.5 * (1.0 - (-0.6f64).exp())).ln() / 0.03;
@@ -148,10 +132,7 @@ fn windows_scale_expected_counts() {
         "{ from_day = 10, to_day = 20, rate_x = 3.0 }",
         "{ from = 2021-01-11, to = 2021-01-20, rate_x = 3.0 }",
     ] {
-        let m = scenario(
-            30,
-            &format!("[[steps]]\nid = \"attack\"\nrate = 0.5\nwindows = [ {window} ]\n"),
-        );
+        let m = scenario(30, &format!("[[steps]]\nid = \"attack\"\nrate = 0.5\nwindows = [ {window} ]\n"));
         assert_eq!(m.steps[0].windows[0].from, 10.0);
         assert_eq!(m.steps[0].windows[0].to, 20.0);
         let n = 4000;
@@ -353,33 +334,17 @@ day = 8
     assert_eq!(o.changes, &[(0.0, 0), (2.0, 2), (4.0, 1), (7.5, 3)]);
     assert_eq!(o.end_reason, EndReason::Terminal);
     assert_eq!(o.end_day, 7.5);
-    assert_eq!(
-        o.counts,
-        &[1, 1, 1, 0],
-        "nothing fires after a terminal level"
-    );
-    assert_eq!(
-        o.path,
-        &[0, 2],
-        "lowering is not part of the escalation path"
-    );
+    assert_eq!(o.counts, &[1, 1, 1, 0], "nothing fires after a terminal level");
+    assert_eq!(o.path, &[0, 2], "lowering is not part of the escalation path");
 
     // Daily occupancy: end of day d = after changes with time < d + 1.
-    let spec = RunSpec {
-        trials: 1,
-        seed: 1,
-        threads: 1,
-        max_events: 100,
-    };
+    let spec = RunSpec { trials: 1, seed: 1, threads: 1, max_events: 100 };
     let a = run(&m, &spec, None, &mut |_| {}).unwrap();
     let at = |l: usize| a.occupancy(l);
     assert_eq!(&at(0)[..3], &[1, 1, 0]); // calm through the end of day 1
     assert_eq!(&at(2)[2..5], &[1, 1, 0]); // crisis on days 2 and 3
     assert_eq!(&at(1)[4..8], &[1, 1, 1, 0]); // clash on days 4-6
-    assert!(
-        at(3)[7..].iter().all(|&x| x == 1),
-        "war stays to the horizon"
-    );
+    assert!(at(3)[7..].iter().all(|&x| x == 1), "war stays to the horizon");
 }
 
 /// Simultaneous events fire in the order they were scheduled.
@@ -529,12 +494,7 @@ max = 1
     for d in [0usize, 4, 9, 19] {
         let want = 1.0 - (-0.1 * (d as f64 + 1.0)).exp();
         let got = by[d] as f64 / n as f64;
-        assert_close(
-            &format!("P(reached by end of day {d})"),
-            got,
-            want,
-            tol(want * (1.0 - want), n),
-        );
+        assert_close(&format!("P(reached by end of day {d})"), got, want, tol(want * (1.0 - want), n));
         assert_eq!(occ[d], by[d], "nothing lowers the level, so at = reached");
     }
 }
@@ -556,25 +516,14 @@ rate = 0.3
 "#;
     let other = |rate: f64| format!("{base}\n[[steps]]\nid = \"other\"\nrate = {rate}\n");
     let a = scenario(60, &other(0.1));
-    let b = scenario(
-        60,
-        &format!("[[steps]]\nid = \"first\"\nrate = 2.0\n{}", other(0.9)),
-    );
+    let b = scenario(60, &format!("[[steps]]\nid = \"first\"\nrate = 2.0\n{}", other(0.9)));
     let mut ea = Engine::new(&a, 77);
     let mut eb = Engine::new(&b, 77);
     for t in 0..500 {
         ea.run(t).unwrap();
         eb.run(t).unwrap();
-        assert_eq!(
-            ea.outcome().counts[0],
-            eb.outcome().counts[1],
-            "attack's firings, trial {t}"
-        );
+        assert_eq!(ea.outcome().counts[0], eb.outcome().counts[1], "attack's firings, trial {t}");
         let bits = |r: &[f64]| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(
-            bits(ea.outcome().reached),
-            bits(eb.outcome().reached),
-            "trial {t}"
-        );
+        assert_eq!(bits(ea.outcome().reached), bits(eb.outcome().reached), "trial {t}");
     }
 }

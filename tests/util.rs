@@ -23,9 +23,7 @@ pub fn errors(src: &str) -> String {
 
 /// Path of a bundled scenario.
 pub fn bundled(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
 }
 
 /// Half-width of a 99.9% normal interval for a mean of `n` draws with this variance
@@ -33,4 +31,63 @@ pub fn bundled(name: &str) -> PathBuf {
 /// once in a thousand fixed seeds, and a wrong one fails decisively.
 pub fn tol(variance: f64, n: u64) -> f64 {
     3.29 * (variance / n as f64).sqrt()
+}
+
+/// The `brink` binary, ready for arguments.
+pub fn brink() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("brink").expect("the brink binary is built for tests")
+}
+
+/// A CSV file read whole: header and rows, every field as text.
+pub struct Table {
+    /// Column names.
+    pub headers: Vec<String>,
+    /// Rows, in file order.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Reads a CSV file with a header row.
+    pub fn read(path: &std::path::Path) -> Table {
+        let mut r =
+            csv::Reader::from_path(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+        let headers = r.headers().expect("a header row").iter().map(str::to_owned).collect();
+        let rows = r
+            .records()
+            .map(|rec| {
+                rec.unwrap_or_else(|e| panic!("bad row in {}: {e}", path.display()))
+                    .iter()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect();
+        Table { headers, rows }
+    }
+
+    /// Index of a column, panicking with the known names if it is missing.
+    pub fn col(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column `{name}` in {:?}", self.headers))
+    }
+
+    /// The rows whose column `key` holds `value`.
+    pub fn find(&self, key: &str, value: &str) -> Vec<&Vec<String>> {
+        let k = self.col(key);
+        self.rows.iter().filter(|r| r[k] == value).collect()
+    }
+
+    /// The one row whose column `key` holds `value`.
+    pub fn row(&self, key: &str, value: &str) -> &Vec<String> {
+        let found = self.find(key, value);
+        assert_eq!(found.len(), 1, "expected one row with {key} = {value}");
+        found[0]
+    }
+
+    /// A field parsed as a number.
+    pub fn num(&self, row: &[String], name: &str) -> f64 {
+        let v = &row[self.col(name)];
+        v.parse().unwrap_or_else(|_| panic!("column `{name}`: `{v}` is not a number"))
+    }
 }
