@@ -68,7 +68,7 @@ struct RunArgs {
     #[arg(long, short)]
     quiet: bool,
     /// Per-trial limit on firings before a trial counts as a runaway loop.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
     max_events: Option<u64>,
     /// Do not write trials.csv (one row per trial).
     #[arg(long)]
@@ -187,9 +187,22 @@ fn load(a: &ScenarioArgs) -> Result<(crate::model::Model, String), Failure> {
 }
 
 fn check(a: CheckArgs) -> Result<(), Failure> {
-    let (model, _) = load(&a.scenario)?;
+    let (model, source) = load(&a.scenario)?;
+    // Variants change params, so each is compiled too: a variant that sets a p to 2
+    // is an error even when it is not the one asked for.
+    if a.scenario.variant.is_none() {
+        let name = a.scenario.scenario.display().to_string();
+        for (v, _) in &model.variants {
+            let ov = Overrides { variant: Some(v.clone()), sets: a.scenario.sets.clone() };
+            scenario::compile_str(&name, &source, &ov).map_err(LoadError::Invalid)?;
+        }
+    }
     say(&output::summary::describe(&model));
-    say(&format!("\n{}: valid\n", a.scenario.scenario.display()));
+    let variants = match model.variants.len() {
+        0 => String::new(),
+        n => format!(" ({n} variant{} checked too)", if n == 1 { "" } else { "s" }),
+    };
+    say(&format!("\n{}: valid{variants}\n", a.scenario.scenario.display()));
     Ok(())
 }
 
@@ -256,6 +269,8 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         manifest.files.push("trials.csv".into());
     }
     manifest.files.push("manifest.json".into());
+    manifest.files.extend(charts::file_names(&a.charts.options()));
+    manifest.files.push("report.html".into());
     files.push(("manifest.json", manifest.to_bytes()));
     for (name, bytes) in &files {
         let path = staging.file(name);
@@ -275,7 +290,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     }
     let dest = staging.commit()?;
     if !a.quiet {
-        say(&output::summary::run_summary(&model, &agg, seed, secs, &dest));
+        say(&output::summary::run_summary(&model, &agg, seed, secs, &dest, &manifest.files));
     }
     Ok(())
 }

@@ -143,7 +143,13 @@ pub fn suggest(kind: &str, unknown: &str, known: &[&str]) -> String {
         Some(k) => format!("did you mean `{k}`?"),
         None if known.is_empty() => format!("no {kind} is defined"),
         None => {
-            let list: Vec<String> = known.iter().take(12).map(|k| format!("`{k}`")).collect();
+            let mut list: Vec<String> = Vec::new();
+            for k in known {
+                let k = format!("`{k}`");
+                if !list.contains(&k) && list.len() < 12 {
+                    list.push(k);
+                }
+            }
             format!("known {}: {}", plural(kind), list.join(", "))
         }
     }

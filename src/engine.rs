@@ -240,7 +240,7 @@ impl<'m> Engine<'m> {
                     }
                 }
             }
-            if self.model.levels[self.level].terminal {
+            if self.model.first_terminal.is_some_and(|t| self.level >= t) {
                 self.end_day = t;
                 self.end_reason = EndReason::Terminal;
                 return Ok(());

@@ -48,6 +48,9 @@ pub struct Model {
     pub variant: Option<String>,
     /// Every variant the file defines: (name, description).
     pub variants: Vec<(String, String)>,
+    /// The lowest terminal level: a trial ends once its level is at or above it (a jump
+    /// over a terminal level reaches it, so it ends the trial too).
+    pub first_terminal: Option<LevelIx>,
 }
 
 /// A rung of the ladder.
@@ -87,7 +90,8 @@ pub struct Step {
     pub max: Option<u32>,
     /// Mutually exclusive outcomes (at least one).
     pub branches: Vec<Branch>,
-    /// Cumulative branch probabilities, for drawing (last entry is 1).
+    /// Cumulative branch probabilities, for drawing (the last entry is infinity, so
+    /// rounding never leaves a draw without a branch).
     pub branch_cdf: Vec<f64>,
 }
 

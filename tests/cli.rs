@@ -1006,16 +1006,17 @@ fn run_writes_every_file_and_a_summary() {
 }
 
 #[test]
-fn manifest_lists_every_data_file_in_the_folder() {
-    // docs/outputs.md: `files` lists the data files (CSV and the manifest); charts and
-    // the report are not listed.
+fn manifest_lists_every_file_in_the_folder() {
+    // docs/outputs.md: `files` lists every file of the folder: data, charts and report.
     let dir = tempfile::tempdir().unwrap();
     let res = dir.path().join("res");
     let out = run_minimal(&res, &["-q"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let data: Vec<String> =
-        entries(&res).into_iter().filter(|f| f.ends_with(".csv") || f.ends_with(".json")).collect();
-    assert_eq!(listed_files(&res), data);
+    assert_eq!(listed_files(&res), entries(&res));
+    let res = dir.path().join("res-svg");
+    let out = run_minimal(&res, &["-q", "--charts", "svg", "--no-trials-csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(listed_files(&res), entries(&res));
 }
 
 /// The files every results folder holds (MODEL.md §4 and the README).
@@ -1113,4 +1114,29 @@ fn closed_stdout_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(res.join("manifest.json").is_file());
+}
+
+#[test]
+fn tally_ids_may_not_take_a_column_name_of_trials_csv() {
+    let errs = crate::util::errors(
+        "[scenario]\nname = \"t\"\nhorizon_days = 5\n[[levels]]\nid = \"a\"\n[tallies]\npath = \"x\"\ncount_a = \"y\"\n[[steps]]\nid = \"s\"\n",
+    );
+    assert!(errs.contains("tally id `path` would clash"), "{errs}");
+    assert!(errs.contains("test.toml:7:1"), "{errs}");
+    assert!(errs.contains("tally id `count_a` would clash"), "{errs}");
+    assert!(errs.contains("2 errors found"), "{errs}");
+}
+
+#[test]
+fn check_compiles_every_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v.toml");
+    let src = "[scenario]\nname = \"t\"\nhorizon_days = 5\n[params]\np = 0.5\n[[levels]]\nid = \"a\"\n[[steps]]\nid = \"s\"\n[[steps.triggers]]\nafter = \"s\"\np = \"p\"\ndelay = { fixed = 1 }\n[variants.bad]\np = 2.0\n";
+    std::fs::write(&file, src).unwrap();
+    let out = brink().arg("check").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("variant `bad`"), "{err}");
+    // The error points where the param is used (line 12, column 5).
+    assert!(err.contains("v.toml:12:5"), "{err}");
 }

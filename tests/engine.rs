@@ -527,3 +527,42 @@ rate = 0.3
         assert_eq!(bits(ea.outcome().reached), bits(eb.outcome().reached), "trial {t}");
     }
 }
+
+/// Jumping over a terminal level reaches it, so the trial ends there and then.
+#[test]
+fn jumping_over_a_terminal_level_ends_the_trial() {
+    let m = model(
+        r#"
+[scenario]
+name = "t"
+horizon_days = 30
+[[levels]]
+id = "calm"
+[[levels]]
+id = "war"
+terminal = true
+[[levels]]
+id = "nuclear"
+[[steps]]
+id = "jump"
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  raise_to = "nuclear"
+[[steps]]
+id = "later"
+[[schedule]]
+step = "jump"
+day = 4
+[[schedule]]
+step = "later"
+day = 5
+"#,
+    );
+    let mut e = Engine::new(&m, 1);
+    e.run(0).unwrap();
+    let o = e.outcome();
+    assert_eq!(o.end_reason, EndReason::Terminal);
+    assert_eq!(o.end_day, 4.0);
+    assert_eq!(o.counts, &[1, 0]);
+}

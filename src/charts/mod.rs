@@ -76,6 +76,20 @@ fn fonts() {
     });
 }
 
+/// The chart files that [`render_all`] writes for these options.
+pub fn file_names(opts: &ChartOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, _) in CHARTS {
+        if matches!(opts.formats, Formats::Both | Formats::Png) {
+            out.push(format!("{name}.png"));
+        }
+        if matches!(opts.formats, Formats::Both | Formats::Svg) {
+            out.push(format!("{name}.svg"));
+        }
+    }
+    out
+}
+
 /// Renders every chart; returns (file name, bytes) pairs in [`CHARTS`] order.
 pub fn render_all(r: &Results, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
     fonts();

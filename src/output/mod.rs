@@ -79,7 +79,11 @@ impl Staging {
             if !self.force {
                 return Err(OutputError::Exists(self.dest.clone()));
             }
-            let old = self.tmp.with_extension("old");
+            let old = self.tmp.with_file_name(format!(
+                ".{}.old-{}",
+                self.dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                std::process::id()
+            ));
             std::fs::rename(&self.dest, &old).map_err(io_at(&self.dest))?;
             std::fs::rename(&self.tmp, &self.dest).map_err(io_at(&self.dest))?;
             std::fs::remove_dir_all(&old).map_err(io_at(&old))?;

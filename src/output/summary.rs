@@ -15,7 +15,14 @@ fn pct(x: f64) -> String {
 
 /// A few lines an analyst reads first: P(reached) per level with its 95% interval,
 /// the tallies, the most common paths, where the files went.
-pub fn run_summary(model: &Model, agg: &Aggregate, seed: u64, secs: f64, dest: &Path) -> String {
+pub fn run_summary(
+    model: &Model,
+    agg: &Aggregate,
+    seed: u64,
+    secs: f64,
+    dest: &Path,
+    files: &[String],
+) -> String {
     let mut s = String::new();
     let variant = model.variant.as_deref().map(|v| format!(" [{v}]")).unwrap_or_default();
     let _ = writeln!(s, "{}{}: {}", model.name, variant, model.title);
@@ -71,7 +78,32 @@ pub fn run_summary(model: &Model, agg: &Aggregate, seed: u64, secs: f64, dest: &
         }
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "  results: {}/ (levels.csv, daily.csv, tallies.csv, steps.csv, paths.csv, trials.csv, manifest.json)", dest.display());
+    let _ = writeln!(s, "  results in {}/ ({} files):", dest.display(), files.len());
+    let of = |ext: &[&str]| -> Vec<&str> {
+        files.iter().map(String::as_str).filter(|f| ext.iter().any(|e| f.ends_with(e))).collect()
+    };
+    let tables = of(&[".csv", ".json"]);
+    if !tables.is_empty() {
+        let _ = writeln!(s, "    tables: {}", tables.join(" "));
+    }
+    let mut charts: Vec<&str> = Vec::new();
+    let mut kinds: Vec<&str> = Vec::new();
+    for f in of(&[".png", ".svg"]) {
+        if let Some((stem, ext)) = f.rsplit_once('.') {
+            if !charts.contains(&stem) {
+                charts.push(stem);
+            }
+            if !kinds.contains(&ext) {
+                kinds.push(ext);
+            }
+        }
+    }
+    if !charts.is_empty() {
+        let _ = writeln!(s, "    charts: {} ({})", charts.join(" "), kinds.join(", "));
+    }
+    if files.iter().any(|f| f == "report.html") {
+        let _ = writeln!(s, "    report: {}/report.html", dest.display());
+    }
     s
 }
 

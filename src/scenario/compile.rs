@@ -19,6 +19,11 @@ use toml::Spanned;
 pub const DEFAULT_MAX_EVENTS: u64 = 1_000_000;
 /// Default number of trials when the file gives none.
 pub const DEFAULT_TRIALS: u64 = 10_000;
+/// Largest per-trial event limit (firing counts are 32-bit).
+pub const MAX_EVENTS_LIMIT: u64 = u32::MAX as u64;
+/// Column names of trials.csv that a tally id (its own column) must not take.
+pub const RESERVED_TALLY_IDS: [&str; 6] =
+    ["trial", "end_day", "end_reason", "final_level", "max_level", "path"];
 /// Longest horizon accepted, in days (about 270 years).
 pub const MAX_HORIZON_DAYS: i64 = 100_000;
 
@@ -97,6 +102,11 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         None => 0,
     };
     let max_events = cx.positive_int(header.max_events.as_ref(), "max_events").unwrap_or(DEFAULT_MAX_EVENTS);
+    if max_events > MAX_EVENTS_LIMIT {
+        if let Some(m) = &header.max_events {
+            cx.err(m.span(), format!("max_events must be at most {MAX_EVENTS_LIMIT}"));
+        }
+    }
 
     // [params], then the variant, then --set.
     for (k, v) in &doc.params.0 {
@@ -224,6 +234,12 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     let mut tallies = Vec::new();
     for (k, label) in &doc.tallies.0 {
         cx.new_id(k, "tally", |c| &mut c.tally_ids);
+        let id = k.get_ref();
+        if RESERVED_TALLY_IDS.contains(&id.as_str()) || id.starts_with("count_") || id.starts_with("reached_")
+        {
+            cx.err(k.span(), format!("tally id `{id}` would clash with a column of trials.csv"))
+                .hint("trials.csv has columns trial, end_day, end_reason, final_level, max_level, path, count_<step> and reached_<level>_day; rename the tally");
+        }
         tallies.push(model::Tally { id: k.get_ref().clone(), label: label.get_ref().clone() });
     }
 
@@ -284,6 +300,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     if !cx.diags.is_empty() {
         return Err(cx.diags);
     }
+    let first_terminal = levels.iter().position(|l| l.terminal);
     Ok(Model {
         title: header.title.clone().unwrap_or_else(|| name.clone()),
         name,
@@ -301,6 +318,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         max_events,
         params: cx.params.iter().map(|p| (p.name.clone(), p.value)).collect(),
         variant: wanted.map(str::to_owned),
+        first_terminal,
         variants: doc
             .variants
             .0
@@ -916,7 +934,7 @@ impl Ctx {
                     let first = cycle[0];
                     let span = doc.steps[first].get_ref().id.span();
                     self.err(span, format!("zero-delay trigger cycle: {} -> {}", names.join(" -> "), names[0]))
-                        .hint("these triggers can fire each other at the same instant forever: give one a delay > 0, a p < 1 with a `max` cap, or a `max` on one of the steps");
+                        .hint("these triggers can fire each other at the same instant forever: give one of them a delay that cannot be 0, set its p to 0, or put a `max` on a step of the cycle");
                     return;
                 }
             }

@@ -72,6 +72,11 @@ fn toml_help(d: Diagnostic) -> Diagnostic {
     if d.message.starts_with("unknown field") || d.message.starts_with("unexpected keys") {
         return d.help("check the spelling; docs/scenario-language.md lists every key");
     }
+    if d.message.contains("wanted exactly 1 element") {
+        return d.help(
+            "a distribution is a table with exactly one key, e.g. { uniform = [1, 3] } or { poisson = 2 }",
+        );
+    }
     if d.message.starts_with("unknown variant") {
         return d.help("delays: fixed, uniform, exponential, triangular, lognormal; tallies: fixed, poisson, poisson_at_least_one, uniform_int, binomial, negative_binomial");
     }
