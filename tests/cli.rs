@@ -989,7 +989,7 @@ fn run_writes_every_file_and_a_summary() {
             "(terminal)",
             "soldiers_killed",
             "most frequent escalation paths:",
-            &format!("results: {}", res.display()),
+            &format!("results in {}", res.display()),
         ],
     );
     let trials = std::fs::read_to_string(res.join("trials.csv")).unwrap();
