@@ -1,0 +1,168 @@
+//! The command line: argument definitions and one function per subcommand.
+//!
+//! Exit codes: 0 success; 1 a failure while running (a runaway trial, an I/O error);
+//! 2 bad input or usage (an invalid scenario, an unknown variant, an existing results
+//! folder without --force). A closed stdout (`brink run ... | head`) is not an error.
+
+mod check;
+mod plot;
+mod run;
+
+use crate::charts::{self, ChartError, ChartOptions, Formats};
+use crate::output::{self, io_at, manifest::Manifest, tables, OutputError, Staging};
+use crate::results::{Results, ResultsError};
+use crate::runner::{self, RunError, RunSpec};
+use crate::scenario::{self, LoadError, Overrides};
+use clap::{Args, Parser, Subcommand};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// brink: how likely is this crisis to become a war, and what changes the odds?
+#[derive(Debug, Parser)]
+#[command(name = "brink", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Simulate a scenario: many seeded trials, summary on the terminal, CSVs in a folder.
+    Run(run::RunArgs),
+    /// Validate a scenario and print it in readable form (exit 2 if invalid).
+    Check(check::CheckArgs),
+    /// Re-render the charts and report of a results folder from its files.
+    Plot(plot::PlotArgs),
+}
+
+#[derive(Debug, Args)]
+struct ScenarioArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Apply the named [variants.NAME] (`baseline`: none).
+    #[arg(long, value_name = "NAME")]
+    variant: Option<String>,
+    /// Override a param, after the variant (repeatable).
+    #[arg(long = "set", value_name = "PARAM=VALUE", value_parser = parse_set)]
+    sets: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Args)]
+struct ChartArgs {
+    /// Chart files to write.
+    #[arg(long, value_enum, default_value = "both")]
+    charts: Formats,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", default_value = "1200x800", value_parser = parse_size)]
+    chart_size: (u32, u32),
+}
+
+impl ChartArgs {
+    fn options(&self) -> ChartOptions {
+        ChartOptions { width: self.chart_size.0, height: self.chart_size.1, formats: self.charts }
+    }
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) =
+        s.split_once(['x', 'X']).ok_or_else(|| format!("expected WIDTHxHEIGHT, e.g. 1200x800, got `{s}`"))?;
+    let w: u32 = w.trim().parse().map_err(|_| format!("`{w}` is not a width in pixels"))?;
+    let h: u32 = h.trim().parse().map_err(|_| format!("`{h}` is not a height in pixels"))?;
+    if !(400..=6000).contains(&w) || !(300..=6000).contains(&h) {
+        return Err(format!("chart size {w}x{h} is out of range: width 400-6000, height 300-6000"));
+    }
+    Ok((w, h))
+}
+
+fn parse_set(s: &str) -> Result<(String, f64), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("expected PARAM=VALUE, got `{s}`"))?;
+    let x: f64 = v.trim().parse().map_err(|_| format!("`{v}` is not a number (in --set {s})"))?;
+    if !x.is_finite() {
+        return Err(format!("`{v}` is not a finite number (in --set {s})"));
+    }
+    Ok((k.trim().to_owned(), x))
+}
+
+/// A failure, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("{0}")]
+    Load(#[from] LoadError),
+    #[error("{0}")]
+    Output(#[from] OutputError),
+    #[error("{0}")]
+    Run(#[from] RunError),
+    #[error("{0}")]
+    Results(#[from] ResultsError),
+    #[error("{0}")]
+    Chart(#[from] ChartError),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Load(_) | Failure::Output(OutputError::Exists(_)) | Failure::Results(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Check(a) => check::check(a),
+        Command::Plot(a) => plot::plot(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            let text = f.to_string();
+            eprint!("{}", if text.ends_with('\n') { text.clone() } else { format!("error: {text}\n") });
+            ExitCode::from(f.exit_code())
+        }
+    }
+}
+
+/// Writes to stdout, treating a closed pipe as success.
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+fn load(a: &ScenarioArgs) -> Result<(crate::model::Model, String), Failure> {
+    let ov = Overrides { variant: a.variant.clone(), sets: a.sets.clone() };
+    Ok(scenario::load(&a.scenario, &ov)?)
+}
+
+/// The chart files and `report.html` of a results folder.
+fn pictures(results: &Results, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    let mut out = if opts.formats == Formats::None { Vec::new() } else { charts::render_all(results, opts)? };
+    out.push(("report.html".into(), crate::report::html(results, opts)?.into_bytes()));
+    Ok(out)
+}
+
+fn progress_bar(trials: u64, quiet: bool) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(trials),
+        indicatif::ProgressDrawTarget::stderr_with_hz(4),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials, {per_sec}, eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,27 @@
+//! `brink plot`: redraw the charts and report of a results folder.
+
+use super::*;
+
+#[derive(Debug, Args)]
+pub(super) struct PlotArgs {
+    /// A results folder written by `brink run`.
+    results: PathBuf,
+    #[command(flatten)]
+    charts: ChartArgs,
+}
+
+pub(super) fn plot(a: PlotArgs) -> Result<(), Failure> {
+    let results = Results::read_dir(&a.results)?;
+    let mut written = Vec::new();
+    // Each file is written to a temporary name and renamed, so a failure never leaves a
+    // half-written chart in the user's folder.
+    for (name, bytes) in pictures(&results, &a.charts.options())? {
+        let path = a.results.join(&name);
+        let tmp = a.results.join(format!(".{name}.partial"));
+        std::fs::write(&tmp, &bytes).map_err(io_at(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io_at(&path))?;
+        written.push(name);
+    }
+    say(&format!("{}: wrote {}\n", a.results.display(), written.join(", ")));
+    Ok(())
+}
