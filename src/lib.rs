@@ -1,6 +1,7 @@
 pub mod calendar;
 pub mod charts;
 pub mod cli;
+pub mod compare;
 pub mod diag;
 pub mod dist;
 pub mod engine;

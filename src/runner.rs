@@ -6,6 +6,7 @@
 //! every trial draws only from its own streams and every aggregate is integer-exact, the
 //! output bytes are the same for 1 thread or 64.
 
+use crate::compare::{Paired, TrialKey};
 use crate::engine::{Engine, Runaway};
 use crate::model::Model;
 use crate::output::trials::TrialRows;
@@ -48,37 +49,126 @@ pub enum RunError {
 pub fn run(
     model: &Model,
     spec: &RunSpec,
-    mut rows: Option<&mut dyn Write>,
+    rows: Option<&mut dyn Write>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Aggregate, RunError> {
+    let mut rows = [rows];
+    let out = run_set(&[model], spec, 0..spec.trials, &mut rows, progress)?;
+    Ok(out.aggregates.into_iter().next().expect("one model, one aggregate"))
+}
+
+/// What [`run_set`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetOutput {
+    /// One aggregate per model.
+    pub aggregates: Vec<Aggregate>,
+    /// For each model after the first: its pairing with the first, trial by trial.
+    pub paired: Vec<Paired>,
+}
+
+impl SetOutput {
+    fn empty(models: &[&Model]) -> SetOutput {
+        SetOutput {
+            aggregates: models.iter().map(|m| Aggregate::new(m)).collect(),
+            paired: models.iter().skip(1).map(|m| Paired::new(models[0], m)).collect(),
+        }
+    }
+
+    /// Adds the output of other trials of the same models.
+    pub fn merge(&mut self, o: &SetOutput) {
+        for (a, b) in self.aggregates.iter_mut().zip(&o.aggregates) {
+            a.merge(b);
+        }
+        for (a, b) in self.paired.iter_mut().zip(&o.paired) {
+            a.merge(b);
+        }
+    }
+}
+
+/// Runs trials `range` of several models in lockstep: trial i of every model, then
+/// trial i + 1. With one seed, the models share their random numbers wherever their
+/// steps share ids, so each later model is paired with the first (common random
+/// numbers). Rows of `trials.csv` go to `rows[k]` for model k when given.
+pub fn run_set(
+    models: &[&Model],
+    spec: &RunSpec,
+    range: std::ops::Range<u64>,
+    rows: &mut [Option<&mut dyn Write>],
+    progress: &mut dyn FnMut(u64),
+) -> Result<SetOutput, RunError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(spec.threads.max(1))
         .build()
         .map_err(|_| RunError::Threads(spec.threads))?;
-    let chunks = spec.trials.div_ceil(CHUNK);
+    // Chunks are aligned to absolute trial indices, so any range splits the same way.
+    let first = range.start / CHUNK;
+    let last = range.end.div_ceil(CHUNK);
     let wave = (spec.threads.max(1) * 4) as u64;
-    let want_rows = rows.is_some();
-    let mut total = Aggregate::new(model);
-    let mut next = 0;
-    while next < chunks {
-        let end = (next + wave).min(chunks);
-        let outs: Vec<Result<(Aggregate, Vec<u8>), Runaway>> = pool.install(|| {
+    let want_rows: Vec<bool> = (0..models.len()).map(|k| rows.get(k).is_some_and(|r| r.is_some())).collect();
+    let mut total = SetOutput::empty(models);
+    let mut next = first;
+    while next < last && range.start < range.end {
+        let end = (next + wave).min(last);
+        let outs: Vec<Result<(SetOutput, Vec<Vec<u8>>), Runaway>> = pool.install(|| {
             (next..end)
                 .into_par_iter()
-                .map(|c| run_chunk(model, spec, c * CHUNK, ((c + 1) * CHUNK).min(spec.trials), want_rows))
+                .map(|c| {
+                    let from = (c * CHUNK).max(range.start);
+                    let to = ((c + 1) * CHUNK).min(range.end);
+                    run_set_chunk(models, spec, from, to, &want_rows)
+                })
                 .collect()
         });
         for out in outs {
-            let (agg, bytes) = out?;
-            total.merge(&agg);
-            if let Some(w) = rows.as_mut() {
-                w.write_all(&bytes)?;
+            let (part, bytes) = out?;
+            total.merge(&part);
+            for (w, b) in rows.iter_mut().zip(&bytes) {
+                if let Some(w) = w {
+                    w.write_all(b)?;
+                }
             }
         }
         next = end;
-        progress(total.trials);
+        progress(total.aggregates[0].trials);
     }
     Ok(total)
+}
+
+/// Runs trials `from..to` of every model on fresh engines.
+fn run_set_chunk(
+    models: &[&Model],
+    spec: &RunSpec,
+    from: u64,
+    to: u64,
+    want_rows: &[bool],
+) -> Result<(SetOutput, Vec<Vec<u8>>), Runaway> {
+    let mut engines: Vec<Engine> = models
+        .iter()
+        .map(|m| {
+            let mut e = Engine::new(m, spec.seed);
+            e.set_max_events(spec.max_events);
+            e
+        })
+        .collect();
+    let mut out = SetOutput::empty(models);
+    let mut rows: Vec<TrialRows> = models.iter().map(|m| TrialRows::new(m)).collect();
+    let mut key = TrialKey::default();
+    for trial in from..to {
+        for (k, engine) in engines.iter_mut().enumerate() {
+            engine.run(trial)?;
+            let o = engine.outcome();
+            out.aggregates[k].add(&o);
+            if want_rows[k] {
+                rows[k].push(&o);
+            }
+            if k == 0 && models.len() > 1 {
+                key.set(&o);
+            } else if k > 0 {
+                out.paired[k - 1].add(&key, &o);
+            }
+        }
+    }
+    Ok((out, rows.into_iter().map(TrialRows::into_bytes).collect()))
 }
 
 /// Runs trials `from..to` on a fresh engine.
@@ -89,17 +179,7 @@ pub fn run_chunk(
     to: u64,
     want_rows: bool,
 ) -> Result<(Aggregate, Vec<u8>), Runaway> {
-    let mut engine = Engine::new(model, spec.seed);
-    engine.set_max_events(spec.max_events);
-    let mut agg = Aggregate::new(model);
-    let mut rows = TrialRows::new(model);
-    for trial in from..to {
-        engine.run(trial)?;
-        let o = engine.outcome();
-        agg.add(&o);
-        if want_rows {
-            rows.push(&o);
-        }
-    }
-    Ok((agg, rows.into_bytes()))
+    let (out, mut bytes) = run_set_chunk(&[model], spec, from, to, &[want_rows])?;
+    let agg = out.aggregates.into_iter().next().expect("one model");
+    Ok((agg, bytes.pop().unwrap_or_default()))
 }
