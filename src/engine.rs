@@ -10,8 +10,13 @@
 //!
 //! An [`Engine`] owns every buffer a trial needs and reuses them from trial to trial, so
 //! the steady state allocates nothing per event.
+//!
+//! [`Engine::run_observed`] reports what happens inside a trial to an [`Observer`] (for
+//! `brink trace` and `events.csv`). Observing never draws a random number or changes the
+//! order of anything, so an observed trial is the very trial that [`Engine::run`]
+//! computes; `run` passes [`NoObserver`], whose empty methods compile away.
 
-use crate::model::{LevelChange, LevelIx, Model, StepIx};
+use crate::model::{LevelChange, LevelIx, Model, ModifierSpec, StepIx, TallyIx};
 use crate::rng::{stream_key, Purpose, TrialStreams};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -75,12 +80,102 @@ pub struct Outcome<'a> {
     pub changes: &'a [(f64, u32)],
 }
 
+/// Why a step fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// A `[[schedule]]` entry; `forced` if the entry named the branch.
+    Scheduled {
+        /// The branch was given by the schedule, not drawn.
+        forced: bool,
+    },
+    /// A spontaneous arrival (the step's `rate`).
+    Spontaneous,
+    /// A reaction scheduled by this trigger (index into [`Model::triggers`]).
+    Triggered {
+        /// Index of the trigger.
+        trigger: usize,
+    },
+}
+
+/// A counted firing, as seen by an [`Observer`] before its effects apply.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Firing {
+    /// Time of the firing (days).
+    pub time: f64,
+    /// The step that fired.
+    pub step: StepIx,
+    /// The branch drawn (or forced).
+    pub branch: usize,
+    /// Why it fired.
+    pub cause: Cause,
+    /// The level before the firing's effects.
+    pub level: LevelIx,
+}
+
+/// What became of one trigger evaluated after a firing (MODEL.md §3, step 4).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TriggerCheck {
+    /// A level guard did not hold: nothing was drawn.
+    Guarded,
+    /// The trigger's decision was drawn.
+    Drawn {
+        /// The uniform draw on [0, 1).
+        u: f64,
+        /// The probability in force: p times active `p_x`, capped at 1.
+        p: f64,
+        /// When the reaction fires, if `u < p`. A time at or after the horizon means
+        /// the reaction was dropped (it would fire after the trial).
+        at: Option<f64>,
+    },
+}
+
+/// Sees what happens inside a trial. Every method does nothing by default. Calls come in
+/// this order for each firing: [`on_fire`](Observer::on_fire), then its effects in the
+/// order MODEL.md §3 applies them (tallies, level, modifiers), then one
+/// [`on_trigger`](Observer::on_trigger) per trigger that reacts to the drawn branch.
+pub trait Observer {
+    /// A trial starts.
+    #[inline(always)]
+    fn on_start(&mut self, _trial: u64) {}
+    /// A step fired and counts (a firing beyond `max` is not reported: nothing happens).
+    #[inline(always)]
+    fn on_fire(&mut self, _firing: &Firing) {}
+    /// The firing added `amount` to `tally`.
+    #[inline(always)]
+    fn on_tally(&mut self, _tally: TallyIx, _amount: u64) {}
+    /// The firing moved the level.
+    #[inline(always)]
+    fn on_level(&mut self, _from: LevelIx, _to: LevelIx) {}
+    /// The firing started a modifier on `spec.step`, in force until `until`.
+    #[inline(always)]
+    fn on_modifier_start(&mut self, _spec: &ModifierSpec, _until: f64) {}
+    /// A modifier on `step` ended at time `t`.
+    #[inline(always)]
+    fn on_modifier_end(&mut self, _step: StepIx, _t: f64, _rate_x: f64, _p_x: f64) {}
+    /// A trigger reacting to the firing was evaluated.
+    #[inline(always)]
+    fn on_trigger(&mut self, _trigger: usize, _check: &TriggerCheck) {}
+    /// The trial ended at `t`.
+    #[inline(always)]
+    fn on_end(&mut self, _t: f64, _reason: EndReason) {}
+}
+
+/// The observer that looks at nothing: [`Engine::run`] uses it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {}
+
 const NO_BRANCH: u32 = u32::MAX;
+/// `Kind::Fire::cause` of a scheduled firing; otherwise the cause is a trigger index.
+const SCHEDULED: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
-    /// Fire a step (scheduled or triggered), with a forced branch or NO_BRANCH.
-    Fire { step: u32, branch: u32 },
+    /// Fire a step (scheduled or triggered), with a forced branch or NO_BRANCH, and the
+    /// trigger that scheduled it or SCHEDULED. (The cause costs nothing: the event is
+    /// 32 bytes with or without it.)
+    Fire { step: u32, branch: u32, cause: u32 },
     /// A spontaneous arrival; stale unless `gen` matches the step's generation.
     Arrival { step: u32, gen: u32 },
     /// A window of this step opens or closes.
@@ -206,22 +301,34 @@ impl<'m> Engine<'m> {
 
     /// Runs trial `trial` to its end; read the result with [`Engine::outcome`].
     pub fn run(&mut self, trial: u64) -> Result<(), Runaway> {
+        self.run_observed(trial, &mut NoObserver)
+    }
+
+    /// Runs trial `trial` like [`Engine::run`], reporting what happens to `obs`. The
+    /// trial is the same one: observing draws nothing and reorders nothing.
+    pub fn run_observed<O: Observer>(&mut self, trial: u64, obs: &mut O) -> Result<(), Runaway> {
         self.reset(trial);
+        obs.on_start(trial);
         while let Some(ev) = self.queue.pop() {
             if ev.time >= self.horizon {
                 break;
             }
             let t = ev.time;
             match ev.kind {
-                Kind::Fire { step, branch } => {
+                Kind::Fire { step, branch, cause } => {
                     let forced = (branch != NO_BRANCH).then_some(branch as usize);
-                    self.fire(step as usize, forced, t)?;
+                    let cause = if cause == SCHEDULED {
+                        Cause::Scheduled { forced: forced.is_some() }
+                    } else {
+                        Cause::Triggered { trigger: cause as usize }
+                    };
+                    self.fire(step as usize, forced, cause, t, obs)?;
                 }
                 Kind::Arrival { step, gen } => {
                     if gen != self.generation[step as usize] {
                         continue;
                     }
-                    self.fire(step as usize, None, t)?;
+                    self.fire(step as usize, None, Cause::Spontaneous, t, obs)?;
                     self.redraw_arrival(step as usize, t);
                 }
                 Kind::WindowEdge { step } => {
@@ -233,6 +340,7 @@ impl<'m> Engine<'m> {
                     let s = step as usize;
                     if let Some(i) = self.active[s].iter().position(|a| a.uid == uid) {
                         let gone = self.active[s].remove(i);
+                        obs.on_modifier_end(s, t, gone.rate_x, gone.p_x);
                         self.recompute_modifiers(s);
                         if gone.rate_x != 1.0 {
                             self.redraw_arrival(s, t);
@@ -243,9 +351,11 @@ impl<'m> Engine<'m> {
             if self.model.first_terminal.is_some_and(|t| self.level >= t) {
                 self.end_day = t;
                 self.end_reason = EndReason::Terminal;
+                obs.on_end(t, EndReason::Terminal);
                 return Ok(());
             }
         }
+        obs.on_end(self.end_day, self.end_reason);
         Ok(())
     }
 
@@ -277,7 +387,7 @@ impl<'m> Engine<'m> {
 
         for sc in &m.schedule {
             let branch = sc.branch.map_or(NO_BRANCH, |b| b as u32);
-            self.push(sc.day, Kind::Fire { step: sc.step as u32, branch });
+            self.push(sc.day, Kind::Fire { step: sc.step as u32, branch, cause: SCHEDULED });
         }
         for (s, step) in m.steps.iter().enumerate() {
             if step.rate.is_none() {
@@ -340,7 +450,14 @@ impl<'m> Engine<'m> {
     }
 
     /// MODEL.md §3: what firing step `s` at time `t` means.
-    fn fire(&mut self, s: StepIx, forced: Option<usize>, t: f64) -> Result<(), Runaway> {
+    fn fire<O: Observer>(
+        &mut self,
+        s: StepIx,
+        forced: Option<usize>,
+        cause: Cause,
+        t: f64,
+        obs: &mut O,
+    ) -> Result<(), Runaway> {
         let m = self.model;
         let step = &m.steps[s];
         if step.max.is_some_and(|cap| self.counts[s] >= cap) {
@@ -359,14 +476,17 @@ impl<'m> Engine<'m> {
             }
         };
         let branch = &step.branches[b];
+        obs.on_fire(&Firing { time: t, step: s, branch: b, cause, level: self.level });
 
         for &(tally, amount) in &branch.tallies {
             let x = amount.sample(self.streams.get(s, Purpose::Tally));
             self.tallies[tally] = self.tallies[tally].saturating_add(x);
+            obs.on_tally(tally, x);
         }
 
         match branch.level {
             LevelChange::RaiseTo(l) if l > self.level => {
+                obs.on_level(self.level, l);
                 for r in &mut self.reached[self.level + 1..=l] {
                     if r.is_nan() {
                         *r = t;
@@ -378,6 +498,7 @@ impl<'m> Engine<'m> {
                 self.changes.push((t, l as u32));
             }
             LevelChange::LowerTo(l) if l < self.level => {
+                obs.on_level(self.level, l);
                 self.level = l;
                 self.changes.push((t, l as u32));
             }
@@ -388,6 +509,7 @@ impl<'m> Engine<'m> {
             let uid = self.next_uid;
             self.next_uid = self.next_uid.wrapping_add(1);
             self.active[spec.step].push(Active { uid, rate_x: spec.rate_x, p_x: spec.p_x });
+            obs.on_modifier_start(spec, t + spec.days);
             self.recompute_modifiers(spec.step);
             if spec.rate_x != 1.0 {
                 self.redraw_arrival(spec.step, t);
@@ -400,12 +522,17 @@ impl<'m> Engine<'m> {
             if trig.min_level.is_some_and(|l| self.level < l)
                 || trig.max_level.is_some_and(|l| self.level > l)
             {
+                obs.on_trigger(ti, &TriggerCheck::Guarded);
                 continue;
             }
             let p = (trig.p * self.p_x[trig.step]).min(1.0);
-            if self.streams.get(trig.step, Purpose::Trigger).uniform() < p {
+            let u = self.streams.get(trig.step, Purpose::Trigger).uniform();
+            if u < p {
                 let d = trig.delay.sample(self.streams.get(trig.step, Purpose::Delay));
-                self.push(t + d, Kind::Fire { step: trig.step as u32, branch: NO_BRANCH });
+                obs.on_trigger(ti, &TriggerCheck::Drawn { u, p, at: Some(t + d) });
+                self.push(t + d, Kind::Fire { step: trig.step as u32, branch: NO_BRANCH, cause: ti as u32 });
+            } else {
+                obs.on_trigger(ti, &TriggerCheck::Drawn { u, p, at: None });
             }
         }
         Ok(())
