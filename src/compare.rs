@@ -79,18 +79,22 @@ pub struct Paired {
 impl Paired {
     /// An empty accumulator pairing `a` and `b` by level and tally ids.
     pub fn new(a: &Model, b: &Model) -> Paired {
-        let levels: Vec<(usize, usize)> = a
-            .levels
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| b.levels.iter().position(|m| m.id == l.id).map(|j| (i, j)))
-            .collect();
-        let tallies: Vec<(usize, usize)> = a
-            .tallies
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| b.tallies.iter().position(|m| m.id == t.id).map(|j| (i, j)))
-            .collect();
+        fn levels(m: &Model) -> Vec<&str> {
+            m.levels.iter().map(|l| l.id.as_str()).collect()
+        }
+        fn tallies(m: &Model) -> Vec<&str> {
+            m.tallies.iter().map(|t| t.id.as_str()).collect()
+        }
+        Paired::from_ids(&levels(a), &levels(b), &tallies(a), &tallies(b))
+    }
+
+    /// An empty accumulator pairing levels and tallies that have the same ids.
+    pub fn from_ids(levels_a: &[&str], levels_b: &[&str], tallies_a: &[&str], tallies_b: &[&str]) -> Paired {
+        let pair = |a: &[&str], b: &[&str]| -> Vec<(usize, usize)> {
+            a.iter().enumerate().filter_map(|(i, x)| b.iter().position(|y| y == x).map(|j| (i, j))).collect()
+        };
+        let levels = pair(levels_a, levels_b);
+        let tallies = pair(tallies_a, tallies_b);
         Paired {
             trials: 0,
             level_counts: vec![PairedLevel::default(); levels.len()],
@@ -102,9 +106,24 @@ impl Paired {
 
     /// Counts one pair of outcomes of the same trial index.
     pub fn add(&mut self, a: &TrialKey, b: &Outcome<'_>) {
+        self.add_with(&a.reached, &a.tallies, |j| !b.reached[j].is_nan(), b.tallies);
+    }
+
+    /// Counts one pair given as reached flags and tally totals (from trials.csv rows).
+    pub fn add_raw(&mut self, a_reached: &[bool], a_tallies: &[u64], b_reached: &[bool], b_tallies: &[u64]) {
+        self.add_with(a_reached, a_tallies, |j| b_reached[j], b_tallies);
+    }
+
+    fn add_with(
+        &mut self,
+        a_reached: &[bool],
+        a_tallies: &[u64],
+        b_reached: impl Fn(usize) -> bool,
+        b_tallies: &[u64],
+    ) {
         self.trials += 1;
         for (k, &(i, j)) in self.levels.iter().enumerate() {
-            let (ra, rb) = (a.reached[i], !b.reached[j].is_nan());
+            let (ra, rb) = (a_reached[i], b_reached(j));
             let c = &mut self.level_counts[k];
             match (ra, rb) {
                 (true, true) => c.both += 1,
@@ -114,7 +133,7 @@ impl Paired {
             }
         }
         for (k, &(i, j)) in self.tallies.iter().enumerate() {
-            let (x, y) = (a.tallies[i] as u128, b.tallies[j] as u128);
+            let (x, y) = (a_tallies[i] as u128, b_tallies[j] as u128);
             let s = &mut self.tally_sums[k];
             s.sum_a += x;
             s.sum_b += y;

@@ -222,16 +222,8 @@ fn reproduce(m: &crate::output::manifest::Manifest) -> String {
 
 fn figure(h: &mut String, name: &str, r: &Results, opts: &ChartOptions) -> Result<(), ChartError> {
     let caption = CHARTS.iter().find(|(n, _)| *n == name).map_or(name, |(_, c)| c);
-    let svg = charts::svg(name, r, opts)?;
     // Let the page size the picture: keep the viewBox, drop the fixed width and height.
-    let svg = match svg.find('>') {
-        Some(end) if svg.starts_with("<svg") => {
-            let head = &svg[..end];
-            let head = strip_attr(&strip_attr(head, "width"), "height");
-            format!("{head} role=\"img\" aria-label=\"{}\">{}", esc(caption), &svg[end + 1..])
-        }
-        _ => svg,
-    };
+    let svg = responsive(&charts::svg(name, r, opts)?, caption);
     let _ =
         writeln!(h, "<figure id=\"{name}\">\n{svg}\n<figcaption>{}</figcaption>\n</figure>", esc(caption));
     Ok(())
@@ -249,6 +241,143 @@ fn strip_attr(tag: &str, name: &str) -> String {
             }
         }
         None => tag.to_owned(),
+    }
+}
+
+/// The comparison page: runs, level and tally tables with paired differences, the
+/// comparison charts, and each run's levels chart side by side.
+pub fn compare_html(v: &charts::compare::CompareView<'_>, opts: &ChartOptions) -> Result<String, ChartError> {
+    let cmp = v.cmp;
+    let mut h = String::new();
+    let scenario = v.runs.first().map(|r| r.manifest.scenario_name.clone()).unwrap_or_default();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}: comparison</title>\n<style>{CSS}\n.grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 1em; }}\n</style>\n</head>\n<body>\n",
+        esc(&scenario)
+    );
+    let _ = writeln!(h, "<h1>{}: {}</h1>", esc(&scenario), esc(&cmp.names.join(" vs ")));
+    let how = if cmp.paired {
+        "Paired comparison: every run used the same seed and trial indices, so trial <i>i</i> of each run shares its random numbers wherever the steps are the same (common random numbers). Differences are estimated trial by trial."
+    } else {
+        "Unpaired comparison of independent runs: Newcombe intervals for differences of proportions, Welch intervals for differences of means."
+    };
+    let _ = writeln!(h, "<p class=\"sub\">{} trials per run. {how}</p>", cmp.trials[0]);
+    let _ = writeln!(h, "<h2>Runs</h2>\n<table><tr><th>run</th><th>scenario</th><th>variant</th><th class=\"n\">seed</th><th>own report</th></tr>");
+    for (name, r) in cmp.names.iter().zip(v.runs) {
+        let m = &r.manifest;
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td><a href=\"{}/report.html\">{}/report.html</a></td></tr>",
+            esc(name),
+            esc(&m.scenario_title),
+            esc(m.variant.as_deref().unwrap_or("baseline")),
+            m.seed,
+            esc(name),
+            esc(name)
+        );
+    }
+    let _ = writeln!(h, "</table>");
+
+    let _ = writeln!(h, "<h2>Escalation levels</h2>\n<table><tr><th>level</th>");
+    for name in &cmp.names {
+        let _ = write!(h, "<th class=\"n\">P {}</th>", esc(name));
+    }
+    for name in cmp.names.iter().skip(1) {
+        let _ = write!(
+            h,
+            "<th class=\"n\">{} − {}</th><th class=\"n\">ratio</th>",
+            esc(name),
+            esc(&cmp.names[0])
+        );
+        if cmp.paired {
+            let _ = write!(h, "<th class=\"n\">variance reduction</th>");
+        }
+    }
+    let _ = writeln!(h, "</tr>");
+    let iv = |e: &crate::compare::Estimate, scale: f64, signed: bool| match (e.low, e.high) {
+        (Some(a), Some(b)) if signed => {
+            format!("{:+.2} [{:+.2}, {:+.2}]", e.value * scale, a * scale, b * scale)
+        }
+        (Some(a), Some(b)) => format!("{:.2} [{:.2}, {:.2}]", e.value * scale, a * scale, b * scale),
+        _ => format!("{:.2}", e.value * scale),
+    };
+    for l in &cmp.levels {
+        let _ = write!(h, "<tr><td><code>{}</code></td>", esc(&l.id));
+        for e in &l.p {
+            let _ = write!(h, "<td class=\"n\">{}</td>", pct(e.value));
+        }
+        for p in &l.vs_first {
+            let _ = write!(h, "<td class=\"n\">{} pts</td>", iv(&p.difference, 100.0, true));
+            let _ = write!(
+                h,
+                "<td class=\"n\">{}</td>",
+                p.ratio.map(|r| iv(&r, 1.0, false)).unwrap_or_else(|| "–".into())
+            );
+            if cmp.paired {
+                let _ = write!(
+                    h,
+                    "<td class=\"n\">{}</td>",
+                    p.variance_reduction.map(|x| format!("{x:.1}x")).unwrap_or_else(|| "–".into())
+                );
+            }
+        }
+        let _ = writeln!(h, "</tr>");
+    }
+    let _ = writeln!(h, "</table>");
+    for (name, caption) in charts::compare::COMPARE_CHARTS {
+        let svg = charts::compare::compare_svg(name, v, opts)?;
+        let _ = writeln!(
+            h,
+            "<figure id=\"{name}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            responsive(&svg, caption),
+            esc(caption)
+        );
+    }
+
+    if !cmp.tallies.is_empty() {
+        let _ = writeln!(h, "<h2>Tallies</h2>\n<table><tr><th>tally</th>");
+        for name in &cmp.names {
+            let _ = write!(h, "<th class=\"n\">mean {}</th>", esc(name));
+        }
+        for name in cmp.names.iter().skip(1) {
+            let _ = write!(h, "<th class=\"n\">{} − {}</th>", esc(name), esc(&cmp.names[0]));
+        }
+        let _ = writeln!(h, "</tr>");
+        for t in &cmp.tallies {
+            let _ = write!(h, "<tr><td><code>{}</code></td>", esc(&t.id));
+            for e in &t.mean {
+                let _ = write!(h, "<td class=\"n\">{:.3}</td>", e.value);
+            }
+            for p in &t.vs_first {
+                let _ = write!(h, "<td class=\"n\">{}</td>", iv(&p.difference, 1.0, true));
+            }
+            let _ = writeln!(h, "</tr>");
+        }
+        let _ = writeln!(h, "</table>");
+    }
+
+    let _ = writeln!(h, "<h2>Each run's levels, side by side</h2>\n<div class=\"grid\">");
+    for (name, r) in cmp.names.iter().zip(v.runs) {
+        let svg = charts::svg("levels", r, opts)?;
+        let _ = writeln!(
+            h,
+            "<figure>\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            responsive(&svg, name),
+            esc(name)
+        );
+    }
+    let _ = writeln!(h, "</div>\n</body>\n</html>");
+    Ok(h)
+}
+
+/// An inline SVG sized by the page (viewBox kept, fixed size dropped).
+fn responsive(svg: &str, label: &str) -> String {
+    match svg.find('>') {
+        Some(end) if svg.starts_with("<svg") => {
+            let head = strip_attr(&strip_attr(&svg[..end], "width"), "height");
+            format!("{head} role=\"img\" aria-label=\"{}\">{}", esc(label), &svg[end + 1..])
+        }
+        _ => svg.to_owned(),
     }
 }
 

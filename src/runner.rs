@@ -109,7 +109,7 @@ pub fn run_set(
     let mut next = first;
     while next < last && range.start < range.end {
         let end = (next + wave).min(last);
-        let outs: Vec<Result<(SetOutput, Vec<Vec<u8>>), Runaway>> = pool.install(|| {
+        let outs: Vec<Result<ChunkOutput, Runaway>> = pool.install(|| {
             (next..end)
                 .into_par_iter()
                 .map(|c| {
@@ -134,6 +134,9 @@ pub fn run_set(
     Ok(total)
 }
 
+/// A chunk's aggregates and pairings, and each model's trials.csv rows.
+type ChunkOutput = (SetOutput, Vec<Vec<u8>>);
+
 /// Runs trials `from..to` of every model on fresh engines.
 fn run_set_chunk(
     models: &[&Model],
@@ -141,7 +144,7 @@ fn run_set_chunk(
     from: u64,
     to: u64,
     want_rows: &[bool],
-) -> Result<(SetOutput, Vec<Vec<u8>>), Runaway> {
+) -> Result<ChunkOutput, Runaway> {
     let mut engines: Vec<Engine> = models
         .iter()
         .map(|m| {

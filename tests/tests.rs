@@ -8,6 +8,7 @@ mod util;
 
 mod charts;
 mod cli;
+mod compare;
 mod consistency;
 mod determinism;
 mod distributions;

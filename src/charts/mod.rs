@@ -6,11 +6,12 @@
 //! machine with no fonts or fontconfig. Colours: a viridis ramp for the ordered ladder
 //! (colour-blind safe, readable in grey) and Okabe-Ito accents.
 
+pub mod compare;
 mod levels;
 mod occupancy;
 mod paths;
 mod tallies;
-mod time_to_level;
+pub(crate) mod time_to_level;
 
 use crate::results::Results;
 use plotters::coord::Shift;
@@ -62,6 +63,12 @@ pub const CHARTS: [(&str, &str); 5] = [
 pub struct ChartError {
     chart: String,
     message: String,
+}
+
+impl ChartError {
+    fn new(chart: &str, message: String) -> ChartError {
+        ChartError { chart: chart.into(), message }
+    }
 }
 
 type DrawResult = Result<(), String>;

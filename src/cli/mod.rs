@@ -5,6 +5,7 @@
 //! folder without --force). A closed stdout (`brink run ... | head`) is not an error.
 
 mod check;
+mod compare;
 mod plot;
 mod run;
 
@@ -35,6 +36,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Re-render the charts and report of a results folder from its files.
     Plot(plot::PlotArgs),
+    /// Compare variants or scenarios on the same seeded trials (paired statistics).
+    Compare(compare::CompareArgs),
 }
 
 #[derive(Debug, Args)]
@@ -98,12 +101,20 @@ enum Failure {
     Results(#[from] ResultsError),
     #[error("{0}")]
     Chart(#[from] ChartError),
+    #[error("{0}")]
+    Folder(#[from] crate::output::folder::FolderError),
+    /// A usage mistake clap cannot see (exit 2).
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
-            Failure::Load(_) | Failure::Output(OutputError::Exists(_)) | Failure::Results(_) => 2,
+            Failure::Load(_)
+            | Failure::Output(OutputError::Exists(_))
+            | Failure::Results(_)
+            | Failure::Usage(_) => 2,
             _ => 1,
         }
     }
@@ -122,6 +133,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
         Command::Plot(a) => plot::plot(a),
+        Command::Compare(a) => compare::compare(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

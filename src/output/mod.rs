@@ -5,6 +5,8 @@
 //! run never leaves half-written results, and an existing folder is replaced only when
 //! the user said `--force`. Each file format has its own module.
 
+pub mod compare;
+pub mod folder;
 pub mod manifest;
 pub mod summary;
 pub mod tables;

@@ -1,0 +1,321 @@
+//! `brink compare`: variants of one scenario, two scenario files, or two finished
+//! results folders, side by side with paired statistics where the trials match.
+
+use super::*;
+use crate::charts::compare::{render_compare, CompareView};
+use crate::compare::Paired;
+use crate::model::Model;
+use crate::output::compare::{Comparison, RunSummary};
+use crate::output::folder::{self, FolderSpec};
+use crate::runner::run_set;
+
+#[derive(Debug, Args)]
+pub(super) struct CompareArgs {
+    /// One scenario with --variants, two scenario files, or two results folders.
+    #[arg(required = true, num_args = 1..=2, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Variants to compare, the first as the reference (`baseline`: no variant).
+    #[arg(long, value_delimiter = ',', value_name = "A,B[,C...]")]
+    variants: Vec<String>,
+    /// Override a param in every run (repeatable).
+    #[arg(long = "set", value_name = "PARAM=VALUE", value_parser = parse_set)]
+    sets: Vec<(String, f64)>,
+    /// Number of trials (default: the first scenario's `trials`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    trials: Option<u64>,
+    /// Seed, shared by every run (default: the first scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Results folder (default: output/<scenario>-compare).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: Option<u64>,
+    /// Replace an existing results folder.
+    #[arg(long)]
+    force: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Per-trial limit on firings before a trial counts as a runaway loop.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
+    max_events: Option<u64>,
+    /// Do not write each run's trials.csv.
+    #[arg(long)]
+    no_trials_csv: bool,
+    #[command(flatten)]
+    charts: ChartArgs,
+}
+
+/// One compared run: its name, model and scenario file.
+struct Entry {
+    name: String,
+    model: Model,
+    file: String,
+    source: String,
+}
+
+pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
+    if a.paths.len() == 2 && a.paths.iter().all(|p| p.is_dir()) {
+        return compare_folders(&a);
+    }
+    let entries = entries(&a)?;
+    let first = &entries[0].model;
+    let trials = a.trials.unwrap_or(first.trials);
+    let seed = a.seed.unwrap_or(first.seed);
+    let threads = a
+        .threads
+        .map(|t| t as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let dest = a.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-compare", first.name)));
+    let staging = Staging::create(&dest, a.force)?;
+    let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(first.max_events) };
+
+    // Each run's folder, with its trials.csv streamed in as the trials come.
+    let mut writers = Vec::new();
+    for e in &entries {
+        let dir = staging.file(&e.name);
+        std::fs::create_dir(&dir).map_err(io_at(&dir))?;
+        if a.no_trials_csv {
+            writers.push(None);
+            continue;
+        }
+        let path = dir.join("trials.csv");
+        let file = std::fs::File::create(&path).map_err(io_at(&path))?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        w.write_all(output::trials::header(&e.model).join(",").as_bytes())
+            .and_then(|_| w.write_all(b"\n"))
+            .map_err(io_at(&path))?;
+        writers.push(Some((w, path)));
+    }
+    let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
+    let bar = progress_bar(trials, a.quiet);
+    let started = Instant::now();
+    let out = {
+        let mut rows: Vec<Option<&mut dyn Write>> =
+            writers.iter_mut().map(|w| w.as_mut().map(|(w, _)| w as &mut dyn Write)).collect();
+        run_set(&models, &spec, 0..trials, &mut rows, &mut |done| bar.set_position(done))?
+    };
+    for (w, path) in writers.iter_mut().flatten() {
+        w.flush().map_err(io_at(path))?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let opts = a.charts.options();
+    let sets: Vec<String> = a.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut summaries = Vec::new();
+    for (e, agg) in entries.iter().zip(&out.aggregates) {
+        let spec = FolderSpec {
+            model: &e.model,
+            scenario_file: &e.file,
+            source: e.source.as_bytes(),
+            seed,
+            sets: sets.clone(),
+            threads,
+            seconds: secs,
+            trials_csv: !a.no_trials_csv,
+            extra_files: Vec::new(),
+            charts: opts,
+        };
+        folder::write(&staging.file(&e.name), &spec, agg)?;
+        summaries.push(RunSummary::from_aggregate(&e.model, agg));
+    }
+    let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+    let cmp = Comparison::from_paired(names, &summaries, &out.paired);
+    let runs: Vec<Results> =
+        entries.iter().map(|e| Results::read_dir(&staging.file(&e.name))).collect::<Result<_, _>>()?;
+    write_comparison(&staging, &cmp, &runs, &opts)?;
+    let dest = staging.commit()?;
+    if !a.quiet {
+        say(&cmp.summary());
+        say(&format!("\n  results in {}/ (compare.csv, report.html, one folder per run)\n", dest.display()));
+    }
+    Ok(())
+}
+
+/// Writes compare.csv, the comparison charts and report.html at the top of the folder;
+/// `runs` are the runs' results folders (read back from disk, as `brink plot` would).
+fn write_comparison(
+    staging: &Staging,
+    cmp: &Comparison,
+    runs: &[Results],
+    opts: &ChartOptions,
+) -> Result<(), Failure> {
+    let path = staging.file("compare.csv");
+    std::fs::write(&path, cmp.csv()).map_err(io_at(&path))?;
+    let view = CompareView { cmp, runs };
+    let mut files = if opts.formats == Formats::None { Vec::new() } else { render_compare(&view, opts)? };
+    files.push(("report.html".into(), crate::report::compare_html(&view, opts)?.into_bytes()));
+    for (name, bytes) in files {
+        let path = staging.file(&name);
+        std::fs::write(&path, bytes).map_err(io_at(&path))?;
+    }
+    Ok(())
+}
+
+/// The runs to compare, from `--variants` or from two scenario files.
+fn entries(a: &CompareArgs) -> Result<Vec<Entry>, Failure> {
+    let load_one = |path: &Path, variant: Option<String>| -> Result<(Model, String), Failure> {
+        let ov = Overrides { variant, sets: a.sets.clone() };
+        Ok(scenario::load(path, &ov)?)
+    };
+    let mut out = Vec::new();
+    match a.paths.as_slice() {
+        [one] => {
+            if a.variants.len() < 2 {
+                return Err(Failure::Usage(
+                    "compare one scenario with --variants A,B (for example --variants baseline,restraint), or give two scenario files".into(),
+                ));
+            }
+            for v in &a.variants {
+                let variant = (v != "baseline").then(|| v.clone());
+                let (model, source) = load_one(one, variant)?;
+                if out.iter().any(|e: &Entry| &e.name == v) {
+                    return Err(Failure::Usage(format!("variant `{v}` is listed twice in --variants")));
+                }
+                out.push(Entry { name: v.clone(), model, file: one.display().to_string(), source });
+            }
+        }
+        [x, y] => {
+            if !a.variants.is_empty() {
+                return Err(Failure::Usage("--variants goes with one scenario file, not two".into()));
+            }
+            for p in [x, y] {
+                if p.is_dir() {
+                    return Err(Failure::Usage(format!(
+                        "{} is a folder: compare two scenario files or two results folders, not one of each",
+                        p.display()
+                    )));
+                }
+                let (model, source) = load_one(p, None)?;
+                let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                out.push(Entry { name: model.name.clone(), model, file: p.display().to_string(), source });
+                let _ = stem;
+            }
+            if out[0].name == out[1].name {
+                out[0].name = format!("{}-a", out[0].name);
+                out[1].name = format!("{}-b", out[1].name);
+            }
+            check_matching_steps(&out[0].model, &out[1].model)?;
+        }
+        _ => return Err(Failure::Usage("compare takes one scenario (with --variants) or two paths".into())),
+    }
+    Ok(out)
+}
+
+/// Two files are compared on common random numbers only where their step ids match:
+/// refuse files that share no step, and warn about the ones that differ.
+fn check_matching_steps(a: &Model, b: &Model) -> Result<(), Failure> {
+    let shared = a.steps.iter().filter(|s| b.steps.iter().any(|t| t.id == s.id)).count();
+    if shared == 0 {
+        return Err(Failure::Usage(format!(
+            "{} and {} share no step id, so their trials cannot be paired; compare their results folders instead",
+            a.name, b.name
+        )));
+    }
+    let only: Vec<&str> = a
+        .steps
+        .iter()
+        .filter(|s| !b.steps.iter().any(|t| t.id == s.id))
+        .chain(b.steps.iter().filter(|s| !a.steps.iter().any(|t| t.id == s.id)))
+        .map(|s| s.id.as_str())
+        .collect();
+    if !only.is_empty() {
+        eprintln!("note: steps in only one file draw their own random numbers: {}", only.join(", "));
+    }
+    Ok(())
+}
+
+/// Two finished results folders: paired when their trials match, unpaired otherwise.
+fn compare_folders(a: &CompareArgs) -> Result<(), Failure> {
+    let ra = Results::read_dir(&a.paths[0])?;
+    let rb = Results::read_dir(&a.paths[1])?;
+    let name = |r: &Results, p: &Path| {
+        let base = p
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| r.manifest.scenario_name.clone());
+        base
+    };
+    let mut names = vec![name(&ra, &a.paths[0]), name(&rb, &a.paths[1])];
+    if names[0] == names[1] {
+        names = vec![format!("{}-a", names[0]), format!("{}-b", names[1])];
+    }
+    let sa = RunSummary::from_results(&ra);
+    let sb = RunSummary::from_results(&rb);
+    let same_trials = ra.manifest.seed == rb.manifest.seed && ra.manifest.trials == rb.manifest.trials;
+    let same_steps = {
+        let ids = |r: &Results| r.steps.iter().map(|s| s.step.clone()).collect::<Vec<_>>();
+        ids(&ra) == ids(&rb)
+    };
+    let trials_files = a.paths.iter().all(|p| p.join("trials.csv").is_file());
+    let cmp = if same_trials && same_steps && trials_files {
+        let paired = pair_from_trials(&a.paths[0], &ra, &a.paths[1], &rb)?;
+        Comparison::from_paired(names, &[sa, sb], &[paired])
+    } else {
+        if !a.quiet {
+            let why = if !same_trials {
+                "their seeds or trial counts differ"
+            } else if !same_steps {
+                "their step ids differ"
+            } else {
+                "a folder has no trials.csv"
+            };
+            eprintln!("note: comparing unpaired, because {why}");
+        }
+        Comparison::from_unpaired(names, &[sa, sb])
+    };
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(format!("{}-vs-{}", cmp.names[0], cmp.names[1])));
+    let staging = Staging::create(&dest, a.force)?;
+    write_comparison(&staging, &cmp, &[ra, rb], &a.charts.options())?;
+    let dest = staging.commit()?;
+    if !a.quiet {
+        say(&cmp.summary());
+        say(&format!("\n  results in {}/ (compare.csv, report.html)\n", dest.display()));
+    }
+    Ok(())
+}
+
+/// Pairs two folders' trials.csv rows by trial index.
+fn pair_from_trials(pa: &Path, ra: &Results, pb: &Path, rb: &Results) -> Result<Paired, Failure> {
+    /// Per trial: reached flags per level, totals per tally.
+    type Rows = (Vec<Vec<bool>>, Vec<Vec<u64>>);
+    let read = |p: &Path, r: &Results| -> Result<Rows, Failure> {
+        let path = p.join("trials.csv");
+        let bad = |message: String| Failure::Results(ResultsError::Malformed { path: path.clone(), message });
+        let mut rdr = csv::Reader::from_path(&path).map_err(|e| bad(e.to_string()))?;
+        let header = rdr.headers().map_err(|e| bad(e.to_string()))?.clone();
+        let col = |name: &str| {
+            header.iter().position(|h| h == name).ok_or_else(|| bad(format!("no column {name}")))
+        };
+        let level_cols: Vec<usize> =
+            r.levels.iter().map(|l| col(&format!("reached_{}_day", l.level))).collect::<Result<_, _>>()?;
+        let tally_cols: Vec<usize> = r.tallies.iter().map(|t| col(&t.tally)).collect::<Result<_, _>>()?;
+        let (mut reached, mut tallies) = (Vec::new(), Vec::new());
+        for (i, row) in rdr.records().enumerate() {
+            let row = row.map_err(|e| bad(e.to_string()))?;
+            reached.push(level_cols.iter().map(|&c| !row.get(c).unwrap_or("").is_empty()).collect());
+            let t: Result<Vec<u64>, _> =
+                tally_cols.iter().map(|&c| row.get(c).unwrap_or("").parse::<u64>()).collect();
+            tallies.push(t.map_err(|_| bad(format!("line {}: a tally is not a whole number", i + 2)))?);
+        }
+        Ok((reached, tallies))
+    };
+    let (a_reached, a_tallies) = read(pa, ra)?;
+    let (b_reached, b_tallies) = read(pb, rb)?;
+    let mut paired = Paired::from_ids(
+        &ra.levels.iter().map(|l| l.level.as_str()).collect::<Vec<_>>(),
+        &rb.levels.iter().map(|l| l.level.as_str()).collect::<Vec<_>>(),
+        &ra.tallies.iter().map(|t| t.tally.as_str()).collect::<Vec<_>>(),
+        &rb.tallies.iter().map(|t| t.tally.as_str()).collect::<Vec<_>>(),
+    );
+    for i in 0..a_reached.len().min(b_reached.len()) {
+        paired.add_raw(&a_reached[i], &a_tallies[i], &b_reached[i], &b_tallies[i]);
+    }
+    Ok(paired)
+}
