@@ -5,6 +5,7 @@ pub mod compare;
 pub mod diag;
 pub mod dist;
 pub mod engine;
+pub mod explore;
 pub mod model;
 pub mod output;
 pub mod report;

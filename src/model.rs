@@ -44,6 +44,8 @@ pub struct Model {
     pub max_events: u64,
     /// Params after variant and `--set` overrides, in file order.
     pub params: Vec<(String, f64)>,
+    /// How each param is used, in the order of `params`: what values it may take.
+    pub param_uses: Vec<ParamUse>,
     /// The variant applied, if any.
     pub variant: Option<String>,
     /// Every variant the file defines: (name, description).
@@ -51,6 +53,18 @@ pub struct Model {
     /// The lowest terminal level: a trial ends once its level is at or above it (a jump
     /// over a terminal level reaches it, so it ends the trial too).
     pub first_terminal: Option<LevelIx>,
+}
+
+/// The tightest constraint a param's uses put on its value, so that tools that vary
+/// params (sensitivity, sweeps) can keep them valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ParamUse {
+    /// Used where a probability is expected: must stay in [0, 1].
+    pub probability: bool,
+    /// Used where a whole number is expected.
+    pub whole: bool,
+    /// Used at all.
+    pub used: bool,
 }
 
 /// A rung of the ladder.

@@ -13,4 +13,5 @@ mod consistency;
 mod determinism;
 mod distributions;
 mod engine;
+mod explore;
 mod robustness;

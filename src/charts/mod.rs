@@ -7,6 +7,7 @@
 //! (colour-blind safe, readable in grey) and Okabe-Ito accents.
 
 pub mod compare;
+pub mod explore;
 mod levels;
 mod occupancy;
 mod paths;

@@ -6,6 +6,7 @@
 
 mod check;
 mod compare;
+mod explore;
 mod plot;
 mod run;
 
@@ -38,6 +39,10 @@ enum Command {
     Plot(plot::PlotArgs),
     /// Compare variants or scenarios on the same seeded trials (paired statistics).
     Compare(compare::CompareArgs),
+    /// Run the scenario over a grid of one or two params (common random numbers).
+    Sweep(explore::SweepArgs),
+    /// One-at-a-time sensitivity of a level's probability to every param (tornado chart).
+    Sensitivity(explore::SensitivityArgs),
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +139,8 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check::check(a),
         Command::Plot(a) => plot::plot(a),
         Command::Compare(a) => compare::compare(a),
+        Command::Sweep(a) => explore::sweep(a),
+        Command::Sensitivity(a) => explore::sensitivity(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -39,6 +39,7 @@ struct Param {
     name: String,
     value: f64,
     origin: Origin,
+    uses: model::ParamUse,
 }
 
 /// What a number must satisfy.
@@ -120,7 +121,12 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         if !v.get_ref().is_finite() {
             cx.err(v.span(), format!("param `{name}` must be a finite number"));
         }
-        cx.params.push(Param { name: name.clone(), value: *v.get_ref(), origin: Origin::File });
+        cx.params.push(Param {
+            name: name.clone(),
+            value: *v.get_ref(),
+            origin: Origin::File,
+            uses: Default::default(),
+        });
     }
     let param_names: Vec<String> = cx.params.iter().map(|p| p.name.clone()).collect();
     let mut variant_found = false;
@@ -317,6 +323,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         seed,
         max_events,
         params: cx.params.iter().map(|p| (p.name.clone(), p.value)).collect(),
+        param_uses: cx.params.iter().map(|p| p.uses).collect(),
         variant: wanted.map(str::to_owned),
         first_terminal,
         variants: doc
@@ -434,8 +441,12 @@ impl Ctx {
     fn num(&mut self, r: &Spanned<NumRef>, what: &str, range: Range01) -> Option<f64> {
         let (value, from) = match r.get_ref() {
             NumRef::Num(x) => (*x, None),
-            NumRef::Name(name) => match self.params.iter().find(|p| &p.name == name) {
-                Some(p) => (p.value, Some((p.name.clone(), p.origin.clone()))),
+            NumRef::Name(name) => match self.params.iter_mut().find(|p| &p.name == name) {
+                Some(p) => {
+                    p.uses.used = true;
+                    p.uses.probability |= matches!(range, Range01::Prob);
+                    (p.value, Some((p.name.clone(), p.origin.clone())))
+                }
                 None => {
                     let known: Vec<String> = self.params.iter().map(|p| p.name.clone()).collect();
                     let help = if name == "rest" {
@@ -476,6 +487,11 @@ impl Ctx {
 
     /// A whole number >= 0 (for counts inside distributions and caps).
     fn whole(&mut self, r: &Spanned<NumRef>, what: &str) -> Option<u64> {
+        if let NumRef::Name(name) = r.get_ref() {
+            if let Some(p) = self.params.iter_mut().find(|p| &p.name == name) {
+                p.uses.whole = true;
+            }
+        }
         let x = self.num(r, what, Range01::NonNeg)?;
         if x.fract() != 0.0 || x > 9.0e15 {
             self.err(r.span(), format!("{what} must be a whole number, got {x}"));
