@@ -30,6 +30,9 @@ pub(super) struct RunArgs {
     /// Do not write trials.csv (one row per trial).
     #[arg(long)]
     no_trials_csv: bool,
+    /// Also write events.csv: one row per firing of the first K trials (as `brink trace`).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    events: Option<u64>,
     #[command(flatten)]
     charts: ChartArgs,
 }
@@ -72,6 +75,9 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     };
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    if let Some(k) = a.events {
+        write_events(&model, &spec, k.min(trials), &staging.file("events.csv"))?;
+    }
 
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("levels.csv", tables::levels(&model, &agg)),
@@ -95,6 +101,9 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     manifest.files = files.iter().map(|(n, _)| n.to_string()).collect();
     if !a.no_trials_csv {
         manifest.files.push("trials.csv".into());
+    }
+    if a.events.is_some() {
+        manifest.files.push("events.csv".into());
     }
     manifest.files.push("manifest.json".into());
     manifest.files.extend(charts::file_names(&a.charts.options()));
@@ -120,5 +129,24 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     if !a.quiet {
         say(&output::summary::run_summary(&model, &agg, seed, secs, &dest, &manifest.files));
     }
+    Ok(())
+}
+
+/// Writes `events.csv` for trials `0..k`, streamed: the engine is deterministic per
+/// trial, so re-running a trial with an observer gives exactly the trial the run
+/// computed (the runner itself is left alone).
+fn write_events(model: &crate::model::Model, spec: &RunSpec, k: u64, path: &Path) -> Result<(), Failure> {
+    use crate::output::events::{self, EventRows};
+    let file = std::fs::File::create(path).map_err(io_at(path))?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    w.write_all(&events::header_line(model)).map_err(io_at(path))?;
+    let mut engine = crate::engine::Engine::new(model, spec.seed);
+    engine.set_max_events(spec.max_events);
+    let mut rows = EventRows::new(model);
+    for trial in 0..k {
+        engine.run_observed(trial, &mut rows).map_err(RunError::from)?;
+        rows.write_to(&mut w).map_err(io_at(path))?;
+    }
+    w.flush().map_err(io_at(path))?;
     Ok(())
 }

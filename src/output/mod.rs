@@ -6,6 +6,7 @@
 //! the user said `--force`. Each file format has its own module.
 
 pub mod compare;
+pub mod events;
 pub mod folder;
 pub mod manifest;
 pub mod summary;
