@@ -186,3 +186,48 @@ pub fn run_chunk(
     let agg = out.aggregates.into_iter().next().expect("one model");
     Ok((agg, bytes.pop().unwrap_or_default()))
 }
+
+/// Trials added per batch by [`run_until`]: a whole number of chunks.
+pub const BATCH: u64 = 8 * CHUNK;
+
+/// Runs batches of [`BATCH`] trials, in trial order, until `done(&output)` says the
+/// estimate is precise enough or `max_trials` are run. Because trials are independent
+/// of the total and aggregates merge exactly, the result is identical to a plain
+/// [`run_set`] of the final trial count.
+pub fn run_until(
+    models: &[&Model],
+    spec: &RunSpec,
+    max_trials: u64,
+    rows: &mut [Option<&mut dyn Write>],
+    done: &dyn Fn(&SetOutput) -> bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<SetOutput, RunError> {
+    let mut total = SetOutput::empty(models);
+    let mut next = 0;
+    while next < max_trials {
+        let end = (next + BATCH).min(max_trials);
+        let part = run_set(models, spec, next..end, rows, &mut |_| {})?;
+        total.merge(&part);
+        next = end;
+        progress(next);
+        if done(&total) {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Parses a precision target: a probability half-width such as `0.005`, or `0.5%`.
+pub fn parse_precision(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, scale) = match t.strip_suffix('%') {
+        Some(n) => (n, 0.01),
+        None => (t, 1.0),
+    };
+    let x: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a number (e.g. 0.005 or 0.5%)"))?;
+    let x = x * scale;
+    if !(x > 0.0 && x < 0.5) {
+        return Err(format!("precision must be a half-width between 0 and 0.5 (50%), got {s}"));
+    }
+    Ok(x)
+}

@@ -276,3 +276,34 @@ fn compare_usage_errors_exit_2() {
         .code(2)
         .stderr(predicates::str::contains("share no step"));
 }
+
+/// --precision adds batches of trials until the paired interval is narrow enough, and
+/// the result is byte-identical to a plain run of the final trial count.
+/// For minimal.toml, P(war) falls by ~10 points with the hotline; the discordant share
+/// is ~0.1, so the half-width is ~1.96 sqrt(0.1 / n): 0.3% needs n > 42,700, three
+/// batches of 16,384 = 49,152 trials.
+#[test]
+fn precision_stops_at_a_batch_boundary_and_equals_a_plain_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let minimal = crate::util::bundled("minimal.toml");
+    let auto = dir.path().join("auto");
+    let out = brink()
+        .args(["compare", "--variants", "baseline,hotline", "--precision", "0.3%", "--out"])
+        .arg(&auto)
+        .arg(&minimal)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("reached with 49152 trials"), "{text}");
+    let plain = dir.path().join("plain");
+    brink()
+        .args(["compare", "--variants", "baseline,hotline", "--trials", "49152", "--quiet", "--out"])
+        .arg(&plain)
+        .arg(&minimal)
+        .assert()
+        .success();
+    for f in ["compare.csv", "baseline/trials.csv", "hotline/levels.csv", "report.html"] {
+        assert_eq!(std::fs::read(auto.join(f)).unwrap(), std::fs::read(plain.join(f)).unwrap(), "{f}");
+    }
+}

@@ -44,6 +44,13 @@ pub(super) struct CompareArgs {
     /// Do not write each run's trials.csv.
     #[arg(long)]
     no_trials_csv: bool,
+    /// Add trials in batches until the 95% interval of the paired difference in the top
+    /// level's probability is narrower than this half-width (e.g. 0.005 or 0.5%).
+    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::runner::parse_precision)]
+    precision: Option<f64>,
+    /// With --precision: the most trials to run.
+    #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_trials: u64,
     #[command(flatten)]
     charts: ChartArgs,
 }
@@ -90,13 +97,47 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         writers.push(Some((w, path)));
     }
     let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
-    let bar = progress_bar(trials, a.quiet);
+    let bar = progress_bar(a.precision.map_or(trials, |_| a.max_trials), a.quiet);
     let started = Instant::now();
     let out = {
         let mut rows: Vec<Option<&mut dyn Write>> =
             writers.iter_mut().map(|w| w.as_mut().map(|(w, _)| w as &mut dyn Write)).collect();
-        run_set(&models, &spec, 0..trials, &mut rows, &mut |done| bar.set_position(done))?
+        match a.precision {
+            None => run_set(&models, &spec, 0..trials, &mut rows, &mut |done| bar.set_position(done))?,
+            Some(target) => {
+                let top = first.top_level();
+                let done = |o: &crate::runner::SetOutput| {
+                    o.paired.iter().all(|p| match p.levels.iter().position(|&(a, _)| a == top) {
+                        Some(k) => {
+                            let d = p.level(k).difference;
+                            d.high.zip(d.low).is_some_and(|(h, l)| (h - l) / 2.0 < target)
+                        }
+                        None => true,
+                    })
+                };
+                crate::runner::run_until(&models, &spec, a.max_trials, &mut rows, &done, &mut |n| {
+                    bar.set_position(n)
+                })?
+            }
+        }
     };
+    let trials = out.aggregates[0].trials;
+    let precision_note = a.precision.map(|target| {
+        let top = first.top_level();
+        let widest = out
+            .paired
+            .iter()
+            .filter_map(|p| p.levels.iter().position(|&(a, _)| a == top).map(|k| p.level(k).difference))
+            .filter_map(|d| d.high.zip(d.low).map(|(h, l)| (h - l) / 2.0))
+            .fold(0.0f64, f64::max);
+        let verdict = if widest < target { "reached" } else { "NOT reached (--max-trials hit)" };
+        format!(
+            "  precision {:.3} points on P({}) difference: {verdict} with {trials} trials (half-width {:.3} points)\n",
+            100.0 * target,
+            first.levels[top].id,
+            100.0 * widest
+        )
+    });
     for (w, path) in writers.iter_mut().flatten() {
         w.flush().map_err(io_at(path))?;
     }
@@ -130,6 +171,9 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     let dest = staging.commit()?;
     if !a.quiet {
         say(&cmp.summary());
+        if let Some(note) = precision_note {
+            say(&format!("\n{note}"));
+        }
         say(&format!("\n  results in {}/ (compare.csv, report.html, one folder per run)\n", dest.display()));
     }
     Ok(())
