@@ -9,6 +9,7 @@ mod compare;
 mod explore;
 mod plot;
 mod run;
+mod trace;
 
 use crate::charts::{self, ChartError, ChartOptions, Formats};
 use crate::output::{self, io_at, manifest::Manifest, tables, OutputError, Staging};
@@ -37,6 +38,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Re-render the charts and report of a results folder from its files.
     Plot(plot::PlotArgs),
+    /// Tell single trials as a chronology: by index, or the first that reach a level or path.
+    Trace(trace::TraceArgs),
     /// Compare variants or scenarios on the same seeded trials (paired statistics).
     Compare(compare::CompareArgs),
     /// Run the scenario over a grid of one or two params (common random numbers).
@@ -138,6 +141,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
         Command::Plot(a) => plot::plot(a),
+        Command::Trace(a) => trace::trace(a),
         Command::Compare(a) => compare::compare(a),
         Command::Sweep(a) => explore::sweep(a),
         Command::Sensitivity(a) => explore::sensitivity(a),
