@@ -6,6 +6,7 @@ pub mod diag;
 pub mod dist;
 pub mod engine;
 pub mod explore;
+pub mod graph;
 pub mod model;
 pub mod output;
 pub mod report;

@@ -7,6 +7,7 @@
 mod check;
 mod compare;
 mod explore;
+mod graph;
 mod plot;
 mod run;
 mod trace;
@@ -40,6 +41,8 @@ enum Command {
     Plot(plot::PlotArgs),
     /// Tell single trials as a chronology: by index, or the first that reach a level or path.
     Trace(trace::TraceArgs),
+    /// Draw the escalation chain of a scenario as a DOT or Mermaid diagram.
+    Graph(graph::GraphArgs),
     /// Compare variants or scenarios on the same seeded trials (paired statistics).
     Compare(compare::CompareArgs),
     /// Run the scenario over a grid of one or two params (common random numbers).
@@ -142,6 +145,7 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check::check(a),
         Command::Plot(a) => plot::plot(a),
         Command::Trace(a) => trace::trace(a),
+        Command::Graph(a) => graph::graph(a),
         Command::Compare(a) => compare::compare(a),
         Command::Sweep(a) => explore::sweep(a),
         Command::Sensitivity(a) => explore::sensitivity(a),
