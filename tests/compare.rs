@@ -307,3 +307,32 @@ fn precision_stops_at_a_batch_boundary_and_equals_a_plain_run() {
         assert_eq!(std::fs::read(auto.join(f)).unwrap(), std::fs::read(plain.join(f)).unwrap(), "{f}");
     }
 }
+
+/// `run --precision`: P(war) ~ 0.158 in minimal.toml; a 1% half-width needs
+/// n > 1.96^2 x 0.158 x 0.842 / 0.01^2 = 5,110, so the first batch (16,384) is enough;
+/// the folder equals a plain run of 16,384 trials.
+#[test]
+fn run_precision_equals_a_plain_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let minimal = crate::util::bundled("minimal.toml");
+    let auto = dir.path().join("auto");
+    brink()
+        .args(["run", "--precision", "1%", "--quiet", "--out"])
+        .arg(&auto)
+        .arg(&minimal)
+        .assert()
+        .success();
+    let plain = dir.path().join("plain");
+    brink()
+        .args(["run", "--trials", "16384", "--quiet", "--out"])
+        .arg(&plain)
+        .arg(&minimal)
+        .assert()
+        .success();
+    for f in ["trials.csv", "levels.csv", "daily.csv", "levels.png"] {
+        assert_eq!(std::fs::read(auto.join(f)).unwrap(), std::fs::read(plain.join(f)).unwrap(), "{f}");
+    }
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(auto.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["trials"], 16384);
+}

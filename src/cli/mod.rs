@@ -12,8 +12,8 @@ mod plot;
 mod run;
 mod trace;
 
-use crate::charts::{self, ChartError, ChartOptions, Formats};
-use crate::output::{self, io_at, manifest::Manifest, tables, OutputError, Staging};
+use crate::charts::{ChartError, ChartOptions, Formats};
+use crate::output::{self, io_at, OutputError, Staging};
 use crate::results::{Results, ResultsError};
 use crate::runner::{self, RunError, RunSpec};
 use crate::scenario::{self, LoadError, Overrides};
@@ -169,13 +169,6 @@ fn say(text: &str) {
 fn load(a: &ScenarioArgs) -> Result<(crate::model::Model, String), Failure> {
     let ov = Overrides { variant: a.variant.clone(), sets: a.sets.clone() };
     Ok(scenario::load(&a.scenario, &ov)?)
-}
-
-/// The chart files and `report.html` of a results folder.
-fn pictures(results: &Results, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, Failure> {
-    let mut out = if opts.formats == Formats::None { Vec::new() } else { charts::render_all(results, opts)? };
-    out.push(("report.html".into(), crate::report::html(results, opts)?.into_bytes()));
-    Ok(out)
 }
 
 fn progress_bar(trials: u64, quiet: bool) -> indicatif::ProgressBar {

@@ -15,7 +15,7 @@ pub(super) fn plot(a: PlotArgs) -> Result<(), Failure> {
     let mut written = Vec::new();
     // Each file is written to a temporary name and renamed, so a failure never leaves a
     // half-written chart in the user's folder.
-    for (name, bytes) in pictures(&results, &a.charts.options())? {
+    for (name, bytes) in crate::output::folder::pictures(&results, &a.charts.options())? {
         let path = a.results.join(&name);
         let tmp = a.results.join(format!(".{name}.partial"));
         std::fs::write(&tmp, &bytes).map_err(io_at(&tmp))?;

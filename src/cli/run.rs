@@ -1,6 +1,7 @@
 //! `brink run`: simulate a scenario into a results folder.
 
 use super::*;
+use crate::output::folder::FolderSpec;
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -33,8 +34,37 @@ pub(super) struct RunArgs {
     /// Also write events.csv: one row per firing of the first K trials (as `brink trace`).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     events: Option<u64>,
+    /// Add trials in batches until the 95% interval of the top level's probability is
+    /// narrower than this half-width (e.g. 0.005 or 0.5%); --trials is then ignored.
+    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::runner::parse_precision)]
+    precision: Option<f64>,
+    /// With --precision: the most trials to run.
+    #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_trials: u64,
     #[command(flatten)]
     charts: ChartArgs,
+}
+
+/// All trials, or batches of them until the precision asked for is reached.
+fn simulate(
+    model: &crate::model::Model,
+    spec: &RunSpec,
+    a: &RunArgs,
+    rows: Option<&mut dyn Write>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<crate::stats::Aggregate, RunError> {
+    let Some(target) = a.precision else {
+        return runner::run(model, spec, rows, progress);
+    };
+    let top = model.top_level();
+    let done = |o: &runner::SetOutput| {
+        let agg = &o.aggregates[0];
+        let (lo, hi) = crate::stats::wilson(agg.levels[top].reached, agg.trials, crate::stats::Z95);
+        (hi - lo) / 2.0 < target
+    };
+    let mut rows = [rows];
+    let out = runner::run_until(&[model], spec, a.max_trials, &mut rows, &done, progress)?;
+    Ok(out.aggregates.into_iter().next().expect("one model"))
 }
 
 pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
@@ -55,12 +85,12 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     let staging = Staging::create(&dest, a.force)?;
     let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(model.max_events) };
 
-    let bar = progress_bar(trials, a.quiet);
+    let bar = progress_bar(a.precision.map_or(trials, |_| a.max_trials), a.quiet);
     let started = Instant::now();
     let agg = {
         let mut progress = |done: u64| bar.set_position(done);
         if a.no_trials_csv {
-            runner::run(&model, &spec, None, &mut progress)?
+            simulate(&model, &spec, &a, None, &mut progress)?
         } else {
             let path = staging.file("trials.csv");
             let file = std::fs::File::create(&path).map_err(io_at(&path))?;
@@ -68,63 +98,30 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
             w.write_all(output::trials::header(&model).join(",").as_bytes())
                 .and_then(|_| w.write_all(b"\n"))
                 .map_err(io_at(&path))?;
-            let agg = runner::run(&model, &spec, Some(&mut w), &mut progress)?;
+            let agg = simulate(&model, &spec, &a, Some(&mut w), &mut progress)?;
             w.flush().map_err(io_at(&path))?;
             agg
         }
     };
+    let trials = agg.trials;
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     if let Some(k) = a.events {
         write_events(&model, &spec, k.min(trials), &staging.file("events.csv"))?;
     }
-
-    let mut files: Vec<(&str, Vec<u8>)> = vec![
-        ("levels.csv", tables::levels(&model, &agg)),
-        ("tallies.csv", tables::tallies(&model, &agg)),
-        ("tally_distribution.csv", tables::tally_distribution(&model, &agg)),
-        ("steps.csv", tables::steps(&model, &agg)),
-        ("daily.csv", tables::daily(&model, &agg)),
-        ("paths.csv", tables::paths(&model, &agg)),
-    ];
-    let mut manifest = Manifest::describe(
-        &model,
-        &a.scenario.scenario.display().to_string(),
-        source.as_bytes(),
+    let folder = FolderSpec {
+        model: &model,
+        scenario_file: &a.scenario.scenario.display().to_string(),
+        source: source.as_bytes(),
         seed,
-        trials,
-    );
-    manifest.sets = a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    manifest.threads = threads;
-    manifest.wall_seconds = secs;
-    manifest.trials_per_second = if secs > 0.0 { trials as f64 / secs } else { 0.0 };
-    manifest.files = files.iter().map(|(n, _)| n.to_string()).collect();
-    if !a.no_trials_csv {
-        manifest.files.push("trials.csv".into());
-    }
-    if a.events.is_some() {
-        manifest.files.push("events.csv".into());
-    }
-    manifest.files.push("manifest.json".into());
-    manifest.files.extend(charts::file_names(&a.charts.options()));
-    manifest.files.push("report.html".into());
-    files.push(("manifest.json", manifest.to_bytes()));
-    for (name, bytes) in &files {
-        let path = staging.file(name);
-        std::fs::write(&path, bytes).map_err(io_at(&path))?;
-    }
-    // Charts and the report are drawn from the bytes just written, exactly as
-    // `brink plot` reads them back from the folder.
-    let results = Results::from_files(staging.dest(), |name| {
-        files.iter().find(|(n, _)| *n == name).map(|(_, b)| b.clone()).ok_or_else(|| ResultsError::Io {
-            path: staging.dest().join(name),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        })
-    })?;
-    for (name, bytes) in pictures(&results, &a.charts.options())? {
-        let path = staging.file(&name);
-        std::fs::write(&path, bytes).map_err(io_at(&path))?;
-    }
+        sets: a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        threads,
+        seconds: secs,
+        trials_csv: !a.no_trials_csv,
+        extra_files: if a.events.is_some() { vec!["events.csv".into()] } else { Vec::new() },
+        charts: a.charts.options(),
+    };
+    let manifest = crate::output::folder::write(staging.dir(), &folder, &agg)?;
     let dest = staging.commit()?;
     if !a.quiet {
         say(&output::summary::run_summary(&model, &agg, seed, secs, &dest, &manifest.files));

@@ -71,6 +71,11 @@ impl Staging {
         self.tmp.join(name)
     }
 
+    /// The staging folder itself (files written here end up in the destination).
+    pub fn dir(&self) -> &Path {
+        &self.tmp
+    }
+
     /// The final destination.
     pub fn dest(&self) -> &Path {
         &self.dest
