@@ -95,6 +95,11 @@ pub enum Cause {
         /// Index of the trigger.
         trigger: usize,
     },
+    /// An offspring of an excitation started by a firing of this step (Hawkes).
+    Excited {
+        /// The exciting step.
+        by: StepIx,
+    },
 }
 
 /// A counted firing, as seen by an [`Observer`] before its effects apply.
@@ -167,8 +172,10 @@ pub struct NoObserver;
 impl Observer for NoObserver {}
 
 const NO_BRANCH: u32 = u32::MAX;
-/// `Kind::Fire::cause` of a scheduled firing; otherwise the cause is a trigger index.
+/// `Kind::Fire::cause` of a scheduled firing; otherwise the cause is a trigger index, or
+/// EXCITED | the exciting step.
 const SCHEDULED: u32 = u32::MAX;
+const EXCITED: u32 = 1 << 31;
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -319,6 +326,8 @@ impl<'m> Engine<'m> {
                     let forced = (branch != NO_BRANCH).then_some(branch as usize);
                     let cause = if cause == SCHEDULED {
                         Cause::Scheduled { forced: forced.is_some() }
+                    } else if cause & EXCITED != 0 {
+                        Cause::Excited { by: (cause & !EXCITED) as usize }
                     } else {
                         Cause::Triggered { trigger: cause as usize }
                     };
@@ -515,6 +524,20 @@ impl<'m> Engine<'m> {
                 self.redraw_arrival(spec.step, t);
             }
             self.push(t + spec.days, Kind::ModifierEnd { step: spec.step as u32, uid });
+        }
+
+        // Excitations (Hawkes, cluster representation): Poisson(n) offspring of the
+        // excited step, each after an exponential delay with mean decay_days.
+        for x in &branch.excite {
+            let stream = self.streams.get(s, Purpose::Excite);
+            let k = crate::dist::poisson(stream, x.n);
+            for _ in 0..k {
+                let d = -x.decay_days * libm::log(self.streams.get(s, Purpose::Excite).uniform_open0());
+                self.push(
+                    t + d,
+                    Kind::Fire { step: x.step as u32, branch: NO_BRANCH, cause: EXCITED | s as u32 },
+                );
+            }
         }
 
         for &ti in &branch.reactions {

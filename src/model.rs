@@ -135,6 +135,8 @@ pub struct Branch {
     pub level: LevelChange,
     /// Modifiers started.
     pub modify: Vec<ModifierSpec>,
+    /// Excitations started (Hawkes kernels on other steps' rates).
+    pub excite: Vec<Excitation>,
     /// Triggers that react to this branch (of any step), in file order.
     pub reactions: Vec<usize>,
 }
@@ -161,6 +163,20 @@ pub struct ModifierSpec {
     pub p_x: f64,
     /// Duration in days from the firing.
     pub days: f64,
+}
+
+/// A Hawkes kernel: the firing adds `n * exp(-(t - t0) / decay) / decay` to `step`'s
+/// rate, so it causes `n` extra firings of `step` on average (the branching ratio).
+/// Simulated exactly by its cluster representation: Poisson(n) offspring, each after an
+/// exponential delay with mean `decay`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Excitation {
+    /// Step excited.
+    pub step: StepIx,
+    /// Branching ratio: mean number of extra firings.
+    pub n: f64,
+    /// Decay time of the kernel, in days (the mean delay of an offspring).
+    pub decay_days: f64,
 }
 
 /// A reaction: fire `step` after `after` fires (optionally with a given branch).

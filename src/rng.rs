@@ -33,10 +33,12 @@ pub enum Purpose {
     Trigger = 3,
     /// Delays of this step's triggers.
     Delay = 4,
+    /// Offspring counts and delays of excitations started by this step's firings.
+    Excite = 5,
 }
 
 /// Number of [`Purpose`] values.
-pub const PURPOSES: usize = 5;
+pub const PURPOSES: usize = 6;
 
 /// The key of one named stream family for a run: `SHA-256("brink/v1" ‖ seed ‖ name)`.
 pub fn stream_key(seed: u64, name: &str) -> [u8; 32] {

@@ -302,6 +302,7 @@ fn cause_text(model: &Model, cause: Cause) -> String {
         Cause::Scheduled { forced: false } => "scheduled".into(),
         Cause::Spontaneous => "spontaneous".into(),
         Cause::Triggered { trigger } => format!("reaction to {}", after_text(model, trigger)),
+        Cause::Excited { by } => format!("excited by {}", model.steps[by].id),
     }
 }
 
@@ -530,6 +531,7 @@ fn json_event<'a>(model: &'a Model, e: &Entry) -> JsonEvent<'a> {
                 Cause::Scheduled { forced } => ("scheduled", None, forced),
                 Cause::Spontaneous => ("spontaneous", None, false),
                 Cause::Triggered { trigger } => ("reaction", Some(after_text(model, trigger)), false),
+                Cause::Excited { by } => ("excited", Some(model.steps[by].id.clone()), false),
             };
             JsonEvent::Fire {
                 day: f.firing.time,

@@ -566,3 +566,85 @@ day = 5
     assert_eq!(o.end_day, 4.0);
     assert_eq!(o.counts, &[1, 0]);
 }
+
+/// A Hawkes process from empty history: base rate mu, self-excitation n with kernel
+/// decay tau. The mean intensity solves m(t) = mu + n int m(s) e^{-(t-s)/tau}/tau ds,
+/// so m(t) = mu/(1-n) - mu n/(1-n) e^{-(1-n)t/tau}, and
+/// E[N(T)] = mu T/(1-n) - mu n tau/(1-n)^2 (1 - e^{-(1-n)T/tau}): the stationary rate
+/// mu/(1-n) less a start-up deficit. Var N(T) ~ mu T/(1-n)^3 for T >> tau.
+#[test]
+fn hawkes_self_excitation_matches_the_stationary_rate() {
+    let (mu, n, tau, t) = (0.5f64, 0.4f64, 2.0f64, 200.0f64);
+    let m = scenario(
+        200,
+        &format!(
+            r#"
+[[steps]]
+id = "attack"
+rate = {mu}
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  excite = [ {{ step = "attack", n = {n}, decay_days = {tau} }} ]
+"#
+        ),
+    );
+    let trials = 2000;
+    let a = aggregate(&m, trials, 21);
+    let want = mu * t / (1.0 - n) - mu * n * tau / (1.0 - n).powi(2) * (1.0 - (-(1.0 - n) * t / tau).exp());
+    let var = mu * t / (1.0 - n).powi(3);
+    assert_close("E[N(T)] of a Hawkes process", mean_count(&a, 0), want, tol(var, trials));
+    // Without excitation the same seed gives the plain Poisson count mu T.
+    let plain = scenario(200, &format!("[[steps]]\nid = \"attack\"\nrate = {mu}\n"));
+    let b = aggregate(&plain, trials, 21);
+    assert_close("E[N(T)] without excitation", mean_count(&b, 0), mu * t, tol(mu * t, trials));
+}
+
+/// One step exciting another: each A firing causes n B firings on average, B has no
+/// rate of its own: E[B] = n E[A] (offspring landing after the horizon are lost:
+/// A at rate r over T, offspring delays Exp(tau): E[B] = n r (T - tau (1 - e^{-T/tau}))).
+#[test]
+fn cross_excitation_counts_offspring() {
+    let (r, n, tau, t) = (0.3f64, 0.7f64, 5.0f64, 100.0f64);
+    let m = scenario(
+        100,
+        &format!(
+            r#"
+[[steps]]
+id = "a"
+rate = {r}
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  excite = [ {{ step = "b", n = {n}, decay_days = {tau} }} ]
+[[steps]]
+id = "b"
+"#
+        ),
+    );
+    let trials = 4000;
+    let agg = aggregate(&m, trials, 4);
+    let want = n * r * (t - tau * (1.0 - (-t / tau).exp()));
+    // Var B = E[var | A] + var E[.|A] <= n(1+n) r T (compound Poisson bound).
+    assert_close("E[B]", mean_count(&agg, 1), want, tol(n * (1.0 + n) * r * t, trials));
+}
+
+#[test]
+fn explosive_excitation_is_refused() {
+    let src = |na: f64, nb: f64| {
+        format!(
+            "[scenario]\nname = \"t\"\nhorizon_days = 10\n{LADDER}\n[[steps]]\nid = \"a\"\nrate = 1\n  [[steps.branches]]\n  id = \"x\"\n  p = 1\n  excite = [ {{ step = \"b\", n = {na}, decay_days = 1 }} ]\n[[steps]]\nid = \"b\"\n  [[steps.branches]]\n  id = \"y\"\n  p = 0.5\n  excite = [ {{ step = \"a\", n = {nb}, decay_days = 1 }} ]\n  [[steps.branches]]\n  id = \"z\"\n  p = \"rest\"\n"
+        )
+    };
+    // Cycle a -> b -> a multiplies to na x 0.5 nb: rho = sqrt(na x 0.5 nb).
+    let ok = brink::scenario::compile_str("t.toml", &src(0.8, 1.6), &Default::default());
+    assert!(ok.is_ok(), "rho = sqrt(0.64) = 0.8 is stable");
+    let err = crate::util::errors(&src(1.0, 2.5));
+    assert!(err.contains("self-excitation explodes"), "{err}");
+    assert!(err.contains("1.118"), "rho = sqrt(1.25) = 1.118: {err}");
+    assert!(err.contains("test.toml:"), "{err}");
+    let selfx = format!(
+        "[scenario]\nname = \"t\"\nhorizon_days = 10\n{LADDER}\n[[steps]]\nid = \"a\"\nrate = 1\n  [[steps.branches]]\n  id = \"x\"\n  p = 1\n  excite = [ {{ step = \"a\", n = 1.0, decay_days = 3 }} ]\n"
+    );
+    assert!(crate::util::errors(&selfx).contains("is 1.000, not below 1"));
+}

@@ -279,6 +279,13 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
                     }
                 }
             }
+            for e in &b.get_ref().excite {
+                if let Some(x) = cx.excitation(e) {
+                    if let Some(branch) = steps[si].branches.get_mut(bi) {
+                        branch.excite.push(x);
+                    }
+                }
+            }
         }
     }
     // Reactions: per (step, branch), the triggers that follow it, in file order.
@@ -302,6 +309,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
 
     if cx.diags.is_empty() {
         cx.zero_delay_cycles(doc, &steps, &triggers);
+        cx.excitation_stability(doc, &steps);
     }
     if !cx.diags.is_empty() {
         return Err(cx.diags);
@@ -691,6 +699,7 @@ impl Ctx {
                 tallies: btallies,
                 level,
                 modify: Vec::new(),
+                excite: Vec::new(),
                 reactions: Vec::new(),
             });
         }
@@ -723,6 +732,7 @@ impl Ctx {
                 tallies: Vec::new(),
                 level: LevelChange::None,
                 modify: Vec::new(),
+                excite: Vec::new(),
                 reactions: Vec::new(),
             });
         }
@@ -880,6 +890,49 @@ impl Ctx {
         })
     }
 
+    fn excitation(&mut self, e: &Spanned<raw::Excite>) -> Option<model::Excitation> {
+        let er = e.get_ref();
+        let step = self.step_ref(&er.step);
+        let what = format!("excitation of `{}`", er.step.get_ref());
+        let n = self.num(&er.n, &format!("n (branching ratio) of {what}"), Range01::NonNeg);
+        let decay = self.num(&er.decay_days, &format!("decay_days of {what}"), Range01::Positive);
+        Some(model::Excitation { step: step?, n: n?, decay_days: decay? })
+    }
+
+    /// Excitations form a multi-type branching process: a firing of step s causes on
+    /// average M[s][t] = sum over its branches of p x n firings of step t. The process
+    /// is stable (finite clusters) only if the spectral radius of M is below 1.
+    fn excitation_stability(&mut self, doc: &raw::Document, steps: &[model::Step]) {
+        let k = steps.len();
+        let mut m = vec![vec![0.0; k]; k];
+        let mut any = false;
+        for (s, step) in steps.iter().enumerate() {
+            for b in &step.branches {
+                for x in &b.excite {
+                    m[s][x.step] += b.p * x.n;
+                    any = true;
+                }
+            }
+        }
+        if !any {
+            return;
+        }
+        let rho = spectral_radius(&m);
+        if rho >= 1.0 - 1e-12 {
+            let involved: Vec<&str> =
+                (0..k).filter(|&s| m[s].iter().any(|&x| x > 0.0)).map(|s| steps[s].id.as_str()).collect();
+            let first = (0..k).find(|&s| m[s].iter().any(|&x| x > 0.0)).unwrap_or(0);
+            self.err(
+                doc.steps[first].get_ref().id.span(),
+                format!(
+                    "self-excitation explodes: the branching ratio (spectral radius) of the excitations among {} is {rho:.3}, not below 1",
+                    involved.join(", ")
+                ),
+            )
+            .hint("each firing would cause on average one or more further firings, without end: lower the n of the excitations (weighted by branch p) so that their cycles multiply to less than 1");
+        }
+    }
+
     fn scheduled(
         &mut self,
         e: &Spanned<raw::Scheduled>,
@@ -956,6 +1009,37 @@ impl Ctx {
             }
         }
     }
+}
+
+/// Spectral radius of a non-negative matrix by power iteration (Perron-Frobenius: the
+/// dominant eigenvalue is real and non-negative). Matrices here are small.
+pub fn spectral_radius(m: &[Vec<f64>]) -> f64 {
+    let k = m.len();
+    if k == 0 {
+        return 0.0;
+    }
+    // Power iteration on M + I avoids oscillation for periodic (cyclic) matrices; its
+    // dominant eigenvalue is rho + 1.
+    let mut v = vec![1.0; k];
+    let mut rho = 0.0;
+    for _ in 0..100_000 {
+        let mut w: Vec<f64> = (0..k).map(|i| v[i] + (0..k).map(|j| m[i][j] * v[j]).sum::<f64>()).collect();
+        let norm = w.iter().cloned().fold(0.0f64, f64::max);
+        if norm == 0.0 {
+            return 0.0;
+        }
+        for x in &mut w {
+            *x /= norm;
+        }
+        let next = norm - 1.0;
+        let done = (next - rho).abs() < 1e-14;
+        rho = next;
+        v = w;
+        if done {
+            break;
+        }
+    }
+    rho.max(0.0)
 }
 
 fn dfs(

@@ -182,6 +182,17 @@ pub struct Branch {
     pub lower_to: Option<Spanned<String>>,
     #[serde(default)]
     pub modify: Vec<Spanned<Modifier>>,
+    #[serde(default)]
+    pub excite: Vec<Spanned<Excite>>,
+}
+
+/// An entry of `excite`: self-excitation (a Hawkes kernel) of a step's rate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Excite {
+    pub step: Spanned<String>,
+    pub n: Spanned<NumRef>,
+    pub decay_days: Spanned<NumRef>,
 }
 
 /// An entry of `modify`.
