@@ -14,4 +14,6 @@ mod determinism;
 mod distributions;
 mod engine;
 mod explore;
+mod graph;
 mod robustness;
+mod trace;
