@@ -5,9 +5,9 @@
 //! as a picture. Both formats show the same things: the ladder of levels, one node per
 //! step (its actor, its rate if it arrives spontaneously, windows and cap), its branches
 //! (p, tallies, level change), triggers as edges labelled with p, delay and guards,
-//! modifiers as dotted edges, and the schedule. Branches that raise the level share the
-//! colour of that level on the ladder (light for the lowest rung, dark for the highest,
-//! the ramp of the charts).
+//! modifiers and excitations as dashed and dotted edges, and the schedule. Branches that
+//! raise the level share the colour of that level on the ladder (light for the lowest
+//! rung, dark for the highest, the ramp of the charts).
 //!
 //! Output is text only; brink never calls Graphviz. DOT renders with `dot -Tsvg`, and
 //! Mermaid renders in Markdown viewers that support it.
@@ -87,6 +87,10 @@ fn modifier_label(m: &crate::model::ModifierSpec) -> String {
         what.push(format!("trigger p x{}", num(m.p_x)));
     }
     format!("{} for {} d", what.join(", "), num(m.days))
+}
+
+fn excite_label(x: &crate::model::Excitation) -> String {
+    format!("n={}, decay {} d", num(x.n), num(x.decay_days))
 }
 
 fn schedule_label(model: &Model, i: usize) -> String {
@@ -251,13 +255,28 @@ pub fn dot(model: &Model) -> String {
         }
     }
 
+    // Excitations (self-exciting rates).
+    for step in &model.steps {
+        for (bi, b) in step.branches.iter().enumerate() {
+            for x in &b.excite {
+                let _ = writeln!(
+                    s,
+                    "  s_{}:b{bi} -> s_{}:step [style=dotted, color=\"#6a3d9a\", fontcolor=\"#6a3d9a\", label={}];",
+                    step.id,
+                    model.steps[x.step].id,
+                    dot_str(&format!("excites\n{}", excite_label(x)))
+                );
+            }
+        }
+    }
+
     // A legend, so the picture explains itself.
     let _ = writeln!(
         s,
         "  legend [shape=note, fontsize=9, style=filled, fillcolor=\"#fafafa\", label={}];",
         dot_str(
             "How to read: a box is a step, its rows are branches (p per firing).\n\
-             Solid arrow: trigger (p, delay, guard). Dashed: modifier.\n\
+             Solid arrow: trigger (p, delay, guard). Dashed: modifier. Dotted: excitation.\n\
              A coloured row raises the level to the rung of that colour."
         )
     );
@@ -376,6 +395,20 @@ pub fn mermaid(model: &Model) -> String {
                     b.id,
                     mm(&modifier_label(m)),
                     model.steps[m.step].id
+                );
+            }
+        }
+    }
+    for step in &model.steps {
+        for b in &step.branches {
+            for x in &b.excite {
+                let _ = writeln!(
+                    s,
+                    "  s_{} -.->|\"excites after {}:<br/>{}\"| s_{}",
+                    step.id,
+                    b.id,
+                    mm(&excite_label(x)),
+                    model.steps[x.step].id
                 );
             }
         }

@@ -367,6 +367,9 @@ fn check_dot_covers(m: &Model, g: &Graph) {
     let modifiers: usize = m.steps.iter().flat_map(|s| &s.branches).map(|b| b.modify.len()).sum();
     let dashed = g.edges.iter().filter(|e| e.attrs.get("style").is_some_and(|s| s == "dashed")).count();
     assert_eq!(dashed, modifiers);
+    let excitations: usize = m.steps.iter().flat_map(|s| &s.branches).map(|b| b.excite.len()).sum();
+    let dotted = g.edges.iter().filter(|e| e.attrs.get("style").is_some_and(|s| s == "dotted")).count();
+    assert_eq!(dotted, excitations);
     for (i, e) in m.schedule.iter().enumerate() {
         let from = format!("sched_{i}");
         assert!(g.edges.iter().any(|x| x.from == from && x.to == format!("s_{}", m.steps[e.step].id)));
@@ -451,6 +454,7 @@ windows = [ { from_day = 1, to_day = 2, rate_x = 2 } ]
   raise_to = "high"
   tally = { dead = { fixed = 1 } }
   modify = [ { step = "a", rate_x = 0.5, days = 1 } ]
+  excite = [ { step = "b", n = 0.5, decay_days = 2 } ]
   [[steps.branches]]
   id = "stay"
   p = "rest"
@@ -474,6 +478,9 @@ fn awkward_text_is_escaped() {
     let mm = brink::graph::mermaid(&m);
     assert!(mm.contains("the #quot;reds#quot; #lt;&#gt;"), "{mm}");
     assert!(mm.contains("if level #lt;= low"), "{mm}");
+    assert!(mm.contains("s_a -.->|\"excites after up:<br/>n=0.5, decay 2 d\"| s_b"), "{mm}");
+    let dot_edge = g.edges.iter().find(|e| e.attrs.get("style").is_some_and(|s| s == "dotted")).unwrap();
+    assert_eq!((dot_edge.from.as_str(), dot_edge.to.as_str()), ("s_a", "s_b"));
 }
 
 /// Runs Graphviz on the DOT text, if it is installed; returns the SVG.
