@@ -20,6 +20,8 @@ use crate::model::{LevelChange, LevelIx, Model, ModifierSpec, StepIx, TallyIx};
 use crate::rng::{stream_key, Purpose, TrialStreams};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::marker::PhantomData;
+use std::rc::Rc;
 
 /// How a trial ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +174,12 @@ pub struct NoObserver;
 impl Observer for NoObserver {}
 
 const NO_BRANCH: u32 = u32::MAX;
+
+/// The name whose stream an uncertain param draws from: `#` cannot start an id, so it
+/// never collides with a step's stream.
+pub fn param_stream_name(model: &Model, param: usize) -> String {
+    format!("#param/{}", model.params[param].0)
+}
 /// `Kind::Fire::cause` of a scheduled firing; otherwise the cause is a trigger index, or
 /// EXCITED | the exciting step.
 const SCHEDULED: u32 = u32::MAX;
@@ -226,7 +234,13 @@ struct Active {
 
 /// Simulates trials of one model with one seed. One per worker thread.
 pub struct Engine<'m> {
-    model: &'m Model,
+    /// The engine's own copy of the model: uncertain params are written into it before
+    /// each trial (predictive mode). Shared out (`Rc`) only for the length of one call.
+    model: Rc<Model>,
+    /// Stream keys of the uncertain params, and this trial's draws of them.
+    param_keys: Vec<[u8; 32]>,
+    param_values: Vec<f64>,
+    _model: PhantomData<&'m Model>,
     horizon: f64,
     max_events: u64,
     streams: TrialStreams,
@@ -259,7 +273,14 @@ impl<'m> Engine<'m> {
         let keys = model.steps.iter().map(|s| stream_key(seed, &s.id)).collect();
         let n = model.steps.len();
         Engine {
-            model,
+            model: Rc::new(model.clone()),
+            param_keys: model
+                .uncertain
+                .iter()
+                .map(|u| stream_key(seed, &param_stream_name(model, u.param)))
+                .collect(),
+            param_values: vec![0.0; model.uncertain.len()],
+            _model: PhantomData,
             horizon: model.horizon_days as f64,
             max_events: model.max_events,
             streams: TrialStreams::new(keys),
@@ -369,7 +390,11 @@ impl<'m> Engine<'m> {
     }
 
     fn reset(&mut self, trial: u64) {
-        let m = self.model;
+        if !self.param_keys.is_empty() {
+            self.draw_params(trial);
+        }
+        let model = Rc::clone(&self.model);
+        let m: &Model = &model;
         self.trial = trial;
         self.streams.begin(trial);
         self.queue.clear();
@@ -444,10 +469,10 @@ impl<'m> Engine<'m> {
     /// Draws the step's next spontaneous arrival from time `t` at its current rate,
     /// invalidating any pending one.
     fn redraw_arrival(&mut self, s: StepIx, t: f64) {
-        let step = &self.model.steps[s];
-        let Some(base) = step.rate else { return };
+        let (rate, max) = (self.model.steps[s].rate, self.model.steps[s].max);
+        let Some(base) = rate else { return };
         self.generation[s] = self.generation[s].wrapping_add(1);
-        if step.max.is_some_and(|m| self.counts[s] >= m) {
+        if max.is_some_and(|m| self.counts[s] >= m) {
             return;
         }
         let rate = base * self.window_x[s] * self.rate_x[s];
@@ -467,7 +492,8 @@ impl<'m> Engine<'m> {
         t: f64,
         obs: &mut O,
     ) -> Result<(), Runaway> {
-        let m = self.model;
+        let model = Rc::clone(&self.model);
+        let m: &Model = &model;
         let step = &m.steps[s];
         if step.max.is_some_and(|cap| self.counts[s] >= cap) {
             return Ok(());
@@ -559,6 +585,24 @@ impl<'m> Engine<'m> {
             }
         }
         Ok(())
+    }
+
+    /// Predictive mode: draws this trial's value of every uncertain param from its own
+    /// stream and writes them into the engine's model.
+    fn draw_params(&mut self, trial: u64) {
+        for (k, key) in self.param_keys.iter().enumerate() {
+            let mut s = crate::rng::stream(key, trial, Purpose::Arrival);
+            self.param_values[k] = self.model.uncertain[k].dist.sample(&mut s);
+        }
+        match Rc::get_mut(&mut self.model) {
+            Some(m) => m.patch(&self.param_values),
+            None => unreachable!("the engine's model is shared only during a call"),
+        }
+    }
+
+    /// This trial's values of the uncertain params (in [`Model::uncertain`] order).
+    pub fn param_values(&self) -> &[f64] {
+        &self.param_values
     }
 
     fn runaway(&self) -> Runaway {

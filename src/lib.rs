@@ -16,3 +16,4 @@ pub mod runner;
 pub mod scenario;
 pub mod stats;
 pub mod trace;
+pub mod uncertainty;

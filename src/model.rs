@@ -50,6 +50,13 @@ pub struct Model {
     pub variant: Option<String>,
     /// Every variant the file defines: (name, description).
     pub variants: Vec<(String, String)>,
+    /// Params drawn per trial (predictive mode), with the fields they feed.
+    pub uncertain: Vec<crate::uncertainty::Uncertain>,
+    /// (field index, index into `uncertain`) for every field an uncertain param feeds,
+    /// sorted by field: what [`Model::patch`] writes.
+    pub uncertain_fields: Vec<(usize, usize)>,
+    /// Distribution, source and note of each param, in the order of `params`.
+    pub provenance: Vec<crate::uncertainty::Provenance>,
     /// The lowest terminal level: a trial ends once its level is at or above it (a jump
     /// over a terminal level reaches it, so it ends the trial too).
     pub first_terminal: Option<LevelIx>,
@@ -104,6 +111,8 @@ pub struct Step {
     pub max: Option<u32>,
     /// Mutually exclusive outcomes (at least one).
     pub branches: Vec<Branch>,
+    /// The branch whose p is `"rest"`, if any.
+    pub rest: Option<usize>,
     /// Cumulative branch probabilities, for drawing (the last entry is infinity, so
     /// rounding never leaves a draw without a branch).
     pub branch_cdf: Vec<f64>,

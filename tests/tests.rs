@@ -16,4 +16,5 @@ mod engine;
 mod explore;
 mod graph;
 mod robustness;
+mod uncertainty;
 mod trace;

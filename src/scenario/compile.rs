@@ -5,12 +5,13 @@
 //! that depend on earlier ones (a branch sum when a p was already invalid) are skipped
 //! rather than reported twice.
 
-use super::raw::{self, Dist, NumRef, VariantValue};
+use super::raw::{self, Dist, NumRef, ParamValue, VariantValue};
 use super::Overrides;
 use crate::calendar::Date;
 use crate::diag::{suggest, Diagnostic};
 use crate::dist::{Amount, Delay};
 use crate::model::{self, LevelChange, Model, ModifierSpec};
+use crate::uncertainty::{ParamDist, Provenance, Uncertain};
 use std::ops::Range;
 use toml::value::Datetime;
 use toml::Spanned;
@@ -40,6 +41,10 @@ struct Param {
     value: f64,
     origin: Origin,
     uses: model::ParamUse,
+    /// Drawn per trial from this distribution (value is its mean).
+    dist: Option<ParamDist>,
+    source: Option<String>,
+    note: Option<String>,
 }
 
 /// What a number must satisfy.
@@ -118,14 +123,22 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
             cx.err(k.span(), "`rest` is reserved (a branch p of \"rest\" takes the remaining probability)")
                 .hint("rename the param");
         }
-        if !v.get_ref().is_finite() {
+        let spec = v.get_ref();
+        let (value, dist) = match spec.value {
+            ParamValue::Num(x) => (x, None),
+            ParamValue::Dist(d) => (d.mean(), Some(d)),
+        };
+        if !value.is_finite() {
             cx.err(v.span(), format!("param `{name}` must be a finite number"));
         }
         cx.params.push(Param {
             name: name.clone(),
-            value: *v.get_ref(),
+            value,
             origin: Origin::File,
             uses: Default::default(),
+            dist,
+            source: spec.source.clone(),
+            note: spec.note.clone(),
         });
     }
     let param_names: Vec<String> = cx.params.iter().map(|p| p.name.clone()).collect();
@@ -167,6 +180,20 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
                     }
                     if chosen {
                         cx.params[ix].value = *x;
+                        cx.params[ix].dist = None;
+                        cx.params[ix].origin = Origin::Variant(vn.clone());
+                    }
+                }
+                (_, VariantValue::Dist(d)) => {
+                    let Some(ix) = param_names.iter().position(|p| p == k) else {
+                        let help = suggest("param", k, &strs(&param_names));
+                        cx.err(key.span(), format!("variant `{vn}` overrides `{k}`, which is not a param"))
+                            .hint(help);
+                        continue;
+                    };
+                    if chosen {
+                        cx.params[ix].value = d.mean();
+                        cx.params[ix].dist = Some(*d);
                         cx.params[ix].origin = Origin::Variant(vn.clone());
                     }
                 }
@@ -189,6 +216,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         match cx.params.iter_mut().find(|p| &p.name == k) {
             Some(p) => {
                 p.value = *x;
+                p.dist = None;
                 p.origin = Origin::Set;
             }
             None => {
@@ -332,6 +360,18 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         max_events,
         params: cx.params.iter().map(|p| (p.name.clone(), p.value)).collect(),
         param_uses: cx.params.iter().map(|p| p.uses).collect(),
+        uncertain: cx
+            .params
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.dist.map(|dist| Uncertain { param: i, dist, fields: Vec::new() }))
+            .collect(),
+        uncertain_fields: Vec::new(),
+        provenance: cx
+            .params
+            .iter()
+            .map(|p| Provenance { dist: p.dist, source: p.source.clone(), note: p.note.clone() })
+            .collect(),
         variant: wanted.map(str::to_owned),
         first_terminal,
         variants: doc
@@ -746,6 +786,7 @@ impl Ctx {
             *last = f64::INFINITY; // rounding can never leave a draw without a branch
         }
         model::Step {
+            rest,
             label: s.label.clone().unwrap_or_else(|| id.clone()),
             actor: s.actor.clone().unwrap_or_default(),
             id,

@@ -61,7 +61,73 @@ pub fn compile_str(file: &str, source: &str, overrides: &Overrides) -> Result<Mo
             return Err(fail(vec![toml_help(d)]));
         }
     };
-    compile::compile(&doc, overrides).map_err(fail)
+    let mut model = compile::compile(&doc, overrides).map_err(fail)?;
+    if !model.uncertain.is_empty() {
+        resolve_uncertain(&doc, overrides, &mut model).map_err(fail)?;
+    }
+    Ok(model)
+}
+
+/// For each param given as a distribution: checks that every value of its support is
+/// valid wherever the param is used (by compiling at both ends of the support), and
+/// finds the model fields it feeds (by compiling at a second value and comparing), so
+/// the engine can set them per trial.
+fn resolve_uncertain(doc: &raw::Document, ov: &Overrides, model: &mut Model) -> Result<(), Vec<Diagnostic>> {
+    let base = model.numbers();
+    let mut errors = Vec::new();
+    let mut owners = Vec::new();
+    for k in 0..model.uncertain.len() {
+        let (param, dist) = (model.uncertain[k].param, model.uncertain[k].dist);
+        let name = model.params[param].0.clone();
+        let span = doc.params.0.iter().find(|(n, _)| n.get_ref() == &name).map(|(_, v)| v.span());
+        let at = |message: String| match &span {
+            Some(s) => Diagnostic::at(s.clone(), message),
+            None => Diagnostic::whole_file(message),
+        };
+        if model.param_uses[param].whole {
+            errors.push(at(format!("param `{name}` is a distribution but is used where a whole number is expected"))
+                .help("give it a fixed whole number, or use it only for rates, probabilities, delays and multipliers"));
+            continue;
+        }
+        let with = |x: f64| {
+            let mut o = ov.clone();
+            o.sets.push((name.clone(), x));
+            compile::compile(doc, &o)
+        };
+        let (lo, hi) = dist.support();
+        let mut valid = true;
+        for probe in [lo, if hi.is_finite() { hi } else { 1e9 }] {
+            if let Err(d) = with(probe) {
+                let why = d.first().map(|d| d.message.replace(", as set by --set", "")).unwrap_or_default();
+                errors.push(
+                    at(format!(
+                        "param `{name}` = {} can take the value {probe}, which is not valid where it is used: {why}",
+                        dist.describe()
+                    ))
+                    .help("choose a distribution whose every value fits: beta for a probability, gamma or lognormal for a rate or a delay"),
+                );
+                valid = false;
+                break;
+            }
+        }
+        if !valid {
+            continue;
+        }
+        let mean = dist.mean();
+        let other = if lo < mean { (lo + mean) / 2.0 } else { mean + 1.0 };
+        if let Ok(mut m2) = with(other) {
+            let moved = m2.numbers();
+            let fields: Vec<usize> = (0..base.len()).filter(|&i| base[i] != moved[i]).collect();
+            owners.extend(fields.iter().map(|&f| (f, k)));
+            model.uncertain[k].fields = fields;
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    owners.sort_unstable();
+    model.uncertain_fields = owners;
+    Ok(())
 }
 
 /// Adds advice to serde's messages where a common mistake is likely.

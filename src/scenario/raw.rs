@@ -3,6 +3,7 @@
 //! Nothing here is checked beyond TOML syntax, key names and value types; every value
 //! keeps its byte span so that validation ([`super::compile`]) can point at it.
 
+use crate::uncertainty::ParamDist;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -74,21 +75,95 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries
     }
 }
 
-/// A value in a `[variants.*]` table: `description` is text, everything else a number.
+/// A value in a `[variants.*]` table: `description` is text, everything else a number
+/// or a param distribution.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VariantValue {
     /// A number (a param override).
     Num(f64),
+    /// A distribution (a param override).
+    Dist(ParamDist),
     /// Text (only valid for `description`).
     Text(String),
 }
 
 impl<'de> Deserialize<'de> for VariantValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match NumRef::deserialize(d)? {
-            NumRef::Num(x) => Ok(VariantValue::Num(x)),
-            NumRef::Name(s) => Ok(VariantValue::Text(s)),
+        let v = toml::Value::deserialize(d)?;
+        match &v {
+            toml::Value::String(s) => Ok(VariantValue::Text(s.clone())),
+            toml::Value::Float(x) => Ok(VariantValue::Num(*x)),
+            toml::Value::Integer(i) => Ok(VariantValue::Num(*i as f64)),
+            toml::Value::Table(_) => {
+                ParamDist::from_value(&v).map(VariantValue::Dist).map_err(de::Error::custom)
+            }
+            _ => Err(de::Error::custom(
+                "a variant value is a number, a distribution table, or text for `description`",
+            )),
         }
+    }
+}
+
+/// A `[params]` entry: a number, a distribution, or a table with `value` (either) and
+/// its provenance (`source`, `note`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSpec {
+    /// The value: a number or a distribution.
+    pub value: ParamValue,
+    /// Where the value comes from.
+    pub source: Option<String>,
+    /// A remark.
+    pub note: Option<String>,
+}
+
+/// A param's value as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    /// A fixed number.
+    Num(f64),
+    /// Uncertain: drawn per trial.
+    Dist(ParamDist),
+}
+
+fn param_value(v: &toml::Value) -> Result<ParamValue, String> {
+    match v {
+        toml::Value::Float(x) => Ok(ParamValue::Num(*x)),
+        toml::Value::Integer(i) => Ok(ParamValue::Num(*i as f64)),
+        toml::Value::Table(_) => ParamDist::from_value(v).map(ParamValue::Dist),
+        _ => Err("a param is a number or a distribution such as { beta = [4, 1] }".into()),
+    }
+}
+
+impl<'de> Deserialize<'de> for ParamSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = toml::Value::deserialize(d)?;
+        let table = match &v {
+            toml::Value::Table(t) if t.contains_key("value") => t,
+            _ => {
+                return Ok(ParamSpec {
+                    value: param_value(&v).map_err(de::Error::custom)?,
+                    source: None,
+                    note: None,
+                })
+            }
+        };
+        let text = |k: &str| -> Result<Option<String>, D::Error> {
+            match table.get(k) {
+                None => Ok(None),
+                Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(de::Error::custom(format!("`{k}` must be text"))),
+            }
+        };
+        if let Some(k) = table.keys().find(|k| !["value", "source", "note"].contains(&k.as_str())) {
+            return Err(de::Error::custom(format!(
+                "unknown key `{k}` in a param table: use value, source, note"
+            )));
+        }
+        Ok(ParamSpec {
+            value: param_value(&table["value"]).map_err(de::Error::custom)?,
+            source: text("source")?,
+            note: text("note")?,
+        })
     }
 }
 
@@ -101,7 +176,7 @@ pub type VariantTable = Entries<Spanned<String>, Spanned<VariantValue>>;
 pub struct Document {
     pub scenario: Spanned<Header>,
     #[serde(default)]
-    pub params: Entries<Spanned<String>, Spanned<f64>>,
+    pub params: Entries<Spanned<String>, Spanned<ParamSpec>>,
     #[serde(default)]
     pub levels: Vec<Spanned<Level>>,
     #[serde(default)]

@@ -1,0 +1,155 @@
+//! Params as distributions (predictive mode): samplers, supports, and the mixture they
+//! imply, against hand-derived values.
+
+use crate::util::{model, tol};
+use brink::rng::{stream, stream_key, Purpose};
+use brink::runner::{run, RunSpec};
+use brink::scenario::{compile_str, Overrides};
+use brink::uncertainty::ParamDist;
+
+fn dist(src: &str) -> ParamDist {
+    ParamDist::from_value(&src.parse::<toml::Table>().unwrap()["d"]).unwrap()
+}
+
+#[test]
+fn param_distributions_have_their_moments() {
+    let cases = [
+        ("d = { beta = [2, 6] }", 0.25, 2.0 * 6.0 / (64.0 * 9.0)),
+        ("d = { gamma = { mean = 3, shape = 4 } }", 3.0, 9.0 / 4.0),
+        ("d = { uniform = [1, 5] }", 3.0, 16.0 / 12.0),
+        ("d = { triangular = [0, 1, 5] }", 2.0, (0.0 + 1.0 + 25.0 - 0.0 - 0.0 - 5.0) / 18.0),
+        // PERT(0, 1, 5): alpha = 1 + 4/5, beta = 1 + 16/5; mean (0 + 4 + 5)/6 = 1.5.
+        ("d = { pert = [0, 1, 5] }", 1.5, 1.8 * 4.2 / (36.0 * 7.0) * 25.0),
+        (
+            "d = { lognormal = { median = 2, sigma = 0.5 } }",
+            2.0 * 0.125f64.exp(),
+            (0.25f64.exp() - 1.0) * 4.0 * 0.25f64.exp(),
+        ),
+    ];
+    let n = 100_000;
+    for (src, mean, var) in cases {
+        let d = dist(src);
+        assert!((d.mean() - mean).abs() < 1e-12, "{src}: mean formula");
+        assert!((d.variance() - var).abs() < 1e-9, "{src}: variance formula {} vs {var}", d.variance());
+        let mut s = stream(&stream_key(1, src), 0, Purpose::Arrival);
+        let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut s)).collect();
+        let (lo, hi) = d.support();
+        assert!(xs.iter().all(|&x| x >= lo && x <= hi), "{src}: outside the support");
+        let m = xs.iter().sum::<f64>() / n as f64;
+        assert!((m - mean).abs() < tol(var, n), "{src}: sample mean {m} vs {mean}");
+    }
+    for bad in [
+        "d = { beta = [0, 1] }",
+        "d = { uniform = [2, 1] }",
+        "d = { normal = [0, 1] }",
+        "d = { gamma = { mean = 1 } }",
+    ] {
+        assert!(ParamDist::from_value(&bad.parse::<toml::Table>().unwrap()["d"]).is_err(), "{bad}");
+    }
+}
+
+const ONE_SHOT: &str = r#"
+[scenario]
+name = "shot"
+horizon_days = 5
+[params]
+p_hit = { beta = [2, 6] }
+[[levels]]
+id = "calm"
+[[levels]]
+id = "war"
+terminal = true
+[[steps]]
+id = "shot"
+  [[steps.branches]]
+  id = "hit"
+  p = "p_hit"
+  raise_to = "war"
+  [[steps.branches]]
+  id = "miss"
+  p = "rest"
+[[schedule]]
+step = "shot"
+day = 0
+"#;
+
+/// Each trial draws p ~ Beta(2, 6) and then hits with probability p: the mixture hits
+/// with probability E[p] = 2 / 8.
+#[test]
+fn a_beta_probability_mixes_to_its_mean() {
+    let m = model(ONE_SHOT);
+    assert_eq!(m.uncertain.len(), 1);
+    assert!(!m.uncertain[0].fields.is_empty(), "the compiler found the field p_hit feeds");
+    let n = 20_000;
+    let agg =
+        run(&m, &RunSpec { trials: n, seed: 2, threads: 2, max_events: 100 }, None, &mut |_| {}).unwrap();
+    let p = agg.levels[1].reached as f64 / n as f64;
+    assert!((p - 0.25).abs() < tol(0.25 * 0.75, n), "P(war) {p}");
+    // Same draws whatever the thread count.
+    let one =
+        run(&m, &RunSpec { trials: n, seed: 2, threads: 1, max_events: 100 }, None, &mut |_| {}).unwrap();
+    assert_eq!(one, agg);
+    // --set fixes the param: no longer drawn.
+    let fixed =
+        compile_str("t.toml", ONE_SHOT, &Overrides { variant: None, sets: vec![("p_hit".into(), 0.5)] })
+            .unwrap();
+    assert!(fixed.uncertain.is_empty());
+}
+
+/// An uncertain rate over-disperses counts: with rate ~ Gamma(mean m, shape k) per trial
+/// and N | rate ~ Poisson(rate T): E[N] = m T, Var N = m T + (m T)^2 / k.
+#[test]
+fn a_gamma_rate_overdisperses_counts() {
+    let src = r#"
+[scenario]
+name = "g"
+horizon_days = 20
+[params]
+rate = { value = { gamma = { mean = 0.5, shape = 2 } }, source = "assumption", note = "wide" }
+[[levels]]
+id = "calm"
+[[steps]]
+id = "attack"
+rate = "rate"
+"#;
+    let m = model(src);
+    assert_eq!(m.provenance[0].source.as_deref(), Some("assumption"));
+    let n = 20_000u64;
+    let mut e = brink::engine::Engine::new(&m, 9);
+    let xs: Vec<f64> = (0..n)
+        .map(|t| {
+            e.run(t).unwrap();
+            e.outcome().counts[0] as f64
+        })
+        .collect();
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let (mt, k) = (10.0, 2.0);
+    let want_var = mt + mt * mt / k;
+    assert!((mean - mt).abs() < tol(want_var, n), "mean {mean}");
+    // The variance of a sample variance ~ (mu4 - sigma^4)/n; a 10% band is > 5 sd here.
+    assert!((var - want_var).abs() < 0.1 * want_var, "variance {var} vs {want_var}");
+}
+
+#[test]
+fn supports_are_checked_where_params_are_used() {
+    let gamma_p = ONE_SHOT.replace("{ beta = [2, 6] }", "{ gamma = { mean = 0.3, shape = 2 } }");
+    let err = crate::util::errors(&gamma_p);
+    assert!(err.contains("can take the value 1000000000"), "{err}");
+    assert!(err.contains("probability"), "{err}");
+    assert!(err.contains("test.toml:6:9"), "points at the param: {err}");
+    assert!(!err.contains("--set"), "the probe is not the user's --set: {err}");
+    let whole = r#"
+[scenario]
+name = "w"
+horizon_days = 5
+[params]
+cap = { uniform = [1, 3] }
+[[levels]]
+id = "calm"
+[[steps]]
+id = "s"
+max = "cap"
+"#;
+    assert!(crate::util::errors(whole).contains("whole number"));
+}
