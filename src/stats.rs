@@ -9,9 +9,15 @@
 //! Percentiles of first-reached days come from a histogram with a fixed bin width
 //! (0.01 day, coarser only for horizons beyond 1,310 days), so memory does not grow with
 //! the number of trials; they are reported as the lower edge of their bin.
+//!
+//! An [`Aggregate`] serialises (serde) to a self-describing form that keeps every bit:
+//! histograms as `[value, count]` pairs, 128-bit sums as decimal strings, 256-bit sums
+//! as hex strings, paths as a sorted list. Shards of a run store it (`aggregate.json`)
+//! and `brink merge` adds them up exactly.
 
 use crate::engine::{EndReason, Outcome};
 use crate::model::Model;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{BTreeMap, HashMap};
 
 /// z for a two-sided 95% interval.
@@ -105,6 +111,29 @@ impl IntHistogram {
     }
 }
 
+/// As `[[value, count], ...]`, increasing values, no zero counts.
+impl Serialize for IntHistogram {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(|(x, n)| [x, n]))
+    }
+}
+
+impl<'de> Deserialize<'de> for IntHistogram {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs = Vec::<[u64; 2]>::deserialize(d)?;
+        let mut h = IntHistogram::default();
+        for [x, n] in pairs {
+            if h.total.checked_add(n).is_none() {
+                return Err(serde::de::Error::custom("histogram counts overflow 64 bits"));
+            }
+            if n > 0 {
+                h.add_n(x, n);
+            }
+        }
+        Ok(h)
+    }
+}
+
 /// Bin width (days) of first-reached-day histograms for a horizon.
 pub fn day_bin_width(horizon_days: u32) -> f64 {
     let mut w = 0.01;
@@ -115,7 +144,8 @@ pub fn day_bin_width(horizon_days: u32) -> f64 {
 }
 
 /// Per-level accumulators.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LevelAcc {
     /// Trials that reached the level.
     pub reached: u64,
@@ -154,16 +184,70 @@ impl U256 {
         self.hi = self.hi.wrapping_add(x.hi);
     }
 
+    /// Lower-case hex with a `0x` prefix and no leading zeros (`0x0` for zero).
+    pub fn to_hex(self) -> String {
+        if self.hi == 0 {
+            format!("0x{:x}", self.lo)
+        } else {
+            format!("0x{:x}{:032x}", self.hi, self.lo)
+        }
+    }
+
+    /// Parses [`U256::to_hex`]'s form (1 to 64 hex digits after `0x`).
+    pub fn from_hex(s: &str) -> Option<U256> {
+        let h = s.strip_prefix("0x")?;
+        if h.is_empty() || h.len() > 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let split = h.len().saturating_sub(32);
+        let hi = if split == 0 { 0 } else { u128::from_str_radix(&h[..split], 16).ok()? };
+        let lo = u128::from_str_radix(&h[split..], 16).ok()?;
+        Some(U256 { hi, lo })
+    }
+
     /// The nearest f64 (for values beyond 128 bits).
     pub fn to_f64(self) -> f64 {
         self.hi as f64 * 2f64.powi(128) + self.lo as f64
     }
 }
 
+/// As a hex string (JSON numbers cannot hold 256 bits).
+impl Serialize for U256 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for U256 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        U256::from_hex(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a 256-bit hex number like 0x1f")))
+    }
+}
+
+/// Serde for `u128` as a decimal string, so that no JSON reader rounds it to a double.
+pub mod u128_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the decimal text.
+    pub fn serialize<S: Serializer>(x: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&x.to_string())
+    }
+
+    /// Reads the decimal text.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(|_| serde::de::Error::custom(format!("`{s}` is not a 128-bit decimal integer")))
+    }
+}
+
 /// Per-tally accumulators (exact integer sums).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TallyAcc {
     /// Sum of totals.
+    #[serde(with = "u128_text")]
     pub sum: u128,
     /// Sum of squared totals, exact in 256 bits (a `u64` squared fills 128).
     pub sum_sq: U256,
@@ -174,7 +258,8 @@ pub struct TallyAcc {
 }
 
 /// Per-step accumulators.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StepAcc {
     /// Sum of firing counts.
     pub sum: u64,
@@ -183,7 +268,12 @@ pub struct StepAcc {
 }
 
 /// Everything a run reports across trials, accumulated one trial at a time.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialised, `paths` is a list of `{ "path": [step indices], "trials": n }` sorted by
+/// path (deterministic bytes), and the day bin width is left out: it follows from
+/// `horizon_days`. Deserialising checks that the parts agree with each other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "AggregateData")]
 pub struct Aggregate {
     /// Trials counted.
     pub trials: u64,
@@ -196,9 +286,90 @@ pub struct Aggregate {
     /// Per step.
     pub steps: Vec<StepAcc>,
     /// Escalation paths (step indices) and how many trials took each.
+    #[serde(serialize_with = "paths_sorted")]
     pub paths: HashMap<Vec<u32>, u64>,
     horizon_days: u32,
+    #[serde(skip)]
     bin_width: f64,
+}
+
+/// One escalation path and its trials, as serialised.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathCount {
+    path: Vec<u32>,
+    trials: u64,
+}
+
+fn paths_sorted<S: Serializer>(paths: &HashMap<Vec<u32>, u64>, s: S) -> Result<S::Ok, S::Error> {
+    let mut v: Vec<(&Vec<u32>, &u64)> = paths.iter().collect();
+    v.sort();
+    s.collect_seq(v.into_iter().map(|(p, &n)| PathCount { path: p.clone(), trials: n }))
+}
+
+/// The serialised form of [`Aggregate`], checked before it becomes one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AggregateData {
+    trials: u64,
+    terminal: u64,
+    levels: Vec<LevelAcc>,
+    tallies: Vec<TallyAcc>,
+    steps: Vec<StepAcc>,
+    paths: Vec<PathCount>,
+    horizon_days: u32,
+}
+
+impl TryFrom<AggregateData> for Aggregate {
+    type Error = String;
+
+    fn try_from(d: AggregateData) -> Result<Aggregate, String> {
+        let h = d.horizon_days as usize;
+        if d.horizon_days == 0 {
+            return Err("horizon_days must be at least 1".into());
+        }
+        if d.terminal > d.trials {
+            return Err(format!("{} terminal trials out of {}", d.terminal, d.trials));
+        }
+        for (l, acc) in d.levels.iter().enumerate() {
+            if acc.occupancy.len() != h + 1 || acc.reached_on.len() != h {
+                return Err(format!("level {l}: daily arrays do not match horizon_days = {h}"));
+            }
+            if acc.first_day.total() != acc.reached || acc.reached > d.trials {
+                return Err(format!("level {l}: first-reached days do not add up to `reached`"));
+            }
+        }
+        for (t, acc) in d.tallies.iter().enumerate() {
+            if acc.hist.total() != d.trials {
+                return Err(format!(
+                    "tally {t}: its histogram counts {} trials, not {}",
+                    acc.hist.total(),
+                    d.trials
+                ));
+            }
+        }
+        let mut paths = HashMap::with_capacity(d.paths.len());
+        let mut counted = 0u64;
+        for p in d.paths {
+            counted = counted.saturating_add(p.trials);
+            if paths.insert(p.path, p.trials).is_some() {
+                return Err("a path is listed twice".into());
+            }
+        }
+        if counted != d.trials {
+            return Err(format!("paths count {counted} trials, not {}", d.trials));
+        }
+        Ok(Aggregate {
+            trials: d.trials,
+            terminal: d.terminal,
+            levels: d.levels,
+            tallies: d.tallies,
+            steps: d.steps,
+            paths,
+            horizon_days: d.horizon_days,
+            bin_width: day_bin_width(d.horizon_days),
+        })
+    }
 }
 
 /// Paths longer than this are cut (and marked) in the path statistics.
@@ -314,6 +485,33 @@ impl Aggregate {
         }
     }
 
+    /// Checks that this aggregate (read from a file) has the shape of `model`'s: the
+    /// same numbers of levels, tallies and steps, the same horizon, and paths made of
+    /// its steps. Merging or writing a mismatched aggregate would be meaningless.
+    pub fn check_fits(&self, model: &Model) -> Result<(), String> {
+        let counts = [
+            ("levels", self.levels.len(), model.levels.len()),
+            ("tallies", self.tallies.len(), model.tallies.len()),
+            ("steps", self.steps.len(), model.steps.len()),
+        ];
+        for (what, have, want) in counts {
+            if have != want {
+                return Err(format!("it has {have} {what}, the scenario has {want}"));
+            }
+        }
+        if self.horizon_days != model.horizon_days {
+            return Err(format!(
+                "its horizon is {} days, the scenario's is {}",
+                self.horizon_days, model.horizon_days
+            ));
+        }
+        let n = model.steps.len() as u32;
+        if self.paths.keys().any(|p| p.len() > MAX_PATH + 1 || p.iter().any(|&s| s >= n)) {
+            return Err("a path names a step the scenario does not have".into());
+        }
+        Ok(())
+    }
+
     /// Bin width of first-reached-day percentiles, in days.
     pub fn bin_width(&self) -> f64 {
         self.bin_width
@@ -416,6 +614,37 @@ mod tests {
         g.merge(&h);
         assert_eq!(g.total(), 20);
         assert_eq!(g.percentile(0.5), Some(5));
+    }
+
+    #[test]
+    fn u256_hex_round_trips() {
+        for x in [
+            U256::default(),
+            U256 { hi: 0, lo: 255 },
+            U256 { hi: 1, lo: 0 },
+            U256 { hi: u128::MAX, lo: u128::MAX },
+            U256 { hi: 0xabc, lo: 7 },
+        ] {
+            assert_eq!(U256::from_hex(&x.to_hex()), Some(x), "{}", x.to_hex());
+        }
+        assert_eq!(U256 { hi: 0, lo: 255 }.to_hex(), "0xff");
+        assert_eq!(U256 { hi: 1, lo: 2 }.to_hex(), format!("0x1{}2", "0".repeat(31)));
+        for bad in ["", "0x", "ff", "0xg", &format!("0x{}", "f".repeat(65))] {
+            assert_eq!(U256::from_hex(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn histograms_serialise_as_pairs() {
+        let mut h = IntHistogram::default();
+        for x in [3, 3, 0, 9_000, 9_000, 9_000] {
+            h.add(x);
+        }
+        let text = serde_json::to_string(&h).unwrap();
+        assert_eq!(text, "[[0,1],[3,2],[9000,3]]");
+        let back: IntHistogram = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, h);
+        assert!(serde_json::from_str::<IntHistogram>("[[1,18446744073709551615],[2,1]]").is_err());
     }
 
     #[test]
