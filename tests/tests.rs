@@ -16,5 +16,6 @@ mod engine;
 mod explore;
 mod graph;
 mod robustness;
-mod uncertainty;
+mod shards;
 mod trace;
+mod uncertainty;

@@ -8,6 +8,7 @@ mod check;
 mod compare;
 mod explore;
 mod graph;
+mod merge;
 mod plot;
 mod run;
 mod trace;
@@ -49,6 +50,8 @@ enum Command {
     Sweep(explore::SweepArgs),
     /// One-at-a-time sensitivity of a level's probability to every param (tornado chart).
     Sensitivity(explore::SensitivityArgs),
+    /// Merge the shard folders of one run (`run --shard K/N`) into its results folder.
+    Merge(merge::MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +117,8 @@ enum Failure {
     Chart(#[from] ChartError),
     #[error("{0}")]
     Folder(#[from] crate::output::folder::FolderError),
+    #[error("{0}")]
+    Shard(#[from] crate::output::shard::ShardError),
     /// A usage mistake clap cannot see (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -126,6 +131,7 @@ impl Failure {
             | Failure::Output(OutputError::Exists(_))
             | Failure::Results(_)
             | Failure::Usage(_) => 2,
+            Failure::Shard(e) if e.is_bad_input() => 2,
             _ => 1,
         }
     }
@@ -149,6 +155,7 @@ pub fn main() -> ExitCode {
         Command::Compare(a) => compare::compare(a),
         Command::Sweep(a) => explore::sweep(a),
         Command::Sensitivity(a) => explore::sensitivity(a),
+        Command::Merge(a) => merge::merge(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::output::folder::FolderSpec;
+use crate::output::shard::{self, Shard, ShardManifest};
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -41,6 +42,10 @@ pub(super) struct RunArgs {
     /// With --precision: the most trials to run.
     #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_trials: u64,
+    /// Simulate only shard K of N (trials K*T/N to (K+1)*T/N) into a shard folder, for
+    /// `brink merge` (default folder: output/<scenario>[-<variant>]-shard-K-of-N).
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with = "precision")]
+    shard: Option<Shard>,
     #[command(flatten)]
     charts: ChartArgs,
 }
@@ -76,14 +81,20 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
         .map(|t| t as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let dest = a.out.clone().unwrap_or_else(|| {
-        let name = match &model.variant {
+        let mut name = match &model.variant {
             Some(v) => format!("{}-{}", model.name, v),
             None => model.name.clone(),
         };
+        if let Some(sh) = a.shard {
+            name = format!("{name}-shard-{}-of-{}", sh.index, sh.count);
+        }
         Path::new("output").join(name)
     });
     let staging = Staging::create(&dest, a.force)?;
     let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(model.max_events) };
+    if let Some(sh) = a.shard {
+        return run_shard(&a, sh, &model, &source, &spec, staging);
+    }
 
     let bar = progress_bar(a.precision.map_or(trials, |_| a.max_trials), a.quiet);
     let started = Instant::now();
@@ -107,7 +118,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     if let Some(k) = a.events {
-        write_events(&model, &spec, k.min(trials), &staging.file("events.csv"))?;
+        write_events(&model, &spec, 0..k.min(trials), &staging.file("events.csv"))?;
     }
     let folder = FolderSpec {
         model: &model,
@@ -129,10 +140,105 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Writes `events.csv` for trials `0..k`, streamed: the engine is deterministic per
-/// trial, so re-running a trial with an observer gives exactly the trial the run
-/// computed (the runner itself is left alone).
-fn write_events(model: &crate::model::Model, spec: &RunSpec, k: u64, path: &Path) -> Result<(), Failure> {
+/// Simulates one shard's trials into a shard folder: its `trials.csv` rows (with the
+/// header), `events.csv` for its trials below `--events`, and the exact aggregate and
+/// shard manifest that `brink merge` needs.
+fn run_shard(
+    a: &RunArgs,
+    sh: Shard,
+    model: &crate::model::Model,
+    source: &str,
+    spec: &RunSpec,
+    staging: Staging,
+) -> Result<(), Failure> {
+    let range = sh.range(spec.trials);
+    let bar = progress_bar(range.end - range.start, a.quiet);
+    let started = Instant::now();
+    let agg = {
+        let mut progress = |done: u64| bar.set_position(done);
+        let mut file_rows = None;
+        let path = staging.file("trials.csv");
+        if !a.no_trials_csv {
+            let file = std::fs::File::create(&path).map_err(io_at(&path))?;
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            w.write_all(output::trials::header(model).join(",").as_bytes())
+                .and_then(|_| w.write_all(b"\n"))
+                .map_err(io_at(&path))?;
+            file_rows = Some(w);
+        }
+        let mut rows = [file_rows.as_mut().map(|w| w as &mut dyn Write)];
+        let out = runner::run_set(&[model], spec, range.clone(), &mut rows, &mut progress)?;
+        if let Some(w) = file_rows.as_mut() {
+            w.flush().map_err(io_at(&path))?;
+        }
+        out.aggregates.into_iter().next().expect("one model, one aggregate")
+    };
+    let secs = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let mut files = Vec::new();
+    if !a.no_trials_csv {
+        files.push("trials.csv".to_string());
+    }
+    if let Some(k) = a.events {
+        let events = range.start.min(k)..range.end.min(k);
+        write_events(model, spec, events, &staging.file("events.csv"))?;
+        files.push("events.csv".into());
+    }
+    files.extend([shard::AGGREGATE_JSON, shard::SCENARIO_COPY, shard::SHARD_JSON].map(String::from));
+    let manifest = ShardManifest {
+        format: shard::SHARD_FORMAT.into(),
+        kind: "run".into(),
+        brink_version: env!("CARGO_PKG_VERSION").into(),
+        scenario_file: a.scenario.scenario.display().to_string(),
+        scenario_sha256: crate::output::manifest::sha256_hex(source.as_bytes()),
+        scenario_name: model.name.clone(),
+        variant: model.variant.clone(),
+        params: model.params.clone(),
+        sets: a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        seed: spec.seed,
+        trials: spec.trials,
+        shard: sh.index,
+        shards: sh.count,
+        first_trial: range.start,
+        end_trial: range.end,
+        max_events: spec.max_events,
+        trials_csv: !a.no_trials_csv,
+        events: a.events,
+        threads: spec.threads,
+        wall_seconds: secs,
+        command: std::env::args().collect(),
+        files,
+    };
+    shard::write_shard(staging.dir(), &manifest, model, &agg, source.as_bytes())?;
+    let dest = staging.commit()?;
+    if !a.quiet {
+        say(&format!(
+            "{}: shard {} of {}: trials {}..{} of {} ({} trials), seed {}; {:.2} s\n  shard folder: {}\n  when all {} shards are done: brink merge SHARD_DIR... --out DIR\n",
+            model.name,
+            sh.index,
+            sh.count,
+            range.start,
+            range.end,
+            spec.trials,
+            range.end - range.start,
+            spec.seed,
+            secs,
+            dest.display(),
+            sh.count,
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `events.csv` for the trials in `trials`, streamed: the engine is
+/// deterministic per trial, so re-running a trial with an observer gives exactly the
+/// trial the run computed (the runner itself is left alone).
+fn write_events(
+    model: &crate::model::Model,
+    spec: &RunSpec,
+    trials: std::ops::Range<u64>,
+    path: &Path,
+) -> Result<(), Failure> {
     use crate::output::events::{self, EventRows};
     let file = std::fs::File::create(path).map_err(io_at(path))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -140,7 +246,7 @@ fn write_events(model: &crate::model::Model, spec: &RunSpec, k: u64, path: &Path
     let mut engine = crate::engine::Engine::new(model, spec.seed);
     engine.set_max_events(spec.max_events);
     let mut rows = EventRows::new(model);
-    for trial in 0..k {
+    for trial in trials {
         engine.run_observed(trial, &mut rows).map_err(RunError::from)?;
         rows.write_to(&mut w).map_err(io_at(path))?;
     }

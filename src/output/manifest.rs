@@ -67,7 +67,7 @@ pub struct WindowInfo {
     pub rate_x: f64,
 }
 
-fn ordered<S: Serializer>(v: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ordered<S: Serializer>(v: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
     let mut m = s.serialize_map(Some(v.len()))?;
     for (k, x) in v {
         m.serialize_entry(k, x)?;
@@ -75,7 +75,7 @@ fn ordered<S: Serializer>(v: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> 
     m.end()
 }
 
-fn ordered_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, f64)>, D::Error> {
+pub(crate) fn ordered_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, f64)>, D::Error> {
     Ok(crate::scenario::raw::Entries::<String, f64>::deserialize(d)?.0)
 }
 

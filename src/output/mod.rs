@@ -9,6 +9,7 @@ pub mod compare;
 pub mod events;
 pub mod folder;
 pub mod manifest;
+pub mod shard;
 pub mod summary;
 pub mod tables;
 pub mod trials;

@@ -1,0 +1,630 @@
+//! Shards of a run, and merging them back into one results folder.
+//!
+//! `brink run --shard K/N` simulates only the trials of shard K: the contiguous range
+//! `[K*T/N, (K+1)*T/N)` of the run's T trials (integer division, so any T splits, and
+//! the shards cover every trial exactly once). It writes a *shard folder*:
+//!
+//! - `shard.json`: which run this is a part of ([`ShardManifest`]), written last;
+//! - `aggregate.json`: the shard's [`Aggregate`], every accumulator exact
+//!   ([`AggregateFile`], format `brink-aggregate/1`);
+//! - `scenario.toml`: a copy of the scenario file, so the merge needs nothing else;
+//! - `trials.csv` (its rows, with the header) and `events.csv` if asked for.
+//!
+//! `brink merge` reads the shard folders, checks that they are the shards of one run,
+//! each exactly once, adds the aggregates (integer sums, so exact and independent of
+//! order), concatenates the rows in shard order, and writes the results folder through
+//! [`crate::output::folder::write`], the code `brink run` uses. Since every trial draws
+//! only from its own streams (MODEL.md §5), the merged folder is byte for byte the one a
+//! single run writes, except the wall-clock fields of `manifest.json`.
+
+use super::manifest::{ordered, ordered_de, sha256_hex};
+use super::{io_at, OutputError};
+use crate::model::Model;
+use crate::scenario::{self, Overrides};
+use crate::stats::Aggregate;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// `format` of `shard.json`.
+pub const SHARD_FORMAT: &str = "brink-shard/1";
+/// `format` of `aggregate.json`.
+pub const AGGREGATE_FORMAT: &str = "brink-aggregate/1";
+/// The shard's manifest.
+pub const SHARD_JSON: &str = "shard.json";
+/// The shard's aggregate.
+pub const AGGREGATE_JSON: &str = "aggregate.json";
+/// The copy of the scenario file.
+pub const SCENARIO_COPY: &str = "scenario.toml";
+
+/// Shard `index` of `count` (written `K/N`, K from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// K, in `0..count`.
+    pub index: u64,
+    /// N, at least 1.
+    pub count: u64,
+}
+
+impl Shard {
+    /// Parses `K/N` with `0 <= K < N`.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let (k, n) = s.split_once('/').ok_or_else(|| format!("expected K/N such as 0/4, got `{s}`"))?;
+        let index: u64 = k.trim().parse().map_err(|_| format!("`{k}` is not a shard number (in {s})"))?;
+        let count: u64 = n.trim().parse().map_err(|_| format!("`{n}` is not a shard count (in {s})"))?;
+        if count == 0 {
+            return Err(format!("the shard count must be at least 1 (in {s})"));
+        }
+        if index >= count {
+            return Err(format!(
+                "shard {index} does not exist in {count} shards: they are numbered 0 to {}",
+                count - 1
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The trials of this shard among `total`: `[K*T/N, (K+1)*T/N)`.
+    pub fn range(self, total: u64) -> Range<u64> {
+        let at = |k: u64| (u128::from(k) * u128::from(total) / u128::from(self.count)) as u64;
+        at(self.index)..at(self.index + 1)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Contents of `shard.json`: the run this shard belongs to, and which part it is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardManifest {
+    /// [`SHARD_FORMAT`].
+    pub format: String,
+    /// What was sharded: `"run"`.
+    pub kind: String,
+    /// brink's version (shards of different versions are not merged).
+    pub brink_version: String,
+    /// The scenario file as given on the command line.
+    pub scenario_file: String,
+    /// SHA-256 of the scenario file's bytes (also of `scenario.toml`).
+    pub scenario_sha256: String,
+    /// `[scenario] name`.
+    pub scenario_name: String,
+    /// Variant applied (None: baseline).
+    pub variant: Option<String>,
+    /// Params after the variant and `--set`, in file order.
+    #[serde(serialize_with = "ordered", deserialize_with = "ordered_de")]
+    pub params: Vec<(String, f64)>,
+    /// `--set` overrides as `NAME=VALUE`, in the order given.
+    pub sets: Vec<String>,
+    /// Seed.
+    pub seed: u64,
+    /// Trials of the whole run.
+    pub trials: u64,
+    /// K.
+    pub shard: u64,
+    /// N.
+    pub shards: u64,
+    /// First trial of this shard.
+    pub first_trial: u64,
+    /// One past the last trial of this shard.
+    pub end_trial: u64,
+    /// Per-trial firing limit.
+    pub max_events: u64,
+    /// Whether `trials.csv` is in the folder.
+    pub trials_csv: bool,
+    /// The run's `--events K`: `events.csv` holds this shard's trials below K.
+    pub events: Option<u64>,
+    /// Worker threads (does not affect results).
+    pub threads: usize,
+    /// Wall-clock seconds of the simulation (does not affect results).
+    pub wall_seconds: f64,
+    /// The command line.
+    pub command: Vec<String>,
+    /// Files in the folder.
+    pub files: Vec<String>,
+}
+
+impl ShardManifest {
+    /// Pretty JSON bytes with a final newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+
+    /// The shard as `K/N`.
+    pub fn shard(&self) -> Shard {
+        Shard { index: self.shard, count: self.shards }
+    }
+}
+
+/// Contents of `aggregate.json`: the ids that give the indices meaning, and the
+/// aggregate itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregateFile {
+    /// [`AGGREGATE_FORMAT`].
+    pub format: String,
+    /// Level ids, in ladder order (the order of `aggregate.levels`).
+    pub levels: Vec<String>,
+    /// Tally ids, in file order.
+    pub tallies: Vec<String>,
+    /// Step ids, in file order (paths are lists of indices into this).
+    pub steps: Vec<String>,
+    /// The accumulators.
+    pub aggregate: Aggregate,
+}
+
+impl AggregateFile {
+    /// Wraps an aggregate of `model`.
+    pub fn new(model: &Model, agg: &Aggregate) -> AggregateFile {
+        AggregateFile {
+            format: AGGREGATE_FORMAT.into(),
+            levels: model.levels.iter().map(|l| l.id.clone()).collect(),
+            tallies: model.tallies.iter().map(|t| t.id.clone()).collect(),
+            steps: model.steps.iter().map(|s| s.id.clone()).collect(),
+            aggregate: agg.clone(),
+        }
+    }
+
+    /// Compact JSON bytes with a final newline (histograms make pretty-printing long).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+}
+
+/// Writes `aggregate.json`, `scenario.toml` and, last, `shard.json` into `dir`.
+pub fn write_shard(
+    dir: &Path,
+    manifest: &ShardManifest,
+    model: &Model,
+    agg: &Aggregate,
+    source: &[u8],
+) -> Result<(), OutputError> {
+    let files = [
+        (AGGREGATE_JSON, AggregateFile::new(model, agg).to_bytes()),
+        (SCENARIO_COPY, source.to_vec()),
+        (SHARD_JSON, manifest.to_bytes()),
+    ];
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(io_at(&path))?;
+    }
+    Ok(())
+}
+
+/// Why shard folders could not be merged. Every message names the shard at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    /// A folder without `shard.json`.
+    #[error("{} is not a shard folder: it has no shard.json (shard folders are written by `brink run --shard K/N`)", .0.display())]
+    NotShard(PathBuf),
+    /// A file of a shard could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file of a shard is malformed or inconsistent.
+    #[error("{}: {message}", path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A shard of another run.
+    #[error(transparent)]
+    Mismatch(Box<Mismatch>),
+    /// One shard given twice.
+    #[error("shard {shard} is given twice: {} and {}; give each shard exactly once", first.display(), second.display())]
+    Duplicate {
+        /// The shard.
+        shard: Shard,
+        /// Its first folder.
+        first: PathBuf,
+        /// Its second folder.
+        second: PathBuf,
+    },
+    /// Shards not given.
+    #[error("{} of {count} {} missing (given: {}); merge needs every shard of the run exactly once",
+        if missing.len() == 1 { format!("shard {}", missing[0]) } else { format!("shards {}", list(missing)) },
+        if missing.len() == 1 { "is" } else { "are" },
+        list(given))]
+    Missing {
+        /// The shard numbers not given (the first 20).
+        missing: Vec<u64>,
+        /// N.
+        count: u64,
+        /// The shard numbers given.
+        given: Vec<u64>,
+    },
+    /// Writing the merged folder failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Which field sets a shard apart from the first one given.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} (shard {shard}) is not part of the same run as {} (shard {reference_shard}): its {what} is {have}, not {want}; \
+     the shards of one run share scenario, variant, --set, seed, trials and shard count",
+    dir.display(),
+    reference.display()
+)]
+pub struct Mismatch {
+    /// The offending shard folder.
+    pub dir: PathBuf,
+    /// Its shard.
+    pub shard: Shard,
+    /// The first shard folder given, which the others are compared with.
+    pub reference: PathBuf,
+    /// Its shard.
+    pub reference_shard: Shard,
+    /// Which field differs.
+    pub what: &'static str,
+    /// The offending value.
+    pub have: String,
+    /// The reference value.
+    pub want: String,
+}
+
+fn list(v: &[u64]) -> String {
+    let mut text = v.iter().take(20).map(u64::to_string).collect::<Vec<_>>().join(", ");
+    if v.len() >= 20 {
+        text.push_str(", ...");
+    }
+    text
+}
+
+impl ShardError {
+    /// Whether the problem is in the input (exit 2) rather than in writing (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, ShardError::Output(e) if !matches!(e, OutputError::Exists(_)))
+    }
+}
+
+/// A shard folder, its manifest read.
+#[derive(Debug, Clone)]
+pub struct ShardFolder {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Its `shard.json`.
+    pub manifest: ShardManifest,
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, ShardError> {
+    std::fs::read(path).map_err(|source| ShardError::Read { path: path.to_owned(), source })
+}
+
+fn json<T: for<'de> Deserialize<'de>>(path: &Path, bytes: &[u8]) -> Result<T, ShardError> {
+    serde_json::from_slice(bytes).map_err(|e| ShardError::Malformed {
+        path: path.to_owned(),
+        message: if e.line() > 0 {
+            format!("line {}, column {}: {e}", e.line(), e.column())
+        } else {
+            e.to_string()
+        },
+    })
+}
+
+/// Reads the `format` field alone, so a newer format gets a clear message.
+fn check_format(path: &Path, bytes: &[u8], want: &str) -> Result<(), ShardError> {
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+    }
+    let head: Head = json(path, bytes)?;
+    match head.format {
+        Some(f) if f == want => Ok(()),
+        Some(f) => Err(ShardError::Malformed {
+            path: path.to_owned(),
+            message: format!(
+                "format `{f}` is not `{want}`, the one this brink ({}) reads",
+                env!("CARGO_PKG_VERSION")
+            ),
+        }),
+        None => Err(ShardError::Malformed {
+            path: path.to_owned(),
+            message: format!("no `format` field (`{want}`)"),
+        }),
+    }
+}
+
+impl ShardFolder {
+    /// Reads `dir/shard.json` and checks that it describes a consistent shard.
+    pub fn read(dir: &Path) -> Result<ShardFolder, ShardError> {
+        let path = dir.join(SHARD_JSON);
+        if !path.is_file() {
+            return Err(ShardError::NotShard(dir.to_owned()));
+        }
+        let bytes = read_file(&path)?;
+        check_format(&path, &bytes, SHARD_FORMAT)?;
+        let manifest: ShardManifest = json(&path, &bytes)?;
+        let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
+        if manifest.kind != "run" {
+            return Err(bad(format!("kind `{}` cannot be merged by this brink (only `run`)", manifest.kind)));
+        }
+        if manifest.shards == 0 || manifest.shard >= manifest.shards {
+            return Err(bad(format!("shard {} of {} does not exist", manifest.shard, manifest.shards)));
+        }
+        let range = manifest.shard().range(manifest.trials);
+        if (manifest.first_trial, manifest.end_trial) != (range.start, range.end) {
+            return Err(bad(format!(
+                "trials {}..{} are not shard {} of {} trials ({}..{})",
+                manifest.first_trial,
+                manifest.end_trial,
+                manifest.shard(),
+                manifest.trials,
+                range.start,
+                range.end
+            )));
+        }
+        Ok(ShardFolder { dir: dir.to_owned(), manifest })
+    }
+
+    /// The trials this shard covers.
+    pub fn range(&self) -> Range<u64> {
+        self.manifest.first_trial..self.manifest.end_trial
+    }
+
+    /// The copy of the scenario file, checked against the recorded hash.
+    pub fn scenario(&self) -> Result<String, ShardError> {
+        let path = self.dir.join(SCENARIO_COPY);
+        let bytes = read_file(&path)?;
+        let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
+        if sha256_hex(&bytes) != self.manifest.scenario_sha256 {
+            return Err(bad(format!(
+                "its SHA-256 is not {}, the scenario_sha256 of shard.json (was the file edited?)",
+                self.manifest.scenario_sha256
+            )));
+        }
+        String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))
+    }
+
+    /// The shard's aggregate, checked against the model and the shard's trial count.
+    pub fn aggregate(&self, model: &Model) -> Result<Aggregate, ShardError> {
+        let path = self.dir.join(AGGREGATE_JSON);
+        let bytes = read_file(&path)?;
+        check_format(&path, &bytes, AGGREGATE_FORMAT)?;
+        let file: AggregateFile = json(&path, &bytes)?;
+        let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
+        let ids = AggregateFile::new(model, &Aggregate::new(model));
+        if (&file.levels, &file.tallies, &file.steps) != (&ids.levels, &ids.tallies, &ids.steps) {
+            return Err(bad("its level, tally or step ids are not the scenario's".into()));
+        }
+        let agg = file.aggregate;
+        agg.check_fits(model).map_err(|m| bad(format!("it does not fit the scenario: {m}")))?;
+        let want = self.range().end - self.range().start;
+        if agg.trials != want {
+            return Err(bad(format!(
+                "it counts {} trials, but shard {} has {want}",
+                agg.trials,
+                self.manifest.shard()
+            )));
+        }
+        Ok(agg)
+    }
+}
+
+/// Reads the shard folders and checks that they are the shards of one run, each
+/// exactly once, with intact scenario copies. Returns them in shard order.
+pub fn read_run(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
+    let shards = dirs.iter().map(|d| ShardFolder::read(d)).collect::<Result<Vec<_>, _>>()?;
+    let Some(first) = shards.first() else {
+        return Err(ShardError::Missing { missing: vec![0], count: 1, given: Vec::new() });
+    };
+    let r = &first.manifest;
+    for s in &shards[1..] {
+        let m = &s.manifest;
+        let fields: [(&'static str, String, String); 12] = [
+            ("shard count", m.shards.to_string(), r.shards.to_string()),
+            ("scenario SHA-256", m.scenario_sha256.clone(), r.scenario_sha256.clone()),
+            ("seed", m.seed.to_string(), r.seed.to_string()),
+            ("trial count", m.trials.to_string(), r.trials.to_string()),
+            ("variant", show_variant(&m.variant), show_variant(&r.variant)),
+            ("--set list", format!("{:?}", m.sets), format!("{:?}", r.sets)),
+            ("params", show_params(&m.params), show_params(&r.params)),
+            ("event limit (max_events)", m.max_events.to_string(), r.max_events.to_string()),
+            ("trials.csv choice", yes_no(m.trials_csv), yes_no(r.trials_csv)),
+            ("--events", format!("{:?}", m.events), format!("{:?}", r.events)),
+            ("brink version", m.brink_version.clone(), r.brink_version.clone()),
+            ("scenario name", m.scenario_name.clone(), r.scenario_name.clone()),
+        ];
+        for (what, have, want) in fields {
+            if have != want {
+                return Err(ShardError::Mismatch(Box::new(Mismatch {
+                    dir: s.dir.clone(),
+                    shard: m.shard(),
+                    reference: first.dir.clone(),
+                    reference_shard: r.shard(),
+                    what,
+                    have,
+                    want,
+                })));
+            }
+        }
+    }
+    let count = r.shards;
+    let mut by_index: std::collections::BTreeMap<u64, &ShardFolder> = std::collections::BTreeMap::new();
+    for s in &shards {
+        if let Some(prev) = by_index.insert(s.manifest.shard, s) {
+            return Err(ShardError::Duplicate {
+                shard: s.manifest.shard(),
+                first: prev.dir.clone(),
+                second: s.dir.clone(),
+            });
+        }
+    }
+    if by_index.len() as u64 != count {
+        // At most 20 missing shards are named; `count` can be huge in a damaged file.
+        let missing = (0..count).filter(|k| !by_index.contains_key(k)).take(20).collect();
+        return Err(ShardError::Missing { missing, count, given: by_index.keys().copied().collect() });
+    }
+    for s in &shards {
+        s.scenario()?;
+    }
+    let mut ordered: Vec<ShardFolder> = shards.clone();
+    ordered.sort_by_key(|s| s.manifest.shard);
+    Ok(ordered)
+}
+
+fn show_variant(v: &Option<String>) -> String {
+    v.as_deref().map_or_else(|| "baseline".into(), |v| format!("`{v}`"))
+}
+
+fn show_params(p: &[(String, f64)]) -> String {
+    p.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "written" } else { "not written" }.into()
+}
+
+/// Compiles the run's model from the first shard's copy of the scenario, with its
+/// variant and `--set` overrides. Returns the model and the scenario text.
+pub fn model_of(shard: &ShardFolder) -> Result<(Model, String), ShardError> {
+    let source = shard.scenario()?;
+    let m = &shard.manifest;
+    let path = shard.dir.join(SHARD_JSON);
+    let mut sets = Vec::new();
+    for s in &m.sets {
+        let parsed = s.split_once('=').and_then(|(k, v)| v.parse::<f64>().ok().map(|x| (k.to_owned(), x)));
+        sets.push(parsed.ok_or_else(|| ShardError::Malformed {
+            path: path.clone(),
+            message: format!("`{s}` in sets is not NAME=VALUE"),
+        })?);
+    }
+    let overrides = Overrides { variant: m.variant.clone(), sets };
+    let model =
+        scenario::compile_str(&m.scenario_file, &source, &overrides).map_err(|d| ShardError::Malformed {
+            path: shard.dir.join(SCENARIO_COPY),
+            message: format!(
+                "the scenario does not compile with the shard's variant and --set:\n{}",
+                d.render()
+            ),
+        })?;
+    Ok((model, source))
+}
+
+/// Adds up the shards' aggregates (exact, so the order does not matter).
+pub fn merge_aggregates(shards: &[ShardFolder], model: &Model) -> Result<Aggregate, ShardError> {
+    let mut total = Aggregate::new(model);
+    for s in shards {
+        total.merge(&s.aggregate(model)?);
+    }
+    Ok(total)
+}
+
+/// Concatenates a CSV file of every shard into `out`, in shard order: the header once
+/// (every shard's must equal `header`), then each shard's rows. For `trials.csv`
+/// (`one_row_per_trial`), checks that each shard has exactly its trials' rows.
+pub fn concat_rows(
+    shards: &[ShardFolder],
+    name: &str,
+    header: &[u8],
+    one_row_per_trial: bool,
+    out: &mut dyn Write,
+    out_path: &Path,
+) -> Result<(), ShardError> {
+    out.write_all(header).map_err(io_at(out_path))?;
+    let mut buf = vec![0u8; 1 << 20];
+    for s in shards {
+        let path = s.dir.join(name);
+        let read_err = |source| ShardError::Read { path: path.clone(), source };
+        let file = std::fs::File::open(&path).map_err(read_err)?;
+        let mut r = BufReader::with_capacity(1 << 20, file);
+        let mut head = Vec::new();
+        r.read_until(b'\n', &mut head).map_err(read_err)?;
+        let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
+        if head != header {
+            return Err(bad(format!(
+                "its header is not the scenario's: `{}`",
+                String::from_utf8_lossy(&head).trim_end()
+            )));
+        }
+        let mut rows = 0u64;
+        let mut last = b'\n';
+        let mut first_field = Vec::new();
+        loop {
+            let n = r.read(&mut buf).map_err(read_err)?;
+            if n == 0 {
+                break;
+            }
+            let chunk = &buf[..n];
+            if rows == 0 && first_field.len() < 24 {
+                first_field.extend_from_slice(&chunk[..n.min(24)]);
+            }
+            rows += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+            last = chunk[n - 1];
+            out.write_all(chunk).map_err(io_at(out_path))?;
+        }
+        if last != b'\n' {
+            return Err(bad("its last row is cut off (no line end)".into()));
+        }
+        if one_row_per_trial {
+            let range = s.range();
+            let want = range.end - range.start;
+            if rows != want {
+                return Err(bad(format!(
+                    "it has {rows} rows, but shard {} has {want} trials",
+                    s.manifest.shard()
+                )));
+            }
+            let start = format!("{},", range.start);
+            if want > 0 && !first_field.starts_with(start.as_bytes()) {
+                return Err(bad(format!("its first row is not trial {}", range.start)));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shard;
+
+    #[test]
+    fn shards_cover_every_trial_once() {
+        for total in [0u64, 1, 5, 2048, 10_001, 100_000] {
+            for count in [1u64, 2, 3, 7, 13, 64] {
+                let mut next = 0;
+                for index in 0..count {
+                    let r = Shard { index, count }.range(total);
+                    assert_eq!(r.start, next, "{index}/{count} of {total}");
+                    assert!(r.end >= r.start);
+                    let len = r.end - r.start;
+                    assert!(
+                        len == total / count || len == total / count + 1,
+                        "{index}/{count} of {total}: {len}"
+                    );
+                    next = r.end;
+                }
+                assert_eq!(next, total);
+            }
+        }
+        assert_eq!(Shard { index: 0, count: 3 }.range(10_001), 0..3333);
+        assert_eq!(Shard { index: 2, count: 3 }.range(10_001), 6667..10_001);
+        let big = Shard { index: 1, count: 2 }.range(u64::MAX);
+        assert_eq!(big.end, u64::MAX);
+    }
+
+    #[test]
+    fn shard_text_is_checked() {
+        assert_eq!(Shard::parse("0/4"), Ok(Shard { index: 0, count: 4 }));
+        assert_eq!(Shard::parse(" 3 / 4 "), Ok(Shard { index: 3, count: 4 }));
+        assert!(Shard::parse("4/4").unwrap_err().contains("numbered 0 to 3"));
+        assert!(Shard::parse("0/0").is_err());
+        assert!(Shard::parse("1").is_err());
+        assert!(Shard::parse("a/2").is_err());
+        assert_eq!(Shard { index: 2, count: 5 }.to_string(), "2/5");
+    }
+}
