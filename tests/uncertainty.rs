@@ -153,3 +153,76 @@ max = "cap"
 "#;
     assert!(crate::util::errors(whole).contains("whole number"));
 }
+
+/// Two-loop mode on the one-shot scenario: draw k fixes p_hit = p_k ~ Beta(2, 6), so
+/// P(war | draw k) is a binomial estimate of p_k. Across draws P follows Beta(2, 6): its
+/// quantiles are found by bisection on I_x(2, 6) = P(Binomial(7, x) >= 2). The pooled
+/// estimate is E[p] = 0.25, and p_hit's rank correlation with P(war) is near 1.
+#[test]
+fn two_loop_spread_follows_the_param_distribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shot.toml");
+    std::fs::write(&file, ONE_SHOT).unwrap();
+    let mut bytes = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("e{threads}"));
+        assert_cmd::Command::cargo_bin("brink")
+            .unwrap()
+            .args([
+                "run",
+                "--epistemic",
+                "200",
+                "--trials",
+                "2000",
+                "--seed",
+                "4",
+                "--quiet",
+                "--threads",
+                threads,
+            ])
+            .arg("--out")
+            .arg(&out)
+            .arg(&file)
+            .assert()
+            .success();
+        bytes.push((
+            std::fs::read(out.join("epistemic.csv")).unwrap(),
+            std::fs::read(out.join("params.csv")).unwrap(),
+            std::fs::read(out.join("levels.csv")).unwrap(),
+        ));
+    }
+    assert_eq!(bytes[0], bytes[1], "identical whatever the thread count");
+    let text = String::from_utf8(bytes[0].0.clone()).unwrap();
+    let war = text.lines().find(|l| l.starts_with("war,0")).unwrap();
+    let f: Vec<f64> = war.split(',').skip(1).take(4).map(|x| x.parse().unwrap()).collect();
+    let (pooled, _median, p5, p95) = (f[0], f[1], f[2], f[3]);
+    assert!((pooled - 0.25).abs() < 0.02, "pooled {pooled}");
+    let cdf = |x: f64| {
+        // P(Binomial(7, x) >= 2) = 1 - (1-x)^7 - 7 x (1-x)^6
+        1.0 - (1.0 - x).powi(7) - 7.0 * x * (1.0 - x).powi(6)
+    };
+    let quantile = |q: f64| {
+        let (mut lo, mut hi) = (0.0, 1.0);
+        for _ in 0..60 {
+            let mid = (lo + hi) / 2.0;
+            if cdf(mid) < q {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        lo
+    };
+    assert!((p5 - quantile(0.05)).abs() < 0.03, "p5 {p5} vs {}", quantile(0.05));
+    assert!((p95 - quantile(0.95)).abs() < 0.06, "p95 {p95} vs {}", quantile(0.95));
+    let rho: f64 = text
+        .lines()
+        .find(|l| l.starts_with("war,,,,,p_hit,"))
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(rho > 0.95, "rank correlation {rho}");
+}

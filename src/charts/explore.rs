@@ -386,3 +386,148 @@ fn tornado<DB: DrawingBackend>(
     chart.draw_series(std::iter::once(line)).map_err(err)?;
     Ok(())
 }
+
+/// Renders `epistemic.png/svg` (the distribution of P(level) across parameter draws)
+/// and `drivers.png/svg` (Spearman rank correlation of each param with P(level)).
+pub fn render_epistemic(
+    ctx: &Context,
+    level: &str,
+    p: &[f64],
+    drivers: &[(String, f64)],
+    opts: &ChartOptions,
+) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+    let mut out = render("epistemic", opts, &Spread { ctx, level, p })?;
+    out.extend(render("drivers", opts, &Drivers { ctx, level, drivers })?);
+    Ok(out)
+}
+
+struct Spread<'a> {
+    ctx: &'a Context,
+    level: &'a str,
+    p: &'a [f64],
+}
+
+impl Draw for Spread<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        let body =
+            header(root, s, self.ctx, &format!("uncertainty of P({}) across parameter draws", self.level))?;
+        let p = self.p;
+        if p.is_empty() {
+            return Ok(());
+        }
+        let hi = p.iter().cloned().fold(0.0f64, f64::max).max(1e-6) * 1.05;
+        let bins = 30usize;
+        let w = hi / bins as f64;
+        let mut counts = vec![0usize; bins];
+        for &x in p {
+            counts[((x / w) as usize).min(bins - 1)] += 1;
+        }
+        let top = *counts.iter().max().unwrap_or(&1) as f64 * 1.15;
+        let mut chart = ChartBuilder::on(&body)
+            .margin(s.px(20.0))
+            .x_label_area_size(s.px(56.0))
+            .y_label_area_size(s.px(70.0))
+            .build_cartesian_2d(0.0..hi, 0.0..top)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(LIGHT)
+            .x_label_formatter(&|x| format!("{:.2}%", x * 100.0))
+            .x_desc(format!("P({}) for one draw of the uncertain params", self.level))
+            .y_desc("parameter draws")
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .axis_desc_style(s.label())
+            .label_style(s.tick())
+            .draw()
+            .map_err(err)?;
+        let bar = RGBColor(0x00, 0x72, 0xB2);
+        chart
+            .draw_series(counts.iter().enumerate().map(|(i, &c)| {
+                Rectangle::new([(i as f64 * w, 0.0), ((i as f64 + 0.92) * w, c as f64)], bar.filled())
+            }))
+            .map_err(err)?;
+        let q = |x: f64| crate::uncertainty::percentile(p, x);
+        let marks = [(q(0.05), "5th"), (q(0.5), "median"), (q(0.95), "95th")];
+        for (x, name) in marks {
+            let line = PathElement::new(vec![(x, 0.0), (x, top)], INK.stroke_width(s.px(2.0).max(1)));
+            chart.draw_series(std::iter::once(line)).map_err(err)?;
+            let t = EmptyElement::at((x, top))
+                + Text::new(
+                    format!("{name} {:.2}%", x * 100.0),
+                    (s.px(4.0) as i32, s.px(4.0) as i32),
+                    s.font(13.0),
+                );
+            chart.draw_series(std::iter::once(t)).map_err(err)?;
+        }
+        Ok(())
+    }
+}
+
+struct Drivers<'a> {
+    ctx: &'a Context,
+    level: &'a str,
+    drivers: &'a [(String, f64)],
+}
+
+impl Draw for Drivers<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        let title = format!("which uncertain params drive P({}): rank correlation", self.level);
+        let body = header(root, s, self.ctx, &title)?;
+        let d = self.drivers;
+        if d.is_empty() {
+            return Ok(());
+        }
+        let n = d.len();
+        let (w, _) = body.dim_in_pixel();
+        let widest = d
+            .iter()
+            .map(|(k, _)| body.estimate_text_size(k, &s.font(15.0)).map(|(w, _)| w as i32).unwrap_or(0))
+            .max()
+            .unwrap_or(0)
+            .min((w as f64 * 0.4) as i32);
+        let mut chart = ChartBuilder::on(&body)
+            .margin(s.px(20.0))
+            .x_label_area_size(s.px(56.0))
+            .y_label_area_size(widest + s.px(20.0) as i32)
+            .build_cartesian_2d(-1.0..1.0, -0.5..n as f64 - 0.5)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(LIGHT)
+            .y_labels(0)
+            .x_desc(format!("Spearman rank correlation of the param's draws with P({})", self.level))
+            .axis_desc_style(s.label())
+            .label_style(s.tick())
+            .draw()
+            .map_err(err)?;
+        let right = Pos::new(HPos::Right, VPos::Center);
+        for (i, (name, rho)) in d.iter().enumerate() {
+            let y = (n - 1 - i) as f64;
+            let c = if *rho >= 0.0 { RGBColor(0xD5, 0x5E, 0x00) } else { RGBColor(0x56, 0xB4, 0xE9) };
+            chart
+                .draw_series(std::iter::once(Rectangle::new([(0.0, y - 0.32), (*rho, y + 0.32)], c.filled())))
+                .map_err(err)?;
+            let label = EmptyElement::at((-1.0, y))
+                + Text::new(
+                    fit(&body, name, &s.font(15.0), widest),
+                    (-(s.px(10.0) as i32), 0),
+                    s.font(15.0).pos(right),
+                );
+            chart.draw_series(std::iter::once(label)).map_err(err)?;
+            let v = EmptyElement::at((*rho, y))
+                + Text::new(
+                    format!("{rho:+.2}"),
+                    (if *rho >= 0.0 { 6 } else { -40 }, -7),
+                    s.font(13.0).color(&GREY),
+                );
+            chart.draw_series(std::iter::once(v)).map_err(err)?;
+        }
+        let zero =
+            PathElement::new(vec![(0.0, -0.5), (0.0, n as f64 - 0.5)], INK.stroke_width(s.px(2.0).max(1)));
+        chart.draw_series(std::iter::once(zero)).map_err(err)?;
+        Ok(())
+    }
+}

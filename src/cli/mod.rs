@@ -6,6 +6,7 @@
 
 mod check;
 mod compare;
+mod epistemic;
 mod explore;
 mod graph;
 mod merge;

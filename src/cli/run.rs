@@ -42,6 +42,10 @@ pub(super) struct RunArgs {
     /// With --precision: the most trials to run.
     #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_trials: u64,
+    /// Two-loop Monte Carlo: K draws of the params given as distributions, each run on
+    /// the same trials; reports the spread of P(level) across draws and what drives it.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=100_000))]
+    epistemic: Option<u64>,
     /// Simulate only shard K of N (trials K*T/N to (K+1)*T/N) into a shard folder, for
     /// `brink merge` (default folder: output/<scenario>[-<variant>]-shard-K-of-N).
     #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with = "precision")]
@@ -73,6 +77,20 @@ fn simulate(
 }
 
 pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
+    if let Some(draws) = a.epistemic {
+        return super::epistemic::epistemic(super::epistemic::Job {
+            scenario: &a.scenario,
+            draws,
+            trials: a.trials,
+            seed: a.seed,
+            out: a.out.clone(),
+            threads: a.threads,
+            force: a.force,
+            quiet: a.quiet,
+            max_events: a.max_events,
+            charts: a.charts.options(),
+        });
+    }
     let (model, source) = load(&a.scenario)?;
     let trials = a.trials.unwrap_or(model.trials);
     let seed = a.seed.unwrap_or(model.seed);
