@@ -14,6 +14,7 @@ pub mod results;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod slurm;
 pub mod stats;
 pub mod trace;
 pub mod uncertainty;

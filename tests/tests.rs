@@ -17,5 +17,6 @@ mod explore;
 mod graph;
 mod robustness;
 mod shards;
+mod slurm_jobs;
 mod trace;
 mod uncertainty;

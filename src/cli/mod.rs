@@ -12,6 +12,7 @@ mod graph;
 mod merge;
 mod plot;
 mod run;
+mod slurm;
 mod trace;
 
 use crate::charts::{ChartError, ChartOptions, Formats};
@@ -53,6 +54,8 @@ enum Command {
     Sensitivity(explore::SensitivityArgs),
     /// Merge the shard folders of one run (`run --shard K/N`) into its results folder.
     Merge(merge::MergeArgs),
+    /// Write (and --submit) Slurm jobs: the shards of a run as an array, then the merge.
+    Slurm(slurm::SlurmArgs),
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +123,9 @@ enum Failure {
     Folder(#[from] crate::output::folder::FolderError),
     #[error("{0}")]
     Shard(#[from] crate::output::shard::ShardError),
+    /// Submitting Slurm jobs failed (exit 1).
+    #[error("{0}")]
+    Slurm(String),
     /// A usage mistake clap cannot see (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -157,6 +163,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(a) => explore::sweep(a),
         Command::Sensitivity(a) => explore::sensitivity(a),
         Command::Merge(a) => merge::merge(a),
+        Command::Slurm(a) => slurm::slurm(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
