@@ -172,6 +172,12 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
     let _ = writeln!(h, "</table>");
     figure(&mut h, "paths", r, opts)?;
 
+    if r.manifest.chain.is_some() {
+        let _ = writeln!(h, "<h2>Escalation chain</h2>");
+        let _ = writeln!(h, "<p>Which step provokes which: arrows are triggers with their p, from the steps that fire by themselves down to the top of the ladder. <code>brink graph</code> draws the full chain, with branches, delays, guards and modifiers.</p>");
+        figure(&mut h, "chain", r, opts)?;
+    }
+
     let _ = writeln!(h, "<h2>Parameters</h2>");
     let _ = writeln!(
         h,
@@ -221,7 +227,8 @@ fn reproduce(m: &crate::output::manifest::Manifest) -> String {
 }
 
 fn figure(h: &mut String, name: &str, r: &Results, opts: &ChartOptions) -> Result<(), ChartError> {
-    let caption = CHARTS.iter().find(|(n, _)| *n == name).map_or(name, |(_, c)| c);
+    let own = if name == "chain" { charts::chain::CAPTION } else { name };
+    let caption = CHARTS.iter().find(|(n, _)| *n == name).map_or(own, |(_, c)| c);
     // Let the page size the picture: keep the viewBox, drop the fixed width and height.
     let svg = responsive(&charts::svg(name, r, opts)?, caption);
     let _ =

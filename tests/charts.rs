@@ -134,8 +134,18 @@ fn report_holds_every_chart_and_table() {
     for name in CHARTS {
         assert!(html.contains(&format!("<figure id=\"{name}\">")), "report lacks {name}");
     }
-    assert_eq!(html.matches("<svg").count(), CHARTS.len());
-    for heading in ["Escalation levels", "Tallies", "Steps", "Escalation paths", "Parameters", "Manifest"] {
+    // The charts, and the chain diagram (drawn from the manifest, not a chart file).
+    assert!(html.contains("<figure id=\"chain\">"), "report lacks the chain");
+    assert_eq!(html.matches("<svg").count(), CHARTS.len() + 1);
+    for heading in [
+        "Escalation levels",
+        "Tallies",
+        "Steps",
+        "Escalation paths",
+        "Escalation chain",
+        "Parameters",
+        "Manifest",
+    ] {
         assert!(html.contains(&format!("<h2>{heading}</h2>")), "report lacks {heading}");
     }
     assert!(html.contains("incident_rate=0.12"), "the report shows --set overrides");
@@ -220,7 +230,7 @@ fn a_browser_renders_the_report() {
         let at = dom.find(&format!("<figure id=\"{name}\">")).unwrap_or_else(|| panic!("DOM lacks {name}"));
         assert!(dom[at..].trim_start_matches(|c| c != '<').contains("<svg"), "{name} has no svg");
     }
-    assert_eq!(dom.matches("<svg").count(), CHARTS.len());
+    assert_eq!(dom.matches("<svg").count(), CHARTS.len() + 1, "the charts and the chain");
     let shot = tmp.path().join("shot.png");
     let status = std::process::Command::new(&chrome)
         .args(common)

@@ -577,3 +577,46 @@ fn graph_of_a_bad_scenario_is_exit_code_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The report draws the chain from what `manifest.json` keeps of it: every step is drawn
+/// in the report's chain figure, and the manifest holds every step and trigger.
+#[test]
+fn the_report_draws_the_chain_kept_in_the_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (path, m) in bundled_models() {
+        let out = tmp.path().join(&m.name);
+        brink()
+            .args(["run", &path, "--trials", "200", "--charts", "none", "--quiet", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+        let chain = &manifest["chain"];
+        let steps: Vec<&str> =
+            chain["steps"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+        assert_eq!(steps, m.steps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>());
+        let links = chain["links"].as_array().unwrap();
+        let count = |kind: &str| links.iter().filter(|l| l["kind"] == kind).count();
+        assert_eq!(count("trigger"), m.triggers.len());
+        let modifiers: usize = m.steps.iter().flat_map(|s| &s.branches).map(|b| b.modify.len()).sum();
+        assert_eq!(count("modifier"), modifiers);
+        for (l, t) in links.iter().filter(|l| l["kind"] == "trigger").zip(&m.triggers) {
+            assert_eq!(l["from"], m.steps[t.after].id.as_str());
+            assert_eq!(l["to"], m.steps[t.step].id.as_str());
+        }
+
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        let at = html.find("<figure id=\"chain\">").expect("a chain figure");
+        let figure = &html[at..at + html[at..].find("</figure>").unwrap()];
+        let svg = &figure[figure.find("<svg").unwrap()..figure.rfind("</svg>").unwrap() + 6];
+        let doc = roxmltree::Document::parse(svg).expect("valid SVG");
+        let text: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+        for st in &m.steps {
+            assert!(text.iter().any(|t| t.trim() == st.id), "{} not drawn in the report", st.id);
+        }
+        for l in &m.levels {
+            assert!(text.iter().any(|t| t.trim() == l.id), "level {} not in the legend", l.id);
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! machine with no fonts or fontconfig. Colours: a viridis ramp for the ordered ladder
 //! (colour-blind safe, readable in grey) and Okabe-Ito accents.
 
+pub mod chain;
 pub mod compare;
 pub mod explore;
 mod levels;
@@ -160,6 +161,7 @@ fn draw<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, r: &Resul
         "occupancy" => occupancy::draw(root, r, &style),
         "tallies" => tallies::draw(root, r, &style),
         "paths" => paths::draw(root, r, &style),
+        "chain" => chain::draw(root, r, &style),
         other => Err(format!("unknown chart {other}")),
     }
 }

@@ -52,6 +52,9 @@ pub struct Manifest {
     pub command: Vec<String>,
     /// Files in the folder.
     pub files: Vec<String>,
+    /// The escalation chain, for the report's diagram (absent in older folders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<crate::graph::Chain>,
 }
 
 /// A rate window, as charts show it.
@@ -120,6 +123,7 @@ impl Manifest {
             trials_per_second: 0.0,
             command: std::env::args().collect(),
             files: Vec::new(),
+            chain: Some(crate::graph::Chain::of(model)),
         }
     }
 
