@@ -72,6 +72,8 @@ pub struct ParamUse {
     pub whole: bool,
     /// Used at all.
     pub used: bool,
+    /// Used as a scheduled day (fixed per run: the schedule is ordered once).
+    pub schedule: bool,
 }
 
 /// A rung of the ladder.

@@ -226,3 +226,31 @@ fn two_loop_spread_follows_the_param_distribution() {
         .unwrap();
     assert!(rho > 0.95, "rank correlation {rho}");
 }
+
+#[test]
+fn a_distribution_may_not_be_a_scheduled_day_but_may_be_a_decay() {
+    let src = ONE_SHOT
+        .replace("[params]\n", "[params]\nday0 = { uniform = [0, 3] }\n")
+        .replace("day = 0", "day = \"day0\"");
+    assert!(crate::util::errors(&src).contains("used as a [[schedule]] day"));
+    // decay_days must be > 0: a gamma never takes 0, so it is accepted.
+    let decay = r#"
+[scenario]
+name = "d"
+horizon_days = 5
+[params]
+d = { gamma = { mean = 2, shape = 3 } }
+[[levels]]
+id = "calm"
+[[steps]]
+id = "a"
+rate = 0.5
+  [[steps.branches]]
+  id = "x"
+  p = 1
+  excite = [ { step = "a", n = 0.2, decay_days = "d" } ]
+"#;
+    let m = model(decay);
+    assert_eq!(m.uncertain.len(), 1);
+    assert_eq!(m.uncertain[0].fields.len(), 1, "decay_days of the one excitation");
+}

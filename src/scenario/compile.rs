@@ -998,7 +998,14 @@ impl Ctx {
         };
         let day = match (&er.date, &er.day) {
             (Some(d), None) => self.day_of(d, "schedule date")?,
-            (None, Some(d)) => self.num(d, "schedule day", Range01::Any)?,
+            (None, Some(d)) => {
+                if let NumRef::Name(name) = d.get_ref() {
+                    if let Some(p) = self.params.iter_mut().find(|p| &p.name == name) {
+                        p.uses.schedule = true;
+                    }
+                }
+                self.num(d, "schedule day", Range01::Any)?
+            }
             _ => {
                 self.err(e.span(), "a [[schedule]] entry needs exactly one of `date` or `day`");
                 return None;

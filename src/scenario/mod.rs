@@ -11,6 +11,7 @@ pub mod raw;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Model;
+use crate::uncertainty::ParamDist;
 use std::path::Path;
 
 /// Choices made outside the file: which variant, which params overridden on the CLI.
@@ -84,6 +85,13 @@ fn resolve_uncertain(doc: &raw::Document, ov: &Overrides, model: &mut Model) -> 
             Some(s) => Diagnostic::at(s.clone(), message),
             None => Diagnostic::whole_file(message),
         };
+        if model.param_uses[param].schedule {
+            errors.push(
+                at(format!("param `{name}` is a distribution but is used as a [[schedule]] day"))
+                    .help("scheduled firings are ordered once per run: give the day a fixed number"),
+            );
+            continue;
+        }
         if model.param_uses[param].whole {
             errors.push(at(format!("param `{name}` is a distribution but is used where a whole number is expected"))
                 .help("give it a fixed whole number, or use it only for rates, probabilities, delays and multipliers"));
@@ -96,7 +104,11 @@ fn resolve_uncertain(doc: &raw::Document, ov: &Overrides, model: &mut Model) -> 
         };
         let (lo, hi) = dist.support();
         let mut valid = true;
-        for probe in [lo, if hi.is_finite() { hi } else { 1e9 }] {
+        // Gamma and lognormal never take 0 itself, and have no upper end: probe just
+        // above 0 and at a large value instead.
+        let lo_probe =
+            if matches!(dist, ParamDist::Gamma { .. } | ParamDist::Lognormal { .. }) { 1e-9 } else { lo };
+        for probe in [lo_probe, if hi.is_finite() { hi } else { 1e9 }] {
             if let Err(d) = with(probe) {
                 let why = d.first().map(|d| d.message.replace(", as set by --set", "")).unwrap_or_default();
                 errors.push(
