@@ -178,6 +178,10 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
         figure(&mut h, "chain", r, opts)?;
     }
 
+    if !r.epistemic.is_empty() {
+        epistemic_section(&mut h, r);
+    }
+
     let _ = writeln!(h, "<h2>Parameters</h2>");
     let _ = writeln!(
         h,
@@ -189,9 +193,27 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
             format!("; set on the command line: <code>{}</code>", esc(&m.sets.join(" ")))
         }
     );
-    let _ = writeln!(h, "<table><tr><th>param</th><th class=\"n\">value</th></tr>");
+    if !m.provenance.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>Params given as distributions are drawn anew in every trial (predictive mode); the value shown is their mean.</p>"
+        );
+    }
+    let _ = writeln!(
+        h,
+        "<table><tr><th>param</th><th class=\"n\">value</th><th>distribution</th><th>source</th><th>note</th></tr>"
+    );
     for (k, v) in &m.params {
-        let _ = writeln!(h, "<tr><td><code>{}</code></td><td class=\"n\">{v}</td></tr>", esc(k));
+        let p = m.provenance.iter().find(|p| &p.param == k);
+        let cell = |x: Option<&String>| x.map(|s| esc(s)).unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td class=\"n\">{v}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(k),
+            cell(p.and_then(|p| p.distribution.as_ref())),
+            cell(p.and_then(|p| p.source.as_ref())),
+            cell(p.and_then(|p| p.note.as_ref()))
+        );
     }
     let _ = writeln!(h, "</table>");
 
@@ -248,6 +270,47 @@ fn strip_attr(tag: &str, name: &str) -> String {
             }
         }
         None => tag.to_owned(),
+    }
+}
+
+/// Two-loop results: P(level) pooled and across parameter draws, and what drives it.
+fn epistemic_section(h: &mut String, r: &Results) {
+    let _ = writeln!(h, "<h2>Parameter uncertainty (two-loop run)</h2>");
+    let _ = writeln!(
+        h,
+        "<p>Each draw fixes every uncertain param and runs the same trials; the tables above pool all draws. Below: how P(level) varies from draw to draw, and each param's Spearman rank correlation with it.</p>"
+    );
+    let _ = writeln!(h, "<table><tr><th>level</th><th class=\"n\">pooled</th><th class=\"n\">median across draws</th><th class=\"n\">5% – 95%</th></tr>");
+    let p = |x: Option<f64>| x.map(pct).unwrap_or_default();
+    for row in r.epistemic.iter().filter(|e| e.param.is_empty()) {
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",
+            esc(&row.level),
+            p(row.p_pooled),
+            p(row.p_median),
+            p(row.p_p5),
+            p(row.p_p95)
+        );
+    }
+    let _ = writeln!(h, "</table>");
+    if let Some(top) = r.levels.last() {
+        let mut drivers: Vec<&crate::results::EpistemicRow> =
+            r.epistemic.iter().filter(|e| e.level == top.level && !e.param.is_empty()).collect();
+        drivers.sort_by(|a, b| {
+            let key = |e: &crate::results::EpistemicRow| e.rank_correlation.map_or(0.0, f64::abs);
+            key(b).total_cmp(&key(a)).then_with(|| a.param.cmp(&b.param))
+        });
+        let _ = writeln!(
+            h,
+            "<table><tr><th>param</th><th class=\"n\">rank correlation with P({})</th></tr>",
+            esc(&top.level)
+        );
+        for d in drivers {
+            let rho = d.rank_correlation.map(|x| format!("{x:+.2}")).unwrap_or_else(|| "–".into());
+            let _ = writeln!(h, "<tr><td><code>{}</code></td><td class=\"n\">{rho}</td></tr>", esc(&d.param));
+        }
+        let _ = writeln!(h, "</table>");
     }
 }
 

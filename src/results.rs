@@ -77,6 +77,19 @@ pub struct PathRow {
     pub share: f64,
 }
 
+/// A row of `epistemic.csv` (two-loop runs): a level's summary, or one param's rank
+/// correlation with that level's probability.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct EpistemicRow {
+    pub level: String,
+    pub p_pooled: Option<f64>,
+    pub p_median: Option<f64>,
+    pub p_p5: Option<f64>,
+    pub p_p95: Option<f64>,
+    pub param: String,
+    pub rank_correlation: Option<f64>,
+}
+
 /// Everything charts and the report need.
 #[derive(Debug, Clone)]
 pub struct Results {
@@ -87,6 +100,8 @@ pub struct Results {
     pub steps: Vec<StepRow>,
     pub daily: Vec<DailyRow>,
     pub paths: Vec<PathRow>,
+    /// `epistemic.csv` when the folder is a two-loop run (empty otherwise).
+    pub epistemic: Vec<EpistemicRow>,
 }
 
 /// Why a results folder could not be read.
@@ -145,7 +160,12 @@ impl Results {
         let daily = rows(&b, &p)?;
         let (b, p) = table("paths.csv")?;
         let paths = rows(&b, &p)?;
-        let r = Results { manifest, levels, tallies, tally_distribution, steps, daily, paths };
+        // Optional: only two-loop runs have it.
+        let epistemic = match get("epistemic.csv") {
+            Ok(b) => rows(&b, &dir.join("epistemic.csv"))?,
+            Err(_) => Vec::new(),
+        };
+        let r = Results { manifest, levels, tallies, tally_distribution, steps, daily, paths, epistemic };
         if r.levels.is_empty() {
             return Err(ResultsError::Malformed {
                 path: dir.join("levels.csv"),

@@ -192,6 +192,9 @@ fn two_loop_spread_follows_the_param_distribution() {
         ));
     }
     assert_eq!(bytes[0], bytes[1], "identical whatever the thread count");
+    let report = std::fs::read_to_string(dir.path().join("e1").join("report.html")).unwrap();
+    assert!(report.contains("Parameter uncertainty (two-loop run)"), "the report shows the two-loop results");
+    assert!(report.contains("<td>beta(2, 6)</td>"), "the report's provenance table shows the distribution");
     let text = String::from_utf8(bytes[0].0.clone()).unwrap();
     let war = text.lines().find(|l| l.starts_with("war,0")).unwrap();
     let f: Vec<f64> = war.split(',').skip(1).take(4).map(|x| x.parse().unwrap()).collect();

@@ -90,10 +90,12 @@ pub fn write(dir: &Path, spec: &FolderSpec<'_>, agg: &Aggregate) -> Result<Manif
     // Charts and the report are drawn from the bytes just written, exactly as
     // `brink plot` reads them back from the folder.
     let results = Results::from_files(dir, |name| {
-        files.iter().find(|(n, _)| *n == name).map(|(_, b)| b.clone()).ok_or_else(|| ResultsError::Io {
-            path: dir.join(name),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        })
+        match files.iter().find(|(n, _)| *n == name) {
+            Some((_, b)) => Ok(b.clone()),
+            // Files the caller wrote itself (e.g. epistemic.csv) are read back from disk.
+            None => std::fs::read(dir.join(name))
+                .map_err(|source| ResultsError::Io { path: dir.join(name), source }),
+        }
     })?;
     for (name, bytes) in pictures(&results, &spec.charts)? {
         let path = dir.join(&name);

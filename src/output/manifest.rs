@@ -52,9 +52,29 @@ pub struct Manifest {
     pub command: Vec<String>,
     /// Files in the folder.
     pub files: Vec<String>,
+    /// Each param's distribution (if drawn per trial), source and note, in the order
+    /// of `params`; only params that have any (absent when none has).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provenance: Vec<ParamProvenance>,
     /// The escalation chain, for the report's diagram (absent in older folders).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain: Option<crate::graph::Chain>,
+}
+
+/// Where a param's value comes from, as the report's provenance table shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamProvenance {
+    /// Param name.
+    pub param: String,
+    /// Its distribution (file syntax), when each trial draws it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
+    /// `source = "..."`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// `note = "..."`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A rate window, as charts show it.
@@ -92,6 +112,18 @@ impl Manifest {
     /// Fields that do not depend on timing.
     pub fn describe(model: &Model, file: &str, source: &[u8], seed: u64, trials: u64) -> Manifest {
         Manifest {
+            provenance: model
+                .params
+                .iter()
+                .zip(&model.provenance)
+                .filter(|(_, p)| p.dist.is_some() || p.source.is_some() || p.note.is_some())
+                .map(|((name, _), p)| ParamProvenance {
+                    param: name.clone(),
+                    distribution: p.dist.map(|d| d.describe()),
+                    source: p.source.clone(),
+                    note: p.note.clone(),
+                })
+                .collect(),
             brink_version: env!("CARGO_PKG_VERSION").into(),
             scenario_file: file.into(),
             scenario_sha256: sha256_hex(source),
