@@ -277,6 +277,7 @@ fn the_shard_flag_is_checked() {
         (vec!["--shard", "3/3"], "numbered 0 to 2"),
         (vec!["--shard", "1of3"], "expected K/N"),
         (vec!["--shard", "0/2", "--precision", "0.01"], "cannot be used with"),
+        (vec!["--shard", "0/2", "--epistemic", "4"], "cannot be used with"),
     ] {
         let o = brink()
             .arg("run")

@@ -48,7 +48,7 @@ pub(super) struct RunArgs {
     epistemic: Option<u64>,
     /// Simulate only shard K of N (trials K*T/N to (K+1)*T/N) into a shard folder, for
     /// `brink merge` (default folder: output/<scenario>[-<variant>]-shard-K-of-N).
-    #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with = "precision")]
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with_all = ["precision", "epistemic"])]
     shard: Option<Shard>,
     #[command(flatten)]
     charts: ChartArgs,
