@@ -71,10 +71,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     let first = &entries[0].model;
     let trials = a.trials.unwrap_or(first.trials);
     let seed = a.seed.unwrap_or(first.seed);
-    let threads = a
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = worker_threads(a.threads);
     let dest = a.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-compare", first.name)));
     let staging = Staging::create(&dest, a.force)?;
     let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(first.max_events) };

@@ -33,10 +33,7 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
     let file = job.scenario.scenario.display().to_string();
     let trials = job.trials.unwrap_or(base.trials);
     let seed = job.seed.unwrap_or(base.seed);
-    let threads = job
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = worker_threads(job.threads);
     let spec = RunSpec { trials, seed, threads, max_events: job.max_events.unwrap_or(base.max_events) };
     let dest = job.out.clone().unwrap_or_else(|| {
         let name = match &base.variant {

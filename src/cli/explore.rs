@@ -73,10 +73,7 @@ struct Setup {
 
 fn setup(a: &ExploreArgs) -> Result<Setup, Failure> {
     let (base, source) = load(&a.scenario)?;
-    let threads = a
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = worker_threads(a.threads);
     let spec = RunSpec {
         trials: a.trials.unwrap_or(base.trials),
         seed: a.seed.unwrap_or(base.seed),

@@ -175,6 +175,11 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// `--threads`, or every core the machine offers (results never depend on it).
+fn worker_threads(asked: Option<u64>) -> usize {
+    asked.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Writes to stdout, treating a closed pipe as success.
 fn say(text: &str) {
     let mut out = std::io::stdout().lock();

@@ -94,10 +94,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     let (model, source) = load(&a.scenario)?;
     let trials = a.trials.unwrap_or(model.trials);
     let seed = a.seed.unwrap_or(model.seed);
-    let threads = a
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = worker_threads(a.threads);
     let dest = a.out.clone().unwrap_or_else(|| {
         let mut name = match &model.variant {
             Some(v) => format!("{}-{}", model.name, v),
