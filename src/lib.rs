@@ -1,3 +1,4 @@
+pub mod backtest;
 pub mod calendar;
 pub mod charts;
 pub mod cli;

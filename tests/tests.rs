@@ -6,6 +6,7 @@
 
 mod util;
 
+mod backtest;
 mod charts;
 mod cli;
 mod compare;

@@ -6,6 +6,7 @@
 //! machine with no fonts or fontconfig. Colours: a viridis ramp for the ordered ladder
 //! (colour-blind safe, readable in grey) and Okabe-Ito accents.
 
+pub mod backtest;
 pub mod chain;
 pub mod compare;
 pub mod explore;

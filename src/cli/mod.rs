@@ -4,6 +4,7 @@
 //! 2 bad input or usage (an invalid scenario, an unknown variant, an existing results
 //! folder without --force). A closed stdout (`brink run ... | head`) is not an error.
 
+mod backtest;
 mod check;
 mod compare;
 mod epistemic;
@@ -56,6 +57,8 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Write (and --submit) Slurm jobs: the shards of a run as an array, then the merge.
     Slurm(slurm::SlurmArgs),
+    /// Simulate the quantities of an observed record and see where the record falls.
+    Backtest(backtest::BacktestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +167,7 @@ pub fn main() -> ExitCode {
         Command::Sensitivity(a) => explore::sensitivity(a),
         Command::Merge(a) => merge::merge(a),
         Command::Slurm(a) => slurm::slurm(a),
+        Command::Backtest(a) => backtest::backtest(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,175 @@
+//! `brink backtest`: the scenario's simulated quantities beside the observed record.
+
+use super::*;
+use crate::backtest::{self, columns, compare, coverage, parse_mapping, parse_observed, simulate};
+use crate::charts::backtest::{render_fan, FanData};
+
+#[derive(Debug, Args)]
+pub(super) struct BacktestArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// The observed values, CSV `quantity,month,value,source`.
+    #[arg(long, value_name = "FILE")]
+    observed: PathBuf,
+    /// How each quantity is simulated (TOML; default: the observed file with `.toml`).
+    #[arg(long, value_name = "FILE")]
+    map: Option<PathBuf>,
+    /// Number of trials (default: the file's `trials`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    trials: Option<u64>,
+    /// Seed (default: the file's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Results folder (default: output/<scenario>[-<variant>]-backtest).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The monthly quantity drawn in the fan chart (default: the first monthly one).
+    #[arg(long, value_name = "QUANTITY")]
+    fan: Option<String>,
+    /// Replace an existing results folder.
+    #[arg(long)]
+    force: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    charts: ChartArgs,
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))
+}
+
+pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
+    let (model, source) = load(&a.scenario)?;
+    let map_path = a.map.clone().unwrap_or_else(|| a.observed.with_extension("toml"));
+    let map_text = read(&map_path)?;
+    let obs_text = read(&a.observed)?;
+    let usage = |e: backtest::BacktestError| Failure::Usage(e.to_string());
+    let qs = parse_mapping(&model, &map_text)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", map_path.display())))?;
+    let obs =
+        parse_observed(&obs_text).map_err(|e| Failure::Usage(format!("{}: {e}", a.observed.display())))?;
+    let cols = columns(&model, &qs);
+    let trials = a.trials.unwrap_or(model.trials);
+    let seed = a.seed.unwrap_or(model.seed);
+    // Check the observed file against the mapping before simulating.
+    let empty = vec![vec![0.0]; cols.len()];
+    compare(&qs, &cols, &empty, &obs).map_err(usage)?;
+    let dest = a.out.clone().unwrap_or_else(|| {
+        let name = match &model.variant {
+            Some(v) => format!("{}-{v}-backtest", model.name),
+            None => format!("{}-backtest", model.name),
+        };
+        Path::new("output").join(name)
+    });
+    let staging = Staging::create(&dest, a.force)?;
+    let bar = progress_bar(trials, a.quiet);
+    let sims = simulate(&model, &qs, &cols, trials, seed, |d| bar.set_position(d))
+        .map_err(|e| Failure::Run(RunError::from(e)))?;
+    bar.finish_and_clear();
+    let rows = compare(&qs, &cols, &sims, &obs).map_err(usage)?;
+    let (c50, c90) = coverage(&rows);
+
+    let mut files = vec![("backtest.csv".to_owned(), backtest::csv(&rows))];
+    let manifest = serde_json::json!({
+        "brink_version": env!("CARGO_PKG_VERSION"),
+        "scenario_file": a.scenario.scenario.display().to_string(),
+        "scenario_sha256": crate::output::manifest::sha256_hex(source.as_bytes()),
+        "scenario_name": model.name,
+        "variant": model.variant,
+        "sets": a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+        "observed_file": a.observed.display().to_string(),
+        "observed_sha256": crate::output::manifest::sha256_hex(obs_text.as_bytes()),
+        "mapping_file": map_path.display().to_string(),
+        "mapping_sha256": crate::output::manifest::sha256_hex(map_text.as_bytes()),
+        "seed": seed,
+        "trials": trials,
+        "streams": crate::output::manifest::STREAMS,
+        "compared": rows.len(),
+        "coverage_50": c50,
+        "coverage_90": c90,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    bytes.push(b'\n');
+    files.push(("manifest.json".into(), bytes));
+
+    let fan_q = match &a.fan {
+        Some(q) => {
+            if !qs
+                .iter()
+                .any(|x| &x.id == q && matches!(x.measure, backtest::Measure::Count { monthly: true, .. }))
+            {
+                return Err(Failure::Usage(format!("--fan: `{q}` is not a monthly quantity of the mapping")));
+            }
+            Some(q.clone())
+        }
+        None => qs
+            .iter()
+            .find(|x| matches!(x.measure, backtest::Measure::Count { monthly: true, .. }))
+            .map(|x| x.id.clone()),
+    };
+    if let (Some(q), true) = (&fan_q, a.charts.charts != Formats::None) {
+        let label = qs.iter().find(|x| &x.id == q).map(|x| x.label.clone()).unwrap_or_default();
+        let data = FanData {
+            title: format!("{}: observed {q} over the simulated fan", model.name),
+            subtitle: format!(
+                "{} trials, seed {seed}; coverage of all {} observed values: {:.0}% in the 50% interval, {:.0}% in the 90%",
+                trials,
+                rows.len(),
+                100.0 * c50,
+                100.0 * c90
+            ),
+            y_desc: label,
+            months: backtest::fan(&qs, &cols, &sims, &obs, q),
+        };
+        files.extend(render_fan(&data, &a.charts.options())?);
+    }
+    for (name, bytes) in files {
+        let path = staging.file(&name);
+        std::fs::write(&path, bytes).map_err(io_at(&path))?;
+    }
+    let dest = staging.commit()?;
+    if !a.quiet {
+        let mut t = format!(
+            "{}: backtest against {} ({} values), {trials} trials, seed {seed}\n\n",
+            model.name,
+            a.observed.display(),
+            rows.len()
+        );
+        t.push_str(&format!(
+            "  {:<24} {:<8} {:>8} {:>8} {:>13} {:>13} {:>6}  in\n",
+            "quantity", "month", "observed", "median", "50%", "90%", "pct"
+        ));
+        let f = |x: f64| if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x:.2}") };
+        for r in &rows {
+            let s = &r.sim;
+            let inside = match (r.in_50, r.in_90) {
+                (true, _) => "50 90",
+                (false, true) => "   90",
+                _ => "  -  ",
+            };
+            t.push_str(&format!(
+                "  {:<24} {:<8} {:>8} {:>8} {:>13} {:>13} {:>5.0}%  {inside}\n",
+                r.quantity,
+                r.month.as_deref().unwrap_or("total"),
+                f(r.observed),
+                f(s.median),
+                format!("[{}, {}]", f(s.p25), f(s.p75)),
+                format!("[{}, {}]", f(s.p5), f(s.p95)),
+                100.0 * r.percentile
+            ));
+        }
+        let n = rows.len();
+        t.push_str(&format!(
+            "\n  coverage: {}/{n} ({:.0}%) inside the 50% intervals, {}/{n} ({:.0}%) inside the 90% intervals\n",
+            rows.iter().filter(|r| r.in_50).count(),
+            100.0 * c50,
+            rows.iter().filter(|r| r.in_90).count(),
+            100.0 * c90
+        ));
+        t.push_str(&format!("  results in {}/ (backtest.csv, fan charts, manifest.json)\n", dest.display()));
+        say(&t);
+    }
+    Ok(())
+}
