@@ -16,6 +16,11 @@ use std::ops::Range;
 use toml::value::Datetime;
 use toml::Spanned;
 
+mod checks;
+mod dists;
+
+pub use checks::spectral_radius;
+
 /// Default per-trial limit on firings.
 pub const DEFAULT_MAX_EVENTS: u64 = 1_000_000;
 /// Default number of trials when the file gives none.
@@ -548,108 +553,6 @@ impl Ctx {
         Some(x as u64)
     }
 
-    fn pair(&mut self, d: &Spanned<Dist>, v: &[Spanned<NumRef>], n: usize) -> bool {
-        if v.len() != n {
-            let name = d.get_ref().name();
-            self.err(d.span(), format!("`{name}` takes {n} numbers, got {}", v.len()));
-            return false;
-        }
-        true
-    }
-
-    fn delay(&mut self, d: &Spanned<Dist>, what: &str) -> Option<Delay> {
-        let nn = Range01::NonNeg;
-        match d.get_ref() {
-            Dist::Fixed(x) => Some(Delay::Fixed(self.num(x, what, nn)?)),
-            Dist::Exponential(m) => Some(Delay::Exponential(self.num(m, &format!("{what} mean"), nn)?)),
-            Dist::Uniform(v) => {
-                if !self.pair(d, v, 2) {
-                    return None;
-                }
-                let a = self.num(&v[0], what, nn);
-                let b = self.num(&v[1], what, nn);
-                let (a, b) = (a?, b?);
-                if a > b {
-                    self.err(d.span(), format!("{what}: uniform [a, b] needs a <= b, got [{a}, {b}]"));
-                    return None;
-                }
-                Some(Delay::Uniform(a, b))
-            }
-            Dist::Triangular(v) => {
-                if !self.pair(d, v, 3) {
-                    return None;
-                }
-                let a = self.num(&v[0], what, nn);
-                let c = self.num(&v[1], what, nn);
-                let b = self.num(&v[2], what, nn);
-                let (a, c, b) = (a?, c?, b?);
-                if !(a <= c && c <= b) {
-                    self.err(d.span(), format!("{what}: triangular [min, mode, max] needs min <= mode <= max, got [{a}, {c}, {b}]"));
-                    return None;
-                }
-                Some(Delay::Triangular(a, c, b))
-            }
-            Dist::Lognormal { median, sigma } => {
-                let m = self.num(median, &format!("{what} median"), nn);
-                let s = self.num(sigma, &format!("{what} sigma"), nn);
-                Some(Delay::Lognormal { median: m?, sigma: s? })
-            }
-            other => {
-                self.err(
-                    d.span(),
-                    format!("{what}: `{}` is a distribution of counts, not of delays", other.name()),
-                )
-                .hint("a delay (days) takes fixed, uniform, exponential, triangular or lognormal");
-                None
-            }
-        }
-    }
-
-    fn amount(&mut self, d: &Spanned<Dist>, what: &str) -> Option<Amount> {
-        let nn = Range01::NonNeg;
-        match d.get_ref() {
-            Dist::Fixed(x) => Some(Amount::Fixed(self.whole(x, what)?)),
-            Dist::Poisson(m) => Some(Amount::Poisson(self.num(m, &format!("{what} mean"), nn)?)),
-            Dist::PoissonAtLeastOne(m) => {
-                let m = self.num(m, &format!("{what} mean"), nn)?;
-                if m < 1.0 {
-                    self.err(d.span(), format!("{what}: poisson_at_least_one needs mean >= 1 (it is 1 + Poisson(mean - 1)), got {m}"))
-                        .hint("use { poisson = mean } for means below 1");
-                    return None;
-                }
-                Some(Amount::PoissonAtLeastOne(m))
-            }
-            Dist::UniformInt(v) => {
-                if !self.pair(d, v, 2) {
-                    return None;
-                }
-                let a = self.whole(&v[0], what);
-                let b = self.whole(&v[1], what);
-                let (a, b) = (a?, b?);
-                if a > b {
-                    self.err(d.span(), format!("{what}: uniform_int [a, b] needs a <= b, got [{a}, {b}]"));
-                    return None;
-                }
-                Some(Amount::UniformInt(a, b))
-            }
-            Dist::Binomial { n, p } => {
-                let n = self.whole(n, &format!("{what} n"));
-                let p = self.num(p, &format!("{what} p"), Range01::Prob);
-                Some(Amount::Binomial(n?, p?))
-            }
-            Dist::NegativeBinomial { mean, dispersion } => {
-                let m = self.num(mean, &format!("{what} mean"), nn);
-                let k = self.num(dispersion, &format!("{what} dispersion"), Range01::Positive);
-                Some(Amount::NegativeBinomial { mean: m?, dispersion: k? })
-            }
-            other => {
-                self.err(d.span(), format!("{what}: `{}` is a distribution of delays, not of counts", other.name()))
-                    .hint("a tally amount takes fixed, poisson, poisson_at_least_one, uniform_int, binomial or negative_binomial");
-                None
-            }
-        }
-    }
-
     fn step(&mut self, s: &raw::Step) -> model::Step {
         let id = s.id.get_ref().clone();
         let rate = s
@@ -940,40 +843,6 @@ impl Ctx {
         Some(model::Excitation { step: step?, n: n?, decay_days: decay? })
     }
 
-    /// Excitations form a multi-type branching process: a firing of step s causes on
-    /// average M[s][t] = sum over its branches of p x n firings of step t. The process
-    /// is stable (finite clusters) only if the spectral radius of M is below 1.
-    fn excitation_stability(&mut self, doc: &raw::Document, steps: &[model::Step]) {
-        let k = steps.len();
-        let mut m = vec![vec![0.0; k]; k];
-        let mut any = false;
-        for (s, step) in steps.iter().enumerate() {
-            for b in &step.branches {
-                for x in &b.excite {
-                    m[s][x.step] += b.p * x.n;
-                    any = true;
-                }
-            }
-        }
-        if !any {
-            return;
-        }
-        let rho = spectral_radius(&m);
-        if rho >= 1.0 - 1e-12 {
-            let involved: Vec<&str> =
-                (0..k).filter(|&s| m[s].iter().any(|&x| x > 0.0)).map(|s| steps[s].id.as_str()).collect();
-            let first = (0..k).find(|&s| m[s].iter().any(|&x| x > 0.0)).unwrap_or(0);
-            self.err(
-                doc.steps[first].get_ref().id.span(),
-                format!(
-                    "self-excitation explodes: the branching ratio (spectral radius) of the excitations among {} is {rho:.3}, not below 1",
-                    involved.join(", ")
-                ),
-            )
-            .hint("each firing would cause on average one or more further firings, without end: lower the n of the excitations (weighted by branch p) so that their cycles multiply to less than 1");
-        }
-    }
-
     fn scheduled(
         &mut self,
         e: &Spanned<raw::Scheduled>,
@@ -1025,91 +894,4 @@ impl Ctx {
         }
         Some(model::Scheduled { step, branch, day })
     }
-
-    /// Zero-delay trigger cycles: reactions that can fire at the same instant forever.
-    /// An edge counts when its p > 0 and its delay can be exactly 0; a cycle through a
-    /// step with a `max` cap is finite and allowed.
-    fn zero_delay_cycles(&mut self, doc: &raw::Document, steps: &[model::Step], triggers: &[model::Trigger]) {
-        let n = steps.len();
-        let mut adj = vec![Vec::new(); n];
-        for (ti, t) in triggers.iter().enumerate() {
-            if t.p > 0.0
-                && t.delay.can_be_zero()
-                && steps[t.step].max.is_none()
-                && steps[t.after].max.is_none()
-            {
-                adj[t.after].push((t.step, ti));
-            }
-        }
-        // Depth-first search with colours; report each cycle once.
-        let mut colour = vec![0u8; n];
-        let mut stack: Vec<usize> = Vec::new();
-        for root in 0..n {
-            if colour[root] == 0 {
-                if let Some(cycle) = dfs(root, &adj, &mut colour, &mut stack) {
-                    let names: Vec<&str> = cycle.iter().map(|&s| steps[s].id.as_str()).collect();
-                    let first = cycle[0];
-                    let span = doc.steps[first].get_ref().id.span();
-                    self.err(span, format!("zero-delay trigger cycle: {} -> {}", names.join(" -> "), names[0]))
-                        .hint("these triggers can fire each other at the same instant forever: give one of them a delay that cannot be 0, set its p to 0, or put a `max` on a step of the cycle");
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Spectral radius of a non-negative matrix by power iteration (Perron-Frobenius: the
-/// dominant eigenvalue is real and non-negative). Matrices here are small.
-pub fn spectral_radius(m: &[Vec<f64>]) -> f64 {
-    let k = m.len();
-    if k == 0 {
-        return 0.0;
-    }
-    // Power iteration on M + I avoids oscillation for periodic (cyclic) matrices; its
-    // dominant eigenvalue is rho + 1.
-    let mut v = vec![1.0; k];
-    let mut rho = 0.0;
-    for _ in 0..100_000 {
-        let mut w: Vec<f64> = (0..k).map(|i| v[i] + (0..k).map(|j| m[i][j] * v[j]).sum::<f64>()).collect();
-        let norm = w.iter().cloned().fold(0.0f64, f64::max);
-        if norm == 0.0 {
-            return 0.0;
-        }
-        for x in &mut w {
-            *x /= norm;
-        }
-        let next = norm - 1.0;
-        let done = (next - rho).abs() < 1e-14;
-        rho = next;
-        v = w;
-        if done {
-            break;
-        }
-    }
-    rho.max(0.0)
-}
-
-fn dfs(
-    u: usize,
-    adj: &[Vec<(usize, usize)>],
-    colour: &mut [u8],
-    stack: &mut Vec<usize>,
-) -> Option<Vec<usize>> {
-    colour[u] = 1;
-    stack.push(u);
-    for &(v, _) in &adj[u] {
-        if colour[v] == 1 {
-            let pos = stack.iter().position(|&x| x == v).unwrap_or(0);
-            return Some(stack[pos..].to_vec());
-        }
-        if colour[v] == 0 {
-            if let Some(c) = dfs(v, adj, colour, stack) {
-                return Some(c);
-            }
-        }
-    }
-    stack.pop();
-    colour[u] = 2;
-    None
 }
