@@ -29,15 +29,8 @@ pub(super) struct CompareArgs {
     /// Results folder (default: output/<scenario>-compare).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    threads: Option<u64>,
-    /// Replace an existing results folder.
-    #[arg(long)]
-    force: bool,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Per-trial limit on firings before a trial counts as a runaway loop.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
     max_events: Option<u64>,
@@ -71,9 +64,9 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     let first = &entries[0].model;
     let trials = a.trials.unwrap_or(first.trials);
     let seed = a.seed.unwrap_or(first.seed);
-    let threads = worker_threads(a.threads);
+    let threads = worker_threads(a.output.threads);
     let dest = a.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-compare", first.name)));
-    let staging = Staging::create(&dest, a.force)?;
+    let staging = Staging::create(&dest, a.output.force)?;
     let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(first.max_events) };
 
     // Each run's folder, with its trials.csv streamed in as the trials come.
@@ -94,7 +87,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         writers.push(Some((w, path)));
     }
     let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
-    let bar = progress_bar(a.precision.map_or(trials, |_| a.max_trials), a.quiet);
+    let bar = progress_bar(a.precision.map_or(trials, |_| a.max_trials), a.output.quiet);
     let started = Instant::now();
     let out = {
         let mut rows: Vec<Option<&mut dyn Write>> =
@@ -166,7 +159,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         entries.iter().map(|e| Results::read_dir(&staging.file(&e.name))).collect::<Result<_, _>>()?;
     write_comparison(&staging, &cmp, &runs, &opts)?;
     let dest = staging.commit()?;
-    if !a.quiet {
+    if !a.output.quiet {
         say(&cmp.summary());
         if let Some(note) = precision_note {
             say(&format!("\n{note}"));
@@ -296,7 +289,7 @@ fn compare_folders(a: &CompareArgs) -> Result<(), Failure> {
         let paired = pair_from_trials(&a.paths[0], &ra, &a.paths[1], &rb)?;
         Comparison::from_paired(names, &[sa, sb], &[paired])
     } else {
-        if !a.quiet {
+        if !a.output.quiet {
             let why = if !same_trials {
                 "their seeds or trial counts differ"
             } else if !same_steps {
@@ -312,10 +305,10 @@ fn compare_folders(a: &CompareArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(format!("{}-vs-{}", cmp.names[0], cmp.names[1])));
-    let staging = Staging::create(&dest, a.force)?;
+    let staging = Staging::create(&dest, a.output.force)?;
     write_comparison(&staging, &cmp, &[ra, rb], &a.charts.options())?;
     let dest = staging.commit()?;
-    if !a.quiet {
+    if !a.output.quiet {
         say(&cmp.summary());
         say(&format!("\n  results in {}/ (compare.csv, report.html)\n", dest.display()));
     }

@@ -21,15 +21,8 @@ pub(super) struct ExploreArgs {
     /// Results folder (default: output/<scenario>[-<variant>]-sweep or -sensitivity).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    threads: Option<u64>,
-    /// Replace an existing results folder.
-    #[arg(long)]
-    force: bool,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    output: OutputArgs,
     #[command(flatten)]
     charts: ChartArgs,
 }
@@ -73,7 +66,7 @@ struct Setup {
 
 fn setup(a: &ExploreArgs) -> Result<Setup, Failure> {
     let (base, source) = load(&a.scenario)?;
-    let threads = worker_threads(a.threads);
+    let threads = worker_threads(a.output.threads);
     let spec = RunSpec {
         trials: a.trials.unwrap_or(base.trials),
         seed: a.seed.unwrap_or(base.seed),
@@ -145,9 +138,9 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
             with_params(c, &s, &extra)
         })
         .collect::<Result<_, _>>()?;
-    let staging = Staging::create(&dest(c, &s.base, "sweep"), c.force)?;
+    let staging = Staging::create(&dest(c, &s.base, "sweep"), c.output.force)?;
     let refs: Vec<&Model> = models.iter().collect();
-    let bar = progress_bar(s.spec.trials, c.quiet);
+    let bar = progress_bar(s.spec.trials, c.output.quiet);
     let out = run_set(&refs, &s.spec, 0..s.spec.trials, &mut [], &mut |d| bar.set_position(d))?;
     bar.finish_and_clear();
 
@@ -184,7 +177,7 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
     }
     write_all(&staging, files)?;
     let dest = staging.commit()?;
-    if !c.quiet {
+    if !c.output.quiet {
         let top = n - 1;
         let mut text = format!(
             "{}: P({}) over {} settings, {} trials each, seed {}\n\n",
@@ -235,9 +228,9 @@ pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
             models.push(with_params(c, &s, &[(st.param.clone(), v)])?);
         }
     }
-    let staging = Staging::create(&dest(c, &s.base, "sensitivity"), c.force)?;
+    let staging = Staging::create(&dest(c, &s.base, "sensitivity"), c.output.force)?;
     let refs: Vec<&Model> = models.iter().collect();
-    let bar = progress_bar(s.spec.trials, c.quiet);
+    let bar = progress_bar(s.spec.trials, c.output.quiet);
     let out = run_set(&refs, &s.spec, 0..s.spec.trials, &mut [], &mut |d| bar.set_position(d))?;
     bar.finish_and_clear();
     let level_id = s.base.levels[level].id.clone();
@@ -265,7 +258,7 @@ pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
     }
     write_all(&staging, files)?;
     let dest = staging.commit()?;
-    if !c.quiet {
+    if !c.output.quiet {
         let mut text = format!(
             "{}: sensitivity of P({level_id}) = {:.2}% [{:.2}, {:.2}] to each param x (1 -/+ {}), {} trials, seed {}\n\n",
             s.base.name,

@@ -73,6 +73,20 @@ struct ScenarioArgs {
     sets: Vec<(String, f64)>,
 }
 
+/// Options every simulating command shares: threads, overwriting, quiet.
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: Option<u64>,
+    /// Replace an existing results folder.
+    #[arg(long)]
+    force: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 #[derive(Debug, Args)]
 struct ChartArgs {
     /// Chart files to write.

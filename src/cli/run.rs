@@ -17,15 +17,8 @@ pub(super) struct RunArgs {
     /// Results folder (default: output/<scenario>[-<variant>]).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    threads: Option<u64>,
-    /// Replace an existing results folder.
-    #[arg(long)]
-    force: bool,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Per-trial limit on firings before a trial counts as a runaway loop.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
     max_events: Option<u64>,
@@ -84,9 +77,9 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
             trials: a.trials,
             seed: a.seed,
             out: a.out.clone(),
-            threads: a.threads,
-            force: a.force,
-            quiet: a.quiet,
+            threads: a.output.threads,
+            force: a.output.force,
+            quiet: a.output.quiet,
             max_events: a.max_events,
             charts: a.charts.options(),
         });
@@ -94,7 +87,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     let (model, source) = load(&a.scenario)?;
     let trials = a.trials.unwrap_or(model.trials);
     let seed = a.seed.unwrap_or(model.seed);
-    let threads = worker_threads(a.threads);
+    let threads = worker_threads(a.output.threads);
     let dest = a.out.clone().unwrap_or_else(|| {
         let mut name = match &model.variant {
             Some(v) => format!("{}-{}", model.name, v),
@@ -105,13 +98,13 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
         }
         Path::new("output").join(name)
     });
-    let staging = Staging::create(&dest, a.force)?;
+    let staging = Staging::create(&dest, a.output.force)?;
     let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(model.max_events) };
     if let Some(sh) = a.shard {
         return run_shard(&a, sh, &model, &source, &spec, staging);
     }
 
-    let bar = progress_bar(a.precision.map_or(trials, |_| a.max_trials), a.quiet);
+    let bar = progress_bar(a.precision.map_or(trials, |_| a.max_trials), a.output.quiet);
     let started = Instant::now();
     let agg = {
         let mut progress = |done: u64| bar.set_position(done);
@@ -149,7 +142,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     };
     let manifest = crate::output::folder::write(staging.dir(), &folder, &agg)?;
     let dest = staging.commit()?;
-    if !a.quiet {
+    if !a.output.quiet {
         say(&output::summary::run_summary(&model, &agg, seed, secs, &dest, &manifest.files));
     }
     Ok(())
@@ -167,7 +160,7 @@ fn run_shard(
     staging: Staging,
 ) -> Result<(), Failure> {
     let range = sh.range(spec.trials);
-    let bar = progress_bar(range.end - range.start, a.quiet);
+    let bar = progress_bar(range.end - range.start, a.output.quiet);
     let started = Instant::now();
     let agg = {
         let mut progress = |done: u64| bar.set_position(done);
@@ -226,7 +219,7 @@ fn run_shard(
     };
     shard::write_shard(staging.dir(), &manifest, model, &agg, source.as_bytes())?;
     let dest = staging.commit()?;
-    if !a.quiet {
+    if !a.output.quiet {
         say(&format!(
             "{}: shard {} of {}: trials {}..{} of {} ({} trials), seed {}; {:.2} s\n  shard folder: {}\n  when all {} shards are done: brink merge SHARD_DIR... --out DIR\n",
             model.name,
