@@ -317,11 +317,20 @@ fn run_precision_equals_a_plain_run() {
     let minimal = crate::util::bundled("minimal.toml");
     let auto = dir.path().join("auto");
     brink()
-        .args(["run", "--precision", "1%", "--quiet", "--out"])
+        .args(["run", "--precision", "1%", "--out"])
         .arg(&auto)
         .arg(&minimal)
         .assert()
-        .success();
+        .success()
+        .stdout(predicates::str::contains("precision 1.000 points on P(war): reached with 16384 trials"));
+    let capped = dir.path().join("capped");
+    brink()
+        .args(["run", "--precision", "0.1%", "--max-trials", "20000", "--out"])
+        .arg(&capped)
+        .arg(&minimal)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("NOT reached (--max-trials hit) with 20000 trials"));
     let plain = dir.path().join("plain");
     brink()
         .args(["run", "--trials", "16384", "--quiet", "--out"])

@@ -144,6 +144,19 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     let dest = staging.commit()?;
     if !a.output.quiet {
         say(&output::summary::run_summary(&model, &agg, seed, secs, &dest, &manifest.files));
+        if let Some(target) = a.precision {
+            let top = model.top_level();
+            let (lo, hi) = crate::stats::wilson(agg.levels[top].reached, agg.trials, crate::stats::Z95);
+            let half = (hi - lo) / 2.0;
+            let verdict = if half < target { "reached" } else { "NOT reached (--max-trials hit)" };
+            say(&format!(
+                "  precision {:.3} points on P({}): {verdict} with {} trials (half-width {:.3} points)\n",
+                100.0 * target,
+                model.levels[top].id,
+                agg.trials,
+                100.0 * half
+            ));
+        }
     }
     Ok(())
 }
