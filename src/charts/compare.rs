@@ -3,7 +3,7 @@
 //! run, one panel per level).
 
 use super::{
-    err, fit, thousands, viridis, ChartError, ChartOptions, DrawResult, Formats, Style, GREY, INK, LIGHT,
+    err, thousands, viridis, ChartError, ChartOptions, DrawResult, Formats, Style, GREY, INK, LIGHT,
 };
 use crate::output::compare::Comparison;
 use crate::results::Results;
@@ -98,12 +98,7 @@ fn header<DB: DrawingBackend>(
     title: &str,
     v: &CompareView<'_>,
 ) -> Result<DrawingArea<DB, Shift>, String> {
-    let (w, _) = root.dim_in_pixel();
-    let (head, body) = root.split_vertically(s.px(66.0) as i32);
-    let margin = s.px(20.0) as i32;
     let scenario = v.runs.first().map(|r| r.manifest.scenario_name.clone()).unwrap_or_default();
-    let t = fit(&head, &format!("{scenario}: {title}"), &s.title(), w as i32 - 2 * margin);
-    head.draw(&Text::new(t, (margin, s.px(10.0) as i32), s.title())).map_err(err)?;
     let m = v.runs.first().map(|r| &r.manifest);
     let how = if v.cmp.paired { "paired trials (common random numbers)" } else { "independent runs" };
     let sub = format!(
@@ -112,9 +107,7 @@ fn header<DB: DrawingBackend>(
         thousands(v.cmp.trials[0]),
         m.map(|m| m.seed).unwrap_or(0)
     );
-    let sub = fit(&head, &sub, &s.subtitle(), w as i32 - 2 * margin);
-    head.draw(&Text::new(sub, (margin, s.px(42.0) as i32), s.subtitle())).map_err(err)?;
-    Ok(body)
+    super::title_band(root, s, &format!("{scenario}: {title}"), &sub)
 }
 
 /// Horizontal bars of P(run) - P(first) per level, grouped by level, with whiskers.

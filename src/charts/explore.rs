@@ -126,19 +126,13 @@ fn header<DB: DrawingBackend>(
     ctx: &Context,
     title: &str,
 ) -> Result<DrawingArea<DB, Shift>, String> {
-    let (w, _) = root.dim_in_pixel();
-    let (head, body) = root.split_vertically(s.px(66.0) as i32);
-    let margin = s.px(20.0) as i32;
     let variant = ctx.variant.as_deref().unwrap_or("baseline");
-    let t = fit(&head, &format!("{} [{variant}]: {title}", ctx.scenario), &s.title(), w as i32 - 2 * margin);
-    head.draw(&Text::new(t, (margin, s.px(10.0) as i32), s.title())).map_err(err)?;
     let sub = format!(
         "{} trials per point, seed {}; every point on the same trials (common random numbers)",
         thousands(ctx.trials),
         ctx.seed
     );
-    head.draw(&Text::new(sub, (margin, s.px(42.0) as i32), s.subtitle())).map_err(err)?;
-    Ok(body)
+    super::title_band(root, s, &format!("{} [{variant}]: {title}", ctx.scenario), &sub)
 }
 
 fn sweep_lines<DB: DrawingBackend>(

@@ -247,17 +247,11 @@ fn header<DB: DrawingBackend>(
     title: &str,
     r: &Results,
 ) -> Result<DrawingArea<DB, Shift>, String> {
-    let (w, _) = root.dim_in_pixel();
-    let top = s.px(66.0) as i32;
-    let (head, body) = root.split_vertically(top);
-    let margin = s.px(20.0) as i32;
     let m = &r.manifest;
     let name = match &m.variant {
         Some(v) => format!("{} [{v}]", m.scenario_name),
         None => format!("{} [baseline]", m.scenario_name),
     };
-    let title = fit(&head, &format!("{name}: {title}"), &s.title(), w as i32 - 2 * margin);
-    head.draw(&Text::new(title, (margin, s.px(10.0) as i32), s.title())).map_err(err)?;
     let mut sub = format!("{} trials, seed {}, {} days", thousands(m.trials), m.seed, m.horizon_days);
     if let Some(start) = &m.start {
         sub.push_str(&format!(" from {start}"));
@@ -265,7 +259,23 @@ fn header<DB: DrawingBackend>(
     if !m.sets.is_empty() {
         sub.push_str(&format!(", set {}", m.sets.join(", ")));
     }
-    let sub = fit(&head, &format!("{} · {sub}", m.scenario_title), &s.subtitle(), w as i32 - 2 * margin);
+    title_band(root, s, &format!("{name}: {title}"), &format!("{} · {sub}", m.scenario_title))
+}
+
+/// The band every chart opens with: a bold title and a grey subtitle, each shortened to
+/// fit; returns the area below it.
+fn title_band<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Style,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let (w, _) = root.dim_in_pixel();
+    let (head, body) = root.split_vertically(s.px(66.0) as i32);
+    let margin = s.px(20.0) as i32;
+    let title = fit(&head, title, &s.title(), w as i32 - 2 * margin);
+    head.draw(&Text::new(title, (margin, s.px(10.0) as i32), s.title())).map_err(err)?;
+    let sub = fit(&head, subtitle, &s.subtitle(), w as i32 - 2 * margin);
     head.draw(&Text::new(sub, (margin, s.px(42.0) as i32), s.subtitle())).map_err(err)?;
     Ok(body)
 }
