@@ -8,6 +8,7 @@ mod util;
 
 mod backtest;
 mod charts;
+mod checksums;
 mod cli;
 mod compare;
 mod consistency;
