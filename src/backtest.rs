@@ -7,13 +7,16 @@
 //! 1 if the trial reached a level, else 0. The *observed* file is a CSV with the columns
 //! `quantity,month,value,source` (month `YYYY-MM`, empty for totals).
 //!
-//! Each trial is run with [`Engine::run_observed`] in trial order, so a backtest is as
-//! deterministic as a run. Intervals are central and use nearest-rank percentiles; the
-//! percentile of an observed value is its mid-rank, (below + 0.5 x equal) / N.
+//! Each trial is run with [`Engine::run_observed`] in fixed chunks joined in trial order,
+//! so a backtest is as deterministic as a run, whatever the thread count. Intervals are
+//! central and use nearest-rank percentiles; the percentile of an observed value is its
+//! mid-rank, (below + 0.5 x equal) / N.
 
 use crate::calendar::Date;
 use crate::engine::{Engine, Firing, Observer, Runaway};
 use crate::model::{LevelIx, Model, StepIx};
+use crate::runner::CHUNK;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// A bad mapping or observed file.
@@ -293,14 +296,18 @@ impl Observer for Counter<'_> {
     }
 }
 
-/// Simulates `trials` trials from `seed`: `values[column][trial]`.
+/// Simulates `trials` trials from `seed` on `threads` workers: `values[column][trial]`.
+///
+/// Trials run in fixed chunks of [`CHUNK`] on fresh engines, and the chunks are joined in
+/// trial order, so the values do not depend on the thread count.
 pub fn simulate(
     model: &Model,
     qs: &[Quantity],
     cols: &[Column],
     trials: u64,
     seed: u64,
-    mut progress: impl FnMut(u64),
+    threads: usize,
+    progress: impl Fn(u64) + Sync,
 ) -> Result<Vec<Vec<f64>>, Runaway> {
     let mut by_step = vec![Vec::new(); model.steps.len()];
     for (c, col) in cols.iter().enumerate() {
@@ -310,24 +317,37 @@ pub fn simulate(
             }
         }
     }
-    let mut counter = Counter { by_step, cols, values: vec![0.0; cols.len()] };
-    let mut out = vec![Vec::with_capacity(trials as usize); cols.len()];
-    let mut engine = Engine::new(model, seed);
-    for t in 0..trials {
-        engine.run_observed(t, &mut counter)?;
-        let o = engine.outcome();
-        for (c, col) in cols.iter().enumerate() {
-            let v = match qs[col.quantity].measure {
-                Measure::Reached { level } => f64::from(u8::from(!o.reached[level].is_nan())),
-                Measure::Count { .. } => counter.values[c],
-            };
-            out[c].push(v);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let chunk = |c: u64| -> Result<Vec<Vec<f64>>, Runaway> {
+        let (from, to) = (c * CHUNK, ((c + 1) * CHUNK).min(trials));
+        let mut counter = Counter { by_step: by_step.clone(), cols, values: vec![0.0; cols.len()] };
+        let mut out = vec![Vec::with_capacity((to - from) as usize); cols.len()];
+        let mut engine = Engine::new(model, seed);
+        for t in from..to {
+            engine.run_observed(t, &mut counter)?;
+            let o = engine.outcome();
+            for (c, col) in cols.iter().enumerate() {
+                let v = match qs[col.quantity].measure {
+                    Measure::Reached { level } => f64::from(u8::from(!o.reached[level].is_nan())),
+                    Measure::Count { .. } => counter.values[c],
+                };
+                out[c].push(v);
+            }
         }
-        if t % 256 == 255 {
-            progress(t + 1);
+        progress(done.fetch_add(to - from, std::sync::atomic::Ordering::Relaxed) + to - from);
+        Ok(out)
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
+    let chunks: Vec<Result<Vec<Vec<f64>>, Runaway>> = match pool {
+        Ok(pool) => pool.install(|| (0..trials.div_ceil(CHUNK)).into_par_iter().map(chunk).collect()),
+        Err(_) => (0..trials.div_ceil(CHUNK)).map(chunk).collect(),
+    };
+    let mut out = vec![Vec::with_capacity(trials as usize); cols.len()];
+    for part in chunks {
+        for (all, mine) in out.iter_mut().zip(part?) {
+            all.extend(mine);
         }
     }
-    progress(trials);
     Ok(out)
 }
 

@@ -182,18 +182,42 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
         epistemic_section(&mut h, r);
     }
 
+    params_section(&mut h, m);
+
+    let _ = writeln!(h, "<h2>Manifest</h2>\n<table class=\"manifest\">");
+    let rows = [
+        ("brink version", m.brink_version.clone()),
+        ("scenario file", m.scenario_file.clone()),
+        ("scenario SHA-256", m.scenario_sha256.clone()),
+        ("seed", m.seed.to_string()),
+        ("trials", m.trials.to_string()),
+        ("random streams", m.streams.clone()),
+        ("reproduce with", reproduce(m)),
+        ("files", m.files.join(", ")),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(h, "<tr><td>{k}</td><td><code>{}</code></td></tr>", esc(&v));
+    }
+    let _ = writeln!(h, "</table>\n</body>\n</html>");
+    Ok(h)
+}
+
+/// The params table: each param's value, its distribution when trials draw it, and
+/// where it comes from, so a reader can judge every number behind the results.
+fn params_section(h: &mut String, m: &crate::output::manifest::Manifest) {
+    let variant = m.variant.as_deref().unwrap_or("baseline");
     let _ = writeln!(h, "<h2>Parameters</h2>");
     let _ = writeln!(
         h,
         "<p>Variant: <code>{}</code>{}</p>",
-        esc(&variant),
+        esc(variant),
         if m.sets.is_empty() {
             String::new()
         } else {
             format!("; set on the command line: <code>{}</code>", esc(&m.sets.join(" ")))
         }
     );
-    if !m.provenance.is_empty() {
+    if m.provenance.iter().any(|p| p.distribution.is_some()) {
         let _ = writeln!(
             h,
             "<p>Params given as distributions are drawn anew in every trial (predictive mode); the value shown is their mean.</p>"
@@ -216,23 +240,108 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
         );
     }
     let _ = writeln!(h, "</table>");
+}
 
+/// What the backtest page shows: the run's identity, the comparison rows and the fan.
+pub struct BacktestView<'a> {
+    /// Scenario, variant, params and provenance (timing fields unused).
+    pub manifest: &'a crate::output::manifest::Manifest,
+    /// The observed file, as named on the command line.
+    pub observed_file: &'a str,
+    /// One row per observed value, in the file's order.
+    pub rows: &'a [crate::backtest::Row],
+    /// The fan chart as SVG, if a monthly quantity exists.
+    pub fan_svg: Option<String>,
+    /// The quantity the fan shows.
+    pub fan_quantity: Option<&'a str>,
+}
+
+/// The backtest page: coverage first, then every observed value beside its simulated
+/// interval, the fan chart, and the params with their sources.
+pub fn backtest_html(v: &BacktestView<'_>) -> String {
+    let m = v.manifest;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}: backtest</title>\n<style>{CSS}\ntr.out td {{ background: #fff4e5; }}\ntd.nw {{ white-space: nowrap; }}\n</style>\n</head>\n<body>\n",
+        esc(&m.scenario_name)
+    );
+    let _ = writeln!(h, "<h1>{}: backtest</h1>", esc(&m.scenario_title));
+    let _ = writeln!(
+        h,
+        "<p class=\"sub\">Scenario <code>{}</code>, variant <code>{}</code>: {} trials, seed {}, against <code>{}</code>.</p>",
+        esc(&m.scenario_name),
+        esc(m.variant.as_deref().unwrap_or("baseline")),
+        m.trials,
+        m.seed,
+        esc(v.observed_file)
+    );
+    let n = v.rows.len();
+    let in50 = v.rows.iter().filter(|r| r.in_50).count();
+    let in90 = v.rows.iter().filter(|r| r.in_90).count();
+    let share = |k: usize| if n == 0 { 0.0 } else { 100.0 * k as f64 / n as f64 };
+    let _ = writeln!(h, "<h2>Coverage</h2>");
+    let _ = writeln!(
+        h,
+        "<p>Of {n} observed values, <b>{in50} ({:.0}%)</b> fall inside the simulated 50% intervals and <b>{in90} ({:.0}%)</b> inside the 90% intervals. A scenario that describes the record well covers about 50% and 90%; much less means the record surprises the model, much more that its intervals are too wide to say much. Rows outside the 90% interval are shaded.</p>",
+        share(in50),
+        share(in90)
+    );
+    if let Some(svg) = &v.fan_svg {
+        let caption = format!(
+            "Observed {} per month (dots) over the simulated median (line) and its 50% and 90% intervals (bands).",
+            v.fan_quantity.unwrap_or("values")
+        );
+        let _ = writeln!(
+            h,
+            "<figure id=\"fan\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            responsive(svg, &caption),
+            esc(&caption)
+        );
+    }
+    let _ = writeln!(h, "<h2>Observed values and simulated intervals</h2>");
+    let _ = writeln!(
+        h,
+        "<table><tr><th>quantity</th><th>month</th><th class=\"n\">observed</th><th class=\"n\">median</th><th class=\"n\">50% interval</th><th class=\"n\">90% interval</th><th class=\"n\">percentile</th><th>source</th></tr>"
+    );
+    let f = |x: f64| if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x:.2}") };
+    for r in v.rows {
+        let s = &r.sim;
+        let _ = writeln!(
+            h,
+            "<tr{}><td><code>{}</code></td><td class=\"nw\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td><td class=\"n\">{} – {}</td><td class=\"n\">{:.0}%</td><td>{}</td></tr>",
+            if r.in_90 { "" } else { " class=\"out\"" },
+            esc(&r.quantity),
+            esc(r.month.as_deref().unwrap_or("total")),
+            f(r.observed),
+            f(s.median),
+            f(s.p25),
+            f(s.p75),
+            f(s.p5),
+            f(s.p95),
+            100.0 * r.percentile,
+            esc(&r.source)
+        );
+    }
+    let _ = writeln!(h, "</table>");
+    let _ = writeln!(
+        h,
+        "<p class=\"sub\">Intervals are central, from nearest-rank percentiles of the simulated trials; the percentile is the observed value's mid-rank among them.</p>"
+    );
+    params_section(&mut h, m);
     let _ = writeln!(h, "<h2>Manifest</h2>\n<table class=\"manifest\">");
-    let rows = [
+    for (k, val) in [
         ("brink version", m.brink_version.clone()),
         ("scenario file", m.scenario_file.clone()),
         ("scenario SHA-256", m.scenario_sha256.clone()),
         ("seed", m.seed.to_string()),
         ("trials", m.trials.to_string()),
         ("random streams", m.streams.clone()),
-        ("reproduce with", reproduce(m)),
-        ("files", m.files.join(", ")),
-    ];
-    for (k, v) in rows {
-        let _ = writeln!(h, "<tr><td>{k}</td><td><code>{}</code></td></tr>", esc(&v));
+    ] {
+        let _ = writeln!(h, "<tr><td>{k}</td><td><code>{}</code></td></tr>", esc(&val));
     }
     let _ = writeln!(h, "</table>\n</body>\n</html>");
-    Ok(h)
+    h
 }
 
 /// The command that reproduces this run's results (not the command as typed, whose

@@ -149,9 +149,9 @@ fn coverage_is_near_nominal_when_the_record_is_drawn_from_the_model() {
     let m = model(SYNTHETIC);
     let qs = parse_mapping(&m, MAPPING).unwrap();
     let cols = columns(&m, &qs);
-    let sims = simulate(&m, &qs, &cols, 400, 1, |_| {}).unwrap();
+    let sims = simulate(&m, &qs, &cols, 400, 1, 2, |_| {}).unwrap();
     let draws = 200;
-    let records = simulate(&m, &qs, &cols, draws, 2, |_| {}).unwrap();
+    let records = simulate(&m, &qs, &cols, draws, 2, 2, |_| {}).unwrap();
     let mut rows = Vec::new();
     for t in 0..draws as usize {
         // The three count columns (the `war` column is constant 0 here).
@@ -205,6 +205,15 @@ fn the_command_writes_its_files() {
     ));
     assert_eq!(csv.lines().count(), 25);
     assert!(out.join("fan.svg").exists() && out.join("manifest.json").exists());
+    // The report: coverage counted from the CSV's own in_50/in_90 columns, the fan
+    // embedded, and the params with their sources.
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let in_col = |k: usize| csv.lines().skip(1).filter(|l| l.split(',').nth(k) == Some("true")).count();
+    let (in50, in90) = (in_col(10), in_col(11));
+    assert!(report.contains(&format!("<b>{in50} (")), "50% coverage {in50} in the report");
+    assert!(report.contains(&format!("<b>{in90} (")), "90% coverage {in90} in the report");
+    assert!(report.contains("<figure id=\"fan\">\n<svg"), "the fan is inline SVG");
+    assert!(report.contains("<h2>Parameters</h2>") && report.contains("<th>source</th>"));
     // Same seed, same bytes.
     let out2 = dir.path().join("bt2");
     brink()
@@ -217,4 +226,26 @@ fn the_command_writes_its_files() {
         .assert()
         .success();
     assert_eq!(csv, std::fs::read_to_string(out2.join("backtest.csv")).unwrap());
+}
+
+/// The simulated values are joined in trial order across chunks, so they do not depend
+/// on the thread count (and a chunked run equals trial-by-trial runs of each trial).
+#[test]
+fn simulated_values_do_not_depend_on_threads() {
+    let m = model(&SYNTHETIC.replace("rate = 50", "rate = 0.5").replace("rate = 30", "rate = 0.3"));
+    let qs = parse_mapping(&m, MAPPING).unwrap();
+    let cols = columns(&m, &qs);
+    let trials = 2 * brink::runner::CHUNK + 77;
+    let one = simulate(&m, &qs, &cols, trials, 5, 1, |_| {}).unwrap();
+    let two = simulate(&m, &qs, &cols, trials, 5, 2, |_| {}).unwrap();
+    assert_eq!(one, two);
+    assert!(one.iter().all(|c| c.len() == trials as usize));
+    // Trials are their own: the last trial alone gives the same values.
+    let mut engine = brink::engine::Engine::new(&m, 5);
+    engine.run(trials - 1).unwrap();
+    let b_total = engine.outcome().counts[1] as f64;
+    let b_hits = one[2][trials as usize - 1];
+    assert!(b_hits <= b_total, "{b_hits} hits of {b_total} firings");
+    let a_total = engine.outcome().counts[0] as f64;
+    assert_eq!(one[0][trials as usize - 1] + one[1][trials as usize - 1], a_total, "a per month sums");
 }

@@ -26,12 +26,8 @@ pub(super) struct BacktestArgs {
     /// The monthly quantity drawn in the fan chart (default: the first monthly one).
     #[arg(long, value_name = "QUANTITY")]
     fan: Option<String>,
-    /// Replace an existing results folder.
-    #[arg(long)]
-    force: bool,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    output: OutputArgs,
     #[command(flatten)]
     charts: ChartArgs,
 }
@@ -63,10 +59,11 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         };
         Path::new("output").join(name)
     });
-    let staging = Staging::create(&dest, a.force)?;
-    let bar = progress_bar(trials, a.quiet);
-    let sims = simulate(&model, &qs, &cols, trials, seed, |d| bar.set_position(d))
-        .map_err(|e| Failure::Run(RunError::from(e)))?;
+    let staging = Staging::create(&dest, a.output.force)?;
+    let bar = progress_bar(trials, a.output.quiet);
+    let sims =
+        simulate(&model, &qs, &cols, trials, seed, worker_threads(a.output.threads), |d| bar.set_position(d))
+            .map_err(|e| Failure::Run(RunError::from(e)))?;
     bar.finish_and_clear();
     let rows = compare(&qs, &cols, &sims, &obs).map_err(usage)?;
     let (c50, c90) = coverage(&rows);
@@ -109,9 +106,9 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
             .find(|x| matches!(x.measure, backtest::Measure::Count { monthly: true, .. }))
             .map(|x| x.id.clone()),
     };
-    if let (Some(q), true) = (&fan_q, a.charts.charts != Formats::None) {
+    let fan = fan_q.as_ref().map(|q| {
         let label = qs.iter().find(|x| &x.id == q).map(|x| x.label.clone()).unwrap_or_default();
-        let data = FanData {
+        FanData {
             title: format!("{}: observed {q} over the simulated fan", model.name),
             subtitle: format!(
                 "{} trials, seed {seed}; coverage of all {} observed values: {:.0}% in the 50% interval, {:.0}% in the 90%",
@@ -122,15 +119,40 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
             ),
             y_desc: label,
             months: backtest::fan(&qs, &cols, &sims, &obs, q),
-        };
-        files.extend(render_fan(&data, &a.charts.options())?);
+        }
+    });
+    let mut fan_svg = None;
+    if let Some(data) = &fan {
+        if a.charts.charts != Formats::None {
+            files.extend(render_fan(data, &a.charts.options())?);
+        }
+        // The report embeds the fan as SVG whatever chart files were asked for.
+        let svg_only = ChartOptions { formats: Formats::Svg, ..a.charts.options() };
+        fan_svg = render_fan(data, &svg_only)?.pop().map(|(_, b)| String::from_utf8_lossy(&b).into_owned());
     }
+    let mut described = crate::output::manifest::Manifest::describe(
+        &model,
+        &a.scenario.scenario.display().to_string(),
+        source.as_bytes(),
+        seed,
+        trials,
+    );
+    described.sets = a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let observed_file = a.observed.display().to_string();
+    let view = crate::report::BacktestView {
+        manifest: &described,
+        observed_file: &observed_file,
+        rows: &rows,
+        fan_svg,
+        fan_quantity: fan_q.as_deref(),
+    };
+    files.push(("report.html".into(), crate::report::backtest_html(&view).into_bytes()));
     for (name, bytes) in files {
         let path = staging.file(&name);
         std::fs::write(&path, bytes).map_err(io_at(&path))?;
     }
     let dest = staging.commit()?;
-    if !a.quiet {
+    if !a.output.quiet {
         let mut t = format!(
             "{}: backtest against {} ({} values), {trials} trials, seed {seed}\n\n",
             model.name,
@@ -168,7 +190,10 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
             rows.iter().filter(|r| r.in_90).count(),
             100.0 * c90
         ));
-        t.push_str(&format!("  results in {}/ (backtest.csv, fan charts, manifest.json)\n", dest.display()));
+        t.push_str(&format!(
+            "  results in {}/ (backtest.csv, fan charts, report.html, manifest.json)\n",
+            dest.display()
+        ));
         say(&t);
     }
     Ok(())
