@@ -257,3 +257,29 @@ rate = 0.5
     assert_eq!(m.uncertain.len(), 1);
     assert_eq!(m.uncertain[0].fields.len(), 1, "decay_days of the one excitation");
 }
+
+/// `brink check` shows what a run will draw and excite, not just the point values.
+#[test]
+fn check_shows_distributions_sources_and_excitations() {
+    let src = ONE_SHOT.replace(
+        "p_hit = { beta = [2, 6] }",
+        "p_hit = { value = { beta = [2, 6] }, source = \"S30: 3 of 3\" }",
+    ) + r#"
+[[steps]]
+id = "salvo"
+rate = 0.1
+  [[steps.branches]]
+  id = "fired"
+  p = 1
+  excite = [ { step = "salvo", n = 0.4, decay_days = 14 } ]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shot.toml");
+    std::fs::write(&file, src).unwrap();
+    let a = assert_cmd::Command::cargo_bin("brink").unwrap().arg("check").arg(&file).assert().success();
+    let text = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(text.contains("Params (1 drawn anew in every trial"), "{text}");
+    assert!(text.contains("p_hit") && text.contains("~ beta(2, 6)"), "{text}");
+    assert!(text.contains("source: S30: 3 of 3"), "{text}");
+    assert!(text.contains("excite salvo (n 0.4, decay 14 d)"), "{text}");
+}

@@ -157,7 +157,8 @@ pub fn describe(model: &Model) -> String {
             let _ = writeln!(s, "      {}", how.join("; "));
         }
         if step.branches.len() > 1
-            || step.branches[0].tallies.len() + step.branches[0].modify.len() > 0
+            || step.branches[0].tallies.len() + step.branches[0].modify.len() + step.branches[0].excite.len()
+                > 0
             || step.branches[0].level != LevelChange::None
         {
             for b in &step.branches {
@@ -179,6 +180,14 @@ pub fn describe(model: &Model) -> String {
                         what.push(format!("p x{}", num(m.p_x)));
                     }
                     fx.push(format!("{} {} for {} d", model.steps[m.step].id, what.join(", "), num(m.days)));
+                }
+                for e in &b.excite {
+                    fx.push(format!(
+                        "excite {} (n {}, decay {} d)",
+                        model.steps[e.step].id,
+                        num(e.n),
+                        num(e.decay_days)
+                    ));
                 }
                 let _ = writeln!(s, "      - {:<16} p={:<8} {}", b.id, num(b.p), fx.join("; "));
             }
@@ -217,6 +226,22 @@ pub fn describe(model: &Model) -> String {
             let branch =
                 e.branch.map(|b| format!(" [{}]", model.steps[e.step].branches[b].id)).unwrap_or_default();
             let _ = writeln!(s, "  day {}{date}: {}{branch}", num(e.day), model.steps[e.step].id);
+        }
+    }
+    if !model.params.is_empty() {
+        let drawn = model.provenance.iter().filter(|p| p.dist.is_some()).count();
+        let how = match drawn {
+            0 => String::new(),
+            n => format!(" ({n} drawn anew in every trial; the value is the mean)"),
+        };
+        let _ = writeln!(s, "\nParams{how}:");
+        let width = model.params.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        for ((name, v), p) in model.params.iter().zip(&model.provenance) {
+            let dist = p.dist.map(|d| format!("  ~ {}", d.describe())).unwrap_or_default();
+            let _ = writeln!(s, "  {name:<width$} {:<8}{dist}", num(*v));
+            if let Some(src) = &p.source {
+                let _ = writeln!(s, "      source: {src}");
+            }
         }
     }
     if !model.variants.is_empty() {
