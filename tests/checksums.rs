@@ -1,6 +1,7 @@
-//! Output checksums (issue 8, scope 3): `brink run` on every bundled scenario, and some of
-//! their variants, with fixed seeds and trial counts must write exactly the bytes it wrote
-//! before the performance work. Every file of the results folder is hashed with SHA-256:
+//! Output checksums (issue 8, scope 3): `brink run` on every bundled scenario, some of
+//! their variants and the dense benchmark scenario (`benches/scenarios/dense.toml`), with
+//! fixed seeds and trial counts must write exactly the bytes it wrote before the
+//! performance work. Every file of the results folder is hashed with SHA-256:
 //! the tables, `trials.csv`, `events.csv` (`--events K`), `report.html`, and in some cases
 //! the PNG and SVG charts. `manifest.json` is hashed after removing the fields that differ
 //! between equal runs (wall-clock time, the rates derived from it, the thread count and the
@@ -185,6 +186,11 @@ fn chain_2019_no_targeted_killing() {
 }
 
 #[test]
+fn dense_bench_scenario() {
+    check("dense");
+}
+
+#[test]
 fn hindcast_2019_2021() {
     check("hindcast-2019-2021");
 }
@@ -365,6 +371,27 @@ const CASES: &[Case] = &[
             ("tallies.csv", "9872a678f263a015e85bc05c5073a28f136c327815ac2dee2e6b44820a9e3d67"),
             ("tally_distribution.csv", "833dd9c2db688d6a7f52fb5172a3ae1b77bc017b555198e222417da16f6d8375"),
             ("trials.csv", "a78189cf77c674e03648c78f8f1f4056054e2161279004bcf2841450caa9dfbc"),
+        ],
+    },
+    Case {
+        name: "dense",
+        args: &["benches/scenarios/dense.toml", "--trials", "3000", "--events", "2", "--threads", "2", "--charts", "svg"],
+        files: &[
+            ("daily.csv", "af08f99b769357c8f389fdc1dbeff2cdb839d8e32c6716d6aad91e8b6ab46b75"),
+            ("events.csv", "7dfdd9525dd965512b7c421201120c8b8247071bdcbf4b25fb39e57aece7586e"),
+            ("levels.csv", "119b667948d8ea4311f13742697b27c8f657dc3428a8fd94d269fc7c82d5be47"),
+            ("levels.svg", "18970e42dfe92cc333b2fb07bfba9446c6d5d61581048e245dd27e7d0173a6be"),
+            ("manifest.json", "c123b11a6216875c6c42480c8ba70cb8a3fb5ee645732ee38a222a7c3d74ea76"),
+            ("occupancy.svg", "c72644cb23c85449d6feef44cfc3d3cbf7b9f3242306f5b7cc59089328f031d2"),
+            ("paths.csv", "d363dacc7d85e01d32cdcdf690949da943ade0c43ec3326527b6e2f99949d482"),
+            ("paths.svg", "2cee30fdde40962e231b763c7c9171888b01f3eb2f0ef1129f932d74e1585011"),
+            ("report.html", "76c36e28ec87ad4ca3b6ba0975954063e5f2f9b4623afd265e80c9735b51a3f9"),
+            ("steps.csv", "411fce09cac64b2f2f346a703ca4e158af05317c75044d5d9739388959950682"),
+            ("tallies.csv", "ef241e78f410a8103120c85842d48dd29924f4e1197aadfa3b44b239fb3d3526"),
+            ("tallies.svg", "cfeb80417423ef6d1e0ee0a7983fbd448941bc586eab224751b68295374c3939"),
+            ("tally_distribution.csv", "ab9e6e6ced0182ac939aca59b03209ad79f1f680ac1d47a2db95a77245eb1d36"),
+            ("time_to_level.svg", "a2f3a5a9dd01c60fe2ab45a1892cd2fa1df90febcd1c23048e2db728047004d4"),
+            ("trials.csv", "a4aa4bcfb8af05c02db27d5b680afb22d25c13d9da11c764b210140708971464"),
         ],
     },
 ];
