@@ -1,30 +1,52 @@
-//! Benchmarks of the hot paths: one trial of each bundled scenario, stream derivation,
-//! aggregation and trials.csv formatting. Run with `cargo bench`; compare medians.
+//! Benchmarks of the hot paths (issue 8): one trial of minimal, baghdad-2020 and the dense
+//! synthetic scenario (engine alone, in step firings per second, and engine plus
+//! aggregation, in trials per second); random streams (deriving a key, deriving a per-trial
+//! per-step stream, drawing numbers); `Aggregate::add`; `trials.csv` rows.
+//!
+//! `cargo bench --bench engine` (add a filter such as `-- engine/dense` for one); compare
+//! medians. Whole runs are in `benches/runs.rs`, start-up in `benches/startup.rs`.
+
+mod common;
 
 use brink::engine::Engine;
-use brink::model::Model;
 use brink::output::trials::TrialRows;
-use brink::rng::{stream, stream_key, Purpose};
-use brink::scenario::{load, Overrides};
+use brink::rng::{stream, stream_key, Purpose, TrialStreams};
 use brink::stats::Aggregate;
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use std::path::Path;
 
-fn bundled(name: &str) -> Model {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
-    load(&path, &Overrides::default()).expect("bundled scenario").0
+/// The engine alone, one trial per iteration, trials in sequence from 0. The throughput is
+/// the scenario's mean firings per trial (measured once over 2,000 trials), so criterion
+/// reports step firings per second.
+fn engine(c: &mut Criterion) {
+    let mut g = c.benchmark_group("engine");
+    for name in common::SCENARIOS {
+        let model = common::model(name);
+        let firings = common::firings_per_trial(&model, 2000);
+        eprintln!("{name}: {firings:.1} firings per trial (mean of trials 0..2000, seed 1)");
+        let mut engine = Engine::new(&model, 1);
+        let mut trial = 0u64;
+        g.throughput(Throughput::Elements(firings.round().max(1.0) as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                engine.run(trial).expect("no runaway");
+                trial += 1;
+            })
+        });
+    }
+    g.finish();
 }
 
-fn trials(c: &mut Criterion) {
+/// The engine and aggregation, as in a run without file output: trials per second.
+fn trial(c: &mut Criterion) {
     let mut g = c.benchmark_group("trial");
-    for name in ["minimal.toml", "baghdad-2020.toml", "chain-2019.toml"] {
-        let model = bundled(name);
+    g.throughput(Throughput::Elements(1));
+    for name in common::SCENARIOS {
+        let model = common::model(name);
         let mut engine = Engine::new(&model, 1);
         let mut agg = Aggregate::new(&model);
         let mut trial = 0u64;
-        g.throughput(Throughput::Elements(1));
-        g.bench_function(name.trim_end_matches(".toml"), |b| {
+        g.bench_function(name, |b| {
             b.iter(|| {
                 engine.run(trial).expect("no runaway");
                 agg.add(&engine.outcome());
@@ -35,38 +57,88 @@ fn trials(c: &mut Criterion) {
     g.finish();
 }
 
+/// Random streams: the per-step key (SHA-256, once per step per run), a per-trial
+/// per-step stream (derived lazily, once per step and purpose a trial touches), and draws.
 fn streams(c: &mut Criterion) {
+    let mut g = c.benchmark_group("stream");
+    g.bench_function("key (per step per run)", |b| {
+        b.iter(|| stream_key(black_box(1), black_box("rocket_attack")))
+    });
     let key = stream_key(1, "rocket_attack");
     let mut trial = 0u64;
-    c.bench_function("stream/derive+first draw", |b| {
+    g.bench_function("derive + first draw", |b| {
         b.iter(|| {
             trial += 1;
             black_box(stream(&key, trial, Purpose::Branch).next_u64())
         })
     });
+    // What a trial of baghdad-2020 pays at least: a new trial, and the first draw of the
+    // arrival and branch streams of its 12 steps.
+    let keys: Vec<[u8; 32]> = (0..12).map(|s| stream_key(1, &format!("step_{s}"))).collect();
+    let mut ts = TrialStreams::new(keys);
+    let mut trial = 0u64;
+    g.throughput(Throughput::Elements(24));
+    g.bench_function("trial streams: begin + 24 first draws", |b| {
+        b.iter(|| {
+            trial += 1;
+            ts.begin(trial);
+            for s in 0..12 {
+                black_box(ts.get(s, Purpose::Arrival).next_u64());
+                black_box(ts.get(s, Purpose::Branch).next_u64());
+            }
+        })
+    });
+    g.throughput(Throughput::Elements(1));
     let mut s = stream(&key, 0, Purpose::Arrival);
-    c.bench_function("stream/uniform", |b| b.iter(|| black_box(s.uniform())));
+    g.bench_function("next_u64", |b| b.iter(|| black_box(s.next_u64())));
+    g.bench_function("uniform", |b| b.iter(|| black_box(s.uniform())));
+    g.bench_function("uniform_open0", |b| b.iter(|| black_box(s.uniform_open0())));
+    g.bench_function("below(7)", |b| b.iter(|| black_box(s.below(7))));
+    g.finish();
 }
 
-fn outputs(c: &mut Criterion) {
-    let model = bundled("baghdad-2020.toml");
-    let mut engine = Engine::new(&model, 1);
-    engine.run(3).expect("no runaway");
-    c.bench_function("trials.csv row", |b| {
-        b.iter_batched(
-            || TrialRows::new(&model),
-            |mut rows| {
-                rows.push(&engine.outcome());
-                black_box(rows.into_bytes())
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    c.bench_function("aggregate add", |b| {
+/// `Aggregate::add` over 256 recorded trial outcomes: trials per second.
+fn aggregate(c: &mut Criterion) {
+    let mut g = c.benchmark_group("aggregate");
+    for name in common::SCENARIOS {
+        let model = common::model(name);
+        let outcomes = common::outcomes(&model, 256);
         let mut agg = Aggregate::new(&model);
-        b.iter(|| agg.add(&engine.outcome()))
-    });
+        g.throughput(Throughput::Elements(outcomes.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for o in &outcomes {
+                    agg.add(&o.outcome());
+                }
+            })
+        });
+    }
+    g.finish();
 }
 
-criterion_group!(benches, trials, streams, outputs);
+/// `trials.csv`: formatting 256 rows into bytes (rows per second).
+fn trials_csv(c: &mut Criterion) {
+    let mut g = c.benchmark_group("trials.csv");
+    for name in common::SCENARIOS {
+        let model = common::model(name);
+        let outcomes = common::outcomes(&model, 256);
+        g.throughput(Throughput::Elements(outcomes.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut rows = TrialRows::new(&model);
+                for o in &outcomes {
+                    rows.push(&o.outcome());
+                }
+                black_box(rows.into_bytes())
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::config();
+    targets = engine, trial, streams, aggregate, trials_csv
+}
 criterion_main!(benches);

@@ -1,0 +1,48 @@
+//! Whole runs (issue 8): `runner::run` of 20,480 trials (10 chunks) with and without
+//! `trials.csv` rows (written to a sink, so the disk is not measured), on 1 and 2 threads.
+//! Throughput is in trials per second. `cargo bench --bench runs`.
+
+mod common;
+
+use brink::runner::{self, RunSpec};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+
+const TRIALS: u64 = 20_480;
+
+fn runs(c: &mut Criterion) {
+    let mut g = c.benchmark_group("run");
+    g.sample_size(10);
+    for name in ["minimal", "baghdad-2020", "dense"] {
+        let model = common::model(name);
+        // dense trials cost ~100x more: fewer of them keep an iteration short.
+        let trials = if name == "dense" { TRIALS / 10 } else { TRIALS };
+        g.throughput(Throughput::Elements(trials));
+        for threads in [1, 2] {
+            let spec = RunSpec { trials, seed: 1, threads, max_events: 1_000_000 };
+            for with_rows in [false, true] {
+                let id = format!(
+                    "{name}/{threads} thread{}/{}",
+                    if threads == 1 { "" } else { "s" },
+                    if with_rows { "rows" } else { "no rows" }
+                );
+                g.bench_function(BenchmarkId::from_parameter(id), |b| {
+                    b.iter(|| {
+                        let mut sink = std::io::sink();
+                        let rows: Option<&mut dyn std::io::Write> =
+                            if with_rows { Some(&mut sink) } else { None };
+                        black_box(runner::run(&model, &spec, rows, &mut |_| {}).expect("run"))
+                    })
+                });
+            }
+        }
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::config();
+    targets = runs
+}
+criterion_main!(benches);
