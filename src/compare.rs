@@ -12,10 +12,15 @@
 //! comparison needs; with pairing they are typically several times narrower than the
 //! unpaired Newcombe interval, which [`unpaired_difference`] provides for runs that do
 //! not share seeds.
+//!
+//! A [`Paired`] serialises (serde) without losing a bit, like [`crate::stats::Aggregate`]:
+//! 128-bit sums as decimal strings, 256-bit ones as hex. Shards of `brink compare` and
+//! `brink sensitivity` store it, and `brink merge` adds the shards' accumulators up.
 
 use crate::engine::Outcome;
 use crate::model::Model;
-use crate::stats::{wilson, U256, Z95};
+use crate::stats::{u128_text, wilson, U256, Z95};
+use serde::{Deserialize, Serialize};
 
 /// An estimate with a 95% interval (`low`/`high` None where undefined).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,7 +40,8 @@ impl Estimate {
 }
 
 /// Paired counts for one level: (reached in A, reached in B) over trials.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PairedLevel {
     /// Reached in both.
     pub both: u64,
@@ -46,11 +52,14 @@ pub struct PairedLevel {
 }
 
 /// Exact paired sums for one tally.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PairedTally {
     /// Sum of A's totals.
+    #[serde(with = "u128_text")]
     pub sum_a: u128,
     /// Sum of B's totals.
+    #[serde(with = "u128_text")]
     pub sum_b: u128,
     /// Sum of squares of A's totals.
     pub sum_aa: U256,
@@ -62,7 +71,11 @@ pub struct PairedTally {
 
 /// Paired accumulators for one pair (A = the first run, B = another), over the levels
 /// and tallies the two models share (matched by id).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialised, `levels` and `tallies` are `[index in A, index in B]` pairs;
+/// deserialising checks that the counts fit them and the trial count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PairedData")]
 pub struct Paired {
     /// Trials paired.
     pub trials: u64,
@@ -74,6 +87,46 @@ pub struct Paired {
     pub level_counts: Vec<PairedLevel>,
     /// Per shared tally.
     pub tally_sums: Vec<PairedTally>,
+}
+
+/// The serialised form of [`Paired`], checked before it becomes one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PairedData {
+    trials: u64,
+    levels: Vec<(usize, usize)>,
+    tallies: Vec<(usize, usize)>,
+    level_counts: Vec<PairedLevel>,
+    tally_sums: Vec<PairedTally>,
+}
+
+impl TryFrom<PairedData> for Paired {
+    type Error = String;
+
+    fn try_from(d: PairedData) -> Result<Paired, String> {
+        if d.level_counts.len() != d.levels.len() || d.tally_sums.len() != d.tallies.len() {
+            return Err(format!(
+                "{} level counts and {} tally sums for {} levels and {} tallies",
+                d.level_counts.len(),
+                d.tally_sums.len(),
+                d.levels.len(),
+                d.tallies.len()
+            ));
+        }
+        for (k, c) in d.level_counts.iter().enumerate() {
+            let counted = c.both.checked_add(c.a_only).and_then(|x| x.checked_add(c.b_only));
+            if counted.is_none_or(|n| n > d.trials) {
+                return Err(format!("shared level {k}: its counts exceed the {} trials", d.trials));
+            }
+        }
+        Ok(Paired {
+            trials: d.trials,
+            levels: d.levels,
+            tallies: d.tallies,
+            level_counts: d.level_counts,
+            tally_sums: d.tally_sums,
+        })
+    }
 }
 
 impl Paired {

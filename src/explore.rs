@@ -9,9 +9,11 @@
 use crate::compare::{paired_proportion, Estimate, Paired};
 use crate::model::Model;
 use crate::stats::{wilson, Aggregate, Z95};
+use serde::{Deserialize, Serialize};
 
 /// One axis of a sweep: a param and the values it takes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Axis {
     /// Param name.
     pub param: String,
@@ -50,28 +52,62 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<f64>> {
     points
 }
 
+/// How many of a setting's trials reached each level: all that `sweep.csv`, the sweep
+/// charts and the base row of `sensitivity.csv` read from a run. Shards of a sweep keep
+/// only these counts (an aggregate per grid point would be large), and they add up
+/// exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelCounts {
+    /// Trials run.
+    pub trials: u64,
+    /// Trials that reached each level, in ladder order.
+    pub reached: Vec<u64>,
+}
+
+impl LevelCounts {
+    /// The counts of a run's aggregate.
+    pub fn of(agg: &Aggregate) -> LevelCounts {
+        LevelCounts { trials: agg.trials, reached: agg.levels.iter().map(|l| l.reached).collect() }
+    }
+
+    /// Adds the counts of other trials of the same setting.
+    pub fn merge(&mut self, o: &LevelCounts) {
+        self.trials += o.trials;
+        for (a, b) in self.reached.iter_mut().zip(&o.reached) {
+            *a += b;
+        }
+    }
+
+    /// P(level `l` reached) with its 95% Wilson interval.
+    pub fn p(&self, l: usize) -> Estimate {
+        let k = self.reached[l];
+        let (lo, hi) = wilson(k, self.trials, Z95);
+        Estimate { value: k as f64 / self.trials.max(1) as f64, low: Some(lo), high: Some(hi) }
+    }
+}
+
 fn f6(x: f64) -> String {
     format!("{x:.6}")
 }
 
 /// `sweep.csv`: one row per grid point and level: the param values, P(reached) and its
 /// Wilson interval.
-pub fn sweep_csv(axes: &[Axis], points: &[Vec<f64>], model: &Model, aggs: &[Aggregate]) -> Vec<u8> {
+pub fn sweep_csv(axes: &[Axis], points: &[Vec<f64>], model: &Model, counts: &[LevelCounts]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = axes.iter().map(|a| a.param.clone()).collect();
     header.extend(["level", "p_reached", "p_low", "p_high", "trials_reached"].map(String::from));
     let _ = w.write_record(&header);
-    for (point, agg) in points.iter().zip(aggs) {
+    for (point, c) in points.iter().zip(counts) {
         for (l, level) in model.levels.iter().enumerate() {
-            let k = agg.levels[l].reached;
-            let (lo, hi) = wilson(k, agg.trials, Z95);
+            let p = c.p(l);
             let mut row: Vec<String> = point.iter().map(|v| trim(*v)).collect();
             row.extend([
                 level.id.clone(),
-                f6(k as f64 / agg.trials.max(1) as f64),
-                f6(lo),
-                f6(hi),
-                k.to_string(),
+                f6(p.value),
+                p.low.map(f6).unwrap_or_default(),
+                p.high.map(f6).unwrap_or_default(),
+                c.reached[l].to_string(),
             ]);
             let _ = w.write_record(&row);
         }

@@ -17,14 +17,14 @@ const SEED: &str = "7";
 /// events.csv for the first 40 trials, so that it spans shard boundaries.
 const EVENTS: &str = "40";
 
-fn ok(cmd: &mut assert_cmd::Command) -> String {
+pub(crate) fn ok(cmd: &mut assert_cmd::Command) -> String {
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{:?} failed:\n{}", cmd, String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Runs `brink merge`, which must fail with exit code 2; returns its stderr.
-fn refused(dirs: &[&Path], out: &Path) -> String {
+pub(crate) fn refused(dirs: &[&Path], out: &Path) -> String {
     let o =
         brink().arg("merge").args(dirs).arg("--out").arg(out).arg("--charts").arg("none").output().unwrap();
     assert_eq!(o.status.code(), Some(2), "merge should refuse: {}", String::from_utf8_lossy(&o.stderr));
@@ -32,7 +32,7 @@ fn refused(dirs: &[&Path], out: &Path) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn files(dir: &Path) -> Vec<String> {
+pub(crate) fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -49,25 +49,33 @@ fn stable_manifest(dir: &Path) -> serde_json::Value {
     for k in ["threads", "wall_seconds", "trials_per_second", "command"] {
         assert!(obj.remove(k).is_some(), "manifest has no `{k}`");
     }
+    obj.remove("events_per_second");
     m
 }
 
-/// Asserts that `merged` holds exactly `single`'s files, byte for byte but for the
-/// manifest, whose results fields are equal.
-fn assert_same_folder(single: &Path, merged: &Path, what: &str) {
+/// Asserts that `merged` holds exactly `single`'s files and sub-folders, byte for byte
+/// but for a run's manifest, whose results fields are equal.
+pub(crate) fn assert_same_folder(single: &Path, merged: &Path, what: &str) {
     let names = files(single);
     assert_eq!(files(merged), names, "{what}: file lists differ");
-    for f in names.iter().filter(|f| *f != "manifest.json") {
-        let a = std::fs::read(single.join(f)).unwrap();
-        let b = std::fs::read(merged.join(f)).unwrap();
-        assert!(a == b, "{what}: {f} differs from the single run's");
+    for f in &names {
+        let (a, b) = (single.join(f), merged.join(f));
+        if a.is_dir() {
+            assert_same_folder(&a, &b, &format!("{what}: {f}"));
+            continue;
+        }
+        let (x, y) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+        if f == "manifest.json" && x != y {
+            assert_eq!(stable_manifest(merged), stable_manifest(single), "{what}: manifest differs");
+        } else {
+            assert!(x == y, "{what}: {f} differs from the single run's");
+        }
     }
-    assert_eq!(stable_manifest(merged), stable_manifest(single), "{what}: manifest differs");
 }
 
 /// Runs every shard of `n` into `dir/<name>-K`, with 1 to 3 threads, and returns the
 /// shard folders.
-fn shards(scenario: &Path, dir: &Path, name: &str, n: u64, args: &[&str]) -> Vec<PathBuf> {
+pub(crate) fn shards(scenario: &Path, dir: &Path, name: &str, n: u64, args: &[&str]) -> Vec<PathBuf> {
     (0..n)
         .map(|k| {
             let out = dir.join(format!("{name}-{k}"));

@@ -1,5 +1,10 @@
 //! `brink compare`: variants of one scenario, two scenario files, or two finished
 //! results folders, side by side with paired statistics where the trials match.
+//!
+//! With `--shard K/N` it runs only shard K's trials and writes a shard folder: each
+//! run's rows and exact aggregate in `<name>/`, and the pairings in `paired.json`.
+//! `brink merge` then writes the folder one unsharded comparison writes, through
+//! [`finish`].
 
 use super::*;
 use crate::charts::compare::{render_compare, CompareView};
@@ -7,7 +12,9 @@ use crate::compare::Paired;
 use crate::model::Model;
 use crate::output::compare::{Comparison, RunSummary};
 use crate::output::folder::{self, FolderSpec};
-use crate::runner::run_set;
+use crate::output::shard::{self, AggregateFile, Kind, RunFacts, Shard, ShardManifest, ShardRun};
+use crate::output::shard_set::{self, PAIRED_JSON};
+use crate::runner::{run_set, SetOutput};
 
 #[derive(Debug, Args)]
 pub(super) struct CompareArgs {
@@ -44,20 +51,38 @@ pub(super) struct CompareArgs {
     /// With --precision: the most trials to run.
     #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_trials: u64,
+    /// Simulate only shard K of N (trials K*T/N to (K+1)*T/N) into a shard folder, for
+    /// `brink merge` (default folder: output/<scenario>-compare-shard-K-of-N).
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with = "precision")]
+    shard: Option<Shard>,
     #[command(flatten)]
     charts: ChartArgs,
 }
 
 /// One compared run: its name, model and scenario file.
-struct Entry {
-    name: String,
-    model: Model,
-    file: String,
-    source: String,
+pub(super) struct Entry {
+    pub(super) name: String,
+    pub(super) model: Model,
+    pub(super) file: String,
+    pub(super) source: String,
+}
+
+/// How the compared runs were simulated: what each run's `manifest.json` records.
+pub(super) struct Simulated {
+    pub(super) seed: u64,
+    pub(super) sets: Vec<String>,
+    pub(super) threads: usize,
+    pub(super) seconds: f64,
+    pub(super) trials_csv: bool,
 }
 
 pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     if a.paths.len() == 2 && a.paths.iter().all(|p| p.is_dir()) {
+        if a.shard.is_some() {
+            return Err(Failure::Usage(
+                "--shard runs a comparison in parts: give scenarios, not results folders".into(),
+            ));
+        }
         return compare_folders(&a);
     }
     let entries = entries(&a)?;
@@ -65,9 +90,16 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     let trials = a.trials.unwrap_or(first.trials);
     let seed = a.seed.unwrap_or(first.seed);
     let threads = worker_threads(a.output.threads);
-    let dest = a.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-compare", first.name)));
+    let dest = a.out.clone().unwrap_or_else(|| {
+        let name = match a.shard {
+            Some(sh) => format!("{}-compare-shard-{}-of-{}", first.name, sh.index, sh.count),
+            None => format!("{}-compare", first.name),
+        };
+        Path::new("output").join(name)
+    });
     let staging = Staging::create(&dest, a.output.force)?;
     let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(first.max_events) };
+    let range = a.shard.map_or(0..trials, |sh| sh.range(trials));
 
     // Each run's folder, with its trials.csv streamed in as the trials come.
     let mut writers = Vec::new();
@@ -87,13 +119,13 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         writers.push(Some((w, path)));
     }
     let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
-    let bar = progress_bar(a.precision.map_or(trials, |_| a.max_trials), a.output.quiet);
+    let bar = progress_bar(a.precision.map_or(range.end - range.start, |_| a.max_trials), a.output.quiet);
     let started = Instant::now();
     let out = {
         let mut rows: Vec<Option<&mut dyn Write>> =
             writers.iter_mut().map(|w| w.as_mut().map(|(w, _)| w as &mut dyn Write)).collect();
         match a.precision {
-            None => run_set(&models, &spec, 0..trials, &mut rows, &mut |done| bar.set_position(done))?,
+            None => run_set(&models, &spec, range.clone(), &mut rows, &mut |done| bar.set_position(done))?,
             Some(target) => {
                 let top = first.top_level();
                 let done = |o: &crate::runner::SetOutput| {
@@ -134,21 +166,59 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
-    let opts = a.charts.options();
     let sets: Vec<String> = a.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if let Some(sh) = a.shard {
+        let facts = RunFacts {
+            scenario_file: &entries[0].file,
+            source: entries[0].source.as_bytes(),
+            sets: &sets,
+            spec: &spec,
+        };
+        let mut m = ShardManifest::new(Kind::Compare, first, &facts, sh, range);
+        m.trials_csv = !a.no_trials_csv;
+        m.wall_seconds = secs;
+        return write_shard(staging, m, &entries, &out, a.output.quiet);
+    }
+    let sim = Simulated { seed, sets, threads, seconds: secs, trials_csv: !a.no_trials_csv };
+    let (cmp, dest) = finish(staging, &entries, &out, &sim, &a.charts.options())?;
+    if !a.output.quiet {
+        say(&cmp.summary());
+        if let Some(note) = precision_note {
+            say(&format!("\n{note}"));
+        }
+        say(&results_line(&dest));
+    }
+    Ok(())
+}
+
+/// The last line of a comparison's summary.
+pub(super) fn results_line(dest: &Path) -> String {
+    format!("\n  results in {}/ (compare.csv, report.html, one folder per run)\n", dest.display())
+}
+
+/// Writes each run's results folder (its `trials.csv` is already there), `compare.csv`,
+/// the comparison charts and `report.html`, and puts the folder in place. Returns the
+/// comparison and where it went.
+pub(super) fn finish(
+    staging: Staging,
+    entries: &[Entry],
+    out: &SetOutput,
+    sim: &Simulated,
+    opts: &ChartOptions,
+) -> Result<(Comparison, PathBuf), Failure> {
     let mut summaries = Vec::new();
     for (e, agg) in entries.iter().zip(&out.aggregates) {
         let spec = FolderSpec {
             model: &e.model,
             scenario_file: &e.file,
             source: e.source.as_bytes(),
-            seed,
-            sets: sets.clone(),
-            threads,
-            seconds: secs,
-            trials_csv: !a.no_trials_csv,
+            seed: sim.seed,
+            sets: sim.sets.clone(),
+            threads: sim.threads,
+            seconds: sim.seconds,
+            trials_csv: sim.trials_csv,
             extra_files: Vec::new(),
-            charts: opts,
+            charts: *opts,
         };
         folder::write(&staging.file(&e.name), &spec, agg)?;
         summaries.push(RunSummary::from_aggregate(&e.model, agg));
@@ -157,16 +227,48 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     let cmp = Comparison::from_paired(names, &summaries, &out.paired);
     let runs: Vec<Results> =
         entries.iter().map(|e| Results::read_dir(&staging.file(&e.name))).collect::<Result<_, _>>()?;
-    write_comparison(&staging, &cmp, &runs, &opts)?;
+    write_comparison(&staging, &cmp, &runs, opts)?;
     let dest = staging.commit()?;
-    if !a.output.quiet {
-        say(&cmp.summary());
-        if let Some(note) = precision_note {
-            say(&format!("\n{note}"));
+    Ok((cmp, dest))
+}
+
+/// Completes a comparison's shard folder, whose runs' `trials.csv` are written: each
+/// run's `aggregate.json` and `scenario.toml`, `paired.json`, then `shard.json`.
+fn write_shard(
+    staging: Staging,
+    mut m: ShardManifest,
+    entries: &[Entry],
+    out: &SetOutput,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let mut files = Vec::new();
+    for (e, agg) in entries.iter().zip(&out.aggregates) {
+        if m.trials_csv {
+            files.push(format!("{}/trials.csv", e.name));
         }
-        say(&format!("\n  results in {}/ (compare.csv, report.html, one folder per run)\n", dest.display()));
+        for (name, bytes) in [
+            (shard::AGGREGATE_JSON, AggregateFile::new(&e.model, agg).to_bytes()),
+            (shard::SCENARIO_COPY, e.source.as_bytes().to_vec()),
+        ] {
+            let path = staging.file(&e.name).join(name);
+            std::fs::write(&path, bytes).map_err(io_at(&path))?;
+            files.push(format!("{}/{name}", e.name));
+        }
+        m.runs.push(ShardRun {
+            name: e.name.clone(),
+            scenario_file: e.file.clone(),
+            scenario_sha256: crate::output::manifest::sha256_hex(e.source.as_bytes()),
+            scenario_name: e.model.name.clone(),
+            variant: e.model.variant.clone(),
+            params: e.model.params.clone(),
+        });
     }
-    Ok(())
+    let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+    let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
+    shard_set::write_paired(staging.dir(), &names, &models, &out.paired)?;
+    files.extend([PAIRED_JSON, shard::SHARD_JSON].map(String::from));
+    m.files = files;
+    shard_done(staging, &m, quiet)
 }
 
 /// Writes compare.csv, the comparison charts and report.html at the top of the folder;

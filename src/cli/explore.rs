@@ -1,10 +1,17 @@
 //! `brink sweep` and `brink sensitivity`: the scenario with params overridden, every
 //! setting run on the same seeded trials (common random numbers).
+//!
+//! With `--shard K/N` either command runs only shard K and writes a shard folder
+//! (`counts.json`, and `paired.json` for sensitivity); `brink merge` then writes what one
+//! unsharded command writes, through [`finish_sweep`] and [`finish_sensitivity`].
 
 use super::*;
 use crate::charts::explore::{render_sweep, render_tornado, Context, SweepData};
-use crate::explore::{self, grid, parse_axis, sensitivity_design, sensitivity_rows, trim, Axis};
+use crate::compare::{Estimate, Paired};
+use crate::explore::{self, grid, parse_axis, sensitivity_design, sensitivity_rows, trim, Axis, LevelCounts};
 use crate::model::Model;
+use crate::output::shard::{Kind, RunFacts, SensitivityPart, Shard, ShardManifest, SweepPart, SweepSplit};
+use crate::output::shard_set::{self, COUNTS_JSON, PAIRED_JSON};
 use crate::runner::run_set;
 
 /// Options shared by sweep and sensitivity.
@@ -23,6 +30,10 @@ pub(super) struct ExploreArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
+    /// Simulate only shard K of N into a shard folder for `brink merge` (default folder:
+    /// the results folder's name with -shard-K-of-N).
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
     #[command(flatten)]
     charts: ChartArgs,
 }
@@ -34,6 +45,10 @@ pub(super) struct SweepArgs {
     /// A param and its values, NAME=FROM:TO:STEPS (once or twice: a line or a grid).
     #[arg(long = "param", required = true, value_name = "NAME=FROM:TO:STEPS", value_parser = parse_axis)]
     axes: Vec<Axis>,
+    /// With --shard: give each shard a share of the trials of every grid point, or a
+    /// share of the grid points with all their trials.
+    #[arg(long, value_enum, value_name = "HOW", default_value = "trials", requires = "shard")]
+    shard_by: SweepSplit,
 }
 
 #[derive(Debug, Args)]
@@ -56,12 +71,43 @@ fn parse_spread(s: &str) -> Result<f64, String> {
     Ok(x)
 }
 
-/// Everything a sweep or sensitivity run shares once the scenario is loaded.
-struct Setup {
-    base: Model,
-    source: String,
-    file: String,
-    spec: RunSpec,
+/// Everything a sweep or sensitivity run shares once the scenario is loaded (from the
+/// command line, or from the shards being merged).
+pub(super) struct Setup {
+    pub(super) base: Model,
+    pub(super) source: String,
+    pub(super) file: String,
+    pub(super) spec: RunSpec,
+    /// `--set`, applied after the variant.
+    pub(super) sets: Vec<(String, f64)>,
+}
+
+impl Setup {
+    fn sets_text(&self) -> Vec<String> {
+        self.sets.iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+
+    /// The manifest of shard `sh` of `kind` over `trials`.
+    fn shard_manifest(&self, kind: Kind, sh: Shard, trials: std::ops::Range<u64>) -> ShardManifest {
+        let sets = self.sets_text();
+        let facts = RunFacts {
+            scenario_file: &self.file,
+            source: self.source.as_bytes(),
+            sets: &sets,
+            spec: &self.spec,
+        };
+        ShardManifest::new(kind, &self.base, &facts, sh, trials)
+    }
+
+    /// The context the charts print.
+    fn context(&self) -> Context {
+        Context {
+            scenario: self.base.name.clone(),
+            variant: self.base.variant.clone(),
+            trials: self.spec.trials,
+            seed: self.spec.seed,
+        }
+    }
 }
 
 fn setup(a: &ExploreArgs) -> Result<Setup, Failure> {
@@ -73,35 +119,40 @@ fn setup(a: &ExploreArgs) -> Result<Setup, Failure> {
         threads,
         max_events: base.max_events,
     };
-    Ok(Setup { file: a.scenario.scenario.display().to_string(), base, source, spec })
+    let sets = a.scenario.sets.clone();
+    Ok(Setup { file: a.scenario.scenario.display().to_string(), base, source, spec, sets })
 }
 
 /// The scenario compiled with extra overrides (after the variant and --set).
-fn with_params(a: &ExploreArgs, s: &Setup, extra: &[(String, f64)]) -> Result<Model, Failure> {
-    let mut sets = a.scenario.sets.clone();
+fn with_params(s: &Setup, extra: &[(String, f64)]) -> Result<Model, Failure> {
+    let mut sets = s.sets.clone();
     sets.extend(extra.iter().cloned());
-    let ov = Overrides { variant: a.scenario.variant.clone(), sets };
+    let ov = Overrides { variant: s.base.variant.clone(), sets };
     scenario::compile_str(&s.file, &s.source, &ov).map_err(|d| Failure::Load(LoadError::Invalid(d)))
 }
 
-fn dest(a: &ExploreArgs, base: &Model, kind: &str) -> PathBuf {
-    a.out.clone().unwrap_or_else(|| {
-        let name = match &base.variant {
+/// `--out`, or output/<scenario>[-<variant>]-<kind>[-shard-K-of-N].
+pub(super) fn dest(out: &Option<PathBuf>, base: &Model, kind: &str, shard: Option<Shard>) -> PathBuf {
+    out.clone().unwrap_or_else(|| {
+        let mut name = match &base.variant {
             Some(v) => format!("{}-{v}-{kind}", base.name),
             None => format!("{}-{kind}", base.name),
         };
+        if let Some(sh) = shard {
+            name = format!("{name}-shard-{}-of-{}", sh.index, sh.count);
+        }
         Path::new("output").join(name)
     })
 }
 
-fn manifest_json(s: &Setup, a: &ExploreArgs, what: serde_json::Value) -> Vec<u8> {
+fn manifest_json(s: &Setup, what: serde_json::Value) -> Vec<u8> {
     let v = serde_json::json!({
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": s.file,
         "scenario_sha256": crate::output::manifest::sha256_hex(s.source.as_bytes()),
         "scenario_name": s.base.name,
         "variant": s.base.variant,
-        "sets": a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+        "sets": s.sets_text(),
         "seed": s.spec.seed,
         "trials": s.spec.trials,
         "streams": crate::output::manifest::STREAMS,
@@ -120,6 +171,25 @@ fn write_all(staging: &Staging, files: Vec<(String, Vec<u8>)>) -> Result<(), Fai
     Ok(())
 }
 
+/// Runs `models` on `trials` in lockstep, with a progress bar.
+fn simulate(
+    models: &[Model],
+    s: &Setup,
+    trials: std::ops::Range<u64>,
+    quiet: bool,
+) -> Result<(crate::runner::SetOutput, f64), Failure> {
+    if models.is_empty() {
+        // A sweep's shard of grid points may hold none (more shards than points).
+        return Ok((crate::runner::SetOutput { aggregates: Vec::new(), paired: Vec::new() }, 0.0));
+    }
+    let refs: Vec<&Model> = models.iter().collect();
+    let bar = progress_bar(trials.end - trials.start, quiet);
+    let started = Instant::now();
+    let out = run_set(&refs, &s.spec, trials, &mut [], &mut |d| bar.set_position(d))?;
+    bar.finish_and_clear();
+    Ok((out, started.elapsed().as_secs_f64()))
+}
+
 pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
     if a.axes.len() > 2 {
         return Err(Failure::Usage("sweep takes one or two --param axes".into()));
@@ -130,82 +200,129 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let c = &a.common;
     let s = setup(c)?;
     let points = grid(&a.axes);
+    // Every setting compiles before anything runs, so a bad value fails every shard alike.
     let models: Vec<Model> = points
         .iter()
         .map(|p| {
             let extra: Vec<(String, f64)> =
                 a.axes.iter().map(|ax| ax.param.clone()).zip(p.iter().copied()).collect();
-            with_params(c, &s, &extra)
+            with_params(&s, &extra)
         })
         .collect::<Result<_, _>>()?;
-    let staging = Staging::create(&dest(c, &s.base, "sweep"), c.output.force)?;
-    let refs: Vec<&Model> = models.iter().collect();
-    let bar = progress_bar(s.spec.trials, c.output.quiet);
-    let out = run_set(&refs, &s.spec, 0..s.spec.trials, &mut [], &mut |d| bar.set_position(d))?;
-    bar.finish_and_clear();
+    let staging = Staging::create(&dest(&c.out, &s.base, "sweep", c.shard), c.output.force)?;
+    let all = 0..s.spec.trials;
+    let Some(sh) = c.shard else {
+        let (out, _) = simulate(&models, &s, all, c.output.quiet)?;
+        let counts: Vec<LevelCounts> = out.aggregates.iter().map(LevelCounts::of).collect();
+        let text = finish_sweep(staging, &s, &a.axes, &counts, &c.charts.options())?;
+        if !c.output.quiet {
+            say(&text);
+        }
+        return Ok(());
+    };
+    let (point_range, trials) = match a.shard_by {
+        SweepSplit::Points => (sh.range(points.len() as u64), all),
+        SweepSplit::Trials => (0..points.len() as u64, sh.range(s.spec.trials)),
+    };
+    let mine = &models[point_range.start as usize..point_range.end as usize];
+    let (out, secs) = simulate(mine, &s, trials.clone(), c.output.quiet)?;
+    let mut m = s.shard_manifest(Kind::Sweep, sh, trials);
+    m.sweep = Some(SweepPart {
+        axes: a.axes.clone(),
+        split: a.shard_by,
+        points: points.len() as u64,
+        first_point: point_range.start,
+        end_point: point_range.end,
+    });
+    shard_set::write_counts(staging.dir(), &s.base, out.aggregates.iter().map(LevelCounts::of).collect())?;
+    finish_shard(staging, m, secs, &[COUNTS_JSON], &s, c.output.quiet)
+}
 
+/// Writes `scenario.toml` and, last, `shard.json` of a sweep or sensitivity shard whose
+/// `state` files are written, and commits the folder.
+fn finish_shard(
+    staging: Staging,
+    mut m: ShardManifest,
+    secs: f64,
+    state: &[&str],
+    s: &Setup,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let copy = staging.file(crate::output::shard::SCENARIO_COPY);
+    std::fs::write(&copy, s.source.as_bytes()).map_err(io_at(&copy))?;
+    m.wall_seconds = secs;
+    m.files = state.iter().map(|f| f.to_string()).collect();
+    m.files.extend([crate::output::shard::SCENARIO_COPY, crate::output::shard::SHARD_JSON].map(String::from));
+    shard_done(staging, &m, quiet)
+}
+
+/// Writes `sweep.csv`, `manifest.json` and the sweep charts from every grid point's
+/// counts, commits the folder, and returns the terminal summary.
+pub(super) fn finish_sweep(
+    staging: Staging,
+    s: &Setup,
+    axes: &[Axis],
+    counts: &[LevelCounts],
+    opts: &ChartOptions,
+) -> Result<String, Failure> {
+    let points = grid(axes);
     let n = s.base.levels.len();
     let data = SweepData {
-        axes: a.axes.clone(),
+        axes: axes.to_vec(),
         levels: s.base.levels.iter().map(|l| l.id.clone()).collect(),
-        p: out
-            .aggregates
+        p: counts
             .iter()
-            .map(|agg| {
+            .map(|c| {
                 (0..n)
                     .map(|l| {
-                        let k = agg.levels[l].reached;
-                        let (lo, hi) = crate::stats::wilson(k, agg.trials, crate::stats::Z95);
-                        (k as f64 / agg.trials.max(1) as f64, lo, hi)
+                        let p = c.p(l);
+                        (p.value, p.low.unwrap_or(0.0), p.high.unwrap_or(1.0))
                     })
                     .collect()
             })
             .collect(),
     };
-    let ctx = Context {
-        scenario: s.base.name.clone(),
-        variant: s.base.variant.clone(),
-        trials: s.spec.trials,
-        seed: s.spec.seed,
-    };
-    let mut files =
-        vec![("sweep.csv".to_owned(), explore::sweep_csv(&a.axes, &points, &s.base, &out.aggregates))];
-    let design = serde_json::json!({ "kind": "sweep", "axes": a.axes.iter().map(|ax| serde_json::json!({"param": ax.param, "values": ax.values})).collect::<Vec<_>>() });
-    files.push(("manifest.json".into(), manifest_json(&s, c, design)));
-    if c.charts.charts != Formats::None {
-        files.extend(render_sweep(&ctx, &data, &c.charts.options())?);
+    let mut files = vec![("sweep.csv".to_owned(), explore::sweep_csv(axes, &points, &s.base, counts))];
+    let design = serde_json::json!({ "kind": "sweep", "axes": axes.iter().map(|ax| serde_json::json!({"param": ax.param, "values": ax.values})).collect::<Vec<_>>() });
+    files.push(("manifest.json".into(), manifest_json(s, design)));
+    if opts.formats != Formats::None {
+        files.extend(render_sweep(&s.context(), &data, opts)?);
     }
     write_all(&staging, files)?;
     let dest = staging.commit()?;
-    if !c.output.quiet {
-        let top = n - 1;
-        let mut text = format!(
-            "{}: P({}) over {} settings, {} trials each, seed {}\n\n",
-            s.base.name,
-            s.base.levels[top].id,
-            points.len(),
-            s.spec.trials,
-            s.spec.seed
-        );
-        for (p, row) in points.iter().zip(&data.p) {
-            let name: Vec<String> =
-                a.axes.iter().zip(p).map(|(ax, v)| format!("{}={}", ax.param, trim(*v))).collect();
-            let (v, lo, hi) = row[top];
-            text.push_str(&format!(
-                "  {:<40} {:>7.2}%  [{:.2}, {:.2}]\n",
-                name.join(" "),
-                100.0 * v,
-                100.0 * lo,
-                100.0 * hi
-            ));
-        }
+    let top = n - 1;
+    let mut text = format!(
+        "{}: P({}) over {} settings, {} trials each, seed {}\n\n",
+        s.base.name,
+        s.base.levels[top].id,
+        points.len(),
+        s.spec.trials,
+        s.spec.seed
+    );
+    for (p, row) in points.iter().zip(&data.p) {
+        let name: Vec<String> =
+            axes.iter().zip(p).map(|(ax, v)| format!("{}={}", ax.param, trim(*v))).collect();
+        let (v, lo, hi) = row[top];
         text.push_str(&format!(
-            "\n  results in {}/ (sweep.csv, sweep charts, manifest.json)\n",
-            dest.display()
+            "  {:<40} {:>7.2}%  [{:.2}, {:.2}]\n",
+            name.join(" "),
+            100.0 * v,
+            100.0 * lo,
+            100.0 * hi
         ));
-        say(&text);
     }
-    Ok(())
+    text.push_str(&format!("\n  results in {}/ (sweep.csv, sweep charts, manifest.json)\n", dest.display()));
+    Ok(text)
+}
+
+/// The models of a sensitivity design, in run order: the base, then each param's low
+/// and high setting, with the names their pairings carry in `paired.json`.
+pub(super) fn sensitivity_names(design: &[explore::Setting]) -> Vec<String> {
+    let mut names = vec!["base".to_string()];
+    for st in design {
+        names.extend([st.low, st.high].map(|v| format!("{}={}", st.param, trim(v))));
+    }
+    names
 }
 
 pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
@@ -225,69 +342,83 @@ pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
     let mut models = vec![s.base.clone()];
     for st in &design {
         for v in [st.low, st.high] {
-            models.push(with_params(c, &s, &[(st.param.clone(), v)])?);
+            models.push(with_params(&s, &[(st.param.clone(), v)])?);
         }
     }
-    let staging = Staging::create(&dest(c, &s.base, "sensitivity"), c.output.force)?;
+    let staging = Staging::create(&dest(&c.out, &s.base, "sensitivity", c.shard), c.output.force)?;
+    let trials = c.shard.map_or(0..s.spec.trials, |sh| sh.range(s.spec.trials));
+    let (out, secs) = simulate(&models, &s, trials.clone(), c.output.quiet)?;
+    let counts: Vec<LevelCounts> = out.aggregates.iter().map(LevelCounts::of).collect();
+    let Some(sh) = c.shard else {
+        let text =
+            finish_sensitivity(staging, &s, a.spread, level, &counts[0], &out.paired, &c.charts.options())?;
+        if !c.output.quiet {
+            say(&text);
+        }
+        return Ok(());
+    };
+    let mut m = s.shard_manifest(Kind::Sensitivity, sh, trials);
+    m.sensitivity = Some(SensitivityPart { spread: a.spread, metric: s.base.levels[level].id.clone() });
+    shard_set::write_counts(staging.dir(), &s.base, counts)?;
     let refs: Vec<&Model> = models.iter().collect();
-    let bar = progress_bar(s.spec.trials, c.output.quiet);
-    let out = run_set(&refs, &s.spec, 0..s.spec.trials, &mut [], &mut |d| bar.set_position(d))?;
-    bar.finish_and_clear();
+    shard_set::write_paired(staging.dir(), &sensitivity_names(&design), &refs, &out.paired)?;
+    finish_shard(staging, m, secs, &[COUNTS_JSON, PAIRED_JSON], &s, c.output.quiet)
+}
+
+/// Writes `sensitivity.csv`, `manifest.json` and the tornado charts from the base's
+/// counts and each setting's pairing with the base, commits the folder, and returns the
+/// terminal summary.
+pub(super) fn finish_sensitivity(
+    staging: Staging,
+    s: &Setup,
+    spread: f64,
+    level: usize,
+    base_counts: &LevelCounts,
+    paired: &[Paired],
+    opts: &ChartOptions,
+) -> Result<String, Failure> {
+    let design = sensitivity_design(&s.base, spread);
     let level_id = s.base.levels[level].id.clone();
     let k_in_pairs =
-        out.paired.first().and_then(|p| p.levels.iter().position(|&(a, _)| a == level)).unwrap_or(level);
-    let rows = sensitivity_rows(&design, &out.paired, k_in_pairs);
-    let agg = &out.aggregates[0];
-    let (lo, hi) = crate::stats::wilson(agg.levels[level].reached, agg.trials, crate::stats::Z95);
-    let base = crate::compare::Estimate {
-        value: agg.levels[level].reached as f64 / agg.trials.max(1) as f64,
-        low: Some(lo),
-        high: Some(hi),
-    };
-    let ctx = Context {
-        scenario: s.base.name.clone(),
-        variant: s.base.variant.clone(),
-        trials: s.spec.trials,
-        seed: s.spec.seed,
-    };
+        paired.first().and_then(|p| p.levels.iter().position(|&(a, _)| a == level)).unwrap_or(level);
+    let rows = sensitivity_rows(&design, paired, k_in_pairs);
+    let base: Estimate = base_counts.p(level);
+    let (lo, hi) = (base.low.unwrap_or(0.0), base.high.unwrap_or(1.0));
     let mut files = vec![("sensitivity.csv".to_owned(), explore::sensitivity_csv(&level_id, base, &rows))];
-    let d = serde_json::json!({ "kind": "sensitivity", "spread": a.spread, "metric": level_id });
-    files.push(("manifest.json".into(), manifest_json(&s, c, d)));
-    if c.charts.charts != Formats::None {
-        files.extend(render_tornado(&ctx, &level_id, base.value, &rows, &c.charts.options())?);
+    let d = serde_json::json!({ "kind": "sensitivity", "spread": spread, "metric": level_id });
+    files.push(("manifest.json".into(), manifest_json(s, d)));
+    if opts.formats != Formats::None {
+        files.extend(render_tornado(&s.context(), &level_id, base.value, &rows, opts)?);
     }
     write_all(&staging, files)?;
     let dest = staging.commit()?;
-    if !c.output.quiet {
-        let mut text = format!(
-            "{}: sensitivity of P({level_id}) = {:.2}% [{:.2}, {:.2}] to each param x (1 -/+ {}), {} trials, seed {}\n\n",
-            s.base.name,
-            100.0 * base.value,
-            100.0 * lo,
-            100.0 * hi,
-            a.spread,
-            s.spec.trials,
-            s.spec.seed
-        );
+    let mut text = format!(
+        "{}: sensitivity of P({level_id}) = {:.2}% [{:.2}, {:.2}] to each param x (1 -/+ {}), {} trials, seed {}\n\n",
+        s.base.name,
+        100.0 * base.value,
+        100.0 * lo,
+        100.0 * hi,
+        spread,
+        s.spec.trials,
+        s.spec.seed
+    );
+    text.push_str(&format!(
+        "  {:<36} {:>21}  {:>9}  {:>9}  {:>9}\n",
+        "param", "low - high", "P(low)", "P(high)", "swing"
+    ));
+    for r in &rows {
         text.push_str(&format!(
-            "  {:<36} {:>21}  {:>9}  {:>9}  {:>9}\n",
-            "param", "low - high", "P(low)", "P(high)", "swing"
+            "  {:<36} {:>21}  {:>8.2}%  {:>8.2}%  {:>6.2} pts\n",
+            r.setting.param,
+            format!("{} - {}", trim(r.setting.low), trim(r.setting.high)),
+            100.0 * r.low.value,
+            100.0 * r.high.value,
+            100.0 * r.swing()
         ));
-        for r in &rows {
-            text.push_str(&format!(
-                "  {:<36} {:>21}  {:>8.2}%  {:>8.2}%  {:>6.2} pts\n",
-                r.setting.param,
-                format!("{} - {}", trim(r.setting.low), trim(r.setting.high)),
-                100.0 * r.low.value,
-                100.0 * r.high.value,
-                100.0 * r.swing()
-            ));
-        }
-        text.push_str(&format!(
-            "\n  results in {}/ (sensitivity.csv, tornado charts, manifest.json)\n",
-            dest.display()
-        ));
-        say(&text);
     }
-    Ok(())
+    text.push_str(&format!(
+        "\n  results in {}/ (sensitivity.csv, tornado charts, manifest.json)\n",
+        dest.display()
+    ));
+    Ok(text)
 }

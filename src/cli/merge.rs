@@ -1,16 +1,22 @@
-//! `brink merge`: the shard folders of one run into the results folder that a single
-//! `brink run` of all its trials writes.
+//! `brink merge`: the shard folders of one run (of `run`, `compare`, `sweep` or
+//! `sensitivity`) into the results folder that one unsharded command writes.
 
+use super::compare::{self, Entry, Simulated};
+use super::explore::{self, Setup};
 use super::*;
+use crate::model::Model;
 use crate::output::folder::{self, FolderSpec};
-use crate::output::shard::{self, ShardError};
+use crate::output::shard::{self, Kind, ShardError, ShardFolder};
+use crate::output::shard_set;
+use crate::runner::SetOutput;
 
 #[derive(Debug, Args)]
 pub(super) struct MergeArgs {
-    /// The shard folders written by `brink run --shard K/N`: every K of one run, once.
+    /// The shard folders written with `--shard K/N` by `brink run`, `compare`, `sweep` or
+    /// `sensitivity`: every K of one run, once.
     #[arg(required = true, value_name = "SHARD_DIR")]
     shards: Vec<PathBuf>,
-    /// Results folder (default: output/<scenario>[-<variant>], as `brink run`).
+    /// Results folder (default: the one the unsharded command writes).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Replace an existing results folder.
@@ -24,7 +30,24 @@ pub(super) struct MergeArgs {
 }
 
 pub(super) fn merge(a: MergeArgs) -> Result<(), Failure> {
-    let shards = shard::read_run(&a.shards)?;
+    let shards = shard::read_shards(&a.shards)?;
+    match shards[0].manifest.kind {
+        Kind::Run => merge_run(&a, &shards),
+        Kind::Compare => merge_compare(&a, &shards),
+        Kind::Sweep | Kind::Sensitivity => merge_explore(&a, &shards),
+    }
+}
+
+/// Timing fields describe the shards' simulations: their summed seconds and the most
+/// threads one shard used. They are the only fields (with `command`) that differ from a
+/// single run's manifest.
+fn timing(shards: &[ShardFolder]) -> (f64, usize) {
+    let seconds: f64 = shards.iter().map(|s| s.manifest.wall_seconds).sum();
+    let threads = shards.iter().map(|s| s.manifest.threads).max().unwrap_or(1);
+    (seconds, threads)
+}
+
+fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let first = shards[0].manifest.clone();
     let (model, source) = shard::model_of(&shards[0])?;
     let dest = a.out.clone().unwrap_or_else(|| {
@@ -35,21 +58,16 @@ pub(super) fn merge(a: MergeArgs) -> Result<(), Failure> {
         Path::new("output").join(name)
     });
     let staging = Staging::create(&dest, a.force)?;
-    let agg = shard::merge_aggregates(&shards, &model)?;
+    let agg = shard::merge_aggregates(shards, Path::new(shard::AGGREGATE_JSON), &model)?;
     let mut extra_files = Vec::new();
     if first.trials_csv {
-        let header = format!("{}\n", output::trials::header(&model).join(","));
-        concat(&shards, "trials.csv", header.as_bytes(), true, &staging)?;
+        concat(shards, "trials.csv", &trials_header(&model), true, &staging)?;
     }
     if first.events.is_some() {
-        concat(&shards, "events.csv", &output::events::header_line(&model), false, &staging)?;
+        concat(shards, "events.csv", &output::events::header_line(&model), false, &staging)?;
         extra_files.push("events.csv".to_string());
     }
-    // Timing fields describe the shards' simulations: their summed seconds and the most
-    // threads one shard used. They are the only fields (with `command`) that differ
-    // from a single run's manifest.
-    let seconds: f64 = shards.iter().map(|s| s.manifest.wall_seconds).sum();
-    let threads = shards.iter().map(|s| s.manifest.threads).max().unwrap_or(1);
+    let (seconds, threads) = timing(shards);
     let spec = FolderSpec {
         model: &model,
         scenario_file: &first.scenario_file,
@@ -79,9 +97,103 @@ pub(super) fn merge(a: MergeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The shards of a comparison: each run's rows and aggregates, and the pairings.
+fn merge_compare(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
+    let first = &shards[0].manifest;
+    let entries: Vec<Entry> = shard::run_models(&shards[0])?
+        .into_iter()
+        .zip(&first.runs)
+        .map(|((model, source), r)| Entry {
+            name: r.name.clone(),
+            model,
+            file: r.scenario_file.clone(),
+            source,
+        })
+        .collect();
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(format!("{}-compare", entries[0].model.name)));
+    let staging = Staging::create(&dest, a.force)?;
+    let mut aggregates = Vec::new();
+    for e in &entries {
+        let dir = staging.file(&e.name);
+        std::fs::create_dir(&dir).map_err(io_at(&dir))?;
+        if first.trials_csv {
+            concat(shards, &format!("{}/trials.csv", e.name), &trials_header(&e.model), true, &staging)?;
+        }
+        let rel = Path::new(&e.name).join(shard::AGGREGATE_JSON);
+        aggregates.push(shard::merge_aggregates(shards, &rel, &e.model)?);
+    }
+    let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+    let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
+    let paired = shard_set::merge_paired(shards, &names, &models)?;
+    let (seconds, threads) = timing(shards);
+    let sim = Simulated {
+        seed: first.seed,
+        sets: first.sets.clone(),
+        threads,
+        seconds,
+        trials_csv: first.trials_csv,
+    };
+    let out = SetOutput { aggregates, paired };
+    let (cmp, dest) = compare::finish(staging, &entries, &out, &sim, &a.charts.options())?;
+    if !a.quiet {
+        say(&format!("merged {} shards of {} trials\n{}", shards.len(), first.trials, cmp.summary()));
+        say(&compare::results_line(&dest));
+    }
+    Ok(())
+}
+
+/// The shards of a sweep or a sensitivity analysis: level counts, and the pairings of
+/// a sensitivity analysis.
+fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
+    let first = &shards[0].manifest;
+    let (base, source) = shard::model_of(&shards[0])?;
+    let spec = RunSpec { trials: first.trials, seed: first.seed, threads: 1, max_events: first.max_events };
+    let s =
+        Setup { base, source, file: first.scenario_file.clone(), spec, sets: shard::sets_of(&shards[0])? };
+    let opts = a.charts.options();
+    let text = match (&first.sweep, &first.sensitivity) {
+        (Some(sw), _) => {
+            let staging = Staging::create(&explore::dest(&a.out, &s.base, "sweep", None), a.force)?;
+            let counts = shard_set::merge_counts(shards, &s.base, sw.points)?;
+            let note = format!("merged {} shards of a sweep of {} grid points\n", shards.len(), sw.points);
+            note + &explore::finish_sweep(staging, &s, &sw.axes, &counts, &opts)?
+        }
+        (None, Some(d)) => {
+            let bad = |message: String| ShardError::Malformed {
+                path: shards[0].dir.join(shard::SHARD_JSON),
+                message,
+            };
+            let level = s
+                .base
+                .level_ix(&d.metric)
+                .ok_or_else(|| bad(format!("`{}` is not a level of the scenario", d.metric)))?;
+            let names = explore::sensitivity_names(&crate::explore::sensitivity_design(&s.base, d.spread));
+            let models = vec![&s.base; names.len()];
+            let paired = shard_set::merge_paired(shards, &names, &models)?;
+            let counts = shard_set::merge_counts(shards, &s.base, names.len() as u64)?;
+            let staging = Staging::create(&explore::dest(&a.out, &s.base, "sensitivity", None), a.force)?;
+            let note = format!("merged {} shards of {} trials\n", shards.len(), first.trials);
+            note + &explore::finish_sensitivity(staging, &s, d.spread, level, &counts[0], &paired, &opts)?
+        }
+        // `ShardFolder::read` refuses a sweep or sensitivity shard without its design.
+        (None, None) => return Err(Failure::Usage("a sweep or sensitivity shard without its design".into())),
+    };
+    if !a.quiet {
+        say(&text);
+    }
+    Ok(())
+}
+
+fn trials_header(model: &Model) -> Vec<u8> {
+    format!("{}\n", output::trials::header(model).join(",")).into_bytes()
+}
+
 /// Concatenates one CSV file of every shard into the staging folder.
 fn concat(
-    shards: &[shard::ShardFolder],
+    shards: &[ShardFolder],
     name: &str,
     header: &[u8],
     one_row_per_trial: bool,

@@ -209,6 +209,47 @@ fn load(a: &ScenarioArgs) -> Result<(crate::model::Model, String), Failure> {
     Ok(scenario::load(&a.scenario, &ov)?)
 }
 
+/// Writes `shard.json` (last: a folder without it is not a finished shard), puts the
+/// shard folder in place and says what comes next.
+fn shard_done(staging: Staging, m: &output::shard::ShardManifest, quiet: bool) -> Result<(), Failure> {
+    let path = staging.file(output::shard::SHARD_JSON);
+    std::fs::write(&path, m.to_bytes()).map_err(io_at(&path))?;
+    let dest = staging.commit()?;
+    if quiet {
+        return Ok(());
+    }
+    let part = match &m.sweep {
+        Some(sw) if sw.split == output::shard::SweepSplit::Points => format!(
+            "grid points {}..{} of {} ({} {}), all {} trials",
+            sw.first_point,
+            sw.end_point,
+            sw.points,
+            sw.end_point - sw.first_point,
+            if sw.end_point - sw.first_point == 1 { "point" } else { "points" },
+            m.trials
+        ),
+        _ => format!(
+            "trials {}..{} of {} ({} trials)",
+            m.first_trial,
+            m.end_trial,
+            m.trials,
+            m.end_trial - m.first_trial
+        ),
+    };
+    say(&format!(
+        "{}: {} shard {} of {}: {part}, seed {}; {:.2} s\n  shard folder: {}\n  when all {} shards are done: brink merge SHARD_DIR... --out DIR\n",
+        m.scenario_name,
+        m.kind,
+        m.shard,
+        m.shards,
+        m.seed,
+        m.wall_seconds,
+        dest.display(),
+        m.shards,
+    ));
+    Ok(())
+}
+
 fn progress_bar(trials: u64, quiet: bool) -> indicatif::ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();

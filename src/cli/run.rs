@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::output::folder::FolderSpec;
-use crate::output::shard::{self, Shard, ShardManifest};
+use crate::output::shard::{self, Kind, RunFacts, Shard, ShardManifest};
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -206,49 +206,16 @@ fn run_shard(
         files.push("events.csv".into());
     }
     files.extend([shard::AGGREGATE_JSON, shard::SCENARIO_COPY, shard::SHARD_JSON].map(String::from));
-    let manifest = ShardManifest {
-        format: shard::SHARD_FORMAT.into(),
-        kind: "run".into(),
-        brink_version: env!("CARGO_PKG_VERSION").into(),
-        scenario_file: a.scenario.scenario.display().to_string(),
-        scenario_sha256: crate::output::manifest::sha256_hex(source.as_bytes()),
-        scenario_name: model.name.clone(),
-        variant: model.variant.clone(),
-        params: model.params.clone(),
-        sets: a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-        seed: spec.seed,
-        trials: spec.trials,
-        shard: sh.index,
-        shards: sh.count,
-        first_trial: range.start,
-        end_trial: range.end,
-        max_events: spec.max_events,
-        trials_csv: !a.no_trials_csv,
-        events: a.events,
-        threads: spec.threads,
-        wall_seconds: secs,
-        command: std::env::args().collect(),
-        files,
-    };
-    shard::write_shard(staging.dir(), &manifest, model, &agg, source.as_bytes())?;
-    let dest = staging.commit()?;
-    if !a.output.quiet {
-        say(&format!(
-            "{}: shard {} of {}: trials {}..{} of {} ({} trials), seed {}; {:.2} s\n  shard folder: {}\n  when all {} shards are done: brink merge SHARD_DIR... --out DIR\n",
-            model.name,
-            sh.index,
-            sh.count,
-            range.start,
-            range.end,
-            spec.trials,
-            range.end - range.start,
-            spec.seed,
-            secs,
-            dest.display(),
-            sh.count,
-        ));
-    }
-    Ok(())
+    let sets: Vec<String> = a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let file = a.scenario.scenario.display().to_string();
+    let facts = RunFacts { scenario_file: &file, source: source.as_bytes(), sets: &sets, spec };
+    let mut manifest = ShardManifest::new(Kind::Run, model, &facts, sh, range.clone());
+    manifest.trials_csv = !a.no_trials_csv;
+    manifest.events = a.events;
+    manifest.wall_seconds = secs;
+    manifest.files = files;
+    shard::write_run_state(staging.dir(), model, &agg, source.as_bytes())?;
+    shard_done(staging, &manifest, a.output.quiet)
 }
 
 /// Writes `events.csv` for the trials in `trials`, streamed: the engine is

@@ -10,6 +10,7 @@ pub mod events;
 pub mod folder;
 pub mod manifest;
 pub mod shard;
+pub mod shard_set;
 pub mod summary;
 pub mod tables;
 pub mod trials;

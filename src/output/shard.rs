@@ -10,6 +10,9 @@
 //! - `scenario.toml`: a copy of the scenario file, so the merge needs nothing else;
 //! - `trials.csv` (its rows, with the header) and `events.csv` if asked for.
 //!
+//! `brink compare`, `sweep` and `sensitivity` shard the same way ([`Kind`]); their
+//! exact state files are in [`super::shard_set`].
+//!
 //! `brink merge` reads the shard folders, checks that they are the shards of one run,
 //! each exactly once, adds the aggregates (integer sums, so exact and independent of
 //! order), concatenates the rows in shard order, and writes the results folder through
@@ -19,7 +22,9 @@
 
 use super::manifest::{ordered, ordered_de, sha256_hex};
 use super::{io_at, OutputError};
+use crate::explore::Axis;
 use crate::model::Model;
+use crate::runner::RunSpec;
 use crate::scenario::{self, Overrides};
 use crate::stats::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -78,13 +83,94 @@ impl std::fmt::Display for Shard {
     }
 }
 
+/// The command whose work a shard holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// `brink run`.
+    Run,
+    /// `brink compare` of variants or two scenario files.
+    Compare,
+    /// `brink sweep`.
+    Sweep,
+    /// `brink sensitivity`.
+    Sensitivity,
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Kind::Run => "run",
+            Kind::Compare => "compare",
+            Kind::Sweep => "sweep",
+            Kind::Sensitivity => "sensitivity",
+        };
+        write!(f, "`brink {name}`")
+    }
+}
+
+/// One compared run of a `brink compare` shard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardRun {
+    /// Its name: the variant, or the scenario name (its sub-folder).
+    pub name: String,
+    /// Its scenario file as given on the command line.
+    pub scenario_file: String,
+    /// SHA-256 of that file (also of `<name>/scenario.toml`).
+    pub scenario_sha256: String,
+    /// `[scenario] name`.
+    pub scenario_name: String,
+    /// Variant applied (None: baseline).
+    pub variant: Option<String>,
+    /// Params after the variant and `--set`, in file order.
+    #[serde(serialize_with = "ordered", deserialize_with = "ordered_de")]
+    pub params: Vec<(String, f64)>,
+}
+
+/// How a sweep is split into shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SweepSplit {
+    /// Every grid point, shard K's trials.
+    Trials,
+    /// Shard K's grid points, every trial.
+    Points,
+}
+
+/// The design of a `brink sweep` shard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepPart {
+    /// The axes (`--param`), in order.
+    pub axes: Vec<Axis>,
+    /// Split by trials or by grid points.
+    pub split: SweepSplit,
+    /// Grid points of the whole sweep.
+    pub points: u64,
+    /// First grid point of this shard (row-major, the first axis slowest).
+    pub first_point: u64,
+    /// One past its last grid point.
+    pub end_point: u64,
+}
+
+/// The design of a `brink sensitivity` shard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivityPart {
+    /// `--spread`.
+    pub spread: f64,
+    /// The level studied (`--metric`, resolved).
+    pub metric: String,
+}
+
 /// Contents of `shard.json`: the run this shard belongs to, and which part it is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShardManifest {
     /// [`SHARD_FORMAT`].
     pub format: String,
-    /// What was sharded: `"run"`.
-    pub kind: String,
+    /// What was sharded.
+    pub kind: Kind,
     /// brink's version (shards of different versions are not merged).
     pub brink_version: String,
     /// The scenario file as given on the command line.
@@ -118,6 +204,16 @@ pub struct ShardManifest {
     pub trials_csv: bool,
     /// The run's `--events K`: `events.csv` holds this shard's trials below K.
     pub events: Option<u64>,
+    /// `compare`: every compared run, the reference first (the scenario fields above
+    /// are the reference's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<ShardRun>,
+    /// `sweep`: its axes and this shard's grid points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepPart>,
+    /// `sensitivity`: its design.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<SensitivityPart>,
     /// Worker threads (does not affect results).
     pub threads: usize,
     /// Wall-clock seconds of the simulation (does not affect results).
@@ -129,6 +225,44 @@ pub struct ShardManifest {
 }
 
 impl ShardManifest {
+    /// The manifest of shard `shard` of a `kind` run of `model` (trials `range`), with no
+    /// files, timing or design yet.
+    pub fn new(
+        kind: Kind,
+        model: &Model,
+        run: &RunFacts<'_>,
+        shard: Shard,
+        range: Range<u64>,
+    ) -> ShardManifest {
+        ShardManifest {
+            format: SHARD_FORMAT.into(),
+            kind,
+            brink_version: env!("CARGO_PKG_VERSION").into(),
+            scenario_file: run.scenario_file.to_owned(),
+            scenario_sha256: sha256_hex(run.source),
+            scenario_name: model.name.clone(),
+            variant: model.variant.clone(),
+            params: model.params.clone(),
+            sets: run.sets.to_vec(),
+            seed: run.spec.seed,
+            trials: run.spec.trials,
+            shard: shard.index,
+            shards: shard.count,
+            first_trial: range.start,
+            end_trial: range.end,
+            max_events: run.spec.max_events,
+            trials_csv: false,
+            events: None,
+            runs: Vec::new(),
+            sweep: None,
+            sensitivity: None,
+            threads: run.spec.threads,
+            wall_seconds: 0.0,
+            command: std::env::args().collect(),
+            files: Vec::new(),
+        }
+    }
+
     /// Pretty JSON bytes with a final newline.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
@@ -140,6 +274,19 @@ impl ShardManifest {
     pub fn shard(&self) -> Shard {
         Shard { index: self.shard, count: self.shards }
     }
+}
+
+/// What every shard records of the run it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct RunFacts<'a> {
+    /// The scenario file as given.
+    pub scenario_file: &'a str,
+    /// Its bytes.
+    pub source: &'a [u8],
+    /// `--set` as `NAME=VALUE`.
+    pub sets: &'a [String],
+    /// Trials (of the whole run), seed, threads and event limit.
+    pub spec: &'a RunSpec,
 }
 
 /// Contents of `aggregate.json`: the ids that give the indices meaning, and the
@@ -179,19 +326,11 @@ impl AggregateFile {
     }
 }
 
-/// Writes `aggregate.json`, `scenario.toml` and, last, `shard.json` into `dir`.
-pub fn write_shard(
-    dir: &Path,
-    manifest: &ShardManifest,
-    model: &Model,
-    agg: &Aggregate,
-    source: &[u8],
-) -> Result<(), OutputError> {
-    let files = [
-        (AGGREGATE_JSON, AggregateFile::new(model, agg).to_bytes()),
-        (SCENARIO_COPY, source.to_vec()),
-        (SHARD_JSON, manifest.to_bytes()),
-    ];
+/// Writes `aggregate.json` and `scenario.toml` into `dir` (`shard.json` comes last, from
+/// the caller, once everything else is written).
+pub fn write_run_state(dir: &Path, model: &Model, agg: &Aggregate, source: &[u8]) -> Result<(), OutputError> {
+    let files =
+        [(AGGREGATE_JSON, AggregateFile::new(model, agg).to_bytes()), (SCENARIO_COPY, source.to_vec())];
     for (name, bytes) in files {
         let path = dir.join(name);
         std::fs::write(&path, bytes).map_err(io_at(&path))?;
@@ -256,7 +395,7 @@ pub enum ShardError {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "{} (shard {shard}) is not part of the same run as {} (shard {reference_shard}): its {what} is {have}, not {want}; \
-     the shards of one run share scenario, variant, --set, seed, trials and shard count",
+     the shards of one run share command, scenario, variant, --set, seed, trials, shard count and design",
     dir.display(),
     reference.display()
 )]
@@ -301,11 +440,11 @@ pub struct ShardFolder {
     pub manifest: ShardManifest,
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, ShardError> {
+pub(super) fn read_file(path: &Path) -> Result<Vec<u8>, ShardError> {
     std::fs::read(path).map_err(|source| ShardError::Read { path: path.to_owned(), source })
 }
 
-fn json<T: for<'de> Deserialize<'de>>(path: &Path, bytes: &[u8]) -> Result<T, ShardError> {
+pub(super) fn json<T: for<'de> Deserialize<'de>>(path: &Path, bytes: &[u8]) -> Result<T, ShardError> {
     serde_json::from_slice(bytes).map_err(|e| ShardError::Malformed {
         path: path.to_owned(),
         message: if e.line() > 0 {
@@ -316,8 +455,51 @@ fn json<T: for<'de> Deserialize<'de>>(path: &Path, bytes: &[u8]) -> Result<T, Sh
     })
 }
 
+/// Checks that a shard describes what its kind needs, and nothing another kind needs.
+fn check_design(m: &ShardManifest) -> Result<(), String> {
+    let has = (!m.runs.is_empty(), m.sweep.is_some(), m.sensitivity.is_some());
+    let want = match m.kind {
+        Kind::Run => (false, false, false),
+        Kind::Compare => (true, false, false),
+        Kind::Sweep => (false, true, false),
+        Kind::Sensitivity => (false, false, true),
+    };
+    if has != want {
+        return Err(format!(
+            "a shard of {} needs {}",
+            m.kind,
+            match m.kind {
+                Kind::Run => "no `runs`, `sweep` or `sensitivity`",
+                Kind::Compare => "`runs`, and no `sweep` or `sensitivity`",
+                Kind::Sweep => "`sweep`, and no `runs` or `sensitivity`",
+                Kind::Sensitivity => "`sensitivity`, and no `runs` or `sweep`",
+            }
+        ));
+    }
+    if m.kind == Kind::Compare && m.runs.len() < 2 {
+        return Err("a comparison needs at least two `runs`".into());
+    }
+    if let Some(sw) = &m.sweep {
+        let points = sw.axes.iter().try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64));
+        if sw.axes.is_empty() || points != Some(sw.points) {
+            return Err(format!("`points` is {}, but the axes make {points:?} grid points", sw.points));
+        }
+        let want = match sw.split {
+            SweepSplit::Points => m.shard().range(sw.points),
+            SweepSplit::Trials => 0..sw.points,
+        };
+        if (sw.first_point, sw.end_point) != (want.start, want.end) {
+            return Err(format!(
+                "grid points {}..{} are not the shard's ({}..{})",
+                sw.first_point, sw.end_point, want.start, want.end
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the `format` field alone, so a newer format gets a clear message.
-fn check_format(path: &Path, bytes: &[u8], want: &str) -> Result<(), ShardError> {
+pub(super) fn check_format(path: &Path, bytes: &[u8], want: &str) -> Result<(), ShardError> {
     #[derive(Deserialize)]
     struct Head {
         format: Option<String>,
@@ -350,20 +532,29 @@ impl ShardFolder {
         check_format(&path, &bytes, SHARD_FORMAT)?;
         let manifest: ShardManifest = json(&path, &bytes)?;
         let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
-        if manifest.kind != "run" {
-            return Err(bad(format!("kind `{}` cannot be merged by this brink (only `run`)", manifest.kind)));
-        }
         if manifest.shards == 0 || manifest.shard >= manifest.shards {
             return Err(bad(format!("shard {} of {} does not exist", manifest.shard, manifest.shards)));
         }
-        let range = manifest.shard().range(manifest.trials);
-        if (manifest.first_trial, manifest.end_trial) != (range.start, range.end) {
+        // Results may differ between versions, so only the brink that wrote a shard merges it.
+        if manifest.brink_version != env!("CARGO_PKG_VERSION") {
             return Err(bad(format!(
-                "trials {}..{} are not shard {} of {} trials ({}..{})",
-                manifest.first_trial,
-                manifest.end_trial,
-                manifest.shard(),
-                manifest.trials,
+                "it was written by brink {}, and this is brink {}: merge with the brink that wrote the shards, or run them again",
+                manifest.brink_version,
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+        check_design(&manifest).map_err(bad)?;
+        let m = &manifest;
+        // A sweep split by grid points runs every trial of its points.
+        let by_points = m.sweep.as_ref().is_some_and(|s| s.split == SweepSplit::Points);
+        let range = if by_points { 0..m.trials } else { m.shard().range(m.trials) };
+        if (m.first_trial, m.end_trial) != (range.start, range.end) {
+            return Err(bad(format!(
+                "trials {}..{} are not {} {} trials ({}..{})",
+                m.first_trial,
+                m.end_trial,
+                if by_points { "all".to_string() } else { format!("shard {} of", m.shard()) },
+                m.trials,
                 range.start,
                 range.end
             )));
@@ -376,15 +567,31 @@ impl ShardFolder {
         self.manifest.first_trial..self.manifest.end_trial
     }
 
-    /// The copy of the scenario file, checked against the recorded hash.
+    /// The copy of the scenario file, checked against the recorded hash (for a
+    /// comparison, the reference run's).
     pub fn scenario(&self) -> Result<String, ShardError> {
-        let path = self.dir.join(SCENARIO_COPY);
+        let (rel, sha) = self.scenario_copies().swap_remove(0);
+        self.scenario_at(&rel, sha)
+    }
+
+    /// Every copy of a scenario file in the shard, relative to its folder, with the
+    /// SHA-256 it must have: one per compared run of a comparison, else one.
+    pub fn scenario_copies(&self) -> Vec<(PathBuf, &str)> {
+        let m = &self.manifest;
+        if m.runs.is_empty() {
+            return vec![(PathBuf::from(SCENARIO_COPY), m.scenario_sha256.as_str())];
+        }
+        m.runs.iter().map(|r| (Path::new(&r.name).join(SCENARIO_COPY), r.scenario_sha256.as_str())).collect()
+    }
+
+    /// The scenario copy at `rel`, checked against `sha256`.
+    pub fn scenario_at(&self, rel: &Path, sha256: &str) -> Result<String, ShardError> {
+        let path = self.dir.join(rel);
         let bytes = read_file(&path)?;
         let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
-        if sha256_hex(&bytes) != self.manifest.scenario_sha256 {
+        if sha256_hex(&bytes) != sha256 {
             return Err(bad(format!(
-                "its SHA-256 is not {}, the scenario_sha256 of shard.json (was the file edited?)",
-                self.manifest.scenario_sha256
+                "its SHA-256 is not {sha256}, the scenario_sha256 of shard.json (was the file edited?)"
             )));
         }
         String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))
@@ -392,7 +599,13 @@ impl ShardFolder {
 
     /// The shard's aggregate, checked against the model and the shard's trial count.
     pub fn aggregate(&self, model: &Model) -> Result<Aggregate, ShardError> {
-        let path = self.dir.join(AGGREGATE_JSON);
+        self.aggregate_at(Path::new(AGGREGATE_JSON), model)
+    }
+
+    /// The aggregate at `rel` (a compared run's `<name>/aggregate.json`), checked
+    /// against the model and the shard's trial count.
+    pub fn aggregate_at(&self, rel: &Path, model: &Model) -> Result<Aggregate, ShardError> {
+        let path = self.dir.join(rel);
         let bytes = read_file(&path)?;
         check_format(&path, &bytes, AGGREGATE_FORMAT)?;
         let file: AggregateFile = json(&path, &bytes)?;
@@ -415,9 +628,9 @@ impl ShardFolder {
     }
 }
 
-/// Reads the shard folders and checks that they are the shards of one run, each
-/// exactly once, with intact scenario copies. Returns them in shard order.
-pub fn read_run(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
+/// Reads the shard folders and checks that they are the shards of one run (of one
+/// command), each exactly once, with intact scenario copies. Returns them in shard order.
+pub fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
     let shards = dirs.iter().map(|d| ShardFolder::read(d)).collect::<Result<Vec<_>, _>>()?;
     let Some(first) = shards.first() else {
         return Err(ShardError::Missing { missing: vec![0], count: 1, given: Vec::new() });
@@ -425,7 +638,8 @@ pub fn read_run(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
     let r = &first.manifest;
     for s in &shards[1..] {
         let m = &s.manifest;
-        let fields: [(&'static str, String, String); 12] = [
+        let fields: [(&'static str, String, String); 17] = [
+            ("command", m.kind.to_string(), r.kind.to_string()),
             ("shard count", m.shards.to_string(), r.shards.to_string()),
             ("scenario SHA-256", m.scenario_sha256.clone(), r.scenario_sha256.clone()),
             ("seed", m.seed.to_string(), r.seed.to_string()),
@@ -438,6 +652,10 @@ pub fn read_run(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
             ("--events", format!("{:?}", m.events), format!("{:?}", r.events)),
             ("brink version", m.brink_version.clone(), r.brink_version.clone()),
             ("scenario name", m.scenario_name.clone(), r.scenario_name.clone()),
+            ("list of compared runs", show_runs(&m.runs), show_runs(&r.runs)),
+            ("sweep split", show_split(&m.sweep), show_split(&r.sweep)),
+            ("sweep grid", show_axes(&m.sweep), show_axes(&r.sweep)),
+            ("sensitivity design", show_sensitivity(&m.sensitivity), show_sensitivity(&r.sensitivity)),
         ];
         for (what, have, want) in fields {
             if have != want {
@@ -470,7 +688,9 @@ pub fn read_run(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
         return Err(ShardError::Missing { missing, count, given: by_index.keys().copied().collect() });
     }
     for s in &shards {
-        s.scenario()?;
+        for (rel, sha) in s.scenario_copies() {
+            s.scenario_at(&rel, sha)?;
+        }
     }
     let mut ordered: Vec<ShardFolder> = shards.clone();
     ordered.sort_by_key(|s| s.manifest.shard);
@@ -485,6 +705,33 @@ fn show_params(p: &[(String, f64)]) -> String {
     p.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
 }
 
+fn show_runs(runs: &[ShardRun]) -> String {
+    let run = |r: &ShardRun| {
+        let file = r.scenario_sha256.get(..12).unwrap_or(&r.scenario_sha256);
+        format!(
+            "{} ({}, {}, file {file}..., params {})",
+            r.name,
+            r.scenario_name,
+            show_variant(&r.variant),
+            show_params(&r.params)
+        )
+    };
+    runs.iter().map(run).collect::<Vec<_>>().join("; ")
+}
+
+fn show_split(sweep: &Option<SweepPart>) -> String {
+    sweep.as_ref().map_or_else(|| "none".into(), |s| format!("by {:?}", s.split).to_lowercase())
+}
+
+fn show_axes(sweep: &Option<SweepPart>) -> String {
+    let axis = |a: &Axis| format!("{} = {:?}", a.param, a.values);
+    sweep.as_ref().map_or_else(|| "none".into(), |s| s.axes.iter().map(axis).collect::<Vec<_>>().join(", "))
+}
+
+fn show_sensitivity(s: &Option<SensitivityPart>) -> String {
+    s.as_ref().map_or_else(|| "none".into(), |s| format!("--spread {} --metric {}", s.spread, s.metric))
+}
+
 fn yes_no(b: bool) -> String {
     if b { "written" } else { "not written" }.into()
 }
@@ -492,34 +739,52 @@ fn yes_no(b: bool) -> String {
 /// Compiles the run's model from the first shard's copy of the scenario, with its
 /// variant and `--set` overrides. Returns the model and the scenario text.
 pub fn model_of(shard: &ShardFolder) -> Result<(Model, String), ShardError> {
-    let source = shard.scenario()?;
     let m = &shard.manifest;
+    compile_copy(shard, Path::new(SCENARIO_COPY), &m.scenario_sha256, &m.scenario_file, &m.variant)
+}
+
+/// Compiles every compared run of a comparison's shard: (model, scenario text) each.
+pub fn run_models(shard: &ShardFolder) -> Result<Vec<(Model, String)>, ShardError> {
+    let copies = shard.scenario_copies();
+    let runs = shard.manifest.runs.iter().zip(copies);
+    runs.map(|(r, (rel, sha))| compile_copy(shard, &rel, sha, &r.scenario_file, &r.variant)).collect()
+}
+
+/// The shard's `--set` overrides, parsed back from `NAME=VALUE`.
+pub fn sets_of(shard: &ShardFolder) -> Result<Vec<(String, f64)>, ShardError> {
     let path = shard.dir.join(SHARD_JSON);
-    let mut sets = Vec::new();
-    for s in &m.sets {
+    let parse = |s: &String| {
         let parsed = s.split_once('=').and_then(|(k, v)| v.parse::<f64>().ok().map(|x| (k.to_owned(), x)));
-        sets.push(parsed.ok_or_else(|| ShardError::Malformed {
+        parsed.ok_or_else(|| ShardError::Malformed {
             path: path.clone(),
             message: format!("`{s}` in sets is not NAME=VALUE"),
-        })?);
-    }
-    let overrides = Overrides { variant: m.variant.clone(), sets };
-    let model =
-        scenario::compile_str(&m.scenario_file, &source, &overrides).map_err(|d| ShardError::Malformed {
-            path: shard.dir.join(SCENARIO_COPY),
-            message: format!(
-                "the scenario does not compile with the shard's variant and --set:\n{}",
-                d.render()
-            ),
-        })?;
+        })
+    };
+    shard.manifest.sets.iter().map(parse).collect()
+}
+
+/// Compiles the scenario copy at `rel` with `variant` and the shard's `--set`.
+fn compile_copy(
+    shard: &ShardFolder,
+    rel: &Path,
+    sha256: &str,
+    file: &str,
+    variant: &Option<String>,
+) -> Result<(Model, String), ShardError> {
+    let source = shard.scenario_at(rel, sha256)?;
+    let overrides = Overrides { variant: variant.clone(), sets: sets_of(shard)? };
+    let model = scenario::compile_str(file, &source, &overrides).map_err(|d| ShardError::Malformed {
+        path: shard.dir.join(rel),
+        message: format!("the scenario does not compile with the shard's variant and --set:\n{}", d.render()),
+    })?;
     Ok((model, source))
 }
 
-/// Adds up the shards' aggregates (exact, so the order does not matter).
-pub fn merge_aggregates(shards: &[ShardFolder], model: &Model) -> Result<Aggregate, ShardError> {
+/// Adds up the shards' aggregates at `rel` (exact, so the order does not matter).
+pub fn merge_aggregates(shards: &[ShardFolder], rel: &Path, model: &Model) -> Result<Aggregate, ShardError> {
     let mut total = Aggregate::new(model);
     for s in shards {
-        total.merge(&s.aggregate(model)?);
+        total.merge(&s.aggregate_at(rel, model)?);
     }
     Ok(total)
 }
