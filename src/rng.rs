@@ -12,11 +12,14 @@
 //! trigger decisions and delays never shift one another either. Deriving a stream is a
 //! key copy plus one block computation: no hashing per trial.
 //!
-//! ChaCha8 from `rand_chacha` is a named, portable generator: the same bits on every
-//! platform and in every future build with the pinned version.
+//! The generator is ChaCha8 (8 rounds, 64-bit block counter, 64-bit stream id), computed
+//! here one 64-byte block at a time: a stream usually yields a few numbers per trial, so
+//! deriving one must cost one block, not the four-block buffer of a general-purpose
+//! generator. The bits are exactly those of `rand_chacha`'s `ChaCha8Rng` with the same key,
+//! stream and word position (a test compares them), and are pinned by a golden vector
+//! computed by an independent Python ChaCha8 (`tests/reference/streams.py`): the same
+//! bits on every platform and in every future build.
 
-use rand_chacha::rand_core::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
 /// What a step draws random numbers for; each purpose has its own region of the stream.
@@ -51,21 +54,110 @@ pub fn stream_key(seed: u64, name: &str) -> [u8; 32] {
 
 /// A generator positioned at the start of `(key, trial, purpose)`.
 pub fn stream(key: &[u8; 32], trial: u64, purpose: Purpose) -> Stream {
-    let mut rng = ChaCha8Rng::from_seed(*key);
-    rng.set_stream(trial);
-    rng.set_word_pos((purpose as u128) << 64);
-    Stream(rng)
+    let mut s = Stream::new(key);
+    s.restart(trial, purpose);
+    s
 }
 
-/// One random stream, with the few primitive draws the samplers build on.
+/// Words per ChaCha block, as u64.
+const BLOCK: usize = 8;
+
+/// One random stream (ChaCha8 keystream from a block position), with the few primitive
+/// draws the samplers build on.
 #[derive(Clone, Debug)]
-pub struct Stream(ChaCha8Rng);
+pub struct Stream {
+    key: [u32; 8],
+    /// Stream id (ChaCha's nonce words 14-15): the trial.
+    nonce: u64,
+    /// Block counter of the next block to compute (words 12-13).
+    counter: u64,
+    /// The current block, as little-endian u64 pairs of its 32-bit words.
+    block: [u64; BLOCK],
+    /// Next unread word of `block`; `BLOCK` when a new block is due.
+    next: usize,
+}
 
 impl Stream {
+    fn new(key: &[u8; 32]) -> Self {
+        let mut k = [0u32; 8];
+        for (w, b) in k.iter_mut().zip(key.chunks_exact(4)) {
+            *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        Stream { key: k, nonce: 0, counter: 0, block: [0; BLOCK], next: BLOCK }
+    }
+
+    /// Repositions at the start of `(trial, purpose)`; computes nothing until a draw.
+    #[inline]
+    fn restart(&mut self, trial: u64, purpose: Purpose) {
+        self.nonce = trial;
+        // Word position purpose << 64, in 16-word blocks.
+        self.counter = (purpose as u64) << 60;
+        self.next = BLOCK;
+    }
+
+    /// Computes the block at `counter` and advances the counter.
+    #[inline(never)]
+    fn refill(&mut self) {
+        const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+        let k = &self.key;
+        let input: [u32; 16] = [
+            SIGMA[0],
+            SIGMA[1],
+            SIGMA[2],
+            SIGMA[3],
+            k[0],
+            k[1],
+            k[2],
+            k[3],
+            k[4],
+            k[5],
+            k[6],
+            k[7],
+            self.counter as u32,
+            (self.counter >> 32) as u32,
+            self.nonce as u32,
+            (self.nonce >> 32) as u32,
+        ];
+        let mut x = input;
+        #[inline(always)]
+        fn quarter(x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
+            x[a] = x[a].wrapping_add(x[b]);
+            x[d] = (x[d] ^ x[a]).rotate_left(16);
+            x[c] = x[c].wrapping_add(x[d]);
+            x[b] = (x[b] ^ x[c]).rotate_left(12);
+            x[a] = x[a].wrapping_add(x[b]);
+            x[d] = (x[d] ^ x[a]).rotate_left(8);
+            x[c] = x[c].wrapping_add(x[d]);
+            x[b] = (x[b] ^ x[c]).rotate_left(7);
+        }
+        for _ in 0..4 {
+            quarter(&mut x, 0, 4, 8, 12);
+            quarter(&mut x, 1, 5, 9, 13);
+            quarter(&mut x, 2, 6, 10, 14);
+            quarter(&mut x, 3, 7, 11, 15);
+            quarter(&mut x, 0, 5, 10, 15);
+            quarter(&mut x, 1, 6, 11, 12);
+            quarter(&mut x, 2, 7, 8, 13);
+            quarter(&mut x, 3, 4, 9, 14);
+        }
+        for (i, out) in self.block.iter_mut().enumerate() {
+            let lo = x[2 * i].wrapping_add(input[2 * i]);
+            let hi = x[2 * i + 1].wrapping_add(input[2 * i + 1]);
+            *out = u64::from(lo) | (u64::from(hi) << 32);
+        }
+        self.counter = self.counter.wrapping_add(1);
+        self.next = 0;
+    }
+
     /// 64 random bits.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
+        if self.next == BLOCK {
+            self.refill();
+        }
+        let x = self.block[self.next];
+        self.next += 1;
+        x
     }
 
     /// Uniform on [0, 1), with 53 random bits: `(x >> 11) * 2^-53`.
@@ -100,9 +192,10 @@ impl Stream {
 /// Slots are reused across trials (stamped with the trial they belong to), so a worker
 /// allocates them once and a trial only pays for the streams it actually touches.
 pub struct TrialStreams {
-    keys: Vec<[u8; 32]>,
-    /// Each slot remembers the epoch (one per `begin`) its stream was derived in.
-    slots: Vec<Option<(u64, Stream)>>,
+    /// One stream per (step, purpose), each keyed once for the run.
+    slots: Vec<Stream>,
+    /// The epoch (one per `begin`) each slot was last positioned in.
+    epochs: Vec<u64>,
     trial: u64,
     epoch: u64,
 }
@@ -110,8 +203,10 @@ pub struct TrialStreams {
 impl TrialStreams {
     /// Streams for a run with these per-step keys (see [`stream_key`]).
     pub fn new(keys: Vec<[u8; 32]>) -> Self {
-        let n = keys.len() * PURPOSES;
-        TrialStreams { keys, slots: vec![None; n], trial: 0, epoch: 0 }
+        let slots: Vec<Stream> =
+            keys.iter().flat_map(|k| std::iter::repeat_n(Stream::new(k), PURPOSES)).collect();
+        // Epoch 0 is never current: `begin` starts at 1.
+        TrialStreams { epochs: vec![0; slots.len()], slots, trial: 0, epoch: 0 }
     }
 
     /// Starts trial `trial`: every stream is (lazily) re-derived for it.
@@ -124,16 +219,12 @@ impl TrialStreams {
     #[inline]
     pub fn get(&mut self, step: usize, purpose: Purpose) -> &mut Stream {
         let i = step * PURPOSES + purpose as usize;
-        let epoch = self.epoch;
         let slot = &mut self.slots[i];
-        match slot {
-            Some((e, _)) if *e == epoch => {}
-            _ => *slot = Some((epoch, stream(&self.keys[step], self.trial, purpose))),
+        if self.epochs[i] != self.epoch {
+            self.epochs[i] = self.epoch;
+            slot.restart(self.trial, purpose);
         }
-        match slot {
-            Some((_, s)) => s,
-            None => unreachable!("slot was just filled"),
-        }
+        slot
     }
 }
 
@@ -159,6 +250,38 @@ mod tests {
     /// Computed independently by tests/reference/streams.py (a Python ChaCha8).
     const GOLDEN: [u64; 3] =
         [9_333_431_666_788_786_455, 7_633_575_014_084_587_887, 3_607_851_777_760_677_411];
+
+    /// The block-at-a-time ChaCha8 gives exactly `rand_chacha`'s bits for the same key,
+    /// stream and word position, across block boundaries and for every purpose.
+    #[test]
+    fn same_bits_as_rand_chacha() {
+        use rand_chacha::rand_core::{RngCore, SeedableRng};
+        for (i, name) in ["rocket_attack", "a", "#param/p_strike", "war"].iter().enumerate() {
+            let key = stream_key(i as u64 * 7919 + 1, name);
+            for trial in [0, 1, 2047, 2048, u32::MAX as u64 + 3, u64::MAX] {
+                for purpose in [
+                    Purpose::Arrival,
+                    Purpose::Branch,
+                    Purpose::Tally,
+                    Purpose::Trigger,
+                    Purpose::Delay,
+                    Purpose::Excite,
+                ] {
+                    let mut theirs = rand_chacha::ChaCha8Rng::from_seed(key);
+                    theirs.set_stream(trial);
+                    theirs.set_word_pos((purpose as u128) << 64);
+                    let mut ours = stream(&key, trial, purpose);
+                    for k in 0..70 {
+                        assert_eq!(
+                            ours.next_u64(),
+                            theirs.next_u64(),
+                            "{name} trial {trial} {purpose:?} draw {k}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn streams_differ_by_trial_purpose_step_and_seed() {
