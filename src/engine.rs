@@ -1,12 +1,17 @@
 //! The engine: one trial as a discrete-event simulation (MODEL.md §1, §3).
 //!
-//! Events sit in a binary heap ordered by (time, sequence number): ties fire in the order
-//! they were scheduled, as in nexosim's queue. Spontaneous arrivals are an exact
-//! non-homogeneous Poisson process: each step with a rate has one pending arrival drawn
-//! for its current rate; whenever that rate changes (a window edge, a modifier starting
-//! or ending) the pending arrival is dropped (its generation number goes stale) and a new
-//! one is drawn from the change time, which is exact because the exponential distribution
-//! is memoryless.
+//! Events are ordered by (time, sequence number): ties fire in the order they were
+//! scheduled, as in nexosim's queue. Spontaneous arrivals are an exact non-homogeneous
+//! Poisson process: each step with a rate has one pending arrival drawn for its current
+//! rate; whenever that rate changes (a window edge, a modifier starting or ending) the
+//! pending arrival is replaced by one drawn from the change time, which is exact because
+//! the exponential distribution is memoryless.
+//!
+//! Pending arrivals live in a small per-step table beside a binary heap that holds every
+//! other event; the engine takes whichever of the heap's top and the earliest arrival
+//! comes first. Replacing an arrival is then an overwrite, not a stale heap entry to pop
+//! later. Both carry sequence numbers from one counter, so the order is the one a single
+//! queue would give.
 //!
 //! An [`Engine`] owns every buffer a trial needs and reuses them from trial to trial, so
 //! the steady state allocates nothing per event.
@@ -183,6 +188,8 @@ pub fn param_stream_name(model: &Model, param: usize) -> String {
 /// `Kind::Fire::cause` of a scheduled firing; otherwise the cause is a trigger index, or
 /// EXCITED | the exciting step.
 const SCHEDULED: u32 = u32::MAX;
+/// No pending arrival: later than any event.
+const NO_ARRIVAL: (f64, u64) = (f64::INFINITY, u64::MAX);
 const EXCITED: u32 = 1 << 31;
 
 #[derive(Debug, Clone, Copy)]
@@ -191,8 +198,6 @@ enum Kind {
     /// trigger that scheduled it or SCHEDULED. (The cause costs nothing: the event is
     /// 32 bytes with or without it.)
     Fire { step: u32, branch: u32, cause: u32 },
-    /// A spontaneous arrival; stale unless `gen` matches the step's generation.
-    Arrival { step: u32, gen: u32 },
     /// A window of this step opens or closes.
     WindowEdge { step: u32 },
     /// A modifier on this step expires.
@@ -249,7 +254,11 @@ pub struct Engine<'m> {
     next_uid: u32,
     // Per step.
     counts: Vec<u32>,
-    generation: Vec<u32>,
+    /// The pending spontaneous arrival of each step, as (time, seq); `NO_ARRIVAL` if none.
+    arrivals: Vec<(f64, u64)>,
+    /// Steps with a rate, and the one whose pending arrival is earliest (if any).
+    rate_steps: Vec<StepIx>,
+    first_arrival: Option<StepIx>,
     window_x: Vec<f64>,
     rate_x: Vec<f64>,
     p_x: Vec<f64>,
@@ -288,7 +297,15 @@ impl<'m> Engine<'m> {
             seq: 0,
             next_uid: 0,
             counts: vec![0; n],
-            generation: vec![0; n],
+            arrivals: vec![NO_ARRIVAL; n],
+            rate_steps: model
+                .steps
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.rate.is_some())
+                .map(|(i, _)| i)
+                .collect(),
+            first_arrival: None,
             window_x: vec![1.0; n],
             rate_x: vec![1.0; n],
             p_x: vec![1.0; n],
@@ -337,7 +354,30 @@ impl<'m> Engine<'m> {
     pub fn run_observed<O: Observer>(&mut self, trial: u64, obs: &mut O) -> Result<(), Runaway> {
         self.reset(trial);
         obs.on_start(trial);
-        while let Some(ev) = self.queue.pop() {
+        loop {
+            // The next event: the heap's top or the earliest pending arrival.
+            let arrival = self.first_arrival.map(|a| (a, self.arrivals[a]));
+            let from_heap = match (self.queue.peek(), arrival) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(ev), Some((_, (time, seq)))) => {
+                    ev.time.total_cmp(&time).then(ev.seq.cmp(&seq)) == Ordering::Less
+                }
+            };
+            if !from_heap {
+                let (step, (t, _)) = arrival.expect("an arrival is pending");
+                if t >= self.horizon {
+                    break;
+                }
+                self.fire(step, None, Cause::Spontaneous, t, obs)?;
+                self.redraw_arrival(step, t);
+                if self.ended(t, obs) {
+                    return Ok(());
+                }
+                continue;
+            }
+            let Some(ev) = self.queue.pop() else { break };
             if ev.time >= self.horizon {
                 break;
             }
@@ -353,13 +393,6 @@ impl<'m> Engine<'m> {
                         Cause::Triggered { trigger: cause as usize }
                     };
                     self.fire(step as usize, forced, cause, t, obs)?;
-                }
-                Kind::Arrival { step, gen } => {
-                    if gen != self.generation[step as usize] {
-                        continue;
-                    }
-                    self.fire(step as usize, None, Cause::Spontaneous, t, obs)?;
-                    self.redraw_arrival(step as usize, t);
                 }
                 Kind::WindowEdge { step } => {
                     let s = step as usize;
@@ -378,15 +411,24 @@ impl<'m> Engine<'m> {
                     }
                 }
             }
-            if self.model.first_terminal.is_some_and(|t| self.level >= t) {
-                self.end_day = t;
-                self.end_reason = EndReason::Terminal;
-                obs.on_end(t, EndReason::Terminal);
+            if self.ended(t, obs) {
                 return Ok(());
             }
         }
         obs.on_end(self.end_day, self.end_reason);
         Ok(())
+    }
+
+    /// Ends the trial at `t` if its level reached a terminal one.
+    #[inline]
+    fn ended<O: Observer>(&mut self, t: f64, obs: &mut O) -> bool {
+        if self.model.first_terminal.is_some_and(|l| self.level >= l) {
+            self.end_day = t;
+            self.end_reason = EndReason::Terminal;
+            obs.on_end(t, EndReason::Terminal);
+            return true;
+        }
+        false
     }
 
     fn reset(&mut self, trial: u64) {
@@ -398,6 +440,8 @@ impl<'m> Engine<'m> {
         self.trial = trial;
         self.streams.begin(trial);
         self.queue.clear();
+        self.arrivals.fill(NO_ARRIVAL);
+        self.first_arrival = None;
         self.seq = 0;
         self.next_uid = 0;
         self.fired = 0;
@@ -467,19 +511,29 @@ impl<'m> Engine<'m> {
     }
 
     /// Draws the step's next spontaneous arrival from time `t` at its current rate,
-    /// invalidating any pending one.
+    /// replacing any pending one.
     fn redraw_arrival(&mut self, s: StepIx, t: f64) {
         let (rate, max) = (self.model.steps[s].rate, self.model.steps[s].max);
         let Some(base) = rate else { return };
-        self.generation[s] = self.generation[s].wrapping_add(1);
-        if max.is_some_and(|m| self.counts[s] >= m) {
-            return;
-        }
+        self.arrivals[s] = NO_ARRIVAL;
         let rate = base * self.window_x[s] * self.rate_x[s];
-        if rate > 0.0 {
+        if rate > 0.0 && max.is_none_or(|m| self.counts[s] < m) {
             let e = -libm::log(self.streams.get(s, Purpose::Arrival).uniform_open0());
-            let gen = self.generation[s];
-            self.push(t + e / rate, Kind::Arrival { step: s as u32, gen });
+            let time = t + e / rate;
+            // As `push` would: beyond the horizon is never, and takes no sequence number.
+            if time < self.horizon {
+                self.seq += 1;
+                self.arrivals[s] = (time, self.seq);
+            }
+        }
+        self.first_arrival = None;
+        let mut best = NO_ARRIVAL;
+        for &r in &self.rate_steps {
+            let a = self.arrivals[r];
+            if a.0.total_cmp(&best.0).then(a.1.cmp(&best.1)) == Ordering::Less {
+                best = a;
+                self.first_arrival = Some(r);
+            }
         }
     }
 
