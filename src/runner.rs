@@ -106,32 +106,64 @@ pub fn run_set(
     let wave = (spec.threads.max(1) * 4) as u64;
     let want_rows: Vec<bool> = (0..models.len()).map(|k| rows.get(k).is_some_and(|r| r.is_some())).collect();
     let mut total = SetOutput::empty(models);
+    // A wave computes on the pool while this thread merges and writes the wave before
+    // it, so output writing overlaps the simulation instead of idling the workers.
+    let compute = |from_chunk: u64, to_chunk: u64| -> Vec<Result<ChunkOutput, Runaway>> {
+        (from_chunk..to_chunk)
+            .into_par_iter()
+            .map(|c| {
+                let from = (c * CHUNK).max(range.start);
+                let to = ((c + 1) * CHUNK).min(range.end);
+                run_set_chunk(models, spec, from, to, &want_rows)
+            })
+            .collect()
+    };
+    if range.start >= range.end {
+        return Ok(total);
+    }
+    let mut pending: Option<Vec<Result<ChunkOutput, Runaway>>> = None;
     let mut next = first;
-    while next < last && range.start < range.end {
+    loop {
         let end = (next + wave).min(last);
-        let outs: Vec<Result<ChunkOutput, Runaway>> = pool.install(|| {
-            (next..end)
-                .into_par_iter()
-                .map(|c| {
-                    let from = (c * CHUNK).max(range.start);
-                    let to = ((c + 1) * CHUNK).min(range.end);
-                    run_set_chunk(models, spec, from, to, &want_rows)
-                })
-                .collect()
-        });
-        for out in outs {
-            let (part, bytes) = out?;
-            total.merge(&part);
-            for (w, b) in rows.iter_mut().zip(&bytes) {
-                if let Some(w) = w {
-                    w.write_all(b)?;
-                }
+        let mut computed = None;
+        let mut absorbed: Option<Result<(), RunError>> = None;
+        pool.in_place_scope(|scope| {
+            if next < end {
+                scope.spawn(|_| computed = Some(compute(next, end)));
             }
+            if let Some(outs) = pending.take() {
+                absorbed = Some(absorb(outs, &mut total, rows));
+            }
+        });
+        if let Some(result) = absorbed {
+            result?;
+            progress(total.aggregates[0].trials);
+        }
+        match computed {
+            Some(outs) => pending = Some(outs),
+            None => break,
         }
         next = end;
-        progress(total.aggregates[0].trials);
     }
     Ok(total)
+}
+
+/// Merges a wave's chunks into `total` and writes their rows, in chunk order.
+fn absorb(
+    outs: Vec<Result<ChunkOutput, Runaway>>,
+    total: &mut SetOutput,
+    rows: &mut [Option<&mut dyn Write>],
+) -> Result<(), RunError> {
+    for out in outs {
+        let (part, bytes) = out?;
+        total.merge(&part);
+        for (w, b) in rows.iter_mut().zip(&bytes) {
+            if let Some(w) = w {
+                w.write_all(b)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A chunk's aggregates and pairings, and each model's trials.csv rows.
