@@ -1,13 +1,14 @@
-//! Slurm job scripts for a sharded run: an array job with one task per shard, and a merge
-//! job that runs once every shard has succeeded (`sbatch --dependency=afterok`).
+//! Slurm job scripts for a sharded run (of `brink run`, `compare`, `sweep` or
+//! `sensitivity`): an array job with one task per shard, and a merge job that runs once
+//! every shard has succeeded (`sbatch --dependency=afterok`).
 //!
-//! `brink slurm` fills a [`SlurmJob`] from the user's run options and writes the three
+//! `brink slurm` fills a [`SlurmJob`] from the user's options and writes the three
 //! texts made here: `brink-array.sbatch`, `brink-merge.sbatch` and `submit.sh`. The
 //! scripts call brink by absolute path and pass the shard count N explicitly: Slurm's
 //! `SLURM_ARRAY_TASK_COUNT` counts tasks, not N (with `--array=0-7:2` it is 4). Every task
 //! runs in the directory `brink slurm` was called from (`--chdir`), so a relative scenario
-//! path means the same file, and the results match a local `brink run` from there byte for
-//! byte. On a real cluster, that directory, the binary and the job directory must be on a
+//! path means the same file, and the results match the unsharded command run there byte
+//! for byte. On a real cluster, that directory, the binary and the job directory must be on a
 //! filesystem every node sees.
 
 use std::fmt::Write as _;
@@ -31,15 +32,16 @@ pub struct SlurmJob {
     pub dir: PathBuf,
     /// Merged results folder.
     pub out: PathBuf,
-    /// The scenario file as the user gave it (relative to `workdir`).
-    pub scenario: String,
+    /// The brink subcommand every task runs: `run`, `compare`, `sweep` or `sensitivity`.
+    pub command: String,
     /// Job name (the merge job adds `-merge`).
     pub name: String,
     /// N.
     pub shards: u64,
-    /// Arguments of `brink run` besides the scenario, `--shard`, `--out` and `--threads`:
-    /// `--trials`, `--seed`, `--variant`, `--set`, ...
-    pub run_args: Vec<String>,
+    /// Its arguments besides `--shard`, `--out`, `--threads` and `--force`, which the job
+    /// adds after them: the scenario (paths relative to `workdir`), `--trials`, `--seed`,
+    /// `--variant`, `--set`, ... Each becomes one shell word.
+    pub args: Vec<String>,
     /// Arguments of `brink merge` besides the shard folders and `--out`.
     pub merge_args: Vec<String>,
     /// Pass `--force` to runs and merge.
@@ -105,7 +107,7 @@ impl SlurmJob {
         args.iter().map(|a| format!(" {}", sh_quote(a))).collect()
     }
 
-    /// `brink-array.sbatch`: task K runs `brink run --shard K/N`.
+    /// `brink-array.sbatch`: task K runs `brink <command> <args> --shard K/N`.
     pub fn array_script(&self) -> String {
         let n = self.shards;
         let last = n - 1;
@@ -114,7 +116,8 @@ impl SlurmJob {
             writeln!(s, "# brink: the shards of one run as a Slurm job array (written by `brink slurm`).");
         let _ = writeln!(
             s,
-            "# Task K runs `brink run --shard K/{n}` into {}/shard-K.",
+            "# Task K runs `brink {} --shard K/{n}` into {}/shard-K.",
+            self.command,
             self.dir.join("shards").display()
         );
         let _ = writeln!(s, "# Submit with submit.sh, which also queues the merge, or by hand:");
@@ -134,10 +137,10 @@ impl SlurmJob {
         let _ = writeln!(s, "threads=${{SLURM_CPUS_PER_TASK:-{}}}", self.cpus_per_task);
         let _ = writeln!(
             s,
-            "exec {} run {}{} --shard \"$k/$shards\" --out {} --threads \"$threads\"{}",
+            "exec {} {}{} --shard \"$k/$shards\" --out {} --threads \"$threads\"{}",
             Self::q(&self.brink),
-            sh_quote(&self.scenario),
-            Self::words(&self.run_args),
+            sh_quote(&self.command),
+            Self::words(&self.args),
             self.shard_dir_expr(),
             if self.force { " --force" } else { "" },
         );

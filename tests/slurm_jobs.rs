@@ -17,9 +17,14 @@ fn files(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Runs a job script as Slurm would: in its `#SBATCH --chdir` directory, as array task
+/// `task` with 2 CPUs if given.
 fn bash(script: &Path, task: Option<u64>) {
+    let text = std::fs::read_to_string(script).unwrap();
+    let chdir =
+        text.lines().find_map(|l| l.strip_prefix("#SBATCH --chdir=")).expect("an #SBATCH --chdir line");
     let mut c = Command::new("bash");
-    c.arg(script).env_remove("SLURM_ARRAY_TASK_ID").env_remove("SLURM_CPUS_PER_TASK");
+    c.arg(script).current_dir(chdir).env_remove("SLURM_ARRAY_TASK_ID").env_remove("SLURM_CPUS_PER_TASK");
     if let Some(k) = task {
         c.env("SLURM_ARRAY_TASK_ID", k.to_string()).env("SLURM_CPUS_PER_TASK", "2");
     }
@@ -101,6 +106,147 @@ fn the_job_scripts_reproduce_a_single_run() {
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+}
+
+/// `brink slurm --shards N --dir job -- <command>` from `cwd`; returns the job directory
+/// and what brink printed.
+fn jobs_of(cwd: &Path, shards: u64, command: &[&str]) -> (PathBuf, String) {
+    let o = brink()
+        .current_dir(cwd)
+        .args(["slurm", "--shards", &shards.to_string(), "--dir", "job", "--cpus-per-task", "2", "--"])
+        .args(command)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{command:?}: {}", String::from_utf8_lossy(&o.stderr));
+    (cwd.join("job"), String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+/// For run, compare, sweep (by trials and by grid points) and sensitivity: `brink slurm --
+/// <command>` writes jobs that run that very command line with `--shard K/N`, and running
+/// every task of the array script, then the merge script, gives the folder the unsharded
+/// command writes, byte for byte (only wall-clock fields of manifests differ). The
+/// scenario path holds a space and a quote, to show the scripts quote it.
+#[test]
+fn the_jobs_of_compare_sweep_and_sensitivity_reproduce_the_unsharded_commands() {
+    let exe = std::fs::canonicalize(assert_cmd::cargo::cargo_bin("brink")).unwrap();
+    let cases: [(&str, u64, Vec<&str>, &str); 5] = [
+        ("run", 2, vec!["--events", "10", "--trials", "3001"], "3001 trials of minimal in 2 shards (1500 or 1501 trials each)"),
+        (
+            "compare",
+            3,
+            vec!["--variants", "baseline,hotline", "--set", "p_clash=0.3", "--trials", "5001", "--charts", "svg"],
+            "compare of minimal: 2 runs (baseline, hotline), 5001 trials in 3 shards (1667 trials each), seed 1",
+        ),
+        (
+            "sweep",
+            4,
+            vec!["--param", "p_clash=0.1:0.5:3", "--param", "p_retaliation=0.2:0.4:2", "--shard-by", "points", "--trials", "2000", "--seed", "5", "--charts", "none"],
+            "sweep of minimal: 6 grid points of 2000 trials in 4 shards (1 or 2 points each), seed 5",
+        ),
+        (
+            "sweep",
+            2,
+            vec!["--param", "p_clash=0.1:0.5:3", "--variant", "hotline", "--trials", "3001", "--charts", "svg", "--chart-size", "800x600"],
+            "sweep of minimal: 3 grid points, 3001 trials in 2 shards (1500 or 1501 trials each), seed 1",
+        ),
+        (
+            "sensitivity",
+            3,
+            vec!["--spread", "0.5", "--metric", "clash", "--trials", "3000", "--charts", "svg"],
+            "sensitivity of minimal: 3 params at low and high, 3000 trials in 3 shards (1000 trials each), seed 1",
+        ),
+    ];
+    for (i, (command, n, args, summary)) in cases.into_iter().enumerate() {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = tmp.path().join("it's here");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::copy(bundled("minimal.toml"), folder.join("minimal.toml")).unwrap();
+        let mut line = vec![command, "it's here/minimal.toml"];
+        line.extend(&args);
+        let (job, text) = jobs_of(tmp.path(), n, &line);
+        assert!(text.contains(summary), "case {i}: {text}");
+
+        let array = std::fs::read_to_string(job.join("brink-array.sbatch")).unwrap();
+        let task =
+            format!("exec {} {command} 'it'\\''s here/minimal.toml' {}", exe.display(), args.join(" "));
+        assert!(array.contains(&task), "case {i}: no {task:?} in\n{array}");
+        assert!(array.contains(" --shard \"$k/$shards\" --out "), "case {i}: {array}");
+        assert!(array.contains(&format!("\nshards={n}\n")), "case {i}: {array}");
+        if !args.contains(&"--seed") {
+            assert!(array.contains(" --seed 1 --shard "), "case {i}: the seed is resolved now: {array}");
+        }
+        let merge = std::fs::read_to_string(job.join("brink-merge.sbatch")).unwrap();
+        assert!(merge.contains(" merge \"${dirs[@]}\" --out "), "case {i}: {merge}");
+
+        for k in 0..n {
+            bash(&job.join("brink-array.sbatch"), Some(k));
+        }
+        bash(&job.join("brink-merge.sbatch"), None);
+        let single = tmp.path().join("single");
+        let o = brink()
+            .current_dir(tmp.path())
+            // `--shard-by` goes only with `--shard`.
+            .args(line.iter().filter(|a| !["--shard-by", "points"].contains(a)))
+            .args(["--quiet", "--out", "single"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "case {i}: {}", String::from_utf8_lossy(&o.stderr));
+        crate::shards::assert_same_folder(&single, &job.join("results"), &format!("case {i} ({command})"));
+    }
+}
+
+/// The command after `--` is checked before anything is written: parsed by the real CLI
+/// and compiled, with the flags the jobs set refused by name. Each is a usage error.
+#[test]
+fn a_bad_command_after_the_separator_is_a_usage_error_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = bundled("minimal.toml");
+    let s = scenario.to_str().unwrap();
+    let sweep = |extra: &[&'static str]| {
+        let mut v = vec!["--", "sweep", s, "--param", "p_clash=0.1:0.5:3"];
+        v.extend(extra);
+        v
+    };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (sweep(&["--parm", "x"]), "unexpected argument '--parm'"),
+        (sweep(&["--param", "nope=0:1:2"]), "`nope` is not a param"),
+        (sweep(&["--param", "p_clash=0.5:2:3"]), "p_clash"),
+        (sweep(&["--shard", "0/2"]), "each array task adds --shard K/N"),
+        (sweep(&["--out", "x"]), "brink slurm --out DIR"),
+        (sweep(&["--out=x"]), "brink slurm --out DIR"),
+        (sweep(&["--threads", "4"]), "--cpus-per-task"),
+        (sweep(&["--force"]), "give --force to brink slurm"),
+        (sweep(&["--", "x"]), "only one --"),
+        (vec!["--", "compare", s, "--variants", "baseline,nope"], "nope"),
+        (vec!["--", "compare", s, "--variants", "baseline,hotline", "--precision", "0.01"], "--trials"),
+        (vec!["--", "sensitivity", s, "--metric", "peace"], "unknown level `peace`"),
+        (vec!["--", "run", s, "--epistemic", "4"], "two-loop"),
+        (vec!["--", "trace", s], "only run, compare, sweep and sensitivity"),
+        (vec!["--", "sweep", "nowhere.toml", "--param", "p=0:1:2"], "nowhere.toml"),
+        (vec!["--trials", "5", "--", "sweep", s], "cannot be used with"),
+        (vec![s, "--", "sweep", s], "cannot be used with"),
+    ];
+    for (args, message) in cases {
+        let o = brink()
+            .current_dir(tmp.path())
+            .args(["slurm", "--shards", "2", "--dir", "job"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains(message), "{args:?}: {message:?} not in\n{e}");
+        assert!(!tmp.path().join("job").exists(), "{args:?} wrote the job directory");
+    }
+    // The command's own --help is shown, and nothing is written.
+    let o = brink()
+        .current_dir(tmp.path())
+        .args(["slurm", "--shards", "2", "--dir", "job", "--", "sweep", "--help"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Usage: brink sweep"));
+    assert!(!tmp.path().join("job").exists());
 }
 
 /// A directory holding `sh` and a stand-in `sbatch` that logs its arguments and answers
@@ -208,10 +354,12 @@ fn example() -> SlurmJob {
         workdir: "/shared/brink".into(),
         dir: "/shared/brink/jobs/baghdad-2020".into(),
         out: "/shared/brink/jobs/baghdad-2020/results".into(),
-        scenario: "scenarios/baghdad-2020.toml".into(),
+        command: "run".into(),
         name: "brink-baghdad-2020".into(),
         shards: 16,
-        run_args: ["--trials", "1000000", "--seed", "20201220"].map(String::from).to_vec(),
+        args: ["scenarios/baghdad-2020.toml", "--trials", "1000000", "--seed", "20201220"]
+            .map(String::from)
+            .to_vec(),
         merge_args: ["--charts", "both", "--chart-size", "1200x800"].map(String::from).to_vec(),
         force: false,
         partition: Some("compute".into()),

@@ -76,13 +76,40 @@ pub(super) struct Simulated {
     pub(super) trials_csv: bool,
 }
 
-pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
+/// Whether `a` compares two results folders (nothing to simulate, so nothing to shard).
+fn of_folders(a: &CompareArgs) -> Result<bool, Failure> {
     if a.paths.len() == 2 && a.paths.iter().all(|p| p.is_dir()) {
         if a.shard.is_some() {
             return Err(Failure::Usage(
                 "--shard runs a comparison in parts: give scenarios, not results folders".into(),
             ));
         }
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// What `brink slurm` checks before it writes the jobs of a sharded comparison: every
+/// run loads as it will in each task.
+pub(super) fn slurm_plan(a: &CompareArgs) -> Result<super::slurm::Plan, Failure> {
+    of_folders(a)?;
+    let entries = entries(a)?;
+    let first = &entries[0].model;
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    Ok(super::slurm::Plan {
+        name: first.name.clone(),
+        trials: a.trials.unwrap_or(first.trials),
+        trials_given: a.trials.is_some(),
+        seed: a.seed.unwrap_or(first.seed),
+        seed_given: a.seed.is_some(),
+        models: format!("{} runs ({})", entries.len(), names.join(", ")),
+        points: None,
+        charts: a.charts.to_args(),
+    })
+}
+
+pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
+    if of_folders(&a)? {
         return compare_folders(&a);
     }
     let entries = entries(&a)?;

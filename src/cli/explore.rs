@@ -190,15 +190,15 @@ fn simulate(
     Ok((out, started.elapsed().as_secs_f64()))
 }
 
-pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
+/// The sweep's setup and one compiled model per grid point (in `grid` order).
+fn sweep_models(a: &SweepArgs) -> Result<(Setup, Vec<Model>), Failure> {
     if a.axes.len() > 2 {
         return Err(Failure::Usage("sweep takes one or two --param axes".into()));
     }
     if a.axes.len() == 2 && a.axes[0].param == a.axes[1].param {
         return Err(Failure::Usage(format!("--param {} is given twice", a.axes[0].param)));
     }
-    let c = &a.common;
-    let s = setup(c)?;
+    let s = setup(&a.common)?;
     let points = grid(&a.axes);
     // Every setting compiles before anything runs, so a bad value fails every shard alike.
     let models: Vec<Model> = points
@@ -209,6 +209,43 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
             with_params(&s, &extra)
         })
         .collect::<Result<_, _>>()?;
+    Ok((s, models))
+}
+
+/// A plan for `brink slurm` from the setup of a sweep or sensitivity run.
+fn plan(c: &ExploreArgs, s: &Setup, models: String, points: Option<u64>) -> super::slurm::Plan {
+    super::slurm::Plan {
+        name: s.base.name.clone(),
+        trials: s.spec.trials,
+        trials_given: c.trials.is_some(),
+        seed: s.spec.seed,
+        seed_given: c.seed.is_some(),
+        models,
+        points,
+        charts: c.charts.to_args(),
+    }
+}
+
+/// What `brink slurm` checks before it writes the jobs of a sharded sweep: every grid
+/// point compiles, as it will in each task.
+pub(super) fn sweep_plan(a: &SweepArgs) -> Result<super::slurm::Plan, Failure> {
+    let (s, models) = sweep_models(a)?;
+    let by_points = a.common.shard.is_some() && a.shard_by == SweepSplit::Points;
+    let n = models.len() as u64;
+    Ok(plan(&a.common, &s, format!("{n} grid points"), by_points.then_some(n)))
+}
+
+/// What `brink slurm` checks before it writes the jobs of a sharded sensitivity run:
+/// the metric exists and every low and high setting compiles.
+pub(super) fn sensitivity_plan(a: &SensitivityArgs) -> Result<super::slurm::Plan, Failure> {
+    let (s, _, design, _) = sensitivity_models(a)?;
+    Ok(plan(&a.common, &s, format!("{} params at low and high", design.len()), None))
+}
+
+pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
+    let c = &a.common;
+    let (s, models) = sweep_models(&a)?;
+    let points = grid(&a.axes);
     let staging = Staging::create(&dest(&c.out, &s.base, "sweep", c.shard), c.output.force)?;
     let all = 0..s.spec.trials;
     let Some(sh) = c.shard else {
@@ -325,9 +362,12 @@ pub(super) fn sensitivity_names(design: &[explore::Setting]) -> Vec<String> {
     names
 }
 
-pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
-    let c = &a.common;
-    let s = setup(c)?;
+/// The sensitivity run's setup, metric level, design and compiled models: the base,
+/// then each param's low and high setting.
+fn sensitivity_models(
+    a: &SensitivityArgs,
+) -> Result<(Setup, usize, Vec<explore::Setting>, Vec<Model>), Failure> {
+    let s = setup(&a.common)?;
     let level = match &a.metric {
         Some(id) => s.base.level_ix(id).ok_or_else(|| {
             let ids: Vec<&str> = s.base.levels.iter().map(|l| l.id.as_str()).collect();
@@ -345,6 +385,12 @@ pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
             models.push(with_params(&s, &[(st.param.clone(), v)])?);
         }
     }
+    Ok((s, level, design, models))
+}
+
+pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
+    let c = &a.common;
+    let (s, level, design, models) = sensitivity_models(&a)?;
     let staging = Staging::create(&dest(&c.out, &s.base, "sensitivity", c.shard), c.output.force)?;
     let trials = c.shard.map_or(0..s.spec.trials, |sh| sh.range(s.spec.trials));
     let (out, secs) = simulate(&models, &s, trials.clone(), c.output.quiet)?;

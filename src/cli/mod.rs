@@ -101,6 +101,19 @@ impl ChartArgs {
     fn options(&self) -> ChartOptions {
         ChartOptions { width: self.chart_size.0, height: self.chart_size.1, formats: self.charts }
     }
+
+    /// The same options as arguments, for a command that draws the charts later
+    /// (`brink merge` in a Slurm job).
+    fn to_args(&self) -> Vec<String> {
+        let kind = clap::ValueEnum::to_possible_value(&self.charts)
+            .map_or("both".into(), |v| v.get_name().to_owned());
+        vec![
+            "--charts".into(),
+            kind,
+            "--chart-size".into(),
+            format!("{}x{}", self.chart_size.0, self.chart_size.1),
+        ]
+    }
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {

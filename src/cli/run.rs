@@ -69,6 +69,22 @@ fn simulate(
     Ok(out.aggregates.into_iter().next().expect("one model"))
 }
 
+/// What `brink slurm` checks before it writes the jobs of a sharded run: the scenario
+/// loads with its variant and `--set`, as it will in each task.
+pub(super) fn slurm_plan(a: &RunArgs) -> Result<super::slurm::Plan, Failure> {
+    let (model, _) = load(&a.scenario)?;
+    Ok(super::slurm::Plan {
+        name: model.name.clone(),
+        trials: a.trials.unwrap_or(model.trials),
+        trials_given: a.trials.is_some(),
+        seed: a.seed.unwrap_or(model.seed),
+        seed_given: a.seed.is_some(),
+        models: "one run".into(),
+        points: None,
+        charts: a.charts.to_args(),
+    })
+}
+
 pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     if let Some(draws) = a.epistemic {
         return super::epistemic::epistemic(super::epistemic::Job {
