@@ -6,7 +6,8 @@
 # baghdad-2020 with `brink slurm --submit` (an array job, then a merge job with
 # --dependency=afterok), waits for both by polling `scontrol`, checks that the merged folder
 # equals a single-machine `brink run` byte for byte (every file; manifest.json but for its
-# wall-clock fields), and stops every daemon by its PID, whatever happens.
+# wall-clock fields). Then it does the same for a sharded sweep written with
+# `brink slurm -- sweep ...`, and stops every daemon by its PID, whatever happens.
 #
 # Needs root: it installs packages and runs slurmctld, slurmd and munged as root. Nothing is
 # written outside a temp dir: no /etc/slurm/slurm.conf (so Debian's init scripts stay
@@ -19,6 +20,7 @@
 #                  built if missing)
 #   SHARDS=4       number of shards (array tasks)
 #   TRIALS=20000   trials of the run
+#   SWEEP_TRIALS=10000   trials per grid point of the sharded sweep (6 points)
 #   SLURM_TIMEOUT=120   seconds to wait for the jobs; START_TIMEOUT=30 for the daemons
 #   CTLD_PORT=6817 SLURMD_PORT=6818   ports on loopback
 #   KEEP=1         keep the temp dir (configuration, logs, results) afterwards
@@ -30,6 +32,7 @@ cd "$root"
 
 SHARDS=${SHARDS:-4}
 TRIALS=${TRIALS:-20000}
+SWEEP_TRIALS=${SWEEP_TRIALS:-10000}
 SLURM_TIMEOUT=${SLURM_TIMEOUT:-120}
 START_TIMEOUT=${START_TIMEOUT:-30}
 CTLD_PORT=${CTLD_PORT:-6817}
@@ -103,7 +106,7 @@ cleanup() {
   fi
   for d in "${daemons[@]}"; do stop_daemon "${d%%:*}" "${d#*:}"; done
   if [ "$rc" -ne 0 ]; then
-    for f in "$tmp"/log/*.log "$tmp"/munge/munged.log "$tmp"/job/logs/*.out; do
+    for f in "$tmp"/log/*.log "$tmp"/munge/munged.log "$tmp"/job/logs/*.out "$tmp"/sweep/logs/*.out; do
       [ -s "$f" ] && { echo "----- $f (last 30 lines)"; tail -n 30 "$f"; } >&2
     done
   fi
@@ -185,6 +188,42 @@ until [ "$(timeout 5 sinfo -h -n "$host" -o %T 2>/dev/null | head -n1)" = idle ]
 done
 say "node idle"
 
+final() { case $1 in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | PREEMPTED | BOOT_FAIL | DEADLINE) return 0 ;; *) return 1 ;; esac; }
+states() { timeout 10 scontrol -o show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2; }
+
+# Waits for the array job $array_id and the merge job $merge_id submitted at $submitted,
+# checks that every task and the merge COMPLETED with exit 0, and sets $took.
+wait_jobs() {
+  local last="" now merge_state array_states report bad tasks
+  while :; do
+    merge_state=$(states "$merge_id" | head -n1)
+    array_states=$(states "$array_id" | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')
+    now="shards: ${array_states:-?}; merge: ${merge_state:-?}"
+    [ "$now" != "$last" ] && say "$now"
+    last=$now
+    if [ -n "$merge_state" ] && final "$merge_state"; then break; fi
+    [ $((SECONDS - submitted)) -lt "$SLURM_TIMEOUT" ] || die "jobs not done after ${SLURM_TIMEOUT}s"
+    sleep 0.5
+  done
+  took=$((SECONDS - submitted))
+  report=$(timeout 10 scontrol -o show job "$array_id"; timeout 10 scontrol -o show job "$merge_id")
+  bad=$(printf '%s\n' "$report" | grep -v 'JobState=COMPLETED .*ExitCode=0:0' || true)
+  tasks=$(printf '%s\n' "$report" | grep -c 'ArrayTaskId=' || true)
+  if [ -n "$bad" ] || [ "$tasks" -ne "$SHARDS" ]; then
+    printf '%s\n' "$report" | grep -o 'JobId=[0-9]* \(ArrayJobId=[0-9]* ArrayTaskId=[0-9]* \)\?\|JobState=[A-Z_]*\|ExitCode=[0-9:]*' >&2 || true
+    die "not every job COMPLETED with ExitCode=0:0 ($tasks array tasks)"
+  fi
+  say "array job $array_id ($SHARDS tasks) and merge job $merge_id COMPLETED, exit 0, ${took}s after submission"
+}
+
+# Wall-clock seconds of a command, to 3 decimals, in $secs.
+timed() {
+  local t0
+  t0=$(date +%s.%N)
+  "$@"
+  secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+}
+
 # --- the run ------------------------------------------------------------------------------
 job=$tmp/job
 submitted=$SECONDS
@@ -192,34 +231,11 @@ submitted=$SECONDS
   --partition ci --time 00:10:00 --submit
 array_id=$(cat "$job/array.jobid")
 merge_id=$(cat "$job/merge.jobid")
-
-final() { case $1 in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | PREEMPTED | BOOT_FAIL | DEADLINE) return 0 ;; *) return 1 ;; esac; }
-states() { timeout 10 scontrol -o show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2; }
-
-last=""
-while :; do
-  merge_state=$(states "$merge_id" | head -n1)
-  array_states=$(states "$array_id" | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')
-  now="shards: ${array_states:-?}; merge: ${merge_state:-?}"
-  [ "$now" != "$last" ] && say "$now"
-  last=$now
-  if [ -n "$merge_state" ] && final "$merge_state"; then break; fi
-  [ $((SECONDS - submitted)) -lt "$SLURM_TIMEOUT" ] || die "jobs not done after ${SLURM_TIMEOUT}s"
-  sleep 0.5
-done
-took=$((SECONDS - submitted))
-
-report=$(timeout 10 scontrol -o show job "$array_id"; timeout 10 scontrol -o show job "$merge_id")
-bad=$(printf '%s\n' "$report" | grep -v 'JobState=COMPLETED .*ExitCode=0:0' || true)
-tasks=$(printf '%s\n' "$report" | grep -c 'ArrayTaskId=' || true)
-if [ -n "$bad" ] || [ "$tasks" -ne "$SHARDS" ]; then
-  printf '%s\n' "$report" | grep -o 'JobId=[0-9]* \(ArrayJobId=[0-9]* ArrayTaskId=[0-9]* \)\?\|JobState=[A-Z_]*\|ExitCode=[0-9:]*' >&2 || true
-  die "not every job COMPLETED with ExitCode=0:0 ($tasks array tasks)"
-fi
-say "array job $array_id ($SHARDS tasks) and merge job $merge_id COMPLETED, exit 0, ${took}s after submission"
+wait_jobs
 
 # --- the check ----------------------------------------------------------------------------
-"$BRINK" run "$SCENARIO" --trials "$TRIALS" --out "$tmp/single" --quiet
+timed "$BRINK" run "$SCENARIO" --trials "$TRIALS" --out "$tmp/single" --quiet
+say "the single-machine run took ${secs}s"
 merged=$job/results
 [ -f "$merged/manifest.json" ] || die "no merged results in $merged"
 diff -r --exclude=manifest.json "$tmp/single" "$merged" >&2 || die "the merged folder differs from a single run"
@@ -234,4 +250,23 @@ stable() {
 diff <(stable "$tmp/single/manifest.json") <(stable "$merged/manifest.json") >&2 ||
   die "manifest.json differs from a single run's beyond threads, wall_seconds, trials_per_second and command"
 n=$(find "$merged" -type f | wc -l)
-say "OK: the merged folder ($n files) equals a single brink run byte for byte; total ${SECONDS}s"
+say "OK: the merged folder ($n files) equals a single brink run byte for byte"
+
+# --- a sharded sweep ----------------------------------------------------------------------
+# `brink slurm -- COMMAND ...` writes the same jobs for compare, sweep and sensitivity: here
+# a 2-param sweep of baghdad-2020, split by trials, against the same sweep on one machine.
+# A sweep's manifest.json has no wall-clock fields, so the whole folder must be equal.
+sweep=(sweep "$SCENARIO" --param p_targeted_killing=0.1:0.6:3
+  --param p_iran_strike_after_leader_killed=0.6:0.95:2 --trials "$SWEEP_TRIALS")
+job=$tmp/sweep
+submitted=$SECONDS
+"$BRINK" slurm --shards "$SHARDS" --dir "$job" --partition ci --time 00:10:00 --submit -- "${sweep[@]}"
+array_id=$(cat "$job/array.jobid")
+merge_id=$(cat "$job/merge.jobid")
+wait_jobs
+timed "$BRINK" "${sweep[@]}" --out "$tmp/single-sweep" --quiet
+say "the single-machine sweep took ${secs}s"
+[ -f "$job/results/sweep.csv" ] || die "no merged sweep in $job/results"
+diff -r "$tmp/single-sweep" "$job/results" >&2 || die "the merged sweep differs from a single-machine sweep"
+n=$(find "$job/results" -type f | wc -l)
+say "OK: the merged sweep ($n files) equals a single-machine sweep byte for byte; total ${SECONDS}s"
