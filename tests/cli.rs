@@ -1140,3 +1140,39 @@ fn check_compiles_every_variant() {
     // The error points where the param is used (line 12, column 5).
     assert!(err.contains("v.toml:12:5"), "{err}");
 }
+
+#[test]
+fn run_reports_events_per_second_in_manifest_and_summary() {
+    // docs/outputs.md: `events_per_second` is every step firing of every trial over
+    // `wall_seconds`, so its ratio to `trials_per_second` is the mean firings per trial,
+    // which steps.csv gives as the sum of `mean_count`.
+    let dir = tempfile::tempdir().unwrap();
+    let res = dir.path().join("res");
+    let out = brink()
+        .arg("run")
+        .arg(bundled("baghdad-2020.toml"))
+        .args(["--trials", "20000", "--seed", "5", "--charts", "none", "--out"])
+        .arg(&res)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(" trials/s, ") && stdout.contains(" events/s)"), "{stdout}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(res.join("manifest.json")).unwrap()).unwrap();
+    let num = |k: &str| manifest[k].as_f64().unwrap_or_else(|| panic!("manifest has no number `{k}`"));
+    let (secs, trials_s, events_s) =
+        (num("wall_seconds"), num("trials_per_second"), num("events_per_second"));
+    assert!(secs > 0.0 && trials_s > 0.0 && events_s > 0.0, "{manifest}");
+    let steps = crate::util::Table::read(&res.join("steps.csv"));
+    let per_trial: f64 = steps.rows.iter().map(|r| steps.num(r, "mean_count")).sum();
+    assert!(per_trial > 1.0, "baghdad-2020 fires several steps per trial: {per_trial}");
+    // mean_count has 6 decimals; the rates are full doubles of the same wall time.
+    let ratio = events_s / trials_s;
+    assert!((ratio - per_trial).abs() < 1e-5 * steps.rows.len() as f64, "{ratio} vs {per_trial}");
+    let expected = per_trial * 20000.0 / secs;
+    assert!((events_s - expected).abs() <= 1e-6 * expected, "{events_s} vs {expected}");
+    // The summary line shows the same rates.
+    assert!(stdout.contains(&format!("{events_s:.0} events/s")), "{stdout}");
+    assert!(stdout.contains(&format!("{trials_s:.0} trials/s")), "{stdout}");
+}

@@ -45,7 +45,7 @@ fn manifest(dir: &Path) -> serde_json::Value {
 fn stable_manifest(dir: &Path) -> serde_json::Value {
     let mut m = manifest(dir);
     let obj = m.as_object_mut().expect("manifest is an object");
-    for k in ["threads", "wall_seconds", "trials_per_second", "command"] {
+    for k in ["threads", "wall_seconds", "trials_per_second", "events_per_second", "command"] {
         assert!(obj.remove(k).is_some(), "manifest has no `{k}`");
     }
     m

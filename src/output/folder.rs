@@ -58,6 +58,20 @@ pub fn pictures(results: &Results, opts: &ChartOptions) -> Result<Vec<(String, V
     Ok(out)
 }
 
+/// Step firings of all trials: the sum of the per-step totals (as in `steps.csv`).
+pub fn firings(agg: &Aggregate) -> u64 {
+    agg.steps.iter().map(|s| s.sum).sum()
+}
+
+/// `count` per second of `seconds`, or 0 if no time was measured.
+pub fn per_second(count: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        count as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
 /// Writes every file but `trials.csv` into `dir`; returns the manifest written.
 pub fn write(dir: &Path, spec: &FolderSpec<'_>, agg: &Aggregate) -> Result<Manifest, FolderError> {
     let model = spec.model;
@@ -73,7 +87,8 @@ pub fn write(dir: &Path, spec: &FolderSpec<'_>, agg: &Aggregate) -> Result<Manif
     manifest.sets = spec.sets.clone();
     manifest.threads = spec.threads;
     manifest.wall_seconds = spec.seconds;
-    manifest.trials_per_second = if spec.seconds > 0.0 { agg.trials as f64 / spec.seconds } else { 0.0 };
+    manifest.trials_per_second = per_second(agg.trials, spec.seconds);
+    manifest.events_per_second = per_second(firings(agg), spec.seconds);
     manifest.files = files.iter().map(|(n, _)| n.to_string()).collect();
     if spec.trials_csv {
         manifest.files.push("trials.csv".into());

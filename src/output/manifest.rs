@@ -48,6 +48,11 @@ pub struct Manifest {
     pub wall_seconds: f64,
     /// Trials per second (does not affect results).
     pub trials_per_second: f64,
+    /// Step firings per second: the firings of all steps in all trials (the sum of the
+    /// per-step totals behind `steps.csv`) over `wall_seconds` (does not affect results;
+    /// 0 in folders written before it existed).
+    #[serde(default)]
+    pub events_per_second: f64,
     /// The command line.
     pub command: Vec<String>,
     /// Files in the folder.
@@ -153,6 +158,7 @@ impl Manifest {
             threads: 1,
             wall_seconds: 0.0,
             trials_per_second: 0.0,
+            events_per_second: 0.0,
             command: std::env::args().collect(),
             files: Vec::new(),
             chain: Some(crate::graph::Chain::of(model)),

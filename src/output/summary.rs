@@ -26,16 +26,16 @@ pub fn run_summary(
     let mut s = String::new();
     let variant = model.variant.as_deref().map(|v| format!(" [{v}]")).unwrap_or_default();
     let _ = writeln!(s, "{}{}: {}", model.name, variant, model.title);
-    let rate = if secs > 0.0 { agg.trials as f64 / secs } else { 0.0 };
     let _ = writeln!(
         s,
-        "  {} trials, seed {}, {} days{}; {:.2} s ({:.0} trials/s)",
+        "  {} trials, seed {}, {} days{}; {:.2} s ({:.0} trials/s, {:.0} events/s)",
         agg.trials,
         seed,
         model.horizon_days,
         model.start.map(|d| format!(" from {d}")).unwrap_or_default(),
         secs,
-        rate
+        super::folder::per_second(agg.trials, secs),
+        super::folder::per_second(super::folder::firings(agg), secs),
     );
     let _ = writeln!(s);
     let w = model.levels.iter().map(|l| l.id.len()).max().unwrap_or(5).max(5);

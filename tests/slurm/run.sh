@@ -244,11 +244,11 @@ stable() {
   awk '/^  "command": \[/ { skip = 1; next }
        skip && /^  \],?$/ { skip = 0; next }
        skip { next }
-       /^  "(threads|wall_seconds|trials_per_second)":/ { next }
+       /^  "(threads|wall_seconds|trials_per_second|events_per_second)":/ { next }
        { print }' "$1"
 }
 diff <(stable "$tmp/single/manifest.json") <(stable "$merged/manifest.json") >&2 ||
-  die "manifest.json differs from a single run's beyond threads, wall_seconds, trials_per_second and command"
+  die "manifest.json differs from a single run's beyond threads, wall_seconds, trials_per_second, events_per_second and command"
 n=$(find "$merged" -type f | wc -l)
 say "OK: the merged folder ($n files) equals a single brink run byte for byte"
 
