@@ -1,14 +1,13 @@
-//! Whole runs (issue 8): `runner::run` of 20,480 trials (10 chunks) with and without
-//! `trials.csv` rows (written to a sink, so the disk is not measured), on 1 and 2 threads.
-//! Throughput is in trials per second. `cargo bench --bench runs`.
+//! Whole runs (issue 8): `runner::run` of 16 chunks (32,768 trials; 4 chunks for dense)
+//! with and without `trials.csv` rows (written to a sink, so the disk is not measured), on 1
+//! and 2 threads. Whole waves of `4 x threads` chunks, so 2 threads are not left idle at the
+//! end. Throughput is in trials per second. `cargo bench --bench runs`.
 
 mod common;
 
-use brink::runner::{self, RunSpec};
+use brink::runner::{self, RunSpec, CHUNK};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-
-const TRIALS: u64 = 20_480;
 
 fn runs(c: &mut Criterion) {
     let mut g = c.benchmark_group("run");
@@ -16,7 +15,7 @@ fn runs(c: &mut Criterion) {
     for name in ["minimal", "baghdad-2020", "dense"] {
         let model = common::model(name);
         // dense trials cost ~100x more: fewer of them keep an iteration short.
-        let trials = if name == "dense" { TRIALS / 10 } else { TRIALS };
+        let trials = if name == "dense" { 4 * CHUNK } else { 16 * CHUNK };
         g.throughput(Throughput::Elements(trials));
         for threads in [1, 2] {
             let spec = RunSpec { trials, seed: 1, threads, max_events: 1_000_000 };
