@@ -291,16 +291,24 @@ fn fit<DB: DrawingBackend>(
     if fits(text) {
         return text.to_owned();
     }
+    // The longest prefix that fits with an ellipsis, by bisection (widths grow with the
+    // prefix): measuring text is the slowest part of drawing a chart.
     let chars: Vec<char> = text.chars().collect();
-    let mut n = chars.len();
-    while n > 1 {
-        n -= 1;
-        let t: String = chars[..n].iter().collect::<String>() + "…";
-        if fits(&t) {
-            return t;
+    let cut = |n: usize| chars[..n].iter().collect::<String>() + "…";
+    let (mut lo, mut hi) = (0, chars.len() - 1); // cut(lo) fits (or lo = 0); cut(hi + 1) does not
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(&cut(mid)) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
         }
     }
-    "…".into()
+    if lo == 0 {
+        "…".into()
+    } else {
+        cut(lo)
+    }
 }
 
 /// 100000 -> "100,000".
