@@ -1,8 +1,9 @@
 //! Monte Carlo: many trials, in parallel, with results independent of the thread count.
 //!
 //! Trials are cut into fixed-size chunks (the chunk size never depends on the number of
-//! threads). Chunks run in parallel in waves; each yields its partial [`Aggregate`] and
-//! its `trials.csv` rows, which are merged and written strictly in chunk order. Because
+//! threads). Worker threads take chunks in order and never wait for one another; each
+//! chunk yields its partial [`Aggregate`] and its `trials.csv` rows, which the calling
+//! thread merges and writes strictly in chunk order as they arrive. Because
 //! every trial draws only from its own streams and every aggregate is integer-exact, the
 //! output bytes are the same for 1 thread or 64.
 
@@ -11,8 +12,10 @@ use crate::engine::{Engine, Runaway};
 use crate::model::Model;
 use crate::output::trials::TrialRows;
 use crate::stats::Aggregate;
-use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
 
 /// Trials per chunk: the unit of parallel work and of output buffering.
 pub const CHUNK: u64 = 2048;
@@ -45,7 +48,7 @@ pub enum RunError {
 }
 
 /// Runs all trials; streams `trials.csv` rows (without header) into `rows` if given;
-/// calls `progress(done)` after each wave. Returns the aggregate over all trials.
+/// calls `progress(done)` every few chunks. Returns the aggregate over all trials.
 pub fn run(
     model: &Model,
     spec: &RunSpec,
@@ -96,71 +99,114 @@ pub fn run_set(
     rows: &mut [Option<&mut dyn Write>],
     progress: &mut dyn FnMut(u64),
 ) -> Result<SetOutput, RunError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(spec.threads.max(1))
-        .build()
-        .map_err(|_| RunError::Threads(spec.threads))?;
+    let threads = spec.threads.max(1);
     // Chunks are aligned to absolute trial indices, so any range splits the same way.
     let first = range.start / CHUNK;
     let last = range.end.div_ceil(CHUNK);
-    let wave = (spec.threads.max(1) * 4) as u64;
     let want_rows: Vec<bool> = (0..models.len()).map(|k| rows.get(k).is_some_and(|r| r.is_some())).collect();
     let mut total = SetOutput::empty(models);
-    // A wave computes on the pool while this thread merges and writes the wave before
-    // it, so output writing overlaps the simulation instead of idling the workers.
-    let compute = |from_chunk: u64, to_chunk: u64| -> Vec<Result<ChunkOutput, Runaway>> {
-        (from_chunk..to_chunk)
-            .into_par_iter()
-            .map(|c| {
-                let from = (c * CHUNK).max(range.start);
-                let to = ((c + 1) * CHUNK).min(range.end);
-                run_set_chunk(models, spec, from, to, &want_rows)
-            })
-            .collect()
-    };
     if range.start >= range.end {
         return Ok(total);
     }
-    let mut pending: Option<Vec<Result<ChunkOutput, Runaway>>> = None;
-    let mut next = first;
-    loop {
-        let end = (next + wave).min(last);
-        let mut computed = None;
-        let mut absorbed: Option<Result<(), RunError>> = None;
-        pool.in_place_scope(|scope| {
-            if next < end {
-                scope.spawn(|_| computed = Some(compute(next, end)));
-            }
-            if let Some(outs) = pending.take() {
-                absorbed = Some(absorb(outs, &mut total, rows));
-            }
-        });
-        if let Some(result) = absorbed {
-            result?;
-            progress(total.aggregates[0].trials);
+    // Workers take chunks in order from a counter and never wait for one another; this
+    // thread merges and writes the results strictly in chunk order as they arrive. A
+    // worker may run at most LEAD chunks per thread ahead of the next chunk to merge, so
+    // memory stays bounded however unevenly chunks take their time.
+    let lead = (threads * LEAD) as u64;
+    let next = AtomicU64::new(first);
+    let merged = (Mutex::new(first), Condvar::new());
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::channel::<(u64, Result<ChunkOutput, Runaway>)>();
+    // Releases every worker, waiting or running, so that the scope can end early.
+    let halt = || {
+        stop.store(true, Ordering::Relaxed);
+        let (lock, ready) = &merged;
+        drop(lock.lock().unwrap_or_else(|e| e.into_inner()));
+        ready.notify_all();
+    };
+    let result = std::thread::scope(|scope| -> Result<(), RunError> {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, merged, stop, want_rows) = (&next, &merged, &stop, &want_rows);
+            let range = range.clone();
+            std::thread::Builder::new()
+                .spawn_scoped(scope, move || loop {
+                    let c = next.fetch_add(1, Ordering::Relaxed);
+                    if c >= last || stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    {
+                        let (lock, ready) = merged;
+                        let mut m = lock.lock().unwrap_or_else(|e| e.into_inner());
+                        while c >= *m + lead && !stop.load(Ordering::Relaxed) {
+                            m = ready.wait(m).unwrap_or_else(|e| e.into_inner());
+                        }
+                    }
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let from = (c * CHUNK).max(range.start);
+                    let to = ((c + 1) * CHUNK).min(range.end);
+                    if tx.send((c, run_set_chunk(models, spec, from, to, want_rows))).is_err() {
+                        return;
+                    }
+                })
+                .map_err(|_| {
+                    halt();
+                    RunError::Threads(threads)
+                })?;
         }
-        match computed {
-            Some(outs) => pending = Some(outs),
-            None => break,
+        drop(tx);
+        let mut early: BTreeMap<u64, Result<ChunkOutput, Runaway>> = BTreeMap::new();
+        let mut want = first;
+        let mut absorb_in_order = |c: u64, out: Result<ChunkOutput, Runaway>| -> Result<(), RunError> {
+            early.insert(c, out);
+            while let Some(out) = early.remove(&want) {
+                absorb(out, &mut total, rows)?;
+                want += 1;
+                let (lock, ready) = &merged;
+                *lock.lock().unwrap_or_else(|e| e.into_inner()) = want;
+                ready.notify_all();
+                if want % PROGRESS_EVERY == 0 || want == last {
+                    progress(total.aggregates[0].trials);
+                }
+            }
+            Ok(())
+        };
+        let mut outcome = Ok(());
+        for (c, out) in &rx {
+            if let Err(e) = absorb_in_order(c, out) {
+                outcome = Err(e);
+                break;
+            }
         }
-        next = end;
-    }
+        if outcome.is_err() {
+            halt();
+        }
+        outcome
+    });
+    drop(rx);
+    result?;
     Ok(total)
 }
 
-/// Merges a wave's chunks into `total` and writes their rows, in chunk order.
+/// How many chunks per worker thread may be computed ahead of the next one to merge.
+const LEAD: usize = 8;
+
+/// Progress is reported every this many merged chunks.
+const PROGRESS_EVERY: u64 = 8;
+
+/// Merges one chunk into `total` and writes its rows.
 fn absorb(
-    outs: Vec<Result<ChunkOutput, Runaway>>,
+    out: Result<ChunkOutput, Runaway>,
     total: &mut SetOutput,
     rows: &mut [Option<&mut dyn Write>],
 ) -> Result<(), RunError> {
-    for out in outs {
-        let (part, bytes) = out?;
-        total.merge(&part);
-        for (w, b) in rows.iter_mut().zip(&bytes) {
-            if let Some(w) = w {
-                w.write_all(b)?;
-            }
+    let (part, bytes) = out?;
+    total.merge(&part);
+    for (w, b) in rows.iter_mut().zip(&bytes) {
+        if let Some(w) = w {
+            w.write_all(b)?;
         }
     }
     Ok(())

@@ -648,3 +648,48 @@ fn explosive_excitation_is_refused() {
     );
     assert!(crate::util::errors(&selfx).contains("is 1.000, not below 1"));
 }
+
+/// A run whose trials loop now and then stops with the first looping trial in trial
+/// order, whatever the thread count and however far other workers had run ahead, and
+/// does not hang waiting for them.
+#[test]
+fn a_run_reports_its_first_runaway_trial_whatever_the_threads() {
+    let m = scenario(
+        10,
+        r#"
+[[steps]]
+id = "spark"
+rate = 0.00005
+max = 1
+[[steps]]
+id = "echo"
+  [[steps.triggers]]
+  after = "spark"
+  [[steps.triggers]]
+  after = "echo"
+  delay = { exponential = 0.000001 }
+"#,
+    );
+    // P(spark in a trial) = 1 - exp(-0.0005): about 1 trial in 2,000 loops, so a
+    // 40-chunk run has dozens of looping trials in many chunks. With seed 296 the first
+    // is in chunk 5, so workers on 2 and 4 threads meet later ones first.
+    let (seed, chunk) = (296, brink::runner::CHUNK);
+    let loops = |t: u64| {
+        let mut e = Engine::new(&m, seed);
+        e.set_max_events(200);
+        e.run(t).is_err()
+    };
+    let first_looping = (0..40 * chunk).find(|&t| loops(t)).expect("a looping trial");
+    assert!(first_looping > 5 * chunk, "first looping trial {first_looping}");
+    assert!((first_looping..40 * chunk).filter(|&t| loops(t)).count() > 10, "many looping chunks");
+    for threads in [1, 2, 4] {
+        let spec = RunSpec { trials: 40 * chunk, seed, threads, max_events: 200 };
+        match run(&m, &spec, None, &mut |_| {}) {
+            Err(brink::runner::RunError::Runaway(r)) => {
+                assert_eq!(r.trial, first_looping, "{threads} threads");
+                assert_eq!(r.step, "echo");
+            }
+            other => panic!("expected a runaway, got {other:?}"),
+        }
+    }
+}
