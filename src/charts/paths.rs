@@ -18,8 +18,11 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         body.draw(&Text::new("no trials", (left, s.px(20.0) as i32), s.label())).map_err(err)?;
         return Ok(());
     }
-    let rows = 10.max(top.len()) as i32;
+    // Rows share the height as if there were at least 5, so that a scenario with two or
+    // three paths gets spaced rows rather than a few thin bars over an empty chart.
+    let rows = 5.max(top.len()) as i32;
     let row_h = ((h as i32 - bottom - s.px(10.0) as i32) / rows).max(8);
+    let bar_h = ((row_h as f64 * 0.42) as i32).min(s.px(44.0) as i32);
     let max_share = top.iter().map(|p| p.share).fold(0.0f64, f64::max).max(1e-9);
     let bar_max = usable as f64 * 0.85;
     for (i, p) in top.iter().enumerate() {
@@ -31,8 +34,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         };
         let text = fit(&body, &format!("{}. {text}", p.rank), &s.font(16.0), usable);
         body.draw(&Text::new(text, (left, y), s.font(16.0))).map_err(err)?;
-        let bar_y = y + (row_h as f64 * 0.42) as i32;
-        let bar_h = (row_h as f64 * 0.42) as i32;
+        let bar_y = y + (s.px(30.0) as i32).min((row_h as f64 * 0.42) as i32);
         let len = ((p.share / max_share) * bar_max).round() as i32;
         body.draw(&Rectangle::new([(left, bar_y), (left + len.max(1), bar_y + bar_h)], BLUE.filled()))
             .map_err(err)?;
@@ -46,8 +48,11 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         r.paths.len()
     );
     let foot = fit(&body, &foot, &s.font(14.0), usable);
-    body.draw(&Text::new(foot, (left, h as i32 - bottom + s.px(16.0) as i32), s.font(14.0).color(&GREY)))
-        .map_err(err)?;
+    // Right under the last row, so that a short list does not float above a distant note.
+    let after_rows = s.px(6.0) as i32 + top.len() as i32 * row_h + s.px(10.0) as i32;
+    let at_bottom = h as i32 - bottom + s.px(16.0) as i32;
+    let foot_y = if top.len() < 10 { after_rows.min(at_bottom) } else { at_bottom };
+    body.draw(&Text::new(foot, (left, foot_y), s.font(14.0).color(&GREY))).map_err(err)?;
     let _ = LIGHT;
     Ok(())
 }
