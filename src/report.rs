@@ -184,21 +184,8 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
 
     params_section(&mut h, m);
 
-    let _ = writeln!(h, "<h2>Manifest</h2>\n<table class=\"manifest\">");
-    let rows = [
-        ("brink version", m.brink_version.clone()),
-        ("scenario file", m.scenario_file.clone()),
-        ("scenario SHA-256", m.scenario_sha256.clone()),
-        ("seed", m.seed.to_string()),
-        ("trials", m.trials.to_string()),
-        ("random streams", m.streams.clone()),
-        ("reproduce with", reproduce(m)),
-        ("files", m.files.join(", ")),
-    ];
-    for (k, v) in rows {
-        let _ = writeln!(h, "<tr><td>{k}</td><td><code>{}</code></td></tr>", esc(&v));
-    }
-    let _ = writeln!(h, "</table>\n</body>\n</html>");
+    manifest_section(&mut h, m, &[("reproduce with", reproduce(m)), ("files", m.files.join(", "))]);
+    let _ = writeln!(h, "</body>\n</html>");
     Ok(h)
 }
 
@@ -238,6 +225,24 @@ fn params_section(h: &mut String, m: &crate::output::manifest::Manifest) {
             cell(p.and_then(|p| p.source.as_ref())),
             cell(p.and_then(|p| p.note.as_ref()))
         );
+    }
+    let _ = writeln!(h, "</table>");
+}
+
+/// The run's identity (version, scenario and its hash, seed, trials, streams), then
+/// `extra` rows, so that a reader can reproduce what the page shows.
+fn manifest_section(h: &mut String, m: &crate::output::manifest::Manifest, extra: &[(&str, String)]) {
+    let _ = writeln!(h, "<h2>Manifest</h2>\n<table class=\"manifest\">");
+    let rows = [
+        ("brink version", m.brink_version.clone()),
+        ("scenario file", m.scenario_file.clone()),
+        ("scenario SHA-256", m.scenario_sha256.clone()),
+        ("seed", m.seed.to_string()),
+        ("trials", m.trials.to_string()),
+        ("random streams", m.streams.clone()),
+    ];
+    for (k, v) in rows.iter().chain(extra) {
+        let _ = writeln!(h, "<tr><td>{k}</td><td><code>{}</code></td></tr>", esc(v));
     }
     let _ = writeln!(h, "</table>");
 }
@@ -329,18 +334,8 @@ pub fn backtest_html(v: &BacktestView<'_>) -> String {
         "<p class=\"sub\">Intervals are central, from nearest-rank percentiles of the simulated trials; the percentile is the observed value's mid-rank among them.</p>"
     );
     params_section(&mut h, m);
-    let _ = writeln!(h, "<h2>Manifest</h2>\n<table class=\"manifest\">");
-    for (k, val) in [
-        ("brink version", m.brink_version.clone()),
-        ("scenario file", m.scenario_file.clone()),
-        ("scenario SHA-256", m.scenario_sha256.clone()),
-        ("seed", m.seed.to_string()),
-        ("trials", m.trials.to_string()),
-        ("random streams", m.streams.clone()),
-    ] {
-        let _ = writeln!(h, "<tr><td>{k}</td><td><code>{}</code></td></tr>", esc(&val));
-    }
-    let _ = writeln!(h, "</table>\n</body>\n</html>");
+    manifest_section(&mut h, m, &[]);
+    let _ = writeln!(h, "</body>\n</html>");
     h
 }
 
