@@ -317,7 +317,8 @@ pub fn simulate(
             }
         }
     }
-    let done = std::sync::atomic::AtomicU64::new(0);
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    let (done, shown) = (AtomicU64::new(0), AtomicU64::new(0));
     let chunk = |c: u64| -> Result<Vec<Vec<f64>>, Runaway> {
         let (from, to) = (c * CHUNK, ((c + 1) * CHUNK).min(trials));
         let mut counter = Counter { by_step: by_step.clone(), cols, values: vec![0.0; cols.len()] };
@@ -334,7 +335,11 @@ pub fn simulate(
                 out[c].push(v);
             }
         }
-        progress(done.fetch_add(to - from, std::sync::atomic::Ordering::Relaxed) + to - from);
+        // Chunks finish out of order: report only a count larger than any reported.
+        let now = done.fetch_add(to - from, Relaxed) + to - from;
+        if shown.fetch_max(now, Relaxed) < now {
+            progress(now);
+        }
         Ok(out)
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();

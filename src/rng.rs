@@ -189,8 +189,9 @@ impl Stream {
 
 /// The streams of one trial: one lazily created generator per (step, purpose).
 ///
-/// Slots are reused across trials (stamped with the trial they belong to), so a worker
-/// allocates them once and a trial only pays for the streams it actually touches.
+/// Slots are reused across trials (stamped with the epoch of the trial they were last
+/// positioned in), so a worker allocates them once and a trial only pays for the streams
+/// it actually touches.
 pub struct TrialStreams {
     /// One stream per (step, purpose), each keyed once for the run.
     slots: Vec<Stream>,
@@ -218,6 +219,7 @@ impl TrialStreams {
     /// The stream of `step` for `purpose` in the current trial.
     #[inline]
     pub fn get(&mut self, step: usize, purpose: Purpose) -> &mut Stream {
+        debug_assert!(self.epoch > 0, "TrialStreams::begin must come first");
         let i = step * PURPOSES + purpose as usize;
         let slot = &mut self.slots[i];
         if self.epochs[i] != self.epoch {

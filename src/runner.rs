@@ -125,36 +125,46 @@ pub fn run_set(
         ready.notify_all();
     };
     let result = std::thread::scope(|scope| -> Result<(), RunError> {
+        // However this closure ends (done, an error, or a panic in a row writer or the
+        // progress callback), workers waiting for the merge are released, so the scope can
+        // end and a panic surfaces instead of hanging.
+        let _release = OnDrop(&halt);
         for _ in 0..threads {
             let tx = tx.clone();
             let (next, merged, stop, want_rows) = (&next, &merged, &stop, &want_rows);
             let range = range.clone();
             std::thread::Builder::new()
-                .spawn_scoped(scope, move || loop {
-                    let c = next.fetch_add(1, Ordering::Relaxed);
-                    if c >= last || stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    {
-                        let (lock, ready) = merged;
-                        let mut m = lock.lock().unwrap_or_else(|e| e.into_inner());
-                        while c >= *m + lead && !stop.load(Ordering::Relaxed) {
-                            m = ready.wait(m).unwrap_or_else(|e| e.into_inner());
+                .spawn_scoped(scope, move || {
+                    // A worker that panics releases the others, which then return and drop
+                    // their senders; the merge loop ends and the scope re-raises the panic.
+                    let _on_panic = OnDrop(|| {
+                        if std::thread::panicking() {
+                            halt()
+                        }
+                    });
+                    loop {
+                        let c = next.fetch_add(1, Ordering::Relaxed);
+                        if c >= last || stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        {
+                            let (lock, ready) = merged;
+                            let mut m = lock.lock().unwrap_or_else(|e| e.into_inner());
+                            while c >= *m + lead && !stop.load(Ordering::Relaxed) {
+                                m = ready.wait(m).unwrap_or_else(|e| e.into_inner());
+                            }
+                        }
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let from = (c * CHUNK).max(range.start);
+                        let to = ((c + 1) * CHUNK).min(range.end);
+                        if tx.send((c, run_set_chunk(models, spec, from, to, want_rows))).is_err() {
+                            return;
                         }
                     }
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let from = (c * CHUNK).max(range.start);
-                    let to = ((c + 1) * CHUNK).min(range.end);
-                    if tx.send((c, run_set_chunk(models, spec, from, to, want_rows))).is_err() {
-                        return;
-                    }
                 })
-                .map_err(|_| {
-                    halt();
-                    RunError::Threads(threads)
-                })?;
+                .map_err(|_| RunError::Threads(threads))?;
         }
         drop(tx);
         let mut early: BTreeMap<u64, Result<ChunkOutput, Runaway>> = BTreeMap::new();
@@ -180,9 +190,6 @@ pub fn run_set(
                 break;
             }
         }
-        if outcome.is_err() {
-            halt();
-        }
         outcome
     });
     drop(rx);
@@ -190,8 +197,19 @@ pub fn run_set(
     Ok(total)
 }
 
-/// How many chunks per worker thread may be computed ahead of the next one to merge.
-const LEAD: usize = 8;
+/// How many chunks per worker thread may be computed ahead of the next one to merge:
+/// enough to keep workers busy while one slow chunk finishes, few enough that memory
+/// (an aggregate per model per chunk) stays small for sweeps of many models.
+const LEAD: usize = 4;
+
+/// Runs a closure when dropped, also while unwinding from a panic.
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
+}
 
 /// Progress is reported every this many merged chunks.
 const PROGRESS_EVERY: u64 = 8;

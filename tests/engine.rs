@@ -693,3 +693,32 @@ id = "echo"
         }
     }
 }
+
+/// A panic in the caller's row writer (or progress callback) while workers run ahead
+/// must come out as a panic, not leave the workers waiting for a merge that never comes.
+#[test]
+fn a_panicking_row_writer_fails_the_run_instead_of_hanging() {
+    struct Boom(usize);
+    impl std::io::Write for Boom {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += 1;
+            assert!(self.0 < 3, "the writer gives up");
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let m = model(&std::fs::read_to_string(crate::util::bundled("minimal.toml")).unwrap());
+        let spec = RunSpec { trials: 200 * brink::runner::CHUNK, seed: 1, threads: 2, max_events: 1000 };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut w = Boom(0);
+            let _ = run(&m, &spec, Some(&mut w), &mut |_| {});
+        }));
+        let _ = done_tx.send(outcome.is_err());
+    });
+    let panicked = done_rx.recv_timeout(std::time::Duration::from_secs(120)).expect("the run ended");
+    assert!(panicked, "the writer's panic reached the caller");
+}

@@ -294,6 +294,9 @@ fn fit<DB: DrawingBackend>(
     // The longest prefix that fits with an ellipsis, by bisection (widths grow with the
     // prefix): measuring text is the slowest part of drawing a chart.
     let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() {
+        return "…".into();
+    }
     let cut = |n: usize| chars[..n].iter().collect::<String>() + "…";
     let (mut lo, mut hi) = (0, chars.len() - 1); // cut(lo) fits (or lo = 0); cut(hi + 1) does not
     while lo < hi {
