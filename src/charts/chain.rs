@@ -269,9 +269,23 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     // Centres of every layout node.
     let width: Vec<f64> = (0..lay.layer.len()).map(|v| if v < n { box_w } else { dummy_w }).collect();
     let xs = place(&lay, &width, margin as f64, (margin + area_w) as f64, gap);
-    let xy: Vec<(i32, i32)> = (0..lay.layer.len())
-        .map(|v| (xs[v].round() as i32, margin + lay.layer[v] as i32 * row_h + row_h / 2))
-        .collect();
+    // Layer heights: a gap that many edges cross gets more room for their labels (the
+    // gap under the steps that fire by themselves is usually the busiest).
+    let mut crossing = vec![0usize; depth.max(1) as usize];
+    for r in &lay.routes {
+        for w in r.nodes.windows(2) {
+            crossing[lay.layer[w[0]].min(lay.layer[w[1]])] += 1;
+        }
+    }
+    let weight: Vec<f64> = crossing.iter().map(|&k| 1.0 + (k.min(8) as f64) / 4.0).collect();
+    let gaps: f64 = weight.iter().take((depth - 1).max(0) as usize).sum();
+    let usable = (depth * row_h - row_h) as f64;
+    let mut layer_y = vec![margin + row_h / 2; depth.max(1) as usize];
+    for l in 1..depth.max(1) as usize {
+        layer_y[l] = layer_y[l - 1] + (usable * weight[l - 1] / gaps.max(1e-9)).round() as i32;
+    }
+    let xy: Vec<(i32, i32)> =
+        (0..lay.layer.len()).map(|v| (xs[v].round() as i32, layer_y[lay.layer[v]])).collect();
     let level_ix = |id: &Option<String>| id.as_ref().and_then(|l| c.levels.iter().position(|x| x == l));
     let nl = c.levels.len();
 
