@@ -4,7 +4,7 @@
 //! splits and N beyond the number of 2048-trial chunks or of grid points. Sweeps shard by
 //! trials or by grid points. Mixtures of kinds, designs and damaged state are refused.
 
-use crate::shards::{assert_same_folder, files, ok, refused};
+use crate::shards::{assert_same_folder, files, forge_digests, ok, refused};
 use crate::util::{brink, bundled};
 use brink::runner::CHUNK;
 use std::path::{Path, PathBuf};
@@ -70,6 +70,29 @@ fn compare_shards_merge_into_the_single_comparison() {
     }
     let d = tmp.path().join("s3-1");
     assert_eq!(files(&d), ["baseline", "hotline", "paired.json", "shard.json"]);
+    // A run name is a sub-folder: a name that leads outside the results is refused.
+    let evil = tmp.path().join("evil");
+    std::fs::create_dir(&evil).unwrap();
+    for k in 0..3 {
+        let from = tmp.path().join(format!("s3-{k}"));
+        let to = evil.join(k.to_string());
+        assert!(std::process::Command::new("cp").arg("-r").arg(&from).arg(&to).status().unwrap().success());
+        let mut m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(to.join("shard.json")).unwrap()).unwrap();
+        m["runs"][1]["name"] = "../../escaped".into();
+        std::fs::write(to.join("shard.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    }
+    let dirs: Vec<PathBuf> = (0..3).map(|k| evil.join(k.to_string())).collect();
+    let o = brink()
+        .arg("merge")
+        .args(&dirs)
+        .args(["--charts", "none", "--out"])
+        .arg(evil.join("m"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a plain folder name"));
+    assert!(!tmp.path().join("escaped").exists() && !evil.join("m").exists());
     assert_eq!(files(&d.join("hotline")), ["aggregate.json", "scenario.toml", "trials.csv"]);
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("shard.json")).unwrap()).unwrap();
     assert_eq!(
@@ -213,6 +236,9 @@ fn mixtures_of_kinds_and_designs_and_damaged_state_are_refused() {
     let text = std::fs::read_to_string(bad.join("paired.json")).unwrap();
     std::fs::write(bad.join("paired.json"), text.replacen("\"trials\":300", "\"trials\":301", 1)).unwrap();
     let e = refused(&[&s1[0], &bad], &out);
+    assert!(e.contains(&name(&bad.join("paired.json"))) && e.contains("SHA-256"), "{e}");
+    forge_digests(&bad);
+    let e = refused(&[&s1[0], &bad], &out);
     assert!(
         e.contains(&name(&bad.join("paired.json"))) && e.contains("301 trials, but shard 0/2 has 300"),
         "{e}"
@@ -220,13 +246,25 @@ fn mixtures_of_kinds_and_designs_and_damaged_state_are_refused() {
     let bad = copy(&by_trials[0], &t.join("bad-counts"));
     let text = std::fs::read_to_string(bad.join("counts.json")).unwrap();
     std::fs::write(bad.join("counts.json"), text.replacen("\"trials\":300", "\"trials\":299", 1)).unwrap();
+    forge_digests(&bad);
     let e = refused(&[&by_trials[1], &bad], &out);
     assert!(e.contains(&name(&bad.join("counts.json"))) && e.contains("setting 0"), "{e}");
     let bad = copy(&by_points[0], &t.join("bad-format"));
     let text = std::fs::read_to_string(bad.join("counts.json")).unwrap();
     std::fs::write(bad.join("counts.json"), text.replace("brink-counts/1", "brink-counts/2")).unwrap();
+    forge_digests(&bad);
     let e = refused(&[&by_points[1], &bad], &out);
     assert!(e.contains("format `brink-counts/2` is not `brink-counts/1`"), "{e}");
+
+    // A sweep design `brink sweep` would not accept (here an axis without values, which
+    // would leave nothing to draw): refused, not a panic.
+    let bad = copy(&by_trials[0], &t.join("bad-axis"));
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bad.join("shard.json")).unwrap()).unwrap();
+    m["sweep"]["axes"][0]["values"] = serde_json::json!([]);
+    std::fs::write(bad.join("shard.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    let e = refused(&[&bad, &by_trials[1]], &out);
+    assert!(e.contains("every sweep axis needs at least one finite value"), "{e}");
 
     // Shards of another brink version, even all of them.
     let old: Vec<PathBuf> =

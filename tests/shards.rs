@@ -23,6 +23,24 @@ pub(crate) fn ok(cmd: &mut assert_cmd::Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Rewrites `shard.json`'s record of its files (sizes, SHA-256) to match them as they
+/// are now, as someone editing a shard by hand might: the checks behind the digests are
+/// then tested too.
+pub(crate) fn forge_digests(dir: &Path) {
+    use sha2::{Digest, Sha256};
+    let path = dir.join("shard.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for d in m["digests"].as_array_mut().unwrap() {
+        let bytes = std::fs::read(dir.join(d["path"].as_str().unwrap())).unwrap();
+        d["bytes"] = (bytes.len() as u64).into();
+        if d.get("sha256").is_some() {
+            d["sha256"] =
+                Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>().into();
+        }
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+}
+
 /// Runs `brink merge`, which must fail with exit code 2; returns its stderr.
 pub(crate) fn refused(dirs: &[&Path], out: &Path) -> String {
     let o =
@@ -173,7 +191,7 @@ fn a_shard_folder_holds_its_rows_and_an_exact_aggregate() {
     let d = &dirs[1];
     assert_eq!(files(d), ["aggregate.json", "scenario.toml", "shard.json", "trials.csv"]);
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("shard.json")).unwrap()).unwrap();
-    assert_eq!(m["format"], "brink-shard/1");
+    assert_eq!(m["format"], "brink-shard/2");
     assert_eq!((m["shard"].as_u64(), m["shards"].as_u64()), (Some(1), Some(3)));
     assert_eq!((m["first_trial"].as_u64(), m["end_trial"].as_u64()), (Some(333), Some(666)));
     assert_eq!(m["trials"], 1000);
@@ -265,13 +283,55 @@ fn shards_of_other_runs_duplicates_and_gaps_are_refused() {
     let kept: Vec<&str> = rows.lines().take(100).collect();
     std::fs::write(cut.join("trials.csv"), kept.join("\n") + "\n").unwrap();
     let e = refused(&[&s[0], &cut, &s[2]], &out);
-    assert!(
-        e.contains(&name(&cut.join("trials.csv"))) && e.contains("it has 99 rows, but shard 1/3 has 300"),
-        "{e}"
-    );
+    assert!(e.contains(&name(&cut.join("trials.csv"))) && e.contains("cut off"), "{e}");
+    // Rows cut off and shard.json's record of them edited to match: the row count still
+    // catches it.
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cut.join("shard.json")).unwrap()).unwrap();
+    let len = std::fs::metadata(cut.join("trials.csv")).unwrap().len();
+    for d in m["digests"].as_array_mut().unwrap() {
+        if d["path"] == "trials.csv" {
+            d["bytes"] = len.into();
+        }
+    }
+    std::fs::write(cut.join("shard.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    let e = refused(&[&s[0], &cut, &s[2]], &out);
+    assert!(e.contains("it has 99 rows, but shard 1/3 has 300"), "{e}");
+    // One digit of the aggregate edited: its SHA-256 no longer matches.
+    let agg = std::fs::read_to_string(s[1].join("aggregate.json")).unwrap();
+    let i = agg.find(|c: char| c.is_ascii_digit() && c != '9').unwrap();
+    let edited = format!("{}{}{}", &agg[..i], (agg.as_bytes()[i] + 1) as char, &agg[i + 1..]);
+    for f in files(&s[1]) {
+        std::fs::copy(s[1].join(&f), cut.join(&f)).unwrap();
+    }
+    std::fs::write(cut.join("aggregate.json"), edited).unwrap();
+    let e = refused(&[&s[0], &cut, &s[2]], &out);
+    assert!(e.contains(&name(&cut.join("aggregate.json"))) && e.contains("SHA-256"), "{e}");
+    for f in files(&s[1]) {
+        std::fs::copy(s[1].join(&f), cut.join(&f)).unwrap();
+    }
     std::fs::write(cut.join("scenario.toml"), "# edited\n").unwrap();
+    forge_digests(&cut);
     let e = refused(&[&s[0], &cut, &s[2]], &out);
     assert!(e.contains("scenario.toml") && e.contains("SHA-256"), "{e}");
+
+    // --out on or around a shard folder, even with --force: refused, the shards kept.
+    for (inside, what) in [
+        (s[1].clone(), "the shard itself"),
+        (tmp.path().to_path_buf(), "a folder holding the shards"),
+        (s[1].join("sub"), "a folder inside a shard"),
+    ] {
+        let o = brink()
+            .arg("merge")
+            .args(&s)
+            .args(["--force", "--charts", "none", "--out"])
+            .arg(&inside)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("overlap the shard folder"), "{what}");
+        assert!(s[1].join("shard.json").is_file(), "{what}: the shard is still there");
+    }
 
     // The shards themselves still merge.
     ok(brink().arg("merge").args(&s).args(["--quiet", "--charts", "none", "--out"]).arg(&out));

@@ -38,6 +38,34 @@ pub(super) fn merge(a: MergeArgs) -> Result<(), Failure> {
     }
 }
 
+/// The staging folder of the results, refused when the results folder is, holds, or lies
+/// inside a shard folder: `--force` would otherwise delete shards being merged.
+fn create_out(dest: &Path, force: bool, shards: &[ShardFolder]) -> Result<Staging, Failure> {
+    let resolved = match dest.canonicalize() {
+        Ok(p) => Some(p),
+        Err(_) => match (dest.parent(), dest.file_name()) {
+            (Some(parent), Some(name)) => {
+                let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+                parent.canonicalize().ok().map(|p| p.join(name))
+            }
+            _ => None,
+        },
+    };
+    if let Some(out) = resolved {
+        for s in shards {
+            let Ok(dir) = s.dir.canonicalize() else { continue };
+            if dir.starts_with(&out) || out.starts_with(&dir) {
+                return Err(Failure::Usage(format!(
+                    "the results folder {} would overlap the shard folder {}: choose an --out outside the shards",
+                    dest.display(),
+                    s.dir.display()
+                )));
+            }
+        }
+    }
+    Ok(Staging::create(dest, force)?)
+}
+
 /// Timing fields describe the shards' simulations: their summed seconds and the most
 /// threads one shard used. They are the only fields (with `command`) that differ from a
 /// single run's manifest.
@@ -57,7 +85,7 @@ fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
         };
         Path::new("output").join(name)
     });
-    let staging = Staging::create(&dest, a.force)?;
+    let staging = create_out(&dest, a.force, shards)?;
     let agg = shard::merge_aggregates(shards, Path::new(shard::AGGREGATE_JSON), &model)?;
     let mut extra_files = Vec::new();
     if first.trials_csv {
@@ -114,7 +142,7 @@ fn merge_compare(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(format!("{}-compare", entries[0].model.name)));
-    let staging = Staging::create(&dest, a.force)?;
+    let staging = create_out(&dest, a.force, shards)?;
     let mut aggregates = Vec::new();
     for e in &entries {
         let dir = staging.file(&e.name);
@@ -156,7 +184,7 @@ fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let opts = a.charts.options();
     let text = match (&first.sweep, &first.sensitivity) {
         (Some(sw), _) => {
-            let staging = Staging::create(&explore::dest(&a.out, &s.base, "sweep", None), a.force)?;
+            let staging = create_out(&explore::dest(&a.out, &s.base, "sweep", None), a.force, shards)?;
             let counts = shard_set::merge_counts(shards, &s.base, sw.points)?;
             let note = format!("merged {} shards of a sweep of {} grid points\n", shards.len(), sw.points);
             note + &explore::finish_sweep(staging, &s, &sw.axes, &counts, &opts)?
@@ -174,7 +202,7 @@ fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
             let models = vec![&s.base; names.len()];
             let paired = shard_set::merge_paired(shards, &names, &models)?;
             let counts = shard_set::merge_counts(shards, &s.base, names.len() as u64)?;
-            let staging = Staging::create(&explore::dest(&a.out, &s.base, "sensitivity", None), a.force)?;
+            let staging = create_out(&explore::dest(&a.out, &s.base, "sensitivity", None), a.force, shards)?;
             let note = format!("merged {} shards of {} trials\n", shards.len(), first.trials);
             note + &explore::finish_sensitivity(staging, &s, d.spread, level, &counts[0], &paired, &opts)?
         }

@@ -226,6 +226,9 @@ fn load(a: &ScenarioArgs) -> Result<(crate::model::Model, String), Failure> {
 /// shard folder in place and says what comes next.
 fn shard_done(staging: Staging, m: &output::shard::ShardManifest, quiet: bool) -> Result<(), Failure> {
     let path = staging.file(output::shard::SHARD_JSON);
+    let mut m = m.clone();
+    m.digests = output::shard::digests(staging.dir()).map_err(io_at(staging.dir()))?;
+    let m = &m;
     std::fs::write(&path, m.to_bytes()).map_err(io_at(&path))?;
     let dest = staging.commit()?;
     if quiet {

@@ -33,7 +33,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// `format` of `shard.json`.
-pub const SHARD_FORMAT: &str = "brink-shard/1";
+pub const SHARD_FORMAT: &str = "brink-shard/2";
 /// `format` of `aggregate.json`.
 pub const AGGREGATE_FORMAT: &str = "brink-aggregate/1";
 /// The shard's manifest.
@@ -222,6 +222,49 @@ pub struct ShardManifest {
     pub command: Vec<String>,
     /// Files in the folder.
     pub files: Vec<String>,
+    /// Every other file of the folder with its size, and its SHA-256 unless it is a
+    /// `trials.csv` or `events.csv` (hashing those would cost as much as writing them):
+    /// merge refuses a shard whose files were damaged or edited since.
+    pub digests: Vec<FileDigest>,
+}
+
+/// One file of a shard folder as it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDigest {
+    /// Path relative to the shard folder, with `/` between components.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the contents (hex), except for row files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// The digests of every file below `dir` except `shard.json`, in path order.
+pub fn digests(dir: &Path) -> std::io::Result<Vec<FileDigest>> {
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<FileDigest>) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            if e.file_type()?.is_dir() {
+                walk(&e.path(), &path, out)?;
+            } else if path != SHARD_JSON {
+                let bytes = e.metadata()?.len();
+                let sha256 = match name.as_str() {
+                    "trials.csv" | "events.csv" => None,
+                    _ => Some(sha256_hex(&std::fs::read(e.path())?)),
+                };
+                out.push(FileDigest { path, bytes, sha256 });
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out)?;
+    Ok(out)
 }
 
 impl ShardManifest {
@@ -260,6 +303,7 @@ impl ShardManifest {
             wall_seconds: 0.0,
             command: std::env::args().collect(),
             files: Vec::new(),
+            digests: Vec::new(),
         }
     }
 
@@ -479,7 +523,30 @@ fn check_design(m: &ShardManifest) -> Result<(), String> {
     if m.kind == Kind::Compare && m.runs.len() < 2 {
         return Err("a comparison needs at least two `runs`".into());
     }
+    // A run's name is its sub-folder: one plain path component, never `..` or a path
+    // that would lead a merge outside its results folder.
+    let mut names = std::collections::BTreeSet::new();
+    for r in &m.runs {
+        let plain = !r.name.is_empty()
+            && r.name != "."
+            && r.name != ".."
+            && !r.name.contains(['/', '\\', '\0', ':'])
+            && !r.name.starts_with('.');
+        if !plain {
+            return Err(format!("the run name `{}` is not a plain folder name", r.name));
+        }
+        if !names.insert(r.name.as_str()) {
+            return Err(format!("the run name `{}` is given twice", r.name));
+        }
+    }
     if let Some(sw) = &m.sweep {
+        // What `brink sweep` itself accepts: one or two distinct params, finite values.
+        if sw.axes.len() > 2 || sw.axes.len() == 2 && sw.axes[0].param == sw.axes[1].param {
+            return Err("a sweep has one or two axes of distinct params".into());
+        }
+        if sw.axes.iter().any(|a| a.values.is_empty() || a.values.iter().any(|v| !v.is_finite())) {
+            return Err("every sweep axis needs at least one finite value".into());
+        }
         let points = sw.axes.iter().try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64));
         if sw.axes.is_empty() || points != Some(sw.points) {
             return Err(format!("`points` is {}, but the axes make {points:?} grid points", sw.points));
@@ -493,6 +560,11 @@ fn check_design(m: &ShardManifest) -> Result<(), String> {
                 "grid points {}..{} are not the shard's ({}..{})",
                 sw.first_point, sw.end_point, want.start, want.end
             ));
+        }
+    }
+    if let Some(se) = &m.sensitivity {
+        if !(se.spread > 0.0 && se.spread < 1.0) {
+            return Err(format!("the sensitivity spread {} is not between 0 and 1", se.spread));
         }
     }
     Ok(())
@@ -558,6 +630,31 @@ impl ShardFolder {
                 range.start,
                 range.end
             )));
+        }
+        // Every file as it was written: a damaged or edited file is refused by name.
+        for d in &manifest.digests {
+            let path = dir.join(&d.path);
+            let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
+            if d.path.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+                return Err(bad("shard.json lists it with a path outside the shard folder".into()));
+            }
+            let size = std::fs::metadata(&path)
+                .map_err(|source| ShardError::Read { path: path.clone(), source })?
+                .len();
+            if size != d.bytes {
+                return Err(bad(format!(
+                    "it has {size} bytes, but {} when the shard was written (damaged or cut off?)",
+                    d.bytes
+                )));
+            }
+            if let Some(want) = &d.sha256 {
+                if &sha256_hex(&read_file(&path)?) != want {
+                    return Err(bad(
+                        "its SHA-256 is not the one shard.json recorded (was the file edited or damaged?)"
+                            .into(),
+                    ));
+                }
+            }
         }
         Ok(ShardFolder { dir: dir.to_owned(), manifest })
     }
