@@ -1,7 +1,7 @@
 //! `fan`: a monthly observed quantity (points) over its simulated fan: median line, 50%
 //! and 90% bands (`brink backtest`).
 
-use super::{err, ChartError, ChartOptions, DrawResult, Formats, Style, BLUE, GREY, INK, LIGHT, VERMILLION};
+use super::{err, ChartError, ChartOptions, DrawResult, Style, BLUE, GREY, INK, LIGHT, VERMILLION};
 use crate::backtest::Summary;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -21,36 +21,13 @@ pub struct FanData {
 
 /// Renders `fan.png`/`fan.svg` as (file name, bytes).
 pub fn render_fan(d: &FanData, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
-    super::fonts();
-    let name = "fan";
-    let (w, h) = (opts.width, opts.height);
-    let mut out = Vec::new();
-    if matches!(opts.formats, Formats::Both | Formats::Png) {
-        let mut rgb = vec![0u8; (w * h * 3) as usize];
-        {
-            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-            root.fill(&WHITE).map_err(|e| ChartError::new(name, e.to_string()))?;
-            let s = Style::for_area(&root);
-            draw(&root, &s, d).map_err(|m| ChartError::new(name, m))?;
-            root.present().map_err(|e| ChartError::new(name, e.to_string()))?;
-        }
-        out.push((
-            format!("{name}.png"),
-            super::encode_png(&rgb, w, h).map_err(|m| ChartError::new(name, m))?,
-        ));
+    super::draw_files("fan", opts, d)
+}
+
+impl super::Draw for FanData {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        draw(root, s, self)
     }
-    if matches!(opts.formats, Formats::Both | Formats::Svg) {
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-            root.fill(&WHITE).map_err(|e| ChartError::new(name, e.to_string()))?;
-            let s = Style::for_area(&root);
-            draw(&root, &s, d).map_err(|m| ChartError::new(name, m))?;
-            root.present().map_err(|e| ChartError::new(name, e.to_string()))?;
-        }
-        out.push((format!("{name}.svg"), svg.into_bytes()));
-    }
-    Ok(out)
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Style, d: &FanData) -> DrawResult {

@@ -2,9 +2,7 @@
 //! 95% intervals) and `compare_time_to_level` (cumulative probability curves of every
 //! run, one panel per level).
 
-use super::{
-    err, thousands, viridis, ChartError, ChartOptions, DrawResult, Formats, Style, GREY, INK, LIGHT,
-};
+use super::{err, thousands, viridis, ChartError, ChartOptions, DrawResult, Style, GREY, INK, LIGHT};
 use crate::output::compare::Comparison;
 use crate::results::Results;
 use plotters::coord::Shift;
@@ -46,49 +44,31 @@ pub fn render_compare(
     v: &CompareView<'_>,
     opts: &ChartOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
-    super::fonts();
     let mut out = Vec::new();
     for (name, _) in COMPARE_CHARTS {
-        if matches!(opts.formats, Formats::Both | Formats::Png) {
-            out.push((format!("{name}.png"), compare_png(name, v, opts)?));
-        }
-        if matches!(opts.formats, Formats::Both | Formats::Svg) {
-            out.push((format!("{name}.svg"), compare_svg(name, v, opts)?.into_bytes()));
-        }
+        out.extend(super::draw_files(name, opts, &CompareChart { name, v })?);
     }
     Ok(out)
 }
 
 /// One comparison chart as SVG text.
 pub fn compare_svg(name: &str, v: &CompareView<'_>, opts: &ChartOptions) -> Result<String, ChartError> {
-    super::fonts();
-    let mut s = String::new();
-    {
-        let root = SVGBackend::with_string(&mut s, (opts.width, opts.height)).into_drawing_area();
-        draw(name, &root, v).map_err(|m| ChartError::new(name, m))?;
-        root.present().map_err(|e| ChartError::new(name, e.to_string()))?;
-    }
-    Ok(s)
+    super::draw_svg(name, opts, &CompareChart { name, v })
 }
 
-fn compare_png(name: &str, v: &CompareView<'_>, opts: &ChartOptions) -> Result<Vec<u8>, ChartError> {
-    let (w, h) = (opts.width, opts.height);
-    let mut rgb = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw(name, &root, v).map_err(|m| ChartError::new(name, m))?;
-        root.present().map_err(|e| ChartError::new(name, e.to_string()))?;
-    }
-    super::encode_png(&rgb, w, h).map_err(|m| ChartError::new(name, m))
+/// One comparison chart, by name.
+struct CompareChart<'a> {
+    name: &'a str,
+    v: &'a CompareView<'a>,
 }
 
-fn draw<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, v: &CompareView<'_>) -> DrawResult {
-    root.fill(&WHITE).map_err(err)?;
-    let s = Style::for_area(root);
-    match name {
-        "compare_levels" => differences(root, v, &s),
-        "compare_time_to_level" => curves(root, v, &s),
-        other => Err(format!("unknown chart {other}")),
+impl super::Draw for CompareChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        match self.name {
+            "compare_levels" => differences(root, self.v, s),
+            "compare_time_to_level" => curves(root, self.v, s),
+            other => Err(format!("unknown chart {other}")),
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! heatmap of P(top level) over two params) and `tornado` (one-at-a-time sensitivity).
 
 use super::{
-    err, fit, level_colour, thousands, viridis, ChartError, ChartOptions, DrawResult, Formats, Style, GREY,
-    INK, LIGHT,
+    draw_files, err, fit, level_colour, thousands, viridis, ChartError, ChartOptions, Draw, DrawResult,
+    Style, GREY, INK, LIGHT,
 };
 use crate::explore::{trim, Axis, SensitivityRow};
 use plotters::coord::Shift;
@@ -40,7 +40,7 @@ pub fn render_sweep(
     d: &SweepData,
     opts: &ChartOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
-    render("sweep", opts, &Sweep { ctx, d })
+    draw_files("sweep", opts, &Sweep { ctx, d })
 }
 
 /// Renders `tornado.png`/`tornado.svg`.
@@ -51,12 +51,7 @@ pub fn render_tornado(
     rows: &[SensitivityRow],
     opts: &ChartOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
-    render("tornado", opts, &Tornado { ctx, level, base, rows })
-}
-
-/// A chart that can be drawn on any backend.
-trait Draw {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult;
+    draw_files("tornado", opts, &Tornado { ctx, level, base, rows })
 }
 
 struct Sweep<'a> {
@@ -85,39 +80,6 @@ impl Draw for Tornado<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
         tornado(root, s, self.ctx, self.level, self.base, self.rows)
     }
-}
-
-/// Draws with both backends as the options ask.
-fn render(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
-    super::fonts();
-    let mut out = Vec::new();
-    let (w, h) = (opts.width, opts.height);
-    if matches!(opts.formats, Formats::Both | Formats::Png) {
-        let mut rgb = vec![0u8; (w * h * 3) as usize];
-        {
-            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-            root.fill(&WHITE).map_err(|e| ChartError::new(name, e.to_string()))?;
-            let s = Style::for_area(&root);
-            chart.draw(&root, &s).map_err(|m| ChartError::new(name, m))?;
-            root.present().map_err(|e| ChartError::new(name, e.to_string()))?;
-        }
-        out.push((
-            format!("{name}.png"),
-            super::encode_png(&rgb, w, h).map_err(|m| ChartError::new(name, m))?,
-        ));
-    }
-    if matches!(opts.formats, Formats::Both | Formats::Svg) {
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-            root.fill(&WHITE).map_err(|e| ChartError::new(name, e.to_string()))?;
-            let s = Style::for_area(&root);
-            chart.draw(&root, &s).map_err(|m| ChartError::new(name, m))?;
-            root.present().map_err(|e| ChartError::new(name, e.to_string()))?;
-        }
-        out.push((format!("{name}.svg"), svg.into_bytes()));
-    }
-    Ok(out)
 }
 
 fn header<DB: DrawingBackend>(
@@ -390,8 +352,8 @@ pub fn render_epistemic(
     drivers: &[(String, f64)],
     opts: &ChartOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
-    let mut out = render("epistemic", opts, &Spread { ctx, level, p })?;
-    out.extend(render("drivers", opts, &Drivers { ctx, level, drivers })?);
+    let mut out = draw_files("epistemic", opts, &Spread { ctx, level, p })?;
+    out.extend(draw_files("drivers", opts, &Drivers { ctx, level, drivers })?);
     Ok(out)
 }
 

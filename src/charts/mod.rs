@@ -102,42 +102,74 @@ pub fn file_names(opts: &ChartOptions) -> Vec<String> {
 
 /// Renders every chart; returns (file name, bytes) pairs in [`CHARTS`] order.
 pub fn render_all(r: &Results, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
-    fonts();
     let mut out = Vec::new();
     for (name, _) in CHARTS {
-        if matches!(opts.formats, Formats::Both | Formats::Png) {
-            out.push((format!("{name}.png"), png(name, r, opts)?));
-        }
-        if matches!(opts.formats, Formats::Both | Formats::Svg) {
-            out.push((format!("{name}.svg"), svg(name, r, opts)?.into_bytes()));
-        }
+        out.extend(draw_files(name, opts, &RunChart { name, r })?);
     }
     Ok(out)
 }
 
 /// Renders one chart as SVG text (used inline by the report).
 pub fn svg(name: &str, r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
-    fonts();
-    let mut s = String::new();
-    {
-        let root = SVGBackend::with_string(&mut s, (opts.width, opts.height)).into_drawing_area();
-        draw(name, &root, r).map_err(|message| ChartError { chart: name.into(), message })?;
-        root.present().map_err(|e| ChartError { chart: name.into(), message: e.to_string() })?;
-    }
-    Ok(s)
+    draw_svg(name, opts, &RunChart { name, r })
 }
 
 /// Renders one chart as PNG bytes.
 pub fn png(name: &str, r: &Results, opts: &ChartOptions) -> Result<Vec<u8>, ChartError> {
+    draw_png(name, opts, &RunChart { name, r })
+}
+
+/// A chart that draws itself on any backend: every chart of every command is one, so
+/// backends, fonts, the white ground and errors are handled once, below.
+trait Draw {
+    /// Draws on `root`, already filled white, with the style sized for it.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult;
+}
+
+/// Fills the area white and draws the chart with the style for its size.
+fn draw_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &impl Draw) -> DrawResult {
+    root.fill(&WHITE).map_err(err)?;
+    chart.draw(root, &Style::for_area(root))?;
+    root.present().map_err(err)
+}
+
+/// The chart as SVG text.
+fn draw_svg(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<String, ChartError> {
+    fonts();
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, (opts.width, opts.height)).into_drawing_area();
+        draw_on(&root, chart).map_err(|m| ChartError::new(name, m))?;
+    }
+    Ok(s)
+}
+
+/// The chart as PNG bytes.
+fn draw_png(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<Vec<u8>, ChartError> {
     fonts();
     let (w, h) = (opts.width, opts.height);
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw(name, &root, r).map_err(|message| ChartError { chart: name.into(), message })?;
-        root.present().map_err(|e| ChartError { chart: name.into(), message: e.to_string() })?;
+        draw_on(&root, chart).map_err(|m| ChartError::new(name, m))?;
     }
-    encode_png(&rgb, w, h).map_err(|message| ChartError { chart: name.into(), message })
+    encode_png(&rgb, w, h).map_err(|m| ChartError::new(name, m))
+}
+
+/// The chart's files as `opts.formats` asks: `NAME.png`, then `NAME.svg`.
+fn draw_files(
+    name: &str,
+    opts: &ChartOptions,
+    chart: &impl Draw,
+) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+    let mut out = Vec::new();
+    if matches!(opts.formats, Formats::Both | Formats::Png) {
+        out.push((format!("{name}.png"), draw_png(name, opts, chart)?));
+    }
+    if matches!(opts.formats, Formats::Both | Formats::Svg) {
+        out.push((format!("{name}.svg"), draw_svg(name, opts, chart)?.into_bytes()));
+    }
+    Ok(out)
 }
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
@@ -153,17 +185,24 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn draw<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, r: &Results) -> DrawResult {
-    root.fill(&WHITE).map_err(err)?;
-    let style = Style::for_area(root);
-    match name {
-        "levels" => levels::draw(root, r, &style),
-        "time_to_level" => time_to_level::draw(root, r, &style),
-        "occupancy" => occupancy::draw(root, r, &style),
-        "tallies" => tallies::draw(root, r, &style),
-        "paths" => paths::draw(root, r, &style),
-        "chain" => chain::draw(root, r, &style),
-        other => Err(format!("unknown chart {other}")),
+/// One chart of a results folder, by name.
+struct RunChart<'a> {
+    name: &'a str,
+    r: &'a Results,
+}
+
+impl Draw for RunChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> DrawResult {
+        let r = self.r;
+        match self.name {
+            "levels" => levels::draw(root, r, style),
+            "time_to_level" => time_to_level::draw(root, r, style),
+            "occupancy" => occupancy::draw(root, r, style),
+            "tallies" => tallies::draw(root, r, style),
+            "paths" => paths::draw(root, r, style),
+            "chain" => chain::draw(root, r, style),
+            other => Err(format!("unknown chart {other}")),
+        }
     }
 }
 
