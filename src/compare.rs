@@ -7,11 +7,13 @@
 //! *variance reduction factor* reports how much the pairing bought.
 //!
 //! Accumulators are integer-exact (like [`crate::stats`]), so paired results do not
-//! depend on threads or chunking either. Intervals are normal-approximation (Wald)
-//! intervals on the per-trial differences, adequate for the thousands of trials a
-//! comparison needs; with pairing they are typically several times narrower than the
-//! unpaired Newcombe interval, which [`unpaired_difference`] provides for runs that do
-//! not share seeds.
+//! depend on threads or chunking either. A paired difference of proportions has
+//! Newcombe's square-and-add interval for paired data ([`paired_difference`]), which
+//! stays valid where a Wald interval on the per-trial differences collapses to a point
+//! (no discordant pairs: a level reached in exactly the same trials by both runs). A
+//! paired difference of means has a normal (Wald) interval on the per-trial differences.
+//! With pairing they are typically several times narrower than the unpaired Newcombe
+//! interval, which [`unpaired_difference`] provides for runs that do not share seeds.
 //!
 //! A [`Paired`] serialises (serde) without losing a bit, like [`crate::stats::Aggregate`]:
 //! 128-bit sums as decimal strings, 256-bit ones as hex. Shards of `brink compare` and
@@ -276,7 +278,7 @@ pub struct PairedProportion {
     pub a: Estimate,
     /// P in B, with its Wilson interval.
     pub b: Estimate,
-    /// P(B) - P(A), interval from the per-trial differences.
+    /// P(B) - P(A), with Newcombe's paired interval ([`paired_difference`]).
     pub difference: Estimate,
     /// P(B) / P(A), delta-method interval on the log scale (None if either is 0).
     pub ratio: Option<Estimate>,
@@ -328,10 +330,60 @@ pub fn paired_proportion(c: PairedLevel, n: u64) -> PairedProportion {
     PairedProportion {
         a: wilson_estimate(ka, n),
         b: wilson_estimate(kb, n),
-        difference: Estimate::interval(d, Z95 * (var_d / nf).sqrt()),
+        difference: paired_difference(c, n),
         ratio,
         correlation: (va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt()),
         variance_reduction: (var_d > 0.0).then(|| (va + vb) / var_d),
+    }
+}
+
+/// P(B) - P(A) of `n` paired trials with Newcombe's square-and-add interval for paired
+/// data (method 10 of Newcombe 1998, Stat Med 17:2635), built from the Wilson intervals
+/// [l_A, u_A] and [l_B, u_B] of the two margins and their correlation phi:
+///
+/// low  = d - sqrt((p_B - l_B)² - 2 phi (p_B - l_B)(u_A - p_A) + (u_A - p_A)²)
+/// high = d + sqrt((u_B - p_B)² - 2 phi (u_B - p_B)(p_A - l_A) + (p_A - l_A)²)
+///
+/// phi is the correlation of the 2x2 table with Newcombe's correction: with
+/// D = both x neither - b_only x a_only, phi = (D - n/2) / sqrt(product of the four
+/// margins) when D > n/2, 0 when 0 <= D <= n/2, D / sqrt(...) when D < 0, and 0 when a
+/// margin is empty. Why not Wald: with no discordant pairs (the two runs reach the level
+/// in exactly the same trials) the per-trial differences are all 0 and a Wald interval
+/// is [0, 0], claiming certainty that 0 discordant trials out of n cannot give; this
+/// interval stays as wide as the Wilson intervals allow (phi < 1).
+pub fn paired_difference(c: PairedLevel, n: u64) -> Estimate {
+    if n == 0 {
+        return Estimate { value: 0.0, low: Some(-1.0), high: Some(1.0) };
+    }
+    let ka = c.both + c.a_only;
+    let kb = c.both + c.b_only;
+    let neither = n.saturating_sub(c.both + c.a_only + c.b_only);
+    let nf = n as f64;
+    let (pa, pb) = (ka as f64 / nf, kb as f64 / nf);
+    let (la, ua) = wilson(ka, n, Z95);
+    let (lb, ub) = wilson(kb, n, Z95);
+    let margins = [kb, n - kb, ka, n - ka];
+    let phi = if margins.contains(&0) {
+        0.0
+    } else {
+        // Exact in i128: each product is below 2^128 for counts below 2^63.
+        let det = c.both as i128 * neither as i128 - c.b_only as i128 * c.a_only as i128;
+        let root = margins.iter().map(|&m| m as f64).product::<f64>().sqrt();
+        if 2 * det > n as i128 {
+            (det as f64 - nf / 2.0) / root
+        } else if det >= 0 {
+            0.0
+        } else {
+            det as f64 / root
+        }
+    };
+    let d = pb - pa;
+    // Square and add the distances to the Wilson limits, less their covariance.
+    let combine = |x: f64, y: f64| (x * x - 2.0 * phi * x * y + y * y).max(0.0).sqrt();
+    Estimate {
+        value: d,
+        low: Some((d - combine(pb - lb, ua - pa)).max(-1.0)),
+        high: Some((d + combine(ub - pb, pa - la)).min(1.0)),
     }
 }
 
@@ -361,16 +413,17 @@ mod tests {
 
     /// Hand-worked: A reached iff u < 0.5, B iff u < 0.4 (same u): 40% both, 10% A only.
     /// d = -0.1; var(D) = 0.1 - 0.01 = 0.09; var A + var B = 0.25 + 0.24 = 0.49;
-    /// phi = (0.4 - 0.2) / sqrt(0.25 x 0.24); ratio 0.8.
+    /// phi = (0.4 - 0.2) / sqrt(0.25 x 0.24); ratio 0.8. With a million trials Newcombe's
+    /// paired interval is as wide as the Wald interval `d ± z sqrt(var(D) / n)` to 1%.
     #[test]
     fn paired_proportion_by_hand() {
         let n = 1_000_000;
         let c = PairedLevel { both: 400_000, a_only: 100_000, b_only: 0 };
         let p = paired_proportion(c, n);
         assert!((p.difference.value + 0.1).abs() < 1e-12);
-        let half = p.difference.high.unwrap() - p.difference.value;
-        let want = 1.959_963_984_540_054 * (0.09f64 * 1e6 / (1e6 - 1.0) / 1e6).sqrt();
-        assert!((half - want).abs() < 1e-12, "{half} vs {want}");
+        let half = (p.difference.high.unwrap() - p.difference.low.unwrap()) / 2.0;
+        let wald = 1.959_963_984_540_054 * (0.09f64 * 1e6 / (1e6 - 1.0) / 1e6).sqrt();
+        assert!((half / wald - 1.0).abs() < 0.01, "{half} vs {wald}");
         assert!((p.variance_reduction.unwrap() - 0.49 / (0.09 * 1e6 / (1e6 - 1.0))).abs() < 1e-9);
         assert!((p.correlation.unwrap() - 0.2 / (0.25f64 * 0.24).sqrt()).abs() < 1e-12);
         assert!((p.ratio.unwrap().value - 0.8).abs() < 1e-12);

@@ -176,17 +176,32 @@ pub struct SensitivityRow {
     pub low_vs_base: Estimate,
     /// Paired difference high minus base.
     pub high_vs_base: Estimate,
+    /// Trials that reached the metric level at the low value.
+    pub low_reached: u64,
+    /// Trials that reached it at the high value (over the same trials as the low value).
+    pub high_reached: u64,
+    /// Trials run at each setting.
+    pub trials: u64,
 }
 
 impl SensitivityRow {
     /// |P(high) - P(low)|: how far this param alone moves the metric.
     pub fn swing(&self) -> f64 {
-        (self.high.value - self.low.value).abs()
+        self.swing_count() as f64 / self.trials.max(1) as f64
+    }
+
+    /// |reached at high - reached at low|, in trials: the swing before the division by
+    /// the common trial count, so that equal swings compare equal.
+    pub fn swing_count(&self) -> u64 {
+        self.high_reached.abs_diff(self.low_reached)
     }
 }
 
 /// Rows from a lockstep run of [base, p1 low, p1 high, p2 low, ...] on level `metric` of
-/// the base model, sorted by swing (largest first; ties by param name).
+/// the base model, sorted by swing, largest first. Every setting runs the same trials,
+/// so swings are compared as exact counts of trials (|reached at high - reached at low|),
+/// never as differences of rounded fractions: 93/n - 91/n and 92/n - 90/n are the same
+/// swing, and equal swings are ordered by param name.
 pub fn sensitivity_rows(
     design: &[Setting],
     paired: &[Paired],
@@ -201,16 +216,25 @@ pub fn sensitivity_rows(
                 paired[2 * i + 1].level_counts[level_ix_in_pairs],
                 paired[2 * i + 1].trials,
             );
+            let reached = |p: &Paired| {
+                let c = p.level_counts[level_ix_in_pairs];
+                c.both + c.b_only
+            };
             SensitivityRow {
                 setting: s.clone(),
                 low: lo.b,
                 high: hi.b,
                 low_vs_base: lo.difference,
                 high_vs_base: hi.difference,
+                low_reached: reached(&paired[2 * i]),
+                high_reached: reached(&paired[2 * i + 1]),
+                trials: paired[2 * i].trials,
             }
         })
         .collect();
-    rows.sort_by(|a, b| b.swing().total_cmp(&a.swing()).then_with(|| a.setting.param.cmp(&b.setting.param)));
+    rows.sort_by(|a, b| {
+        b.swing_count().cmp(&a.swing_count()).then_with(|| a.setting.param.cmp(&b.setting.param))
+    });
     rows
 }
 

@@ -105,6 +105,9 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
         );
     }
     let _ = writeln!(h, "</table>");
+    if !r.epistemic.is_empty() {
+        let _ = writeln!(h, "<p class=\"sub\">A two-loop run: P(reached) is pooled over every parameter draw and trial, and its 95% interval counts the variation between draws as well as the Monte Carlo error (see <a href=\"#two-loop\">parameter uncertainty</a>).</p>");
+    }
     let _ = writeln!(h, "<p class=\"sub\">Days of first reaching a level are counted from day 0, among the trials that reached it.</p>");
     for name in ["levels", "time_to_level", "occupancy"] {
         figure(&mut h, name, r, opts)?;
@@ -379,17 +382,24 @@ fn strip_attr(tag: &str, name: &str) -> String {
 
 /// Two-loop results: P(level) pooled and across parameter draws, and what drives it.
 fn epistemic_section(h: &mut String, r: &Results) {
-    let _ = writeln!(h, "<h2>Parameter uncertainty (two-loop run)</h2>");
+    let _ = writeln!(h, "<h2 id=\"two-loop\">Parameter uncertainty (two-loop run)</h2>");
     let _ = writeln!(
         h,
         "<p>Each draw fixes every uncertain param and runs the same trials; the tables above pool all draws. Below: how P(level) varies from draw to draw, and each param's Spearman rank correlation with it.</p>"
     );
-    let _ = writeln!(h, "<table><tr><th>level</th><th class=\"n\">pooled</th><th class=\"n\">median across draws</th><th class=\"n\">5% – 95%</th></tr>");
+    let _ = writeln!(h, "<table><tr><th>level</th><th class=\"n\">pooled</th><th class=\"n\">pooled: 95% CI</th><th class=\"n\">median across draws</th><th class=\"n\">across draws: 5% – 95%</th></tr>");
     let p = |x: Option<f64>| x.map(pct).unwrap_or_default();
     for row in r.epistemic.iter().filter(|e| e.param.is_empty()) {
+        // levels.csv of a two-loop run holds the pooled P's interval (two_loop_interval).
+        let ci = r
+            .levels
+            .iter()
+            .find(|l| l.level == row.level)
+            .map(|l| format!("{} – {}", pct(l.p_low), pct(l.p_high)))
+            .unwrap_or_default();
         let _ = writeln!(
             h,
-            "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",
+            "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{ci}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",
             esc(&row.level),
             p(row.p_pooled),
             p(row.p_median),
@@ -398,6 +408,10 @@ fn epistemic_section(h: &mut String, r: &Results) {
         );
     }
     let _ = writeln!(h, "</table>");
+    let _ = writeln!(
+        h,
+        "<p class=\"sub\">Pooled: the average over all draws and trials, the predictive probability. Its 95% CI counts the Monte Carlo error and the variation from draw to draw: the draws share their trials, so it is not a Wilson interval over draws x trials. Across draws: the spread of P(level) that parameter uncertainty alone produces (5th to 95th percentile of the per-draw estimates), not a confidence interval.</p>"
+    );
     if let Some(top) = r.levels.last() {
         let mut drivers: Vec<&crate::results::EpistemicRow> =
             r.epistemic.iter().filter(|e| e.level == top.level && !e.param.is_empty()).collect();

@@ -28,13 +28,128 @@ pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
     if n == 0 {
         return (0.0, 1.0);
     }
-    let n = n as f64;
-    let p = k as f64 / n;
+    wilson_p(k as f64 / n as f64, n as f64, z)
+}
+
+/// Wilson score interval for a proportion `p` observed on `n` trials, where `n` may be
+/// an effective (fractional) sample size.
+pub fn wilson_p(p: f64, n: f64, z: f64) -> (f64, f64) {
+    // No information (also a NaN n): the whole range.
+    if n.is_nan() || n <= 0.0 {
+        return (0.0, 1.0);
+    }
     let z2 = z * z;
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
     ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// The 95% interval of the pooled P(level) of a two-loop run (`brink run --epistemic K`):
+/// `reached[k]` of the `trials` trials of parameter draw k reached the level, and every
+/// draw ran the same trials (common random numbers).
+///
+/// The K x N outcomes are not independent, so a Wilson interval over K x N trials is far
+/// too narrow. The pooled estimate is the mean of the K per-draw estimates p_k, and
+///
+///   var(mean) = var_theta / K + var_u / N
+///
+/// where the first term is the spread of p_k across draws given the shared trials (s²,
+/// the sample variance of the p_k, estimates it without bias) and the second is the
+/// Monte Carlo error the draws share because they share their trials. That second term
+/// is at most P(1 - P) / N, the error of N independent trials, which is what we use:
+///
+///   V = s² / K + p (1 - p) / N.
+///
+/// V is conservative by at most (P(1 - P) - var_u) / N, which is small next to the
+/// first term when N is much larger than K, and exact when the params do not matter
+/// (all draws then give the same N-trial estimate). Dropping the second term, as a plain
+/// t interval on the p_k would, is badly wrong when the params matter little.
+/// The interval is a Wilson interval with the effective sample size n_eff =
+/// p (1 - p) / V (at most N) and z = t(K - 1, 0.975), so it stays inside [0, 1] and
+/// does not collapse when every draw reached the level in none or all of its trials
+/// (then V = 0 and n_eff is taken as N: a Wilson interval for 0 or N out of N).
+/// With fewer than two draws the spread cannot be estimated: [0, 1].
+pub fn two_loop_interval(reached: &[u64], trials: u64) -> (f64, f64) {
+    let k = reached.len();
+    if k < 2 || trials == 0 {
+        return (0.0, 1.0);
+    }
+    let n = trials as f64;
+    let ps: Vec<f64> = reached.iter().map(|&r| r as f64 / n).collect();
+    let total: u64 = reached.iter().sum();
+    let p = total as f64 / (k as f64 * n);
+    let s2 = ps.iter().map(|x| (x - p) * (x - p)).sum::<f64>() / (k - 1) as f64;
+    let v = s2 / k as f64 + p * (1.0 - p) / n;
+    let n_eff = if total == 0 || total == trials * k as u64 { n } else { (p * (1.0 - p) / v).min(n) };
+    wilson_p(p, n_eff, t_quantile(k as f64 - 1.0, 0.975))
+}
+
+/// The q-quantile (q in (0.5, 1)) of Student's t distribution with `df` degrees of
+/// freedom, by bisection on its distribution function: to 1e-9 or better for df up to
+/// 1e5 (`--epistemic` allows 100,000 draws); beyond, the log-gamma terms lose digits.
+pub fn t_quantile(df: f64, q: f64) -> f64 {
+    // P(T <= t) for t >= 0 is 1 - I_x(df/2, 1/2) / 2 with x = df / (df + t²).
+    let cdf = |t: f64| 1.0 - 0.5 * incomplete_beta(df / 2.0, 0.5, df / (df + t * t));
+    let mut hi = 1.0;
+    while cdf(hi) < q && hi < 1e12 {
+        hi *= 2.0;
+    }
+    let mut lo = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if cdf(mid) < q {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 1e-15 * hi {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// The regularised incomplete beta function I_x(a, b), by its continued fraction
+/// (modified Lentz), on whichever side converges fast.
+fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = libm::lgamma(a + b) - libm::lgamma(a) - libm::lgamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    let front = ln_front.exp();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_fraction(a, b, x) / a
+    } else {
+        1.0 - front * beta_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let guard = |v: f64| if v.abs() < TINY { TINY } else { v };
+    let mut c = 1.0;
+    let mut d = 1.0 / guard(1.0 - (a + b) * x / (a + 1.0));
+    let mut h = d;
+    for m in 1..500 {
+        let m = m as f64;
+        let even = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
+        d = 1.0 / guard(1.0 + even * d);
+        c = guard(1.0 + even / c);
+        h *= d * c;
+        let odd = -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0));
+        d = 1.0 / guard(1.0 + odd * d);
+        c = guard(1.0 + odd / c);
+        let step = d * c;
+        h *= step;
+        if (step - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    h
 }
 
 /// A histogram of non-negative integers: dense for small values, sparse beyond.
@@ -597,6 +712,50 @@ mod tests {
         let (lo, hi) = wilson(0, 100, Z95);
         assert!(lo.abs() < 1e-12, "{lo}");
         assert!((hi - 0.036_995).abs() < 1e-5, "{hi}");
+    }
+
+    /// Student's t 0.975 quantiles as printed in every table (e.g. Abramowitz and
+    /// Stegun, table 26.10): 12.706205 for 1 degree of freedom, 4.302653 for 2, ...
+    #[test]
+    fn t_quantiles_match_tables() {
+        for (df, t) in [
+            (1.0, 12.706_204_736),
+            (2.0, 4.302_652_730),
+            (5.0, 2.570_581_836),
+            (9.0, 2.262_157_163),
+            (29.0, 2.045_229_642),
+            // Far beyond any table: z + (z³ + z) / (4 df) + (5z⁵ + 16z³ + 3z) / (96 df²) + ...
+            // (Abramowitz and Stegun 26.7.5).
+            (1e5, 1.959_987_706_6),
+        ] {
+            let got = t_quantile(df, 0.975);
+            assert!((got - t).abs() < 1e-8, "t({df}) = {got}, expected {t}");
+        }
+        // df = 2 has a closed form: t = (2q - 1) sqrt(2 / (1 - (2q - 1)²)).
+        let q: f64 = 0.9;
+        let closed = (2.0 * q - 1.0) * (2.0 / (1.0 - (2.0 * q - 1.0).powi(2))).sqrt();
+        assert!((t_quantile(2.0, q) - closed).abs() < 1e-10);
+    }
+
+    /// A hand-worked two-loop interval: draws of 100 trials reaching the level 10, 20 and
+    /// 30 times. p = 0.2, s² = 0.01, V = 0.01/3 + 0.16/100, n_eff = 0.16 / V, z = t(2) =
+    /// 4.302653; then Wilson with those.
+    #[test]
+    fn two_loop_interval_by_hand() {
+        let v = 0.01 / 3.0 + 0.0016;
+        let (n, z): (f64, f64) = (0.16 / v, 4.302_652_729_749_464);
+        let centre = (0.2 + z * z / (2.0 * n)) / (1.0 + z * z / n);
+        let half = z * (0.16 / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+        let (lo, hi) = two_loop_interval(&[10, 20, 30], 100);
+        assert!((lo - (centre - half)).abs() < 1e-9 && (hi - (centre + half)).abs() < 1e-9, "{lo} {hi}");
+        // No draw reached it: Wilson for 0 of N with z = t(K - 1); all did: its mirror.
+        let (lo, hi) = two_loop_interval(&[0, 0, 0, 0], 50);
+        let t3: f64 = 3.182_446_305_284_263;
+        assert_eq!(lo, 0.0);
+        assert!((hi - t3 * t3 / (50.0 + t3 * t3)).abs() < 1e-9, "{hi}");
+        let (lo, hi2) = two_loop_interval(&[50, 50, 50, 50], 50);
+        assert!((lo - (1.0 - hi)).abs() < 1e-12 && (hi2 - 1.0).abs() < 1e-12);
+        assert_eq!(two_loop_interval(&[3], 10), (0.0, 1.0));
     }
 
     #[test]

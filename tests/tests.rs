@@ -17,6 +17,7 @@ mod distributions;
 mod engine;
 mod explore;
 mod graph;
+mod intervals;
 mod robustness;
 mod shard_kinds;
 mod shards;

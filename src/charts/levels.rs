@@ -28,7 +28,12 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         .x_labels(11)
         .x_label_formatter(&|x| format!("{:.0}%", x * 100.0))
         .y_labels(0)
-        .x_desc("P(level reached within the horizon); whiskers: 95% Wilson interval")
+        .x_desc(if r.epistemic.is_empty() {
+            "P(level reached within the horizon); whiskers: 95% Wilson interval"
+        } else {
+            // A two-loop run: levels.csv holds stats::two_loop_interval, not Wilson.
+            "P(level reached), pooled over parameter draws; whiskers: 95% CI (Monte Carlo + draw-to-draw)"
+        })
         .axis_desc_style(s.label())
         .label_style(s.tick())
         .draw()

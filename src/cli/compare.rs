@@ -246,6 +246,7 @@ pub(super) fn finish(
             trials_csv: sim.trials_csv,
             extra_files: Vec::new(),
             charts: *opts,
+            level_intervals: None,
         };
         folder::write(&staging.file(&e.name), &spec, agg)?;
         summaries.push(RunSummary::from_aggregate(&e.model, agg));

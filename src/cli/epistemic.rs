@@ -51,6 +51,8 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
     let started = Instant::now();
     let mut draws: Vec<Vec<f64>> = Vec::new();
     let mut per_draw: Vec<Vec<f64>> = Vec::new();
+    // Trials of each draw that reached each level: the pooled interval needs the counts.
+    let mut reached: Vec<Vec<u64>> = Vec::new();
     let mut pooled: Option<crate::stats::Aggregate> = None;
     for k in 0..job.draws {
         let values = epistemic_draw(&base, seed, k);
@@ -62,6 +64,7 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
         let done = k * trials;
         let agg = runner::run(&model, &spec, None, &mut |n| bar.set_position(done + n))?;
         per_draw.push(agg.levels.iter().map(|l| l.reached as f64 / agg.trials.max(1) as f64).collect());
+        reached.push(agg.levels.iter().map(|l| l.reached).collect());
         match &mut pooled {
             Some(p) => p.merge(&agg),
             None => pooled = Some(agg),
@@ -71,6 +74,14 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let pooled = pooled.expect("at least one draw");
+    // The draws share their trials, so the pooled P's interval comes from the spread of
+    // the per-draw estimates, not from K x N independent trials (stats::two_loop_interval).
+    let intervals: Vec<(f64, f64)> = (0..base.levels.len())
+        .map(|l| {
+            let counts: Vec<u64> = reached.iter().map(|r| r[l]).collect();
+            crate::stats::two_loop_interval(&counts, trials)
+        })
+        .collect();
 
     // params.csv: one row per draw; epistemic.csv: per level, pooled P and its spread
     // across draws, and the rank correlation of each param with P(level).
@@ -137,6 +148,7 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
         trials_csv: false,
         extra_files: extra,
         charts: job.charts,
+        level_intervals: Some(intervals.clone()),
     };
     let mut files = vec![("params.csv".to_owned(), params_csv), ("epistemic.csv".to_owned(), epistemic_csv)];
     files.extend(pictures);
@@ -156,20 +168,28 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
             names.join(", ")
         );
         t.push_str(&format!(
-            "  {:<20} {:>9}  {:>26}\n",
-            "level", "pooled", "P across draws: median [5%, 95%]"
+            "  {:<20} {:>27}  {:>26}\n",
+            "level", "pooled P [95% CI]", "P across draws: median [5%, 95%]"
         ));
         for (l, level) in levels.iter().enumerate() {
             let ps: Vec<f64> = per_draw.iter().map(|d| d[l]).collect();
             t.push_str(&format!(
-                "  {:<20} {:>8.2}%  {:>9.2}% [{:.2}%, {:.2}%]\n",
+                "  {:<20} {:>8.2}% [{:>6.2}%, {:>6.2}%]  {:>9.2}% [{:.2}%, {:.2}%]\n",
                 level.id,
                 100.0 * pooled.levels[l].reached as f64 / pooled.trials.max(1) as f64,
+                100.0 * intervals[l].0,
+                100.0 * intervals[l].1,
                 100.0 * percentile(&ps, 0.5),
                 100.0 * percentile(&ps, 0.05),
                 100.0 * percentile(&ps, 0.95)
             ));
         }
+        t.push_str(
+            "\n  pooled P: the average over all draws and trials; its 95% CI counts both the Monte Carlo\n  \
+             error and the draw-to-draw variation (the draws share their trials, so it is not a\n  \
+             Wilson interval over draws x trials). P across draws: the spread that parameter\n  \
+             uncertainty alone produces (5th to 95th percentile of the per-draw P), not a CI.\n",
+        );
         t.push_str(&format!(
             "\n  what drives P({}) (Spearman rank correlation across draws):\n",
             levels[top].id

@@ -107,6 +107,7 @@ fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
         trials_csv: first.trials_csv,
         extra_files,
         charts: a.charts.options(),
+        level_intervals: None,
     };
     let manifest = folder::write(staging.dir(), &spec, &agg)?;
     let dest = staging.commit()?;

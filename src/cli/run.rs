@@ -155,6 +155,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
         trials_csv: !a.no_trials_csv,
         extra_files: if a.events.is_some() { vec!["events.csv".into()] } else { Vec::new() },
         charts: a.charts.options(),
+        level_intervals: None,
     };
     let manifest = crate::output::folder::write(staging.dir(), &folder, &agg)?;
     let dest = staging.commit()?;

@@ -49,6 +49,10 @@ pub struct FolderSpec<'a> {
     pub extra_files: Vec<String>,
     /// Chart size and formats.
     pub charts: ChartOptions,
+    /// The 95% interval of each level's P(reached) when the trials are not independent
+    /// (a two-loop run's draws share their trials): `levels.csv`, its chart and the
+    /// report then show these instead of the Wilson interval. None: Wilson.
+    pub level_intervals: Option<Vec<(f64, f64)>>,
 }
 
 /// The chart files and `report.html` of a results folder, as (name, bytes).
@@ -76,7 +80,7 @@ pub fn per_second(count: u64, seconds: f64) -> f64 {
 pub fn write(dir: &Path, spec: &FolderSpec<'_>, agg: &Aggregate) -> Result<Manifest, FolderError> {
     let model = spec.model;
     let mut files: Vec<(&str, Vec<u8>)> = vec![
-        ("levels.csv", tables::levels(model, agg)),
+        ("levels.csv", tables::levels_with(model, agg, spec.level_intervals.as_deref())),
         ("tallies.csv", tables::tallies(model, agg)),
         ("tally_distribution.csv", tables::tally_distribution(model, agg)),
         ("steps.csv", tables::steps(model, agg)),

@@ -23,6 +23,12 @@ fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
 /// `levels.csv`: per level, P(reached) with its Wilson 95% interval and the
 /// 10th/50th/90th percentile of the first-reached day.
 pub fn levels(model: &Model, agg: &Aggregate) -> Vec<u8> {
+    levels_with(model, agg, None)
+}
+
+/// `levels.csv` with the given 95% intervals of P(reached), one per level, in place of
+/// the Wilson intervals (None: Wilson), for trials that are not independent.
+pub fn levels_with(model: &Model, agg: &Aggregate, intervals: Option<&[(f64, f64)]>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
         "level",
@@ -41,7 +47,10 @@ pub fn levels(model: &Model, agg: &Aggregate) -> Vec<u8> {
     let n = agg.trials;
     for (l, level) in model.levels.iter().enumerate() {
         let acc = &agg.levels[l];
-        let (lo, hi) = wilson(acc.reached, n, Z95);
+        let (lo, hi) = match intervals.and_then(|iv| iv.get(l)) {
+            Some(&iv) => iv,
+            None => wilson(acc.reached, n, Z95),
+        };
         let _ = w.write_record([
             level.id.clone(),
             level.label.clone(),
