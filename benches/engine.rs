@@ -136,9 +136,82 @@ fn trials_csv(c: &mut Criterion) {
     g.finish();
 }
 
+/// Issue 12: a step whose every firing modifies its own rate (and a trigger's p), the
+/// modifiers outlasting the horizon, so that all of them stay active: one trial of about
+/// 40,000 and 80,000 firings. Linear work gives the same firings per second for both
+/// (quadratic work halved it, and took 19 s for 160,000 firings).
+fn modifiers(c: &mut Criterion) {
+    let mut g = c.benchmark_group("modifiers");
+    g.sample_size(10);
+    for firings in [40_000u32, 80_000] {
+        let model = common::model_from(&format!(
+            r#"
+[scenario]
+name = "modifiers"
+horizon_days = 100
+max_events = 10000000
+[[levels]]
+id = "calm"
+[[steps]]
+id = "pulse"
+rate = {}
+  [[steps.branches]]
+  id = "beat"
+  p = 1
+  modify = [ {{ step = "pulse", rate_x = 1.000001, days = 1000 }}, {{ step = "echo", p_x = 1.0000001, days = 1000 }} ]
+[[steps]]
+id = "echo"
+  [[steps.triggers]]
+  after = "pulse"
+  p = 0.001
+  delay = {{ fixed = 200 }}
+"#,
+            firings as f64 / 100.0 / 1.04
+        ));
+        let mut engine = Engine::new(&model, 1);
+        engine.run(0).expect("no runaway");
+        g.throughput(Throughput::Elements(engine.outcome().counts[0] as u64));
+        let mut trial = 0u64;
+        g.bench_function(format!("self-modifying, {firings} firings"), |b| {
+            b.iter(|| {
+                engine.run(trial).expect("no runaway");
+                trial += 1;
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Issue 12: compiling (validating) 20,000 steps with a few excitations and triggers, as
+/// `brink check` does. It took 24 s and 3.2 GB with a dense excitation matrix and ids
+/// looked up by walking (and copying) the list of steps.
+fn check(c: &mut Criterion) {
+    use std::fmt::Write;
+    let mut src = String::from("[scenario]\nname = \"big\"\nhorizon_days = 365\n[[levels]]\nid = \"calm\"\n");
+    for i in 0..20_000 {
+        writeln!(src, "[[steps]]\nid = \"s{i}\"\nrate = 0.0001").unwrap();
+        if i % 1000 == 0 {
+            let to = (i + 500) % 20_000;
+            writeln!(src, "  [[steps.branches]]\n  id = \"b\"\n  p = 1\n  excite = [ {{ step = \"s{to}\", n = 0.5, decay_days = 5 }} ]").unwrap();
+        }
+        if i % 10 == 1 {
+            writeln!(
+                src,
+                "  [[steps.triggers]]\n  after = \"s{}\"\n  p = 0.1\n  delay = {{ fixed = 1 }}",
+                i - 1
+            )
+            .unwrap();
+        }
+    }
+    let mut g = c.benchmark_group("check");
+    g.sample_size(10);
+    g.bench_function("20,000 steps", |b| b.iter(|| black_box(common::model_from(&src))));
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::config();
-    targets = engine, trial, streams, aggregate, trials_csv
+    targets = engine, trial, streams, aggregate, trials_csv, modifiers, check
 }
 criterion_main!(benches);

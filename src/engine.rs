@@ -47,10 +47,10 @@ impl EndReason {
     }
 }
 
-/// A trial that fired more events than the per-trial limit: almost always a loop of
-/// triggers that the scenario did not mean.
+/// A trial that fired more events than the per-trial limit: almost always a loop that
+/// the scenario did not mean (triggers, or a rate that its own firings keep raising).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("trial {trial} exceeded the limit of {limit} firings; step `{step}` fired {count} times, which suggests a loop of triggers through it (raise the limit with --max-events or [scenario] max_events if this is intended)")]
+#[error("trial {trial} exceeded the limit of {limit} firings; step `{step}` fired {count} times: {cause} (raise the limit with --max-events or [scenario] max_events if this is intended)")]
 pub struct Runaway {
     /// Trial index.
     pub trial: u64,
@@ -60,6 +60,58 @@ pub struct Runaway {
     pub count: u32,
     /// The limit.
     pub limit: u64,
+    /// What most likely made that step fire so often.
+    pub cause: RunawayCause,
+}
+
+/// Why the most frequently fired step of a runaway trial fired so often, as far as the
+/// state at the limit tells.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RunawayCause {
+    /// Its own firings raise its rate (it modifies itself with `rate_x` above 1): it fires
+    /// ever faster. `rate_x` is the product of its active modifiers at the limit.
+    OwnRateRaised {
+        /// The multiplier on its rate at the limit.
+        rate_x: f64,
+    },
+    /// Active modifiers of other steps raise its rate, and keep being renewed.
+    RateRaised {
+        /// The multiplier on its rate at the limit.
+        rate_x: f64,
+    },
+    /// Triggers fire it: most likely a loop of triggers through it.
+    Triggers,
+    /// Excitations fire it: their clusters are larger than the limit.
+    Excitations,
+    /// Its own rate alone gives more firings than the limit.
+    Rate,
+}
+
+impl std::fmt::Display for RunawayCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let times = |x: f64| match x {
+            x if x.is_infinite() => "more than 1e308".to_owned(),
+            x if x >= 1e6 => format!("{x:.3e}"),
+            x => format!("{x:.3}"),
+        };
+        match *self {
+            RunawayCause::OwnRateRaised { rate_x } => write!(
+                f,
+                "each of its firings raises its own rate (it modifies itself with a rate_x above 1), so it fires ever faster; its rate stood at {} times its base rate. Lower that rate_x or the modifier's days, or give the step a `max`",
+                times(rate_x)
+            ),
+            RunawayCause::RateRaised { rate_x } => write!(
+                f,
+                "its rate is raised {} times by active modifiers of other steps (rate_x above 1), which its firings keep renewing. Lower their rate_x or days, or give a step a `max`",
+                times(rate_x)
+            ),
+            RunawayCause::Triggers => f.write_str("triggers fire it, which suggests a loop of triggers through it"),
+            RunawayCause::Excitations => {
+                f.write_str("its excitations (`excite`) cause more firings than the limit allows; lower their n")
+            }
+            RunawayCause::Rate => f.write_str("its rate gives more firings than the limit allows"),
+        }
+    }
 }
 
 /// What one trial produced; borrowed from the engine until the next trial starts.
@@ -200,8 +252,8 @@ enum Kind {
     Fire { step: u32, branch: u32, cause: u32 },
     /// A window of this step opens or closes.
     WindowEdge { step: u32 },
-    /// A modifier on this step expires.
-    ModifierEnd { step: u32, uid: u32 },
+    /// The modifier `spec` of `branch` of `step` (a firing of it) expires.
+    ModifierEnd { step: u32, branch: u32, spec: u32 },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -229,12 +281,115 @@ impl Ord for Event {
     }
 }
 
-/// A modifier in force on a step.
-#[derive(Debug, Clone, Copy)]
-struct Active {
-    uid: u32,
-    rate_x: f64,
-    p_x: f64,
+/// The active modifiers' multipliers of one kind (`rate_x` or `p_x`) on one step, kept
+/// as counts per distinct value, so that a modifier starting or ending costs O(1)
+/// however many are active (a self-modifying step used to walk them all at every firing).
+///
+/// The product is the one the engine computed before, bit for bit, whenever at most one
+/// active value is not a power of two: the left fold `1 * x * x * ... * x` of k equal
+/// values is `powers[k]`, built by that very fold, and a power of two scales a product
+/// without rounding, so where it stands in the fold does not matter. Distinct values
+/// combine in increasing order (a product of several values may then differ in its last
+/// bit from the order in which they started). Powers keep their binary exponent apart, so
+/// that a product overflows or underflows only as a whole, never on the way.
+#[derive(Debug, Clone, Default)]
+struct Multipliers {
+    /// One group per distinct value seen, in increasing order; a group whose count is 0
+    /// is re-used for the next new value, so groups do not pile up across trials.
+    groups: Vec<Group>,
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    x: f64,
+    count: u32,
+    /// `powers[k]` is x^k as the left fold from 1, as (mantissa, exponent) from `frexp`.
+    /// Kept across trials: it depends on x only.
+    powers: Vec<(f64, i64)>,
+}
+
+/// 1 as (mantissa, exponent).
+const ONE: (f64, i64) = (0.5, 1);
+
+/// The product of two (mantissa, exponent) numbers, renormalised. The exponent is an
+/// i64: 2^32 factors of 1e308 stay far from its range.
+#[inline]
+fn times((m1, e1): (f64, i64), (m2, e2): (f64, i64)) -> (f64, i64) {
+    let (m, e) = libm::frexp(m1 * m2);
+    (m, e1 + e2 + e as i64)
+}
+
+/// `x` as (mantissa, exponent).
+#[inline]
+fn split(x: f64) -> (f64, i64) {
+    let (m, e) = libm::frexp(x);
+    (m, e as i64)
+}
+
+impl Multipliers {
+    /// Forgets every active modifier (a new trial); the groups and their powers stay.
+    fn clear(&mut self) {
+        for g in &mut self.groups {
+            g.count = 0;
+        }
+    }
+
+    /// A modifier with multiplier `x` starts; returns the new product. `work` counts the
+    /// groups and powers visited.
+    fn start(&mut self, x: f64, work: &mut u64) -> f64 {
+        let i = match self.find(x, work) {
+            Some(i) => i,
+            None => self.add_group(x),
+        };
+        let g = &mut self.groups[i];
+        g.count += 1;
+        if g.powers.len() <= g.count as usize {
+            let last = g.powers[g.powers.len() - 1];
+            g.powers.push(times(last, split(x)));
+            *work += 1;
+        }
+        self.product(work)
+    }
+
+    /// A modifier with multiplier `x`, started earlier, ends; returns the new product.
+    fn end(&mut self, x: f64, work: &mut u64) -> f64 {
+        if let Some(i) = self.find(x, work) {
+            let g = &mut self.groups[i];
+            g.count = g.count.saturating_sub(1);
+        }
+        self.product(work)
+    }
+
+    fn find(&self, x: f64, work: &mut u64) -> Option<usize> {
+        *work += self.groups.len() as u64;
+        self.groups.iter().position(|g| g.x.to_bits() == x.to_bits())
+    }
+
+    /// A group for the new value `x`: a free one re-used, or a new one; in value order.
+    fn add_group(&mut self, x: f64) -> usize {
+        match self.groups.iter().position(|g| g.count == 0) {
+            Some(i) => {
+                let g = &mut self.groups[i];
+                g.x = x;
+                g.powers.clear();
+                g.powers.push(ONE);
+            }
+            None => self.groups.push(Group { x, count: 0, powers: vec![ONE] }),
+        }
+        self.groups.sort_unstable_by(|a, b| a.x.total_cmp(&b.x));
+        self.groups.iter().position(|g| g.x.to_bits() == x.to_bits()).expect("the group just added")
+    }
+
+    /// The product of the active multipliers.
+    fn product(&self, work: &mut u64) -> f64 {
+        *work += self.groups.len() as u64;
+        let mut acc = ONE;
+        for g in self.groups.iter().filter(|g| g.count > 0) {
+            acc = times(acc, g.powers[g.count as usize]);
+        }
+        // Beyond +-4000 every mantissa over- or underflows alike.
+        libm::ldexp(acc.0, acc.1.clamp(-4000, 4000) as i32)
+    }
 }
 
 /// Simulates trials of one model with one seed. One per worker thread.
@@ -251,7 +406,9 @@ pub struct Engine<'m> {
     streams: TrialStreams,
     queue: BinaryHeap<Event>,
     seq: u64,
-    next_uid: u32,
+    /// Groups and powers visited by the modifier bookkeeping, over the engine's life: a
+    /// measure of its work that tests can compare across sizes.
+    modifier_work: u64,
     // Per step.
     counts: Vec<u32>,
     /// The pending spontaneous arrival of each step, as (time, seq); `NO_ARRIVAL` if none.
@@ -262,7 +419,10 @@ pub struct Engine<'m> {
     window_x: Vec<f64>,
     rate_x: Vec<f64>,
     p_x: Vec<f64>,
-    active: Vec<Vec<Active>>,
+    /// The active modifiers' `rate_x` and `p_x` on each step; their products are `rate_x`
+    /// and `p_x`.
+    rate_mods: Vec<Multipliers>,
+    p_mods: Vec<Multipliers>,
     // Per trial.
     trial: u64,
     level: LevelIx,
@@ -295,7 +455,7 @@ impl<'m> Engine<'m> {
             streams: TrialStreams::new(keys),
             queue: BinaryHeap::with_capacity(64),
             seq: 0,
-            next_uid: 0,
+            modifier_work: 0,
             counts: vec![0; n],
             arrivals: vec![NO_ARRIVAL; n],
             rate_steps: model
@@ -309,7 +469,8 @@ impl<'m> Engine<'m> {
             window_x: vec![1.0; n],
             rate_x: vec![1.0; n],
             p_x: vec![1.0; n],
-            active: vec![Vec::new(); n],
+            rate_mods: vec![Multipliers::default(); n],
+            p_mods: vec![Multipliers::default(); n],
             trial: 0,
             level: model.initial_level,
             max_level: model.initial_level,
@@ -321,6 +482,13 @@ impl<'m> Engine<'m> {
             end_reason: EndReason::Horizon,
             fired: 0,
         }
+    }
+
+    /// The work of the modifier bookkeeping so far (groups and powers visited): it grows
+    /// linearly with the modifiers started, whatever the number active. For tests.
+    #[doc(hidden)]
+    pub fn modifier_work(&self) -> u64 {
+        self.modifier_work
     }
 
     /// Overrides the per-trial firing limit.
@@ -399,15 +567,19 @@ impl<'m> Engine<'m> {
                     self.window_x[s] = self.window_factor(s, t);
                     self.redraw_arrival(s, t);
                 }
-                Kind::ModifierEnd { step, uid } => {
-                    let s = step as usize;
-                    if let Some(i) = self.active[s].iter().position(|a| a.uid == uid) {
-                        let gone = self.active[s].remove(i);
-                        obs.on_modifier_end(s, t, gone.rate_x, gone.p_x);
-                        self.recompute_modifiers(s);
-                        if gone.rate_x != 1.0 {
-                            self.redraw_arrival(s, t);
-                        }
+                Kind::ModifierEnd { step, branch, spec } => {
+                    let model = Rc::clone(&self.model);
+                    let gone = &model.steps[step as usize].branches[branch as usize].modify[spec as usize];
+                    let s = gone.step;
+                    obs.on_modifier_end(s, t, gone.rate_x, gone.p_x);
+                    if gone.rate_x != 1.0 {
+                        self.rate_x[s] = self.rate_mods[s].end(gone.rate_x, &mut self.modifier_work);
+                    }
+                    if gone.p_x != 1.0 {
+                        self.p_x[s] = self.p_mods[s].end(gone.p_x, &mut self.modifier_work);
+                    }
+                    if gone.rate_x != 1.0 {
+                        self.redraw_arrival(s, t);
                     }
                 }
             }
@@ -443,13 +615,12 @@ impl<'m> Engine<'m> {
         self.arrivals.fill(NO_ARRIVAL);
         self.first_arrival = None;
         self.seq = 0;
-        self.next_uid = 0;
         self.fired = 0;
         self.counts.fill(0);
         self.rate_x.fill(1.0);
         self.p_x.fill(1.0);
-        for a in &mut self.active {
-            a.clear();
+        for m in self.rate_mods.iter_mut().chain(&mut self.p_mods) {
+            m.clear();
         }
         self.level = m.initial_level;
         self.max_level = m.initial_level;
@@ -498,16 +669,6 @@ impl<'m> Engine<'m> {
             .iter()
             .filter(|w| w.from <= t && t < w.to)
             .fold(1.0, |acc, w| acc * w.rate_x)
-    }
-
-    fn recompute_modifiers(&mut self, s: StepIx) {
-        let (mut r, mut p) = (1.0, 1.0);
-        for a in &self.active[s] {
-            r *= a.rate_x;
-            p *= a.p_x;
-        }
-        self.rate_x[s] = r;
-        self.p_x[s] = p;
     }
 
     /// Draws the step's next spontaneous arrival from time `t` at its current rate,
@@ -594,16 +755,19 @@ impl<'m> Engine<'m> {
             _ => {}
         }
 
-        for spec in &branch.modify {
-            let uid = self.next_uid;
-            self.next_uid = self.next_uid.wrapping_add(1);
-            self.active[spec.step].push(Active { uid, rate_x: spec.rate_x, p_x: spec.p_x });
+        for (i, spec) in branch.modify.iter().enumerate() {
             obs.on_modifier_start(spec, t + spec.days);
-            self.recompute_modifiers(spec.step);
+            if spec.rate_x != 1.0 {
+                self.rate_x[spec.step] =
+                    self.rate_mods[spec.step].start(spec.rate_x, &mut self.modifier_work);
+            }
+            if spec.p_x != 1.0 {
+                self.p_x[spec.step] = self.p_mods[spec.step].start(spec.p_x, &mut self.modifier_work);
+            }
             if spec.rate_x != 1.0 {
                 self.redraw_arrival(spec.step, t);
             }
-            self.push(t + spec.days, Kind::ModifierEnd { step: spec.step as u32, uid });
+            self.push(t + spec.days, Kind::ModifierEnd { step: s as u32, branch: b as u32, spec: i as u32 });
         }
 
         // Excitations (Hawkes, cluster representation): Poisson(n) offspring of the
@@ -662,6 +826,96 @@ impl<'m> Engine<'m> {
     fn runaway(&self) -> Runaway {
         let (s, &count) =
             self.counts.iter().enumerate().max_by_key(|&(i, c)| (c, std::cmp::Reverse(i))).unwrap_or((0, &0));
-        Runaway { trial: self.trial, step: self.model.steps[s].id.clone(), count, limit: self.max_events }
+        let m: &Model = &self.model;
+        let step = &m.steps[s];
+        let cause = if step.rate.is_some() && self.rate_x[s] > 1.0 {
+            let rate_x = self.rate_x[s];
+            let modifies_itself =
+                step.branches.iter().flat_map(|b| &b.modify).any(|x| x.step == s && x.rate_x > 1.0);
+            if modifies_itself {
+                RunawayCause::OwnRateRaised { rate_x }
+            } else {
+                RunawayCause::RateRaised { rate_x }
+            }
+        } else if m.triggers.iter().any(|t| t.step == s) {
+            RunawayCause::Triggers
+        } else if m.steps.iter().flat_map(|x| &x.branches).flat_map(|b| &b.excite).any(|x| x.step == s) {
+            RunawayCause::Excitations
+        } else {
+            RunawayCause::Rate
+        };
+        Runaway { trial: self.trial, step: step.id.clone(), count, limit: self.max_events, cause }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The left fold over the active multipliers in the order they started: what the
+    /// engine computed before modifiers were grouped.
+    fn left_fold(active: &[f64]) -> f64 {
+        active.iter().fold(1.0, |acc, &x| acc * x)
+    }
+
+    /// Random starts and ends (in any order) of multipliers among one value that is not a
+    /// power of two and powers of two: the grouped product equals the left fold bit for
+    /// bit, and the work stays a few groups per change.
+    #[test]
+    fn grouped_products_equal_the_left_fold() {
+        let mut seed = 99u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for (case, odd) in [1.000001, 1.3, 0.7, 3.0, 1.1e-3, 17.25, 0.0].into_iter().enumerate() {
+            let values = [odd, 2.0, 0.5, 0.25, 4.0];
+            let mut m = Multipliers::default();
+            let mut active: Vec<f64> = Vec::new();
+            let mut work = 0;
+            for change in 0..20_000 {
+                // At most 40 active, so that the left fold stays within the normal range.
+                let product = if active.is_empty() || (active.len() < 40 && next() % 2 == 0) {
+                    let x = values[(next() % 5) as usize];
+                    let x = if next() % 2 == 0 { odd } else { x };
+                    active.push(x);
+                    m.start(x, &mut work)
+                } else {
+                    let x = active.remove((next() % active.len() as u64) as usize);
+                    m.end(x, &mut work)
+                };
+                let want = left_fold(&active);
+                assert_eq!(
+                    product.to_bits(),
+                    want.to_bits(),
+                    "case {case}, change {change}: {product} vs {want}"
+                );
+            }
+            assert!(work < 20_000 * 20, "{work}");
+            // A new trial forgets the active modifiers.
+            m.clear();
+            assert_eq!(m.start(odd, &mut work).to_bits(), odd.to_bits());
+        }
+    }
+
+    /// A thousand doublings and a thousand halvings cancel, in whatever order they start,
+    /// instead of overflowing to infinity on the way (infinity x 0.5^k stays infinite).
+    #[test]
+    fn products_do_not_overflow_on_the_way() {
+        let mut m = Multipliers::default();
+        let mut work = 0;
+        for _ in 0..3000 {
+            m.start(2.0, &mut work);
+        }
+        assert_eq!(m.product(&mut work), f64::INFINITY);
+        for _ in 0..3000 {
+            m.start(0.5, &mut work);
+        }
+        assert_eq!(m.product(&mut work), 1.0);
+        m.start(3.0, &mut work);
+        m.start(0.0, &mut work);
+        assert_eq!(m.product(&mut work), 0.0);
     }
 }

@@ -29,6 +29,12 @@ pub fn model(name: &str) -> Model {
     load(&path(name), &Overrides::default()).unwrap_or_else(|e| panic!("{name}: {e}")).0
 }
 
+/// The compiled model of scenario text.
+pub fn model_from(src: &str) -> Model {
+    brink::scenario::compile_str("bench.toml", src, &Overrides::default())
+        .unwrap_or_else(|d| panic!("{}", d.render()))
+}
+
 /// Short measurements: medians are stable enough, and the whole suite stays quick.
 pub fn config() -> Criterion {
     Criterion::default()

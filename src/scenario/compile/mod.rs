@@ -12,6 +12,7 @@ use crate::diag::{suggest, Diagnostic};
 use crate::dist::{Amount, Delay};
 use crate::model::{self, LevelChange, Model, ModifierSpec};
 use crate::uncertainty::{ParamDist, Provenance, Uncertain};
+use std::collections::HashMap;
 use std::ops::Range;
 use toml::value::Datetime;
 use toml::Spanned;
@@ -19,7 +20,7 @@ use toml::Spanned;
 mod checks;
 mod dists;
 
-pub use checks::spectral_radius;
+pub use checks::{sparse_spectral_radius, spectral_radius, ExcitationMatrix};
 
 /// Default per-trial limit on firings.
 pub const DEFAULT_MAX_EVENTS: u64 = 1_000_000;
@@ -71,6 +72,9 @@ struct Ctx {
     level_ids: Vec<String>,
     tally_ids: Vec<String>,
     step_ids: Vec<String>,
+    /// Position of each id in `level_ids`, `tally_ids` and `step_ids`, by kind: looking an
+    /// id up must not walk (or copy) a list of 20,000 steps.
+    index: HashMap<&'static str, HashMap<String, usize>>,
     start: Option<Date>,
 }
 
@@ -82,6 +86,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         level_ids: Vec::new(),
         tally_ids: Vec::new(),
         step_ids: Vec::new(),
+        index: HashMap::new(),
         start: None,
     };
     let header = doc.scenario.get_ref();
@@ -426,34 +431,55 @@ impl Ctx {
     }
 
     /// Registers a new id of `kind`, checking its form and uniqueness.
-    fn new_id(&mut self, id: &Spanned<String>, kind: &str, list: impl Fn(&mut Self) -> &mut Vec<String>) {
+    fn new_id(
+        &mut self,
+        id: &Spanned<String>,
+        kind: &'static str,
+        list: impl Fn(&mut Self) -> &mut Vec<String>,
+    ) {
         let s = id.get_ref();
         if !valid_id(s) {
             self.err(id.span(), format!("{kind} id `{s}` must match [a-z][a-z0-9_]*"))
                 .hint("lower-case letters, digits and underscores, starting with a letter");
         }
-        if list(self).iter().any(|x| x == s) {
+        let next = list(self).len();
+        let known = self.index.entry(kind).or_default();
+        let twice = known.contains_key(s);
+        if !twice {
+            known.insert(s.clone(), next);
+        }
+        if twice {
             self.err(id.span(), format!("{kind} id `{s}` is defined twice"));
         }
         list(self).push(s.clone());
     }
 
-    fn lookup(&mut self, id: &Spanned<String>, kind: &str, known: Vec<String>) -> Option<usize> {
+    /// The position of a known id of `kind` (the first, if it was defined twice).
+    fn position(&self, kind: &str, id: &str) -> Option<usize> {
+        self.index.get(kind).and_then(|known| known.get(id)).copied()
+    }
+
+    fn lookup(
+        &mut self,
+        id: &Spanned<String>,
+        kind: &'static str,
+        known: impl Fn(&Self) -> &Vec<String>,
+    ) -> Option<usize> {
         let s = id.get_ref();
-        let found = known.iter().position(|k| k == s);
+        let found = self.position(kind, s);
         if found.is_none() {
-            let help = suggest(kind, s, &strs(&known));
+            let help = suggest(kind, s, &strs(known(self)));
             self.err(id.span(), format!("unknown {kind} `{s}`")).hint(help);
         }
         found
     }
 
     fn level(&mut self, id: &Spanned<String>) -> Option<usize> {
-        self.lookup(id, "level", self.level_ids.clone())
+        self.lookup(id, "level", |c| &c.level_ids)
     }
 
     fn step_ref(&mut self, id: &Spanned<String>) -> Option<usize> {
-        self.lookup(id, "step", self.step_ids.clone())
+        self.lookup(id, "step", |c| &c.step_ids)
     }
 
     /// A calendar date (date only, no time).
@@ -619,7 +645,7 @@ impl Ctx {
             };
             let mut btallies = Vec::new();
             for (tid, dist) in &braw.tally.0 {
-                let t = self.lookup(tid, "tally", self.tally_ids.clone());
+                let t = self.lookup(tid, "tally", |c| &c.tally_ids);
                 let a = self.amount(dist, &format!("tally `{}` of `{id}.{bid}`", tid.get_ref()));
                 if let (Some(t), Some(a)) = (t, a) {
                     btallies.push((t, a));
@@ -744,10 +770,9 @@ impl Ctx {
             Some((a, b)) => (a, Some(b)),
             None => (after_text.as_str(), None),
         };
-        let known = self.step_ids.clone();
-        let after = known.iter().position(|k| k == step_part);
+        let after = self.position("step", step_part);
         if after.is_none() {
-            let help = suggest("step", step_part, &strs(&known));
+            let help = suggest("step", step_part, &strs(&self.step_ids));
             self.err(
                 tr.after.span(),
                 format!("trigger of step `{me}`: unknown step `{step_part}` in after = \"{after_text}\""),
