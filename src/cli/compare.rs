@@ -247,7 +247,7 @@ pub(super) fn finish(
             charts: *opts,
         };
         folder::write(&staging.file(&e.name), &spec, agg)?;
-        summaries.push(RunSummary::from_aggregate(&e.model, agg));
+        summaries.push(RunSummary::from_aggregate(&e.model, agg, sim.seed));
     }
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let cmp = Comparison::from_paired(names, &summaries, &out.paired);
@@ -407,27 +407,25 @@ fn compare_folders(a: &CompareArgs) -> Result<(), Failure> {
     }
     let sa = RunSummary::from_results(&ra);
     let sb = RunSummary::from_results(&rb);
-    let same_trials = ra.manifest.seed == rb.manifest.seed && ra.manifest.trials == rb.manifest.trials;
+    let trial_difference = Comparison::trial_difference(&[sa.info.clone(), sb.info.clone()]);
     let same_steps = {
         let ids = |r: &Results| r.steps.iter().map(|s| s.step.clone()).collect::<Vec<_>>();
         ids(&ra) == ids(&rb)
     };
     let trials_files = a.paths.iter().all(|p| p.join("trials.csv").is_file());
-    let cmp = if same_trials && same_steps && trials_files {
+    let cmp = if trial_difference.is_none() && same_steps && trials_files {
         let paired = pair_from_trials(&a.paths[0], &ra, &a.paths[1], &rb)?;
         Comparison::from_paired(names, &[sa, sb], &[paired])
     } else {
+        let why = match trial_difference {
+            Some(why) => why,
+            None if !same_steps => "different step ids",
+            None => "a folder without trials.csv",
+        };
         if !a.output.quiet {
-            let why = if !same_trials {
-                "their seeds or trial counts differ"
-            } else if !same_steps {
-                "their step ids differ"
-            } else {
-                "a folder has no trials.csv"
-            };
-            eprintln!("note: comparing unpaired, because {why}");
+            eprintln!("note: comparing unpaired, because of {why}");
         }
-        Comparison::from_unpaired(names, &[sa, sb])
+        Comparison::from_unpaired(names, &[sa, sb], Some(why.to_string()))
     };
     let dest = a
         .out
