@@ -1272,7 +1272,38 @@ pub fn concat_rows(
 
 #[cfg(test)]
 mod tests {
-    use super::Shard;
+    use super::{RowFile, RowIds, Shard};
+
+    /// Feeds `rows` in pieces of `piece` bytes: ids split across reads must read the same.
+    fn scan(kind: RowFile, range: std::ops::Range<u64>, rows: &str, piece: usize) -> (u64, Option<String>) {
+        let mut ids = RowIds::new(kind, range);
+        for chunk in rows.as_bytes().chunks(piece) {
+            ids.feed(chunk);
+        }
+        (ids.rows, ids.problem)
+    }
+
+    #[test]
+    fn trial_ids_are_checked_across_reads() {
+        let good = "1000,a,b\n1001,c\n1002,\n";
+        let shifted = "1000,a\n1002,b\n1003,c\n";
+        for piece in [1, 2, 3, 7, 1 << 20] {
+            assert_eq!(scan(RowFile::Trials, 1000..1003, good, piece), (3, None), "{piece}");
+            let (rows, problem) = scan(RowFile::Trials, 1000..1003, shifted, piece);
+            assert_eq!(rows, 3);
+            assert!(problem.unwrap().starts_with("row 2 is trial 1002, not 1001"), "{piece}");
+            let (_, problem) = scan(RowFile::Trials, 1000..1003, "1000,a\n10x1,b\n", piece);
+            assert_eq!(problem.unwrap(), "row 2 does not start with a trial number");
+            let (_, problem) = scan(RowFile::Trials, 0..3, "0,a\n99999999999999999999999,b\n", piece);
+            assert_eq!(problem.unwrap(), "row 2 does not start with a trial number");
+            let events = "5,a\n5,b\n7,c\n";
+            assert_eq!(scan(RowFile::Events, 5..8, events, piece), (3, None));
+            let (_, problem) = scan(RowFile::Events, 5..7, events, piece);
+            assert!(problem.unwrap().contains("row 3 is trial 7, outside"));
+            let (_, problem) = scan(RowFile::Events, 5..8, "6,a\n5,b\n", piece);
+            assert!(problem.unwrap().contains("not in trial order"));
+        }
+    }
 
     #[test]
     fn shards_cover_every_trial_once() {
