@@ -445,17 +445,26 @@ pub fn compare_html(v: &charts::compare::CompareView<'_>, opts: &ChartOptions) -
     );
     let _ = writeln!(h, "<h1>{}: {}</h1>", esc(&scenario), esc(&cmp.names.join(" vs ")));
     let how = if cmp.paired {
-        "Paired comparison: every run used the same seed and trial indices, so trial <i>i</i> of each run shares its random numbers wherever the steps are the same (common random numbers). Differences are estimated trial by trial."
+        "Paired comparison: every run used the same seed and trial indices, so trial <i>i</i> of each run shares its random numbers wherever the steps are the same (common random numbers). Differences are estimated trial by trial.".to_string()
     } else {
-        "Unpaired comparison of independent runs: Newcombe intervals for differences of proportions, Welch intervals for differences of means."
+        let why = cmp.unpaired_because.as_deref().map(|w| format!(" ({})", esc(w))).unwrap_or_default();
+        format!("Unpaired comparison{why} of independent runs: Newcombe intervals for differences of proportions, Welch intervals for differences of means.")
     };
-    let _ = writeln!(h, "<p class=\"sub\">{} trials per run. {how}</p>", cmp.trials[0]);
-    let _ = writeln!(h, "<h2>Runs</h2>\n<table><tr><th>run</th><th>scenario</th><th>variant</th><th class=\"n\">seed</th><th>own report</th></tr>");
+    // Runs of other trial counts or seeds are described one by one, in the table.
+    let same = cmp.same_trials();
+    if same {
+        let _ = writeln!(h, "<p class=\"sub\">{} trials per run. {how}</p>", cmp.trials[0]);
+    } else {
+        let _ = writeln!(h, "<p class=\"sub\">{how} Each run's trials and seed are in the table below.</p>");
+    }
+    let trials_head = if same { "" } else { "<th class=\"n\">trials</th>" };
+    let _ = writeln!(h, "<h2>Runs</h2>\n<table><tr><th>run</th><th>scenario</th><th>variant</th>{trials_head}<th class=\"n\">seed</th><th>own report</th></tr>");
     for (name, r) in cmp.names.iter().zip(v.runs) {
         let m = &r.manifest;
+        let trials = if same { String::new() } else { format!("<td class=\"n\">{}</td>", m.trials) };
         let _ = writeln!(
             h,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td><a href=\"{}/report.html\">{}/report.html</a></td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td>{trials}<td class=\"n\">{}</td><td><a href=\"{}/report.html\">{}/report.html</a></td></tr>",
             esc(name),
             esc(&m.scenario_title),
             esc(m.variant.as_deref().unwrap_or("baseline")),

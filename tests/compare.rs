@@ -70,8 +70,8 @@ fn paired_difference_matches_the_hand_derivation() {
     let cmp = Comparison::from_paired(
         vec!["baseline".into(), "careful".into()],
         &[
-            RunSummary::from_aggregate(&a, &out.aggregates[0]),
-            RunSummary::from_aggregate(&b, &out.aggregates[1]),
+            RunSummary::from_aggregate(&a, &out.aggregates[0], spec.seed),
+            RunSummary::from_aggregate(&b, &out.aggregates[1], spec.seed),
         ],
         &out.paired,
     );
@@ -216,7 +216,7 @@ fn compare_variants_writes_a_folder_per_run_and_a_report() {
         .assert()
         .success()
         .stdout(predicates::str::contains("unpaired"))
-        .stderr(predicates::str::contains("seeds or trial counts differ"));
+        .stderr(predicates::str::contains("because of different seeds"));
 }
 
 #[test]

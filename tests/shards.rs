@@ -191,7 +191,7 @@ fn a_shard_folder_holds_its_rows_and_an_exact_aggregate() {
     let d = &dirs[1];
     assert_eq!(files(d), ["aggregate.json", "scenario.toml", "shard.json", "trials.csv"]);
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("shard.json")).unwrap()).unwrap();
-    assert_eq!(m["format"], "brink-shard/2");
+    assert_eq!(m["format"], "brink-shard/3");
     assert_eq!((m["shard"].as_u64(), m["shards"].as_u64()), (Some(1), Some(3)));
     assert_eq!((m["first_trial"].as_u64(), m["end_trial"].as_u64()), (Some(333), Some(666)));
     assert_eq!(m["trials"], 1000);
@@ -284,17 +284,9 @@ fn shards_of_other_runs_duplicates_and_gaps_are_refused() {
     std::fs::write(cut.join("trials.csv"), kept.join("\n") + "\n").unwrap();
     let e = refused(&[&s[0], &cut, &s[2]], &out);
     assert!(e.contains(&name(&cut.join("trials.csv"))) && e.contains("cut off"), "{e}");
-    // Rows cut off and shard.json's record of them edited to match: the row count still
-    // catches it.
-    let mut m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(cut.join("shard.json")).unwrap()).unwrap();
-    let len = std::fs::metadata(cut.join("trials.csv")).unwrap().len();
-    for d in m["digests"].as_array_mut().unwrap() {
-        if d["path"] == "trials.csv" {
-            d["bytes"] = len.into();
-        }
-    }
-    std::fs::write(cut.join("shard.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    // Rows cut off and shard.json's record of them (size and SHA-256) forged to match:
+    // the row count still catches it.
+    forge_digests(&cut);
     let e = refused(&[&s[0], &cut, &s[2]], &out);
     assert!(e.contains("it has 99 rows, but shard 1/3 has 300"), "{e}");
     // One digit of the aggregate edited: its SHA-256 no longer matches.

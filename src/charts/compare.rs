@@ -81,12 +81,20 @@ fn header<DB: DrawingBackend>(
     let scenario = v.runs.first().map(|r| r.manifest.scenario_name.clone()).unwrap_or_default();
     let m = v.runs.first().map(|r| &r.manifest);
     let how = if v.cmp.paired { "paired trials (common random numbers)" } else { "independent runs" };
-    let sub = format!(
-        "{} · {} trials each, seed {} · {how}",
-        v.cmp.names.join(" vs "),
-        thousands(v.cmp.trials[0]),
-        m.map(|m| m.seed).unwrap_or(0)
-    );
+    let sub = if v.cmp.same_trials() {
+        format!(
+            "{} · {} trials each, seed {} · {how}",
+            v.cmp.names.join(" vs "),
+            thousands(v.cmp.trials[0]),
+            m.map(|m| m.seed).unwrap_or(0)
+        )
+    } else {
+        // Each run's own trials and seed, in the order of the names.
+        let runs: Vec<String> =
+            v.cmp.runs.iter().map(|r| format!("{} trials, seed {}", thousands(r.trials), r.seed)).collect();
+        let why = v.cmp.unpaired_because.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
+        format!("{} · {} · {how}{why}", v.cmp.names.join(" vs "), runs.join(" vs "))
+    };
     super::title_band(root, s, &format!("{scenario}: {title}"), &sub)
 }
 

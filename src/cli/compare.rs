@@ -137,20 +137,17 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
             writers.push(None);
             continue;
         }
+        // A shard's rows are hashed on the way out, for shard.json.
         let path = dir.join("trials.csv");
-        let file = std::fs::File::create(&path).map_err(io_at(&path))?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        w.write_all(output::trials::header(&e.model).join(",").as_bytes())
-            .and_then(|_| w.write_all(b"\n"))
-            .map_err(io_at(&path))?;
-        writers.push(Some((w, path)));
+        let w = output::trials::create(&path, &e.model, a.shard.is_some())?;
+        writers.push(Some((w, path, format!("{}/trials.csv", e.name))));
     }
     let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
     let bar = progress_bar(a.precision.map_or(range.end - range.start, |_| a.max_trials), a.output.quiet);
     let started = Instant::now();
     let out = {
         let mut rows: Vec<Option<&mut dyn Write>> =
-            writers.iter_mut().map(|w| w.as_mut().map(|(w, _)| w as &mut dyn Write)).collect();
+            writers.iter_mut().map(|w| w.as_mut().map(|(w, _, _)| w as &mut dyn Write)).collect();
         match a.precision {
             None => run_set(&models, &spec, range.clone(), &mut rows, &mut |done| bar.set_position(done))?,
             Some(target) => {
@@ -187,8 +184,9 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
             100.0 * widest
         )
     });
-    for (w, path) in writers.iter_mut().flatten() {
-        w.flush().map_err(io_at(path))?;
+    let mut streamed = Vec::new();
+    for (w, path, rel) in writers.into_iter().flatten() {
+        streamed.extend(w.finish(&rel).map_err(io_at(&path))?);
     }
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
@@ -204,6 +202,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         let mut m = ShardManifest::new(Kind::Compare, first, &facts, sh, range);
         m.trials_csv = !a.no_trials_csv;
         m.wall_seconds = secs;
+        m.digests = streamed;
         return write_shard(staging, m, &entries, &out, a.output.quiet);
     }
     let sim = Simulated { seed, sets, threads, seconds: secs, trials_csv: !a.no_trials_csv };
@@ -249,7 +248,7 @@ pub(super) fn finish(
             level_intervals: None,
         };
         folder::write(&staging.file(&e.name), &spec, agg)?;
-        summaries.push(RunSummary::from_aggregate(&e.model, agg));
+        summaries.push(RunSummary::from_aggregate(&e.model, agg, sim.seed));
     }
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let cmp = Comparison::from_paired(names, &summaries, &out.paired);
@@ -409,27 +408,25 @@ fn compare_folders(a: &CompareArgs) -> Result<(), Failure> {
     }
     let sa = RunSummary::from_results(&ra);
     let sb = RunSummary::from_results(&rb);
-    let same_trials = ra.manifest.seed == rb.manifest.seed && ra.manifest.trials == rb.manifest.trials;
+    let trial_difference = Comparison::trial_difference(&[sa.info.clone(), sb.info.clone()]);
     let same_steps = {
         let ids = |r: &Results| r.steps.iter().map(|s| s.step.clone()).collect::<Vec<_>>();
         ids(&ra) == ids(&rb)
     };
     let trials_files = a.paths.iter().all(|p| p.join("trials.csv").is_file());
-    let cmp = if same_trials && same_steps && trials_files {
+    let cmp = if trial_difference.is_none() && same_steps && trials_files {
         let paired = pair_from_trials(&a.paths[0], &ra, &a.paths[1], &rb)?;
         Comparison::from_paired(names, &[sa, sb], &[paired])
     } else {
+        let why = match trial_difference {
+            Some(why) => why,
+            None if !same_steps => "different step ids",
+            None => "a folder without trials.csv",
+        };
         if !a.output.quiet {
-            let why = if !same_trials {
-                "their seeds or trial counts differ"
-            } else if !same_steps {
-                "their step ids differ"
-            } else {
-                "a folder has no trials.csv"
-            };
-            eprintln!("note: comparing unpaired, because {why}");
+            eprintln!("note: comparing unpaired, because of {why}");
         }
-        Comparison::from_unpaired(names, &[sa, sb])
+        Comparison::from_unpaired(names, &[sa, sb], Some(why.to_string()))
     };
     let dest = a
         .out

@@ -6,7 +6,7 @@ use super::explore::{self, Setup};
 use super::*;
 use crate::model::Model;
 use crate::output::folder::{self, FolderSpec};
-use crate::output::shard::{self, Kind, ShardError, ShardFolder};
+use crate::output::shard::{self, Kind, RowFile, ShardError, ShardFolder};
 use crate::output::shard_set;
 use crate::runner::SetOutput;
 
@@ -89,10 +89,10 @@ fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let agg = shard::merge_aggregates(shards, Path::new(shard::AGGREGATE_JSON), &model)?;
     let mut extra_files = Vec::new();
     if first.trials_csv {
-        concat(shards, "trials.csv", &trials_header(&model), true, &staging)?;
+        concat(shards, "trials.csv", &trials_header(&model), RowFile::Trials, &staging)?;
     }
     if first.events.is_some() {
-        concat(shards, "events.csv", &output::events::header_line(&model), false, &staging)?;
+        concat(shards, "events.csv", &output::events::header_line(&model), RowFile::Events, &staging)?;
         extra_files.push("events.csv".to_string());
     }
     let (seconds, threads) = timing(shards);
@@ -149,7 +149,8 @@ fn merge_compare(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
         let dir = staging.file(&e.name);
         std::fs::create_dir(&dir).map_err(io_at(&dir))?;
         if first.trials_csv {
-            concat(shards, &format!("{}/trials.csv", e.name), &trials_header(&e.model), true, &staging)?;
+            let name = format!("{}/trials.csv", e.name);
+            concat(shards, &name, &trials_header(&e.model), RowFile::Trials, &staging)?;
         }
         let rel = Path::new(&e.name).join(shard::AGGREGATE_JSON);
         aggregates.push(shard::merge_aggregates(shards, &rel, &e.model)?);
@@ -220,18 +221,19 @@ fn trials_header(model: &Model) -> Vec<u8> {
     format!("{}\n", output::trials::header(model).join(",")).into_bytes()
 }
 
-/// Concatenates one CSV file of every shard into the staging folder.
+/// Concatenates one row file of every shard into the staging folder, each checked
+/// against its SHA-256 and its shard's trials as it is copied (before any commit).
 fn concat(
     shards: &[ShardFolder],
     name: &str,
     header: &[u8],
-    one_row_per_trial: bool,
+    kind: RowFile,
     staging: &Staging,
 ) -> Result<(), ShardError> {
     let path = staging.file(name);
     let file = std::fs::File::create(&path).map_err(io_at(&path))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
-    shard::concat_rows(shards, name, header, one_row_per_trial, &mut w, &path)?;
+    shard::concat_rows(shards, name, header, kind, &mut w, &path)?;
     w.flush().map_err(io_at(&path))?;
     Ok(())
 }

@@ -223,11 +223,12 @@ fn load(a: &ScenarioArgs) -> Result<(crate::model::Model, String), Failure> {
 }
 
 /// Writes `shard.json` (last: a folder without it is not a finished shard), puts the
-/// shard folder in place and says what comes next.
+/// shard folder in place and says what comes next. `m.digests` holds the digests of the
+/// row files, computed as they were written; the other files are hashed here.
 fn shard_done(staging: Staging, m: &output::shard::ShardManifest, quiet: bool) -> Result<(), Failure> {
     let path = staging.file(output::shard::SHARD_JSON);
     let mut m = m.clone();
-    m.digests = output::shard::digests(staging.dir()).map_err(io_at(staging.dir()))?;
+    m.digests = output::shard::digests(staging.dir(), &m.digests).map_err(io_at(staging.dir()))?;
     let m = &m;
     std::fs::write(&path, m.to_bytes()).map_err(io_at(&path))?;
     let dest = staging.commit()?;

@@ -128,13 +128,9 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
             simulate(&model, &spec, &a, None, &mut progress)?
         } else {
             let path = staging.file("trials.csv");
-            let file = std::fs::File::create(&path).map_err(io_at(&path))?;
-            let mut w = BufWriter::with_capacity(1 << 20, file);
-            w.write_all(output::trials::header(&model).join(",").as_bytes())
-                .and_then(|_| w.write_all(b"\n"))
-                .map_err(io_at(&path))?;
+            let mut w = output::trials::create(&path, &model, false)?;
             let agg = simulate(&model, &spec, &a, Some(&mut w), &mut progress)?;
-            w.flush().map_err(io_at(&path))?;
+            w.finish("trials.csv").map_err(io_at(&path))?;
             agg
         }
     };
@@ -142,7 +138,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     if let Some(k) = a.events {
-        write_events(&model, &spec, 0..k.min(trials), &staging.file("events.csv"))?;
+        write_events(&model, &spec, 0..k.min(trials), &staging.file("events.csv"), false)?;
     }
     let folder = FolderSpec {
         model: &model,
@@ -192,22 +188,17 @@ fn run_shard(
     let range = sh.range(spec.trials);
     let bar = progress_bar(range.end - range.start, a.output.quiet);
     let started = Instant::now();
+    // The digests of the row files, taken as they are written.
+    let mut streamed = Vec::new();
     let agg = {
         let mut progress = |done: u64| bar.set_position(done);
-        let mut file_rows = None;
         let path = staging.file("trials.csv");
-        if !a.no_trials_csv {
-            let file = std::fs::File::create(&path).map_err(io_at(&path))?;
-            let mut w = BufWriter::with_capacity(1 << 20, file);
-            w.write_all(output::trials::header(model).join(",").as_bytes())
-                .and_then(|_| w.write_all(b"\n"))
-                .map_err(io_at(&path))?;
-            file_rows = Some(w);
-        }
+        let mut file_rows =
+            if a.no_trials_csv { None } else { Some(output::trials::create(&path, model, true)?) };
         let mut rows = [file_rows.as_mut().map(|w| w as &mut dyn Write)];
         let out = runner::run_set(&[model], spec, range.clone(), &mut rows, &mut progress)?;
-        if let Some(w) = file_rows.as_mut() {
-            w.flush().map_err(io_at(&path))?;
+        if let Some(w) = file_rows {
+            streamed.extend(w.finish("trials.csv").map_err(io_at(&path))?);
         }
         out.aggregates.into_iter().next().expect("one model, one aggregate")
     };
@@ -219,7 +210,7 @@ fn run_shard(
     }
     if let Some(k) = a.events {
         let events = range.start.min(k)..range.end.min(k);
-        write_events(model, spec, events, &staging.file("events.csv"))?;
+        streamed.extend(write_events(model, spec, events, &staging.file("events.csv"), true)?);
         files.push("events.csv".into());
     }
     files.extend([shard::AGGREGATE_JSON, shard::SCENARIO_COPY, shard::SHARD_JSON].map(String::from));
@@ -231,22 +222,25 @@ fn run_shard(
     manifest.events = a.events;
     manifest.wall_seconds = secs;
     manifest.files = files;
+    manifest.digests = streamed;
     shard::write_run_state(staging.dir(), model, &agg, source.as_bytes())?;
     shard_done(staging, &manifest, a.output.quiet)
 }
 
 /// Writes `events.csv` for the trials in `trials`, streamed: the engine is
 /// deterministic per trial, so re-running a trial with an observer gives exactly the
-/// trial the run computed (the runner itself is left alone).
+/// trial the run computed (the runner itself is left alone). With `hash` (a shard),
+/// returns its digest, computed on the way out.
 fn write_events(
     model: &crate::model::Model,
     spec: &RunSpec,
     trials: std::ops::Range<u64>,
     path: &Path,
-) -> Result<(), Failure> {
+    hash: bool,
+) -> Result<Option<shard::FileDigest>, Failure> {
     use crate::output::events::{self, EventRows};
     let file = std::fs::File::create(path).map_err(io_at(path))?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let mut w = shard::DigestWriter::new(BufWriter::with_capacity(1 << 20, file), hash);
     w.write_all(&events::header_line(model)).map_err(io_at(path))?;
     let mut engine = crate::engine::Engine::new(model, spec.seed);
     engine.set_max_events(spec.max_events);
@@ -255,6 +249,5 @@ fn write_events(
         engine.run_observed(trial, &mut rows).map_err(RunError::from)?;
         rows.write_to(&mut w).map_err(io_at(path))?;
     }
-    w.flush().map_err(io_at(path))?;
-    Ok(())
+    Ok(w.finish("events.csv").map_err(io_at(path))?)
 }

@@ -61,8 +61,14 @@ pub struct Comparison {
     pub names: Vec<String>,
     /// Whether trials were paired (same seed and trial indices).
     pub paired: bool,
+    /// Why the runs were not paired (for example "different seeds"), if they were not
+    /// and the caller said why.
+    pub unpaired_because: Option<String>,
     /// Trials per run.
     pub trials: Vec<u64>,
+    /// Each run as its own manifest describes it: runs of other trial counts or seeds
+    /// are described one by one, never as "N trials each".
+    pub runs: Vec<RunInfo>,
     /// Levels shared by all runs, in the first run's ladder order.
     pub levels: Vec<LevelRow>,
     /// Tallies shared by all runs.
@@ -71,9 +77,24 @@ pub struct Comparison {
     pub steps: Vec<StepRow>,
 }
 
+/// What a compared run is: its scenario, variant, trials and seed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    /// `[scenario] name`.
+    pub scenario: String,
+    /// Variant applied (None: baseline).
+    pub variant: Option<String>,
+    /// Trials.
+    pub trials: u64,
+    /// Seed.
+    pub seed: u64,
+}
+
 /// Level and tally summaries of one run, for unpaired comparisons.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
+    /// Its scenario, variant, trials and seed.
+    pub info: RunInfo,
     /// Trials.
     pub trials: u64,
     /// (id, label, trials that reached it).
@@ -156,15 +177,18 @@ impl Comparison {
         Comparison {
             names,
             paired: true,
+            unpaired_because: None,
             trials: runs.iter().map(|r| r.trials).collect(),
+            runs: runs.iter().map(|r| r.info.clone()).collect(),
             levels,
             tallies,
             steps: steps_of(runs),
         }
     }
 
-    /// An unpaired comparison of independent runs (Newcombe and Welch intervals).
-    pub fn from_unpaired(names: Vec<String>, runs: &[RunSummary]) -> Comparison {
+    /// An unpaired comparison of independent runs (Newcombe and Welch intervals), not
+    /// paired `because` (for example "different seeds").
+    pub fn from_unpaired(names: Vec<String>, runs: &[RunSummary], because: Option<String>) -> Comparison {
         let first = &runs[0];
         let mut levels = Vec::new();
         for (id, label, k0) in &first.levels {
@@ -222,7 +246,9 @@ impl Comparison {
         Comparison {
             names,
             paired: false,
+            unpaired_because: because,
             trials: runs.iter().map(|r| r.trials).collect(),
+            runs: runs.iter().map(|r| r.info.clone()).collect(),
             levels,
             tallies,
             steps: steps_of(runs),
@@ -295,15 +321,57 @@ impl Comparison {
         w.into_inner().unwrap_or_default()
     }
 
+    /// Whether every run has the first run's seed and trial count, so that one phrase
+    /// ("N trials each") describes them all.
+    pub fn same_trials(&self) -> bool {
+        self.runs.iter().all(|r| (r.trials, r.seed) == (self.runs[0].trials, self.runs[0].seed))
+    }
+
+    /// How the runs' seeds and trial counts differ ("different seeds", "different trial
+    /// counts" or both), if they do: such runs cannot be paired.
+    pub fn trial_difference(runs: &[RunInfo]) -> Option<&'static str> {
+        let first = runs.first()?;
+        let seeds = runs.iter().any(|r| r.seed != first.seed);
+        let counts = runs.iter().any(|r| r.trials != first.trials);
+        match (seeds, counts) {
+            (true, true) => Some("different seeds and trial counts"),
+            (true, false) => Some("different seeds"),
+            (false, true) => Some("different trial counts"),
+            (false, false) => None,
+        }
+    }
+
+    /// "unpaired (why)", or "unpaired" when no reason was given.
+    fn unpaired_label(&self) -> String {
+        match &self.unpaired_because {
+            Some(why) => format!("unpaired ({why})"),
+            None => "unpaired".into(),
+        }
+    }
+
+    /// Each run by its own manifest: `name (scenario, variant, N trials, seed S)`.
+    pub fn describe_runs(&self) -> Vec<String> {
+        let describe = |(name, r): (&String, &RunInfo)| {
+            let variant =
+                r.variant.as_deref().map_or_else(|| "baseline".to_string(), |v| format!("variant {v}"));
+            format!("{name} ({}, {variant}, {} trials, seed {})", r.scenario, r.trials, r.seed)
+        };
+        self.names.iter().zip(&self.runs).map(describe).collect()
+    }
+
     /// Summary lines in the spirit of hyperfine: one per level and run, then tallies.
     pub fn summary(&self) -> String {
         let mut s = String::new();
         let how = if self.paired {
-            "paired: same seed and trials, common random numbers"
+            "paired: same seed and trials, common random numbers".to_string()
         } else {
-            "unpaired: independent samples (Newcombe and Welch intervals)"
+            format!("{}: independent samples (Newcombe and Welch intervals)", self.unpaired_label())
         };
-        let _ = writeln!(s, "{} runs, {} trials each; {how}", self.names.len(), self.trials[0]);
+        if self.same_trials() {
+            let _ = writeln!(s, "{} runs, {} trials each; {how}", self.names.len(), self.trials[0]);
+        } else {
+            let _ = writeln!(s, "{} runs: {}; {how}", self.names.len(), self.describe_runs().join(", "));
+        }
         for l in &self.levels {
             // A level every run reaches in every trial says nothing.
             if l.p.iter().all(|e| e.value >= 1.0) {
@@ -396,9 +464,19 @@ fn likelihood(r: Option<Estimate>) -> String {
 }
 
 impl RunSummary {
-    /// From a live aggregate.
-    pub fn from_aggregate(model: &crate::model::Model, agg: &crate::stats::Aggregate) -> RunSummary {
+    /// From a live aggregate, simulated with `seed`.
+    pub fn from_aggregate(
+        model: &crate::model::Model,
+        agg: &crate::stats::Aggregate,
+        seed: u64,
+    ) -> RunSummary {
         RunSummary {
+            info: RunInfo {
+                scenario: model.name.clone(),
+                variant: model.variant.clone(),
+                trials: agg.trials,
+                seed,
+            },
             trials: agg.trials,
             levels: model
                 .levels
@@ -426,7 +504,14 @@ impl RunSummary {
 
     /// From a finished results folder.
     pub fn from_results(r: &crate::results::Results) -> RunSummary {
+        let m = &r.manifest;
         RunSummary {
+            info: RunInfo {
+                scenario: m.scenario_name.clone(),
+                variant: m.variant.clone(),
+                trials: m.trials,
+                seed: m.seed,
+            },
             trials: r.manifest.trials,
             levels: r.levels.iter().map(|l| (l.level.clone(), l.label.clone(), l.trials_reached)).collect(),
             tallies: r.tallies.iter().map(|t| (t.tally.clone(), t.label.clone(), t.mean, t.sd)).collect(),

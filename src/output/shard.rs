@@ -10,6 +10,12 @@
 //! - `scenario.toml`: a copy of the scenario file, so the merge needs nothing else;
 //! - `trials.csv` (its rows, with the header) and `events.csv` if asked for.
 //!
+//! `shard.json` records the size and SHA-256 of every other file ([`FileDigest`]); the
+//! row files are hashed as they are streamed out ([`DigestWriter`]), so this costs no
+//! second pass over them. `brink merge` requires every digest the shard's kind needs,
+//! checks each file against it (the row files while it copies them, so memory stays
+//! flat), and checks that `trials.csv` holds exactly the shard's trials, in order.
+//!
 //! `brink compare`, `sweep` and `sensitivity` shard the same way ([`Kind`]); their
 //! exact state files are in [`super::shard_set`].
 //!
@@ -28,12 +34,16 @@ use crate::runner::RunSpec;
 use crate::scenario::{self, Overrides};
 use crate::stats::Aggregate;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// `format` of `shard.json`.
-pub const SHARD_FORMAT: &str = "brink-shard/2";
+pub const SHARD_FORMAT: &str = "brink-shard/3";
+/// Older `shard.json` formats, refused with a message that says why: format 2 did not
+/// hash `trials.csv` and `events.csv`, format 1 recorded no digests at all.
+const OLD_SHARD_FORMATS: [&str; 2] = ["brink-shard/1", "brink-shard/2"];
 /// `format` of `aggregate.json`.
 pub const AGGREGATE_FORMAT: &str = "brink-aggregate/1";
 /// The shard's manifest.
@@ -222,9 +232,10 @@ pub struct ShardManifest {
     pub command: Vec<String>,
     /// Files in the folder.
     pub files: Vec<String>,
-    /// Every other file of the folder with its size, and its SHA-256 unless it is a
-    /// `trials.csv` or `events.csv` (hashing those would cost as much as writing them):
-    /// merge refuses a shard whose files were damaged or edited since.
+    /// Every other file of the folder with its size and SHA-256: merge refuses a shard
+    /// whose files were damaged or edited since. Missing or empty is refused too (the
+    /// default only lets [`ShardFolder::read`] say so in words).
+    #[serde(default)]
     pub digests: Vec<FileDigest>,
 }
 
@@ -236,34 +247,124 @@ pub struct FileDigest {
     pub path: String,
     /// Size in bytes.
     pub bytes: u64,
-    /// SHA-256 of the contents (hex), except for row files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    /// SHA-256 of the contents (hex).
+    pub sha256: String,
 }
 
-/// The digests of every file below `dir` except `shard.json`, in path order.
-pub fn digests(dir: &Path) -> std::io::Result<Vec<FileDigest>> {
-    fn walk(dir: &Path, rel: &str, out: &mut Vec<FileDigest>) -> std::io::Result<()> {
+/// Whether a file of a shard holds rows (`trials.csv`, `events.csv`): these can be many
+/// GB, so they are hashed as they are written and checked as merge copies them.
+fn is_row_file(path: &str) -> bool {
+    matches!(path.rsplit('/').next(), Some("trials.csv" | "events.csv"))
+}
+
+/// A writer that hashes (SHA-256) and counts the bytes that pass through it, so that a
+/// shard's row files get their digest while they are streamed out, with no second pass.
+/// Hashing is off for the row files of a whole run, which record no digest.
+pub struct DigestWriter<W: Write> {
+    inner: W,
+    hasher: Option<Sha256>,
+    bytes: u64,
+}
+
+impl<W: Write> DigestWriter<W> {
+    /// Wraps `inner`, hashing what passes through only when `hash`.
+    pub fn new(inner: W, hash: bool) -> Self {
+        DigestWriter { inner, hasher: hash.then(Sha256::new), bytes: 0 }
+    }
+
+    /// Flushes, and returns the digest of everything written, recorded under `path`
+    /// (relative to the shard folder), if hashing.
+    pub fn finish(mut self, path: &str) -> std::io::Result<Option<FileDigest>> {
+        self.inner.flush()?;
+        Ok(self.hasher.map(|h| FileDigest {
+            path: path.to_owned(),
+            bytes: self.bytes,
+            sha256: hex(&h.finalize()),
+        }))
+    }
+}
+
+impl<W: Write> Write for DigestWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Size and SHA-256 of a file, read in pieces (memory stays flat whatever its size).
+fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok((bytes, hex(&hasher.finalize())));
+        }
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
+}
+
+/// The digests of every file below `dir` except `shard.json`, in path order. The row
+/// files take theirs from `streamed` (computed by a [`DigestWriter`] as they were
+/// written); every other file is small and is hashed here.
+pub fn digests(dir: &Path, streamed: &[FileDigest]) -> std::io::Result<Vec<FileDigest>> {
+    fn walk(
+        dir: &Path,
+        rel: &str,
+        streamed: &[FileDigest],
+        out: &mut Vec<FileDigest>,
+    ) -> std::io::Result<()> {
         let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().to_string_lossy().into_owned();
             let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             if e.file_type()?.is_dir() {
-                walk(&e.path(), &path, out)?;
+                walk(&e.path(), &path, streamed, out)?;
             } else if path != SHARD_JSON {
-                let bytes = e.metadata()?.len();
-                let sha256 = match name.as_str() {
-                    "trials.csv" | "events.csv" => None,
-                    _ => Some(sha256_hex(&std::fs::read(e.path())?)),
+                let size = e.metadata()?.len();
+                let digest = match streamed.iter().find(|d| d.path == path) {
+                    Some(d) if d.bytes == size => d.clone(),
+                    Some(d) => {
+                        return Err(std::io::Error::other(format!(
+                            "{path} has {size} bytes, but {} were written to it",
+                            d.bytes
+                        )))
+                    }
+                    None if is_row_file(&path) => {
+                        return Err(std::io::Error::other(format!("{path} was not hashed as it was written")))
+                    }
+                    None => {
+                        let (bytes, sha256) = hash_file(&e.path())?;
+                        FileDigest { path, bytes, sha256 }
+                    }
                 };
-                out.push(FileDigest { path, bytes, sha256 });
+                out.push(digest);
             }
         }
         Ok(())
     }
     let mut out = Vec::new();
-    walk(dir, "", &mut out)?;
+    walk(dir, "", streamed, &mut out)?;
     Ok(out)
 }
 
@@ -499,6 +600,77 @@ pub(super) fn json<T: for<'de> Deserialize<'de>>(path: &Path, bytes: &[u8]) -> R
     })
 }
 
+const SHA_MISMATCH: &str =
+    "its SHA-256 is not the one shard.json recorded (was the file edited or damaged?); run this shard again";
+
+/// The files of a shard that merge reads, relative to its folder: each needs a digest.
+fn needed_files(m: &ShardManifest) -> Vec<String> {
+    let mut files: Vec<String> = match m.kind {
+        Kind::Run => vec![AGGREGATE_JSON.into(), SCENARIO_COPY.into()],
+        Kind::Compare => {
+            let mut v = vec![super::shard_set::PAIRED_JSON.to_string()];
+            for r in &m.runs {
+                v.push(format!("{}/{AGGREGATE_JSON}", r.name));
+                v.push(format!("{}/{SCENARIO_COPY}", r.name));
+            }
+            v
+        }
+        Kind::Sweep => vec![super::shard_set::COUNTS_JSON.into(), SCENARIO_COPY.into()],
+        Kind::Sensitivity => vec![
+            super::shard_set::COUNTS_JSON.into(),
+            super::shard_set::PAIRED_JSON.into(),
+            SCENARIO_COPY.into(),
+        ],
+    };
+    files.extend(merged_row_files(m));
+    files
+}
+
+/// The row files merge concatenates (and checks against their digests as it copies).
+fn merged_row_files(m: &ShardManifest) -> Vec<String> {
+    let mut files = Vec::new();
+    match m.kind {
+        Kind::Run if m.trials_csv => files.push("trials.csv".to_string()),
+        Kind::Compare if m.trials_csv => {
+            files.extend(m.runs.iter().map(|r| format!("{}/trials.csv", r.name)))
+        }
+        _ => {}
+    }
+    if m.kind == Kind::Run && m.events.is_some() {
+        files.push("events.csv".into());
+    }
+    files
+}
+
+/// Checks that `digests` is there and covers every file merge reads, each with a
+/// SHA-256: without them an edited file would merge unnoticed.
+fn check_digests_complete(m: &ShardManifest) -> Result<(), String> {
+    if m.digests.is_empty() {
+        return Err(
+            "its `digests` are empty or there are no `digests`: brink writes the size and SHA-256 of every file \
+             of a shard there, and merge needs them to tell an intact shard from an edited one; run this shard again"
+                .into(),
+        );
+    }
+    for d in &m.digests {
+        if d.sha256.len() != 64 || !d.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(format!(
+                "the digest of {} has sha256 `{}`, not a SHA-256 (64 lowercase hex digits)",
+                d.path, d.sha256
+            ));
+        }
+    }
+    for f in needed_files(m) {
+        if !m.digests.iter().any(|d| d.path == f) {
+            return Err(format!(
+                "`digests` has no digest of {f}, which merge reads: the digests must cover every file of the shard"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that a shard describes what its kind needs, and nothing another kind needs.
 fn check_design(m: &ShardManifest) -> Result<(), String> {
     let has = (!m.runs.is_empty(), m.sweep.is_some(), m.sensitivity.is_some());
@@ -570,6 +742,15 @@ fn check_design(m: &ShardManifest) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `bytes` is JSON whose `format` field is `want`.
+fn format_is(bytes: &[u8], want: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+    }
+    serde_json::from_slice::<Head>(bytes).is_ok_and(|h| h.format.as_deref() == Some(want))
+}
+
 /// Reads the `format` field alone, so a newer format gets a clear message.
 pub(super) fn check_format(path: &Path, bytes: &[u8], want: &str) -> Result<(), ShardError> {
     #[derive(Deserialize)]
@@ -601,9 +782,17 @@ impl ShardFolder {
             return Err(ShardError::NotShard(dir.to_owned()));
         }
         let bytes = read_file(&path)?;
+        let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
+        if let Some(old) = OLD_SHARD_FORMATS.iter().find(|f| format_is(&bytes, f)) {
+            return Err(bad(format!(
+                "format `{old}` is an older shard format, whose trials.csv and events.csv carry no SHA-256, so \
+                 merge cannot tell whether they were edited: run the shard again with this brink ({}), which \
+                 writes `{SHARD_FORMAT}`",
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
         check_format(&path, &bytes, SHARD_FORMAT)?;
         let manifest: ShardManifest = json(&path, &bytes)?;
-        let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
         if manifest.shards == 0 || manifest.shard >= manifest.shards {
             return Err(bad(format!("shard {} of {} does not exist", manifest.shard, manifest.shards)));
         }
@@ -631,7 +820,11 @@ impl ShardFolder {
                 range.end
             )));
         }
-        // Every file as it was written: a damaged or edited file is refused by name.
+        check_digests_complete(m).map_err(bad)?;
+        // Every file as it was written: a damaged or edited file is refused by name. The
+        // row files merge reads are checked as it copies them ([`concat_rows`]); their
+        // size here already.
+        let streamed = merged_row_files(m);
         for d in &manifest.digests {
             let path = dir.join(&d.path);
             let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
@@ -647,16 +840,20 @@ impl ShardFolder {
                     d.bytes
                 )));
             }
-            if let Some(want) = &d.sha256 {
-                if &sha256_hex(&read_file(&path)?) != want {
-                    return Err(bad(
-                        "its SHA-256 is not the one shard.json recorded (was the file edited or damaged?)"
-                            .into(),
-                    ));
+            if !streamed.contains(&d.path) {
+                let (_, sha256) =
+                    hash_file(&path).map_err(|source| ShardError::Read { path: path.clone(), source })?;
+                if sha256 != d.sha256 {
+                    return Err(bad(SHA_MISMATCH.into()));
                 }
             }
         }
         Ok(ShardFolder { dir: dir.to_owned(), manifest })
+    }
+
+    /// The recorded digest of the file at `rel` (`/` between components).
+    fn digest(&self, rel: &str) -> Option<&FileDigest> {
+        self.manifest.digests.iter().find(|d| d.path == rel)
     }
 
     /// The trials this shard covers.
@@ -886,14 +1083,122 @@ pub fn merge_aggregates(shards: &[ShardFolder], rel: &Path, model: &Model) -> Re
     Ok(total)
 }
 
-/// Concatenates a CSV file of every shard into `out`, in shard order: the header once
-/// (every shard's must equal `header`), then each shard's rows. For `trials.csv`
-/// (`one_row_per_trial`), checks that each shard has exactly its trials' rows.
+/// Which trials a row file of a shard holds, one trial id first on every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowFile {
+    /// `trials.csv`: one row per trial of the shard, in trial order.
+    Trials,
+    /// `events.csv`: rows of the shard's trials below `--events`, in trial order.
+    Events,
+}
+
+/// Checks the trial id that starts each row as the bytes stream past, without
+/// holding more than the id being read.
+struct RowIds {
+    kind: RowFile,
+    /// The trials the rows may name.
+    range: Range<u64>,
+    /// Complete rows so far.
+    rows: u64,
+    /// Reading the first field of a row.
+    in_id: bool,
+    /// Its value so far (None: not a whole number, or too large).
+    id: Option<u64>,
+    digits: u32,
+    /// The last id read.
+    last: Option<u64>,
+    /// The first problem found.
+    problem: Option<String>,
+}
+
+impl RowIds {
+    fn new(kind: RowFile, range: Range<u64>) -> RowIds {
+        RowIds { kind, range, rows: 0, in_id: true, id: Some(0), digits: 0, last: None, problem: None }
+    }
+
+    fn feed(&mut self, chunk: &[u8]) {
+        let mut i = 0;
+        while i < chunk.len() {
+            if !self.in_id {
+                // The rest of a row: skip to its end.
+                match chunk[i..].iter().position(|&b| b == b'\n') {
+                    Some(p) => {
+                        i += p + 1;
+                        self.rows += 1;
+                        self.start_row();
+                    }
+                    None => return,
+                }
+                continue;
+            }
+            let b = chunk[i];
+            i += 1;
+            match b {
+                b'0'..=b'9' => {
+                    self.digits += 1;
+                    self.id = self.id.and_then(|v| v.checked_mul(10)?.checked_add(u64::from(b - b'0')));
+                }
+                b',' | b'\n' => {
+                    self.end_id();
+                    self.in_id = false;
+                    if b == b'\n' {
+                        self.rows += 1;
+                        self.start_row();
+                    }
+                }
+                _ => self.id = None,
+            }
+        }
+    }
+
+    fn start_row(&mut self) {
+        self.in_id = true;
+        self.id = Some(0);
+        self.digits = 0;
+    }
+
+    fn end_id(&mut self) {
+        if self.problem.is_some() {
+            return;
+        }
+        let row = self.rows + 1;
+        let id = match self.id {
+            Some(id) if self.digits > 0 => id,
+            _ => {
+                self.problem = Some(format!("row {row} does not start with a trial number"));
+                return;
+            }
+        };
+        self.problem = match self.kind {
+            RowFile::Trials => {
+                let want = self.range.start.saturating_add(row - 1);
+                // Extra rows are counted (and refused) at the end.
+                (want < self.range.end && id != want).then(|| {
+                    format!("row {row} is trial {id}, not {want}: a shard's rows are its trials, in order")
+                })
+            }
+            RowFile::Events if !self.range.contains(&id) => Some(format!(
+                "row {row} is trial {id}, outside the shard's trials with events ({}..{})",
+                self.range.start, self.range.end
+            )),
+            RowFile::Events => self.last.filter(|&l| id < l).map(|l| {
+                format!("row {row} is trial {id}, after a row of trial {l}: the rows are not in trial order")
+            }),
+        };
+        self.last = Some(id);
+    }
+}
+
+/// Concatenates a row file of every shard into `out`, in shard order: the header once
+/// (every shard's must equal `header`), then each shard's rows. As the bytes are copied,
+/// each file is checked against the SHA-256 shard.json recorded and its trial ids
+/// against the shard's trials (`trials.csv`: exactly the shard's range, one row each,
+/// in order). Nothing is read twice and memory stays flat whatever the file's size.
 pub fn concat_rows(
     shards: &[ShardFolder],
     name: &str,
     header: &[u8],
-    one_row_per_trial: bool,
+    kind: RowFile,
     out: &mut dyn Write,
     out_path: &Path,
 ) -> Result<(), ShardError> {
@@ -902,48 +1207,63 @@ pub fn concat_rows(
     for s in shards {
         let path = s.dir.join(name);
         let read_err = |source| ShardError::Read { path: path.clone(), source };
+        let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
+        // `ShardFolder::read` requires this digest; a shard read otherwise is refused too.
+        let Some(digest) = s.digest(name) else {
+            return Err(bad("shard.json records no SHA-256 of it; run this shard again".into()));
+        };
         let file = std::fs::File::open(&path).map_err(read_err)?;
         let mut r = BufReader::with_capacity(1 << 20, file);
+        let mut hasher = Sha256::new();
+        let mut bytes = 0u64;
         let mut head = Vec::new();
         r.read_until(b'\n', &mut head).map_err(read_err)?;
-        let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
-        if head != header {
-            return Err(bad(format!(
-                "its header is not the scenario's: `{}`",
-                String::from_utf8_lossy(&head).trim_end()
-            )));
-        }
-        let mut rows = 0u64;
+        hasher.update(&head);
+        bytes += head.len() as u64;
+        // The first problem; reported after the SHA-256, which says more (an edit).
+        let problem = (head != header).then(|| {
+            format!("its header is not the scenario's: `{}`", String::from_utf8_lossy(&head).trim_end())
+        });
+        let range = match kind {
+            RowFile::Trials => s.range(),
+            RowFile::Events => {
+                let k = s.manifest.events.unwrap_or(0);
+                s.range().start.min(k)..s.range().end.min(k)
+            }
+        };
+        let mut ids = RowIds::new(kind, range.clone());
         let mut last = b'\n';
-        let mut first_field = Vec::new();
         loop {
             let n = r.read(&mut buf).map_err(read_err)?;
             if n == 0 {
                 break;
             }
             let chunk = &buf[..n];
-            if rows == 0 && first_field.len() < 24 {
-                first_field.extend_from_slice(&chunk[..n.min(24)]);
-            }
-            rows += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+            hasher.update(chunk);
+            bytes += n as u64;
+            ids.feed(chunk);
             last = chunk[n - 1];
-            out.write_all(chunk).map_err(io_at(out_path))?;
+            if problem.is_none() {
+                out.write_all(chunk).map_err(io_at(out_path))?;
+            }
+        }
+        if bytes != digest.bytes || hex(&hasher.finalize()) != digest.sha256 {
+            return Err(bad(SHA_MISMATCH.into()));
+        }
+        if let Some(p) = problem.or(ids.problem) {
+            return Err(bad(p));
         }
         if last != b'\n' {
             return Err(bad("its last row is cut off (no line end)".into()));
         }
-        if one_row_per_trial {
-            let range = s.range();
+        if kind == RowFile::Trials {
             let want = range.end - range.start;
-            if rows != want {
+            if ids.rows != want {
                 return Err(bad(format!(
-                    "it has {rows} rows, but shard {} has {want} trials",
+                    "it has {} rows, but shard {} has {want} trials",
+                    ids.rows,
                     s.manifest.shard()
                 )));
-            }
-            let start = format!("{},", range.start);
-            if want > 0 && !first_field.starts_with(start.as_bytes()) {
-                return Err(bad(format!("its first row is not trial {}", range.start)));
             }
         }
     }
@@ -952,7 +1272,38 @@ pub fn concat_rows(
 
 #[cfg(test)]
 mod tests {
-    use super::Shard;
+    use super::{RowFile, RowIds, Shard};
+
+    /// Feeds `rows` in pieces of `piece` bytes: ids split across reads must read the same.
+    fn scan(kind: RowFile, range: std::ops::Range<u64>, rows: &str, piece: usize) -> (u64, Option<String>) {
+        let mut ids = RowIds::new(kind, range);
+        for chunk in rows.as_bytes().chunks(piece) {
+            ids.feed(chunk);
+        }
+        (ids.rows, ids.problem)
+    }
+
+    #[test]
+    fn trial_ids_are_checked_across_reads() {
+        let good = "1000,a,b\n1001,c\n1002,\n";
+        let shifted = "1000,a\n1002,b\n1003,c\n";
+        for piece in [1, 2, 3, 7, 1 << 20] {
+            assert_eq!(scan(RowFile::Trials, 1000..1003, good, piece), (3, None), "{piece}");
+            let (rows, problem) = scan(RowFile::Trials, 1000..1003, shifted, piece);
+            assert_eq!(rows, 3);
+            assert!(problem.unwrap().starts_with("row 2 is trial 1002, not 1001"), "{piece}");
+            let (_, problem) = scan(RowFile::Trials, 1000..1003, "1000,a\n10x1,b\n", piece);
+            assert_eq!(problem.unwrap(), "row 2 does not start with a trial number");
+            let (_, problem) = scan(RowFile::Trials, 0..3, "0,a\n99999999999999999999999,b\n", piece);
+            assert_eq!(problem.unwrap(), "row 2 does not start with a trial number");
+            let events = "5,a\n5,b\n7,c\n";
+            assert_eq!(scan(RowFile::Events, 5..8, events, piece), (3, None));
+            let (_, problem) = scan(RowFile::Events, 5..7, events, piece);
+            assert!(problem.unwrap().contains("row 3 is trial 7, outside"));
+            let (_, problem) = scan(RowFile::Events, 5..8, "6,a\n5,b\n", piece);
+            assert!(problem.unwrap().contains("not in trial order"));
+        }
+    }
 
     #[test]
     fn shards_cover_every_trial_once() {

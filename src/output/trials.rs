@@ -2,6 +2,23 @@
 
 use crate::engine::Outcome;
 use crate::model::Model;
+use crate::output::shard::DigestWriter;
+use crate::output::{io_at, OutputError};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// A row file being streamed out: buffered, and hashed when it belongs to a shard.
+pub type RowWriter = DigestWriter<BufWriter<std::fs::File>>;
+
+/// Creates `trials.csv` at `path` with its header line, ready for the runner's rows.
+/// With `hash` (a shard's rows), its SHA-256 is computed on the way out, for
+/// `shard.json`: [`DigestWriter::finish`].
+pub fn create(path: &Path, model: &Model, hash: bool) -> Result<RowWriter, OutputError> {
+    let file = std::fs::File::create(path).map_err(io_at(path))?;
+    let mut w = DigestWriter::new(BufWriter::with_capacity(1 << 20, file), hash);
+    w.write_all(header(model).join(",").as_bytes()).and_then(|_| w.write_all(b"\n")).map_err(io_at(path))?;
+    Ok(w)
+}
 
 /// Column names of `trials.csv`, in order.
 pub fn header(model: &Model) -> Vec<String> {
