@@ -216,6 +216,18 @@ fn out_naming_a_regular_file_is_refused_before_simulating() {
     assert!(stderr(&a).contains("is a file, not a folder"), "{}", stderr(&a));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");
     assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
+
+    // A folder that cannot be made (its parent is that file): bad input too, not a failure.
+    let a = brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "1000000000", "--out"])
+        .arg(file.join("sub"))
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("results.txt"), "{}", stderr(&a));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");
 }
 
 #[cfg(unix)]
