@@ -837,12 +837,19 @@ fn existing_results_folder_is_refused_without_force() {
     assert_eq!(std::fs::read_to_string(res.join("keep.txt")).unwrap(), "precious");
     assert_eq!(entries(dir.path()), vec!["res".to_owned()], "no staging left");
 
+    // --force replaces only a results folder brink wrote (issue 12): the user's file stays.
     let out = run_minimal(&res, &["--force", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let files = entries(&res);
-    assert!(!files.contains(&"keep.txt".to_owned()), "{files:?}");
-    assert!(files.contains(&"levels.csv".to_owned()), "{files:?}");
-    assert_eq!(entries(dir.path()), vec!["res".to_owned()], "no staging left");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_has(&text(&out.stderr), &["--force refused", &res.display().to_string()]);
+    assert_eq!(std::fs::read_to_string(res.join("keep.txt")).unwrap(), "precious");
+
+    std::fs::remove_file(res.join("keep.txt")).unwrap();
+    for _ in 0..2 {
+        let out = run_minimal(&res, &["--force", "--quiet"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(entries(&res).contains(&"levels.csv".to_owned()));
+        assert_eq!(entries(dir.path()), vec!["res".to_owned()], "no staging left");
+    }
 }
 
 #[test]
@@ -912,8 +919,9 @@ day = 1
 ";
     let (dir, path) = scenario_file(src);
     let res = dir.path().join("res");
-    std::fs::create_dir(&res).unwrap();
-    std::fs::write(res.join("old.csv"), "old").unwrap();
+    assert_eq!(run_minimal(&res, &["--quiet"]).status.code(), Some(0));
+    let old = entries(&res);
+    let levels = std::fs::read(res.join("levels.csv")).unwrap();
     let out = brink()
         .arg("run")
         .arg(&path)
@@ -922,7 +930,8 @@ day = 1
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert_eq!(entries(&res), vec!["old.csv".to_owned()]);
+    assert_eq!(entries(&res), old);
+    assert_eq!(std::fs::read(res.join("levels.csv")).unwrap(), levels);
     assert_eq!(entries(dir.path()), vec!["res".to_owned(), "test.toml".to_owned()]);
 }
 

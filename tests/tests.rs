@@ -19,6 +19,7 @@ mod explore;
 mod graph;
 mod intervals;
 mod robustness;
+mod safety_force;
 mod safety_merge;
 mod safety_scale;
 mod shard_kinds;

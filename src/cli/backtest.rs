@@ -59,7 +59,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         };
         Path::new("output").join(name)
     });
-    let staging = Staging::create(&dest, a.output.force)?;
+    let staging = Staging::create(&dest, a.output.force, &[&a.scenario.scenario, &a.observed, &map_path])?;
     let bar = progress_bar(trials, a.output.quiet);
     let sims =
         simulate(&model, &qs, &cols, trials, seed, worker_threads(a.output.threads), |d| bar.set_position(d))
@@ -69,7 +69,8 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     let (c50, c90) = coverage(&rows);
 
     let mut files = vec![("backtest.csv".to_owned(), backtest::csv(&rows))];
-    let manifest = serde_json::json!({
+    let mut manifest = serde_json::json!({
+        "format": crate::output::guard::BACKTEST_FORMAT,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": a.scenario.scenario.display().to_string(),
         "scenario_sha256": crate::output::manifest::sha256_hex(source.as_bytes()),
@@ -87,9 +88,6 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         "coverage_50": c50,
         "coverage_90": c90,
     });
-    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    bytes.push(b'\n');
-    files.push(("manifest.json".into(), bytes));
 
     let fan_q = match &a.fan {
         Some(q) => {
@@ -147,6 +145,12 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         fan_quantity: fan_q.as_deref(),
     };
     files.push(("report.html".into(), crate::report::backtest_html(&view).into_bytes()));
+    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    names.push("manifest.json");
+    manifest["files"] = serde_json::json!(names);
+    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    bytes.push(b'\n');
+    files.push(("manifest.json".into(), bytes));
     for (name, bytes) in files {
         let path = staging.file(&name);
         std::fs::write(&path, bytes).map_err(io_at(&path))?;

@@ -124,7 +124,8 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         };
         Path::new("output").join(name)
     });
-    let staging = Staging::create(&dest, a.output.force)?;
+    let inputs: Vec<&Path> = entries.iter().map(|e| Path::new(&e.file)).collect();
+    let staging = Staging::create(&dest, a.output.force, &inputs)?;
     let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(first.max_events) };
     let range = a.shard.map_or(0..trials, |sh| sh.range(trials));
 
@@ -251,10 +252,10 @@ pub(super) fn finish(
         summaries.push(RunSummary::from_aggregate(&e.model, agg, sim.seed));
     }
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-    let cmp = Comparison::from_paired(names, &summaries, &out.paired);
+    let cmp = Comparison::from_paired(names.clone(), &summaries, &out.paired);
     let runs: Vec<Results> =
         entries.iter().map(|e| Results::read_dir(&staging.file(&e.name))).collect::<Result<_, _>>()?;
-    write_comparison(&staging, &cmp, &runs, opts)?;
+    write_comparison(&staging, &cmp, &runs, &names, opts)?;
     let dest = staging.commit()?;
     Ok((cmp, dest))
 }
@@ -298,19 +299,35 @@ fn write_shard(
     shard_done(staging, &m, quiet)
 }
 
-/// Writes compare.csv, the comparison charts and report.html at the top of the folder;
-/// `runs` are the runs' results folders (read back from disk, as `brink plot` would).
+/// Writes compare.csv, the comparison charts, report.html and manifest.json at the top
+/// of the folder; `runs` are the runs' results folders (read back from disk, as `brink
+/// plot` would), `folders` the names of those inside this folder.
 fn write_comparison(
     staging: &Staging,
     cmp: &Comparison,
     runs: &[Results],
+    folders: &[String],
     opts: &ChartOptions,
 ) -> Result<(), Failure> {
-    let path = staging.file("compare.csv");
-    std::fs::write(&path, cmp.csv()).map_err(io_at(&path))?;
     let view = CompareView { cmp, runs };
-    let mut files = if opts.formats == Formats::None { Vec::new() } else { render_compare(&view, opts)? };
+    let mut files = vec![("compare.csv".to_owned(), cmp.csv())];
+    if opts.formats != Formats::None {
+        files.extend(render_compare(&view, opts)?);
+    }
     files.push(("report.html".into(), crate::report::compare_html(&view, opts)?.into_bytes()));
+    // Marks the folder as brink's comparison, with what brink wrote in it (see
+    // `output::guard`): its own files and the run folders, each with its own manifest.
+    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    names.push("manifest.json");
+    let manifest = serde_json::json!({
+        "format": crate::output::guard::COMPARE_FORMAT,
+        "brink_version": env!("CARGO_PKG_VERSION"),
+        "runs": folders,
+        "files": names,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    bytes.push(b'\n');
+    files.push(("manifest.json".into(), bytes));
     for (name, bytes) in files {
         let path = staging.file(&name);
         std::fs::write(&path, bytes).map_err(io_at(&path))?;
@@ -432,8 +449,9 @@ fn compare_folders(a: &CompareArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(format!("{}-vs-{}", cmp.names[0], cmp.names[1])));
-    let staging = Staging::create(&dest, a.output.force)?;
-    write_comparison(&staging, &cmp, &[ra, rb], &a.charts.options())?;
+    let inputs: Vec<&Path> = a.paths.iter().map(PathBuf::as_path).collect();
+    let staging = Staging::create(&dest, a.output.force, &inputs)?;
+    write_comparison(&staging, &cmp, &[ra, rb], &[], &a.charts.options())?;
     let dest = staging.commit()?;
     if !a.output.quiet {
         say(&cmp.summary());

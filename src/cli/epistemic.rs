@@ -42,7 +42,7 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
         };
         Path::new("output").join(name)
     });
-    let staging = Staging::create(&dest, job.force)?;
+    let staging = Staging::create(&dest, job.force, &[&job.scenario.scenario])?;
     let names: Vec<String> = base.uncertain.iter().map(|u| base.params[u.param].0.clone()).collect();
 
     // Outer loop: each draw fixes every uncertain param (as --set would) and runs the

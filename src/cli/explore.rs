@@ -145,8 +145,14 @@ pub(super) fn dest(out: &Option<PathBuf>, base: &Model, kind: &str, shard: Optio
     })
 }
 
-fn manifest_json(s: &Setup, what: serde_json::Value) -> Vec<u8> {
+/// The `manifest.json` of a sweep or sensitivity folder of this `format`, listing the
+/// other `files` written and itself.
+fn manifest_json(s: &Setup, what: serde_json::Value, format: &str, files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    names.push("manifest.json");
     let v = serde_json::json!({
+        "format": format,
+        "files": names,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": s.file,
         "scenario_sha256": crate::output::manifest::sha256_hex(s.source.as_bytes()),
@@ -162,6 +168,8 @@ fn manifest_json(s: &Setup, what: serde_json::Value) -> Vec<u8> {
     bytes.push(b'\n');
     bytes
 }
+
+use crate::output::guard::{SENSITIVITY_FORMAT, SWEEP_FORMAT};
 
 fn write_all(staging: &Staging, files: Vec<(String, Vec<u8>)>) -> Result<(), Failure> {
     for (name, bytes) in files {
@@ -246,7 +254,8 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let c = &a.common;
     let (s, models) = sweep_models(&a)?;
     let points = grid(&a.axes);
-    let staging = Staging::create(&dest(&c.out, &s.base, "sweep", c.shard), c.output.force)?;
+    let staging =
+        Staging::create(&dest(&c.out, &s.base, "sweep", c.shard), c.output.force, &[Path::new(&s.file)])?;
     let all = 0..s.spec.trials;
     let Some(sh) = c.shard else {
         let (out, _) = simulate(&models, &s, all, c.output.quiet)?;
@@ -321,10 +330,10 @@ pub(super) fn finish_sweep(
     };
     let mut files = vec![("sweep.csv".to_owned(), explore::sweep_csv(axes, &points, &s.base, counts))];
     let design = serde_json::json!({ "kind": "sweep", "axes": axes.iter().map(|ax| serde_json::json!({"param": ax.param, "values": ax.values})).collect::<Vec<_>>() });
-    files.push(("manifest.json".into(), manifest_json(s, design)));
     if opts.formats != Formats::None {
         files.extend(render_sweep(&s.context(), &data, opts)?);
     }
+    files.push(("manifest.json".into(), manifest_json(s, design, SWEEP_FORMAT, &files)));
     write_all(&staging, files)?;
     let dest = staging.commit()?;
     let top = n - 1;
@@ -391,7 +400,11 @@ fn sensitivity_models(
 pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
     let c = &a.common;
     let (s, level, design, models) = sensitivity_models(&a)?;
-    let staging = Staging::create(&dest(&c.out, &s.base, "sensitivity", c.shard), c.output.force)?;
+    let staging = Staging::create(
+        &dest(&c.out, &s.base, "sensitivity", c.shard),
+        c.output.force,
+        &[Path::new(&s.file)],
+    )?;
     let trials = c.shard.map_or(0..s.spec.trials, |sh| sh.range(s.spec.trials));
     let (out, secs) = simulate(&models, &s, trials.clone(), c.output.quiet)?;
     let counts: Vec<LevelCounts> = out.aggregates.iter().map(LevelCounts::of).collect();
@@ -432,10 +445,10 @@ pub(super) fn finish_sensitivity(
     let (lo, hi) = (base.low.unwrap_or(0.0), base.high.unwrap_or(1.0));
     let mut files = vec![("sensitivity.csv".to_owned(), explore::sensitivity_csv(&level_id, base, &rows))];
     let d = serde_json::json!({ "kind": "sensitivity", "spread": spread, "metric": level_id });
-    files.push(("manifest.json".into(), manifest_json(s, d)));
     if opts.formats != Formats::None {
         files.extend(render_tornado(&s.context(), &level_id, base.value, &rows, opts)?);
     }
+    files.push(("manifest.json".into(), manifest_json(s, d, SENSITIVITY_FORMAT, &files)));
     write_all(&staging, files)?;
     let dest = staging.commit()?;
     let mut text = format!(

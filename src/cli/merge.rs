@@ -63,7 +63,7 @@ fn create_out(dest: &Path, force: bool, shards: &[ShardFolder]) -> Result<Stagin
             }
         }
     }
-    Ok(Staging::create(dest, force)?)
+    Ok(Staging::create(dest, force, &[])?)
 }
 
 /// Timing fields describe the shards' simulations: their summed seconds and the most

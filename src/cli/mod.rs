@@ -164,11 +164,9 @@ enum Failure {
 impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
-            Failure::Load(_)
-            | Failure::Output(OutputError::Exists(_))
-            | Failure::Results(_)
-            | Failure::Usage(_) => 2,
+            Failure::Load(_) | Failure::Results(_) | Failure::Usage(_) => 2,
             Failure::Shard(e) if e.is_bad_input() => 2,
+            Failure::Output(e) if e.is_bad_input() => 2,
             _ => 1,
         }
     }

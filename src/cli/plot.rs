@@ -18,8 +18,15 @@ pub(super) fn plot(a: PlotArgs) -> Result<(), Failure> {
     for (name, bytes) in crate::output::folder::pictures(&results, &a.charts.options())? {
         let path = a.results.join(&name);
         let tmp = a.results.join(format!(".{name}.partial"));
-        std::fs::write(&tmp, &bytes).map_err(io_at(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io_at(&path))?;
+        // On a full disk the write fails part way: the partial file goes too.
+        if let Err(e) = std::fs::write(&tmp, &bytes) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io_at(&tmp)(e).into());
+        }
+        if let Err(e) = std::fs::rename(&tmp, &path) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io_at(&path)(e).into());
+        }
         written.push(name);
     }
     say(&format!("{}: wrote {}\n", a.results.display(), written.join(", ")));

@@ -114,7 +114,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
         }
         Path::new("output").join(name)
     });
-    let staging = Staging::create(&dest, a.output.force)?;
+    let staging = Staging::create(&dest, a.output.force, &[&a.scenario.scenario])?;
     let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(model.max_events) };
     if let Some(sh) = a.shard {
         return run_shard(&a, sh, &model, &source, &spec, staging);

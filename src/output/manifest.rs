@@ -11,6 +11,10 @@ pub const STREAMS: &str =
 /// Contents of `manifest.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The kind of folder and its version, [`RUN_FORMAT`](super::guard::RUN_FORMAT): marks
+    /// the folder as brink's, which `--force` requires (empty in folders written before).
+    #[serde(default)]
+    pub format: String,
     /// brink's version.
     pub brink_version: String,
     /// The scenario file as given.
@@ -117,6 +121,7 @@ impl Manifest {
     /// Fields that do not depend on timing.
     pub fn describe(model: &Model, file: &str, source: &[u8], seed: u64, trials: u64) -> Manifest {
         Manifest {
+            format: super::guard::RUN_FORMAT.into(),
             provenance: model
                 .params
                 .iter()

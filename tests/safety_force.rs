@@ -1,0 +1,441 @@
+//! `--force` and the results folder (issue 12, items 1-3 and the output-folder points of
+//! item 8): `--force` replaces only a folder brink wrote and that holds nothing else,
+//! never the scenario's folder, the current folder or a file; a bad `--out` is refused
+//! before anything is simulated; the replacement is one atomic exchange; staging folders
+//! of killed runs are cleaned (only brink's own); `brink plot` leaves no partial file.
+
+use crate::util::{brink, bundled};
+use brink::output::{replace_folder, STAGING_MARKER};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every file under `dir` (relative, sorted), to show that nothing was deleted.
+fn tree(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// A project folder: the minimal scenario, the user's notes and a subfolder of theirs.
+fn project(root: &Path) -> PathBuf {
+    let proj = root.join("proj");
+    std::fs::create_dir_all(proj.join("scenarios")).unwrap();
+    std::fs::copy(bundled("minimal.toml"), proj.join("scenarios/scen.toml")).unwrap();
+    std::fs::copy(bundled("minimal.toml"), proj.join("scen.toml")).unwrap();
+    std::fs::write(proj.join("README.md"), "my project\n").unwrap();
+    std::fs::write(proj.join("scenarios/notes.txt"), "my notes\n").unwrap();
+    proj
+}
+
+fn stderr(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+/// Entries of `dir` whose names start with a dot (staging and old siblings).
+fn hidden(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn force_into_the_scenarios_own_folder_refuses_and_deletes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = project(tmp.path());
+    let before = tree(&proj);
+    for out in [proj.clone(), proj.join("scenarios")] {
+        let scen = if out == proj { proj.join("scen.toml") } else { proj.join("scenarios/scen.toml") };
+        let a = brink()
+            .current_dir(tmp.path())
+            .arg("run")
+            .arg(&scen)
+            .args(["--trials", "50", "--quiet", "--force", "--out"])
+            .arg(&out)
+            .assert()
+            .code(2);
+        assert!(stderr(&a).contains("scen.toml"), "{}", stderr(&a));
+        assert_eq!(tree(&proj), before, "--force deleted files of the project");
+    }
+}
+
+#[test]
+fn force_into_the_current_folder_refuses_and_deletes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = project(tmp.path());
+    let before = tree(&proj);
+    for (cmd, extra) in [("run", vec![]), ("sweep", vec!["--param", "p_clash=0.1:0.3:2"])] {
+        let a = brink()
+            .current_dir(&proj)
+            .arg(cmd)
+            .arg("scenarios/scen.toml")
+            .args(&extra)
+            .args(["--trials", "50", "--quiet", "--force", "--out"])
+            .arg(proj.canonicalize().unwrap())
+            .assert()
+            .code(2);
+        assert!(stderr(&a).contains("current folder"), "{}", stderr(&a));
+        assert_eq!(tree(&proj), before, "{cmd} --out $PWD --force deleted files");
+    }
+}
+
+#[test]
+fn force_into_a_folder_with_user_files_refuses_and_names_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scen = bundled("minimal.toml");
+    // A folder of the user's, without any manifest.
+    let theirs = tmp.path().join("theirs");
+    std::fs::create_dir_all(theirs.join("sub")).unwrap();
+    std::fs::write(theirs.join("thesis.tex"), "x").unwrap();
+    std::fs::write(theirs.join("sub/data.csv"), "y").unwrap();
+    let a = brink()
+        .arg("run")
+        .arg(&scen)
+        .args(["--trials", "50", "--quiet", "--force", "--out"])
+        .arg(&theirs)
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("not a results folder written by brink"), "{}", stderr(&a));
+    assert_eq!(tree(&theirs), ["sub/data.csv", "thesis.tex"]);
+
+    // A results folder of brink's is replaced, until the user adds files to it.
+    let out = tmp.path().join("res");
+    let run = || {
+        brink()
+            .arg("run")
+            .arg(&scen)
+            .args(["--trials", "50", "--quiet", "--force", "--out"])
+            .arg(&out)
+            .assert()
+    };
+    run().success();
+    run().success();
+    let results = tree(&out);
+    std::fs::write(out.join("my-notes.txt"), "keep me").unwrap();
+    std::fs::create_dir(out.join("analysis")).unwrap();
+    std::fs::write(out.join("analysis/fig.py"), "keep me too").unwrap();
+    let a = run().code(2);
+    let err = stderr(&a);
+    assert!(err.contains("my-notes.txt") && err.contains("analysis/"), "{err}");
+    assert!(err.contains("nothing was deleted"), "{err}");
+    let mut expected = results.clone();
+    expected.extend(["analysis/fig.py".to_string(), "my-notes.txt".to_string()]);
+    expected.sort();
+    assert_eq!(tree(&out), expected);
+    assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
+}
+
+/// Runs a command twice into one folder with --force (both succeed), adds a file of the
+/// user's, and checks that a third --force is refused and keeps it.
+fn replaced_only_while_brinks(args: &[&str], out: &Path) {
+    let run = || brink().args(args).args(["--quiet", "--force", "--out"]).arg(out).assert();
+    run().success();
+    run().success();
+    std::fs::write(out.join("user.txt"), "keep").unwrap();
+    let a = run().code(2);
+    assert!(stderr(&a).contains("user.txt"), "{args:?}: {}", stderr(&a));
+    assert_eq!(std::fs::read_to_string(out.join("user.txt")).unwrap(), "keep");
+}
+
+#[test]
+fn every_kind_of_results_folder_is_replaced_only_while_it_holds_just_brinks_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let minimal = bundled("minimal.toml").display().to_string();
+    let baghdad = bundled("baghdad-2020.toml").display().to_string();
+    let hindcast = bundled("hindcast-2019-2021.toml").display().to_string();
+    let observed =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/observed-2019-2021.csv").display().to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let kinds: Vec<(&str, Vec<String>)> = vec![
+        ("run", s(&["run", &minimal, "--trials", "40", "--charts", "svg", "--events", "3"])),
+        ("shard", s(&["run", &minimal, "--trials", "40", "--shard", "0/2"])),
+        (
+            "compare",
+            s(&["compare", &minimal, "--variants", "baseline,hotline", "--trials", "40", "--charts", "none"]),
+        ),
+        (
+            "sweep",
+            s(&["sweep", &minimal, "--param", "p_clash=0.1:0.3:2", "--trials", "40", "--charts", "svg"]),
+        ),
+        ("sensitivity", s(&["sensitivity", &minimal, "--trials", "40", "--charts", "none"])),
+        (
+            "backtest",
+            s(&["backtest", &hindcast, "--observed", &observed, "--trials", "40", "--charts", "svg"]),
+        ),
+        (
+            "epistemic",
+            s(&[
+                "run",
+                &baghdad,
+                "--variant",
+                "uncertain",
+                "--epistemic",
+                "2",
+                "--trials",
+                "40",
+                "--charts",
+                "none",
+            ]),
+        ),
+    ];
+    for (name, args) in kinds {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        replaced_only_while_brinks(&args, &tmp.path().join(name));
+    }
+}
+
+#[test]
+fn out_naming_a_regular_file_is_refused_before_simulating() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("results.txt");
+    std::fs::write(&file, "precious").unwrap();
+    // A billion trials: a run that simulated before refusing would not end in time.
+    let a = brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "1000000000", "--force", "--out"])
+        .arg(&file)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("is a file, not a folder"), "{}", stderr(&a));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");
+    assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
+
+    // A folder that cannot be made (its parent is that file): bad input too, not a failure.
+    let a = brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "1000000000", "--out"])
+        .arg(file.join("sub"))
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("results.txt"), "{}", stderr(&a));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");
+}
+
+#[cfg(unix)]
+#[test]
+fn dangling_symlink_out_is_refused_before_simulating() {
+    let tmp = tempfile::tempdir().unwrap();
+    let link = tmp.path().join("out");
+    std::os::unix::fs::symlink(tmp.path().join("nowhere"), &link).unwrap();
+    let a = brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "1000000000", "--out"])
+        .arg(&link)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("symbolic link"), "{}", stderr(&a));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(!tmp.path().join("nowhere").exists());
+    assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
+}
+
+/// A hidden sibling as a killed run leaves it: brink's marker (unless `marked` is false)
+/// and some results.
+fn sibling(parent: &Path, name: &str, marked: bool) -> PathBuf {
+    let d = parent.join(name);
+    std::fs::create_dir_all(d.join("results")).unwrap();
+    std::fs::write(d.join("results/levels.csv"), "level\n").unwrap();
+    if marked {
+        std::fs::write(d.join(STAGING_MARKER), "brink staging folder\n").unwrap();
+    }
+    d
+}
+
+#[test]
+fn stale_marked_siblings_are_cleaned_and_reported_unmarked_ones_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parent = tmp.path().join("output");
+    std::fs::create_dir(&parent).unwrap();
+    // PIDs above any pid_max: no live process owns them.
+    let partial = sibling(&parent, ".res.partial-4999999", true);
+    let old = sibling(&parent, ".other.old-4999998", true);
+    let look_alike = sibling(&parent, ".res.partial-4999997", false);
+    let not_a_pid = sibling(&parent, ".res.partial-x1", true);
+    let a = brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "50", "--quiet", "--out"])
+        .arg(parent.join("res"))
+        .assert()
+        .success();
+    let err = stderr(&a);
+    assert!(!partial.exists() && !old.exists(), "{:?}", hidden(&parent));
+    assert!(err.contains(".res.partial-4999999") && err.contains(".other.old-4999998"), "{err}");
+    assert_eq!(tree(&look_alike), ["results/levels.csv"]);
+    assert!(not_a_pid.exists());
+    assert!(!err.contains("4999997"), "{err}");
+}
+
+#[test]
+fn results_moved_aside_by_an_interrupted_replacement_are_restored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parent = tmp.path().join("output");
+    std::fs::create_dir(&parent).unwrap();
+    // Killed between the two renames of the fallback: `res` is gone, its old results are
+    // in the staging folder's `old`.
+    let stale = sibling(&parent, ".res.partial-4999999", true);
+    std::fs::create_dir(stale.join("old")).unwrap();
+    std::fs::write(stale.join("old/levels.csv"), "old results\n").unwrap();
+    let a = brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "50", "--quiet", "--out"])
+        .arg(parent.join("other"))
+        .assert()
+        .success();
+    assert!(stderr(&a).contains("restored"), "{}", stderr(&a));
+    assert_eq!(std::fs::read_to_string(parent.join("res/levels.csv")).unwrap(), "old results\n");
+    assert!(hidden(&parent).is_empty(), "{:?}", hidden(&parent));
+}
+
+#[test]
+fn replace_folder_exchanges_without_a_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (new, dest, aside) = (tmp.path().join("new"), tmp.path().join("dest"), tmp.path().join("aside"));
+    std::fs::create_dir(&new).unwrap();
+    std::fs::create_dir(&dest).unwrap();
+    std::fs::write(new.join("levels.csv"), "new").unwrap();
+    std::fs::write(dest.join("levels.csv"), "old").unwrap();
+    std::fs::write(dest.join("steps.csv"), "old").unwrap();
+    let old = replace_folder(&new, &dest, &aside).unwrap();
+    assert_eq!(tree(&dest), ["levels.csv"]);
+    assert_eq!(std::fs::read_to_string(dest.join("levels.csv")).unwrap(), "new");
+    assert_eq!(tree(&old), ["levels.csv", "steps.csv"]);
+    assert_eq!(std::fs::read_to_string(old.join("levels.csv")).unwrap(), "old");
+    if cfg!(target_os = "linux") {
+        // One renameat2(RENAME_EXCHANGE): the old folder took the new one's place, and
+        // nothing was ever moved aside, so `dest` never went missing.
+        assert_eq!(old, new);
+        assert!(!aside.exists());
+    }
+    std::fs::remove_dir_all(&old).unwrap();
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left, ["dest"]);
+}
+
+#[test]
+fn concurrent_force_runs_leave_one_complete_folder_and_no_siblings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("res");
+    let args = |o: &Path| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("brink"));
+        c.arg("run").arg(bundled("minimal.toml"));
+        c.args(["--trials", "3000", "--threads", "1", "--charts", "none", "--quiet", "--force", "--out"])
+            .arg(o);
+        c
+    };
+    assert!(args(&out).status().unwrap().success());
+    for round in 0..3 {
+        let children: Vec<_> = (0..6)
+            .map(|_| {
+                args(&out)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut ok = 0;
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            match o.status.code() {
+                Some(0) => ok += 1,
+                Some(2) => assert!(err.contains("res"), "round {round}: {err}"),
+                code => panic!("round {round}: exit {code:?}: {err}"),
+            }
+        }
+        assert!(ok >= 1, "round {round}: no run won");
+        // A complete results folder: the manifest lists exactly the files present.
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        let mut listed: Vec<String> =
+            m["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect();
+        listed.sort();
+        assert_eq!(tree(&out), listed, "round {round}");
+        assert!(hidden(tmp.path()).is_empty(), "round {round}: {:?}", hidden(tmp.path()));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_runs_staging_folder_is_cleaned_by_the_next_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parent = tmp.path().join("output");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("brink"))
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "1000000000", "--threads", "1", "--quiet", "--out"])
+        .arg(parent.join("big"))
+        .spawn()
+        .unwrap();
+    let staging = parent.join(format!(".big.partial-{}", child.id()));
+    let start = std::time::Instant::now();
+    while !staging.join("results/trials.csv").exists() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("no staging folder with brink's layout appeared at {}", staging.display());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup of its own
+    child.wait().unwrap();
+    assert!(staging.exists());
+    let a = brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "50", "--quiet", "--out"])
+        .arg(parent.join("small"))
+        .assert()
+        .success();
+    assert!(stderr(&a).contains(&format!(".big.partial-{}", child.id())), "{}", stderr(&a));
+    assert!(hidden(&parent).is_empty(), "{:?}", hidden(&parent));
+}
+
+/// A full disk, imitated by a file size limit of 1 KiB for `brink plot` (SIGXFSZ
+/// ignored, so the write fails with EFBIG as it would with ENOSPC).
+#[cfg(unix)]
+#[test]
+fn plot_on_a_full_disk_leaves_no_partial_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("res");
+    brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "50", "--quiet", "--charts", "none", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let before = tree(&out);
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 2; exec \"$0\" plot \"$1\"")
+        .arg(assert_cmd::cargo::cargo_bin("brink"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(hidden(&out).is_empty(), "partial files left: {:?}", hidden(&out));
+    assert_eq!(tree(&out), before);
+}
