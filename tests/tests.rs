@@ -18,6 +18,7 @@ mod engine;
 mod explore;
 mod graph;
 mod robustness;
+mod safety_input;
 mod shard_kinds;
 mod shards;
 mod slurm_jobs;

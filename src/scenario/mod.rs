@@ -26,14 +26,9 @@ pub struct Overrides {
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The file could not be read.
-    #[error("cannot read scenario file {path}: {source}")]
-    Io {
-        /// The path as given.
-        path: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
+    /// The file could not be read (missing, unreadable, too large, not text).
+    #[error("{0}")]
+    Read(#[from] crate::input::InputError),
     /// The file was read but is not a valid scenario.
     #[error("{0}")]
     Invalid(Diagnostics),
@@ -42,8 +37,7 @@ pub enum LoadError {
 /// Reads, validates and compiles a scenario file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<(Model, String), LoadError> {
     let name = path.display().to_string();
-    let source =
-        std::fs::read_to_string(path).map_err(|e| LoadError::Io { path: name.clone(), source: e })?;
+    let source = crate::input::read_text(path, "scenario file")?;
     let model = compile_str(&name, &source, overrides).map_err(LoadError::Invalid)?;
     Ok((model, source))
 }
