@@ -822,7 +822,7 @@ fn show_runs(runs: &[ShardRun]) -> String {
 
 fn show_split(sweep: &Option<SweepPart>) -> String {
     let by = |s: &SweepPart| match s.split {
-        SweepSplit::Points => "by grid points",
+        SweepSplit::Points => "by points",
         SweepSplit::Trials => "by trials",
     };
     sweep.as_ref().map_or_else(|| "none".into(), |s| by(s).into())
