@@ -140,7 +140,18 @@ fn day_of(model: &Model, v: &toml::Value, what: &str) -> Result<f64, BacktestErr
 
 /// Parses a mapping file against the model: every step, branch and level must exist.
 pub fn parse_mapping(model: &Model, text: &str) -> Result<Vec<Quantity>, BacktestError> {
-    let doc: toml::Table = text.parse().map_err(|e| bad(format!("mapping: {e}")))?;
+    // The TOML error's own text quotes the whole offending line (twice), which for a
+    // one-line file of 40 MB is 80 MB: say where it is instead.
+    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let message = format!("mapping: {}", crate::diag::clip(e.message().trim(), 300));
+        match e.span() {
+            Some(span) => {
+                let (line, col) = crate::diag::line_col(text, span.start);
+                bad_at(line as u64, format!("{message} (column {col})"))
+            }
+            None => bad(message),
+        }
+    })?;
     for k in doc.keys() {
         if k != "quantity" {
             return Err(bad(format!("mapping: unknown key `{k}` (expected [[quantity]] tables)")));

@@ -490,3 +490,28 @@ fn plot_names_the_folder_kinds_it_redraws() {
         assert!(!stderr.contains("missing field"), "{stderr}");
     }
 }
+
+/// A TOML error in a one-line mapping file of 4 MB gives a short message with the line
+/// and column, not the line itself (twice).
+#[test]
+fn a_mapping_error_on_a_huge_line_is_short() {
+    let dir = TempDir::new().unwrap();
+    let map =
+        write(dir.path(), "map.toml", &format!("[[quantity]]\nid = \"{}\" junk\n", "x".repeat(4 << 20)));
+    let (code, _, stderr) = run(args![
+        "backtest",
+        bundled("hindcast-2019-2021.toml").as_os_str(),
+        "--observed",
+        bundled("../data/observed-2019-2021.csv").as_os_str(),
+        "--map",
+        map.as_os_str(),
+        "--trials",
+        "10",
+        "--out",
+        dir.path().join("bt").as_os_str(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.len() < 1000, "a message of {} bytes", stderr.len());
+    assert!(stderr.contains(&format!("{}:2: mapping:", map.display())), "{stderr}");
+    assert!(stderr.contains(&format!("(column {})", 4 * 1024 * 1024 + 9)), "{stderr}");
+}
