@@ -308,6 +308,12 @@ fn numbers_above_2_pow_53_are_too_large() {
     assert_eq!(code, 2);
     assert!(stderr.contains("max of step `border_incident` is too large"), "{stderr}");
     assert!(!stderr.contains("must be a whole number"), "{stderr}");
+    // An integer beyond 64 bits, where TOML wants one.
+    let src = minimal().replace("trials = 10000 ", "trials = 99999999999999999999 ");
+    let s = write(dir.path(), "s.toml", &src);
+    let (code, _, stderr) = run(args!["check", s.as_os_str()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("help: the number is too large"), "{stderr}");
     let (code, _, stderr) = run(args![
         "sweep",
         bundled("minimal.toml").as_os_str(),

@@ -149,6 +149,10 @@ fn toml_help(d: Diagnostic) -> Diagnostic {
             "a distribution is a table with exactly one key, e.g. { uniform = [1, 3] } or { poisson = 2 }",
         );
     }
+    if d.message.contains(" as i128, expected") {
+        // serde's words for an integer beyond 64 bits: say it is too large.
+        return d.help("the number is too large: a whole number here is at most 9223372036854775807, and a count at most 2^53 = 9007199254740992");
+    }
     if d.message.starts_with("unknown variant") {
         return d.help("delays: fixed, uniform, exponential, triangular, lognormal; tallies: fixed, poisson, poisson_at_least_one, uniform_int, binomial, negative_binomial");
     }
