@@ -19,13 +19,41 @@ use crate::runner::CHUNK;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-/// A bad mapping or observed file.
+/// A bad mapping or observed file, with the line of the file when there is one.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BacktestError(pub String);
+#[error("{message}")]
+pub struct BacktestError {
+    /// What is wrong.
+    pub message: String,
+    /// The line of the file it is on (1-based), when one is to blame.
+    pub line: Option<u64>,
+}
+
+impl BacktestError {
+    /// The message prefixed with `file:line:` (or `file:`), as the CLI prints it.
+    pub fn in_file(&self, file: &std::path::Path) -> String {
+        match self.line {
+            Some(line) => format!("{}:{line}: {}", file.display(), self.message),
+            None => format!("{}: {}", file.display(), self.message),
+        }
+    }
+}
 
 fn bad(msg: impl Into<String>) -> BacktestError {
-    BacktestError(msg.into())
+    BacktestError { message: msg.into(), line: None }
+}
+
+fn bad_at(line: u64, msg: impl Into<String>) -> BacktestError {
+    BacktestError { message: msg.into(), line: Some(line) }
+}
+
+/// Whether `text` is a calendar month `YYYY-MM` (month 01 to 12).
+fn valid_month(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().chain(&b[5..]).all(u8::is_ascii_digit)
+        && (1..=12).contains(&text[5..].parse::<u32>().unwrap_or(0))
 }
 
 /// How a quantity is computed from one trial.
@@ -112,7 +140,18 @@ fn day_of(model: &Model, v: &toml::Value, what: &str) -> Result<f64, BacktestErr
 
 /// Parses a mapping file against the model: every step, branch and level must exist.
 pub fn parse_mapping(model: &Model, text: &str) -> Result<Vec<Quantity>, BacktestError> {
-    let doc: toml::Table = text.parse().map_err(|e| bad(format!("mapping: {e}")))?;
+    // The TOML error's own text quotes the whole offending line (twice), which for a
+    // one-line file of 40 MB is 80 MB: say where it is instead.
+    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let message = format!("mapping: {}", crate::diag::clip(e.message().trim(), 300));
+        match e.span() {
+            Some(span) => {
+                let (line, col) = crate::diag::line_col(text, span.start);
+                bad_at(line as u64, format!("{message} (column {col})"))
+            }
+            None => bad(message),
+        }
+    })?;
     for k in doc.keys() {
         if k != "quantity" {
             return Err(bad(format!("mapping: unknown key `{k}` (expected [[quantity]] tables)")));
@@ -220,13 +259,33 @@ pub fn parse_observed(text: &str) -> Result<Vec<Observation>, BacktestError> {
         return Err(bad(format!("observed: the header must be `{}`", want.join(","))));
     }
     let mut out = Vec::new();
-    for (i, rec) in r.records().enumerate() {
+    for rec in r.records() {
         let rec = rec.map_err(|e| bad(format!("observed: {e}")))?;
-        let value: f64 = rec[2]
-            .parse()
-            .ok()
-            .filter(|x: &f64| x.is_finite())
-            .ok_or_else(|| bad(format!("observed: row {}: `{}` is not a number", i + 2, &rec[2])))?;
+        // The line in the file, comments included (a record knows where it started).
+        let line = rec.position().map_or(0, |p| p.line());
+        let value: f64 = rec[2].parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| {
+            bad_at(line, format!("observed: the value `{}` is not a number", crate::diag::shown_id(&rec[2])))
+        })?;
+        if value < 0.0 {
+            return Err(bad_at(
+                line,
+                format!(
+                    "observed: the value {value} of `{}` is negative: observed values are counts \
+                     (or 0 and 1 for a `reached` quantity), so they are >= 0",
+                    crate::diag::shown_id(&rec[0])
+                ),
+            ));
+        }
+        if !rec[1].is_empty() && !valid_month(&rec[1]) {
+            return Err(bad_at(
+                line,
+                format!(
+                    "observed: `{}` is not a valid month: write YYYY-MM with a month from 01 to 12, \
+                     e.g. 2020-01 (or leave it empty for a total)",
+                    crate::diag::shown_id(&rec[1])
+                ),
+            ));
+        }
         out.push(Observation {
             quantity: rec[0].to_owned(),
             month: (!rec[1].is_empty()).then(|| rec[1].to_owned()),
@@ -451,7 +510,11 @@ pub fn compare(
             )));
         };
         if !seen.insert(key) {
-            return Err(bad(format!("observed: `{}` {:?} appears twice", o.quantity, o.month)));
+            let which = match &o.month {
+                Some(m) => format!("`{}` in month {m}", o.quantity),
+                None => format!("`{}` (total)", o.quantity),
+            };
+            return Err(bad(format!("observed: {which} appears twice: give each quantity and month once")));
         }
         let sim = summarise(&sims[c]);
         rows.push(Row {

@@ -5,8 +5,76 @@
 //! into the source; [`Diagnostics::render`] turns spans into `file:line:col` headers with
 //! the offending line underlined, in the style of rustc.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
+
+/// Longest id (of a level, step, branch, tally, param or variant) and scenario name, in
+/// characters: ids name columns, files and folders, and are printed in aligned tables.
+pub const MAX_ID_CHARS: usize = 64;
+/// Longest free text (a label, title, actor, description or source) that terminal text,
+/// `brink trace` and `brink graph` print; longer text is cut there, for display only.
+pub const SHOWN_TEXT_CHARS: usize = 200;
+/// Longest actor those outputs print (an actor fills a column of `brink trace`).
+pub const SHOWN_ACTOR_CHARS: usize = 40;
+/// Characters of the source line shown on each side of an error's column.
+const SNIPPET_SIDE_CHARS: usize = 60;
+/// Longest message or help line of a diagnostic (a safety net: a message that quotes a
+/// huge id or value is cut rather than printed whole).
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// `text` cut to at most `max` characters, ending in `...` when it was cut. Display only:
+/// nothing that is read back or compared goes through this.
+pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some(_) => {
+            let keep = max.saturating_sub(3);
+            let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+            Cow::Owned(format!("{}...", &text[..end]))
+        }
+    }
+}
+
+/// An id or name as messages quote it: cut to [`MAX_ID_CHARS`].
+pub fn shown_id(id: &str) -> Cow<'_, str> {
+    clip(id, MAX_ID_CHARS)
+}
+
+/// Free text (label, title, description) as terminal text prints it.
+pub fn shown_text(text: &str) -> Cow<'_, str> {
+    clip(text, SHOWN_TEXT_CHARS)
+}
+
+/// An actor as terminal text prints it.
+pub fn shown_actor(actor: &str) -> Cow<'_, str> {
+    clip(actor, SHOWN_ACTOR_CHARS)
+}
+
+/// The part of a source line shown under an error: the whole line when it is short, else
+/// a window of [`SNIPPET_SIDE_CHARS`] around column `col` (1-based, in characters) with
+/// `...` where it was cut. Returns the text, the caret's column in it and how many
+/// characters of the line it shows from the caret on, so a 40 MB one-line file gives a
+/// message of a few lines.
+fn snippet(line: &str, col: usize) -> (String, usize, usize) {
+    let total = line.chars().count();
+    if total <= 2 * SNIPPET_SIDE_CHARS + 20 {
+        return (line.to_owned(), col, total.saturating_sub(col - 1));
+    }
+    let from = col.saturating_sub(1).saturating_sub(SNIPPET_SIDE_CHARS);
+    let to = (col - 1 + SNIPPET_SIDE_CHARS).min(total).max(from);
+    let mut out = String::new();
+    let mut caret = col - from;
+    if from > 0 {
+        out.push_str("...");
+        caret += 3;
+    }
+    out.extend(line.chars().skip(from).take(to - from));
+    if to < total {
+        out.push_str("...");
+    }
+    (out, caret, to.saturating_sub(col - 1))
+}
 
 /// One problem found in a scenario file.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,30 +152,33 @@ impl Diagnostics {
         }
     }
 
-    /// Renders every diagnostic for a terminal: header, location, source line, caret, help.
+    /// Renders every diagnostic for a terminal: header, location, source line (cut to a
+    /// window around the column when it is long), caret, help.
     pub fn render(&self) -> String {
         let mut out = String::new();
         for d in &self.items {
-            let _ = writeln!(out, "error: {}", d.message);
+            let _ = writeln!(out, "error: {}", clip(&d.message, MAX_MESSAGE_CHARS));
             let _ = writeln!(out, "  --> {}", self.location(d));
             if let Some(span) = &d.span {
                 let (line, col) = line_col(&self.source, span.start);
                 if let Some(text) = self.source.lines().nth(line - 1) {
-                    let gutter = line.to_string().len();
-                    let remaining = text.chars().count().saturating_sub(col - 1).max(1);
+                    // The gutter is as wide as the line number: a handful of spaces.
+                    let gutter = " ".repeat(line.to_string().len());
+                    let (text, col, shown) = snippet(text, col);
+                    let remaining = shown.max(1);
                     let width = self
                         .source
                         .get(span.start..span.end.min(self.source.len()))
-                        .map(|s| s.lines().next().unwrap_or("").chars().count())
+                        .map(|s| s.lines().next().unwrap_or("").chars().take(remaining).count())
                         .unwrap_or(1)
                         .clamp(1, remaining);
-                    let _ = writeln!(out, "{:gutter$} |", "");
+                    let _ = writeln!(out, "{gutter} |");
                     let _ = writeln!(out, "{line} | {text}");
-                    let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(col - 1), "^".repeat(width));
+                    let _ = writeln!(out, "{gutter} | {}{}", " ".repeat(col - 1), "^".repeat(width));
                 }
             }
             if let Some(help) = &d.help {
-                let _ = writeln!(out, "  = help: {help}");
+                let _ = writeln!(out, "  = help: {}", clip(help, MAX_MESSAGE_CHARS));
             }
             out.push('\n');
         }
@@ -190,6 +261,27 @@ mod tests {
         assert!(r.contains("2 | rate = -3"), "{r}");
         assert!(r.contains("  |        ^^"), "{r}");
         assert!(r.contains("help: use a rate per day"), "{r}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("x = \"{}\" junk", "a".repeat(100_000));
+        let source = format!("{line}\n");
+        let at = line.find("junk").unwrap();
+        let d = Diagnostics {
+            file: "x.toml".into(),
+            source,
+            items: vec![Diagnostic::at(at..at + 4, "unexpected junk")],
+        };
+        let r = d.render();
+        assert!(r.len() < 600, "{r}");
+        assert!(r.contains(&format!("1 | ...{}\" junk", "a".repeat(58))), "{r}");
+        // The caret stays under `junk`.
+        let lines: Vec<&str> = r.lines().collect();
+        let (text, caret) = (lines[2], lines[3]);
+        assert_eq!(caret.find('^'), text.find("junk"), "{r}");
+        assert_eq!(clip("abcdef", 5), "ab...");
+        assert_eq!(clip("abcde", 5), "abcde");
     }
 
     #[test]

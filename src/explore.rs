@@ -32,7 +32,15 @@ pub fn parse_axis(s: &str) -> Result<Axis, String> {
     let (Some(from), Some(to)) = (num(from), num(to)) else {
         return Err(format!("FROM and TO must be finite numbers in `{s}`"));
     };
-    let steps: usize = steps.trim().parse().map_err(|_| format!("STEPS must be a whole number in `{s}`"))?;
+    let steps = steps.trim();
+    let steps: usize = steps.parse().map_err(|_| {
+        // Digits that do not fit are a number too large, not a number that is not whole.
+        if !steps.is_empty() && steps.bytes().all(|b| b.is_ascii_digit()) {
+            format!("STEPS is too large in `{s}`: it must be from 2 to 1000")
+        } else {
+            format!("STEPS must be a whole number in `{s}`")
+        }
+    })?;
     if !(2..=1000).contains(&steps) {
         return Err(format!("STEPS must be from 2 to 1000 in `{s}`"));
     }

@@ -12,6 +12,7 @@
 //! Output is text only; brink never calls Graphviz. DOT renders with `dot -Tsvg`, and
 //! Mermaid renders in Markdown viewers that support it.
 
+use crate::diag::{shown_actor, shown_text};
 use crate::model::{Branch, LevelChange, Model, Step};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -239,7 +240,7 @@ pub fn dot(model: &Model) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "// {}: the escalation chain, drawn by `brink graph`", model.name);
     let _ = writeln!(s, "digraph {} {{", dot_str(&model.name));
-    let mut title = format!("{}: {}", model.name, model.title);
+    let mut title = format!("{}: {}", model.name, shown_text(&model.title));
     if let Some(v) = &model.variant {
         let _ = write!(title, " [{v}]");
     }
@@ -257,7 +258,7 @@ pub fn dot(model: &Model) -> String {
     let _ = writeln!(s, "    node [shape=box, style=\"rounded,filled\"];");
     for (i, l) in model.levels.iter().enumerate() {
         let (fill, light) = level_colour(i, n);
-        let mut label = format!("{}\n{}", l.id, l.label);
+        let mut label = format!("{}\n{}", l.id, shown_text(&l.label));
         if i == model.initial_level {
             label.push_str("\n(initial)");
         }
@@ -285,7 +286,11 @@ pub fn dot(model: &Model) -> String {
             s,
             "    <table border=\"1\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"3\" color=\"#555555\">"
         );
-        let actor = if step.actor.is_empty() { String::new() } else { format!(" ({})", html(&step.actor)) };
+        let actor = if step.actor.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", html(&shown_actor(&step.actor)))
+        };
         let _ = writeln!(
             s,
             "    <tr><td port=\"step\" bgcolor=\"#e8e8e8\"><b>{}</b>{actor}</td></tr>",
@@ -431,7 +436,7 @@ fn mm(s: &str) -> String {
 pub fn mermaid(model: &Model) -> String {
     let n = model.levels.len();
     let mut s = String::new();
-    let mut title = format!("{}: {}", model.name, model.title);
+    let mut title = format!("{}: {}", model.name, shown_text(&model.title));
     if let Some(v) = &model.variant {
         let _ = write!(title, " [{v}]");
     }
@@ -442,7 +447,7 @@ pub fn mermaid(model: &Model) -> String {
     let _ = writeln!(s, "  subgraph ladder[\"Escalation ladder\"]");
     let _ = writeln!(s, "    direction TB");
     for (i, l) in model.levels.iter().enumerate() {
-        let mut label = format!("<b>{}</b><br/>{}", l.id, mm(&l.label));
+        let mut label = format!("<b>{}</b><br/>{}", l.id, mm(&shown_text(&l.label)));
         if i == model.initial_level {
             label.push_str("<br/>(initial)");
         }
@@ -459,7 +464,7 @@ pub fn mermaid(model: &Model) -> String {
     for step in &model.steps {
         let mut label = format!("<b>{}</b>", step.id);
         if !step.actor.is_empty() {
-            let _ = write!(label, " ({})", mm(&step.actor));
+            let _ = write!(label, " ({})", mm(&shown_actor(&step.actor)));
         }
         for note in step_notes(step) {
             let _ = write!(label, "<br/><i>{}</i>", mm(&note));

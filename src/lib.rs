@@ -8,6 +8,7 @@ pub mod dist;
 pub mod engine;
 pub mod explore;
 pub mod graph;
+pub mod input;
 pub mod model;
 pub mod output;
 pub mod report;

@@ -131,7 +131,10 @@ impl Results {
     pub fn read_dir(dir: &Path) -> Result<Results, ResultsError> {
         Results::from_files(dir, |name| {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|source| ResultsError::Io { path, source })
+            crate::input::read(&path, "results file").map_err(|e| match e {
+                crate::input::InputError::Io { source, .. } => ResultsError::Io { path, source },
+                other => ResultsError::Malformed { path, message: other.to_string() },
+            })
         })
     }
 

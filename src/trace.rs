@@ -12,10 +12,12 @@
 //! their escalation path (a pattern such as `a>*>c`). Stories render as text for people,
 //! as JSON for programs, and as CSV in the `events.csv` format.
 
+use crate::diag::{shown_actor, shown_text};
 use crate::engine::{Cause, EndReason, Engine, Firing, Observer, Outcome, Runaway, TriggerCheck};
 use crate::model::{LevelIx, Model, ModifierSpec, StepIx, TallyIx};
 use crate::output::trials::{push_day, TrialRows};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// One thing that happened in a trial, in order.
@@ -327,7 +329,12 @@ fn effects_text(model: &Model, f: &FireEntry) -> Vec<String> {
     }
     if f.level_after != f.firing.level {
         let to = &model.levels[f.level_after];
-        out.push(format!("level {} -> {} ({})", model.levels[f.firing.level].id, to.id, to.label));
+        out.push(format!(
+            "level {} -> {} ({})",
+            model.levels[f.firing.level].id,
+            to.id,
+            shown_text(&to.label)
+        ));
     }
     for (spec, until) in &f.modifiers {
         out.push(format!(
@@ -378,13 +385,15 @@ pub fn text(model: &Model, story: &Story, seed: u64) -> String {
         day_text(story.end_day)
     );
     let initial = &model.levels[model.initial_level];
-    let _ = writeln!(s, "  starts at level {} ({})", initial.id, initial.label);
+    let _ = writeln!(s, "  starts at level {} ({})", initial.id, shown_text(&initial.label));
     let path: Vec<&str> = story.path.iter().map(|&p| model.steps[p].id.as_str()).collect();
     let _ = writeln!(s, "  path: {}", if path.is_empty() { "(none)".into() } else { path.join(">") });
     let _ = writeln!(s);
 
     let dw = day_text(model.horizon_days as f64).len();
-    let aw = model.steps.iter().map(|st| st.actor.chars().count()).max().unwrap_or(0).max(5);
+    // Actors are free text: the column is as wide as the longest actor as shown (cut to
+    // SHOWN_ACTOR_CHARS), so the width stays bounded.
+    let aw = model.steps.iter().map(|st| shown_actor(&st.actor).chars().count()).max().unwrap_or(0).max(5);
     let date_w = if model.start.is_some() { 12 } else { 0 };
     let lead = |s: &mut String, t: f64, actor: &str| {
         let d = date(model, t).map(|d| format!("{d}  ")).unwrap_or_default();
@@ -402,10 +411,10 @@ pub fn text(model: &Model, story: &Story, seed: u64) -> String {
         match e {
             Entry::Fire(f) => {
                 let step = &model.steps[f.firing.step];
-                lead(&mut s, f.firing.time, &step.actor);
+                lead(&mut s, f.firing.time, &shown_actor(&step.actor));
                 let _ = write!(s, "{}.{}", step.id, step.branches[f.firing.branch].id);
                 if step.label != step.id && !labelled[f.firing.step] {
-                    let _ = write!(s, ": {}", step.label);
+                    let _ = write!(s, ": {}", shown_text(&step.label));
                 }
                 labelled[f.firing.step] = true;
                 let _ = write!(s, " [{}]", cause_text(model, f.firing.cause));
@@ -436,7 +445,7 @@ pub fn text(model: &Model, story: &Story, seed: u64) -> String {
 #[derive(Serialize)]
 struct JsonDoc<'a> {
     scenario: &'a str,
-    title: &'a str,
+    title: Cow<'a, str>,
     variant: Option<&'a str>,
     seed: u64,
     start: Option<String>,
@@ -459,17 +468,20 @@ struct JsonStory<'a> {
     events: Vec<JsonEvent<'a>>,
 }
 
+// Built once per event of a trace for people, then serialised: the size of a variant
+// does not matter here.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum JsonEvent<'a> {
     Fire {
         day: f64,
         date: Option<String>,
-        actor: &'a str,
+        actor: Cow<'a, str>,
         step: &'a str,
-        step_label: &'a str,
+        step_label: Cow<'a, str>,
         branch: &'a str,
-        branch_label: &'a str,
+        branch_label: Cow<'a, str>,
         cause: &'static str,
         /// For a reaction: what it reacted to (`step` or `step.branch`).
         after: Option<String>,
@@ -536,11 +548,11 @@ fn json_event<'a>(model: &'a Model, e: &Entry) -> JsonEvent<'a> {
             JsonEvent::Fire {
                 day: f.firing.time,
                 date: date(model, f.firing.time),
-                actor: &step.actor,
+                actor: shown_text(&step.actor),
                 step: &step.id,
-                step_label: &step.label,
+                step_label: shown_text(&step.label),
                 branch: &branch.id,
-                branch_label: &branch.label,
+                branch_label: shown_text(&branch.label),
                 cause,
                 after,
                 branch_set,
@@ -599,7 +611,7 @@ fn json_event<'a>(model: &'a Model, e: &Entry) -> JsonEvent<'a> {
 pub fn json(model: &Model, stories: &[Story], seed: u64) -> String {
     let doc = JsonDoc {
         scenario: &model.name,
-        title: &model.title,
+        title: shown_text(&model.title),
         variant: model.variant.as_deref(),
         seed,
         start: model.start.map(|d| d.to_string()),

@@ -20,6 +20,7 @@ mod graph;
 mod intervals;
 mod robustness;
 mod safety_force;
+mod safety_input;
 mod safety_merge;
 mod safety_scale;
 mod shard_kinds;

@@ -32,20 +32,18 @@ pub(super) struct BacktestArgs {
     charts: ChartArgs,
 }
 
-fn read(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))
+fn read(path: &Path, what: &'static str) -> Result<String, Failure> {
+    crate::input::read_text(path, what).map_err(|e| Failure::Usage(e.to_string()))
 }
 
 pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     let (model, source) = load(&a.scenario)?;
     let map_path = a.map.clone().unwrap_or_else(|| a.observed.with_extension("toml"));
-    let map_text = read(&map_path)?;
-    let obs_text = read(&a.observed)?;
-    let usage = |e: backtest::BacktestError| Failure::Usage(e.to_string());
-    let qs = parse_mapping(&model, &map_text)
-        .map_err(|e| Failure::Usage(format!("{}: {e}", map_path.display())))?;
-    let obs =
-        parse_observed(&obs_text).map_err(|e| Failure::Usage(format!("{}: {e}", a.observed.display())))?;
+    let map_text = read(&map_path, "mapping file")?;
+    let obs_text = read(&a.observed, "observed file")?;
+    let usage = |e: backtest::BacktestError| Failure::Usage(e.in_file(&a.observed));
+    let qs = parse_mapping(&model, &map_text).map_err(|e| Failure::Usage(e.in_file(&map_path)))?;
+    let obs = parse_observed(&obs_text).map_err(usage)?;
     let cols = columns(&model, &qs);
     let trials = a.trials.unwrap_or(model.trials);
     let seed = a.seed.unwrap_or(model.seed);

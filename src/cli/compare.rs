@@ -481,7 +481,13 @@ fn pair_from_trials(pa: &Path, ra: &Results, pb: &Path, rb: &Results) -> Result<
             reached.push(level_cols.iter().map(|&c| !row.get(c).unwrap_or("").is_empty()).collect());
             let t: Result<Vec<u64>, _> =
                 tally_cols.iter().map(|&c| row.get(c).unwrap_or("").parse::<u64>()).collect();
-            tallies.push(t.map_err(|_| bad(format!("line {}: a tally is not a whole number", i + 2)))?);
+            tallies.push(t.map_err(|e| {
+                let why = match e.kind() {
+                    std::num::IntErrorKind::PosOverflow => "is too large (at most 18446744073709551615)",
+                    _ => "is not a whole number >= 0",
+                };
+                bad(format!("line {}: a tally {why}", i + 2))
+            })?);
         }
         Ok((reached, tallies))
     };

@@ -123,12 +123,27 @@ fn setup(a: &ExploreArgs) -> Result<Setup, Failure> {
     Ok(Setup { file: a.scenario.scenario.display().to_string(), base, source, spec, sets })
 }
 
-/// The scenario compiled with extra overrides (after the variant and --set).
-fn with_params(s: &Setup, extra: &[(String, f64)]) -> Result<Model, Failure> {
+/// The scenario compiled with extra overrides (after the variant and --set). `by` names
+/// where the extra values come from (`--param`, the sensitivity design), so that a bad
+/// value is blamed on it rather than on `--set`.
+fn with_params(s: &Setup, extra: &[(String, f64)], by: &str) -> Result<Model, Failure> {
     let mut sets = s.sets.clone();
     sets.extend(extra.iter().cloned());
     let ov = Overrides { variant: s.base.variant.clone(), sets };
-    scenario::compile_str(&s.file, &s.source, &ov).map_err(|d| Failure::Load(LoadError::Invalid(d)))
+    scenario::compile_str(&s.file, &s.source, &ov).map_err(|mut d| {
+        // The compiler sees every override as a --set; a swept param never comes from
+        // --set (sweep refuses both), so its messages are reworded for the real source.
+        for item in &mut d.items {
+            for (k, _) in extra {
+                item.message = item
+                    .message
+                    .replace(&format!("`{k}`, as set by --set)"), &format!("`{k}`, as set by {by})"))
+                    .replace(&format!("--set {k}=...:"), &format!("{by} {k}=...:"))
+                    .replace(&format!("--set {k}:"), &format!("{by} {k}:"));
+            }
+        }
+        Failure::Load(LoadError::Invalid(d))
+    })
 }
 
 /// `--out`, or output/<scenario>[-<variant>]-<kind>[-shard-K-of-N].
@@ -206,6 +221,14 @@ fn sweep_models(a: &SweepArgs) -> Result<(Setup, Vec<Model>), Failure> {
     if a.axes.len() == 2 && a.axes[0].param == a.axes[1].param {
         return Err(Failure::Usage(format!("--param {} is given twice", a.axes[0].param)));
     }
+    // The grid would silently override the --set at every point.
+    if let Some(ax) = a.axes.iter().find(|ax| a.common.scenario.sets.iter().any(|(k, _)| k == &ax.param)) {
+        let p = &ax.param;
+        return Err(Failure::Usage(format!(
+            "`{p}` is given both to --set and to --param: the sweep sets it at every grid point, \
+             so the --set would be ignored; drop --set {p}=... (or sweep another param)"
+        )));
+    }
     let s = setup(&a.common)?;
     let points = grid(&a.axes);
     // Every setting compiles before anything runs, so a bad value fails every shard alike.
@@ -214,7 +237,7 @@ fn sweep_models(a: &SweepArgs) -> Result<(Setup, Vec<Model>), Failure> {
         .map(|p| {
             let extra: Vec<(String, f64)> =
                 a.axes.iter().map(|ax| ax.param.clone()).zip(p.iter().copied()).collect();
-            with_params(&s, &extra)
+            with_params(&s, &extra, "--param")
         })
         .collect::<Result<_, _>>()?;
     Ok((s, models))
@@ -391,7 +414,7 @@ fn sensitivity_models(
     let mut models = vec![s.base.clone()];
     for st in &design {
         for v in [st.low, st.high] {
-            models.push(with_params(&s, &[(st.param.clone(), v)])?);
+            models.push(with_params(&s, &[(st.param.clone(), v)], "the sensitivity design (--spread)")?);
         }
     }
     Ok((s, level, design, models))

@@ -74,7 +74,9 @@ impl<'m> EventRows<'m> {
             let _ = write!(b, "{}", start.plus_days(f.time.floor() as i64));
         }
         b.push(b',');
-        push_field(b, &step.actor);
+        // An actor is free text: a huge one is cut (to SHOWN_TEXT_CHARS) so that rows stay
+        // short; a short one is borrowed, so nothing is allocated per event.
+        push_field(b, &crate::diag::shown_text(&step.actor));
         for text in [
             step.id.as_str(),
             &step.branches[f.branch].id,

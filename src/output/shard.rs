@@ -586,7 +586,10 @@ pub struct ShardFolder {
 }
 
 pub(super) fn read_file(path: &Path) -> Result<Vec<u8>, ShardError> {
-    std::fs::read(path).map_err(|source| ShardError::Read { path: path.to_owned(), source })
+    crate::input::read(path, "shard file").map_err(|e| match e {
+        crate::input::InputError::Io { source, .. } => ShardError::Read { path: path.to_owned(), source },
+        other => ShardError::Malformed { path: path.to_owned(), message: other.to_string() },
+    })
 }
 
 pub(super) fn json<T: for<'de> Deserialize<'de>>(path: &Path, bytes: &[u8]) -> Result<T, ShardError> {
@@ -721,7 +724,8 @@ fn check_design(m: &ShardManifest) -> Result<(), String> {
         }
         let points = sw.axes.iter().try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64));
         if sw.axes.is_empty() || points != Some(sw.points) {
-            return Err(format!("`points` is {}, but the axes make {points:?} grid points", sw.points));
+            let made = points.map_or_else(|| "more than 2^64".to_owned(), |n| n.to_string());
+            return Err(format!("`points` is {}, but the axes make {made} grid points", sw.points));
         }
         let want = match sw.split {
             SweepSplit::Points => m.shard().range(sw.points),
@@ -939,11 +943,11 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
             ("seed", m.seed.to_string(), r.seed.to_string()),
             ("trial count", m.trials.to_string(), r.trials.to_string()),
             ("variant", show_variant(&m.variant), show_variant(&r.variant)),
-            ("--set list", format!("{:?}", m.sets), format!("{:?}", r.sets)),
+            ("--set list", show_list(&m.sets), show_list(&r.sets)),
             ("params", show_params(&m.params), show_params(&r.params)),
             ("event limit (max_events)", m.max_events.to_string(), r.max_events.to_string()),
-            ("trials.csv choice", yes_no(m.trials_csv), yes_no(r.trials_csv)),
-            ("--events", format!("{:?}", m.events), format!("{:?}", r.events)),
+            ("trials.csv", yes_no(m.trials_csv), yes_no(r.trials_csv)),
+            ("--events", show_events(m.events), show_events(r.events)),
             ("brink version", m.brink_version.clone(), r.brink_version.clone()),
             ("scenario name", m.scenario_name.clone(), r.scenario_name.clone()),
             ("list of compared runs", show_runs(&m.runs), show_runs(&r.runs)),
@@ -1014,11 +1018,17 @@ fn show_runs(runs: &[ShardRun]) -> String {
 }
 
 fn show_split(sweep: &Option<SweepPart>) -> String {
-    sweep.as_ref().map_or_else(|| "none".into(), |s| format!("by {:?}", s.split).to_lowercase())
+    let by = |s: &SweepPart| match s.split {
+        SweepSplit::Points => "by points",
+        SweepSplit::Trials => "by trials",
+    };
+    sweep.as_ref().map_or_else(|| "none".into(), |s| by(s).into())
 }
 
 fn show_axes(sweep: &Option<SweepPart>) -> String {
-    let axis = |a: &Axis| format!("{} = {:?}", a.param, a.values);
+    let axis = |a: &Axis| {
+        format!("{} = [{}]", a.param, a.values.iter().map(f64::to_string).collect::<Vec<_>>().join(", "))
+    };
     sweep.as_ref().map_or_else(|| "none".into(), |s| s.axes.iter().map(axis).collect::<Vec<_>>().join(", "))
 }
 
@@ -1027,7 +1037,19 @@ fn show_sensitivity(s: &Option<SensitivityPart>) -> String {
 }
 
 fn yes_no(b: bool) -> String {
-    if b { "written" } else { "not written" }.into()
+    if b { "written" } else { "left out (--no-trials-csv)" }.into()
+}
+
+fn show_list(v: &[String]) -> String {
+    if v.is_empty() {
+        "empty".into()
+    } else {
+        v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" ")
+    }
+}
+
+fn show_events(e: Option<u64>) -> String {
+    e.map_or_else(|| "off".into(), |n| format!("--events {n}"))
 }
 
 /// Compiles the run's model from the first shard's copy of the scenario, with its

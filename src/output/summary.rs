@@ -1,5 +1,6 @@
 //! The terminal summary of a run, and the readable form of a scenario for `brink check`.
 
+use crate::diag::{shown_actor, shown_text, MAX_ID_CHARS};
 use crate::model::{LevelChange, Model};
 use crate::stats::{wilson, Aggregate, Z95};
 use std::fmt::Write as _;
@@ -25,7 +26,7 @@ pub fn run_summary(
 ) -> String {
     let mut s = String::new();
     let variant = model.variant.as_deref().map(|v| format!(" [{v}]")).unwrap_or_default();
-    let _ = writeln!(s, "{}{}: {}", model.name, variant, model.title);
+    let _ = writeln!(s, "{}{}: {}", model.name, variant, shown_text(&model.title));
     let _ = writeln!(
         s,
         "  {} trials, seed {}, {} days{}; {:.2} s ({:.0} trials/s, {:.0} events/s)",
@@ -38,7 +39,9 @@ pub fn run_summary(
         super::folder::per_second(super::folder::firings(agg), secs),
     );
     let _ = writeln!(s);
-    let w = model.levels.iter().map(|l| l.id.len()).max().unwrap_or(5).max(5);
+    // Column widths come from ids, which validation keeps short; the clamp keeps a
+    // width argument bounded whatever reaches here.
+    let w = model.levels.iter().map(|l| l.id.len()).max().unwrap_or(5).clamp(5, MAX_ID_CHARS);
     let _ = writeln!(s, "  {:w$}  {:>8}  {:>19}  {:>10}", "level", "reached", "95% interval", "median day");
     for (l, level) in model.levels.iter().enumerate() {
         let k = agg.levels[l].reached;
@@ -57,7 +60,7 @@ pub fn run_summary(
     }
     if !model.tallies.is_empty() {
         let _ = writeln!(s);
-        let w = model.tallies.iter().map(|t| t.id.len()).max().unwrap_or(5).max(5);
+        let w = model.tallies.iter().map(|t| t.id.len()).max().unwrap_or(5).clamp(5, MAX_ID_CHARS);
         let _ = writeln!(s, "  {:w$}  {:>8}  {:>6}  {:>6}  {:>8}", "tally", "mean", "p95", "max", "P(>0)");
         for (t, tally) in model.tallies.iter().enumerate() {
             let (mean, _) = agg.tally_mean_sd(t);
@@ -116,7 +119,7 @@ fn num(x: f64) -> String {
 /// The scenario in readable form: ladder, steps with rates and branches, triggers, schedule.
 pub fn describe(model: &Model) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "{}: {}", model.name, model.title);
+    let _ = writeln!(s, "{}: {}", model.name, shown_text(&model.title));
     let _ = writeln!(
         s,
         "  horizon {} days{}; defaults: {} trials, seed {}",
@@ -137,7 +140,7 @@ pub fn describe(model: &Model) -> String {
         } else {
             ""
         };
-        let _ = writeln!(s, "  {i}  {:<20} {}{}", l.id, l.label, mark);
+        let _ = writeln!(s, "  {i}  {:<20} {}{}", l.id, shown_text(&l.label), mark);
     }
     let _ = writeln!(s, "\nSteps:");
     for step in &model.steps {
@@ -151,8 +154,9 @@ pub fn describe(model: &Model) -> String {
         if let Some(m) = step.max {
             how.push(format!("at most {m}"));
         }
-        let actor = if step.actor.is_empty() { String::new() } else { format!(" ({})", step.actor) };
-        let _ = writeln!(s, "  {}{}: {}", step.id, actor, step.label);
+        let actor =
+            if step.actor.is_empty() { String::new() } else { format!(" ({})", shown_actor(&step.actor)) };
+        let _ = writeln!(s, "  {}{}: {}", step.id, actor, shown_text(&step.label));
         if !how.is_empty() {
             let _ = writeln!(s, "      {}", how.join("; "));
         }
@@ -235,19 +239,19 @@ pub fn describe(model: &Model) -> String {
             n => format!(" ({n} drawn anew in every trial; the value is the mean)"),
         };
         let _ = writeln!(s, "\nParams{how}:");
-        let width = model.params.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        let width = model.params.iter().map(|(n, _)| n.len()).max().unwrap_or(0).min(MAX_ID_CHARS);
         for ((name, v), p) in model.params.iter().zip(&model.provenance) {
             let dist = p.dist.map(|d| format!("  ~ {}", d.describe())).unwrap_or_default();
             let _ = writeln!(s, "  {name:<width$} {:<8}{dist}", num(*v));
             if let Some(src) = &p.source {
-                let _ = writeln!(s, "      source: {src}");
+                let _ = writeln!(s, "      source: {}", shown_text(src));
             }
         }
     }
     if !model.variants.is_empty() {
         let _ = writeln!(s, "\nVariants:");
         for (v, d) in &model.variants {
-            let _ = writeln!(s, "  {v}: {d}");
+            let _ = writeln!(s, "  {v}: {}", shown_text(d));
         }
     }
     s

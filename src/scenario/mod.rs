@@ -26,14 +26,9 @@ pub struct Overrides {
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The file could not be read.
-    #[error("cannot read scenario file {path}: {source}")]
-    Io {
-        /// The path as given.
-        path: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
+    /// The file could not be read (missing, unreadable, too large, not text).
+    #[error("{0}")]
+    Read(#[from] crate::input::InputError),
     /// The file was read but is not a valid scenario.
     #[error("{0}")]
     Invalid(Diagnostics),
@@ -42,8 +37,7 @@ pub enum LoadError {
 /// Reads, validates and compiles a scenario file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<(Model, String), LoadError> {
     let name = path.display().to_string();
-    let source =
-        std::fs::read_to_string(path).map_err(|e| LoadError::Io { path: name.clone(), source: e })?;
+    let source = crate::input::read_text(path, "scenario file")?;
     let model = compile_str(&name, &source, overrides).map_err(LoadError::Invalid)?;
     Ok((model, source))
 }
@@ -154,6 +148,10 @@ fn toml_help(d: Diagnostic) -> Diagnostic {
         return d.help(
             "a distribution is a table with exactly one key, e.g. { uniform = [1, 3] } or { poisson = 2 }",
         );
+    }
+    if d.message.contains(" as i128, expected") {
+        // serde's words for an integer beyond 64 bits: say it is too large.
+        return d.help("the number is too large: a whole number here is at most 9223372036854775807, and a count at most 2^53 = 9007199254740992");
     }
     if d.message.starts_with("unknown variant") {
         return d.help("delays: fixed, uniform, exponential, triangular, lognormal; tallies: fixed, poisson, poisson_at_least_one, uniform_int, binomial, negative_binomial");

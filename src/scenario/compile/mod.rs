@@ -8,7 +8,7 @@
 use super::raw::{self, Dist, NumRef, ParamValue, VariantValue};
 use super::Overrides;
 use crate::calendar::Date;
-use crate::diag::{suggest, Diagnostic};
+use crate::diag::{shown_id, shown_text, suggest, Diagnostic, MAX_ID_CHARS};
 use crate::dist::{Amount, Delay};
 use crate::model::{self, LevelChange, Model, ModifierSpec};
 use crate::uncertainty::{ParamDist, Provenance, Uncertain};
@@ -31,6 +31,9 @@ pub const MAX_EVENTS_LIMIT: u64 = u32::MAX as u64;
 /// Column names of trials.csv that a tally id (its own column) must not take.
 pub const RESERVED_TALLY_IDS: [&str; 6] =
     ["trial", "end_day", "end_reason", "final_level", "max_level", "path"];
+/// Largest whole number accepted where a count is expected: 2^53, the last one a float
+/// holds exactly.
+const MAX_WHOLE: f64 = 9_007_199_254_740_992.0;
 /// Longest horizon accepted, in days (about 270 years).
 pub const MAX_HORIZON_DAYS: i64 = 100_000;
 
@@ -93,7 +96,17 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
 
     // [scenario]
     let name = header.name.get_ref().clone();
-    if !valid_name(&name) {
+    let chars = name.chars().count();
+    if chars > MAX_ID_CHARS {
+        cx.err(
+            header.name.span(),
+            format!(
+                "scenario name `{}` is {chars} characters long: at most {MAX_ID_CHARS} are allowed",
+                shown_id(&name)
+            ),
+        )
+        .hint("it names the output folder: use lower-case letters, digits and dashes, e.g. \"baghdad-2020\"");
+    } else if !valid_name(&name) {
         cx.err(header.name.span(), format!("scenario name `{name}` must match [a-z0-9-]+")).hint(
             "it names the output folder: use lower-case letters, digits and dashes, e.g. \"baghdad-2020\"",
         );
@@ -127,8 +140,8 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     // [params], then the variant, then --set.
     for (k, v) in &doc.params.0 {
         let name = k.get_ref();
-        if !valid_id(name) {
-            cx.err(k.span(), format!("param name `{name}` must match [a-z][a-z0-9_]*"));
+        if let Some(problem) = id_problem("param name", name) {
+            cx.err(k.span(), problem).hint(ID_RULE);
         } else if name == "rest" {
             cx.err(k.span(), "`rest` is reserved (a branch p of \"rest\" takes the remaining probability)")
                 .hint("rename the param");
@@ -156,8 +169,8 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     let wanted = ov.variant.as_deref().filter(|v| *v != "baseline");
     for (vname, table) in &doc.variants.0 {
         let vn = vname.get_ref();
-        if !valid_id(vn) {
-            cx.err(vname.span(), format!("variant name `{vn}` must match [a-z][a-z0-9_]*"));
+        if let Some(problem) = id_problem("variant name", vn) {
+            cx.err(vname.span(), problem).hint(ID_RULE);
         } else if vn == "baseline" {
             cx.err(vname.span(), "`baseline` is reserved: it names the scenario without overrides");
         }
@@ -174,7 +187,10 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
                     cx.err(
                         value.span(),
                         format!(
-                            "variant `{vn}` sets `{k}` to text \"{t}\"; a param override must be a number"
+                            "variant `{}` sets `{}` to text \"{}\"; a param override must be a number",
+                            shown_id(vn),
+                            shown_id(k),
+                            shown_text(t)
                         ),
                     );
                 }
@@ -403,11 +419,32 @@ fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-/// `[a-z][a-z0-9_]*`
+/// `[a-z][a-z0-9_]*`, at most [`MAX_ID_CHARS`] characters.
 pub fn valid_id(s: &str) -> bool {
     let mut c = s.chars();
-    c.next().is_some_and(|f| f.is_ascii_lowercase())
+    s.len() <= MAX_ID_CHARS
+        && c.next().is_some_and(|f| f.is_ascii_lowercase())
         && c.all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+}
+
+/// The rule for ids, as the help line of a bad id states it.
+const ID_RULE: &str = "ids are lower-case letters, digits and underscores, starting with a letter, \
+     at most 64 characters; put longer text in a `label`";
+
+/// What is wrong with the id `s` (of `what`: "step id", "param name", ...), if anything.
+/// A long id is quoted cut short, so the message stays readable.
+fn id_problem(what: &str, s: &str) -> Option<String> {
+    let chars = s.chars().count();
+    if chars > MAX_ID_CHARS {
+        Some(format!(
+            "{what} `{}` is {chars} characters long: at most {MAX_ID_CHARS} are allowed",
+            shown_id(s)
+        ))
+    } else if !valid_id(s) {
+        Some(format!("{what} `{s}` must match [a-z][a-z0-9_]*"))
+    } else {
+        None
+    }
 }
 
 /// `[a-z0-9-]+`
@@ -438,9 +475,8 @@ impl Ctx {
         list: impl Fn(&mut Self) -> &mut Vec<String>,
     ) {
         let s = id.get_ref();
-        if !valid_id(s) {
-            self.err(id.span(), format!("{kind} id `{s}` must match [a-z][a-z0-9_]*"))
-                .hint("lower-case letters, digits and underscores, starting with a letter");
+        if let Some(problem) = id_problem(&format!("{kind} id"), s) {
+            self.err(id.span(), problem).hint(ID_RULE);
         }
         let next = list(self).len();
         let known = self.index.entry(kind).or_default();
@@ -449,7 +485,7 @@ impl Ctx {
             known.insert(s.clone(), next);
         }
         if twice {
-            self.err(id.span(), format!("{kind} id `{s}` is defined twice"));
+            self.err(id.span(), format!("{kind} id `{}` is defined twice", shown_id(s)));
         }
         list(self).push(s.clone());
     }
@@ -469,7 +505,7 @@ impl Ctx {
         let found = self.position(kind, s);
         if found.is_none() {
             let help = suggest(kind, s, &strs(known(self)));
-            self.err(id.span(), format!("unknown {kind} `{s}`")).hint(help);
+            self.err(id.span(), format!("unknown {kind} `{}`", shown_id(s))).hint(help);
         }
         found
     }
@@ -572,7 +608,16 @@ impl Ctx {
             }
         }
         let x = self.num(r, what, Range01::NonNeg)?;
-        if x.fract() != 0.0 || x > 9.0e15 {
+        // Above 2^53 a float no longer holds every whole number, so the value could not
+        // be the one written.
+        if x > MAX_WHOLE {
+            self.err(
+                r.span(),
+                format!("{what} is too large: {x} is above the largest accepted, {MAX_WHOLE}"),
+            );
+            return None;
+        }
+        if x.fract() != 0.0 {
             self.err(r.span(), format!("{what} must be a whole number, got {x}"));
             return None;
         }
@@ -612,8 +657,8 @@ impl Ctx {
         for b in &s.branches {
             let braw = b.get_ref();
             let bid = braw.id.get_ref().clone();
-            if !valid_id(&bid) {
-                self.err(braw.id.span(), format!("branch id `{bid}` must match [a-z][a-z0-9_]*"));
+            if let Some(problem) = id_problem("branch id", &bid) {
+                self.err(braw.id.span(), problem).hint(ID_RULE);
             }
             if branch_ids.contains(&bid) {
                 self.err(braw.id.span(), format!("branch id `{bid}` is defined twice in step `{id}`"));
