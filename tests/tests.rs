@@ -4,6 +4,7 @@
 //! cases) with tolerances taken from the confidence interval of the estimate, on fixed
 //! seeds so they are reproducible.
 
+mod mutate;
 mod util;
 
 mod backtest;
@@ -16,6 +17,7 @@ mod determinism;
 mod distributions;
 mod engine;
 mod explore;
+mod fuzz_cli;
 mod graph;
 mod intervals;
 mod robustness;
