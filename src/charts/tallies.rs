@@ -62,7 +62,7 @@ fn bins(dist: &[(u64, f64)], p95: u64) -> (u64, Vec<f64>, f64, u64) {
             break;
         }
     }
-    let cap = cap.max(p95 + 1).max(1);
+    let cap = cap.max(p95.saturating_add(1)).max(1);
     let width = cap.div_ceil(40).max(1);
     let mut bins = vec![0.0; (cap / width + 1) as usize];
     let mut hidden = 0.0;
@@ -169,5 +169,15 @@ mod tests {
         assert_eq!(cap, 99);
         assert_eq!(w, 3);
         assert_eq!(b.len(), 34);
+    }
+
+    #[test]
+    fn a_saturated_p95_does_not_overflow() {
+        // Found by the CLI fuzz test: tally totals saturate at u64::MAX when a scenario
+        // adds 1e300 per firing, and p95 + 1 overflowed.
+        let (w, b, hidden, cap) = bins(&[(0, 0.5), (u64::MAX, 0.5)], u64::MAX);
+        assert_eq!(cap, u64::MAX);
+        assert_eq!(hidden, 0.0);
+        assert!(w > 0 && b.len() <= 41);
     }
 }
