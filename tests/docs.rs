@@ -9,7 +9,9 @@
 //! number of lines. ```` ```text ```` blocks are illustrative and not run.
 //!
 //! To update the pages after an intended change of output, run
-//! `TRYCMD=overwrite cargo test --test docs`: the changed pages are copied back.
+//! `TRYCMD=overwrite cargo test --test docs`: the changed pages are copied back. trycmd then
+//! writes each failing example's whole output, without `...` and `[..]`: restore those from
+//! the diff before committing.
 
 use std::fs;
 use std::path::{Path, PathBuf};
