@@ -1,7 +1,7 @@
 //! Comparing runs: paired statistics under common random numbers, and unpaired ones.
 //!
 //! Two variants run on the same seed and trial indices draw the same random numbers
-//! wherever their steps are the same (MODEL.md §5), so trial i of A and trial i of B are
+//! wherever their steps are the same (docs/reproducibility.md), so trial i of A and trial i of B are
 //! a matched pair. The difference of two proportions is then estimated from per-trial
 //! differences, whose variance is far smaller than var(A) + var(B): the
 //! *variance reduction factor* reports how much the pairing bought.

@@ -1,4 +1,5 @@
-//! The engine: one trial as a discrete-event simulation (MODEL.md §1, §3).
+//! The engine: one trial as a discrete-event simulation (docs/scenario-language.md, "What firing a
+//! step means" and "Time, ties and the horizon").
 //!
 //! Events are ordered by (time, sequence number): ties fire in the order they were
 //! scheduled, as in nexosim's queue. Spontaneous arrivals are an exact non-homogeneous
@@ -176,7 +177,7 @@ pub struct Firing {
     pub level: LevelIx,
 }
 
-/// What became of one trigger evaluated after a firing (MODEL.md §3, step 4).
+/// What became of one trigger evaluated after a firing (docs/scenario-language.md, firing, step 4).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TriggerCheck {
     /// A level guard did not hold: nothing was drawn.
@@ -195,7 +196,7 @@ pub enum TriggerCheck {
 
 /// Sees what happens inside a trial. Every method does nothing by default. Calls come in
 /// this order for each firing: [`on_fire`](Observer::on_fire), then its effects in the
-/// order MODEL.md §3 applies them (tallies, level, modifiers), then one
+/// order docs/scenario-language.md gives them (tallies, level, modifiers), then one
 /// [`on_trigger`](Observer::on_trigger) per trigger that reacts to the drawn branch.
 pub trait Observer {
     /// A trial starts.
@@ -698,7 +699,7 @@ impl<'m> Engine<'m> {
         }
     }
 
-    /// MODEL.md §3: what firing step `s` at time `t` means.
+    /// docs/scenario-language.md, "What firing a step means": what firing step `s` at time `t` means.
     fn fire<O: Observer>(
         &mut self,
         s: StepIx,

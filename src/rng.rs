@@ -1,6 +1,6 @@
 //! Random streams: where every random number of a run comes from.
 //!
-//! MODEL.md §5 asks that trial `i` of a run with seed `s` draw only from streams derived
+//! docs/reproducibility.md promises that trial `i` of a run with seed `s` draw only from streams derived
 //! from `(s, i)`, and that within a trial each step draw from its own sub-stream keyed by
 //! the *text* of the step's id, so that adding or editing one step leaves the random
 //! numbers of every other step untouched (common random numbers across variants).

@@ -1,4 +1,4 @@
-//! Parameters known only as distributions (MODEL.md extension, issue 6).
+//! Parameters known only as distributions (docs/scenario-language.md, params as distributions).
 //!
 //! A param may be a number or a distribution such as `{ beta = [4, 1] }`. In the default
 //! *predictive* mode every trial draws its own param values, from a stream keyed by the

@@ -1028,7 +1028,7 @@ fn manifest_lists_every_file_in_the_folder() {
     assert_eq!(listed_files(&res), entries(&res));
 }
 
-/// The files every results folder holds (MODEL.md §4 and the README).
+/// The files every results folder holds (docs/outputs.md).
 const REQUIRED_FILES: [&str; 7] =
     ["daily.csv", "levels.csv", "manifest.json", "paths.csv", "steps.csv", "tallies.csv", "trials.csv"];
 

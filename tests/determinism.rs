@@ -1,4 +1,4 @@
-//! Reproducibility (MODEL.md §5): the same scenario, seed and trial count give
+//! Reproducibility (docs/reproducibility.md): the same scenario, seed and trial count give
 //! byte-identical outputs whatever the number of threads; trials do not depend on the
 //! total count or on how they are split into chunks; a different seed gives different
 //! trials.
@@ -124,7 +124,7 @@ fn report_is_identical_but_for_the_command_line() {
 
 #[test]
 fn every_file_but_the_manifest_is_byte_identical_whatever_the_thread_count() {
-    // MODEL.md §5: byte-identical outputs whatever the number of threads; only
+    // docs/reproducibility.md: byte-identical outputs whatever the number of threads; only
     // manifest.json records how the run was made.
     let runs = &thread_runs().1;
     let reference = &runs[0].0;

@@ -1,4 +1,5 @@
-//! The engine against closed forms and hand-worked cases (MODEL.md §1, §3).
+//! The engine against closed forms and hand-worked cases (docs/scenario-language.md, "What
+//! firing a step means" and "Time, ties and the horizon").
 //!
 //! Each statistical test states the value derived by hand and uses a tolerance from the
 //! estimate's own sampling error (99.9% normal interval, see `util::tol`).

@@ -23,7 +23,7 @@
 //! each exactly once, adds the aggregates (integer sums, so exact and independent of
 //! order), concatenates the rows in shard order, and writes the results folder through
 //! [`crate::output::folder::write`], the code `brink run` uses. Since every trial draws
-//! only from its own streams (MODEL.md §5), the merged folder is byte for byte the one a
+//! only from its own streams (docs/reproducibility.md), the merged folder is byte for byte the one a
 //! single run writes, except the wall-clock fields of `manifest.json`.
 
 use super::manifest::{ordered, ordered_de, sha256_hex};

@@ -1,4 +1,4 @@
-//! `trials.csv`: one row per trial (MODEL.md §4), formatted without allocation per row.
+//! `trials.csv`: one row per trial (docs/outputs.md), formatted without allocation per row.
 
 use crate::engine::Outcome;
 use crate::model::Model;
