@@ -410,7 +410,7 @@ fn epistemic_section(h: &mut String, r: &Results) {
     let _ = writeln!(h, "</table>");
     let _ = writeln!(
         h,
-        "<p class=\"sub\">Pooled: the average over all draws and trials, the predictive probability. Its 95% CI counts the Monte Carlo error and the variation from draw to draw: the draws share their trials, so it is not a Wilson interval over draws x trials. Across draws: the spread of P(level) that parameter uncertainty alone produces (5th to 95th percentile of the per-draw estimates), not a confidence interval.</p>"
+        "<p class=\"sub\">Pooled: the average over all draws and trials, the predictive probability. Its 95% CI is the precision of that average (it narrows as draws and trials grow), not a range for P; because the draws share their trials, it counts their spread as well as the Monte Carlo error. Across draws: the spread of P(level) from draw to draw (5th to 95th percentile of the per-draw estimates), which parameter uncertainty makes, plus each draw's own Monte Carlo noise; not a confidence interval.</p>"
     );
     if let Some(top) = r.levels.last() {
         let mut drivers: Vec<&crate::results::EpistemicRow> =

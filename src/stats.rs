@@ -66,9 +66,12 @@ pub fn wilson_p(p: f64, n: f64, z: f64) -> (f64, f64) {
 /// (all draws then give the same N-trial estimate). Dropping the second term, as a plain
 /// t interval on the p_k would, is badly wrong when the params matter little.
 /// The interval is a Wilson interval with the effective sample size n_eff =
-/// p (1 - p) / V (at most N) and z = t(K - 1, 0.975), so it stays inside [0, 1] and
-/// does not collapse when every draw reached the level in none or all of its trials
-/// (then V = 0 and n_eff is taken as N: a Wilson interval for 0 or N out of N).
+/// p (1 - p) / V (at most N), so it stays inside [0, 1] and does not collapse when every
+/// draw reached the level in none or all of its trials (then V = 0 and n_eff is taken as
+/// N: a Wilson interval for 0 or N out of N). Only s² is estimated from K draws, so only
+/// its share of V takes the Student quantile: the multiplier q solves
+/// q² V = t(K - 1, 0.975)² s²/K + z² p(1 - p)/N. Applying t to all of V made the
+/// interval up to six times too wide at K = 2 when the params matter little.
 /// With fewer than two draws the spread cannot be estimated: [0, 1].
 pub fn two_loop_interval(reached: &[u64], trials: u64) -> (f64, f64) {
     let k = reached.len();
@@ -80,9 +83,17 @@ pub fn two_loop_interval(reached: &[u64], trials: u64) -> (f64, f64) {
     let total: u64 = reached.iter().sum();
     let p = total as f64 / (k as f64 * n);
     let s2 = ps.iter().map(|x| (x - p) * (x - p)).sum::<f64>() / (k - 1) as f64;
-    let v = s2 / k as f64 + p * (1.0 - p) / n;
-    let n_eff = if total == 0 || total == trials * k as u64 { n } else { (p * (1.0 - p) / v).min(n) };
-    wilson_p(p, n_eff, t_quantile(k as f64 - 1.0, 0.975))
+    let (spread, shared) = (s2 / k as f64, p * (1.0 - p) / n);
+    let v = spread + shared;
+    let (t, z) = (t_quantile(k as f64 - 1.0, 0.975), Z95);
+    if total == 0 {
+        return wilson(0, trials, z);
+    }
+    if total == trials * k as u64 {
+        return wilson(trials, trials, z);
+    }
+    let q = ((t * t * spread + z * z * shared) / v).sqrt();
+    wilson_p(p, (p * (1.0 - p) / v).min(n), q)
 }
 
 /// The q-quantile (q in (0.5, 1)) of Student's t distribution with `df` degrees of
@@ -742,17 +753,20 @@ mod tests {
     /// 4.302653; then Wilson with those.
     #[test]
     fn two_loop_interval_by_hand() {
-        let v = 0.01 / 3.0 + 0.0016;
-        let (n, z): (f64, f64) = (0.16 / v, 4.302_652_729_749_464);
+        // t(2, 0.975) on the spread across draws, z on the shared Monte Carlo part.
+        let (spread, shared) = (0.01 / 3.0, 0.0016);
+        let v = spread + shared;
+        let (t, z0): (f64, f64) = (4.302_652_729_749_464, 1.959_963_984_540_054);
+        let (n, z) = (0.16 / v, ((t * t * spread + z0 * z0 * shared) / v).sqrt());
         let centre = (0.2 + z * z / (2.0 * n)) / (1.0 + z * z / n);
         let half = z * (0.16 / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
         let (lo, hi) = two_loop_interval(&[10, 20, 30], 100);
         assert!((lo - (centre - half)).abs() < 1e-9 && (hi - (centre + half)).abs() < 1e-9, "{lo} {hi}");
-        // No draw reached it: Wilson for 0 of N with z = t(K - 1); all did: its mirror.
+        // No draw reached it: nothing varied across draws, so Wilson for 0 of N with z;
+        // all did: its mirror.
         let (lo, hi) = two_loop_interval(&[0, 0, 0, 0], 50);
-        let t3: f64 = 3.182_446_305_284_263;
-        assert_eq!(lo, 0.0);
-        assert!((hi - t3 * t3 / (50.0 + t3 * t3)).abs() < 1e-9, "{hi}");
+        assert!(lo.abs() < 1e-15, "{lo}");
+        assert!((hi - z0 * z0 / (50.0 + z0 * z0)).abs() < 1e-9, "{hi}");
         let (lo, hi2) = two_loop_interval(&[50, 50, 50, 50], 50);
         assert!((lo - (1.0 - hi)).abs() < 1e-12 && (hi2 - 1.0).abs() < 1e-12);
         assert_eq!(two_loop_interval(&[3], 10), (0.0, 1.0));

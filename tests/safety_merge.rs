@@ -342,3 +342,37 @@ fn a_comparison_of_runs_with_other_trials_or_seeds_describes_each_run() {
     assert!(report.contains("1000 trials per run. Paired comparison"));
     assert!(report.contains("1,000 trials each, seed 1"));
 }
+
+/// A shard whose `scenario.toml` is a link to `/dev/zero` (size 0 through the link's
+/// target, so the size check alone passed) or a FIFO made the merge read forever: every
+/// file merge reads must be a regular file of the shard.
+#[test]
+fn digests_of_links_and_pipes_are_refused_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = three_shards(tmp.path());
+    let link = s[1].join("scenario.toml");
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    edit_manifest(&s[1], |m| {
+        for d in m["digests"].as_array_mut().unwrap() {
+            if d["path"] == "scenario.toml" {
+                d["bytes"] = 0.into();
+            }
+        }
+    });
+    let dirs: Vec<&Path> = s.iter().map(PathBuf::as_path).collect();
+    let err = crate::util::brink()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(tmp.path().join("m"))
+        .arg("--charts")
+        .arg("none")
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(err.status.code(), Some(2), "{}", String::from_utf8_lossy(&err.stderr));
+    let text = String::from_utf8_lossy(&err.stderr);
+    assert!(text.contains("scenario.toml") && text.contains("not a regular file"), "{text}");
+    assert!(!tmp.path().join("m").exists());
+}

@@ -185,10 +185,11 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
             ));
         }
         t.push_str(
-            "\n  pooled P: the average over all draws and trials; its 95% CI counts both the Monte Carlo\n  \
-             error and the draw-to-draw variation (the draws share their trials, so it is not a\n  \
-             Wilson interval over draws x trials). P across draws: the spread that parameter\n  \
-             uncertainty alone produces (5th to 95th percentile of the per-draw P), not a CI.\n",
+            "\n  pooled P: the average over all draws and trials. Its 95% CI is the precision of that\n  \
+             average (it narrows as draws and trials grow), not a range for P: the draws share their\n  \
+             trials, so it counts their spread as well as the Monte Carlo error. P across draws: the\n  \
+             spread of the per-draw P (5th to 95th percentile), which parameter uncertainty makes,\n  \
+             plus each draw's own Monte Carlo noise; it is not a confidence interval.\n",
         );
         t.push_str(&format!(
             "\n  what drives P({}) (Spearman rank correlation across draws):\n",

@@ -835,9 +835,14 @@ impl ShardFolder {
             if d.path.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
                 return Err(bad("shard.json lists it with a path outside the shard folder".into()));
             }
-            let size = std::fs::metadata(&path)
-                .map_err(|source| ShardError::Read { path: path.clone(), source })?
-                .len();
+            // Never through a link, nor a FIFO or device: a forged entry pointing at
+            // /dev/zero or a pipe would make the merge read forever.
+            let meta = std::fs::symlink_metadata(&path)
+                .map_err(|source| ShardError::Read { path: path.clone(), source })?;
+            if !meta.is_file() {
+                return Err(bad("it is not a regular file (a link, folder, pipe or device), so it was not written by brink".into()));
+            }
+            let size = meta.len();
             if size != d.bytes {
                 return Err(bad(format!(
                     "it has {size} bytes, but {} when the shard was written (damaged or cut off?)",
