@@ -484,6 +484,24 @@ fn force_never_deletes_the_folders_it_compares() {
     assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
 }
 
+#[cfg(unix)]
+#[test]
+fn plot_never_writes_through_a_symbolic_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r1");
+    quick_run(&out, &[]);
+    let victim = tmp.path().join("victim.txt");
+    std::fs::write(&victim, "mine").unwrap();
+    std::os::unix::fs::symlink("../victim.txt", out.join(".levels.png.partial")).unwrap();
+    std::os::unix::fs::symlink("../victim.txt", out.join("levels.svg")).unwrap();
+    brink().arg("plot").arg(&out).args(["--charts", "both"]).assert().success();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine", "plot wrote through a link");
+    for name in ["levels.png", "levels.svg"] {
+        let m = std::fs::symlink_metadata(out.join(name)).unwrap();
+        assert!(m.file_type().is_file(), "{name} is not a plain file");
+    }
+}
+
 /// A results folder whose `manifest.json` is `manifest` (and which holds `extra` files).
 fn crafted(root: &Path, name: &str, manifest: &str, extra: &[&str]) -> PathBuf {
     let d = root.join(name);
@@ -633,4 +651,32 @@ fn a_manifest_that_cannot_be_read_is_named_with_the_reason() {
         .assert()
         .code(2);
     assert!(stderr(&a).contains("input limit"), "{}", stderr(&a));
+}
+
+/// `brink plot` tells a folder's kind from its manifest's `format`, not from which files
+/// happen to be there.
+#[test]
+fn plot_names_a_folders_kind_from_its_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cf = tmp.path().join("cf");
+    brink()
+        .arg("compare")
+        .arg(bundled("minimal.toml"))
+        .args(["--variants", "baseline,hotline", "--trials", "40", "--charts", "none", "--quiet", "--out"])
+        .arg(&cf)
+        .assert()
+        .success();
+    std::fs::remove_file(cf.join("compare.csv")).unwrap();
+    let a = brink().arg("plot").arg(&cf).assert().code(2);
+    assert!(stderr(&a).contains("is a compare folder"), "{}", stderr(&a));
+    let sw = tmp.path().join("sw");
+    brink()
+        .arg("sweep")
+        .arg(bundled("minimal.toml"))
+        .args(["--param", "p_clash=0.1:0.3:2", "--trials", "40", "--charts", "none", "--quiet", "--out"])
+        .arg(&sw)
+        .assert()
+        .success();
+    let a = brink().arg("plot").arg(&sw).assert().code(2);
+    assert!(stderr(&a).contains("is a sweep folder"), "{}", stderr(&a));
 }
