@@ -439,3 +439,244 @@ fn plot_on_a_full_disk_leaves_no_partial_file() {
     assert!(hidden(&out).is_empty(), "partial files left: {:?}", hidden(&out));
     assert_eq!(tree(&out), before);
 }
+
+// ---------------------------------------------------------------------------------------
+// Review 1 of the --force guard and `brink plot` (items 2, 3, 4, 7, 8): compared folders,
+// symbolic links, crafted manifests, odd --out forms, unreadable manifests.
+// ---------------------------------------------------------------------------------------
+
+/// A run folder of the minimal scenario (50 trials, no charts) at `out`.
+fn quick_run(out: &Path, extra: &[&str]) {
+    brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "50", "--quiet", "--charts", "none"])
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
+
+#[test]
+fn force_never_deletes_the_folders_it_compares() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["minimal-a.toml", "minimal-b.toml"] {
+        std::fs::copy(bundled("minimal.toml"), tmp.path().join(name)).unwrap();
+    }
+    brink()
+        .current_dir(tmp.path())
+        .args(["compare", "minimal-a.toml", "minimal-b.toml", "--out", "cf", "--trials", "50"])
+        .args(["--charts", "none", "--quiet"])
+        .assert()
+        .success();
+    let cf = tmp.path().join("cf");
+    let before = tree(&cf);
+    assert!(before.iter().any(|f| f.starts_with("minimal-a")), "{before:?}");
+    let a = brink()
+        .current_dir(tmp.path())
+        .args(["compare", "cf/minimal-a", "cf/minimal-b", "--out", "cf", "--force", "--quiet"])
+        .args(["--charts", "none"])
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("minimal-a"), "{}", stderr(&a));
+    assert_eq!(tree(&cf), before, "--force deleted a compared folder");
+    assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
+}
+
+#[cfg(unix)]
+#[test]
+fn plot_never_writes_through_a_symbolic_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r1");
+    quick_run(&out, &[]);
+    let victim = tmp.path().join("victim.txt");
+    std::fs::write(&victim, "mine").unwrap();
+    std::os::unix::fs::symlink("../victim.txt", out.join(".levels.png.partial")).unwrap();
+    std::os::unix::fs::symlink("../victim.txt", out.join("levels.svg")).unwrap();
+    brink().arg("plot").arg(&out).args(["--charts", "both"]).assert().success();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine", "plot wrote through a link");
+    for name in ["levels.png", "levels.svg"] {
+        let m = std::fs::symlink_metadata(out.join(name)).unwrap();
+        assert!(m.file_type().is_file(), "{name} is not a plain file");
+    }
+}
+
+/// A results folder whose `manifest.json` is `manifest` (and which holds `extra` files).
+fn crafted(root: &Path, name: &str, manifest: &str, extra: &[&str]) -> PathBuf {
+    let d = root.join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("manifest.json"), manifest).unwrap();
+    for f in extra {
+        std::fs::write(d.join(f), "x").unwrap();
+    }
+    d
+}
+
+/// `--force` into `out` is refused with exit 2 within a few seconds, the folder keeps
+/// every entry, and stderr is short and contains `says`.
+fn force_refused(out: &Path, says: &str) {
+    let entries = |d: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = entries(out);
+    let a = brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "50", "--quiet", "--charts", "none", "--force", "--out"])
+        .arg(out)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let err = stderr(&a);
+    assert!(err.len() < 2000, "{} bytes of stderr: {}", err.len(), &err[..300]);
+    assert!(err.contains(says), "{out:?}: expected `{says}` in: {err}");
+    assert_eq!(entries(out), before, "{out:?}");
+}
+
+#[test]
+fn crafted_manifests_never_crash_force_nor_widen_what_it_deletes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let cmp =
+        |runs: &str| format!(r#"{{"format":"brink-compare/1","files":["manifest.json"],"runs":{runs}}}"#);
+    // `runs` naming the folder itself or its parent: once a stack overflow or 30 KB of text.
+    force_refused(&crafted(t, "c1", &cmp(r#"[""]"#), &[]), "run folder");
+    force_refused(&crafted(t, "c2", &cmp(r#"["."]"#), &[]), "run folder");
+    force_refused(&crafted(t, "c3", &cmp(r#"[".."]"#), &[]), "run folder");
+    force_refused(&crafted(t, "c4", &cmp(r#"["a/b"]"#), &[]), "run folder");
+    // `files` naming paths, not plain file names.
+    let run = |files: &str| format!(r#"{{"format":"brink-run/1","files":["manifest.json",{files}]}}"#);
+    for (i, bad) in
+        [r#""../victim.txt""#, r#""/etc/passwd""#, r#""""#, r#"".""#, r#""sub/x""#].iter().enumerate()
+    {
+        force_refused(&crafted(t, &format!("f{i}"), &run(bad), &[]), "file name");
+    }
+    // A folder of the user's named like a file brink writes.
+    let d = crafted(t, "d1", &run(r#""notes""#), &[]);
+    std::fs::create_dir(d.join("notes")).unwrap();
+    std::fs::write(d.join("notes/mine.txt"), "mine").unwrap();
+    force_refused(&d, "notes");
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_in_a_results_folder_are_the_users() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    // A link named like a file brink writes.
+    let out = t.join("r1");
+    quick_run(&out, &[]);
+    std::os::unix::fs::symlink("/etc/hostname", out.join("levels.png")).unwrap();
+    force_refused(&out, "levels.png");
+    // A compared run folder that is a link to the comparison itself (a cycle).
+    let cmp = r#"{"format":"brink-compare/1","files":["manifest.json"],"runs":["loop"]}"#;
+    let c = crafted(t, "c1", cmp, &[]);
+    std::os::unix::fs::symlink(".", c.join("loop")).unwrap();
+    force_refused(&c, "loop");
+    // The manifest itself a link (to a manifest of brink's elsewhere).
+    let m = t.join("m1");
+    std::fs::create_dir(&m).unwrap();
+    std::os::unix::fs::symlink(out.join("manifest.json"), m.join("manifest.json")).unwrap();
+    force_refused(&m, "manifest.json");
+}
+
+#[test]
+fn out_ending_in_dot_dotdot_or_slash_is_settled_before_anything_is_simulated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    quick_run(&t.join("r1"), &[]);
+    let before = tree(t);
+    for out in ["r1/.", "zz/..", "r1/..", "."] {
+        let a = brink()
+            .current_dir(t)
+            .arg("run")
+            .arg(bundled("minimal.toml"))
+            .args(["--trials", "1000000000", "--quiet", "--force", "--out", out])
+            .timeout(Duration::from_secs(60))
+            .assert()
+            .code(2);
+        assert!(stderr(&a).contains(out), "{out}: {}", stderr(&a));
+        assert!(!t.join("zz").exists(), "{out}: a refused command made a folder");
+        assert_eq!(tree(t), before, "{out}");
+        assert!(hidden(t).is_empty() && hidden(&t.join("r1")).is_empty(), "{out}");
+    }
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("r1", t.join("lnk")).unwrap();
+        let a = brink()
+            .current_dir(t)
+            .arg("run")
+            .arg(bundled("minimal.toml"))
+            .args(["--trials", "1000000000", "--quiet", "--force", "--out", "lnk/"])
+            .timeout(Duration::from_secs(60))
+            .assert()
+            .code(2);
+        assert!(stderr(&a).contains("symbolic link"), "{}", stderr(&a));
+        std::fs::remove_file(t.join("lnk")).unwrap();
+    }
+    // A trailing slash on a plain folder is the folder.
+    brink()
+        .current_dir(t)
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "50", "--quiet", "--charts", "none", "--force", "--out", "r1/"])
+        .assert()
+        .success();
+    assert!(t.join("r1/manifest.json").is_file() && hidden(t).is_empty());
+}
+
+#[test]
+fn a_manifest_that_cannot_be_read_is_named_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    // A folder where manifest.json should be: not "it has no manifest.json".
+    let d = t.join("d1");
+    std::fs::create_dir_all(d.join("manifest.json")).unwrap();
+    force_refused(&d, "directory");
+    // A manifest past the input cap is not read to its end.
+    let big = crafted(t, "b1", &" ".repeat(3 << 20), &[]);
+    let a = brink()
+        .env("BRINK_MAX_INPUT_BYTES", "1M")
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "50", "--quiet", "--force", "--out"])
+        .arg(&big)
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("input limit"), "{}", stderr(&a));
+}
+
+/// `brink plot` tells a folder's kind from its manifest's `format`, not from which files
+/// happen to be there.
+#[test]
+fn plot_names_a_folders_kind_from_its_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cf = tmp.path().join("cf");
+    brink()
+        .arg("compare")
+        .arg(bundled("minimal.toml"))
+        .args(["--variants", "baseline,hotline", "--trials", "40", "--charts", "none", "--quiet", "--out"])
+        .arg(&cf)
+        .assert()
+        .success();
+    std::fs::remove_file(cf.join("compare.csv")).unwrap();
+    let a = brink().arg("plot").arg(&cf).assert().code(2);
+    assert!(stderr(&a).contains("is a compare folder"), "{}", stderr(&a));
+    let sw = tmp.path().join("sw");
+    brink()
+        .arg("sweep")
+        .arg(bundled("minimal.toml"))
+        .args(["--param", "p_clash=0.1:0.3:2", "--trials", "40", "--charts", "none", "--quiet", "--out"])
+        .arg(&sw)
+        .assert()
+        .success();
+    let a = brink().arg("plot").arg(&sw).assert().code(2);
+    assert!(stderr(&a).contains("is a sweep folder"), "{}", stderr(&a));
+}

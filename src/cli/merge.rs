@@ -41,16 +41,7 @@ pub(super) fn merge(a: MergeArgs) -> Result<(), Failure> {
 /// The staging folder of the results, refused when the results folder is, holds, or lies
 /// inside a shard folder: `--force` would otherwise delete shards being merged.
 fn create_out(dest: &Path, force: bool, shards: &[ShardFolder]) -> Result<Staging, Failure> {
-    let resolved = match dest.canonicalize() {
-        Ok(p) => Some(p),
-        Err(_) => match (dest.parent(), dest.file_name()) {
-            (Some(parent), Some(name)) => {
-                let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
-                parent.canonicalize().ok().map(|p| p.join(name))
-            }
-            _ => None,
-        },
-    };
+    let resolved = crate::output::guard::resolve(dest);
     if let Some(out) = resolved {
         for s in shards {
             let Ok(dir) = s.dir.canonicalize() else { continue };

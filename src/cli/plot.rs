@@ -25,16 +25,20 @@ pub(super) fn plot(a: PlotArgs) -> Result<(), Failure> {
         None => e.into(),
     })?;
     let mut written = Vec::new();
-    // Each file is written to a temporary name and renamed, so a failure never leaves a
-    // half-written chart in the user's folder.
+    // Each file is written to a new temporary name and renamed, so a failure never leaves
+    // a half-written chart in the user's folder. The temporary file is created afresh
+    // (never opened through a symbolic link someone put there), and the rename replaces
+    // whatever is at the final name, a link included, without following it.
     for (name, bytes) in crate::output::folder::pictures(&results, &a.charts.options())? {
         let path = a.results.join(&name);
-        let tmp = a.results.join(format!(".{name}.partial"));
+        let (tmp, file) = temporary(&a.results, &name)?;
         // On a full disk the write fails part way: the partial file goes too.
-        if let Err(e) = std::fs::write(&tmp, &bytes) {
+        if let Err(e) = std::io::Write::write_all(&mut &file, &bytes) {
+            drop(file);
             let _ = std::fs::remove_file(&tmp);
             return Err(io_at(&tmp)(e).into());
         }
+        drop(file);
         if let Err(e) = std::fs::rename(&tmp, &path) {
             let _ = std::fs::remove_file(&tmp);
             return Err(io_at(&path)(e).into());
@@ -45,22 +49,36 @@ pub(super) fn plot(a: PlotArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// What a folder that is not a run's results folder is, from the files brink writes into
-/// each kind: `brink sweep`, `sensitivity` and `backtest` folders by their manifest,
-/// comparisons by `compare.csv`, shards by `shard.json`.
+/// A new file `.NAME.partial-PID[-N]` in `dir`, created exclusively: an entry already
+/// there (a link, a file of someone else's) is left alone and another name is tried.
+fn temporary(dir: &Path, name: &str) -> Result<(PathBuf, std::fs::File), Failure> {
+    let pid = std::process::id();
+    let mut last = None;
+    for n in 0..16 {
+        let tmp = match n {
+            0 => dir.join(format!(".{name}.partial-{pid}")),
+            n => dir.join(format!(".{name}.partial-{pid}-{n}")),
+        };
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some((tmp, e)),
+            Err(e) => return Err(io_at(&tmp)(e).into()),
+        }
+    }
+    let (tmp, e) = last.expect("the loop tried at least one name");
+    Err(io_at(&tmp)(e).into())
+}
+
+/// What a folder that is not a run's results folder is, from the `format` its manifest
+/// (or shard.json) records.
 fn other_kind(dir: &Path) -> Option<&'static str> {
-    if dir.join("shard.json").is_file() {
-        return Some("shard");
-    }
-    if dir.join("compare.csv").is_file() {
-        return Some("compare");
-    }
-    let bytes = crate::input::read(&dir.join("manifest.json"), "manifest").ok()?;
-    let m: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    match m.pointer("/design/kind").and_then(|k| k.as_str()) {
-        Some("sweep") => Some("sweep"),
-        Some("sensitivity") => Some("sensitivity"),
-        _ if m.get("observed_file").is_some() => Some("backtest"),
+    use crate::output::guard::{BACKTEST_FORMAT, COMPARE_FORMAT, SENSITIVITY_FORMAT, SWEEP_FORMAT};
+    match crate::output::guard::folder_format(dir)?.as_str() {
+        f if f.starts_with("brink-shard/") => Some("shard"),
+        COMPARE_FORMAT => Some("compare"),
+        SWEEP_FORMAT => Some("sweep"),
+        SENSITIVITY_FORMAT => Some("sensitivity"),
+        BACKTEST_FORMAT => Some("backtest"),
         _ => None,
     }
 }

@@ -6,7 +6,7 @@
 //! record of what belongs to the folder: anything else in it is the user's, and `--force`
 //! refuses rather than delete it.
 
-use super::shard::{SHARD_FORMAT, SHARD_JSON};
+use super::shard::{SCENARIO_COPY, SHARD_FORMAT, SHARD_JSON};
 use crate::charts::{self, ChartOptions, Formats};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -29,13 +29,51 @@ const NAMED: usize = 5;
 /// The relative paths (with `/`) of the files brink writes in the results folder `dir`,
 /// read from its manifest; `Err` says why `dir` is not a results folder of brink's.
 pub fn owned_files(dir: &Path) -> Result<BTreeSet<String>, String> {
-    let (name, bytes) = match std::fs::read(dir.join("manifest.json")) {
-        Ok(b) => ("manifest.json", b),
-        Err(_) => match std::fs::read(dir.join(SHARD_JSON)) {
-            Ok(b) => (SHARD_JSON, b),
-            Err(_) => return Err("it has no manifest.json (or shard.json)".into()),
-        },
-    };
+    record(dir, false).map(|(_, files)| files)
+}
+
+/// The `format` of the results folder `dir` (its manifest's, or its shard.json's), if
+/// it is a folder brink wrote; says which kind of folder it is.
+pub fn folder_format(dir: &Path) -> Option<String> {
+    let (_, bytes) = marker_file(dir).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("format").and_then(|f| f.as_str()).map(str::to_owned)
+}
+
+/// The name and bytes of `dir`'s manifest.json (else its shard.json), read through the
+/// input cap and never through a symbolic link; `Err` says what failed.
+fn marker_file(dir: &Path) -> Result<(&'static str, Vec<u8>), String> {
+    for (name, what) in [("manifest.json", "manifest"), (SHARD_JSON, "shard file")] {
+        let path = dir.join(name);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(format!("cannot read its {name}: {e}")),
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!("its {name} is a symbolic link, not a file brink wrote"))
+            }
+            Ok(_) => {}
+        }
+        return crate::input::read(&path, what).map(|b| (name, b)).map_err(|e| e.to_string());
+    }
+    Err("it has no manifest.json (or shard.json)".into())
+}
+
+/// A name brink may have given a file or folder it wrote: one path component, not `.`,
+/// `..` or empty. Anything else in a manifest could name a path outside the folder.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+/// A manifest's text, cut for a message (a crafted one may hold anything).
+fn shown(text: &str) -> String {
+    format!("{:?}", crate::diag::clip(text, 60))
+}
+
+/// `format` and the files brink wrote in `dir` (the record [`owned_files`] returns).
+/// `nested`: `dir` is a run folder of a comparison, which must be a run's folder (so the
+/// recursion stops there).
+fn record(dir: &Path, nested: bool) -> Result<(String, BTreeSet<String>), String> {
+    let (name, bytes) = marker_file(dir)?;
     let v: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|_| format!("its {name} is not brink's (not valid JSON)"))?;
     let format = v.get("format").and_then(|f| f.as_str()).unwrap_or("");
@@ -45,7 +83,22 @@ pub fn owned_files(dir: &Path) -> Result<BTreeSet<String>, String> {
             .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     };
-    let mut files: BTreeSet<String> = list("files").into_iter().collect();
+    if nested && format != RUN_FORMAT {
+        return Err(format!("its {name} is not a run's manifest"));
+    }
+    let mut files = BTreeSet::new();
+    for f in list("files") {
+        // A shard of a comparison lists each run's files as `run/file`; every other
+        // folder lists plain file names.
+        let ok = match f.split_once('/') {
+            Some((run, file)) => format == SHARD_FORMAT && plain_name(run) && plain_name(file),
+            None => plain_name(&f),
+        };
+        if !ok {
+            return Err(format!("its {name} lists {} among its files, not a plain file name", shown(&f)));
+        }
+        files.insert(f);
+    }
     match format {
         RUN_FORMAT => {
             // `brink plot` may redraw the charts in other formats than the run wrote.
@@ -55,32 +108,49 @@ pub fn owned_files(dir: &Path) -> Result<BTreeSet<String>, String> {
         }
         COMPARE_FORMAT => {
             for run in list("runs") {
-                let sub =
-                    owned_files(&dir.join(&run)).map_err(|why| format!("its run folder {run}: {why}"))?;
-                files.extend(sub.into_iter().map(|f| format!("{run}/{f}")));
+                if !plain_name(&run) {
+                    return Err(format!(
+                        "its {name} names {} as a run folder, not a plain folder name",
+                        shown(&run)
+                    ));
+                }
+                let sub = dir.join(&run);
+                match std::fs::symlink_metadata(&sub) {
+                    Ok(m) if m.file_type().is_dir() => {}
+                    Ok(_) => return Err(format!("its run folder {run} is not a folder (a link or a file)")),
+                    Err(e) => return Err(format!("its run folder {run}: {e}")),
+                }
+                let (_, owned) = record(&sub, true).map_err(|why| format!("its run folder {run}: {why}"))?;
+                files.extend(owned.into_iter().map(|f| format!("{run}/{f}")));
             }
         }
         SWEEP_FORMAT | SENSITIVITY_FORMAT | BACKTEST_FORMAT | SHARD_FORMAT => {}
         "" => return Err(format!("its {name} has no brink format marker")),
-        other => return Err(format!("its {name} has format `{other}`, not one this brink writes")),
+        other => return Err(format!("its {name} has format {}, not one this brink writes", shown(other))),
     }
     if !files.contains(name) {
         return Err(format!("its {name} does not list the files brink wrote"));
     }
-    Ok(files)
+    Ok((format.to_owned(), files))
 }
 
 /// Every entry of `dir` (relative, with `/`; a folder ends in `/` and is not entered)
-/// that is not one of `owned` nor a folder on the way to one.
+/// that is not one of `owned` nor a folder on the way to one. A symbolic link is never
+/// brink's, whatever its name, and is never followed.
 fn unexpected(dir: &Path, rel: &str, owned: &BTreeSet<String>, out: &mut Vec<String>) -> std::io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let name = e.file_name().to_string_lossy().into_owned();
         let path = format!("{rel}{name}");
-        if e.file_type()?.is_dir() {
+        let kind = e.file_type()?;
+        if kind.is_symlink() {
+            out.push(path);
+        } else if kind.is_dir() {
             let prefix = format!("{path}/");
-            if owned.range(prefix.clone()..).next().is_some_and(|f| f.starts_with(&prefix)) {
+            // Owned paths have at most two components, so this goes one level deep.
+            if rel.is_empty() && owned.range(prefix.clone()..).next().is_some_and(|f| f.starts_with(&prefix))
+            {
                 unexpected(&e.path(), &prefix, owned, out)?;
             } else {
                 out.push(prefix);
@@ -140,11 +210,57 @@ pub fn resolve(path: &Path) -> Option<PathBuf> {
     parent.canonicalize().ok().map(|p| p.join(name))
 }
 
+/// Refuses an `--out` whose last component is `.` or `..` (it names another folder than
+/// the one it seems to, and renaming onto it fails only after the simulation), and one
+/// that names a symbolic link with a trailing `/` (which the OS follows). Nothing is
+/// touched.
+fn check_out_form(dest: &Path) -> Result<(), String> {
+    let text = dest.to_string_lossy();
+    let trimmed = text.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err(format!("--out {text} is the root folder: choose a new folder, e.g. --out output/NAME"));
+    }
+    let last = trimmed.rsplit('/').next().unwrap_or(trimmed);
+    if last == "." || last == ".." {
+        return Err(format!(
+            "--out {text} ends in `{last}`: name the results folder itself (e.g. --out output/NAME), \
+             not `.` or `..`"
+        ));
+    }
+    if trimmed.len() < text.len()
+        && std::fs::symlink_metadata(trimmed).is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(format!(
+            "--out {text} is a symbolic link; brink does not replace links: give the folder itself, or a new name"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `input` is the scenario copy that a shard folder strictly inside `out` lists
+/// as written by brink: the one input that replacing `out` may delete (brink wrote it).
+fn is_shards_scenario_copy(input: &Path, out: &Path) -> bool {
+    let is_copy = input.file_name().is_some_and(|n| n == SCENARIO_COPY)
+        && std::fs::symlink_metadata(input).is_ok_and(|m| m.file_type().is_file());
+    // A run shard holds it at its top, a comparison's shard in each run's folder.
+    is_copy
+        && input.ancestors().skip(1).take(2).any(|folder| {
+            folder != out
+                && folder.starts_with(out)
+                && record(folder, false).is_ok_and(|(format, files)| {
+                    format == SHARD_FORMAT
+                        && input.strip_prefix(folder).is_ok_and(|rel| files.contains(&*rel.to_string_lossy()))
+                })
+        })
+}
+
 /// Refuses a destination that equals or contains the current folder or one of the
 /// `inputs` (the scenario, observed or mapping files, compared folders): replacing it
-/// would delete them. An input inside a results folder of brink's (a shard's copy of its
-/// scenario) is brink's own, and not protected.
+/// would delete them. Only a shard's copy of its scenario, inside a shard folder within
+/// the destination, is brink's own and not protected. Also refuses the `--out` forms of
+/// [`check_out_form`]. Runs before anything is created.
 pub fn check_contains_nothing_of_the_user(dest: &Path, inputs: &[&Path]) -> Result<(), String> {
+    check_out_form(dest)?;
     let Some(out) = resolve(dest) else { return Ok(()) };
     if let Some(cwd) = std::env::current_dir().ok().and_then(|c| c.canonicalize().ok()) {
         if cwd.starts_with(&out) {
@@ -158,11 +274,7 @@ pub fn check_contains_nothing_of_the_user(dest: &Path, inputs: &[&Path]) -> Resu
     }
     for input in inputs {
         let Ok(p) = input.canonicalize() else { continue };
-        if !p.starts_with(&out) {
-            continue;
-        }
-        let folder = if p.is_dir() { p.as_path() } else { p.parent().unwrap_or(&p) };
-        if folder != out && owned_files(folder).is_ok() {
+        if !p.starts_with(&out) || is_shards_scenario_copy(&p, &out) {
             continue;
         }
         return Err(format!(
