@@ -277,9 +277,10 @@ pub fn check_contains_nothing_of_the_user(dest: &Path, inputs: &[&Path]) -> Resu
         if !p.starts_with(&out) || is_shards_scenario_copy(&p, &out) {
             continue;
         }
+        let (relation, outside) = if p == out { ("is", "another") } else { ("contains", "an") };
         return Err(format!(
-            "--out {} contains {}, an input of this command; writing the results there would replace \
-             it: choose an --out folder outside it, e.g. output/NAME",
+            "--out {} {relation} {}, an input of this command; brink never writes its results over \
+             its inputs: choose {outside} --out folder that holds none of them, e.g. output/RESULTS",
             dest.display(),
             input.display()
         ));
