@@ -555,3 +555,45 @@ fn dropping_an_uncommitted_staging_keeps_results_moved_aside() {
         hidden(tmp.path())
     );
 }
+
+/// Review "Also": files the user adds to the results folder while a `--force` run
+/// simulates make its commit refuse; the simulation is not thrown away but kept next to
+/// the folder, and the refusal says where.
+#[cfg(unix)]
+#[test]
+fn a_refusal_found_at_the_commit_keeps_the_runs_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("res");
+    let run = |trials: &str| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("brink"));
+        c.arg("run").arg(bundled("minimal.toml"));
+        c.args(["--trials", trials, "--threads", "1", "--charts", "none", "--no-trials-csv", "-q"]);
+        c.args(["--force", "--out"]).arg(&out);
+        c
+    };
+    assert!(run("50").status().unwrap().success());
+    let before = tree(&out);
+    let child = run("3000000").stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let staging = tmp.path().join(format!(".res.partial-{}", child.id()));
+    let start = std::time::Instant::now();
+    while !staging.join("results").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no staging folder appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let pid = child.id();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let kept = format!("res.unplaced-{pid}");
+    assert!(err.contains("notes.txt") && err.contains(&kept), "{err}");
+    let mut expected = before.clone();
+    expected.push("notes.txt".into());
+    expected.sort();
+    assert_eq!(tree(&out), expected);
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join(&kept).join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["trials"].as_u64(), Some(3_000_000), "{m}");
+    assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
+}
