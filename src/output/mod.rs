@@ -243,6 +243,9 @@ impl Staging {
     /// Of the replaced folder only the files brink wrote are deleted.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
         let parent = parent_of(&self.dest);
+        // On disk before the swap: a crash just after it must not leave the destination
+        // holding empty or torn files where the old results were complete.
+        sync_tree(&self.tmp).map_err(|e| self.failed(e))?;
         let turn = File::open(&parent).ok();
         if let Some(f) = &turn {
             lock(f, true);
@@ -274,6 +277,8 @@ impl Staging {
             }
         };
         self.committed = true;
+        // The swap itself, on disk (best effort: not every platform can sync a folder).
+        let _ = File::open(&parent).and_then(|d| d.sync_all());
         let kept = old.and_then(|old| remove_replaced(&old, &parent, &dest_name(&self.dest)));
         drop(turn);
         if let Some((kept, entries)) = kept {
@@ -408,6 +413,22 @@ fn remove_replaced(old: &Path, parent: &Path, name: &str) -> Option<(PathBuf, St
     let kept = parent.join(format!("{name}.kept-{}", std::process::id()));
     let kept = if rename_noreplace(old, &kept).is_ok() { kept } else { old.to_owned() };
     Some((kept, named))
+}
+
+/// Flushes every file under `dir`, and the folders themselves, to disk.
+fn sync_tree(dir: &Path) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let t = e.file_type()?;
+        if t.is_dir() {
+            sync_tree(&e.path())?;
+        } else if t.is_file() {
+            File::open(e.path())?.sync_all()?;
+        }
+    }
+    // Folders cannot be opened for syncing everywhere (Windows): best effort.
+    let _ = File::open(dir).and_then(|d| d.sync_all());
+    Ok(())
 }
 
 /// A path for a message: without a leading `./`.
