@@ -5,7 +5,7 @@
 //! of killed runs are cleaned (only brink's own); `brink plot` leaves no partial file.
 
 use crate::util::{brink, bundled};
-use brink::output::{replace_folder, STAGING_MARKER};
+use brink::output::{replace_folder, Staging, STAGING_MARKER};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -280,8 +280,10 @@ fn stale_marked_siblings_are_cleaned_and_reported_unmarked_ones_left_alone() {
         .assert()
         .success();
     let err = stderr(&a);
-    assert!(!partial.exists() && !old.exists(), "{:?}", hidden(&parent));
-    assert!(err.contains(".res.partial-4999999") && err.contains(".other.old-4999998"), "{err}");
+    assert!(!partial.exists(), "{:?}", hidden(&parent));
+    assert!(err.contains(".res.partial-4999999"), "{err}");
+    // brink makes no `.NAME.old-PID` folders (any more): such a folder is not its own.
+    assert!(old.exists() && !err.contains("4999998"), "{err}");
     assert_eq!(tree(&look_alike), ["results/levels.csv"]);
     assert!(not_a_pid.exists());
     assert!(!err.contains("4999997"), "{err}");
@@ -338,44 +340,59 @@ fn replace_folder_exchanges_without_a_window() {
 fn concurrent_force_runs_leave_one_complete_folder_and_no_siblings() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("res");
-    let args = |o: &Path| {
+    // Each run has its own seed, so the folder tells which run's results it holds; long
+    // enough (about a second each) that the runs of a round overlap.
+    let args = |o: &Path, seed: u32| {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("brink"));
         c.arg("run").arg(bundled("minimal.toml"));
-        c.args(["--trials", "3000", "--threads", "1", "--charts", "none", "--quiet", "--force", "--out"])
-            .arg(o);
+        c.args(["--trials", "100000", "--threads", "1", "--charts", "none", "--no-trials-csv", "--quiet"]);
+        c.args(["--seed", &seed.to_string(), "--force", "--out"]).arg(o);
         c
     };
-    assert!(args(&out).status().unwrap().success());
+    assert!(args(&out, 1).status().unwrap().success());
+    let mut lost = 0;
     for round in 0..3 {
         let children: Vec<_> = (0..6)
-            .map(|_| {
-                args(&out)
+            .map(|k| {
+                let seed = 100 * (round + 1) + k;
+                let c = args(&out, seed)
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())
                     .spawn()
-                    .unwrap()
+                    .unwrap();
+                (seed, c)
             })
             .collect();
-        let mut ok = 0;
-        for c in children {
+        let mut winners = Vec::new();
+        for (seed, c) in children {
             let o = c.wait_with_output().unwrap();
             let err = String::from_utf8_lossy(&o.stderr);
             match o.status.code() {
-                Some(0) => ok += 1,
-                Some(2) => assert!(err.contains("res"), "round {round}: {err}"),
+                Some(0) => winners.push(seed),
+                Some(1) => {
+                    assert!(err.contains("was replaced by another brink run"), "round {round}: {err}");
+                    lost += 1;
+                }
                 code => panic!("round {round}: exit {code:?}: {err}"),
             }
         }
-        assert!(ok >= 1, "round {round}: no run won");
-        // A complete results folder: the manifest lists exactly the files present.
+        assert!(!winners.is_empty(), "round {round}: no run won");
+        // A complete results folder: the manifest lists exactly the files present, and
+        // it holds the results of a run that said it wrote them.
         let m: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
         let mut listed: Vec<String> =
             m["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect();
         listed.sort();
         assert_eq!(tree(&out), listed, "round {round}");
+        let seed = m["seed"].as_u64().unwrap() as u32;
+        assert!(winners.contains(&seed), "round {round}: seed {seed} is not one of the winners {winners:?}");
         assert!(hidden(tmp.path()).is_empty(), "round {round}: {:?}", hidden(tmp.path()));
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(left, ["res"], "round {round}");
     }
+    // Runs that overlapped did not all claim to have written the folder.
+    assert!(lost > 0, "every concurrent --force run said it wrote {}", out.display());
 }
 
 #[cfg(unix)]
@@ -679,4 +696,145 @@ fn plot_names_a_folders_kind_from_its_format() {
         .success();
     let a = brink().arg("plot").arg(&sw).assert().code(2);
     assert!(stderr(&a).contains("is a sweep folder"), "{}", stderr(&a));
+}
+
+/// Issue 12 item 3, review finding 1: a run's fresh staging folder is never taken for a
+/// killed run's by another run starting next to it (the docs/clusters.md pattern of
+/// `--out shards/$k`). Many short runs into sibling folders of one parent, in parallel.
+#[test]
+fn parallel_runs_into_sibling_folders_never_remove_each_others_staging() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parent = tmp.path().join("par");
+    // 6 x 40 runs: the code before the fix failed about one run in six of these.
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let out = parent.join(format!("o{t}"));
+            std::thread::spawn(move || {
+                for i in 0..40 {
+                    let o = std::process::Command::new(assert_cmd::cargo::cargo_bin("brink"))
+                        .arg("run")
+                        .arg(bundled("minimal.toml"))
+                        .args([
+                            "--trials",
+                            "20",
+                            "--charts",
+                            "none",
+                            "--no-trials-csv",
+                            "-q",
+                            "--force",
+                            "--out",
+                        ])
+                        .arg(&out)
+                        .output()
+                        .unwrap();
+                    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+                    assert!(o.status.success(), "o{t} run {i}: exit {:?}: {err}", o.status.code());
+                    assert!(!err.contains("killed"), "o{t} run {i} took a live run for a killed one: {err}");
+                    let m: serde_json::Value =
+                        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+                    let mut listed: Vec<String> = m["files"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|f| f.as_str().unwrap().to_owned())
+                        .collect();
+                    listed.sort();
+                    assert_eq!(tree(&out), listed, "o{t} run {i}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(hidden(&parent).is_empty(), "{:?}", hidden(&parent));
+}
+
+/// Review finding 1: where locks are local to a machine (a cluster file system), a live
+/// run on another host holds no lock this host can see: its staging folder is left alone
+/// and reported, not deleted.
+#[test]
+fn a_staging_folder_made_on_another_host_is_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parent = tmp.path().join("output");
+    std::fs::create_dir(&parent).unwrap();
+    let theirs = sibling(&parent, ".res.partial-4999999", true);
+    std::fs::write(
+        theirs.join(STAGING_MARKER),
+        "brink staging folder\nhost: node-that-is-not-this-one-4711\npid: 4999999\n",
+    )
+    .unwrap();
+    let a = brink()
+        .arg("run")
+        .arg(bundled("minimal.toml"))
+        .args(["--trials", "50", "--quiet", "--out"])
+        .arg(parent.join("other"))
+        .assert()
+        .success();
+    assert_eq!(tree(&theirs), [".brink-staging", "results/levels.csv"]);
+    let err = stderr(&a);
+    assert!(err.contains("node-that-is-not-this-one-4711") && err.contains(".res.partial-4999999"), "{err}");
+    assert!(!err.contains("removed"), "{err}");
+}
+
+/// Review finding 6: a replacement whose fallback renames both failed leaves the old
+/// results in the staging folder's `old`; dropping the staging (the run failed) must not
+/// delete them.
+#[test]
+fn dropping_an_uncommitted_staging_keeps_results_moved_aside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("res");
+    let staging = Staging::create(&dest, true, &[]).unwrap();
+    let root = staging.dir().parent().unwrap().to_owned();
+    std::fs::create_dir(root.join("old")).unwrap();
+    std::fs::write(root.join("old/levels.csv"), "old results\n").unwrap();
+    drop(staging);
+    let kept = [dest.join("levels.csv"), root.join("old/levels.csv")];
+    assert!(
+        kept.iter().any(|f| std::fs::read_to_string(f).is_ok_and(|s| s == "old results\n")),
+        "the old results were deleted: {:?}",
+        hidden(tmp.path())
+    );
+}
+
+/// Review "Also": files the user adds to the results folder while a `--force` run
+/// simulates make its commit refuse; the simulation is not thrown away but kept next to
+/// the folder, and the refusal says where.
+#[cfg(unix)]
+#[test]
+fn a_refusal_found_at_the_commit_keeps_the_runs_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("res");
+    let run = |trials: &str| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("brink"));
+        c.arg("run").arg(bundled("minimal.toml"));
+        c.args(["--trials", trials, "--threads", "1", "--charts", "none", "--no-trials-csv", "-q"]);
+        c.args(["--force", "--out"]).arg(&out);
+        c
+    };
+    assert!(run("50").status().unwrap().success());
+    let before = tree(&out);
+    let child = run("3000000").stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let staging = tmp.path().join(format!(".res.partial-{}", child.id()));
+    let start = std::time::Instant::now();
+    while !staging.join("results").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no staging folder appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let pid = child.id();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let kept = format!("res.unplaced-{pid}");
+    assert!(err.contains("notes.txt") && err.contains(&kept), "{err}");
+    let mut expected = before.clone();
+    expected.push("notes.txt".into());
+    expected.sort();
+    assert_eq!(tree(&out), expected);
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join(&kept).join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["trials"].as_u64(), Some(3_000_000), "{m}");
+    assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
 }
