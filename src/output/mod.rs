@@ -660,39 +660,31 @@ mod tests {
     use super::*;
 
     /// Review finding 5: of a replaced folder only the files its manifest lists go; what
-    /// the user put there after the last check (a file, a folder, a file inside a folder
-    /// of brink's) is kept, moved next to the destination, and named.
+    /// the user put there after the last check (a file, a folder with a file in it) is
+    /// kept, moved next to the destination, and named.
     #[test]
     fn a_replaced_folder_loses_only_brinks_files() {
         let tmp = tempfile::tempdir().unwrap();
         let old = tmp.path().join(".res.partial-1/results");
-        std::fs::create_dir_all(old.join("charts")).unwrap();
-        std::fs::create_dir(old.join("analysis")).unwrap();
+        std::fs::create_dir_all(old.join("analysis")).unwrap();
         let manifest = format!(
-            r#"{{"format":"{}","files":["manifest.json","levels.csv","charts/levels.svg"]}}"#,
+            r#"{{"format":"{}","files":["manifest.json","levels.csv","levels.svg"]}}"#,
             guard::RUN_FORMAT
         );
         std::fs::write(old.join("manifest.json"), manifest).unwrap();
-        for f in ["levels.csv", "charts/levels.svg", "late.txt", "analysis/fig.py", "charts/mine.png"] {
+        for f in ["levels.csv", "levels.svg", "late.txt", "analysis/fig.py", "mine.png"] {
             std::fs::write(old.join(f), "x").unwrap();
         }
         let (kept, named) = remove_replaced(&old, tmp.path(), "res").expect("user files are kept");
         assert_eq!(kept, tmp.path().join(format!("res.kept-{}", std::process::id())));
         assert!(!old.exists());
         let mut left: Vec<String> = Vec::new();
-        for f in [
-            "levels.csv",
-            "manifest.json",
-            "charts/levels.svg",
-            "late.txt",
-            "analysis/fig.py",
-            "charts/mine.png",
-        ] {
+        for f in ["levels.csv", "manifest.json", "levels.svg", "late.txt", "analysis/fig.py", "mine.png"] {
             if kept.join(f).exists() {
                 left.push(f.into());
             }
         }
-        assert_eq!(left, ["late.txt", "analysis/fig.py", "charts/mine.png"]);
+        assert_eq!(left, ["late.txt", "analysis/fig.py", "mine.png"]);
         assert!(named.contains("late.txt") && named.contains("analysis/fig.py"), "{named}");
 
         // Nothing of the user's: nothing kept, the folder gone.
