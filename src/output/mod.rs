@@ -593,6 +593,24 @@ fn clean_making(dir: &Path) -> Option<String> {
         .map(|()| format!("removed {}, left by a brink run killed as it started", shown(dir)))
 }
 
+/// Whether the open `file` is still the file at `path` (same device and inode), not one
+/// that was unlinked after it was opened.
+fn same_file(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.is_file()
+    }
+}
+
 /// Removes the staging folders in `parent` that brink runs left when they were killed:
 /// only folders named like brink's siblings that hold brink's marker, made on this host
 /// and unlocked (their run has ended). A results folder moved aside by an interrupted
@@ -617,6 +635,11 @@ pub fn clean_stale(parent: &Path) -> Vec<String> {
         let Some(name) = sibling_of(&file_name) else { continue };
         let Ok(marker) = File::open(dir.join(STAGING_MARKER)) else { continue };
         if !marker.metadata().is_ok_and(|m| m.is_file()) || lock(&marker, false) != Lock::Held {
+            continue;
+        }
+        // A run that has just finished unlocks its marker as it removes its folder: the
+        // lock then holds an unlinked file. Only a marker still in place is a killed run's.
+        if !same_file(&marker, &dir.join(STAGING_MARKER)) {
             continue;
         }
         // A marker without a host line: made here (as by the first versions of it).
@@ -646,6 +669,8 @@ pub fn clean_stale(parent: &Path) -> Vec<String> {
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => notes
                 .push(format!("removed {}, the staging folder of a brink run that was killed", shown(&dir))),
+            // Gone meanwhile: its run finished and removed it.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(err) => notes.push(format!(
                 "could not remove {}, a killed brink run's staging folder: {err}",
                 shown(&dir)
