@@ -32,7 +32,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
             "P(level reached within the horizon); whiskers: 95% Wilson interval"
         } else {
             // A two-loop run: levels.csv holds stats::two_loop_interval, not Wilson.
-            "P(level reached), pooled over parameter draws; whiskers: 95% CI of the pooled P (draw-to-draw + Monte Carlo)"
+            "pooled P(level reached) over draws; whiskers: its 95% CI (draw-to-draw + Monte Carlo)"
         })
         .axis_desc_style(s.label())
         .label_style(s.tick())
