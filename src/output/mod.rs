@@ -281,15 +281,23 @@ impl Staging {
         let _ = File::open(&parent).and_then(|d| d.sync_all());
         let kept = old.and_then(|old| remove_replaced(&old, &parent, &dest_name(&self.dest)));
         drop(turn);
-        if let Some((kept, entries)) = kept {
+        if let Some((kept, entries)) = &kept {
             eprintln!(
                 "warning: {entries} appeared in {shown_dest} while brink replaced it; they were not deleted: \
                  they are in {}",
-                shown(&kept)
+                shown(kept)
             );
         }
-        // The marker (and the replaced folder, emptied of brink's files) go.
-        if let Err(e) = std::fs::remove_dir_all(&self.root) {
+        // The marker (and the replaced folder, emptied of brink's files) go; unless the
+        // user's entries could not be moved out of it, in which case only the marker goes,
+        // so that no later cleanup takes the folder for a killed run's and deletes them.
+        let user_files_inside = kept.as_ref().is_some_and(|(kept, _)| kept.starts_with(&self.root));
+        let removed = if user_files_inside {
+            std::fs::remove_file(self.root.join(STAGING_MARKER))
+        } else {
+            std::fs::remove_dir_all(&self.root)
+        };
+        if let Err(e) = removed {
             eprintln!("warning: could not remove brink's staging folder {}: {e}", shown(&self.root));
         }
         Ok(self.dest.clone())
@@ -687,6 +695,30 @@ mod tests {
     /// Review finding 5: of a replaced folder only the files its manifest lists go; what
     /// the user put there after the last check (a file, a folder with a file in it) is
     /// kept, moved next to the destination, and named.
+    /// When the user's entries cannot be moved next to the destination (the name is
+    /// taken), they stay where they are, and `remove_replaced` says so by returning that
+    /// folder: `commit` then removes only the marker, never the folder.
+    #[test]
+    fn user_files_that_cannot_be_moved_out_stay_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let old = tmp.path().join(".res.partial-1/results");
+        std::fs::create_dir_all(&old).unwrap();
+        let manifest =
+            format!(r#"{{"format":"{}","files":["manifest.json","levels.csv"]}}"#, guard::RUN_FORMAT);
+        std::fs::write(old.join("manifest.json"), manifest).unwrap();
+        std::fs::write(old.join("levels.csv"), "x").unwrap();
+        std::fs::write(old.join("notes.txt"), "mine").unwrap();
+        let taken = tmp.path().join(format!("res.kept-{}", std::process::id()));
+        std::fs::create_dir(&taken).unwrap();
+        std::fs::write(taken.join("other.txt"), "also mine").unwrap();
+        let (kept, named) = remove_replaced(&old, tmp.path(), "res").expect("user files are kept");
+        assert_eq!(kept, old);
+        assert!(kept.starts_with(tmp.path().join(".res.partial-1")), "inside the staging root");
+        assert_eq!(std::fs::read_to_string(old.join("notes.txt")).unwrap(), "mine");
+        assert!(!old.join("levels.csv").exists() && named.contains("notes.txt"), "{named}");
+        assert_eq!(std::fs::read_to_string(taken.join("other.txt")).unwrap(), "also mine");
+    }
+
     #[test]
     fn a_replaced_folder_loses_only_brinks_files() {
         let tmp = tempfile::tempdir().unwrap();
