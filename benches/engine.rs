@@ -8,10 +8,10 @@
 
 mod common;
 
-use brink::engine::Engine;
 use brink::output::trials::TrialRows;
-use brink::rng::{stream, stream_key, Purpose, TrialStreams};
-use brink::stats::Aggregate;
+use brink::sim::engine::Engine;
+use brink::sim::rng::{stream, stream_key, Purpose, TrialStreams};
+use brink::sim::stats::Aggregate;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 

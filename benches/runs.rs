@@ -5,7 +5,7 @@
 
 mod common;
 
-use brink::runner::{self, RunSpec, CHUNK};
+use brink::sim::runner::{self, RunSpec, CHUNK};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 

@@ -4,8 +4,8 @@
 
 mod common;
 
-use brink::engine::Engine;
 use brink::scenario::{load, Overrides};
+use brink::sim::engine::Engine;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 

@@ -1,7 +1,7 @@
 //! `brink backtest`: percentiles, intervals and coverage (src/backtest.rs).
 
 use crate::util::{brink, bundled, model, tol};
-use brink::backtest::{
+use brink::analysis::backtest::{
     columns, compare, coverage, mid_rank, months, nearest_rank, parse_mapping, parse_observed, simulate,
     summarise, Observation,
 };
@@ -235,13 +235,13 @@ fn simulated_values_do_not_depend_on_threads() {
     let m = model(&SYNTHETIC.replace("rate = 50", "rate = 0.5").replace("rate = 30", "rate = 0.3"));
     let qs = parse_mapping(&m, MAPPING).unwrap();
     let cols = columns(&m, &qs);
-    let trials = 2 * brink::runner::CHUNK + 77;
+    let trials = 2 * brink::sim::runner::CHUNK + 77;
     let one = simulate(&m, &qs, &cols, trials, 5, 1, |_| {}).unwrap();
     let two = simulate(&m, &qs, &cols, trials, 5, 2, |_| {}).unwrap();
     assert_eq!(one, two);
     assert!(one.iter().all(|c| c.len() == trials as usize));
     // Trials are their own: the last trial alone gives the same values.
-    let mut engine = brink::engine::Engine::new(&m, 5);
+    let mut engine = brink::sim::engine::Engine::new(&m, 5);
     engine.run(trials - 1).unwrap();
     let b_total = engine.outcome().counts[1] as f64;
     let b_hits = one[2][trials as usize - 1];

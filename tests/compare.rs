@@ -4,8 +4,8 @@
 use crate::util::{model, tol};
 use assert_cmd::Command;
 use brink::output::compare::{Comparison, RunSummary};
-use brink::runner::{run_set, RunSpec};
 use brink::scenario::{compile_str, Overrides};
+use brink::sim::runner::{run_set, RunSpec};
 
 /// One firing at day 0 whose branch `hit` (p = `p_hit`) reaches the terminal level.
 /// With the same seed both variants draw the same u: A reaches war iff u < 0.5, B iff
@@ -42,7 +42,7 @@ day = 0
 p_hit = 0.4
 "#;
 
-fn variant(name: Option<&str>) -> brink::model::Model {
+fn variant(name: Option<&str>) -> brink::sim::model::Model {
     let ov = Overrides { variant: name.map(str::to_owned), sets: vec![] };
     compile_str("coin.toml", COIN, &ov).unwrap()
 }
@@ -91,9 +91,9 @@ fn pairing_narrows_the_interval() {
     let out = run_set(&[&a, &b], &spec, 0..n, &mut [None, None], &mut |_| {}).unwrap();
     let paired = out.paired[0].level(1).difference;
     let ka = out.aggregates[0].levels[1].reached;
-    let other = brink::runner::run(&b, &RunSpec { seed: 6, ..spec.clone() }, None, &mut |_| {}).unwrap();
-    let unpaired = brink::compare::unpaired_difference(ka, n, other.levels[1].reached, n);
-    let w = |e: brink::compare::Estimate| e.high.unwrap() - e.low.unwrap();
+    let other = brink::sim::runner::run(&b, &RunSpec { seed: 6, ..spec.clone() }, None, &mut |_| {}).unwrap();
+    let unpaired = brink::analysis::compare::unpaired_difference(ka, n, other.levels[1].reached, n);
+    let w = |e: brink::analysis::compare::Estimate| e.high.unwrap() - e.low.unwrap();
     let ratio = w(unpaired) / w(paired);
     assert!(ratio > 1.9 && ratio < 2.8, "width ratio {ratio}");
 }
@@ -102,7 +102,7 @@ fn pairing_narrows_the_interval() {
 fn run_set_matches_separate_runs() {
     let m = model(COIN);
     let spec = RunSpec { trials: 5000, seed: 9, threads: 2, max_events: 1000 };
-    let alone = brink::runner::run(&m, &spec, None, &mut |_| {}).unwrap();
+    let alone = brink::sim::runner::run(&m, &spec, None, &mut |_| {}).unwrap();
     let b = variant(Some("careful"));
     let together = run_set(&[&m, &b], &spec, 0..5000, &mut [None, None], &mut |_| {}).unwrap();
     assert_eq!(together.aggregates[0], alone, "lockstep runs are the same trials");

@@ -3,7 +3,7 @@
 //! same run (baghdad-2020, 20,000 trials) and compared at the printed precision.
 
 use crate::util::{brink, bundled, model, Table};
-use brink::model::{LevelChange, Model};
+use brink::sim::model::{LevelChange, Model};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -86,7 +86,7 @@ fn nearest_rank<T: Copy>(sorted: &[T], q: f64) -> T {
     sorted[rank - 1]
 }
 
-/// Wilson score interval, written out independently of brink::stats.
+/// Wilson score interval, written out independently of brink::sim::stats.
 fn wilson95(k: usize, n: usize) -> (f64, f64) {
     let z = 1.959_963_984_540_054_f64;
     let (k, n) = (k as f64, n as f64);

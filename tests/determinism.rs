@@ -4,8 +4,8 @@
 //! trials.
 
 use crate::util::{brink, bundled};
-use brink::runner::{self, RunSpec, CHUNK};
 use brink::scenario::{self, Overrides};
+use brink::sim::runner::{self, RunSpec, CHUNK};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -175,7 +175,7 @@ fn trials_do_not_depend_on_the_total_count() {
     assert_eq!(first[levels.col("trials_reached")], n.to_string());
 }
 
-fn baghdad() -> brink::model::Model {
+fn baghdad() -> brink::sim::model::Model {
     scenario::load(&bundled("baghdad-2020.toml"), &Overrides::default()).unwrap_or_else(|e| panic!("{e}")).0
 }
 
@@ -210,11 +210,11 @@ fn library_run_is_independent_of_threads_and_of_sharding() {
         rows.extend(bytes);
     }
     assert!(rows == rows1, "rows from shards differ");
-    let mut forward = brink::stats::Aggregate::new(&model);
+    let mut forward = brink::sim::stats::Aggregate::new(&model);
     for p in &parts {
         forward.merge(p);
     }
-    let mut backward = brink::stats::Aggregate::new(&model);
+    let mut backward = brink::sim::stats::Aggregate::new(&model);
     for p in parts.iter().rev() {
         backward.merge(p);
     }

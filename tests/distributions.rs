@@ -2,8 +2,8 @@
 //! vectors that pin the exact bits.
 
 use crate::util::tol;
-use brink::dist::{Amount, Delay};
-use brink::rng::{stream, stream_key, Purpose, Stream};
+use brink::sim::dist::{Amount, Delay};
+use brink::sim::rng::{stream, stream_key, Purpose, Stream};
 
 fn s(name: &str) -> Stream {
     stream(&stream_key(12345, name), 0, Purpose::Tally)

@@ -5,10 +5,10 @@
 //! estimate's own sampling error (99.9% normal interval, see `util::tol`).
 
 use crate::util::{model, tol};
-use brink::engine::{EndReason, Engine};
-use brink::model::Model;
-use brink::runner::{run, RunSpec};
-use brink::stats::Aggregate;
+use brink::sim::engine::{EndReason, Engine};
+use brink::sim::model::Model;
+use brink::sim::runner::{run, RunSpec};
+use brink::sim::stats::Aggregate;
 
 const LADDER: &str = r#"
 [[levels]]
@@ -674,7 +674,7 @@ id = "echo"
     // P(spark in a trial) = 1 - exp(-0.0005): about 1 trial in 2,000 loops, so a
     // 40-chunk run has dozens of looping trials in many chunks. With seed 296 the first
     // is in chunk 5, so workers on 2 and 4 threads meet later ones first.
-    let (seed, chunk) = (296, brink::runner::CHUNK);
+    let (seed, chunk) = (296, brink::sim::runner::CHUNK);
     let loops = |t: u64| {
         let mut e = Engine::new(&m, seed);
         e.set_max_events(200);
@@ -686,7 +686,7 @@ id = "echo"
     for threads in [1, 2, 4] {
         let spec = RunSpec { trials: 40 * chunk, seed, threads, max_events: 200 };
         match run(&m, &spec, None, &mut |_| {}) {
-            Err(brink::runner::RunError::Runaway(r)) => {
+            Err(brink::sim::runner::RunError::Runaway(r)) => {
                 assert_eq!(r.trial, first_looping, "{threads} threads");
                 assert_eq!(r.step, "echo");
             }
@@ -713,7 +713,7 @@ fn a_panicking_row_writer_fails_the_run_instead_of_hanging() {
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let m = model(&std::fs::read_to_string(crate::util::bundled("minimal.toml")).unwrap());
-        let spec = RunSpec { trials: 200 * brink::runner::CHUNK, seed: 1, threads: 2, max_events: 1000 };
+        let spec = RunSpec { trials: 200 * brink::sim::runner::CHUNK, seed: 1, threads: 2, max_events: 1000 };
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut w = Boom(0);
             let _ = run(&m, &spec, Some(&mut w), &mut |_| {});

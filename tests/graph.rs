@@ -5,7 +5,7 @@
 //! The Mermaid output is checked line by line for the same contents.
 
 use crate::util::{brink, bundled, model};
-use brink::model::Model;
+use brink::sim::model::Model;
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
@@ -471,11 +471,11 @@ id = "b"
 #[test]
 fn awkward_text_is_escaped() {
     let m = model(AWKWARD);
-    let text = brink::graph::dot(&m);
+    let text = brink::present::graph::dot(&m);
     let g = parse_dot(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     check_dot_covers(&m, &g);
     assert!(g.nodes["s_a"]["label"].contains("the &quot;reds&quot; &lt;&amp;&gt;"));
-    let mm = brink::graph::mermaid(&m);
+    let mm = brink::present::graph::mermaid(&m);
     assert!(mm.contains("the #quot;reds#quot; #lt;&#gt;"), "{mm}");
     assert!(mm.contains("if level #lt;= low"), "{mm}");
     assert!(mm.contains("s_a -.->|\"excites after up:<br/>n=0.5, decay 2 d\"| s_b"), "{mm}");
@@ -504,9 +504,9 @@ fn render(text: &str) -> Option<String> {
 #[test]
 fn graphviz_renders_the_dot_when_installed() {
     let mut texts: Vec<(String, Model)> =
-        bundled_models().into_iter().map(|(_, m)| (brink::graph::dot(&m), m)).collect();
+        bundled_models().into_iter().map(|(_, m)| (brink::present::graph::dot(&m), m)).collect();
     let awkward = model(AWKWARD);
-    texts.push((brink::graph::dot(&awkward), awkward));
+    texts.push((brink::present::graph::dot(&awkward), awkward));
     for (text, m) in &texts {
         let Some(svg) = render(text) else {
             eprintln!("graphviz `dot` is not installed: skipping the rendering check (CI installs it)");

@@ -2,12 +2,12 @@
 //! differences of proportions, and the order of sensitivity swings.
 
 use crate::util::{brink, bundled, Table};
-use brink::compare::{paired_difference, paired_proportion, Paired, PairedLevel};
-use brink::explore::{sensitivity_rows, Setting};
-use brink::runner::{run, RunSpec};
+use brink::analysis::compare::{paired_difference, paired_proportion, Paired, PairedLevel};
+use brink::analysis::explore::{sensitivity_rows, Setting};
 use brink::scenario::{compile_str, Overrides};
-use brink::stats::{two_loop_interval, wilson, Z95};
-use brink::uncertainty::epistemic_draw;
+use brink::sim::params::epistemic_draw;
+use brink::sim::runner::{run, RunSpec};
+use brink::sim::stats::{two_loop_interval, wilson, Z95};
 
 /// One shot on day 0 hits with probability p_hit: P(war) = p_hit, so the pooled P of a
 /// two-loop run estimates E[p_hit] = a / (a + b) for p_hit ~ Beta(a, b).

@@ -5,10 +5,10 @@
 
 use crate::mutate::{apply, mutation, Mutation};
 use crate::util::{bundled, model};
-use brink::dist::Amount;
-use brink::model::Model;
-use brink::runner::{run_chunk, RunSpec};
 use brink::scenario::{compile_str, Overrides};
+use brink::sim::dist::Amount;
+use brink::sim::model::Model;
+use brink::sim::runner::{run_chunk, RunSpec};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use std::sync::OnceLock;
@@ -268,7 +268,7 @@ fn large_tally_totals_have_a_standard_deviation() {
     // About 30 firings of 1e14 per trial: totals near 3e15, far below u64::MAX.
     let m = model(&tally_scenario("1", "{ fixed = 100000000000000 }"));
     let spec = RunSpec { trials: 20_000, ..spec() };
-    let agg = brink::runner::run(&m, &spec, None, &mut |_| {}).unwrap();
+    let agg = brink::sim::runner::run(&m, &spec, None, &mut |_| {}).unwrap();
     let (mean, sd) = agg.tally_mean_sd(0);
     // The count of firings is 1 + Poisson(30): mean 31, sd sqrt(30).
     assert!((mean / 1e14 - 31.0).abs() < 0.2, "{mean}");

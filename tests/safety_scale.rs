@@ -9,8 +9,8 @@
 //! separate the two robustly. The modifier test also counts work, which no load can skew.
 
 use crate::util::{brink, model};
-use brink::engine::{Engine, Runaway};
-use brink::model::Model;
+use brink::sim::engine::{Engine, Runaway};
+use brink::sim::model::Model;
 use std::sync::mpsc;
 use std::time::Duration;
 

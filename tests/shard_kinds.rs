@@ -6,7 +6,7 @@
 
 use crate::shards::{assert_same_folder, files, forge_digests, ok, refused};
 use crate::util::{brink, bundled};
-use brink::runner::CHUNK;
+use brink::sim::runner::CHUNK;
 use std::path::{Path, PathBuf};
 
 /// Three chunks of 2048 (the last partial); 3 and 7 do not divide it.

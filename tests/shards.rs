@@ -5,9 +5,9 @@
 //! refused with a message naming the shard.
 
 use crate::util::{brink, bundled};
-use brink::output::shard::{AggregateFile, Shard, AGGREGATE_FORMAT};
-use brink::runner::{self, RunSpec, CHUNK};
 use brink::scenario::{self, Overrides};
+use brink::shard::{AggregateFile, Shard, AGGREGATE_FORMAT};
+use brink::sim::runner::{self, RunSpec, CHUNK};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -220,7 +220,7 @@ fn aggregates_survive_json_and_merge_exactly() {
     let (model, _) = scenario::load(&bundled("baghdad-2020.toml"), &Overrides::default()).unwrap();
     let spec = RunSpec { trials: 7000, seed: 11, threads: 2, max_events: model.max_events };
     let whole = runner::run(&model, &spec, None, &mut |_| {}).unwrap();
-    let mut merged = brink::stats::Aggregate::new(&model);
+    let mut merged = brink::sim::stats::Aggregate::new(&model);
     for k in (0..5).rev() {
         let range = Shard { index: k, count: 5 }.range(spec.trials);
         let part = runner::run_set(&[&model], &spec, range, &mut [None], &mut |_| {}).unwrap();

@@ -4,7 +4,7 @@
 //! submits. The real Slurm run is `tests/slurm/run.sh` (from `.ci/run`), not here.
 
 use crate::util::{brink, bundled};
-use brink::slurm::SlurmJob;
+use brink::shard::slurm::SlurmJob;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

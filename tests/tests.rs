@@ -20,6 +20,7 @@ mod explore;
 mod fuzz_cli;
 mod graph;
 mod intervals;
+mod layers;
 mod robustness;
 mod safety_force;
 mod safety_input;

@@ -7,8 +7,8 @@
 //! and `--path` against a scan of `trials.csv`.
 
 use crate::util::{brink, bundled, model, Table};
-use brink::engine::{Cause, Engine, Firing, Observer, TriggerCheck};
-use brink::trace::{self, Entry, PathPattern};
+use brink::present::trace::{self, Entry, PathPattern};
+use brink::sim::engine::{Cause, Engine, Firing, Observer, TriggerCheck};
 use std::collections::BTreeMap;
 use std::path::Path;
 use tempfile::TempDir;
@@ -96,7 +96,7 @@ fn trace_honours_seed_variant_and_set_as_run_does() {
 
 /// Recomputes each trial's counts, tally totals, final and highest level, end and path
 /// from its `events.csv` rows and compares them with its `trials.csv` row.
-fn check_events_against_trials(m: &brink::model::Model, dir: &Path, k: usize) {
+fn check_events_against_trials(m: &brink::sim::model::Model, dir: &Path, k: usize) {
     let events = Table::read(&dir.join("events.csv"));
     let trials = Table::read(&dir.join("trials.csv"));
     let mut by_trial: BTreeMap<u64, Vec<&Vec<String>>> = BTreeMap::new();
@@ -420,7 +420,7 @@ impl Observer for Counter {
         assert_eq!(from, self.level);
         self.level = to;
     }
-    fn on_end(&mut self, t: f64, _r: brink::engine::EndReason) {
+    fn on_end(&mut self, t: f64, _r: brink::sim::engine::EndReason) {
         self.ended += 1;
         self.ends = t;
     }

@@ -2,10 +2,10 @@
 //! imply, against hand-derived values.
 
 use crate::util::{model, tol};
-use brink::rng::{stream, stream_key, Purpose};
-use brink::runner::{run, RunSpec};
 use brink::scenario::{compile_str, Overrides};
-use brink::uncertainty::ParamDist;
+use brink::sim::params::ParamDist;
+use brink::sim::rng::{stream, stream_key, Purpose};
+use brink::sim::runner::{run, RunSpec};
 
 fn dist(src: &str) -> ParamDist {
     ParamDist::from_value(&src.parse::<toml::Table>().unwrap()["d"]).unwrap()
@@ -115,7 +115,7 @@ rate = "rate"
     let m = model(src);
     assert_eq!(m.provenance[0].source.as_deref(), Some("assumption"));
     let n = 20_000u64;
-    let mut e = brink::engine::Engine::new(&m, 9);
+    let mut e = brink::sim::engine::Engine::new(&m, 9);
     let xs: Vec<f64> = (0..n)
         .map(|t| {
             e.run(t).unwrap();

@@ -1,8 +1,8 @@
 //! Helpers shared by the test modules.
 #![allow(dead_code)]
 
-use brink::model::Model;
 use brink::scenario::{compile_str, Overrides};
+use brink::sim::model::Model;
 use std::path::PathBuf;
 
 /// Compiles scenario text, panicking with the rendered diagnostics if it is invalid.

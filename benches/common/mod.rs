@@ -2,9 +2,9 @@
 //! short criterion configuration so that `cargo bench` finishes in a few minutes.
 #![allow(dead_code)]
 
-use brink::engine::{EndReason, Engine, Outcome};
-use brink::model::Model;
 use brink::scenario::{load, Overrides};
+use brink::sim::engine::{EndReason, Engine, Outcome};
+use brink::sim::model::Model;
 use criterion::Criterion;
 use std::path::PathBuf;
 use std::time::Duration;

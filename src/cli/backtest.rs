@@ -1,8 +1,8 @@
 //! `brink backtest`: the scenario's simulated quantities beside the observed record.
 
 use super::*;
-use crate::backtest::{self, columns, compare, coverage, parse_mapping, parse_observed, simulate};
-use crate::charts::backtest::{render_fan, FanData};
+use crate::analysis::backtest::{self, columns, compare, coverage, parse_mapping, parse_observed, simulate};
+use crate::present::charts::backtest::{render_fan, FanData};
 
 #[derive(Debug, Args)]
 pub(super) struct BacktestArgs {
@@ -33,7 +33,7 @@ pub(super) struct BacktestArgs {
 }
 
 fn read(path: &Path, what: &'static str) -> Result<String, Failure> {
-    crate::input::read_text(path, what).map_err(|e| Failure::Usage(e.to_string()))
+    crate::scenario::input::read_text(path, what).map_err(|e| Failure::Usage(e.to_string()))
 }
 
 pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
@@ -135,14 +135,14 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     );
     described.sets = a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let observed_file = a.observed.display().to_string();
-    let view = crate::report::BacktestView {
+    let view = crate::present::report::BacktestView {
         manifest: &described,
         observed_file: &observed_file,
         rows: &rows,
         fan_svg,
         fan_quantity: fan_q.as_deref(),
     };
-    files.push(("report.html".into(), crate::report::backtest_html(&view).into_bytes()));
+    files.push(("report.html".into(), crate::present::report::backtest_html(&view).into_bytes()));
     let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     names.push("manifest.json");
     manifest["files"] = serde_json::json!(names);

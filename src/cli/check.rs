@@ -19,7 +19,7 @@ pub(super) fn check(a: CheckArgs) -> Result<(), Failure> {
             scenario::compile_str(&name, &source, &ov).map_err(LoadError::Invalid)?;
         }
     }
-    say(&output::summary::describe(&model));
+    say(&crate::present::summary::describe(&model));
     let variants = match model.variants.len() {
         0 => String::new(),
         n => format!(" ({n} variant{} checked too)", if n == 1 { "" } else { "s" }),

@@ -7,14 +7,14 @@
 //! [`finish`].
 
 use super::*;
-use crate::charts::compare::{render_compare, CompareView};
-use crate::compare::Paired;
-use crate::model::Model;
+use crate::analysis::compare::Paired;
 use crate::output::compare::{Comparison, RunSummary};
-use crate::output::folder::{self, FolderSpec};
-use crate::output::shard::{self, AggregateFile, Kind, RunFacts, Shard, ShardManifest, ShardRun};
-use crate::output::shard_set::{self, PAIRED_JSON};
-use crate::runner::{run_set, SetOutput};
+use crate::present::charts::compare::{render_compare, CompareView};
+use crate::present::folder::{self, FolderSpec};
+use crate::shard::set::{self, PAIRED_JSON};
+use crate::shard::{self, AggregateFile, Kind, RunFacts, Shard, ShardManifest, ShardRun};
+use crate::sim::model::Model;
+use crate::sim::runner::{run_set, SetOutput};
 
 #[derive(Debug, Args)]
 pub(super) struct CompareArgs {
@@ -46,7 +46,7 @@ pub(super) struct CompareArgs {
     no_trials_csv: bool,
     /// Add trials in batches until the 95% interval of the paired difference in the top
     /// level's probability is narrower than this half-width (e.g. 0.005 or 0.5%).
-    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::runner::parse_precision)]
+    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::sim::runner::parse_precision)]
     precision: Option<f64>,
     /// With --precision: the most trials to run.
     #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -153,7 +153,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
             None => run_set(&models, &spec, range.clone(), &mut rows, &mut |done| bar.set_position(done))?,
             Some(target) => {
                 let top = first.top_level();
-                let done = |o: &crate::runner::SetOutput| {
+                let done = |o: &crate::sim::runner::SetOutput| {
                     o.paired.iter().all(|p| match p.levels.iter().position(|&(a, _)| a == top) {
                         Some(k) => {
                             let d = p.level(k).difference;
@@ -162,7 +162,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
                         None => true,
                     })
                 };
-                crate::runner::run_until(&models, &spec, a.max_trials, &mut rows, &done, &mut |n| {
+                crate::sim::runner::run_until(&models, &spec, a.max_trials, &mut rows, &done, &mut |n| {
                     bar.set_position(n)
                 })?
             }
@@ -293,7 +293,7 @@ fn write_shard(
     }
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
-    shard_set::write_paired(staging.dir(), &names, &models, &out.paired)?;
+    set::write_paired(staging.dir(), &names, &models, &out.paired)?;
     files.extend([PAIRED_JSON, shard::SHARD_JSON].map(String::from));
     m.files = files;
     shard_done(staging, &m, quiet)
@@ -314,7 +314,7 @@ fn write_comparison(
     if opts.formats != Formats::None {
         files.extend(render_compare(&view, opts)?);
     }
-    files.push(("report.html".into(), crate::report::compare_html(&view, opts)?.into_bytes()));
+    files.push(("report.html".into(), crate::present::report::compare_html(&view, opts)?.into_bytes()));
     // Marks the folder as brink's comparison, with what brink wrote in it (see
     // `output::guard`): its own files and the run folders, each with its own manifest.
     let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();

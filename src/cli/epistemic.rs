@@ -4,10 +4,10 @@
 //! answer, and rank correlations show which params drive it.
 
 use super::*;
-use crate::charts::explore::{render_epistemic, Context};
-use crate::model::Model;
-use crate::output::folder::FolderSpec;
-use crate::uncertainty::{epistemic_draw, percentile, spearman};
+use crate::present::charts::explore::{render_epistemic, Context};
+use crate::present::folder::FolderSpec;
+use crate::sim::model::Model;
+use crate::sim::params::{epistemic_draw, percentile, spearman};
 
 /// What an epistemic run needs from `brink run`'s arguments.
 pub(super) struct Job<'a> {
@@ -53,7 +53,7 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
     let mut per_draw: Vec<Vec<f64>> = Vec::new();
     // Trials of each draw that reached each level: the pooled interval needs the counts.
     let mut reached: Vec<Vec<u64>> = Vec::new();
-    let mut pooled: Option<crate::stats::Aggregate> = None;
+    let mut pooled: Option<crate::sim::stats::Aggregate> = None;
     for k in 0..job.draws {
         let values = epistemic_draw(&base, seed, k);
         let mut sets = job.scenario.sets.clone();
@@ -79,7 +79,7 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
     let intervals: Vec<(f64, f64)> = (0..base.levels.len())
         .map(|l| {
             let counts: Vec<u64> = reached.iter().map(|r| r[l]).collect();
-            crate::stats::two_loop_interval(&counts, trials)
+            crate::sim::stats::two_loop_interval(&counts, trials)
         })
         .collect();
 
@@ -156,7 +156,7 @@ pub(super) fn epistemic(job: Job<'_>) -> Result<(), Failure> {
         let path = staging.file(name);
         std::fs::write(&path, bytes).map_err(io_at(&path))?;
     }
-    crate::output::folder::write(staging.dir(), &folder, &pooled)?;
+    crate::present::folder::write(staging.dir(), &folder, &pooled)?;
     let dest = staging.commit()?;
     if !job.quiet {
         let mut t = format!(

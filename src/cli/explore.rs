@@ -6,13 +6,15 @@
 //! unsharded command writes, through [`finish_sweep`] and [`finish_sensitivity`].
 
 use super::*;
-use crate::charts::explore::{render_sweep, render_tornado, Context, SweepData};
-use crate::compare::{Estimate, Paired};
-use crate::explore::{self, grid, parse_axis, sensitivity_design, sensitivity_rows, trim, Axis, LevelCounts};
-use crate::model::Model;
-use crate::output::shard::{Kind, RunFacts, SensitivityPart, Shard, ShardManifest, SweepPart, SweepSplit};
-use crate::output::shard_set::{self, COUNTS_JSON, PAIRED_JSON};
-use crate::runner::run_set;
+use crate::analysis::compare::{Estimate, Paired};
+use crate::analysis::explore::{
+    self, grid, parse_axis, sensitivity_design, sensitivity_rows, trim, Axis, LevelCounts,
+};
+use crate::present::charts::explore::{render_sweep, render_tornado, Context, SweepData};
+use crate::shard::set::{self, COUNTS_JSON, PAIRED_JSON};
+use crate::shard::{Kind, RunFacts, SensitivityPart, Shard, ShardManifest, SweepPart, SweepSplit};
+use crate::sim::model::Model;
+use crate::sim::runner::run_set;
 
 /// Options shared by sweep and sensitivity.
 #[derive(Debug, Args)]
@@ -200,10 +202,10 @@ fn simulate(
     s: &Setup,
     trials: std::ops::Range<u64>,
     quiet: bool,
-) -> Result<(crate::runner::SetOutput, f64), Failure> {
+) -> Result<(crate::sim::runner::SetOutput, f64), Failure> {
     if models.is_empty() {
         // A sweep's shard of grid points may hold none (more shards than points).
-        return Ok((crate::runner::SetOutput { aggregates: Vec::new(), paired: Vec::new() }, 0.0));
+        return Ok((crate::sim::runner::SetOutput { aggregates: Vec::new(), paired: Vec::new() }, 0.0));
     }
     let refs: Vec<&Model> = models.iter().collect();
     let bar = progress_bar(trials.end - trials.start, quiet);
@@ -303,7 +305,7 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
         first_point: point_range.start,
         end_point: point_range.end,
     });
-    shard_set::write_counts(staging.dir(), &s.base, out.aggregates.iter().map(LevelCounts::of).collect())?;
+    set::write_counts(staging.dir(), &s.base, out.aggregates.iter().map(LevelCounts::of).collect())?;
     finish_shard(staging, m, secs, &[COUNTS_JSON], &s, c.output.quiet)
 }
 
@@ -317,11 +319,11 @@ fn finish_shard(
     s: &Setup,
     quiet: bool,
 ) -> Result<(), Failure> {
-    let copy = staging.file(crate::output::shard::SCENARIO_COPY);
+    let copy = staging.file(crate::shard::SCENARIO_COPY);
     std::fs::write(&copy, s.source.as_bytes()).map_err(io_at(&copy))?;
     m.wall_seconds = secs;
     m.files = state.iter().map(|f| f.to_string()).collect();
-    m.files.extend([crate::output::shard::SCENARIO_COPY, crate::output::shard::SHARD_JSON].map(String::from));
+    m.files.extend([crate::shard::SCENARIO_COPY, crate::shard::SHARD_JSON].map(String::from));
     shard_done(staging, &m, quiet)
 }
 
@@ -405,7 +407,7 @@ fn sensitivity_models(
             let ids: Vec<&str> = s.base.levels.iter().map(|l| l.id.as_str()).collect();
             Failure::Usage(format!(
                 "--metric: unknown level `{id}`; {}",
-                crate::diag::suggest("level", id, &ids)
+                crate::scenario::diag::suggest("level", id, &ids)
             ))
         })?,
         None => s.base.top_level(),
@@ -441,9 +443,9 @@ pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
     };
     let mut m = s.shard_manifest(Kind::Sensitivity, sh, trials);
     m.sensitivity = Some(SensitivityPart { spread: a.spread, metric: s.base.levels[level].id.clone() });
-    shard_set::write_counts(staging.dir(), &s.base, counts)?;
+    set::write_counts(staging.dir(), &s.base, counts)?;
     let refs: Vec<&Model> = models.iter().collect();
-    shard_set::write_paired(staging.dir(), &sensitivity_names(&design), &refs, &out.paired)?;
+    set::write_paired(staging.dir(), &sensitivity_names(&design), &refs, &out.paired)?;
     finish_shard(staging, m, secs, &[COUNTS_JSON, PAIRED_JSON], &s, c.output.quiet)
 }
 

@@ -23,8 +23,8 @@ pub(super) struct GraphArgs {
 pub(super) fn graph(a: GraphArgs) -> Result<(), Failure> {
     let (model, _) = load(&a.scenario)?;
     say(&match a.format {
-        GraphFormat::Dot => crate::graph::dot(&model),
-        GraphFormat::Mermaid => crate::graph::mermaid(&model),
+        GraphFormat::Dot => crate::present::graph::dot(&model),
+        GraphFormat::Mermaid => crate::present::graph::mermaid(&model),
     });
     Ok(())
 }

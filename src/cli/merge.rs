@@ -4,11 +4,11 @@
 use super::compare::{self, Entry, Simulated};
 use super::explore::{self, Setup};
 use super::*;
-use crate::model::Model;
-use crate::output::folder::{self, FolderSpec};
-use crate::output::shard::{self, Kind, RowFile, ShardError, ShardFolder};
-use crate::output::shard_set;
-use crate::runner::SetOutput;
+use crate::present::folder::{self, FolderSpec};
+use crate::shard::set;
+use crate::shard::{self, Kind, RowFile, ShardError, ShardFolder};
+use crate::sim::model::Model;
+use crate::sim::runner::SetOutput;
 
 #[derive(Debug, Args)]
 pub(super) struct MergeArgs {
@@ -104,7 +104,7 @@ fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let dest = staging.commit()?;
     if !a.quiet {
         let mut text = format!("merged {} shards of {} trials\n", shards.len(), agg.trials);
-        text.push_str(&output::summary::run_summary(
+        text.push_str(&crate::present::summary::run_summary(
             &model,
             &agg,
             first.seed,
@@ -148,7 +148,7 @@ fn merge_compare(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     }
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
-    let paired = shard_set::merge_paired(shards, &names, &models)?;
+    let paired = set::merge_paired(shards, &names, &models)?;
     let (seconds, threads) = timing(shards);
     let sim = Simulated {
         seed: first.seed,
@@ -178,7 +178,7 @@ fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let text = match (&first.sweep, &first.sensitivity) {
         (Some(sw), _) => {
             let staging = create_out(&explore::dest(&a.out, &s.base, "sweep", None), a.force, shards)?;
-            let counts = shard_set::merge_counts(shards, &s.base, sw.points)?;
+            let counts = set::merge_counts(shards, &s.base, sw.points)?;
             let note = format!("merged {} shards of a sweep of {} grid points\n", shards.len(), sw.points);
             note + &explore::finish_sweep(staging, &s, &sw.axes, &counts, &opts)?
         }
@@ -191,10 +191,11 @@ fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
                 .base
                 .level_ix(&d.metric)
                 .ok_or_else(|| bad(format!("`{}` is not a level of the scenario", d.metric)))?;
-            let names = explore::sensitivity_names(&crate::explore::sensitivity_design(&s.base, d.spread));
+            let names =
+                explore::sensitivity_names(&crate::analysis::explore::sensitivity_design(&s.base, d.spread));
             let models = vec![&s.base; names.len()];
-            let paired = shard_set::merge_paired(shards, &names, &models)?;
-            let counts = shard_set::merge_counts(shards, &s.base, names.len() as u64)?;
+            let paired = set::merge_paired(shards, &names, &models)?;
+            let counts = set::merge_counts(shards, &s.base, names.len() as u64)?;
             let staging = create_out(&explore::dest(&a.out, &s.base, "sensitivity", None), a.force, shards)?;
             let note = format!("merged {} shards of {} trials\n", shards.len(), first.trials);
             note + &explore::finish_sensitivity(staging, &s, d.spread, level, &counts[0], &paired, &opts)?

@@ -16,11 +16,11 @@ mod run;
 mod slurm;
 mod trace;
 
-use crate::charts::{ChartError, ChartOptions, Formats};
+use crate::output::results::{Results, ResultsError};
 use crate::output::{self, io_at, OutputError, Staging};
-use crate::results::{Results, ResultsError};
-use crate::runner::{self, RunError, RunSpec};
+use crate::present::charts::{ChartError, ChartOptions, Formats};
 use crate::scenario::{self, LoadError, Overrides};
+use crate::sim::runner::{self, RunError, RunSpec};
 use clap::{Args, Parser, Subcommand};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -150,9 +150,9 @@ enum Failure {
     #[error("{0}")]
     Chart(#[from] ChartError),
     #[error("{0}")]
-    Folder(#[from] crate::output::folder::FolderError),
+    Folder(#[from] crate::present::folder::FolderError),
     #[error("{0}")]
-    Shard(#[from] crate::output::shard::ShardError),
+    Shard(#[from] crate::shard::ShardError),
     /// Submitting Slurm jobs failed (exit 1).
     #[error("{0}")]
     Slurm(String),
@@ -215,7 +215,7 @@ fn say(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
-fn load(a: &ScenarioArgs) -> Result<(crate::model::Model, String), Failure> {
+fn load(a: &ScenarioArgs) -> Result<(crate::sim::model::Model, String), Failure> {
     let ov = Overrides { variant: a.variant.clone(), sets: a.sets.clone() };
     Ok(scenario::load(&a.scenario, &ov)?)
 }
@@ -223,10 +223,10 @@ fn load(a: &ScenarioArgs) -> Result<(crate::model::Model, String), Failure> {
 /// Writes `shard.json` (last: a folder without it is not a finished shard), puts the
 /// shard folder in place and says what comes next. `m.digests` holds the digests of the
 /// row files, computed as they were written; the other files are hashed here.
-fn shard_done(staging: Staging, m: &output::shard::ShardManifest, quiet: bool) -> Result<(), Failure> {
-    let path = staging.file(output::shard::SHARD_JSON);
+fn shard_done(staging: Staging, m: &crate::shard::ShardManifest, quiet: bool) -> Result<(), Failure> {
+    let path = staging.file(crate::shard::SHARD_JSON);
     let mut m = m.clone();
-    m.digests = output::shard::digests(staging.dir(), &m.digests).map_err(io_at(staging.dir()))?;
+    m.digests = crate::shard::digests(staging.dir(), &m.digests).map_err(io_at(staging.dir()))?;
     let m = &m;
     std::fs::write(&path, m.to_bytes()).map_err(io_at(&path))?;
     let dest = staging.commit()?;
@@ -234,7 +234,7 @@ fn shard_done(staging: Staging, m: &output::shard::ShardManifest, quiet: bool) -
         return Ok(());
     }
     let part = match &m.sweep {
-        Some(sw) if sw.split == output::shard::SweepSplit::Points => format!(
+        Some(sw) if sw.split == crate::shard::SweepSplit::Points => format!(
             "grid points {}..{} of {} ({} {}), all {} trials",
             sw.first_point,
             sw.end_point,

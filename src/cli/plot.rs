@@ -29,7 +29,7 @@ pub(super) fn plot(a: PlotArgs) -> Result<(), Failure> {
     // a half-written chart in the user's folder. The temporary file is created afresh
     // (never opened through a symbolic link someone put there), and the rename replaces
     // whatever is at the final name, a link included, without following it.
-    for (name, bytes) in crate::output::folder::pictures(&results, &a.charts.options())? {
+    for (name, bytes) in crate::present::folder::pictures(&results, &a.charts.options())? {
         let path = a.results.join(&name);
         let (tmp, file) = temporary(&a.results, &name)?;
         // On a full disk the write fails part way: the partial file goes too.

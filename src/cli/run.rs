@@ -1,8 +1,8 @@
 //! `brink run`: simulate a scenario into a results folder.
 
 use super::*;
-use crate::output::folder::FolderSpec;
-use crate::output::shard::{self, Kind, RunFacts, Shard, ShardManifest};
+use crate::present::folder::FolderSpec;
+use crate::shard::{self, Kind, RunFacts, Shard, ShardManifest};
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -30,7 +30,7 @@ pub(super) struct RunArgs {
     events: Option<u64>,
     /// Add trials in batches until the 95% interval of the top level's probability is
     /// narrower than this half-width (e.g. 0.005 or 0.5%); --trials is then ignored.
-    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::runner::parse_precision)]
+    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::sim::runner::parse_precision)]
     precision: Option<f64>,
     /// With --precision: the most trials to run.
     #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -49,19 +49,19 @@ pub(super) struct RunArgs {
 
 /// All trials, or batches of them until the precision asked for is reached.
 fn simulate(
-    model: &crate::model::Model,
+    model: &crate::sim::model::Model,
     spec: &RunSpec,
     a: &RunArgs,
     rows: Option<&mut dyn Write>,
     progress: &mut dyn FnMut(u64),
-) -> Result<crate::stats::Aggregate, RunError> {
+) -> Result<crate::sim::stats::Aggregate, RunError> {
     let Some(target) = a.precision else {
         return runner::run(model, spec, rows, progress);
     };
     let top = model.top_level();
     let done = |o: &runner::SetOutput| {
         let agg = &o.aggregates[0];
-        let (lo, hi) = crate::stats::wilson(agg.levels[top].reached, agg.trials, crate::stats::Z95);
+        let (lo, hi) = crate::sim::stats::wilson(agg.levels[top].reached, agg.trials, crate::sim::stats::Z95);
         (hi - lo) / 2.0 < target
     };
     let mut rows = [rows];
@@ -153,13 +153,14 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
         charts: a.charts.options(),
         level_intervals: None,
     };
-    let manifest = crate::output::folder::write(staging.dir(), &folder, &agg)?;
+    let manifest = crate::present::folder::write(staging.dir(), &folder, &agg)?;
     let dest = staging.commit()?;
     if !a.output.quiet {
-        say(&output::summary::run_summary(&model, &agg, seed, secs, &dest, &manifest.files));
+        say(&crate::present::summary::run_summary(&model, &agg, seed, secs, &dest, &manifest.files));
         if let Some(target) = a.precision {
             let top = model.top_level();
-            let (lo, hi) = crate::stats::wilson(agg.levels[top].reached, agg.trials, crate::stats::Z95);
+            let (lo, hi) =
+                crate::sim::stats::wilson(agg.levels[top].reached, agg.trials, crate::sim::stats::Z95);
             let half = (hi - lo) / 2.0;
             let verdict = if half < target { "reached" } else { "NOT reached (--max-trials hit)" };
             say(&format!(
@@ -180,7 +181,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
 fn run_shard(
     a: &RunArgs,
     sh: Shard,
-    model: &crate::model::Model,
+    model: &crate::sim::model::Model,
     source: &str,
     spec: &RunSpec,
     staging: Staging,
@@ -232,17 +233,17 @@ fn run_shard(
 /// trial the run computed (the runner itself is left alone). With `hash` (a shard),
 /// returns its digest, computed on the way out.
 fn write_events(
-    model: &crate::model::Model,
+    model: &crate::sim::model::Model,
     spec: &RunSpec,
     trials: std::ops::Range<u64>,
     path: &Path,
     hash: bool,
-) -> Result<Option<shard::FileDigest>, Failure> {
+) -> Result<Option<crate::output::digest::FileDigest>, Failure> {
     use crate::output::events::{self, EventRows};
     let file = std::fs::File::create(path).map_err(io_at(path))?;
-    let mut w = shard::DigestWriter::new(BufWriter::with_capacity(1 << 20, file), hash);
+    let mut w = crate::output::digest::DigestWriter::new(BufWriter::with_capacity(1 << 20, file), hash);
     w.write_all(&events::header_line(model)).map_err(io_at(path))?;
-    let mut engine = crate::engine::Engine::new(model, spec.seed);
+    let mut engine = crate::sim::engine::Engine::new(model, spec.seed);
     engine.set_max_events(spec.max_events);
     let mut rows = EventRows::new(model);
     for trial in trials {

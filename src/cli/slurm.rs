@@ -7,8 +7,8 @@
 //! written, so a bad argument is a usage error now, not a failed job later.
 
 use super::*;
-use crate::charts::Formats;
-use crate::slurm::{unfit_for_sbatch, SlurmJob, ARRAY_SCRIPT, MERGE_SCRIPT, SUBMIT_SCRIPT};
+use crate::present::charts::Formats;
+use crate::shard::slurm::{unfit_for_sbatch, SlurmJob, ARRAY_SCRIPT, MERGE_SCRIPT, SUBMIT_SCRIPT};
 
 #[derive(Debug, Args)]
 pub(super) struct SlurmArgs {

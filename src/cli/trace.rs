@@ -1,9 +1,9 @@
 //! `brink trace`: tell single trials as a chronology, by index or found by what they reach.
 
 use super::*;
-use crate::engine::Engine;
 use crate::output::events::{self, EventRows};
-use crate::trace::{self, Criteria, PathPattern};
+use crate::present::trace::{self, Criteria, PathPattern};
+use crate::sim::engine::Engine;
 
 /// How `brink trace` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,7 +63,7 @@ pub(super) fn trace(a: TraceArgs) -> Result<(), Failure> {
                     let known: Vec<&str> = model.levels.iter().map(|l| l.id.as_str()).collect();
                     Failure::Usage(format!(
                         "unknown level `{id}` in --find; {}",
-                        crate::diag::suggest("level", id, &known)
+                        crate::scenario::diag::suggest("level", id, &known)
                     ))
                 })?),
             };

@@ -2,8 +2,8 @@
 //! unpaired) statistics, written as tidy `compare.csv` and as hyperfine-style summary
 //! lines on the terminal.
 
-use crate::compare::{paired_proportion, unpaired_difference, welch_difference, Estimate, Paired};
-use crate::stats::{wilson, Z95};
+use crate::analysis::compare::{paired_proportion, unpaired_difference, welch_difference, Estimate, Paired};
+use crate::sim::stats::{wilson, Z95};
 use std::fmt::Write as _;
 
 /// One level across the compared runs.
@@ -466,8 +466,8 @@ fn likelihood(r: Option<Estimate>) -> String {
 impl RunSummary {
     /// From a live aggregate, simulated with `seed`.
     pub fn from_aggregate(
-        model: &crate::model::Model,
-        agg: &crate::stats::Aggregate,
+        model: &crate::sim::model::Model,
+        agg: &crate::sim::stats::Aggregate,
         seed: u64,
     ) -> RunSummary {
         RunSummary {
@@ -503,7 +503,7 @@ impl RunSummary {
     }
 
     /// From a finished results folder.
-    pub fn from_results(r: &crate::results::Results) -> RunSummary {
+    pub fn from_results(r: &crate::output::results::Results) -> RunSummary {
         let m = &r.manifest;
         RunSummary {
             info: RunInfo {

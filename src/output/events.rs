@@ -5,9 +5,9 @@
 //! built by an engine [`Observer`], so they describe exactly the trial that the run
 //! computed, and go to the writer one trial at a time, so the file is streamed.
 
-use crate::engine::{EndReason, Firing, Observer};
-use crate::model::{LevelIx, Model, TallyIx};
 use crate::output::trials::push_day;
+use crate::sim::engine::{EndReason, Firing, Observer};
+use crate::sim::model::{LevelIx, Model, TallyIx};
 use std::io::Write;
 
 /// Column names of `events.csv`, in order: the fixed columns, then one per tally.
@@ -76,7 +76,7 @@ impl<'m> EventRows<'m> {
         b.push(b',');
         // An actor is free text: a huge one is cut (to SHOWN_TEXT_CHARS) so that rows stay
         // short; a short one is borrowed, so nothing is allocated per event.
-        push_field(b, &crate::diag::shown_text(&step.actor));
+        push_field(b, &crate::scenario::diag::shown_text(&step.actor));
         for text in [
             step.id.as_str(),
             &step.branches[f.branch].id,

@@ -6,12 +6,18 @@
 //! record of what belongs to the folder: anything else in it is the user's, and `--force`
 //! refuses rather than delete it.
 
-use super::shard::{SCENARIO_COPY, SHARD_FORMAT, SHARD_JSON};
-use crate::charts::{self, ChartOptions, Formats};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// `format` of a run's `manifest.json` (also each run folder of a comparison, a merged
+/// `format` of a shard folder's `shard.json` (written by [`crate::shard`]).
+pub const SHARD_FORMAT: &str = "brink-shard/3";
+/// The shard's manifest.
+pub const SHARD_JSON: &str = "shard.json";
+/// The copy of the scenario file.
+pub const SCENARIO_COPY: &str = "scenario.toml";
+/// The charts of a run folder by file stem, in the order the report shows them.
+pub const RUN_CHARTS: [&str; 5] = ["levels", "time_to_level", "occupancy", "tallies", "paths"];
 /// run and a two-loop run).
 pub const RUN_FORMAT: &str = "brink-run/1";
 /// `format` of a comparison's `manifest.json`.
@@ -53,7 +59,7 @@ fn marker_file(dir: &Path) -> Result<(&'static str, Vec<u8>), String> {
             }
             Ok(_) => {}
         }
-        return crate::input::read(&path, what).map(|b| (name, b)).map_err(|e| e.to_string());
+        return crate::scenario::input::read(&path, what).map(|b| (name, b)).map_err(|e| e.to_string());
     }
     Err("it has no manifest.json (or shard.json)".into())
 }
@@ -66,7 +72,7 @@ fn plain_name(name: &str) -> bool {
 
 /// A manifest's text, cut for a message (a crafted one may hold anything).
 fn shown(text: &str) -> String {
-    format!("{:?}", crate::diag::clip(text, 60))
+    format!("{:?}", crate::scenario::diag::clip(text, 60))
 }
 
 /// `format` and the files brink wrote in `dir` (the record [`owned_files`] returns).
@@ -102,8 +108,7 @@ fn record(dir: &Path, nested: bool) -> Result<(String, BTreeSet<String>), String
     match format {
         RUN_FORMAT => {
             // `brink plot` may redraw the charts in other formats than the run wrote.
-            let all = ChartOptions { formats: Formats::Both, ..ChartOptions::default() };
-            files.extend(charts::file_names(&all));
+            files.extend(RUN_CHARTS.iter().flat_map(|c| [format!("{c}.png"), format!("{c}.svg")]));
             files.insert("report.html".into());
         }
         COMPARE_FORMAT => {

@@ -1,6 +1,6 @@
 //! `manifest.json`: what was run, how, and how fast, so a results folder explains itself.
 
-use crate::model::Model;
+use crate::sim::model::Model;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
@@ -67,7 +67,7 @@ pub struct Manifest {
     pub provenance: Vec<ParamProvenance>,
     /// The escalation chain, for the report's diagram (absent in older folders).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chain: Option<crate::graph::Chain>,
+    pub chain: Option<crate::output::chain::Chain>,
 }
 
 /// Where a param's value comes from, as the report's provenance table shows it.
@@ -166,7 +166,7 @@ impl Manifest {
             events_per_second: 0.0,
             command: std::env::args().collect(),
             files: Vec::new(),
-            chain: Some(crate::graph::Chain::of(model)),
+            chain: Some(crate::output::chain::Chain::of(model)),
         }
     }
 

@@ -5,13 +5,12 @@
 //! run never leaves half-written results, and an existing folder is replaced only when
 //! the user said `--force`. Each file format has its own module.
 
+pub mod chain;
 pub mod compare;
+pub mod digest;
 pub mod events;
-pub mod folder;
 pub mod manifest;
-pub mod shard;
-pub mod shard_set;
-pub mod summary;
+pub mod results;
 pub mod tables;
 pub mod trials;
 
@@ -370,7 +369,7 @@ fn identity(dest: &Path) -> Option<Vec<i128>> {
     let mut id = stamp(&m);
     #[cfg(unix)]
     id.truncate(2); // the folder's device and inode, not its times
-    for name in ["manifest.json", shard::SHARD_JSON] {
+    for name in ["manifest.json", guard::SHARD_JSON] {
         match std::fs::symlink_metadata(dest.join(name)) {
             Ok(m) => id.extend(stamp(&m)),
             Err(_) => id.push(-1),

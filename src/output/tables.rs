@@ -2,8 +2,8 @@
 //! `paths.csv`. Each is a function from the model and the aggregate to bytes, so every
 //! format can be checked in memory by tests.
 
-use crate::model::Model;
-use crate::stats::{wilson, Aggregate, MAX_PATH, Z95};
+use crate::sim::model::Model;
+use crate::sim::stats::{wilson, Aggregate, MAX_PATH, Z95};
 
 /// How many escalation paths `paths.csv` lists at most.
 pub const TOP_PATHS: usize = 100;

@@ -1,9 +1,9 @@
 //! `trials.csv`: one row per trial (docs/outputs.md), formatted without allocation per row.
 
-use crate::engine::Outcome;
-use crate::model::Model;
-use crate::output::shard::DigestWriter;
+use crate::output::digest::DigestWriter;
 use crate::output::{io_at, OutputError};
+use crate::sim::engine::Outcome;
+use crate::sim::model::Model;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 

@@ -7,11 +7,13 @@
 //! engine.
 
 pub mod compile;
+pub mod diag;
+pub mod input;
 pub mod raw;
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::Model;
-use crate::uncertainty::ParamDist;
+use crate::scenario::diag::{Diagnostic, Diagnostics};
+use crate::sim::model::Model;
+use crate::sim::params::ParamDist;
 use std::path::Path;
 
 /// Choices made outside the file: which variant, which params overridden on the CLI.
@@ -28,7 +30,7 @@ pub struct Overrides {
 pub enum LoadError {
     /// The file could not be read (missing, unreadable, too large, not text).
     #[error("{0}")]
-    Read(#[from] crate::input::InputError),
+    Read(#[from] crate::scenario::input::InputError),
     /// The file was read but is not a valid scenario.
     #[error("{0}")]
     Invalid(Diagnostics),
@@ -37,7 +39,7 @@ pub enum LoadError {
 /// Reads, validates and compiles a scenario file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<(Model, String), LoadError> {
     let name = path.display().to_string();
-    let source = crate::input::read_text(path, "scenario file")?;
+    let source = crate::scenario::input::read_text(path, "scenario file")?;
     let model = compile_str(&name, &source, overrides).map_err(LoadError::Invalid)?;
     Ok((model, source))
 }

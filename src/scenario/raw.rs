@@ -3,7 +3,7 @@
 //! Nothing here is checked beyond TOML syntax, key names and value types; every value
 //! keeps its byte span so that validation ([`super::compile`]) can point at it.
 
-use crate::uncertainty::ParamDist;
+use crate::sim::params::ParamDist;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;

@@ -7,11 +7,11 @@
 
 use super::raw::{self, Dist, NumRef, ParamValue, VariantValue};
 use super::Overrides;
-use crate::calendar::Date;
-use crate::diag::{shown_id, shown_text, suggest, Diagnostic, MAX_ID_CHARS};
-use crate::dist::{Amount, Delay};
-use crate::model::{self, LevelChange, Model, ModifierSpec};
-use crate::uncertainty::{ParamDist, Provenance, Uncertain};
+use crate::scenario::diag::{shown_id, shown_text, suggest, Diagnostic, MAX_ID_CHARS};
+use crate::sim::calendar::Date;
+use crate::sim::dist::{Amount, Delay};
+use crate::sim::model::{self, LevelChange, Model, ModifierSpec};
+use crate::sim::params::{ParamDist, Provenance, Uncertain};
 use std::collections::HashMap;
 use std::ops::Range;
 use toml::value::Datetime;

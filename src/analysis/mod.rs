@@ -1,0 +1,3 @@
+pub mod backtest;
+pub mod compare;
+pub mod explore;

@@ -1,0 +1,221 @@
+//! A finished results folder, read back from its files.
+//!
+//! Charts and the report are drawn from this, never from the live aggregate, so that
+//! `brink plot DIR` re-renders exactly what `brink run` drew: both go through the same
+//! bytes. Every reader names the file and line of what it could not read.
+
+use crate::output::manifest::Manifest;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// A row of `levels.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct LevelRow {
+    pub level: String,
+    pub label: String,
+    pub terminal: bool,
+    pub p_reached: f64,
+    pub p_low: f64,
+    pub p_high: f64,
+    pub trials_reached: u64,
+    pub day_p10: Option<f64>,
+    pub day_p50: Option<f64>,
+    pub day_p90: Option<f64>,
+    pub p_highest: f64,
+    pub p_final: f64,
+}
+
+/// A row of `tallies.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct TallyRow {
+    pub tally: String,
+    pub label: String,
+    pub mean: f64,
+    pub sd: f64,
+    pub p5: Option<u64>,
+    pub p50: Option<u64>,
+    pub p95: Option<u64>,
+    pub max: Option<u64>,
+    pub p_positive: f64,
+}
+
+/// A row of `tally_distribution.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct TallyValueRow {
+    pub tally: String,
+    pub value: u64,
+    pub trials: u64,
+    pub share: f64,
+}
+
+/// A row of `steps.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct StepRow {
+    pub step: String,
+    pub label: String,
+    pub actor: String,
+    pub mean_count: f64,
+    pub p_fired: f64,
+}
+
+/// A row of `daily.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct DailyRow {
+    pub day: u32,
+    pub date: String,
+    pub level: String,
+    pub share: f64,
+    pub p_reached: f64,
+}
+
+/// A row of `paths.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct PathRow {
+    pub rank: u32,
+    pub path: String,
+    pub trials: u64,
+    pub share: f64,
+}
+
+/// A row of `epistemic.csv` (two-loop runs): a level's summary, or one param's rank
+/// correlation with that level's probability.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct EpistemicRow {
+    pub level: String,
+    pub p_pooled: Option<f64>,
+    pub p_median: Option<f64>,
+    pub p_p5: Option<f64>,
+    pub p_p95: Option<f64>,
+    pub param: String,
+    pub rank_correlation: Option<f64>,
+}
+
+/// Everything charts and the report need.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub manifest: Manifest,
+    pub levels: Vec<LevelRow>,
+    pub tallies: Vec<TallyRow>,
+    pub tally_distribution: Vec<TallyValueRow>,
+    pub steps: Vec<StepRow>,
+    pub daily: Vec<DailyRow>,
+    pub paths: Vec<PathRow>,
+    /// `epistemic.csv` when the folder is a two-loop run (empty otherwise).
+    pub epistemic: Vec<EpistemicRow>,
+}
+
+/// Why a results folder could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// A file is missing or unreadable.
+    #[error("cannot read {path}: {source} (is this a folder written by `brink run`?)")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// A file is malformed.
+    #[error("{path}: {message}")]
+    Malformed { path: PathBuf, message: String },
+}
+
+/// Names of the files a results folder must hold for charts and the report.
+pub const NEEDED: [&str; 7] = [
+    "manifest.json",
+    "levels.csv",
+    "tallies.csv",
+    "tally_distribution.csv",
+    "steps.csv",
+    "daily.csv",
+    "paths.csv",
+];
+
+impl Results {
+    /// Reads a results folder.
+    pub fn read_dir(dir: &Path) -> Result<Results, ResultsError> {
+        Results::from_files(dir, |name| {
+            let path = dir.join(name);
+            crate::scenario::input::read(&path, "results file").map_err(|e| match e {
+                crate::scenario::input::InputError::Io { source, .. } => ResultsError::Io { path, source },
+                other => ResultsError::Malformed { path, message: other.to_string() },
+            })
+        })
+    }
+
+    /// Reads the files through `get(name)`; `dir` only names them in messages.
+    pub fn from_files(
+        dir: &Path,
+        mut get: impl FnMut(&str) -> Result<Vec<u8>, ResultsError>,
+    ) -> Result<Results, ResultsError> {
+        let manifest_bytes = get("manifest.json")?;
+        let manifest: Manifest =
+            serde_json::from_slice(&manifest_bytes).map_err(|e| ResultsError::Malformed {
+                path: dir.join("manifest.json"),
+                message: format!("line {}, column {}: {e}", e.line(), e.column()),
+            })?;
+        let mut table =
+            |name: &str| -> Result<(Vec<u8>, PathBuf), ResultsError> { Ok((get(name)?, dir.join(name))) };
+        let (b, p) = table("levels.csv")?;
+        let levels = rows(&b, &p)?;
+        let (b, p) = table("tallies.csv")?;
+        let tallies = rows(&b, &p)?;
+        let (b, p) = table("tally_distribution.csv")?;
+        let tally_distribution = rows(&b, &p)?;
+        let (b, p) = table("steps.csv")?;
+        let steps = rows(&b, &p)?;
+        let (b, p) = table("daily.csv")?;
+        let daily = rows(&b, &p)?;
+        let (b, p) = table("paths.csv")?;
+        let paths = rows(&b, &p)?;
+        // Optional: only two-loop runs have it.
+        let epistemic = match get("epistemic.csv") {
+            Ok(b) => rows(&b, &dir.join("epistemic.csv"))?,
+            Err(_) => Vec::new(),
+        };
+        let r = Results { manifest, levels, tallies, tally_distribution, steps, daily, paths, epistemic };
+        if r.levels.is_empty() {
+            return Err(ResultsError::Malformed {
+                path: dir.join("levels.csv"),
+                message: "no levels".into(),
+            });
+        }
+        Ok(r)
+    }
+
+    /// The chart title's subject: title and variant.
+    pub fn subject(&self) -> String {
+        match &self.manifest.variant {
+            Some(v) => format!("{} [{v}]", self.manifest.scenario_title),
+            None => self.manifest.scenario_title.clone(),
+        }
+    }
+
+    /// Horizon in days.
+    pub fn horizon(&self) -> u32 {
+        self.manifest.horizon_days
+    }
+
+    /// Calendar date of day 0, if the scenario has one.
+    pub fn start(&self) -> Option<crate::sim::calendar::Date> {
+        let s = self.manifest.start.as_deref()?;
+        let mut it = s.split('-').map(|x| x.parse::<i64>().ok());
+        let (y, m, d) = (it.next()??, it.next()??, it.next()??);
+        crate::sim::calendar::Date::new(y as i32, m as u32, d as u32)
+    }
+
+    /// The label of a step id (the id itself if unknown).
+    pub fn step_label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.steps.iter().find(|s| s.step == id).map_or(id, |s| s.label.as_str())
+    }
+}
+
+fn rows<T: for<'de> Deserialize<'de>>(bytes: &[u8], path: &Path) -> Result<Vec<T>, ResultsError> {
+    let mut r = csv::Reader::from_reader(bytes);
+    let mut out = Vec::new();
+    for row in r.deserialize() {
+        out.push(row.map_err(|e: csv::Error| ResultsError::Malformed {
+            path: path.to_owned(),
+            message: match e.position() {
+                Some(p) => format!("line {}: {e}", p.line()),
+                None => e.to_string(),
+            },
+        })?);
+    }
+    Ok(out)
+}

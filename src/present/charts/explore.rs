@@ -1,0 +1,489 @@
+//! Charts of param exploration: `sweep` (P(level) against one param, with 95% bands, or a
+//! heatmap of P(top level) over two params) and `tornado` (one-at-a-time sensitivity).
+
+use super::{
+    draw_files, err, fit, level_colour, thousands, viridis, ChartError, ChartOptions, Draw, DrawResult,
+    Style, GREY, INK, LIGHT,
+};
+use crate::analysis::explore::{trim, Axis, SensitivityRow};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// What the sweep and sensitivity charts show, besides their data.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Scenario name.
+    pub scenario: String,
+    /// Variant, if any.
+    pub variant: Option<String>,
+    /// Trials per point.
+    pub trials: u64,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// A sweep's results: per grid point, per level, (p, low, high).
+#[derive(Debug, Clone)]
+pub struct SweepData {
+    /// The axes.
+    pub axes: Vec<Axis>,
+    /// Level ids, ladder order.
+    pub levels: Vec<String>,
+    /// `p[point][level]` = (estimate, low, high).
+    pub p: Vec<Vec<(f64, f64, f64)>>,
+}
+
+/// Renders `sweep.png`/`sweep.svg` as (file name, bytes).
+pub fn render_sweep(
+    ctx: &Context,
+    d: &SweepData,
+    opts: &ChartOptions,
+) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+    draw_files("sweep", opts, &Sweep { ctx, d })
+}
+
+/// Renders `tornado.png`/`tornado.svg`.
+pub fn render_tornado(
+    ctx: &Context,
+    level: &str,
+    base: f64,
+    rows: &[SensitivityRow],
+    opts: &ChartOptions,
+) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+    draw_files("tornado", opts, &Tornado { ctx, level, base, rows })
+}
+
+struct Sweep<'a> {
+    ctx: &'a Context,
+    d: &'a SweepData,
+}
+
+impl Draw for Sweep<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        if self.d.axes.len() == 1 {
+            sweep_lines(root, s, self.ctx, self.d)
+        } else {
+            heatmap(root, s, self.ctx, self.d)
+        }
+    }
+}
+
+struct Tornado<'a> {
+    ctx: &'a Context,
+    level: &'a str,
+    base: f64,
+    rows: &'a [SensitivityRow],
+}
+
+impl Draw for Tornado<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        tornado(root, s, self.ctx, self.level, self.base, self.rows)
+    }
+}
+
+fn header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Style,
+    ctx: &Context,
+    title: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let variant = ctx.variant.as_deref().unwrap_or("baseline");
+    let sub = format!(
+        "{} trials per point, seed {}; every point on the same trials (common random numbers)",
+        thousands(ctx.trials),
+        ctx.seed
+    );
+    super::title_band(root, s, &format!("{} [{variant}]: {title}", ctx.scenario), &sub)
+}
+
+fn sweep_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Style,
+    ctx: &Context,
+    d: &SweepData,
+) -> DrawResult {
+    let axis = &d.axes[0];
+    let body = header(root, s, ctx, &format!("P(level reached) against {}", axis.param))?;
+    let (x0, x1) = (
+        axis.values[0].min(axis.values[axis.values.len() - 1]),
+        axis.values[0].max(axis.values[axis.values.len() - 1]),
+    );
+    let n = d.levels.len();
+    let top = d.p.iter().flat_map(|row| row.iter().skip(1).map(|t| t.2)).fold(0.0f64, f64::max);
+    let ymax = super::time_to_level::nice_ceiling(top.max(0.01) * 1.05);
+    let (bw, _) = body.dim_in_pixel();
+    let legend_w = (bw as f64 * 0.26) as u32;
+    let (plot, legend) = body.split_horizontally(bw - legend_w);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(s.px(20.0))
+        .x_label_area_size(s.px(56.0))
+        .y_label_area_size(s.px(80.0))
+        .build_cartesian_2d(x0..x1, 0.0..ymax)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(LIGHT)
+        .x_desc(format!("{} (param value)", axis.param))
+        .y_desc("P(level reached within the horizon)")
+        .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+        .axis_desc_style(s.label())
+        .label_style(s.tick())
+        .draw()
+        .map_err(err)?;
+    let mut y = s.px(30.0) as i32;
+    legend
+        .draw(&Text::new("level (band: 95% interval)", (s.px(10.0) as i32, y), s.bold(15.0)))
+        .map_err(err)?;
+    y += s.px(28.0) as i32;
+    for l in (1..n).rev() {
+        let c = level_colour(l, n);
+        let mut band: Vec<(f64, f64)> = axis.values.iter().zip(&d.p).map(|(&x, row)| (x, row[l].2)).collect();
+        band.extend(axis.values.iter().zip(&d.p).rev().map(|(&x, row)| (x, row[l].1)));
+        chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.25).filled()))).map_err(err)?;
+        let line: Vec<(f64, f64)> = axis.values.iter().zip(&d.p).map(|(&x, row)| (x, row[l].0)).collect();
+        chart.draw_series(LineSeries::new(line.clone(), c.stroke_width(s.px(3.0).max(1)))).map_err(err)?;
+        chart.draw_series(line.iter().map(|&p| Circle::new(p, s.px(4.0), c.filled()))).map_err(err)?;
+        let x = s.px(10.0) as i32;
+        legend
+            .draw(&PathElement::new(
+                vec![(x, y + 8), (x + s.px(28.0) as i32, y + 8)],
+                c.stroke_width(s.px(3.0).max(1)),
+            ))
+            .map_err(err)?;
+        legend
+            .draw(&Text::new(d.levels[l].clone(), (x + s.px(36.0) as i32, y), s.font(15.0)))
+            .map_err(err)?;
+        y += s.px(26.0) as i32;
+    }
+    Ok(())
+}
+
+fn heatmap<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Style,
+    ctx: &Context,
+    d: &SweepData,
+) -> DrawResult {
+    let (a, b) = (&d.axes[0], &d.axes[1]);
+    let top = d.levels.len() - 1;
+    let title = format!("P({}) over {} and {}", d.levels[top], a.param, b.param);
+    let body = header(root, s, ctx, &title)?;
+    let (bw, _) = body.dim_in_pixel();
+    let (plot, scale) = body.split_horizontally(bw - s.px(140.0));
+    let (na, nb) = (a.values.len(), b.values.len());
+    let pmax = d.p.iter().map(|row| row[top].0).fold(0.0f64, f64::max).max(1e-9);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(s.px(20.0))
+        .x_label_area_size(s.px(56.0))
+        .y_label_area_size(s.px(90.0))
+        .build_cartesian_2d(-0.5..na as f64 - 0.5, -0.5..nb as f64 - 0.5)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(na.min(12))
+        .y_labels(nb.min(12))
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() > 1e-6 || i < 0.0 {
+                String::new()
+            } else {
+                a.values.get(i as usize).map(|v| trim(*v)).unwrap_or_default()
+            }
+        })
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() > 1e-6 || i < 0.0 {
+                String::new()
+            } else {
+                b.values.get(i as usize).map(|v| trim(*v)).unwrap_or_default()
+            }
+        })
+        .x_desc(a.param.clone())
+        .y_desc(b.param.clone())
+        .axis_desc_style(s.label())
+        .label_style(s.tick())
+        .draw()
+        .map_err(err)?;
+    let centre = Pos::new(HPos::Center, VPos::Center);
+    for (k, row) in d.p.iter().enumerate() {
+        let (i, j) = (k / nb, k % nb);
+        let p = row[top].0;
+        let c = viridis(p / pmax);
+        let cell =
+            Rectangle::new([(i as f64 - 0.5, j as f64 - 0.5), (i as f64 + 0.5, j as f64 + 0.5)], c.filled());
+        chart.draw_series(std::iter::once(cell)).map_err(err)?;
+        if na <= 12 && nb <= 12 {
+            let ink = if super::is_light(c) { INK } else { WHITE };
+            let t = EmptyElement::at((i as f64, j as f64))
+                + Text::new(super::pct(p), (0, 0), s.font(13.0).color(&ink).pos(centre));
+            chart.draw_series(std::iter::once(t)).map_err(err)?;
+        }
+    }
+    // Colour scale.
+    let (_, sh) = scale.dim_in_pixel();
+    let (x, y0, y1) = (s.px(20.0) as i32, s.px(40.0) as i32, sh as i32 - s.px(80.0) as i32);
+    let steps = 50;
+    for k in 0..steps {
+        let t = k as f64 / steps as f64;
+        let ya = y1 - ((y1 - y0) as f64 * (t + 1.0 / steps as f64)) as i32;
+        let yb = y1 - ((y1 - y0) as f64 * t) as i32;
+        scale
+            .draw(&Rectangle::new([(x, ya), (x + s.px(24.0) as i32, yb)], viridis(t).filled()))
+            .map_err(err)?;
+    }
+    scale.draw(&Text::new(super::pct(pmax), (x + s.px(30.0) as i32, y0 - 6), s.font(13.0))).map_err(err)?;
+    scale.draw(&Text::new("0%", (x + s.px(30.0) as i32, y1 - 6), s.font(13.0))).map_err(err)?;
+    scale
+        .draw(&Text::new(
+            format!("P({})", d.levels[top]),
+            (x - 4, y0 - s.px(28.0) as i32),
+            s.font(13.0).color(&GREY),
+        ))
+        .map_err(err)?;
+    Ok(())
+}
+
+fn tornado<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Style,
+    ctx: &Context,
+    level: &str,
+    base: f64,
+    rows: &[SensitivityRow],
+) -> DrawResult {
+    let body = header(root, s, ctx, &format!("sensitivity of P({level}) to each param, one at a time"))?;
+    if rows.is_empty() {
+        body.draw(&Text::new("no params to vary", (s.px(24.0) as i32, s.px(20.0) as i32), s.label()))
+            .map_err(err)?;
+        return Ok(());
+    }
+    let shown: Vec<&SensitivityRow> = rows.iter().take(20).collect();
+    let n = shown.len();
+    let mut lo = base;
+    let mut hi = base;
+    for r in &shown {
+        for e in [r.low, r.high] {
+            lo = lo.min(e.low.unwrap_or(e.value));
+            hi = hi.max(e.high.unwrap_or(e.value));
+        }
+    }
+    let pad = ((hi - lo) * 0.15).max(0.002);
+    let (lo, hi) = ((lo - pad).max(0.0), (hi + pad * 1.6).min(1.0));
+    let (w, _) = body.dim_in_pixel();
+    let names: Vec<String> = shown
+        .iter()
+        .map(|r| format!("{} ({} – {})", r.setting.param, trim(r.setting.low), trim(r.setting.high)))
+        .collect();
+    let max_label = (w as f64 * 0.45) as i32;
+    let names: Vec<String> = names.iter().map(|t| fit(&body, t, &s.font(15.0), max_label)).collect();
+    let widest = names
+        .iter()
+        .map(|t| body.estimate_text_size(t, &s.font(15.0)).map(|(w, _)| w as i32).unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    let (legend, body) = body.split_vertically(s.px(30.0) as i32);
+    let low_c = RGBColor(0x56, 0xB4, 0xE9);
+    let high_c = RGBColor(0xD5, 0x5E, 0x00);
+    let mut x = s.px(24.0) as i32;
+    for (c, t) in [(low_c, "param x (1 - spread)"), (high_c, "param x (1 + spread)")] {
+        legend
+            .draw(&Rectangle::new([(x, 8), (x + s.px(22.0) as i32, 8 + s.px(14.0) as i32)], c.filled()))
+            .map_err(err)?;
+        legend.draw(&Text::new(t, (x + s.px(30.0) as i32, 8), s.font(15.0))).map_err(err)?;
+        x += s.px(240.0) as i32;
+    }
+    let mut chart = ChartBuilder::on(&body)
+        .margin_left(s.px(16.0))
+        .margin_right(s.px(30.0))
+        .margin_bottom(s.px(10.0))
+        .x_label_area_size(s.px(56.0))
+        .y_label_area_size(widest + s.px(20.0) as i32)
+        .build_cartesian_2d(lo..hi, -0.5..n as f64 - 0.5)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(LIGHT)
+        .y_labels(0)
+        .x_label_formatter(&|x| format!("{:.1}%", x * 100.0))
+        .x_desc(format!("P({level} reached); the line marks the scenario as written"))
+        .axis_desc_style(s.label())
+        .label_style(s.tick())
+        .draw()
+        .map_err(err)?;
+    let right = Pos::new(HPos::Right, VPos::Center);
+    let left = Pos::new(HPos::Left, VPos::Center);
+    for (i, r) in shown.iter().enumerate() {
+        // Largest swing at the top.
+        let y = (n - 1 - i) as f64;
+        for (e, c) in [(r.low, low_c), (r.high, high_c)] {
+            let bar = Rectangle::new([(base, y - 0.32), (e.value, y + 0.32)], c.filled());
+            chart.draw_series(std::iter::once(bar)).map_err(err)?;
+        }
+        let label = EmptyElement::at((lo, y))
+            + Text::new(names[i].clone(), (-(s.px(10.0) as i32), 0), s.font(15.0).pos(right));
+        chart.draw_series(std::iter::once(label)).map_err(err)?;
+        let (a, b) = (r.low.value.min(r.high.value).min(base), r.low.value.max(r.high.value).max(base));
+        let swing = EmptyElement::at((b, y))
+            + Text::new(
+                format!("swing {:.2} pts", r.swing() * 100.0),
+                (s.px(8.0) as i32, 0),
+                s.font(13.0).color(&GREY).pos(left),
+            );
+        chart.draw_series(std::iter::once(swing)).map_err(err)?;
+        let _ = a;
+    }
+    let line =
+        PathElement::new(vec![(base, -0.5), (base, n as f64 - 0.5)], INK.stroke_width(s.px(2.0).max(1)));
+    chart.draw_series(std::iter::once(line)).map_err(err)?;
+    Ok(())
+}
+
+/// Renders `epistemic.png/svg` (the distribution of P(level) across parameter draws)
+/// and `drivers.png/svg` (Spearman rank correlation of each param with P(level)).
+pub fn render_epistemic(
+    ctx: &Context,
+    level: &str,
+    p: &[f64],
+    drivers: &[(String, f64)],
+    opts: &ChartOptions,
+) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+    let mut out = draw_files("epistemic", opts, &Spread { ctx, level, p })?;
+    out.extend(draw_files("drivers", opts, &Drivers { ctx, level, drivers })?);
+    Ok(out)
+}
+
+struct Spread<'a> {
+    ctx: &'a Context,
+    level: &'a str,
+    p: &'a [f64],
+}
+
+impl Draw for Spread<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        let body =
+            header(root, s, self.ctx, &format!("uncertainty of P({}) across parameter draws", self.level))?;
+        let p = self.p;
+        if p.is_empty() {
+            return Ok(());
+        }
+        let hi = p.iter().cloned().fold(0.0f64, f64::max).max(1e-6) * 1.05;
+        let bins = 30usize;
+        let w = hi / bins as f64;
+        let mut counts = vec![0usize; bins];
+        for &x in p {
+            counts[((x / w) as usize).min(bins - 1)] += 1;
+        }
+        let top = *counts.iter().max().unwrap_or(&1) as f64 * 1.15;
+        let mut chart = ChartBuilder::on(&body)
+            .margin(s.px(20.0))
+            .x_label_area_size(s.px(56.0))
+            .y_label_area_size(s.px(70.0))
+            .build_cartesian_2d(0.0..hi, 0.0..top)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(LIGHT)
+            .x_label_formatter(&|x| format!("{:.2}%", x * 100.0))
+            .x_desc(format!("P({}) for one draw of the uncertain params", self.level))
+            .y_desc("parameter draws")
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .axis_desc_style(s.label())
+            .label_style(s.tick())
+            .draw()
+            .map_err(err)?;
+        let bar = RGBColor(0x00, 0x72, 0xB2);
+        chart
+            .draw_series(counts.iter().enumerate().map(|(i, &c)| {
+                Rectangle::new([(i as f64 * w, 0.0), ((i as f64 + 0.92) * w, c as f64)], bar.filled())
+            }))
+            .map_err(err)?;
+        let q = |x: f64| crate::sim::params::percentile(p, x);
+        let marks = [(q(0.05), "5th"), (q(0.5), "median"), (q(0.95), "95th")];
+        for (x, name) in marks {
+            let line = PathElement::new(vec![(x, 0.0), (x, top)], INK.stroke_width(s.px(2.0).max(1)));
+            chart.draw_series(std::iter::once(line)).map_err(err)?;
+            let t = EmptyElement::at((x, top))
+                + Text::new(
+                    format!("{name} {:.2}%", x * 100.0),
+                    (s.px(4.0) as i32, s.px(4.0) as i32),
+                    s.font(13.0),
+                );
+            chart.draw_series(std::iter::once(t)).map_err(err)?;
+        }
+        Ok(())
+    }
+}
+
+struct Drivers<'a> {
+    ctx: &'a Context,
+    level: &'a str,
+    drivers: &'a [(String, f64)],
+}
+
+impl Draw for Drivers<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        let title = format!("which uncertain params drive P({}): rank correlation", self.level);
+        let body = header(root, s, self.ctx, &title)?;
+        let d = self.drivers;
+        if d.is_empty() {
+            return Ok(());
+        }
+        let n = d.len();
+        let (w, _) = body.dim_in_pixel();
+        let widest = d
+            .iter()
+            .map(|(k, _)| body.estimate_text_size(k, &s.font(15.0)).map(|(w, _)| w as i32).unwrap_or(0))
+            .max()
+            .unwrap_or(0)
+            .min((w as f64 * 0.4) as i32);
+        let mut chart = ChartBuilder::on(&body)
+            .margin(s.px(20.0))
+            .x_label_area_size(s.px(56.0))
+            .y_label_area_size(widest + s.px(20.0) as i32)
+            .build_cartesian_2d(-1.0..1.0, -0.5..n as f64 - 0.5)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(LIGHT)
+            .y_labels(0)
+            .x_desc(format!("Spearman rank correlation of the param's draws with P({})", self.level))
+            .axis_desc_style(s.label())
+            .label_style(s.tick())
+            .draw()
+            .map_err(err)?;
+        let right = Pos::new(HPos::Right, VPos::Center);
+        for (i, (name, rho)) in d.iter().enumerate() {
+            let y = (n - 1 - i) as f64;
+            let c = if *rho >= 0.0 { RGBColor(0xD5, 0x5E, 0x00) } else { RGBColor(0x56, 0xB4, 0xE9) };
+            chart
+                .draw_series(std::iter::once(Rectangle::new([(0.0, y - 0.32), (*rho, y + 0.32)], c.filled())))
+                .map_err(err)?;
+            let label = EmptyElement::at((-1.0, y))
+                + Text::new(
+                    fit(&body, name, &s.font(15.0), widest),
+                    (-(s.px(10.0) as i32), 0),
+                    s.font(15.0).pos(right),
+                );
+            chart.draw_series(std::iter::once(label)).map_err(err)?;
+            let v = EmptyElement::at((*rho, y))
+                + Text::new(
+                    format!("{rho:+.2}"),
+                    (if *rho >= 0.0 { 6 } else { -40 }, -7),
+                    s.font(13.0).color(&GREY),
+                );
+            chart.draw_series(std::iter::once(v)).map_err(err)?;
+        }
+        let zero =
+            PathElement::new(vec![(0.0, -0.5), (0.0, n as f64 - 0.5)], INK.stroke_width(s.px(2.0).max(1)));
+        chart.draw_series(std::iter::once(zero)).map_err(err)?;
+        Ok(())
+    }
+}

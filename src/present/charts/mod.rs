@@ -1,0 +1,422 @@
+//! Charts: PNG and SVG pictures of a results folder, for people.
+//!
+//! Every chart is drawn from [`Results`] (the files of a results folder), so `brink run`
+//! and `brink plot` produce the same bytes. Text uses DejaVu Sans embedded in the binary
+//! (plotters' `ab_glyph` rasteriser), never system fonts, so charts render the same on a
+//! machine with no fonts or fontconfig. Colours: a viridis ramp for the ordered ladder
+//! (colour-blind safe, readable in grey) and Okabe-Ito accents.
+
+pub mod backtest;
+pub mod chain;
+pub mod compare;
+pub mod explore;
+mod levels;
+mod occupancy;
+mod paths;
+mod tallies;
+pub(crate) mod time_to_level;
+
+use crate::output::guard::RUN_CHARTS;
+use crate::output::results::Results;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::sync::Once;
+
+/// Which files to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Formats {
+    /// PNG and SVG.
+    Both,
+    /// PNG only.
+    Png,
+    /// SVG only.
+    Svg,
+    /// No charts.
+    None,
+}
+
+/// Size and formats of the charts.
+#[derive(Debug, Clone, Copy)]
+pub struct ChartOptions {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Formats to write.
+    pub formats: Formats,
+}
+
+impl Default for ChartOptions {
+    fn default() -> Self {
+        ChartOptions { width: 1200, height: 800, formats: Formats::Both }
+    }
+}
+
+/// The charts, in the order the report shows them: (file stem, title for people).
+/// The stems are [`RUN_CHARTS`], which the `--force` guard knows a run folder by.
+pub const CHARTS: [(&str, &str); 5] = [
+    (RUN_CHARTS[0], "Probability of reaching each level"),
+    (RUN_CHARTS[1], "Cumulative probability over time"),
+    (RUN_CHARTS[2], "Share of trials at each level, day by day"),
+    (RUN_CHARTS[3], "Distribution of tallies"),
+    (RUN_CHARTS[4], "Most frequent escalation paths"),
+];
+
+/// Why a chart could not be drawn.
+#[derive(Debug, thiserror::Error)]
+#[error("drawing chart {chart}: {message}")]
+pub struct ChartError {
+    chart: String,
+    message: String,
+}
+
+impl ChartError {
+    fn new(chart: &str, message: String) -> ChartError {
+        ChartError { chart: chart.into(), message }
+    }
+}
+
+type DrawResult = Result<(), String>;
+
+fn fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are a valid font shipped by the dejavu crate; registration only fails
+        // on malformed font data, which would make every chart fail loudly below.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+/// The chart files that [`render_all`] writes for these options.
+pub fn file_names(opts: &ChartOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, _) in CHARTS {
+        if matches!(opts.formats, Formats::Both | Formats::Png) {
+            out.push(format!("{name}.png"));
+        }
+        if matches!(opts.formats, Formats::Both | Formats::Svg) {
+            out.push(format!("{name}.svg"));
+        }
+    }
+    out
+}
+
+/// Renders every chart; returns (file name, bytes) pairs in [`CHARTS`] order.
+pub fn render_all(r: &Results, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+    let mut out = Vec::new();
+    for (name, _) in CHARTS {
+        out.extend(draw_files(name, opts, &RunChart { name, r })?);
+    }
+    Ok(out)
+}
+
+/// Renders one chart as SVG text (used inline by the report).
+pub fn svg(name: &str, r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
+    draw_svg(name, opts, &RunChart { name, r })
+}
+
+/// Renders one chart as PNG bytes.
+pub fn png(name: &str, r: &Results, opts: &ChartOptions) -> Result<Vec<u8>, ChartError> {
+    draw_png(name, opts, &RunChart { name, r })
+}
+
+/// A chart that draws itself on any backend: every chart of every command is one, so
+/// backends, fonts, the white ground and errors are handled once, below.
+trait Draw {
+    /// Draws on `root`, already filled white, with the style sized for it.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult;
+}
+
+/// Fills the area white and draws the chart with the style for its size.
+fn draw_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &impl Draw) -> DrawResult {
+    root.fill(&WHITE).map_err(err)?;
+    chart.draw(root, &Style::for_area(root))?;
+    root.present().map_err(err)
+}
+
+/// The chart as SVG text.
+fn draw_svg(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<String, ChartError> {
+    fonts();
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, (opts.width, opts.height)).into_drawing_area();
+        draw_on(&root, chart).map_err(|m| ChartError::new(name, m))?;
+    }
+    Ok(s)
+}
+
+/// The chart as PNG bytes.
+fn draw_png(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<Vec<u8>, ChartError> {
+    fonts();
+    let (w, h) = (opts.width, opts.height);
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        draw_on(&root, chart).map_err(|m| ChartError::new(name, m))?;
+    }
+    encode_png(&rgb, w, h).map_err(|m| ChartError::new(name, m))
+}
+
+/// The chart's files as `opts.formats` asks: `NAME.png`, then `NAME.svg`.
+fn draw_files(
+    name: &str,
+    opts: &ChartOptions,
+    chart: &impl Draw,
+) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+    let mut out = Vec::new();
+    if matches!(opts.formats, Formats::Both | Formats::Png) {
+        out.push((format!("{name}.png"), draw_png(name, opts, chart)?));
+    }
+    if matches!(opts.formats, Formats::Both | Formats::Svg) {
+        out.push((format!("{name}.svg"), draw_svg(name, opts, chart)?.into_bytes()));
+    }
+    Ok(out)
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    {
+        let mut enc = ::png::Encoder::new(&mut out, w, h);
+        enc.set_color(::png::ColorType::Rgb);
+        enc.set_depth(::png::BitDepth::Eight);
+        enc.set_compression(::png::Compression::Default);
+        let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(rgb).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// One chart of a results folder, by name.
+struct RunChart<'a> {
+    name: &'a str,
+    r: &'a Results,
+}
+
+impl Draw for RunChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> DrawResult {
+        let r = self.r;
+        match self.name {
+            "levels" => levels::draw(root, r, style),
+            "time_to_level" => time_to_level::draw(root, r, style),
+            "occupancy" => occupancy::draw(root, r, style),
+            "tallies" => tallies::draw(root, r, style),
+            "paths" => paths::draw(root, r, style),
+            "chain" => chain::draw(root, r, style),
+            other => Err(format!("unknown chart {other}")),
+        }
+    }
+}
+
+/// Maps any drawing error to text.
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Font sizes and margins scaled to the picture, so 800x500 and 1200x800 both read well.
+#[derive(Debug, Clone, Copy)]
+struct Style {
+    scale: f64,
+}
+
+impl Style {
+    fn for_area<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Style {
+        let (w, h) = root.dim_in_pixel();
+        Style { scale: (w as f64 / 1200.0).min(h as f64 / 800.0).clamp(0.5, 3.0) }
+    }
+    fn px(&self, base: f64) -> u32 {
+        (base * self.scale).round() as u32
+    }
+    fn font(&self, base: f64) -> TextStyle<'static> {
+        ("sans-serif", (base * self.scale).max(9.0)).into_font().color(&INK)
+    }
+    fn bold(&self, base: f64) -> TextStyle<'static> {
+        ("sans-serif", (base * self.scale).max(9.0), FontStyle::Bold).into_font().color(&INK)
+    }
+    fn title(&self) -> TextStyle<'static> {
+        self.bold(26.0)
+    }
+    fn subtitle(&self) -> TextStyle<'static> {
+        self.font(17.0).color(&GREY)
+    }
+    fn label(&self) -> TextStyle<'static> {
+        self.font(18.0)
+    }
+    fn tick(&self) -> TextStyle<'static> {
+        self.font(15.0)
+    }
+}
+
+const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const GREY: RGBColor = RGBColor(0x66, 0x66, 0x66);
+const LIGHT: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
+/// Okabe-Ito vermillion and blue, for marks (means, percentiles, whiskers).
+const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+
+/// Viridis control points (t = 0, 0.25, 0.5, 0.75, 1).
+const VIRIDIS: [(u8, u8, u8); 5] =
+    [(0x44, 0x01, 0x54), (0x3b, 0x52, 0x8b), (0x21, 0x91, 0x8c), (0x5e, 0xc9, 0x62), (0xfd, 0xe7, 0x25)];
+
+fn viridis(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0) * 4.0;
+    let i = (t.floor() as usize).min(3);
+    let f = t - i as f64;
+    let (a, b) = (VIRIDIS[i], VIRIDIS[i + 1]);
+    let mix = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// Whether dark text reads better than white on this colour (relative luminance).
+fn is_light(c: RGBColor) -> bool {
+    0.2126 * c.0 as f64 + 0.7152 * c.1 as f64 + 0.0722 * c.2 as f64 > 140.0
+}
+
+/// Colour of level `i` of `n`: light for the lowest rung, dark for the highest.
+fn level_colour(i: usize, n: usize) -> RGBColor {
+    if n <= 1 {
+        return viridis(0.5);
+    }
+    viridis(0.88 - 0.88 * i as f64 / (n - 1) as f64)
+}
+
+/// Title and subtitle at the top; returns the area below them. The title names the
+/// scenario (by its short name) and variant; the subtitle its title and the run.
+fn header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Style,
+    title: &str,
+    r: &Results,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let m = &r.manifest;
+    let name = match &m.variant {
+        Some(v) => format!("{} [{v}]", m.scenario_name),
+        None => format!("{} [baseline]", m.scenario_name),
+    };
+    let mut sub = format!("{} trials, seed {}, {} days", thousands(m.trials), m.seed, m.horizon_days);
+    if let Some(start) = &m.start {
+        sub.push_str(&format!(" from {start}"));
+    }
+    if !m.sets.is_empty() {
+        sub.push_str(&format!(", set {}", m.sets.join(", ")));
+    }
+    title_band(root, s, &format!("{name}: {title}"), &format!("{} · {sub}", m.scenario_title))
+}
+
+/// The band every chart opens with: a bold title and a grey subtitle, each shortened to
+/// fit; returns the area below it.
+fn title_band<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Style,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let (w, _) = root.dim_in_pixel();
+    let (head, body) = root.split_vertically(s.px(66.0) as i32);
+    let margin = s.px(20.0) as i32;
+    let title = fit(&head, title, &s.title(), w as i32 - 2 * margin);
+    head.draw(&Text::new(title, (margin, s.px(10.0) as i32), s.title())).map_err(err)?;
+    let sub = fit(&head, subtitle, &s.subtitle(), w as i32 - 2 * margin);
+    head.draw(&Text::new(sub, (margin, s.px(42.0) as i32), s.subtitle())).map_err(err)?;
+    Ok(body)
+}
+
+/// Shortens text with an ellipsis until it fits `width` pixels in `font`.
+fn fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &TextStyle,
+    width: i32,
+) -> String {
+    let fits = |t: &str| area.estimate_text_size(t, font).map(|(w, _)| w as i32 <= width).unwrap_or(true);
+    if fits(text) {
+        return text.to_owned();
+    }
+    // The longest prefix that fits with an ellipsis, by bisection (widths grow with the
+    // prefix): measuring text is the slowest part of drawing a chart.
+    let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() {
+        return "…".into();
+    }
+    let cut = |n: usize| chars[..n].iter().collect::<String>() + "…";
+    let (mut lo, mut hi) = (0, chars.len() - 1); // cut(lo) fits (or lo = 0); cut(hi + 1) does not
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(&cut(mid)) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    if lo == 0 {
+        "…".into()
+    } else {
+        cut(lo)
+    }
+}
+
+/// 100000 -> "100,000".
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A percentage for labels: one decimal, or more for small values.
+fn pct(p: f64) -> String {
+    let x = 100.0 * p;
+    if x != 0.0 && x.abs() < 0.1 {
+        format!("{x:.3}%")
+    } else {
+        format!("{x:.1}%")
+    }
+}
+
+/// Axis label text for day `d`: a short date when the scenario has a start date.
+fn day_label(r: &Results, d: f64) -> String {
+    match r.start() {
+        Some(start) => {
+            let date = start.plus_days(d.round() as i64);
+            const M: [&str; 12] =
+                ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+            format!("{} {}", M[(date.month - 1) as usize], date.day)
+        }
+        None => format!("{}", d.round()),
+    }
+}
+
+/// Description of the time axis.
+fn day_axis(r: &Results) -> String {
+    match &r.manifest.start {
+        Some(s) => format!("date (day 0 = {s})"),
+        None => "day".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(100000), "100,000");
+        assert_eq!(thousands(1000000), "1,000,000");
+    }
+
+    #[test]
+    fn level_colours_go_from_light_to_dark() {
+        let lum = |c: RGBColor| 0.2126 * c.0 as f64 + 0.7152 * c.1 as f64 + 0.0722 * c.2 as f64;
+        let n = 7;
+        for i in 1..n {
+            assert!(lum(level_colour(i, n)) < lum(level_colour(i - 1, n)));
+        }
+    }
+}

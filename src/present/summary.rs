@@ -1,0 +1,258 @@
+//! The terminal summary of a run, and the readable form of a scenario for `brink check`.
+
+use crate::scenario::diag::{shown_actor, shown_text, MAX_ID_CHARS};
+use crate::sim::model::{LevelChange, Model};
+use crate::sim::stats::{wilson, Aggregate, Z95};
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn pct(x: f64) -> String {
+    if x < 0.001 && x > 0.0 {
+        format!("{:.3}%", 100.0 * x)
+    } else {
+        format!("{:.1}%", 100.0 * x)
+    }
+}
+
+/// A few lines an analyst reads first: P(reached) per level with its 95% interval,
+/// the tallies, the most common paths, where the files went.
+pub fn run_summary(
+    model: &Model,
+    agg: &Aggregate,
+    seed: u64,
+    secs: f64,
+    dest: &Path,
+    files: &[String],
+) -> String {
+    let mut s = String::new();
+    let variant = model.variant.as_deref().map(|v| format!(" [{v}]")).unwrap_or_default();
+    let _ = writeln!(s, "{}{}: {}", model.name, variant, shown_text(&model.title));
+    let _ = writeln!(
+        s,
+        "  {} trials, seed {}, {} days{}; {:.2} s ({:.0} trials/s, {:.0} events/s)",
+        agg.trials,
+        seed,
+        model.horizon_days,
+        model.start.map(|d| format!(" from {d}")).unwrap_or_default(),
+        secs,
+        super::folder::per_second(agg.trials, secs),
+        super::folder::per_second(super::folder::firings(agg), secs),
+    );
+    let _ = writeln!(s);
+    // Column widths come from ids, which validation keeps short; the clamp keeps a
+    // width argument bounded whatever reaches here.
+    let w = model.levels.iter().map(|l| l.id.len()).max().unwrap_or(5).clamp(5, MAX_ID_CHARS);
+    let _ = writeln!(s, "  {:w$}  {:>8}  {:>19}  {:>10}", "level", "reached", "95% interval", "median day");
+    for (l, level) in model.levels.iter().enumerate() {
+        let k = agg.levels[l].reached;
+        let p = k as f64 / agg.trials.max(1) as f64;
+        let (lo, hi) = wilson(k, agg.trials, Z95);
+        let med = agg.first_day_percentile(l, 0.5).map(|d| format!("{d:.1}")).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "  {:w$}  {:>8}  {:>19}  {:>10}{}",
+            level.id,
+            pct(p),
+            format!("[{}, {}]", pct(lo), pct(hi)),
+            med,
+            if level.terminal { "  (terminal)" } else { "" }
+        );
+    }
+    if !model.tallies.is_empty() {
+        let _ = writeln!(s);
+        let w = model.tallies.iter().map(|t| t.id.len()).max().unwrap_or(5).clamp(5, MAX_ID_CHARS);
+        let _ = writeln!(s, "  {:w$}  {:>8}  {:>6}  {:>6}  {:>8}", "tally", "mean", "p95", "max", "P(>0)");
+        for (t, tally) in model.tallies.iter().enumerate() {
+            let (mean, _) = agg.tally_mean_sd(t);
+            let acc = &agg.tallies[t];
+            let p95 = acc.hist.percentile(0.95).unwrap_or(0);
+            let max = acc.hist.iter().last().map(|(x, _)| x).unwrap_or(0);
+            let ppos = acc.positive as f64 / agg.trials.max(1) as f64;
+            let _ = writeln!(s, "  {:w$}  {:>8.3}  {:>6}  {:>6}  {:>8}", tally.id, mean, p95, max, pct(ppos));
+        }
+    }
+    let top = agg.sorted_paths();
+    if !top.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "  most frequent escalation paths:");
+        for (p, n) in top.iter().take(5) {
+            let share = *n as f64 / agg.trials.max(1) as f64;
+            let _ = writeln!(s, "  {:>8}  {}", pct(share), crate::output::tables::path_text(model, p));
+        }
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "  results in {}/ ({} files):", dest.display(), files.len());
+    let of = |ext: &[&str]| -> Vec<&str> {
+        files.iter().map(String::as_str).filter(|f| ext.iter().any(|e| f.ends_with(e))).collect()
+    };
+    let tables = of(&[".csv", ".json"]);
+    if !tables.is_empty() {
+        let _ = writeln!(s, "    tables: {}", tables.join(" "));
+    }
+    let mut charts: Vec<&str> = Vec::new();
+    let mut kinds: Vec<&str> = Vec::new();
+    for f in of(&[".png", ".svg"]) {
+        if let Some((stem, ext)) = f.rsplit_once('.') {
+            if !charts.contains(&stem) {
+                charts.push(stem);
+            }
+            if !kinds.contains(&ext) {
+                kinds.push(ext);
+            }
+        }
+    }
+    if !charts.is_empty() {
+        let _ = writeln!(s, "    charts: {} ({})", charts.join(" "), kinds.join(", "));
+    }
+    if files.iter().any(|f| f == "report.html") {
+        let _ = writeln!(s, "    report: {}/report.html", dest.display());
+    }
+    s
+}
+
+fn num(x: f64) -> String {
+    let t = format!("{x:.6}");
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    t.to_owned()
+}
+
+/// The scenario in readable form: ladder, steps with rates and branches, triggers, schedule.
+pub fn describe(model: &Model) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}: {}", model.name, shown_text(&model.title));
+    let _ = writeln!(
+        s,
+        "  horizon {} days{}; defaults: {} trials, seed {}",
+        model.horizon_days,
+        model.start.map(|d| format!(" from {d}")).unwrap_or_default(),
+        model.trials,
+        model.seed
+    );
+    if let Some(v) = &model.variant {
+        let _ = writeln!(s, "  variant: {v}");
+    }
+    let _ = writeln!(s, "\nLadder (lowest first):");
+    for (i, l) in model.levels.iter().enumerate() {
+        let mark = if i == model.initial_level {
+            "  <- initial"
+        } else if l.terminal {
+            "  [terminal]"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "  {i}  {:<20} {}{}", l.id, shown_text(&l.label), mark);
+    }
+    let _ = writeln!(s, "\nSteps:");
+    for step in &model.steps {
+        let mut how = Vec::new();
+        if let Some(r) = step.rate {
+            how.push(format!("{}/day ({:.1}/month)", num(r), r * 30.4375));
+        }
+        for w in &step.windows {
+            how.push(format!("x{} on days {}-{}", num(w.rate_x), num(w.from), num(w.to)));
+        }
+        if let Some(m) = step.max {
+            how.push(format!("at most {m}"));
+        }
+        let actor =
+            if step.actor.is_empty() { String::new() } else { format!(" ({})", shown_actor(&step.actor)) };
+        let _ = writeln!(s, "  {}{}: {}", step.id, actor, shown_text(&step.label));
+        if !how.is_empty() {
+            let _ = writeln!(s, "      {}", how.join("; "));
+        }
+        if step.branches.len() > 1
+            || step.branches[0].tallies.len() + step.branches[0].modify.len() + step.branches[0].excite.len()
+                > 0
+            || step.branches[0].level != LevelChange::None
+        {
+            for b in &step.branches {
+                let mut fx = Vec::new();
+                for (t, a) in &b.tallies {
+                    fx.push(format!("{} += {}", model.tallies[*t].id, a.describe()));
+                }
+                match b.level {
+                    LevelChange::RaiseTo(l) => fx.push(format!("raise to {}", model.levels[l].id)),
+                    LevelChange::LowerTo(l) => fx.push(format!("lower to {}", model.levels[l].id)),
+                    LevelChange::None => {}
+                }
+                for m in &b.modify {
+                    let mut what = Vec::new();
+                    if m.rate_x != 1.0 {
+                        what.push(format!("rate x{}", num(m.rate_x)));
+                    }
+                    if m.p_x != 1.0 {
+                        what.push(format!("p x{}", num(m.p_x)));
+                    }
+                    fx.push(format!("{} {} for {} d", model.steps[m.step].id, what.join(", "), num(m.days)));
+                }
+                for e in &b.excite {
+                    fx.push(format!(
+                        "excite {} (n {}, decay {} d)",
+                        model.steps[e.step].id,
+                        num(e.n),
+                        num(e.decay_days)
+                    ));
+                }
+                let _ = writeln!(s, "      - {:<16} p={:<8} {}", b.id, num(b.p), fx.join("; "));
+            }
+        }
+    }
+    if !model.triggers.is_empty() {
+        let _ = writeln!(s, "\nTriggers (reactions, in file order):");
+        for t in &model.triggers {
+            let after = match t.after_branch {
+                Some(b) => format!("{}.{}", model.steps[t.after].id, model.steps[t.after].branches[b].id),
+                None => model.steps[t.after].id.clone(),
+            };
+            let mut guard = Vec::new();
+            if let Some(l) = t.min_level {
+                guard.push(format!("level >= {}", model.levels[l].id));
+            }
+            if let Some(l) = t.max_level {
+                guard.push(format!("level <= {}", model.levels[l].id));
+            }
+            let guard =
+                if guard.is_empty() { String::new() } else { format!(", if {}", guard.join(" and ")) };
+            let _ = writeln!(
+                s,
+                "  {after} -> {}  p={}, after {}{guard}",
+                model.steps[t.step].id,
+                num(t.p),
+                t.delay.describe()
+            );
+        }
+    }
+    if !model.schedule.is_empty() {
+        let _ = writeln!(s, "\nSchedule:");
+        for e in &model.schedule {
+            let date =
+                model.start.map(|d| format!(" ({})", d.plus_days(e.day.floor() as i64))).unwrap_or_default();
+            let branch =
+                e.branch.map(|b| format!(" [{}]", model.steps[e.step].branches[b].id)).unwrap_or_default();
+            let _ = writeln!(s, "  day {}{date}: {}{branch}", num(e.day), model.steps[e.step].id);
+        }
+    }
+    if !model.params.is_empty() {
+        let drawn = model.provenance.iter().filter(|p| p.dist.is_some()).count();
+        let how = match drawn {
+            0 => String::new(),
+            n => format!(" ({n} drawn anew in every trial; the value is the mean)"),
+        };
+        let _ = writeln!(s, "\nParams{how}:");
+        let width = model.params.iter().map(|(n, _)| n.len()).max().unwrap_or(0).min(MAX_ID_CHARS);
+        for ((name, v), p) in model.params.iter().zip(&model.provenance) {
+            let dist = p.dist.map(|d| format!("  ~ {}", d.describe())).unwrap_or_default();
+            let _ = writeln!(s, "  {name:<width$} {:<8}{dist}", num(*v));
+            if let Some(src) = &p.source {
+                let _ = writeln!(s, "      source: {}", shown_text(src));
+            }
+        }
+    }
+    if !model.variants.is_empty() {
+        let _ = writeln!(s, "\nVariants:");
+        for (v, d) in &model.variants {
+            let _ = writeln!(s, "  {v}: {}", shown_text(d));
+        }
+    }
+    s
+}

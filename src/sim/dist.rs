@@ -1,0 +1,317 @@
+//! Distributions of delays (real days) and tally amounts (integers), and their samplers.
+//!
+//! Every sampler is written here on top of [`Stream`]'s uniform draws and `libm`'s
+//! transcendental functions, not `rand_distr` or the platform's `ln`/`exp`: their last
+//! bits differ between systems and between crate versions, and results must be the same
+//! bits everywhere. Golden vectors in the tests pin each sampler.
+
+use crate::sim::rng::Stream;
+
+/// A delay, in days. Parameters are validated (finite, non-negative, ordered).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Delay {
+    /// Always `d`.
+    Fixed(f64),
+    /// Uniform on `[a, b]`.
+    Uniform(f64, f64),
+    /// Exponential with this mean.
+    Exponential(f64),
+    /// Triangular with `min`, `mode`, `max`.
+    Triangular(f64, f64, f64),
+    /// `median * exp(sigma * Z)`, Z standard normal.
+    Lognormal { median: f64, sigma: f64 },
+}
+
+impl Delay {
+    /// Draws one delay.
+    pub fn sample(&self, s: &mut Stream) -> f64 {
+        match *self {
+            Delay::Fixed(d) => d,
+            Delay::Uniform(a, b) => a + (b - a) * s.uniform(),
+            Delay::Exponential(mean) => -mean * libm::log(s.uniform_open0()),
+            Delay::Triangular(a, c, b) => triangular(s.uniform(), a, c, b),
+            Delay::Lognormal { median, sigma } => median * libm::exp(sigma * normal(s)),
+        }
+    }
+
+    /// The mean, for summaries and tests.
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Delay::Fixed(d) => d,
+            Delay::Uniform(a, b) => (a + b) / 2.0,
+            Delay::Exponential(m) => m,
+            Delay::Triangular(a, c, b) => (a + b + c) / 3.0,
+            Delay::Lognormal { median, sigma } => median * (sigma * sigma / 2.0).exp(),
+        }
+    }
+
+    /// The variance, for tests.
+    pub fn variance(&self) -> f64 {
+        match *self {
+            Delay::Fixed(_) => 0.0,
+            Delay::Uniform(a, b) => (b - a).powi(2) / 12.0,
+            Delay::Exponential(m) => m * m,
+            Delay::Triangular(a, c, b) => (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0,
+            Delay::Lognormal { median, sigma } => {
+                let s2 = sigma * sigma;
+                (s2.exp() - 1.0) * median * median * s2.exp()
+            }
+        }
+    }
+
+    /// Whether the delay can be exactly zero (an atom at 0): what makes a trigger cycle loop
+    /// forever at one instant.
+    pub fn can_be_zero(&self) -> bool {
+        match *self {
+            Delay::Fixed(d) => d == 0.0,
+            Delay::Uniform(a, b) => a == 0.0 && b == 0.0,
+            Delay::Exponential(m) => m == 0.0,
+            Delay::Triangular(_, _, b) => b == 0.0,
+            Delay::Lognormal { median, .. } => median == 0.0,
+        }
+    }
+
+    /// Short text for `brink check`, like the file's syntax.
+    pub fn describe(&self) -> String {
+        match *self {
+            Delay::Fixed(d) => format!("{d} d"),
+            Delay::Uniform(a, b) => format!("uniform {a}-{b} d"),
+            Delay::Exponential(m) => format!("exponential, mean {m} d"),
+            Delay::Triangular(a, c, b) => format!("triangular {a}/{c}/{b} d"),
+            Delay::Lognormal { median, sigma } => {
+                format!("lognormal, median {median} d, sigma {sigma}")
+            }
+        }
+    }
+}
+
+/// An amount added to a tally. Parameters are validated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Amount {
+    /// Always `n`.
+    Fixed(u64),
+    /// Poisson with this mean.
+    Poisson(f64),
+    /// `1 + Poisson(mean - 1)`: at least one, with mean `mean` (>= 1).
+    PoissonAtLeastOne(f64),
+    /// Uniform integer in `[a, b]`.
+    UniformInt(u64, u64),
+    /// Binomial with `n` trials of probability `p`.
+    Binomial(u64, f64),
+    /// Negative binomial by mean and dispersion `k`: variance `mean + mean^2 / k`
+    /// (a gamma-Poisson mixture).
+    NegativeBinomial { mean: f64, dispersion: f64 },
+}
+
+impl Amount {
+    /// Draws one amount.
+    pub fn sample(&self, s: &mut Stream) -> u64 {
+        match *self {
+            Amount::Fixed(n) => n,
+            Amount::Poisson(mean) => poisson(s, mean),
+            Amount::PoissonAtLeastOne(mean) => poisson(s, mean - 1.0).saturating_add(1),
+            Amount::UniformInt(a, b) => a + s.below(b - a + 1),
+            Amount::Binomial(n, p) => binomial(s, n, p),
+            Amount::NegativeBinomial { mean, dispersion } => {
+                if mean == 0.0 {
+                    return 0;
+                }
+                let lambda = gamma(s, dispersion) * (mean / dispersion);
+                poisson(s, lambda)
+            }
+        }
+    }
+
+    /// The mean.
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Amount::Fixed(n) => n as f64,
+            Amount::Poisson(m) | Amount::PoissonAtLeastOne(m) => m,
+            Amount::UniformInt(a, b) => (a as f64 + b as f64) / 2.0,
+            Amount::Binomial(n, p) => n as f64 * p,
+            Amount::NegativeBinomial { mean, .. } => mean,
+        }
+    }
+
+    /// The variance.
+    pub fn variance(&self) -> f64 {
+        match *self {
+            Amount::Fixed(_) => 0.0,
+            Amount::Poisson(m) => m,
+            Amount::PoissonAtLeastOne(m) => m - 1.0,
+            Amount::UniformInt(a, b) => {
+                let w = (b - a + 1) as f64;
+                (w * w - 1.0) / 12.0
+            }
+            Amount::Binomial(n, p) => n as f64 * p * (1.0 - p),
+            Amount::NegativeBinomial { mean, dispersion } => mean + mean * mean / dispersion,
+        }
+    }
+
+    /// Short text for `brink check`.
+    pub fn describe(&self) -> String {
+        match *self {
+            Amount::Fixed(n) => format!("{n}"),
+            Amount::Poisson(m) => format!("poisson({m})"),
+            Amount::PoissonAtLeastOne(m) => format!("poisson_at_least_one({m})"),
+            Amount::UniformInt(a, b) => format!("{a}-{b}"),
+            Amount::Binomial(n, p) => format!("binomial({n}, {p})"),
+            Amount::NegativeBinomial { mean, dispersion } => {
+                format!("negative_binomial(mean {mean}, k {dispersion})")
+            }
+        }
+    }
+}
+
+/// Inverse CDF of the triangular distribution.
+fn triangular(u: f64, a: f64, c: f64, b: f64) -> f64 {
+    if b == a {
+        return a;
+    }
+    let fc = (c - a) / (b - a);
+    if u < fc {
+        a + libm::sqrt(u * (b - a) * (c - a))
+    } else {
+        b - libm::sqrt((1.0 - u) * (b - a) * (b - c))
+    }
+}
+
+/// Standard normal by Box-Muller (one of the pair; simple and exact).
+pub fn normal(s: &mut Stream) -> f64 {
+    let u1 = s.uniform_open0();
+    let u2 = s.uniform();
+    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(std::f64::consts::TAU * u2)
+}
+
+/// Gamma with this shape and scale 1 (Marsaglia & Tsang 2000; shape < 1 boosted).
+pub fn gamma(s: &mut Stream, shape: f64) -> f64 {
+    if shape < 1.0 {
+        let u = s.uniform_open0();
+        return gamma(s, shape + 1.0) * libm::pow(u, 1.0 / shape);
+    }
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / libm::sqrt(9.0 * d);
+    loop {
+        let (x, v) = loop {
+            let x = normal(s);
+            let v = 1.0 + c * x;
+            if v > 0.0 {
+                break (x, v * v * v);
+            }
+        };
+        let u = s.uniform_open0();
+        if u < 1.0 - 0.0331 * x * x * x * x {
+            return d * v;
+        }
+        if libm::log(u) < 0.5 * x * x + d * (1.0 - v + libm::log(v)) {
+            return d * v;
+        }
+    }
+}
+
+/// Poisson: inversion by sequential search for small means, PTRS (Hörmann 1993) above 10.
+pub fn poisson(s: &mut Stream, mean: f64) -> u64 {
+    // NaN (0 x inf in a gamma mixture) and non-positive means give 0; an infinite mean
+    // saturates rather than looping.
+    if mean.is_nan() || mean <= 0.0 {
+        return 0;
+    }
+    if mean.is_infinite() {
+        return u64::MAX;
+    }
+    if mean < 10.0 {
+        let mut k = 0u64;
+        let mut p = libm::exp(-mean);
+        let mut cdf = p;
+        let u = s.uniform();
+        while u > cdf {
+            k += 1;
+            p *= mean / k as f64;
+            cdf += p;
+            if p == 0.0 {
+                break; // u within rounding of 1: the tail is exhausted
+            }
+        }
+        return k;
+    }
+    let slam = libm::sqrt(mean);
+    let loglam = libm::log(mean);
+    let b = 0.931 + 2.53 * slam;
+    let a = -0.059 + 0.02483 * b;
+    let inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
+    let vr = 0.9277 - 3.6224 / (b - 2.0);
+    loop {
+        let u = s.uniform() - 0.5;
+        let v = s.uniform_open0();
+        let us = 0.5 - u.abs();
+        let k = libm::floor((2.0 * a / us + b) * u + mean + 0.43);
+        if us >= 0.07 && v <= vr {
+            return k as u64;
+        }
+        if k < 0.0 || (us < 0.013 && v > us) {
+            continue;
+        }
+        if libm::log(v) + libm::log(inv_alpha) - libm::log(a / (us * us) + b)
+            <= -mean + k * loglam - libm::lgamma(k + 1.0)
+        {
+            return k as u64;
+        }
+    }
+}
+
+/// Binomial: inversion for small `n * min(p, 1-p)`, BTRS (Hörmann 1993) otherwise.
+pub fn binomial(s: &mut Stream, n: u64, p: f64) -> u64 {
+    if n == 0 || p <= 0.0 {
+        return 0;
+    }
+    if p >= 1.0 {
+        return n;
+    }
+    if p > 0.5 {
+        return n - binomial(s, n, 1.0 - p);
+    }
+    let nf = n as f64;
+    let q = 1.0 - p;
+    if nf * p < 10.0 {
+        // Sequential search on the pmf, which starts at q^n.
+        let u = s.uniform();
+        let r = p / q;
+        let mut pk = libm::pow(q, nf);
+        let mut cdf = pk;
+        let mut k = 0u64;
+        while u > cdf && k < n {
+            pk *= r * (nf - k as f64) / (k as f64 + 1.0);
+            k += 1;
+            cdf += pk;
+            if pk == 0.0 {
+                break;
+            }
+        }
+        return k;
+    }
+    let spq = libm::sqrt(nf * p * q);
+    let b = 1.15 + 2.53 * spq;
+    let a = -0.0873 + 0.0248 * b + 0.01 * p;
+    let c = nf * p + 0.5;
+    let vr = 0.92 - 4.2 / b;
+    let alpha = (2.83 + 5.1 / b) * spq;
+    let lpq = libm::log(p / q);
+    let m = libm::floor((nf + 1.0) * p);
+    let h = libm::lgamma(m + 1.0) + libm::lgamma(nf - m + 1.0);
+    loop {
+        let u = s.uniform() - 0.5;
+        let v = s.uniform_open0();
+        let us = 0.5 - u.abs();
+        let k = libm::floor((2.0 * a / us + b) * u + c);
+        if k < 0.0 || k > nf {
+            continue;
+        }
+        if us >= 0.07 && v <= vr {
+            return k as u64;
+        }
+        let lv = libm::log(v * alpha / (a / (us * us) + b));
+        if lv <= h - libm::lgamma(k + 1.0) - libm::lgamma(nf - k + 1.0) + (k - m) * lpq {
+            return k as u64;
+        }
+    }
+}

@@ -1,0 +1,922 @@
+//! The engine: one trial as a discrete-event simulation (docs/scenario-language.md, "What firing a
+//! step means" and "Time, ties and the horizon").
+//!
+//! Events are ordered by (time, sequence number): ties fire in the order they were
+//! scheduled, as in nexosim's queue. Spontaneous arrivals are an exact non-homogeneous
+//! Poisson process: each step with a rate has one pending arrival drawn for its current
+//! rate; whenever that rate changes (a window edge, a modifier starting or ending) the
+//! pending arrival is replaced by one drawn from the change time, which is exact because
+//! the exponential distribution is memoryless.
+//!
+//! Pending arrivals live in a small per-step table beside a binary heap that holds every
+//! other event; the engine takes whichever of the heap's top and the earliest arrival
+//! comes first. Replacing an arrival is then an overwrite, not a stale heap entry to pop
+//! later. Both carry sequence numbers from one counter, so the order is the one a single
+//! queue would give.
+//!
+//! An [`Engine`] owns every buffer a trial needs and reuses them from trial to trial, so
+//! the steady state allocates nothing per event.
+//!
+//! [`Engine::run_observed`] reports what happens inside a trial to an [`Observer`] (for
+//! `brink trace` and `events.csv`). Observing never draws a random number or changes the
+//! order of anything, so an observed trial is the very trial that [`Engine::run`]
+//! computes; `run` passes [`NoObserver`], whose empty methods compile away.
+
+use crate::sim::model::{LevelChange, LevelIx, Model, ModifierSpec, StepIx, TallyIx};
+use crate::sim::rng::{stream_key, Purpose, TrialStreams};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+/// How a trial ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// It reached the horizon.
+    Horizon,
+    /// It reached a terminal level.
+    Terminal,
+}
+
+impl EndReason {
+    /// The word used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Horizon => "horizon",
+            EndReason::Terminal => "terminal",
+        }
+    }
+}
+
+/// A trial that fired more events than the per-trial limit: almost always a loop that
+/// the scenario did not mean (triggers, or a rate that its own firings keep raising).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("trial {trial} exceeded the limit of {limit} firings; step `{step}` fired {count} times: {cause} (raise the limit with --max-events or [scenario] max_events if this is intended)")]
+pub struct Runaway {
+    /// Trial index.
+    pub trial: u64,
+    /// The most frequently fired step.
+    pub step: String,
+    /// How often it fired.
+    pub count: u32,
+    /// The limit.
+    pub limit: u64,
+    /// What most likely made that step fire so often.
+    pub cause: RunawayCause,
+}
+
+/// Why the most frequently fired step of a runaway trial fired so often, as far as the
+/// state at the limit tells.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RunawayCause {
+    /// Its own firings raise its rate (it modifies itself with `rate_x` above 1): it fires
+    /// ever faster. `rate_x` is the product of its active modifiers at the limit.
+    OwnRateRaised {
+        /// The multiplier on its rate at the limit.
+        rate_x: f64,
+    },
+    /// Active modifiers of other steps raise its rate, and keep being renewed.
+    RateRaised {
+        /// The multiplier on its rate at the limit.
+        rate_x: f64,
+    },
+    /// Triggers fire it: most likely a loop of triggers through it.
+    Triggers,
+    /// Excitations fire it: their clusters are larger than the limit.
+    Excitations,
+    /// Its own rate alone gives more firings than the limit.
+    Rate,
+}
+
+impl std::fmt::Display for RunawayCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let times = |x: f64| match x {
+            x if x.is_infinite() => "more than 1e308".to_owned(),
+            x if x >= 1e6 => format!("{x:.3e}"),
+            x => format!("{x:.3}"),
+        };
+        match *self {
+            RunawayCause::OwnRateRaised { rate_x } => write!(
+                f,
+                "each of its firings raises its own rate (it modifies itself with a rate_x above 1), so it fires ever faster; its rate stood at {} times its base rate. Lower that rate_x or the modifier's days, or give the step a `max`",
+                times(rate_x)
+            ),
+            RunawayCause::RateRaised { rate_x } => write!(
+                f,
+                "its rate is raised {} times by active modifiers of other steps (rate_x above 1), which its firings keep renewing. Lower their rate_x or days, or give a step a `max`",
+                times(rate_x)
+            ),
+            RunawayCause::Triggers => f.write_str("triggers fire it, which suggests a loop of triggers through it"),
+            RunawayCause::Excitations => {
+                f.write_str("its excitations (`excite`) cause more firings than the limit allows; lower their n")
+            }
+            RunawayCause::Rate => f.write_str("its rate gives more firings than the limit allows"),
+        }
+    }
+}
+
+/// What one trial produced; borrowed from the engine until the next trial starts.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome<'a> {
+    /// Trial index.
+    pub trial: u64,
+    /// Day the trial ended.
+    pub end_day: f64,
+    /// Why it ended.
+    pub end_reason: EndReason,
+    /// Level at the end.
+    pub final_level: LevelIx,
+    /// Highest level reached.
+    pub max_level: LevelIx,
+    /// First day each level was reached (NaN: never).
+    pub reached: &'a [f64],
+    /// Firings of each step.
+    pub counts: &'a [u32],
+    /// Totals of each tally.
+    pub tallies: &'a [u64],
+    /// Steps whose firing raised the level, in order.
+    pub path: &'a [u32],
+    /// Level changes `(day, new level)`, in order, starting from the initial level.
+    pub changes: &'a [(f64, u32)],
+}
+
+/// Why a step fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// A `[[schedule]]` entry; `forced` if the entry named the branch.
+    Scheduled {
+        /// The branch was given by the schedule, not drawn.
+        forced: bool,
+    },
+    /// A spontaneous arrival (the step's `rate`).
+    Spontaneous,
+    /// A reaction scheduled by this trigger (index into [`Model::triggers`]).
+    Triggered {
+        /// Index of the trigger.
+        trigger: usize,
+    },
+    /// An offspring of an excitation started by a firing of this step (Hawkes).
+    Excited {
+        /// The exciting step.
+        by: StepIx,
+    },
+}
+
+/// A counted firing, as seen by an [`Observer`] before its effects apply.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Firing {
+    /// Time of the firing (days).
+    pub time: f64,
+    /// The step that fired.
+    pub step: StepIx,
+    /// The branch drawn (or forced).
+    pub branch: usize,
+    /// Why it fired.
+    pub cause: Cause,
+    /// The level before the firing's effects.
+    pub level: LevelIx,
+}
+
+/// What became of one trigger evaluated after a firing (docs/scenario-language.md, firing, step 4).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TriggerCheck {
+    /// A level guard did not hold: nothing was drawn.
+    Guarded,
+    /// The trigger's decision was drawn.
+    Drawn {
+        /// The uniform draw on [0, 1).
+        u: f64,
+        /// The probability in force: p times active `p_x`, capped at 1.
+        p: f64,
+        /// When the reaction fires, if `u < p`. A time at or after the horizon means
+        /// the reaction was dropped (it would fire after the trial).
+        at: Option<f64>,
+    },
+}
+
+/// Sees what happens inside a trial. Every method does nothing by default. Calls come in
+/// this order for each firing: [`on_fire`](Observer::on_fire), then its effects in the
+/// order docs/scenario-language.md gives them (tallies, level, modifiers), then one
+/// [`on_trigger`](Observer::on_trigger) per trigger that reacts to the drawn branch.
+pub trait Observer {
+    /// A trial starts.
+    #[inline(always)]
+    fn on_start(&mut self, _trial: u64) {}
+    /// A step fired and counts (a firing beyond `max` is not reported: nothing happens).
+    #[inline(always)]
+    fn on_fire(&mut self, _firing: &Firing) {}
+    /// The firing added `amount` to `tally`.
+    #[inline(always)]
+    fn on_tally(&mut self, _tally: TallyIx, _amount: u64) {}
+    /// The firing moved the level.
+    #[inline(always)]
+    fn on_level(&mut self, _from: LevelIx, _to: LevelIx) {}
+    /// The firing started a modifier on `spec.step`, in force until `until`.
+    #[inline(always)]
+    fn on_modifier_start(&mut self, _spec: &ModifierSpec, _until: f64) {}
+    /// A modifier on `step` ended at time `t`.
+    #[inline(always)]
+    fn on_modifier_end(&mut self, _step: StepIx, _t: f64, _rate_x: f64, _p_x: f64) {}
+    /// A trigger reacting to the firing was evaluated.
+    #[inline(always)]
+    fn on_trigger(&mut self, _trigger: usize, _check: &TriggerCheck) {}
+    /// The trial ended at `t`.
+    #[inline(always)]
+    fn on_end(&mut self, _t: f64, _reason: EndReason) {}
+}
+
+/// The observer that looks at nothing: [`Engine::run`] uses it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {}
+
+const NO_BRANCH: u32 = u32::MAX;
+
+/// The name whose stream an uncertain param draws from: `#` cannot start an id, so it
+/// never collides with a step's stream.
+pub fn param_stream_name(model: &Model, param: usize) -> String {
+    format!("#param/{}", model.params[param].0)
+}
+/// `Kind::Fire::cause` of a scheduled firing; otherwise the cause is a trigger index, or
+/// EXCITED | the exciting step.
+const SCHEDULED: u32 = u32::MAX;
+/// No pending arrival: later than any event.
+const NO_ARRIVAL: (f64, u64) = (f64::INFINITY, u64::MAX);
+const EXCITED: u32 = 1 << 31;
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// Fire a step (scheduled or triggered), with a forced branch or NO_BRANCH, and the
+    /// trigger that scheduled it or SCHEDULED. (The cause costs nothing: the event is
+    /// 32 bytes with or without it.)
+    Fire { step: u32, branch: u32, cause: u32 },
+    /// A window of this step opens or closes.
+    WindowEdge { step: u32 },
+    /// The modifier `spec` of `branch` of `step` (a firing of it) expires.
+    ModifierEnd { step: u32, branch: u32, spec: u32 },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    time: f64,
+    seq: u64,
+    kind: Kind,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Event {
+    /// Reversed, so that the max-heap pops the earliest (time, seq) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.time.total_cmp(&self.time).then(other.seq.cmp(&self.seq))
+    }
+}
+
+/// The active modifiers' multipliers of one kind (`rate_x` or `p_x`) on one step, kept
+/// as counts per distinct value, so that a modifier starting or ending costs O(1)
+/// however many are active (a self-modifying step used to walk them all at every firing).
+///
+/// The product is the one the engine computed before, bit for bit, whenever at most one
+/// active value is not a power of two: the left fold `1 * x * x * ... * x` of k equal
+/// values is `powers[k]`, built by that very fold, and a power of two scales a product
+/// without rounding, so where it stands in the fold does not matter. Distinct values
+/// combine in increasing order (a product of several values may then differ in its last
+/// bit from the order in which they started). Powers keep their binary exponent apart, so
+/// that a product overflows or underflows only as a whole, never on the way.
+#[derive(Debug, Clone, Default)]
+struct Multipliers {
+    /// One group per distinct value seen, in increasing order; a group whose count is 0
+    /// is re-used for the next new value, so groups do not pile up across trials.
+    groups: Vec<Group>,
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    x: f64,
+    count: u32,
+    /// `powers[k]` is x^k as the left fold from 1, as (mantissa, exponent) from `frexp`.
+    /// Kept across trials: it depends on x only.
+    powers: Vec<(f64, i64)>,
+}
+
+/// 1 as (mantissa, exponent).
+const ONE: (f64, i64) = (0.5, 1);
+
+/// The product of two (mantissa, exponent) numbers, renormalised. The exponent is an
+/// i64: 2^32 factors of 1e308 stay far from its range.
+#[inline]
+fn times((m1, e1): (f64, i64), (m2, e2): (f64, i64)) -> (f64, i64) {
+    let (m, e) = libm::frexp(m1 * m2);
+    (m, e1 + e2 + e as i64)
+}
+
+/// `x` as (mantissa, exponent).
+#[inline]
+fn split(x: f64) -> (f64, i64) {
+    let (m, e) = libm::frexp(x);
+    (m, e as i64)
+}
+
+impl Multipliers {
+    /// Forgets every active modifier (a new trial); the groups and their powers stay.
+    fn clear(&mut self) {
+        for g in &mut self.groups {
+            g.count = 0;
+        }
+    }
+
+    /// A modifier with multiplier `x` starts; returns the new product. `work` counts the
+    /// groups and powers visited.
+    fn start(&mut self, x: f64, work: &mut u64) -> f64 {
+        let i = match self.find(x, work) {
+            Some(i) => i,
+            None => self.add_group(x),
+        };
+        let g = &mut self.groups[i];
+        g.count += 1;
+        if g.powers.len() <= g.count as usize {
+            let last = g.powers[g.powers.len() - 1];
+            g.powers.push(times(last, split(x)));
+            *work += 1;
+        }
+        self.product(work)
+    }
+
+    /// A modifier with multiplier `x`, started earlier, ends; returns the new product.
+    fn end(&mut self, x: f64, work: &mut u64) -> f64 {
+        if let Some(i) = self.find(x, work) {
+            let g = &mut self.groups[i];
+            g.count = g.count.saturating_sub(1);
+        }
+        self.product(work)
+    }
+
+    fn find(&self, x: f64, work: &mut u64) -> Option<usize> {
+        *work += self.groups.len() as u64;
+        self.groups.iter().position(|g| g.x.to_bits() == x.to_bits())
+    }
+
+    /// A group for the new value `x`: a free one re-used, or a new one; in value order.
+    fn add_group(&mut self, x: f64) -> usize {
+        match self.groups.iter().position(|g| g.count == 0) {
+            Some(i) => {
+                let g = &mut self.groups[i];
+                g.x = x;
+                g.powers.clear();
+                g.powers.push(ONE);
+            }
+            None => self.groups.push(Group { x, count: 0, powers: vec![ONE] }),
+        }
+        self.groups.sort_unstable_by(|a, b| a.x.total_cmp(&b.x));
+        self.groups.iter().position(|g| g.x.to_bits() == x.to_bits()).expect("the group just added")
+    }
+
+    /// The product of the active multipliers.
+    fn product(&self, work: &mut u64) -> f64 {
+        *work += self.groups.len() as u64;
+        let mut acc = ONE;
+        for g in self.groups.iter().filter(|g| g.count > 0) {
+            acc = times(acc, g.powers[g.count as usize]);
+        }
+        // Beyond +-4000 every mantissa over- or underflows alike.
+        libm::ldexp(acc.0, acc.1.clamp(-4000, 4000) as i32)
+    }
+}
+
+/// Simulates trials of one model with one seed. One per worker thread.
+pub struct Engine<'m> {
+    /// The engine's own copy of the model: uncertain params are written into it before
+    /// each trial (predictive mode). Shared out (`Rc`) only for the length of one call.
+    model: Rc<Model>,
+    /// Stream keys of the uncertain params, and this trial's draws of them.
+    param_keys: Vec<[u8; 32]>,
+    param_values: Vec<f64>,
+    _model: PhantomData<&'m Model>,
+    horizon: f64,
+    max_events: u64,
+    streams: TrialStreams,
+    queue: BinaryHeap<Event>,
+    seq: u64,
+    /// Groups and powers visited by the modifier bookkeeping, over the engine's life: a
+    /// measure of its work that tests can compare across sizes.
+    modifier_work: u64,
+    // Per step.
+    counts: Vec<u32>,
+    /// The pending spontaneous arrival of each step, as (time, seq); `NO_ARRIVAL` if none.
+    arrivals: Vec<(f64, u64)>,
+    /// Steps with a rate, and the one whose pending arrival is earliest (if any).
+    rate_steps: Vec<StepIx>,
+    first_arrival: Option<StepIx>,
+    window_x: Vec<f64>,
+    rate_x: Vec<f64>,
+    p_x: Vec<f64>,
+    /// The active modifiers' `rate_x` and `p_x` on each step; their products are `rate_x`
+    /// and `p_x`.
+    rate_mods: Vec<Multipliers>,
+    p_mods: Vec<Multipliers>,
+    // Per trial.
+    trial: u64,
+    level: LevelIx,
+    max_level: LevelIx,
+    reached: Vec<f64>,
+    tallies: Vec<u64>,
+    path: Vec<u32>,
+    changes: Vec<(f64, u32)>,
+    end_day: f64,
+    end_reason: EndReason,
+    fired: u64,
+}
+
+impl<'m> Engine<'m> {
+    /// An engine for `model` drawing from the streams of `seed`.
+    pub fn new(model: &'m Model, seed: u64) -> Self {
+        let keys = model.steps.iter().map(|s| stream_key(seed, &s.id)).collect();
+        let n = model.steps.len();
+        Engine {
+            model: Rc::new(model.clone()),
+            param_keys: model
+                .uncertain
+                .iter()
+                .map(|u| stream_key(seed, &param_stream_name(model, u.param)))
+                .collect(),
+            param_values: vec![0.0; model.uncertain.len()],
+            _model: PhantomData,
+            horizon: model.horizon_days as f64,
+            max_events: model.max_events,
+            streams: TrialStreams::new(keys),
+            queue: BinaryHeap::with_capacity(64),
+            seq: 0,
+            modifier_work: 0,
+            counts: vec![0; n],
+            arrivals: vec![NO_ARRIVAL; n],
+            rate_steps: model
+                .steps
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.rate.is_some())
+                .map(|(i, _)| i)
+                .collect(),
+            first_arrival: None,
+            window_x: vec![1.0; n],
+            rate_x: vec![1.0; n],
+            p_x: vec![1.0; n],
+            rate_mods: vec![Multipliers::default(); n],
+            p_mods: vec![Multipliers::default(); n],
+            trial: 0,
+            level: model.initial_level,
+            max_level: model.initial_level,
+            reached: vec![f64::NAN; model.levels.len()],
+            tallies: vec![0; model.tallies.len()],
+            path: Vec::new(),
+            changes: Vec::new(),
+            end_day: 0.0,
+            end_reason: EndReason::Horizon,
+            fired: 0,
+        }
+    }
+
+    /// The work of the modifier bookkeeping so far (groups and powers visited): it grows
+    /// linearly with the modifiers started, whatever the number active. For tests.
+    #[doc(hidden)]
+    pub fn modifier_work(&self) -> u64 {
+        self.modifier_work
+    }
+
+    /// Overrides the per-trial firing limit.
+    pub fn set_max_events(&mut self, limit: u64) {
+        self.max_events = limit;
+    }
+
+    /// The outcome of the last trial run.
+    pub fn outcome(&self) -> Outcome<'_> {
+        Outcome {
+            trial: self.trial,
+            end_day: self.end_day,
+            end_reason: self.end_reason,
+            final_level: self.level,
+            max_level: self.max_level,
+            reached: &self.reached,
+            counts: &self.counts,
+            tallies: &self.tallies,
+            path: &self.path,
+            changes: &self.changes,
+        }
+    }
+
+    /// Runs trial `trial` to its end; read the result with [`Engine::outcome`].
+    pub fn run(&mut self, trial: u64) -> Result<(), Runaway> {
+        self.run_observed(trial, &mut NoObserver)
+    }
+
+    /// Runs trial `trial` like [`Engine::run`], reporting what happens to `obs`. The
+    /// trial is the same one: observing draws nothing and reorders nothing.
+    pub fn run_observed<O: Observer>(&mut self, trial: u64, obs: &mut O) -> Result<(), Runaway> {
+        self.reset(trial);
+        obs.on_start(trial);
+        loop {
+            // The next event: the heap's top or the earliest pending arrival.
+            let arrival = self.first_arrival.map(|a| (a, self.arrivals[a]));
+            let from_heap = match (self.queue.peek(), arrival) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(ev), Some((_, (time, seq)))) => {
+                    ev.time.total_cmp(&time).then(ev.seq.cmp(&seq)) == Ordering::Less
+                }
+            };
+            if !from_heap {
+                let (step, (t, _)) = arrival.expect("an arrival is pending");
+                if t >= self.horizon {
+                    break;
+                }
+                self.fire(step, None, Cause::Spontaneous, t, obs)?;
+                self.redraw_arrival(step, t);
+                if self.ended(t, obs) {
+                    return Ok(());
+                }
+                continue;
+            }
+            let Some(ev) = self.queue.pop() else { break };
+            if ev.time >= self.horizon {
+                break;
+            }
+            let t = ev.time;
+            match ev.kind {
+                Kind::Fire { step, branch, cause } => {
+                    let forced = (branch != NO_BRANCH).then_some(branch as usize);
+                    let cause = if cause == SCHEDULED {
+                        Cause::Scheduled { forced: forced.is_some() }
+                    } else if cause & EXCITED != 0 {
+                        Cause::Excited { by: (cause & !EXCITED) as usize }
+                    } else {
+                        Cause::Triggered { trigger: cause as usize }
+                    };
+                    self.fire(step as usize, forced, cause, t, obs)?;
+                }
+                Kind::WindowEdge { step } => {
+                    let s = step as usize;
+                    self.window_x[s] = self.window_factor(s, t);
+                    self.redraw_arrival(s, t);
+                }
+                Kind::ModifierEnd { step, branch, spec } => {
+                    let model = Rc::clone(&self.model);
+                    let gone = &model.steps[step as usize].branches[branch as usize].modify[spec as usize];
+                    let s = gone.step;
+                    obs.on_modifier_end(s, t, gone.rate_x, gone.p_x);
+                    if gone.rate_x != 1.0 {
+                        self.rate_x[s] = self.rate_mods[s].end(gone.rate_x, &mut self.modifier_work);
+                    }
+                    if gone.p_x != 1.0 {
+                        self.p_x[s] = self.p_mods[s].end(gone.p_x, &mut self.modifier_work);
+                    }
+                    if gone.rate_x != 1.0 {
+                        self.redraw_arrival(s, t);
+                    }
+                }
+            }
+            if self.ended(t, obs) {
+                return Ok(());
+            }
+        }
+        obs.on_end(self.end_day, self.end_reason);
+        Ok(())
+    }
+
+    /// Ends the trial at `t` if its level reached a terminal one.
+    #[inline]
+    fn ended<O: Observer>(&mut self, t: f64, obs: &mut O) -> bool {
+        if self.model.first_terminal.is_some_and(|l| self.level >= l) {
+            self.end_day = t;
+            self.end_reason = EndReason::Terminal;
+            obs.on_end(t, EndReason::Terminal);
+            return true;
+        }
+        false
+    }
+
+    fn reset(&mut self, trial: u64) {
+        if !self.param_keys.is_empty() {
+            self.draw_params(trial);
+        }
+        let model = Rc::clone(&self.model);
+        let m: &Model = &model;
+        self.trial = trial;
+        self.streams.begin(trial);
+        self.queue.clear();
+        self.arrivals.fill(NO_ARRIVAL);
+        self.first_arrival = None;
+        self.seq = 0;
+        self.fired = 0;
+        self.counts.fill(0);
+        self.rate_x.fill(1.0);
+        self.p_x.fill(1.0);
+        for m in self.rate_mods.iter_mut().chain(&mut self.p_mods) {
+            m.clear();
+        }
+        self.level = m.initial_level;
+        self.max_level = m.initial_level;
+        for (l, r) in self.reached.iter_mut().enumerate() {
+            *r = if l <= m.initial_level { 0.0 } else { f64::NAN };
+        }
+        self.tallies.fill(0);
+        self.path.clear();
+        self.changes.clear();
+        self.changes.push((0.0, m.initial_level as u32));
+        self.end_day = self.horizon;
+        self.end_reason = EndReason::Horizon;
+
+        for sc in &m.schedule {
+            let branch = sc.branch.map_or(NO_BRANCH, |b| b as u32);
+            self.push(sc.day, Kind::Fire { step: sc.step as u32, branch, cause: SCHEDULED });
+        }
+        for (s, step) in m.steps.iter().enumerate() {
+            if step.rate.is_none() {
+                continue;
+            }
+            self.window_x[s] = self.window_factor(s, 0.0);
+            for w in &step.windows {
+                for edge in [w.from, w.to] {
+                    if edge > 0.0 && edge < self.horizon {
+                        self.push(edge, Kind::WindowEdge { step: s as u32 });
+                    }
+                }
+            }
+            self.redraw_arrival(s, 0.0);
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, time: f64, kind: Kind) {
+        if time < self.horizon {
+            self.seq += 1;
+            self.queue.push(Event { time, seq: self.seq, kind });
+        }
+    }
+
+    /// Product of the multipliers of the step's windows open at `t` (`from <= t < to`).
+    fn window_factor(&self, s: StepIx, t: f64) -> f64 {
+        self.model.steps[s]
+            .windows
+            .iter()
+            .filter(|w| w.from <= t && t < w.to)
+            .fold(1.0, |acc, w| acc * w.rate_x)
+    }
+
+    /// Draws the step's next spontaneous arrival from time `t` at its current rate,
+    /// replacing any pending one.
+    fn redraw_arrival(&mut self, s: StepIx, t: f64) {
+        let (rate, max) = (self.model.steps[s].rate, self.model.steps[s].max);
+        let Some(base) = rate else { return };
+        self.arrivals[s] = NO_ARRIVAL;
+        let rate = base * self.window_x[s] * self.rate_x[s];
+        if rate > 0.0 && max.is_none_or(|m| self.counts[s] < m) {
+            let e = -libm::log(self.streams.get(s, Purpose::Arrival).uniform_open0());
+            let time = t + e / rate;
+            // As `push` would: beyond the horizon is never, and takes no sequence number.
+            if time < self.horizon {
+                self.seq += 1;
+                self.arrivals[s] = (time, self.seq);
+            }
+        }
+        self.first_arrival = None;
+        let mut best = NO_ARRIVAL;
+        for &r in &self.rate_steps {
+            let a = self.arrivals[r];
+            if a.0.total_cmp(&best.0).then(a.1.cmp(&best.1)) == Ordering::Less {
+                best = a;
+                self.first_arrival = Some(r);
+            }
+        }
+    }
+
+    /// docs/scenario-language.md, "What firing a step means": what firing step `s` at time `t` means.
+    fn fire<O: Observer>(
+        &mut self,
+        s: StepIx,
+        forced: Option<usize>,
+        cause: Cause,
+        t: f64,
+        obs: &mut O,
+    ) -> Result<(), Runaway> {
+        let model = Rc::clone(&self.model);
+        let m: &Model = &model;
+        let step = &m.steps[s];
+        if step.max.is_some_and(|cap| self.counts[s] >= cap) {
+            return Ok(());
+        }
+        self.counts[s] += 1;
+        self.fired += 1;
+        if self.fired > self.max_events {
+            return Err(self.runaway());
+        }
+        let b = match forced {
+            Some(b) => b,
+            None => {
+                let u = self.streams.get(s, Purpose::Branch).uniform();
+                step.branch_cdf.iter().position(|&c| u < c).unwrap_or(step.branches.len() - 1)
+            }
+        };
+        let branch = &step.branches[b];
+        obs.on_fire(&Firing { time: t, step: s, branch: b, cause, level: self.level });
+
+        for &(tally, amount) in &branch.tallies {
+            let x = amount.sample(self.streams.get(s, Purpose::Tally));
+            self.tallies[tally] = self.tallies[tally].saturating_add(x);
+            obs.on_tally(tally, x);
+        }
+
+        match branch.level {
+            LevelChange::RaiseTo(l) if l > self.level => {
+                obs.on_level(self.level, l);
+                for r in &mut self.reached[self.level + 1..=l] {
+                    if r.is_nan() {
+                        *r = t;
+                    }
+                }
+                self.level = l;
+                self.max_level = self.max_level.max(l);
+                self.path.push(s as u32);
+                self.changes.push((t, l as u32));
+            }
+            LevelChange::LowerTo(l) if l < self.level => {
+                obs.on_level(self.level, l);
+                self.level = l;
+                self.changes.push((t, l as u32));
+            }
+            _ => {}
+        }
+
+        for (i, spec) in branch.modify.iter().enumerate() {
+            obs.on_modifier_start(spec, t + spec.days);
+            if spec.rate_x != 1.0 {
+                self.rate_x[spec.step] =
+                    self.rate_mods[spec.step].start(spec.rate_x, &mut self.modifier_work);
+            }
+            if spec.p_x != 1.0 {
+                self.p_x[spec.step] = self.p_mods[spec.step].start(spec.p_x, &mut self.modifier_work);
+            }
+            if spec.rate_x != 1.0 {
+                self.redraw_arrival(spec.step, t);
+            }
+            self.push(t + spec.days, Kind::ModifierEnd { step: s as u32, branch: b as u32, spec: i as u32 });
+        }
+
+        // Excitations (Hawkes, cluster representation): Poisson(n) offspring of the
+        // excited step, each after an exponential delay with mean decay_days.
+        for x in &branch.excite {
+            let stream = self.streams.get(s, Purpose::Excite);
+            let k = crate::sim::dist::poisson(stream, x.n);
+            for _ in 0..k {
+                let d = -x.decay_days * libm::log(self.streams.get(s, Purpose::Excite).uniform_open0());
+                self.push(
+                    t + d,
+                    Kind::Fire { step: x.step as u32, branch: NO_BRANCH, cause: EXCITED | s as u32 },
+                );
+            }
+        }
+
+        for &ti in &branch.reactions {
+            let trig = &m.triggers[ti];
+            if trig.min_level.is_some_and(|l| self.level < l)
+                || trig.max_level.is_some_and(|l| self.level > l)
+            {
+                obs.on_trigger(ti, &TriggerCheck::Guarded);
+                continue;
+            }
+            let p = (trig.p * self.p_x[trig.step]).min(1.0);
+            let u = self.streams.get(trig.step, Purpose::Trigger).uniform();
+            if u < p {
+                let d = trig.delay.sample(self.streams.get(trig.step, Purpose::Delay));
+                obs.on_trigger(ti, &TriggerCheck::Drawn { u, p, at: Some(t + d) });
+                self.push(t + d, Kind::Fire { step: trig.step as u32, branch: NO_BRANCH, cause: ti as u32 });
+            } else {
+                obs.on_trigger(ti, &TriggerCheck::Drawn { u, p, at: None });
+            }
+        }
+        Ok(())
+    }
+
+    /// Predictive mode: draws this trial's value of every uncertain param from its own
+    /// stream and writes them into the engine's model.
+    fn draw_params(&mut self, trial: u64) {
+        for (k, key) in self.param_keys.iter().enumerate() {
+            let mut s = crate::sim::rng::stream(key, trial, Purpose::Arrival);
+            self.param_values[k] = self.model.uncertain[k].dist.sample(&mut s);
+        }
+        match Rc::get_mut(&mut self.model) {
+            Some(m) => m.patch(&self.param_values),
+            None => unreachable!("the engine's model is shared only during a call"),
+        }
+    }
+
+    /// This trial's values of the uncertain params (in [`Model::uncertain`] order).
+    pub fn param_values(&self) -> &[f64] {
+        &self.param_values
+    }
+
+    fn runaway(&self) -> Runaway {
+        let (s, &count) =
+            self.counts.iter().enumerate().max_by_key(|&(i, c)| (c, std::cmp::Reverse(i))).unwrap_or((0, &0));
+        let m: &Model = &self.model;
+        let step = &m.steps[s];
+        let cause = if step.rate.is_some() && self.rate_x[s] > 1.0 {
+            let rate_x = self.rate_x[s];
+            let modifies_itself =
+                step.branches.iter().flat_map(|b| &b.modify).any(|x| x.step == s && x.rate_x > 1.0);
+            if modifies_itself {
+                RunawayCause::OwnRateRaised { rate_x }
+            } else {
+                RunawayCause::RateRaised { rate_x }
+            }
+        } else if m.triggers.iter().any(|t| t.step == s) {
+            RunawayCause::Triggers
+        } else if m.steps.iter().flat_map(|x| &x.branches).flat_map(|b| &b.excite).any(|x| x.step == s) {
+            RunawayCause::Excitations
+        } else {
+            RunawayCause::Rate
+        };
+        Runaway { trial: self.trial, step: step.id.clone(), count, limit: self.max_events, cause }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The left fold over the active multipliers in the order they started: what the
+    /// engine computed before modifiers were grouped.
+    fn left_fold(active: &[f64]) -> f64 {
+        active.iter().fold(1.0, |acc, &x| acc * x)
+    }
+
+    /// Random starts and ends (in any order) of multipliers among one value that is not a
+    /// power of two and powers of two: the grouped product equals the left fold bit for
+    /// bit, and the work stays a few groups per change.
+    #[test]
+    fn grouped_products_equal_the_left_fold() {
+        let mut seed = 99u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for (case, odd) in [1.000001, 1.3, 0.7, 3.0, 1.1e-3, 17.25, 0.0].into_iter().enumerate() {
+            let values = [odd, 2.0, 0.5, 0.25, 4.0];
+            let mut m = Multipliers::default();
+            let mut active: Vec<f64> = Vec::new();
+            let mut work = 0;
+            for change in 0..20_000 {
+                // At most 40 active, so that the left fold stays within the normal range.
+                let product = if active.is_empty() || (active.len() < 40 && next() % 2 == 0) {
+                    let x = values[(next() % 5) as usize];
+                    let x = if next() % 2 == 0 { odd } else { x };
+                    active.push(x);
+                    m.start(x, &mut work)
+                } else {
+                    let x = active.remove((next() % active.len() as u64) as usize);
+                    m.end(x, &mut work)
+                };
+                let want = left_fold(&active);
+                assert_eq!(
+                    product.to_bits(),
+                    want.to_bits(),
+                    "case {case}, change {change}: {product} vs {want}"
+                );
+            }
+            assert!(work < 20_000 * 20, "{work}");
+            // A new trial forgets the active modifiers.
+            m.clear();
+            assert_eq!(m.start(odd, &mut work).to_bits(), odd.to_bits());
+        }
+    }
+
+    /// A thousand doublings and a thousand halvings cancel, in whatever order they start,
+    /// instead of overflowing to infinity on the way (infinity x 0.5^k stays infinite).
+    #[test]
+    fn products_do_not_overflow_on_the_way() {
+        let mut m = Multipliers::default();
+        let mut work = 0;
+        for _ in 0..3000 {
+            m.start(2.0, &mut work);
+        }
+        assert_eq!(m.product(&mut work), f64::INFINITY);
+        for _ in 0..3000 {
+            m.start(0.5, &mut work);
+        }
+        assert_eq!(m.product(&mut work), 1.0);
+        m.start(3.0, &mut work);
+        m.start(0.0, &mut work);
+        assert_eq!(m.product(&mut work), 0.0);
+    }
+}

@@ -1,0 +1,829 @@
+//! Statistics over trials, streamed: a [`Tally`]-style accumulator per run that takes one
+//! trial [`Outcome`] at a time and never keeps the trials themselves.
+//!
+//! Everything accumulated is an integer (counts, histograms, exact sums of integer
+//! tallies in `u128`), so merging partial aggregates is exact and independent of order:
+//! the same trials give the same bits whatever the thread count or chunking. Floats
+//! appear only when a summary is read out.
+//!
+//! Percentiles of first-reached days come from a histogram with a fixed bin width
+//! (0.01 day, coarser only for horizons beyond 1,310 days), so memory does not grow with
+//! the number of trials; they are reported as the lower edge of their bin.
+//!
+//! An [`Aggregate`] serialises (serde) to a self-describing form that keeps every bit:
+//! histograms as `[value, count]` pairs, 128-bit sums as decimal strings, 256-bit sums
+//! as hex strings, paths as a sorted list. Shards of a run store it (`aggregate.json`)
+//! and `brink merge` adds them up exactly.
+
+use crate::sim::engine::{EndReason, Outcome};
+use crate::sim::model::Model;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::{BTreeMap, HashMap};
+
+/// z for a two-sided 95% interval.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// Wilson score interval for `k` successes in `n` trials.
+pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    wilson_p(k as f64 / n as f64, n as f64, z)
+}
+
+/// Wilson score interval for a proportion `p` observed on `n` trials, where `n` may be
+/// an effective (fractional) sample size.
+pub fn wilson_p(p: f64, n: f64, z: f64) -> (f64, f64) {
+    // No information (also a NaN n): the whole range.
+    if n.is_nan() || n <= 0.0 {
+        return (0.0, 1.0);
+    }
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// The 95% interval of the pooled P(level) of a two-loop run (`brink run --epistemic K`):
+/// `reached[k]` of the `trials` trials of parameter draw k reached the level, and every
+/// draw ran the same trials (common random numbers).
+///
+/// The K x N outcomes are not independent, so a Wilson interval over K x N trials is far
+/// too narrow. The pooled estimate is the mean of the K per-draw estimates p_k, and
+///
+///   var(mean) = var_theta / K + var_u / N
+///
+/// where the first term is the spread of p_k across draws given the shared trials (s²,
+/// the sample variance of the p_k, estimates it without bias) and the second is the
+/// Monte Carlo error the draws share because they share their trials. That second term
+/// is at most P(1 - P) / N, the error of N independent trials, which is what we use:
+///
+///   V = s² / K + p (1 - p) / N.
+///
+/// V is conservative by at most (P(1 - P) - var_u) / N, which is small next to the
+/// first term when N is much larger than K, and exact when the params do not matter
+/// (all draws then give the same N-trial estimate). Dropping the second term, as a plain
+/// t interval on the p_k would, is badly wrong when the params matter little.
+/// The interval is a Wilson interval with the effective sample size n_eff =
+/// p (1 - p) / V (at most N), so it stays inside [0, 1] and does not collapse when every
+/// draw reached the level in none or all of its trials (then V = 0 and n_eff is taken as
+/// N: a Wilson interval for 0 or N out of N). Only s² is estimated from K draws, so only
+/// its share of V takes the Student quantile: the multiplier q solves
+/// q² V = t(K - 1, 0.975)² s²/K + z² p(1 - p)/N. Applying t to all of V made the
+/// interval up to six times too wide at K = 2 when the params matter little.
+/// With fewer than two draws the spread cannot be estimated: [0, 1].
+pub fn two_loop_interval(reached: &[u64], trials: u64) -> (f64, f64) {
+    let k = reached.len();
+    if k < 2 || trials == 0 {
+        return (0.0, 1.0);
+    }
+    let n = trials as f64;
+    let ps: Vec<f64> = reached.iter().map(|&r| r as f64 / n).collect();
+    let total: u64 = reached.iter().sum();
+    let p = total as f64 / (k as f64 * n);
+    let s2 = ps.iter().map(|x| (x - p) * (x - p)).sum::<f64>() / (k - 1) as f64;
+    let (spread, shared) = (s2 / k as f64, p * (1.0 - p) / n);
+    let v = spread + shared;
+    let (t, z) = (t_quantile(k as f64 - 1.0, 0.975), Z95);
+    if total == 0 {
+        return wilson(0, trials, z);
+    }
+    if total == trials * k as u64 {
+        return wilson(trials, trials, z);
+    }
+    let q = ((t * t * spread + z * z * shared) / v).sqrt();
+    wilson_p(p, (p * (1.0 - p) / v).min(n), q)
+}
+
+/// The q-quantile (q in (0.5, 1)) of Student's t distribution with `df` degrees of
+/// freedom, by bisection on its distribution function: to 1e-9 or better for df up to
+/// 1e5 (`--epistemic` allows 100,000 draws); beyond, the log-gamma terms lose digits.
+pub fn t_quantile(df: f64, q: f64) -> f64 {
+    // P(T <= t) for t >= 0 is 1 - I_x(df/2, 1/2) / 2 with x = df / (df + t²).
+    let cdf = |t: f64| 1.0 - 0.5 * incomplete_beta(df / 2.0, 0.5, df / (df + t * t));
+    let mut hi = 1.0;
+    while cdf(hi) < q && hi < 1e12 {
+        hi *= 2.0;
+    }
+    let mut lo = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if cdf(mid) < q {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 1e-15 * hi {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// The regularised incomplete beta function I_x(a, b), by its continued fraction
+/// (modified Lentz), on whichever side converges fast.
+fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = libm::lgamma(a + b) - libm::lgamma(a) - libm::lgamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    let front = ln_front.exp();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_fraction(a, b, x) / a
+    } else {
+        1.0 - front * beta_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let guard = |v: f64| if v.abs() < TINY { TINY } else { v };
+    let mut c = 1.0;
+    let mut d = 1.0 / guard(1.0 - (a + b) * x / (a + 1.0));
+    let mut h = d;
+    for m in 1..500 {
+        let m = m as f64;
+        let even = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
+        d = 1.0 / guard(1.0 + even * d);
+        c = guard(1.0 + even / c);
+        h *= d * c;
+        let odd = -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0));
+        d = 1.0 / guard(1.0 + odd * d);
+        c = guard(1.0 + odd / c);
+        let step = d * c;
+        h *= step;
+        if (step - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    h
+}
+
+/// A histogram of non-negative integers: dense for small values, sparse beyond.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IntHistogram {
+    dense: Vec<u64>,
+    sparse: BTreeMap<u64, u64>,
+    total: u64,
+}
+
+const DENSE_LIMIT: u64 = 4096;
+
+impl IntHistogram {
+    /// Counts one value.
+    pub fn add(&mut self, x: u64) {
+        self.add_n(x, 1);
+    }
+
+    fn add_n(&mut self, x: u64, n: u64) {
+        if x < DENSE_LIMIT {
+            let i = x as usize;
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, 0);
+            }
+            self.dense[i] += n;
+        } else {
+            *self.sparse.entry(x).or_insert(0) += n;
+        }
+        self.total += n;
+    }
+
+    /// Adds another histogram's counts.
+    pub fn merge(&mut self, other: &IntHistogram) {
+        for (x, &n) in other.dense.iter().enumerate() {
+            if n > 0 {
+                self.add_n(x as u64, n);
+            }
+        }
+        for (&x, &n) in &other.sparse {
+            self.add_n(x, n);
+        }
+    }
+
+    /// Number of values counted.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// (value, count) pairs in increasing order of value.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.dense
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(|(x, &n)| (x as u64, n))
+            .chain(self.sparse.iter().map(|(&x, &n)| (x, n)))
+    }
+
+    /// Nearest-rank percentile: the smallest value v with at least `ceil(q * total)`
+    /// values <= v (q in (0, 1]). None when empty.
+    pub fn percentile(&self, q: f64) -> Option<u64> {
+        if self.total == 0 {
+            return None;
+        }
+        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let mut seen = 0;
+        for (x, n) in self.iter() {
+            seen += n;
+            if seen >= rank {
+                return Some(x);
+            }
+        }
+        None
+    }
+}
+
+/// As `[[value, count], ...]`, increasing values, no zero counts.
+impl Serialize for IntHistogram {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(|(x, n)| [x, n]))
+    }
+}
+
+impl<'de> Deserialize<'de> for IntHistogram {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs = Vec::<[u64; 2]>::deserialize(d)?;
+        let mut h = IntHistogram::default();
+        for [x, n] in pairs {
+            if h.total.checked_add(n).is_none() {
+                return Err(serde::de::Error::custom("histogram counts overflow 64 bits"));
+            }
+            if n > 0 {
+                h.add_n(x, n);
+            }
+        }
+        Ok(h)
+    }
+}
+
+/// Bin width (days) of first-reached-day histograms for a horizon.
+pub fn day_bin_width(horizon_days: u32) -> f64 {
+    let mut w = 0.01;
+    while horizon_days as f64 / w > 131_072.0 {
+        w *= 2.0;
+    }
+    w
+}
+
+/// Per-level accumulators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelAcc {
+    /// Trials that reached the level.
+    pub reached: u64,
+    /// Trials whose highest level was this one.
+    pub max_here: u64,
+    /// Trials that ended at this level.
+    pub final_here: u64,
+    /// First-reached day, binned.
+    pub first_day: IntHistogram,
+    /// Difference array over days: trials at this level at the end of each day.
+    occupancy: Vec<i64>,
+    /// Trials that first reached the level during each day.
+    reached_on: Vec<u64>,
+}
+
+/// An unsigned 256-bit integer, just enough to sum squares of `u64` exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct U256 {
+    /// High 128 bits.
+    pub hi: u128,
+    /// Low 128 bits.
+    pub lo: u128,
+}
+
+impl U256 {
+    /// Adds a 128-bit value.
+    pub fn add(&mut self, x: u128) {
+        let (lo, carry) = self.lo.overflowing_add(x);
+        self.lo = lo;
+        self.hi = self.hi.wrapping_add(u128::from(carry));
+    }
+
+    /// Adds another 256-bit value.
+    pub fn add_u256(&mut self, x: U256) {
+        self.add(x.lo);
+        self.hi = self.hi.wrapping_add(x.hi);
+    }
+
+    /// Lower-case hex with a `0x` prefix and no leading zeros (`0x0` for zero).
+    pub fn to_hex(self) -> String {
+        if self.hi == 0 {
+            format!("0x{:x}", self.lo)
+        } else {
+            format!("0x{:x}{:032x}", self.hi, self.lo)
+        }
+    }
+
+    /// Parses [`U256::to_hex`]'s form (1 to 64 hex digits after `0x`).
+    pub fn from_hex(s: &str) -> Option<U256> {
+        let h = s.strip_prefix("0x")?;
+        if h.is_empty() || h.len() > 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let split = h.len().saturating_sub(32);
+        let hi = if split == 0 { 0 } else { u128::from_str_radix(&h[..split], 16).ok()? };
+        let lo = u128::from_str_radix(&h[split..], 16).ok()?;
+        Some(U256 { hi, lo })
+    }
+
+    /// The nearest f64 (for values beyond 128 bits).
+    pub fn to_f64(self) -> f64 {
+        self.hi as f64 * 2f64.powi(128) + self.lo as f64
+    }
+}
+
+/// As a hex string (JSON numbers cannot hold 256 bits).
+impl Serialize for U256 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for U256 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        U256::from_hex(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a 256-bit hex number like 0x1f")))
+    }
+}
+
+/// Serde for `u128` as a decimal string, so that no JSON reader rounds it to a double.
+pub mod u128_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the decimal text.
+    pub fn serialize<S: Serializer>(x: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&x.to_string())
+    }
+
+    /// Reads the decimal text.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(|_| serde::de::Error::custom(format!("`{s}` is not a 128-bit decimal integer")))
+    }
+}
+
+/// Per-tally accumulators (exact integer sums).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyAcc {
+    /// Sum of totals.
+    #[serde(with = "u128_text")]
+    pub sum: u128,
+    /// Sum of squared totals, exact in 256 bits (a `u64` squared fills 128).
+    pub sum_sq: U256,
+    /// Trials with a total > 0.
+    pub positive: u64,
+    /// Distribution of totals.
+    pub hist: IntHistogram,
+}
+
+/// Per-step accumulators.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepAcc {
+    /// Sum of firing counts.
+    pub sum: u64,
+    /// Trials in which it fired at least once.
+    pub fired: u64,
+}
+
+/// Everything a run reports across trials, accumulated one trial at a time.
+///
+/// Serialised, `paths` is a list of `{ "path": [step indices], "trials": n }` sorted by
+/// path (deterministic bytes), and the day bin width is left out: it follows from
+/// `horizon_days`. Deserialising checks that the parts agree with each other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "AggregateData")]
+pub struct Aggregate {
+    /// Trials counted.
+    pub trials: u64,
+    /// Trials that ended at a terminal level.
+    pub terminal: u64,
+    /// Per level.
+    pub levels: Vec<LevelAcc>,
+    /// Per tally.
+    pub tallies: Vec<TallyAcc>,
+    /// Per step.
+    pub steps: Vec<StepAcc>,
+    /// Escalation paths (step indices) and how many trials took each.
+    #[serde(serialize_with = "paths_sorted")]
+    pub paths: HashMap<Vec<u32>, u64>,
+    horizon_days: u32,
+    #[serde(skip)]
+    bin_width: f64,
+}
+
+/// One escalation path and its trials, as serialised.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathCount {
+    path: Vec<u32>,
+    trials: u64,
+}
+
+fn paths_sorted<S: Serializer>(paths: &HashMap<Vec<u32>, u64>, s: S) -> Result<S::Ok, S::Error> {
+    let mut v: Vec<(&Vec<u32>, &u64)> = paths.iter().collect();
+    v.sort();
+    s.collect_seq(v.into_iter().map(|(p, &n)| PathCount { path: p.clone(), trials: n }))
+}
+
+/// The serialised form of [`Aggregate`], checked before it becomes one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AggregateData {
+    trials: u64,
+    terminal: u64,
+    levels: Vec<LevelAcc>,
+    tallies: Vec<TallyAcc>,
+    steps: Vec<StepAcc>,
+    paths: Vec<PathCount>,
+    horizon_days: u32,
+}
+
+impl TryFrom<AggregateData> for Aggregate {
+    type Error = String;
+
+    fn try_from(d: AggregateData) -> Result<Aggregate, String> {
+        let h = d.horizon_days as usize;
+        if d.horizon_days == 0 {
+            return Err("horizon_days must be at least 1".into());
+        }
+        if d.terminal > d.trials {
+            return Err(format!("{} terminal trials out of {}", d.terminal, d.trials));
+        }
+        for (l, acc) in d.levels.iter().enumerate() {
+            if acc.occupancy.len() != h + 1 || acc.reached_on.len() != h {
+                return Err(format!("level {l}: daily arrays do not match horizon_days = {h}"));
+            }
+            if acc.first_day.total() != acc.reached || acc.reached > d.trials {
+                return Err(format!("level {l}: first-reached days do not add up to `reached`"));
+            }
+        }
+        for (t, acc) in d.tallies.iter().enumerate() {
+            if acc.hist.total() != d.trials {
+                return Err(format!(
+                    "tally {t}: its histogram counts {} trials, not {}",
+                    acc.hist.total(),
+                    d.trials
+                ));
+            }
+        }
+        let mut paths = HashMap::with_capacity(d.paths.len());
+        let mut counted = 0u64;
+        for p in d.paths {
+            counted = counted.saturating_add(p.trials);
+            if paths.insert(p.path, p.trials).is_some() {
+                return Err("a path is listed twice".into());
+            }
+        }
+        if counted != d.trials {
+            return Err(format!("paths count {counted} trials, not {}", d.trials));
+        }
+        Ok(Aggregate {
+            trials: d.trials,
+            terminal: d.terminal,
+            levels: d.levels,
+            tallies: d.tallies,
+            steps: d.steps,
+            paths,
+            horizon_days: d.horizon_days,
+            bin_width: day_bin_width(d.horizon_days),
+        })
+    }
+}
+
+/// Paths longer than this are cut (and marked) in the path statistics.
+pub const MAX_PATH: usize = 64;
+
+impl Aggregate {
+    /// An empty aggregate for this model.
+    pub fn new(model: &Model) -> Self {
+        let h = model.horizon_days as usize;
+        Aggregate {
+            trials: 0,
+            terminal: 0,
+            levels: model
+                .levels
+                .iter()
+                .map(|_| LevelAcc {
+                    reached: 0,
+                    max_here: 0,
+                    final_here: 0,
+                    first_day: IntHistogram::default(),
+                    occupancy: vec![0; h + 1],
+                    reached_on: vec![0; h],
+                })
+                .collect(),
+            tallies: vec![TallyAcc::default(); model.tallies.len()],
+            steps: vec![StepAcc::default(); model.steps.len()],
+            paths: HashMap::new(),
+            horizon_days: model.horizon_days,
+            bin_width: day_bin_width(model.horizon_days),
+        }
+    }
+
+    /// Counts one trial.
+    pub fn add(&mut self, o: &Outcome<'_>) {
+        self.trials += 1;
+        if o.end_reason == EndReason::Terminal {
+            self.terminal += 1;
+        }
+        let h = self.horizon_days as i64;
+        for (l, acc) in self.levels.iter_mut().enumerate() {
+            let r = o.reached[l];
+            if !r.is_nan() {
+                acc.reached += 1;
+                // The tiny offset keeps days like 0.29 (= 28.999... bins) in their own bin.
+                acc.first_day.add((r / self.bin_width + 1e-7).floor() as u64);
+                let d = (r.floor() as i64).clamp(0, h - 1) as usize;
+                acc.reached_on[d] += 1;
+            }
+        }
+        self.levels[o.max_level].max_here += 1;
+        self.levels[o.final_level].final_here += 1;
+        // Level at the end of day d = level after every change with time < d + 1.
+        // Segment k (level l_k from t_k until t_{k+1}) covers days floor(t_k) ..= floor(t_{k+1}) - 1.
+        for (k, &(t, l)) in o.changes.iter().enumerate() {
+            let lo = if k == 0 { 0 } else { (t.floor() as i64).clamp(0, h) };
+            let hi = match o.changes.get(k + 1) {
+                Some(&(next, _)) => (next.floor() as i64).clamp(0, h),
+                None => h,
+            };
+            if hi > lo {
+                let occ = &mut self.levels[l as usize].occupancy;
+                occ[lo as usize] += 1;
+                occ[hi as usize] -= 1;
+            }
+        }
+        for (acc, &x) in self.tallies.iter_mut().zip(o.tallies) {
+            acc.sum += x as u128;
+            acc.sum_sq.add((x as u128) * (x as u128));
+            acc.positive += u64::from(x > 0);
+            acc.hist.add(x);
+        }
+        for (acc, &c) in self.steps.iter_mut().zip(o.counts) {
+            acc.sum += c as u64;
+            acc.fired += u64::from(c > 0);
+        }
+        let path = &o.path[..o.path.len().min(MAX_PATH + 1)];
+        match self.paths.get_mut(path) {
+            Some(n) => *n += 1,
+            None => {
+                self.paths.insert(path.to_vec(), 1);
+            }
+        }
+    }
+
+    /// Adds another aggregate of the same model (exact: integer sums only).
+    pub fn merge(&mut self, other: &Aggregate) {
+        self.trials += other.trials;
+        self.terminal += other.terminal;
+        for (a, b) in self.levels.iter_mut().zip(&other.levels) {
+            a.reached += b.reached;
+            a.max_here += b.max_here;
+            a.final_here += b.final_here;
+            a.first_day.merge(&b.first_day);
+            for (x, y) in a.occupancy.iter_mut().zip(&b.occupancy) {
+                *x += y;
+            }
+            for (x, y) in a.reached_on.iter_mut().zip(&b.reached_on) {
+                *x += y;
+            }
+        }
+        for (a, b) in self.tallies.iter_mut().zip(&other.tallies) {
+            a.sum += b.sum;
+            a.sum_sq.add_u256(b.sum_sq);
+            a.positive += b.positive;
+            a.hist.merge(&b.hist);
+        }
+        for (a, b) in self.steps.iter_mut().zip(&other.steps) {
+            a.sum += b.sum;
+            a.fired += b.fired;
+        }
+        for (p, n) in &other.paths {
+            *self.paths.entry(p.clone()).or_insert(0) += n;
+        }
+    }
+
+    /// Checks that this aggregate (read from a file) has the shape of `model`'s: the
+    /// same numbers of levels, tallies and steps, the same horizon, and paths made of
+    /// its steps. Merging or writing a mismatched aggregate would be meaningless.
+    pub fn check_fits(&self, model: &Model) -> Result<(), String> {
+        let counts = [
+            ("levels", self.levels.len(), model.levels.len()),
+            ("tallies", self.tallies.len(), model.tallies.len()),
+            ("steps", self.steps.len(), model.steps.len()),
+        ];
+        for (what, have, want) in counts {
+            if have != want {
+                return Err(format!("it has {have} {what}, the scenario has {want}"));
+            }
+        }
+        if self.horizon_days != model.horizon_days {
+            return Err(format!(
+                "its horizon is {} days, the scenario's is {}",
+                self.horizon_days, model.horizon_days
+            ));
+        }
+        let n = model.steps.len() as u32;
+        if self.paths.keys().any(|p| p.len() > MAX_PATH + 1 || p.iter().any(|&s| s >= n)) {
+            return Err("a path names a step the scenario does not have".into());
+        }
+        Ok(())
+    }
+
+    /// Bin width of first-reached-day percentiles, in days.
+    pub fn bin_width(&self) -> f64 {
+        self.bin_width
+    }
+
+    /// Nearest-rank percentile of the first-reached day of level `l` (lower bin edge).
+    pub fn first_day_percentile(&self, l: usize, q: f64) -> Option<f64> {
+        self.levels[l].first_day.percentile(q).map(|b| b as f64 * self.bin_width)
+    }
+
+    /// Trials at level `l` at the end of each day.
+    pub fn occupancy(&self, l: usize) -> Vec<u64> {
+        let mut acc = 0i64;
+        self.levels[l].occupancy[..self.horizon_days as usize]
+            .iter()
+            .map(|d| {
+                acc += d;
+                acc as u64
+            })
+            .collect()
+    }
+
+    /// Trials that had reached level `l` by the end of each day.
+    pub fn reached_by(&self, l: usize) -> Vec<u64> {
+        let mut acc = 0;
+        self.levels[l]
+            .reached_on
+            .iter()
+            .map(|d| {
+                acc += d;
+                acc
+            })
+            .collect()
+    }
+
+    /// Mean and sample standard deviation of tally `t`, from the exact integer sums.
+    pub fn tally_mean_sd(&self, t: usize) -> (f64, f64) {
+        let n = self.trials as u128;
+        if n == 0 {
+            return (0.0, 0.0);
+        }
+        let a = &self.tallies[t];
+        let mean = a.sum as f64 / n as f64;
+        if n < 2 {
+            return (mean, 0.0);
+        }
+        // n * sum_sq - sum^2 exactly in integers when it fits (always, for any realistic
+        // tally); otherwise in f64 from the exact sums, still independent of order.
+        let exact = (a.sum_sq.hi == 0)
+            .then(|| n.checked_mul(a.sum_sq.lo))
+            .flatten()
+            .zip(a.sum.checked_mul(a.sum))
+            .map(|(x, y)| x.saturating_sub(y));
+        let var = match exact {
+            Some(num) => num as f64 / (n * (n - 1)) as f64,
+            None => {
+                let nf = n as f64;
+                let sum = a.sum as f64;
+                ((a.sum_sq.to_f64() - sum * sum / nf) / (nf - 1.0)).max(0.0)
+            }
+        };
+        (mean, var.sqrt())
+    }
+
+    /// Paths sorted by count (descending), then by step sequence: a deterministic order.
+    pub fn sorted_paths(&self) -> Vec<(&[u32], u64)> {
+        let mut v: Vec<(&[u32], u64)> = self.paths.iter().map(|(p, &n)| (p.as_slice(), n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_matches_hand_values() {
+        // k = 5, n = 10, z = 1.96: centre 0.5, half = 1.96*sqrt(0.025 + 0.0096)/1.38416
+        let (lo, hi) = wilson(5, 10, Z95);
+        assert!((lo - 0.236_593).abs() < 1e-5, "{lo}");
+        assert!((hi - 0.763_407).abs() < 1e-5, "{hi}");
+        let (lo, hi) = wilson(0, 100, Z95);
+        assert!(lo.abs() < 1e-12, "{lo}");
+        assert!((hi - 0.036_995).abs() < 1e-5, "{hi}");
+    }
+
+    /// Student's t 0.975 quantiles as printed in every table (e.g. Abramowitz and
+    /// Stegun, table 26.10): 12.706205 for 1 degree of freedom, 4.302653 for 2, ...
+    #[test]
+    fn t_quantiles_match_tables() {
+        for (df, t) in [
+            (1.0, 12.706_204_736),
+            (2.0, 4.302_652_730),
+            (5.0, 2.570_581_836),
+            (9.0, 2.262_157_163),
+            (29.0, 2.045_229_642),
+            // Far beyond any table: z + (z³ + z) / (4 df) + (5z⁵ + 16z³ + 3z) / (96 df²) + ...
+            // (Abramowitz and Stegun 26.7.5).
+            (1e5, 1.959_987_706_6),
+        ] {
+            let got = t_quantile(df, 0.975);
+            assert!((got - t).abs() < 1e-8, "t({df}) = {got}, expected {t}");
+        }
+        // df = 2 has a closed form: t = (2q - 1) sqrt(2 / (1 - (2q - 1)²)).
+        let q: f64 = 0.9;
+        let closed = (2.0 * q - 1.0) * (2.0 / (1.0 - (2.0 * q - 1.0).powi(2))).sqrt();
+        assert!((t_quantile(2.0, q) - closed).abs() < 1e-10);
+    }
+
+    /// A hand-worked two-loop interval: draws of 100 trials reaching the level 10, 20 and
+    /// 30 times. p = 0.2, s² = 0.01, V = 0.01/3 + 0.16/100, n_eff = 0.16 / V, z = t(2) =
+    /// 4.302653; then Wilson with those.
+    #[test]
+    fn two_loop_interval_by_hand() {
+        // t(2, 0.975) on the spread across draws, z on the shared Monte Carlo part.
+        let (spread, shared) = (0.01 / 3.0, 0.0016);
+        let v = spread + shared;
+        let (t, z0): (f64, f64) = (4.302_652_729_749_464, 1.959_963_984_540_054);
+        let (n, z) = (0.16 / v, ((t * t * spread + z0 * z0 * shared) / v).sqrt());
+        let centre = (0.2 + z * z / (2.0 * n)) / (1.0 + z * z / n);
+        let half = z * (0.16 / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+        let (lo, hi) = two_loop_interval(&[10, 20, 30], 100);
+        assert!((lo - (centre - half)).abs() < 1e-9 && (hi - (centre + half)).abs() < 1e-9, "{lo} {hi}");
+        // No draw reached it: nothing varied across draws, so Wilson for 0 of N with z;
+        // all did: its mirror.
+        let (lo, hi) = two_loop_interval(&[0, 0, 0, 0], 50);
+        assert!(lo.abs() < 1e-15, "{lo}");
+        assert!((hi - z0 * z0 / (50.0 + z0 * z0)).abs() < 1e-9, "{hi}");
+        let (lo, hi2) = two_loop_interval(&[50, 50, 50, 50], 50);
+        assert!((lo - (1.0 - hi)).abs() < 1e-12 && (hi2 - 1.0).abs() < 1e-12);
+        assert_eq!(two_loop_interval(&[3], 10), (0.0, 1.0));
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut h = IntHistogram::default();
+        for x in [5, 1, 3, 2, 4, 10_000, 7, 6, 9, 8] {
+            h.add(x);
+        }
+        assert_eq!(h.percentile(0.1), Some(1));
+        assert_eq!(h.percentile(0.5), Some(5));
+        assert_eq!(h.percentile(0.95), Some(10_000));
+        assert_eq!(h.percentile(0.9), Some(9));
+        let mut g = IntHistogram::default();
+        g.merge(&h);
+        g.merge(&h);
+        assert_eq!(g.total(), 20);
+        assert_eq!(g.percentile(0.5), Some(5));
+    }
+
+    #[test]
+    fn u256_hex_round_trips() {
+        for x in [
+            U256::default(),
+            U256 { hi: 0, lo: 255 },
+            U256 { hi: 1, lo: 0 },
+            U256 { hi: u128::MAX, lo: u128::MAX },
+            U256 { hi: 0xabc, lo: 7 },
+        ] {
+            assert_eq!(U256::from_hex(&x.to_hex()), Some(x), "{}", x.to_hex());
+        }
+        assert_eq!(U256 { hi: 0, lo: 255 }.to_hex(), "0xff");
+        assert_eq!(U256 { hi: 1, lo: 2 }.to_hex(), format!("0x1{}2", "0".repeat(31)));
+        for bad in ["", "0x", "ff", "0xg", &format!("0x{}", "f".repeat(65))] {
+            assert_eq!(U256::from_hex(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn histograms_serialise_as_pairs() {
+        let mut h = IntHistogram::default();
+        for x in [3, 3, 0, 9_000, 9_000, 9_000] {
+            h.add(x);
+        }
+        let text = serde_json::to_string(&h).unwrap();
+        assert_eq!(text, "[[0,1],[3,2],[9000,3]]");
+        let back: IntHistogram = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, h);
+        assert!(serde_json::from_str::<IntHistogram>("[[1,18446744073709551615],[2,1]]").is_err());
+    }
+
+    #[test]
+    fn bin_width_grows_only_for_long_horizons() {
+        assert_eq!(day_bin_width(90), 0.01);
+        assert_eq!(day_bin_width(1310), 0.01);
+        assert_eq!(day_bin_width(3650), 0.04);
+    }
+}
