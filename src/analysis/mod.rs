@@ -1,3 +1,7 @@
+//! Analyses built on the runner: paired comparison of variants, sweeps and sensitivity
+//! over params, and backtests of a scenario against a dated record. They compute; the
+//! files they lead to are written by [`crate::output`].
+
 pub mod backtest;
 pub mod compare;
 pub mod explore;

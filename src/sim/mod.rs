@@ -1,3 +1,8 @@
+//! The simulation core: model, random streams, distributions, engine, statistics, runner.
+//!
+//! Nothing here reads or writes files, parses text or draws: it is the part every result
+//! depends on, and it names no other layer of the crate.
+
 pub mod calendar;
 pub mod dist;
 pub mod engine;

@@ -81,7 +81,18 @@ struct Ctx {
     start: Option<Date>,
 }
 
-/// Compiles a parsed document.
+/// The settings of the `[scenario]` table that the model keeps as numbers.
+struct Header {
+    name: String,
+    horizon: i64,
+    trials: u64,
+    seed: u64,
+    max_events: u64,
+}
+
+/// Compiles a parsed document: one pass per section, in file order, so that problems are
+/// reported in the order a reader meets them. Steps may name later steps, so their ids are
+/// known before any step is compiled.
 pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnostic>> {
     let mut cx = Ctx {
         diags: Vec::new(),
@@ -92,275 +103,14 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         index: HashMap::new(),
         start: None,
     };
-    let header = doc.scenario.get_ref();
-
-    // [scenario]
-    let name = header.name.get_ref().clone();
-    let chars = name.chars().count();
-    if chars > MAX_ID_CHARS {
-        cx.err(
-            header.name.span(),
-            format!(
-                "scenario name `{}` is {chars} characters long: at most {MAX_ID_CHARS} are allowed",
-                shown_id(&name)
-            ),
-        )
-        .hint("it names the output folder: use lower-case letters, digits and dashes, e.g. \"baghdad-2020\"");
-    } else if !valid_name(&name) {
-        cx.err(header.name.span(), format!("scenario name `{name}` must match [a-z0-9-]+")).hint(
-            "it names the output folder: use lower-case letters, digits and dashes, e.g. \"baghdad-2020\"",
-        );
-    }
-    cx.start = header.start.as_ref().and_then(|d| cx.date(d, "start"));
-    let horizon = *header.horizon_days.get_ref();
-    if horizon <= 0 || horizon > MAX_HORIZON_DAYS {
-        cx.err(
-            header.horizon_days.span(),
-            format!(
-                "horizon_days must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, got {horizon}"
-            ),
-        );
-    }
-    let trials = cx.positive_int(header.trials.as_ref(), "trials").unwrap_or(DEFAULT_TRIALS);
-    let seed = match &header.seed {
-        Some(s) if *s.get_ref() < 0 => {
-            cx.err(s.span(), format!("seed must be a whole number >= 0, got {}", s.get_ref()));
-            0
-        }
-        Some(s) => *s.get_ref() as u64,
-        None => 0,
-    };
-    let max_events = cx.positive_int(header.max_events.as_ref(), "max_events").unwrap_or(DEFAULT_MAX_EVENTS);
-    if max_events > MAX_EVENTS_LIMIT {
-        if let Some(m) = &header.max_events {
-            cx.err(m.span(), format!("max_events must be at most {MAX_EVENTS_LIMIT}"));
-        }
-    }
-
-    // [params], then the variant, then --set.
-    for (k, v) in &doc.params.0 {
-        let name = k.get_ref();
-        if let Some(problem) = id_problem("param name", name) {
-            cx.err(k.span(), problem).hint(ID_RULE);
-        } else if name == "rest" {
-            cx.err(k.span(), "`rest` is reserved (a branch p of \"rest\" takes the remaining probability)")
-                .hint("rename the param");
-        }
-        let spec = v.get_ref();
-        let (value, dist) = match spec.value {
-            ParamValue::Num(x) => (x, None),
-            ParamValue::Dist(d) => (d.mean(), Some(d)),
-        };
-        if !value.is_finite() {
-            cx.err(v.span(), format!("param `{name}` must be a finite number"));
-        }
-        cx.params.push(Param {
-            name: name.clone(),
-            value,
-            origin: Origin::File,
-            uses: Default::default(),
-            dist,
-            source: spec.source.clone(),
-            note: spec.note.clone(),
-        });
-    }
-    let param_names: Vec<String> = cx.params.iter().map(|p| p.name.clone()).collect();
-    let mut variant_found = false;
-    let wanted = ov.variant.as_deref().filter(|v| *v != "baseline");
-    for (vname, table) in &doc.variants.0 {
-        let vn = vname.get_ref();
-        if let Some(problem) = id_problem("variant name", vn) {
-            cx.err(vname.span(), problem).hint(ID_RULE);
-        } else if vn == "baseline" {
-            cx.err(vname.span(), "`baseline` is reserved: it names the scenario without overrides");
-        }
-        let chosen = wanted == Some(vn.as_str());
-        variant_found |= chosen;
-        for (key, value) in &table.get_ref().0 {
-            let k = key.get_ref();
-            match (k.as_str(), value.get_ref()) {
-                ("description", VariantValue::Text(_)) => {}
-                ("description", VariantValue::Num(_)) => {
-                    cx.err(value.span(), "a variant's description must be text");
-                }
-                (_, VariantValue::Text(t)) => {
-                    cx.err(
-                        value.span(),
-                        format!(
-                            "variant `{}` sets `{}` to text \"{}\"; a param override must be a number",
-                            shown_id(vn),
-                            shown_id(k),
-                            shown_text(t)
-                        ),
-                    );
-                }
-                (_, VariantValue::Num(x)) => {
-                    let Some(ix) = param_names.iter().position(|p| p == k) else {
-                        let help = suggest("param", k, &strs(&param_names));
-                        cx.err(key.span(), format!("variant `{vn}` overrides `{k}`, which is not a param"))
-                            .hint(help);
-                        continue;
-                    };
-                    if !x.is_finite() {
-                        cx.err(value.span(), format!("variant value for `{k}` must be a finite number"));
-                    }
-                    if chosen {
-                        cx.params[ix].value = *x;
-                        cx.params[ix].dist = None;
-                        cx.params[ix].origin = Origin::Variant(vn.clone());
-                    }
-                }
-                (_, VariantValue::Dist(d)) => {
-                    let Some(ix) = param_names.iter().position(|p| p == k) else {
-                        let help = suggest("param", k, &strs(&param_names));
-                        cx.err(key.span(), format!("variant `{vn}` overrides `{k}`, which is not a param"))
-                            .hint(help);
-                        continue;
-                    };
-                    if chosen {
-                        cx.params[ix].value = d.mean();
-                        cx.params[ix].dist = Some(*d);
-                        cx.params[ix].origin = Origin::Variant(vn.clone());
-                    }
-                }
-            }
-        }
-    }
-    if let Some(w) = wanted {
-        if !variant_found {
-            let names: Vec<String> = doc.variants.0.iter().map(|(k, _)| k.get_ref().clone()).collect();
-            cx.diags.push(
-                Diagnostic::whole_file(format!("variant `{w}` (from --variant) is not defined in this file"))
-                    .help(format!(
-                        "{}; `baseline` runs the file without overrides",
-                        suggest("variant", w, &strs(&names))
-                    )),
-            );
-        }
-    }
-    for (k, x) in &ov.sets {
-        match cx.params.iter_mut().find(|p| &p.name == k) {
-            Some(p) => {
-                p.value = *x;
-                p.dist = None;
-                p.origin = Origin::Set;
-            }
-            None => {
-                let help = suggest("param", k, &strs(&param_names));
-                cx.diags.push(
-                    Diagnostic::whole_file(format!("--set {k}=...: `{k}` is not a param of this file"))
-                        .help(help),
-                );
-            }
-        }
-        if !x.is_finite() {
-            cx.diags.push(Diagnostic::whole_file(format!("--set {k}: the value must be a finite number")));
-        }
-    }
-
-    // [[levels]]
-    if doc.levels.is_empty() {
-        cx.diags.push(Diagnostic::at(doc.scenario.span(), "the escalation ladder is empty").help(
-            "add [[levels]] tables, lowest first, e.g. id = \"calm\" ... id = \"war\", terminal = true",
-        ));
-    }
-    let mut levels = Vec::new();
-    for l in &doc.levels {
-        let l = l.get_ref();
-        cx.new_id(&l.id, "level", |c| &mut c.level_ids);
-        levels.push(model::Level {
-            id: l.id.get_ref().clone(),
-            label: l.label.clone().unwrap_or_else(|| l.id.get_ref().clone()),
-            terminal: l.terminal,
-        });
-    }
-    let initial_level = match &header.initial_level {
-        Some(id) => cx.level(id).unwrap_or(0),
-        None => 0,
-    };
-    if levels.get(initial_level).is_some_and(|l| l.terminal) {
-        let span = header.initial_level.as_ref().map(|s| s.span()).unwrap_or(doc.levels[0].span());
-        cx.err(
-            span,
-            format!(
-                "the initial level `{}` is terminal: every trial would end at day 0",
-                levels[initial_level].id
-            ),
-        )
-        .hint("start below a terminal level");
-    }
-
-    // [tallies]
-    let mut tallies = Vec::new();
-    for (k, label) in &doc.tallies.0 {
-        cx.new_id(k, "tally", |c| &mut c.tally_ids);
-        let id = k.get_ref();
-        if RESERVED_TALLY_IDS.contains(&id.as_str()) || id.starts_with("count_") || id.starts_with("reached_")
-        {
-            cx.err(k.span(), format!("tally id `{id}` would clash with a column of trials.csv"))
-                .hint("trials.csv has columns trial, end_day, end_reason, final_level, max_level, path, count_<step> and reached_<level>_day; rename the tally");
-        }
-        tallies.push(model::Tally { id: k.get_ref().clone(), label: label.get_ref().clone() });
-    }
-
-    // [[steps]]: ids first, so that steps may refer to later steps.
-    for s in &doc.steps {
-        cx.new_id(&s.get_ref().id, "step", |c| &mut c.step_ids);
-    }
-    if doc.steps.is_empty() {
-        cx.diags
-            .push(Diagnostic::at(doc.scenario.span(), "the scenario has no [[steps]]: nothing can happen"));
-    }
-    let mut steps = Vec::new();
-    for s in &doc.steps {
-        steps.push(cx.step(s.get_ref()));
-    }
-    // Modifiers are checked once every step is known (they may name later steps).
-    let mut triggers = Vec::new();
-    for (si, s) in doc.steps.iter().enumerate() {
-        for t in &s.get_ref().triggers {
-            if let Some(t) = cx.trigger(si, t, &steps) {
-                triggers.push(t);
-            }
-        }
-    }
-    for (si, s) in doc.steps.iter().enumerate() {
-        for (bi, b) in s.get_ref().branches.iter().enumerate() {
-            for m in &b.get_ref().modify {
-                if let Some(spec) = cx.modifier(m, &steps, &triggers) {
-                    if let Some(branch) = steps[si].branches.get_mut(bi) {
-                        branch.modify.push(spec);
-                    }
-                }
-            }
-            for e in &b.get_ref().excite {
-                if let Some(x) = cx.excitation(e) {
-                    if let Some(branch) = steps[si].branches.get_mut(bi) {
-                        branch.excite.push(x);
-                    }
-                }
-            }
-        }
-    }
-    // Reactions: per (step, branch), the triggers that follow it, in file order.
-    for (ti, t) in triggers.iter().enumerate() {
-        let step = &mut steps[t.after];
-        for (bi, b) in step.branches.iter_mut().enumerate() {
-            if t.after_branch.is_none_or(|ab| ab == bi) {
-                b.reactions.push(ti);
-            }
-        }
-    }
-
-    // [[schedule]]
-    let mut schedule = Vec::new();
-    for e in &doc.schedule {
-        if let Some(sc) = cx.scheduled(e, &steps, horizon as f64) {
-            schedule.push(sc);
-        }
-    }
-    schedule.sort_by(|a: &model::Scheduled, b| a.day.total_cmp(&b.day));
-
+    let head = cx.scenario_table(doc);
+    cx.params_table(doc);
+    let variant = cx.variant(doc, ov);
+    cx.sets(ov);
+    let (levels, initial_level) = cx.levels(doc);
+    let tallies = cx.tallies(doc);
+    let (steps, triggers) = cx.steps(doc);
+    let schedule = cx.schedule(doc, &steps, head.horizon);
     if cx.diags.is_empty() {
         cx.zero_delay_cycles(doc, &steps, &triggers);
         cx.excitation_stability(doc, &steps);
@@ -368,22 +118,23 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     if !cx.diags.is_empty() {
         return Err(cx.diags);
     }
+    let header = doc.scenario.get_ref();
     let first_terminal = levels.iter().position(|l| l.terminal);
     Ok(Model {
-        title: header.title.clone().unwrap_or_else(|| name.clone()),
-        name,
+        title: header.title.clone().unwrap_or_else(|| head.name.clone()),
+        name: head.name,
         description: header.description.clone().unwrap_or_default(),
         start: cx.start,
-        horizon_days: horizon as u32,
+        horizon_days: head.horizon as u32,
         initial_level,
         levels,
         tallies,
         steps,
         triggers,
         schedule,
-        trials,
-        seed,
-        max_events,
+        trials: head.trials,
+        seed: head.seed,
+        max_events: head.max_events,
         params: cx.params.iter().map(|p| (p.name.clone(), p.value)).collect(),
         param_uses: cx.params.iter().map(|p| p.uses).collect(),
         uncertain: cx
@@ -398,21 +149,331 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
             .iter()
             .map(|p| Provenance { dist: p.dist, source: p.source.clone(), note: p.note.clone() })
             .collect(),
-        variant: wanted.map(str::to_owned),
+        variant,
         first_terminal,
-        variants: doc
-            .variants
-            .0
-            .iter()
-            .map(|(k, t)| {
-                let desc = t.get_ref().0.iter().find_map(|(key, v)| match v.get_ref() {
-                    VariantValue::Text(d) if key.get_ref() == "description" => Some(d.clone()),
-                    _ => None,
-                });
-                (k.get_ref().clone(), desc.unwrap_or_default())
-            })
-            .collect(),
+        variants: variant_descriptions(doc),
     })
+}
+
+/// Each variant's name and description, in file order.
+fn variant_descriptions(doc: &raw::Document) -> Vec<(String, String)> {
+    doc.variants
+        .0
+        .iter()
+        .map(|(k, t)| {
+            let desc = t.get_ref().0.iter().find_map(|(key, v)| match v.get_ref() {
+                VariantValue::Text(d) if key.get_ref() == "description" => Some(d.clone()),
+                _ => None,
+            });
+            (k.get_ref().clone(), desc.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// The sections of a scenario file, one method each.
+impl Ctx {
+    /// `[scenario]`: name, start date, horizon and the run settings.
+    fn scenario_table(&mut self, doc: &raw::Document) -> Header {
+        let header = doc.scenario.get_ref();
+        let name = header.name.get_ref().clone();
+        let chars = name.chars().count();
+        if chars > MAX_ID_CHARS {
+            self.err(
+                header.name.span(),
+                format!(
+                    "scenario name `{}` is {chars} characters long: at most {MAX_ID_CHARS} are allowed",
+                    shown_id(&name)
+                ),
+            )
+            .hint("it names the output folder: use lower-case letters, digits and dashes, e.g. \"baghdad-2020\"");
+        } else if !valid_name(&name) {
+            self.err(header.name.span(), format!("scenario name `{name}` must match [a-z0-9-]+")).hint(
+                "it names the output folder: use lower-case letters, digits and dashes, e.g. \"baghdad-2020\"",
+            );
+        }
+        self.start = header.start.as_ref().and_then(|d| self.date(d, "start"));
+        let horizon = *header.horizon_days.get_ref();
+        if horizon <= 0 || horizon > MAX_HORIZON_DAYS {
+            self.err(
+                header.horizon_days.span(),
+                format!(
+                    "horizon_days must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, got {horizon}"
+                ),
+            );
+        }
+        let trials = self.positive_int(header.trials.as_ref(), "trials").unwrap_or(DEFAULT_TRIALS);
+        let seed = match &header.seed {
+            Some(s) if *s.get_ref() < 0 => {
+                self.err(s.span(), format!("seed must be a whole number >= 0, got {}", s.get_ref()));
+                0
+            }
+            Some(s) => *s.get_ref() as u64,
+            None => 0,
+        };
+        let max_events =
+            self.positive_int(header.max_events.as_ref(), "max_events").unwrap_or(DEFAULT_MAX_EVENTS);
+        if max_events > MAX_EVENTS_LIMIT {
+            if let Some(m) = &header.max_events {
+                self.err(m.span(), format!("max_events must be at most {MAX_EVENTS_LIMIT}"));
+            }
+        }
+        Header { name, horizon, trials, seed, max_events }
+    }
+
+    /// `[params]`: each param's value (a distribution's mean), distribution and provenance.
+    fn params_table(&mut self, doc: &raw::Document) {
+        for (k, v) in &doc.params.0 {
+            let name = k.get_ref();
+            if let Some(problem) = id_problem("param name", name) {
+                self.err(k.span(), problem).hint(ID_RULE);
+            } else if name == "rest" {
+                self.err(
+                    k.span(),
+                    "`rest` is reserved (a branch p of \"rest\" takes the remaining probability)",
+                )
+                .hint("rename the param");
+            }
+            let spec = v.get_ref();
+            let (value, dist) = match spec.value {
+                ParamValue::Num(x) => (x, None),
+                ParamValue::Dist(d) => (d.mean(), Some(d)),
+            };
+            if !value.is_finite() {
+                self.err(v.span(), format!("param `{name}` must be a finite number"));
+            }
+            self.params.push(Param {
+                name: name.clone(),
+                value,
+                origin: Origin::File,
+                uses: Default::default(),
+                dist,
+                source: spec.source.clone(),
+                note: spec.note.clone(),
+            });
+        }
+    }
+
+    /// `[variants]`: every variant is checked; the one `--variant` names overrides params.
+    /// Returns that variant's name (`None` for the baseline).
+    fn variant(&mut self, doc: &raw::Document, ov: &Overrides) -> Option<String> {
+        let param_names: Vec<String> = self.params.iter().map(|p| p.name.clone()).collect();
+        let mut variant_found = false;
+        let wanted = ov.variant.as_deref().filter(|v| *v != "baseline");
+        for (vname, table) in &doc.variants.0 {
+            let vn = vname.get_ref();
+            if let Some(problem) = id_problem("variant name", vn) {
+                self.err(vname.span(), problem).hint(ID_RULE);
+            } else if vn == "baseline" {
+                self.err(vname.span(), "`baseline` is reserved: it names the scenario without overrides");
+            }
+            let chosen = wanted == Some(vn.as_str());
+            variant_found |= chosen;
+            for (key, value) in &table.get_ref().0 {
+                let k = key.get_ref();
+                let (x, dist) = match (k.as_str(), value.get_ref()) {
+                    ("description", VariantValue::Text(_)) => continue,
+                    ("description", VariantValue::Num(_)) => {
+                        self.err(value.span(), "a variant's description must be text");
+                        continue;
+                    }
+                    (_, VariantValue::Text(t)) => {
+                        self.err(
+                            value.span(),
+                            format!(
+                                "variant `{}` sets `{}` to text \"{}\"; a param override must be a number",
+                                shown_id(vn),
+                                shown_id(k),
+                                shown_text(t)
+                            ),
+                        );
+                        continue;
+                    }
+                    (_, VariantValue::Num(x)) => (*x, None),
+                    (_, VariantValue::Dist(d)) => (d.mean(), Some(*d)),
+                };
+                let Some(ix) = param_names.iter().position(|p| p == k) else {
+                    let help = suggest("param", k, &strs(&param_names));
+                    self.err(key.span(), format!("variant `{vn}` overrides `{k}`, which is not a param"))
+                        .hint(help);
+                    continue;
+                };
+                if dist.is_none() && !x.is_finite() {
+                    self.err(value.span(), format!("variant value for `{k}` must be a finite number"));
+                }
+                if chosen {
+                    self.params[ix].value = x;
+                    self.params[ix].dist = dist;
+                    self.params[ix].origin = Origin::Variant(vn.clone());
+                }
+            }
+        }
+        if let Some(w) = wanted {
+            if !variant_found {
+                let names: Vec<String> = doc.variants.0.iter().map(|(k, _)| k.get_ref().clone()).collect();
+                self.diags.push(
+                    Diagnostic::whole_file(format!(
+                        "variant `{w}` (from --variant) is not defined in this file"
+                    ))
+                    .help(format!(
+                        "{}; `baseline` runs the file without overrides",
+                        suggest("variant", w, &strs(&names))
+                    )),
+                );
+            }
+        }
+        wanted.map(str::to_owned)
+    }
+
+    /// `--set NAME=VALUE` from the command line, applied last.
+    fn sets(&mut self, ov: &Overrides) {
+        let param_names: Vec<String> = self.params.iter().map(|p| p.name.clone()).collect();
+        for (k, x) in &ov.sets {
+            match self.params.iter_mut().find(|p| &p.name == k) {
+                Some(p) => {
+                    p.value = *x;
+                    p.dist = None;
+                    p.origin = Origin::Set;
+                }
+                None => {
+                    let help = suggest("param", k, &strs(&param_names));
+                    self.diags.push(
+                        Diagnostic::whole_file(format!("--set {k}=...: `{k}` is not a param of this file"))
+                            .help(help),
+                    );
+                }
+            }
+            if !x.is_finite() {
+                self.diags
+                    .push(Diagnostic::whole_file(format!("--set {k}: the value must be a finite number")));
+            }
+        }
+    }
+
+    /// `[[levels]]` and the initial level of `[scenario]`.
+    fn levels(&mut self, doc: &raw::Document) -> (Vec<model::Level>, usize) {
+        let header = doc.scenario.get_ref();
+        if doc.levels.is_empty() {
+            self.diags.push(Diagnostic::at(doc.scenario.span(), "the escalation ladder is empty").help(
+                "add [[levels]] tables, lowest first, e.g. id = \"calm\" ... id = \"war\", terminal = true",
+            ));
+        }
+        let mut levels = Vec::new();
+        for l in &doc.levels {
+            let l = l.get_ref();
+            self.new_id(&l.id, "level", |c| &mut c.level_ids);
+            levels.push(model::Level {
+                id: l.id.get_ref().clone(),
+                label: l.label.clone().unwrap_or_else(|| l.id.get_ref().clone()),
+                terminal: l.terminal,
+            });
+        }
+        let initial_level = match &header.initial_level {
+            Some(id) => self.level(id).unwrap_or(0),
+            None => 0,
+        };
+        if levels.get(initial_level).is_some_and(|l| l.terminal) {
+            let span = header.initial_level.as_ref().map(|s| s.span()).unwrap_or(doc.levels[0].span());
+            self.err(
+                span,
+                format!(
+                    "the initial level `{}` is terminal: every trial would end at day 0",
+                    levels[initial_level].id
+                ),
+            )
+            .hint("start below a terminal level");
+        }
+        (levels, initial_level)
+    }
+
+    /// `[tallies]`.
+    fn tallies(&mut self, doc: &raw::Document) -> Vec<model::Tally> {
+        let mut tallies = Vec::new();
+        for (k, label) in &doc.tallies.0 {
+            self.new_id(k, "tally", |c| &mut c.tally_ids);
+            let id = k.get_ref();
+            if RESERVED_TALLY_IDS.contains(&id.as_str())
+                || id.starts_with("count_")
+                || id.starts_with("reached_")
+            {
+                self.err(k.span(), format!("tally id `{id}` would clash with a column of trials.csv"))
+                    .hint("trials.csv has columns trial, end_day, end_reason, final_level, max_level, path, count_<step> and reached_<level>_day; rename the tally");
+            }
+            tallies.push(model::Tally { id: k.get_ref().clone(), label: label.get_ref().clone() });
+        }
+        tallies
+    }
+
+    /// `[[steps]]` with their branches, triggers, modifiers and excitations. Ids come
+    /// first, so that steps may refer to later steps; modifiers are checked once every
+    /// step and trigger is known.
+    fn steps(&mut self, doc: &raw::Document) -> (Vec<model::Step>, Vec<model::Trigger>) {
+        for s in &doc.steps {
+            self.new_id(&s.get_ref().id, "step", |c| &mut c.step_ids);
+        }
+        if doc.steps.is_empty() {
+            self.diags.push(Diagnostic::at(
+                doc.scenario.span(),
+                "the scenario has no [[steps]]: nothing can happen",
+            ));
+        }
+        let mut steps = Vec::new();
+        for s in &doc.steps {
+            steps.push(self.step(s.get_ref()));
+        }
+        let mut triggers = Vec::new();
+        for (si, s) in doc.steps.iter().enumerate() {
+            for t in &s.get_ref().triggers {
+                if let Some(t) = self.trigger(si, t, &steps) {
+                    triggers.push(t);
+                }
+            }
+        }
+        for (si, s) in doc.steps.iter().enumerate() {
+            for (bi, b) in s.get_ref().branches.iter().enumerate() {
+                for m in &b.get_ref().modify {
+                    if let Some(spec) = self.modifier(m, &steps, &triggers) {
+                        if let Some(branch) = steps[si].branches.get_mut(bi) {
+                            branch.modify.push(spec);
+                        }
+                    }
+                }
+                for e in &b.get_ref().excite {
+                    if let Some(x) = self.excitation(e) {
+                        if let Some(branch) = steps[si].branches.get_mut(bi) {
+                            branch.excite.push(x);
+                        }
+                    }
+                }
+            }
+        }
+        // Reactions: per (step, branch), the triggers that follow it, in file order.
+        for (ti, t) in triggers.iter().enumerate() {
+            let step = &mut steps[t.after];
+            for (bi, b) in step.branches.iter_mut().enumerate() {
+                if t.after_branch.is_none_or(|ab| ab == bi) {
+                    b.reactions.push(ti);
+                }
+            }
+        }
+        (steps, triggers)
+    }
+
+    /// `[[schedule]]`, sorted by day.
+    fn schedule(
+        &mut self,
+        doc: &raw::Document,
+        steps: &[model::Step],
+        horizon: i64,
+    ) -> Vec<model::Scheduled> {
+        let mut schedule = Vec::new();
+        for e in &doc.schedule {
+            if let Some(sc) = self.scheduled(e, steps, horizon as f64) {
+                schedule.push(sc);
+            }
+        }
+        schedule.sort_by(|a: &model::Scheduled, b| a.day.total_cmp(&b.day));
+        schedule
+    }
 }
 
 fn strs(v: &[String]) -> Vec<&str> {
