@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// A row of `levels.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
+#[allow(missing_docs)] // fields are the file's columns, defined in docs/outputs.md
 pub struct LevelRow {
     pub level: String,
     pub label: String,
@@ -27,6 +28,7 @@ pub struct LevelRow {
 
 /// A row of `tallies.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
+#[allow(missing_docs)] // fields are the file's columns, defined in docs/outputs.md
 pub struct TallyRow {
     pub tally: String,
     pub label: String,
@@ -41,6 +43,7 @@ pub struct TallyRow {
 
 /// A row of `tally_distribution.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
+#[allow(missing_docs)] // fields are the file's columns, defined in docs/outputs.md
 pub struct TallyValueRow {
     pub tally: String,
     pub value: u64,
@@ -50,6 +53,7 @@ pub struct TallyValueRow {
 
 /// A row of `steps.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
+#[allow(missing_docs)] // fields are the file's columns, defined in docs/outputs.md
 pub struct StepRow {
     pub step: String,
     pub label: String,
@@ -60,6 +64,7 @@ pub struct StepRow {
 
 /// A row of `daily.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
+#[allow(missing_docs)] // fields are the file's columns, defined in docs/outputs.md
 pub struct DailyRow {
     pub day: u32,
     pub date: String,
@@ -70,6 +75,7 @@ pub struct DailyRow {
 
 /// A row of `paths.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
+#[allow(missing_docs)] // fields are the file's columns, defined in docs/outputs.md
 pub struct PathRow {
     pub rank: u32,
     pub path: String,
@@ -80,6 +86,7 @@ pub struct PathRow {
 /// A row of `epistemic.csv` (two-loop runs): a level's summary, or one param's rank
 /// correlation with that level's probability.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
+#[allow(missing_docs)] // fields are the file's columns, defined in docs/outputs.md
 pub struct EpistemicRow {
     pub level: String,
     pub p_pooled: Option<f64>,
@@ -93,12 +100,19 @@ pub struct EpistemicRow {
 /// Everything charts and the report need.
 #[derive(Debug, Clone)]
 pub struct Results {
+    /// `manifest.json`.
     pub manifest: Manifest,
+    /// `levels.csv`.
     pub levels: Vec<LevelRow>,
+    /// `tallies.csv`.
     pub tallies: Vec<TallyRow>,
+    /// `tally_distribution.csv`.
     pub tally_distribution: Vec<TallyValueRow>,
+    /// `steps.csv`.
     pub steps: Vec<StepRow>,
+    /// `daily.csv`.
     pub daily: Vec<DailyRow>,
+    /// `paths.csv`.
     pub paths: Vec<PathRow>,
     /// `epistemic.csv` when the folder is a two-loop run (empty otherwise).
     pub epistemic: Vec<EpistemicRow>,
@@ -109,10 +123,20 @@ pub struct Results {
 pub enum ResultsError {
     /// A file is missing or unreadable.
     #[error("cannot read {path}: {source} (is this a folder written by `brink run`?)")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
     /// A file is malformed.
     #[error("{path}: {message}")]
-    Malformed { path: PathBuf, message: String },
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line where there is one.
+        message: String,
+    },
 }
 
 /// Names of the files a results folder must hold for charts and the report.

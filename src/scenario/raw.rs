@@ -173,6 +173,7 @@ pub type VariantTable = Entries<Spanned<String>, Spanned<VariantValue>>;
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
 pub struct Document {
     pub scenario: Spanned<Header>,
     #[serde(default)]
@@ -192,6 +193,7 @@ pub struct Document {
 /// `[scenario]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
 pub struct Header {
     pub name: Spanned<String>,
     pub title: Option<String>,
@@ -207,6 +209,7 @@ pub struct Header {
 /// `[[levels]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
 pub struct Level {
     pub id: Spanned<String>,
     pub label: Option<String>,
@@ -218,6 +221,7 @@ pub struct Level {
 /// `[[steps]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
 pub struct Step {
     pub id: Spanned<String>,
     pub label: Option<String>,
@@ -236,6 +240,7 @@ pub struct Step {
 /// An entry of `windows`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
 pub struct Window {
     pub from: Option<Spanned<Datetime>>,
     pub to: Option<Spanned<Datetime>>,
@@ -247,6 +252,7 @@ pub struct Window {
 /// `[[steps.branches]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
 pub struct Branch {
     pub id: Spanned<String>,
     pub label: Option<String>,
@@ -264,6 +270,7 @@ pub struct Branch {
 /// An entry of `excite`: self-excitation (a Hawkes kernel) of a step's rate.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
 pub struct Excite {
     pub step: Spanned<String>,
     pub n: Spanned<NumRef>,
@@ -273,6 +280,7 @@ pub struct Excite {
 /// An entry of `modify`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
 pub struct Modifier {
     pub step: Spanned<String>,
     pub rate_x: Option<Spanned<NumRef>>,
@@ -283,6 +291,7 @@ pub struct Modifier {
 /// `[[steps.triggers]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
 pub struct Trigger {
     pub after: Spanned<String>,
     pub p: Option<Spanned<NumRef>>,
@@ -294,6 +303,7 @@ pub struct Trigger {
 /// `[[schedule]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
 pub struct Scheduled {
     pub step: Spanned<String>,
     pub branch: Option<Spanned<String>>,
@@ -305,6 +315,7 @@ pub struct Scheduled {
 /// that `{ poisson = 2 }` as a delay gets a message that says why, not "unknown variant".
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[allow(missing_docs)] // variants are the distributions of docs/scenario-language.md, one to one
 pub enum Dist {
     Fixed(Spanned<NumRef>),
     Uniform(Vec<Spanned<NumRef>>),
