@@ -4,4 +4,5 @@
 
 pub mod backtest;
 pub mod compare;
+pub mod estimate;
 pub mod explore;

@@ -123,7 +123,7 @@ pub fn t_quantile(df: f64, q: f64) -> f64 {
 
 /// The regularised incomplete beta function I_x(a, b), by its continued fraction
 /// (modified Lentz), on whichever side converges fast.
-fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+pub(crate) fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
     }
