@@ -9,6 +9,7 @@
 pub mod compile;
 pub mod diag;
 pub mod input;
+pub mod log;
 pub mod raw;
 
 use crate::scenario::diag::{Diagnostic, Diagnostics};
