@@ -249,3 +249,16 @@ fn simulated_values_do_not_depend_on_threads() {
     let a_total = engine.outcome().counts[0] as f64;
     assert_eq!(one[0][trials as usize - 1] + one[1][trials as usize - 1], a_total, "a per month sums");
 }
+
+/// The bundled record reads against the hindcast: every row names a step and branch of
+/// it, in time order, with causes that point to earlier rows.
+#[test]
+fn the_bundled_event_log_reads_against_the_hindcast() {
+    let (model, _) = brink::scenario::load(&bundled("hindcast-2019-2021.toml"), &Default::default()).unwrap();
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/events-iraq-2019-2021.csv");
+    let log = brink::scenario::log::read(&path, &model).unwrap_or_else(|e| panic!("{e}"));
+    assert!(log.events.len() >= 100, "{}", log.events.len());
+    assert!(log.events.iter().all(|e| !e.sources.is_empty()), "a row without a source");
+    let caused = log.events.iter().filter(|e| e.cause.is_some()).count();
+    assert!(caused >= 5 && log.warnings.is_empty(), "{caused} causes; {:?}", log.warnings);
+}
