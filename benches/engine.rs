@@ -3,8 +3,8 @@
 //! aggregation, in trials per second); random streams (deriving a key, deriving a per-trial
 //! per-step stream, drawing numbers); `Aggregate::add`; `trials.csv` rows.
 //!
-//! `cargo bench --bench engine` (add a filter such as `-- engine/dense` for one); compare
-//! medians. Whole runs are in `benches/runs.rs`, start-up in `benches/startup.rs`.
+//! `cargo bench -p brink-benches --bench engine` (add a filter such as `-- engine/dense` for
+//! one); compare medians. Whole runs are in `benches/runs.rs`, start-up in `benches/startup.rs`.
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! Whole runs (issue 8): `runner::run` of 16 chunks (32,768 trials; 4 chunks for dense)
 //! with and without `trials.csv` rows (written to a sink, so the disk is not measured), on 1
 //! and 2 threads. Whole waves of `4 x threads` chunks, so 2 threads are not left idle at the
-//! end. Throughput is in trials per second. `cargo bench --bench runs`.
+//! end. Throughput is in trials per second. `cargo bench -p brink-benches --bench runs`.
 
 mod common;
 

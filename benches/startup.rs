@@ -1,6 +1,6 @@
 //! Start to first trial (issue 8): reading, parsing, validating and compiling each bundled
 //! scenario (`scenario::load`), then building the engine (stream keys, queues): what a run
-//! pays before its first trial. `cargo bench --bench startup`.
+//! pays before its first trial. `cargo bench -p brink-benches --bench startup`.
 
 mod common;
 

@@ -15,7 +15,8 @@ pub const SCENARIOS: [&str; 3] = ["minimal", "baghdad-2020", "dense"];
 /// Path of a scenario by name: `scenarios/<name>.toml`, or the benchmark-only
 /// `benches/scenarios/<name>.toml`.
 pub fn path(name: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The repository root: this package is benches/.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let bundled = root.join("scenarios").join(format!("{name}.toml"));
     if bundled.exists() {
         bundled
