@@ -8,6 +8,7 @@
 
 use crate::output::manifest::Manifest;
 use crate::output::results::{EpistemicRow, Results};
+use crate::output::text::pct;
 use crate::present::charts::{self, ChartError, ChartOptions, CHARTS};
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
@@ -60,15 +61,6 @@ struct InlineSvg(String);
 impl Render for InlineSvg {
     fn render_to(&self, buffer: &mut String) {
         PreEscaped(&self.0).render_to(buffer);
-    }
-}
-
-fn pct(p: f64) -> String {
-    let x = 100.0 * p;
-    if x != 0.0 && x < 0.1 {
-        format!("{x:.3}%")
-    } else {
-        format!("{x:.1}%")
     }
 }
 
