@@ -2,18 +2,8 @@
 //! numbers people read, and the Wilson estimate of a level's P, were written four, four and
 //! two times with drifting thresholds. The source must define each once.
 
-use std::path::{Path, PathBuf};
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
+use crate::util::rust_files;
+use std::path::Path;
 
 /// The file under `src/` of every definition of a free function whose signature starts so.
 fn definitions(signature: &str) -> Vec<String> {
