@@ -2,6 +2,7 @@
 //! may name only its own layer and the layers below it (`crate::LAYER` paths in code, not
 //! in comments), so data flows one way and no import cycle can come back.
 
+use crate::util::rust_files;
 use std::path::{Path, PathBuf};
 
 /// The layers, lowest first. A file in layer i may name layers 0..=i.
@@ -10,17 +11,6 @@ const LAYERS: [&str; 7] = ["sim", "scenario", "analysis", "output", "shard", "pr
 /// Paths a layer must not name although the order above allows it.
 const FORBIDDEN: [(&str, &str, &str); 1] =
     [("output", "crate::sim::runner", "output writes and reads files; running trials is the caller's job")];
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// The code of a line without its `//` comment (strings holding `//` do not name modules).
 fn code(line: &str) -> &str {

@@ -21,6 +21,8 @@ mod fuzz_cli;
 mod graph;
 mod intervals;
 mod layers;
+mod one_copy;
+mod report_html;
 mod robustness;
 mod safety_force;
 mod safety_input;

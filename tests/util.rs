@@ -91,3 +91,15 @@ impl Table {
         v.parse().unwrap_or_else(|_| panic!("column `{name}`: `{v}` is not a number"))
     }
 }
+
+/// Every `.rs` file under `dir`, recursively (for tests that read the source).
+pub fn rust_files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}

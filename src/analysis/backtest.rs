@@ -540,7 +540,8 @@ pub fn coverage(rows: &[Row]) -> (f64, f64) {
     (rows.iter().filter(|r| r.in_50).count() as f64 / n, rows.iter().filter(|r| r.in_90).count() as f64 / n)
 }
 
-fn num(x: f64) -> String {
+/// A value in `backtest.csv`: whole numbers as integers, others with 4 decimals.
+fn csv_value(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
     } else {
@@ -571,12 +572,12 @@ pub fn csv(rows: &[Row]) -> Vec<u8> {
         let _ = w.write_record([
             r.quantity.clone(),
             r.month.clone().unwrap_or_default(),
-            num(r.observed),
-            num(s.median),
-            num(s.p25),
-            num(s.p75),
-            num(s.p5),
-            num(s.p95),
+            csv_value(r.observed),
+            csv_value(s.median),
+            csv_value(s.p25),
+            csv_value(s.p75),
+            csv_value(s.p5),
+            csv_value(s.p95),
             format!("{:.4}", s.mean),
             format!("{:.4}", r.percentile),
             r.in_50.to_string(),

@@ -303,7 +303,9 @@ pub struct PairedMean {
     pub variance_reduction: Option<f64>,
 }
 
-fn wilson_estimate(k: u64, n: u64) -> Estimate {
+/// P(level) of `k` in `n` trials with its 95% Wilson interval (0 with the whole range
+/// for no trials).
+pub(crate) fn wilson_estimate(k: u64, n: u64) -> Estimate {
     let (lo, hi) = wilson(k, n, Z95);
     Estimate { value: if n == 0 { 0.0 } else { k as f64 / n as f64 }, low: Some(lo), high: Some(hi) }
 }

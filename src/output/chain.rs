@@ -1,6 +1,7 @@
 //! The escalation chain as data a results folder keeps in `manifest.json`; the diagrams
 //! of `brink graph` and the report's chain picture are drawn from it or from the model.
 
+use super::text::num;
 use crate::sim::model::{LevelChange, Model};
 use serde::{Deserialize, Serialize};
 
@@ -110,12 +111,6 @@ impl Chain {
             links,
         }
     }
-}
-
-/// The number as written in a scenario: up to 6 decimals, no trailing zeros.
-pub(crate) fn num(x: f64) -> String {
-    let t = format!("{x:.6}");
-    t.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// The modifier's effect in words, as the diagrams label it.

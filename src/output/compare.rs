@@ -2,8 +2,11 @@
 //! unpaired) statistics, written as tidy `compare.csv` and as hyperfine-style summary
 //! lines on the terminal.
 
-use crate::analysis::compare::{paired_proportion, unpaired_difference, welch_difference, Estimate, Paired};
-use crate::sim::stats::{wilson, Z95};
+use super::text::pct;
+use crate::analysis::compare::{
+    paired_proportion, unpaired_difference, welch_difference, wilson_estimate, Estimate, Paired,
+};
+use crate::sim::stats::Z95;
 use std::fmt::Write as _;
 
 /// One level across the compared runs.
@@ -105,11 +108,6 @@ pub struct RunSummary {
     pub steps: Vec<(String, f64)>,
 }
 
-fn wilson_est(k: u64, n: u64) -> Estimate {
-    let (lo, hi) = wilson(k, n, Z95);
-    Estimate { value: k as f64 / n.max(1) as f64, low: Some(lo), high: Some(hi) }
-}
-
 fn steps_of(runs: &[RunSummary]) -> Vec<StepRow> {
     let mut ids: Vec<String> = Vec::new();
     for r in runs {
@@ -138,7 +136,7 @@ impl Comparison {
             let ks: Option<Vec<usize>> =
                 paired.iter().map(|p| p.levels.iter().position(|&(a, _)| a == li)).collect();
             let Some(ks) = ks else { continue };
-            let mut p = vec![wilson_est(first.levels[li].2, n)];
+            let mut p = vec![wilson_estimate(first.levels[li].2, n)];
             let mut vs = Vec::new();
             for (pair, &k) in paired.iter().zip(&ks) {
                 let s = paired_proportion(pair.level_counts[k], pair.trials);
@@ -195,7 +193,7 @@ impl Comparison {
             let found: Option<Vec<u64>> =
                 runs.iter().map(|r| r.levels.iter().find(|l| &l.0 == id).map(|l| l.2)).collect();
             let Some(ks) = found else { continue };
-            let p = ks.iter().zip(runs).map(|(&k, r)| wilson_est(k, r.trials)).collect();
+            let p = ks.iter().zip(runs).map(|(&k, r)| wilson_estimate(k, r.trials)).collect();
             let vs = ks[1..]
                 .iter()
                 .zip(&runs[1..])
@@ -423,14 +421,6 @@ impl Comparison {
             }
         }
         s
-    }
-}
-
-fn pct(p: f64) -> String {
-    if p > 0.0 && p < 0.001 {
-        format!("{:.3}%", 100.0 * p)
-    } else {
-        format!("{:.1}%", 100.0 * p)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod events;
 pub mod manifest;
 pub mod results;
 pub mod tables;
+pub mod text;
 pub mod trials;
 
 pub mod guard;

@@ -12,7 +12,8 @@
 //! Output is text only; brink never calls Graphviz. DOT renders with `dot -Tsvg`, and
 //! Mermaid renders in Markdown viewers that support it.
 
-use crate::output::chain::{modifier_label, num};
+use crate::output::chain::modifier_label;
+use crate::output::text::num;
 use crate::scenario::diag::{shown_actor, shown_text};
 use crate::sim::model::{Branch, LevelChange, Model, Step};
 use std::fmt::Write as _;

@@ -1,18 +1,11 @@
 //! The terminal summary of a run, and the readable form of a scenario for `brink check`.
 
+use crate::output::text::{num, pct};
 use crate::scenario::diag::{shown_actor, shown_text, MAX_ID_CHARS};
 use crate::sim::model::{LevelChange, Model};
 use crate::sim::stats::{wilson, Aggregate, Z95};
 use std::fmt::Write as _;
 use std::path::Path;
-
-fn pct(x: f64) -> String {
-    if x < 0.001 && x > 0.0 {
-        format!("{:.3}%", 100.0 * x)
-    } else {
-        format!("{:.1}%", 100.0 * x)
-    }
-}
 
 /// A few lines an analyst reads first: P(reached) per level with its 95% interval,
 /// the tallies, the most common paths, where the files went.
@@ -108,12 +101,6 @@ pub fn run_summary(
         let _ = writeln!(s, "    report: {}/report.html", dest.display());
     }
     s
-}
-
-fn num(x: f64) -> String {
-    let t = format!("{x:.6}");
-    let t = t.trim_end_matches('0').trim_end_matches('.');
-    t.to_owned()
 }
 
 /// The scenario in readable form: ladder, steps with rates and branches, triggers, schedule.

@@ -12,6 +12,7 @@
 //! their escalation path (a pattern such as `a>*>c`). Stories render as text for people,
 //! as JSON for programs, and as CSV in the `events.csv` format.
 
+use crate::output::text::num;
 use crate::output::trials::{push_day, TrialRows};
 use crate::scenario::diag::{shown_actor, shown_text};
 use crate::sim::engine::{Cause, EndReason, Engine, Firing, Observer, Outcome, Runaway, TriggerCheck};
@@ -257,12 +258,6 @@ pub fn find(
         }
     }
     Ok(found)
-}
-
-/// The number as written in a scenario: up to 6 decimals, no trailing zeros.
-fn num(x: f64) -> String {
-    let t = format!("{x:.6}");
-    t.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 fn day_text(t: f64) -> String {

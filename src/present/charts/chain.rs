@@ -342,7 +342,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
             how.push(st.actor.clone());
         }
         if let Some(rate) = st.rate {
-            how.push(format!("{}/day", crate::output::chain::num(rate)));
+            how.push(format!("{}/day", crate::output::text::num(rate)));
         }
         if st.scheduled {
             how.push("scheduled".into());

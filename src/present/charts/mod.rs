@@ -18,6 +18,7 @@ pub(crate) mod time_to_level;
 
 use crate::output::guard::RUN_CHARTS;
 use crate::output::results::Results;
+use crate::output::text::pct;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::Once;
@@ -366,16 +367,6 @@ fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-/// A percentage for labels: one decimal, or more for small values.
-fn pct(p: f64) -> String {
-    let x = 100.0 * p;
-    if x != 0.0 && x.abs() < 0.1 {
-        format!("{x:.3}%")
-    } else {
-        format!("{x:.1}%")
-    }
 }
 
 /// Axis label text for day `d`: a short date when the scenario has a start date.
