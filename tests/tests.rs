@@ -27,6 +27,7 @@ mod safety_input;
 mod safety_merge;
 mod safety_scale;
 mod shard_kinds;
+mod shard_manifest;
 mod shards;
 mod slurm_jobs;
 mod trace;

@@ -12,7 +12,7 @@ use crate::analysis::explore::{
 };
 use crate::present::charts::explore::{render_sweep, render_tornado, Context, SweepData};
 use crate::shard::set::{self, COUNTS_JSON, PAIRED_JSON};
-use crate::shard::{Kind, RunFacts, SensitivityPart, Shard, ShardManifest, SweepPart, SweepSplit};
+use crate::shard::{Design, RunFacts, SensitivityPart, Shard, ShardManifest, SweepPart, SweepSplit};
 use crate::sim::model::Model;
 use crate::sim::runner::run_set;
 
@@ -89,8 +89,8 @@ impl Setup {
         self.sets.iter().map(|(k, v)| format!("{k}={v}")).collect()
     }
 
-    /// The manifest of shard `sh` of `kind` over `trials`.
-    fn shard_manifest(&self, kind: Kind, sh: Shard, trials: std::ops::Range<u64>) -> ShardManifest {
+    /// The manifest of shard `sh` with `design` over `trials`.
+    fn shard_manifest(&self, design: Design, sh: Shard, trials: std::ops::Range<u64>) -> ShardManifest {
         let sets = self.sets_text();
         let facts = RunFacts {
             scenario_file: &self.file,
@@ -98,7 +98,7 @@ impl Setup {
             sets: &sets,
             spec: &self.spec,
         };
-        ShardManifest::new(kind, &self.base, &facts, sh, trials)
+        ShardManifest::new(design, &self.base, &facts, sh, trials)
     }
 
     /// The context the charts print.
@@ -297,14 +297,14 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
     };
     let mine = &models[point_range.start as usize..point_range.end as usize];
     let (out, secs) = simulate(mine, &s, trials.clone(), c.output.quiet)?;
-    let mut m = s.shard_manifest(Kind::Sweep, sh, trials);
-    m.sweep = Some(SweepPart {
+    let sweep = SweepPart {
         axes: a.axes.clone(),
         split: a.shard_by,
         points: points.len() as u64,
         first_point: point_range.start,
         end_point: point_range.end,
-    });
+    };
+    let m = s.shard_manifest(Design::Sweep { sweep }, sh, trials);
     set::write_counts(staging.dir(), &s.base, out.aggregates.iter().map(LevelCounts::of).collect())?;
     finish_shard(staging, m, secs, &[COUNTS_JSON], &s, c.output.quiet)
 }
@@ -441,8 +441,8 @@ pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
         }
         return Ok(());
     };
-    let mut m = s.shard_manifest(Kind::Sensitivity, sh, trials);
-    m.sensitivity = Some(SensitivityPart { spread: a.spread, metric: s.base.levels[level].id.clone() });
+    let sensitivity = SensitivityPart { spread: a.spread, metric: s.base.levels[level].id.clone() };
+    let m = s.shard_manifest(Design::Sensitivity { sensitivity }, sh, trials);
     set::write_counts(staging.dir(), &s.base, counts)?;
     let refs: Vec<&Model> = models.iter().collect();
     set::write_paired(staging.dir(), &sensitivity_names(&design), &refs, &out.paired)?;
