@@ -21,6 +21,7 @@ mod fuzz_cli;
 mod graph;
 mod intervals;
 mod layers;
+mod output_formats;
 mod robustness;
 mod safety_force;
 mod safety_input;

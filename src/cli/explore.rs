@@ -8,8 +8,9 @@
 use super::*;
 use crate::analysis::compare::{Estimate, Paired};
 use crate::analysis::explore::{
-    self, grid, parse_axis, sensitivity_design, sensitivity_rows, trim, Axis, LevelCounts,
+    self, grid, parse_axis, sensitivity_design, sensitivity_rows, Axis, LevelCounts,
 };
+use crate::output::explore::{sensitivity_csv, sweep_csv, trim};
 use crate::present::charts::explore::{render_sweep, render_tornado, Context, SweepData};
 use crate::shard::set::{self, COUNTS_JSON, PAIRED_JSON};
 use crate::shard::{Design, RunFacts, SensitivityPart, Shard, ShardManifest, SweepPart, SweepSplit};
@@ -353,7 +354,7 @@ pub(super) fn finish_sweep(
             })
             .collect(),
     };
-    let mut files = vec![("sweep.csv".to_owned(), explore::sweep_csv(axes, &points, &s.base, counts))];
+    let mut files = vec![("sweep.csv".to_owned(), sweep_csv(axes, &points, &s.base, counts))];
     let design = serde_json::json!({ "kind": "sweep", "axes": axes.iter().map(|ax| serde_json::json!({"param": ax.param, "values": ax.values})).collect::<Vec<_>>() });
     if opts.formats != Formats::None {
         files.extend(render_sweep(&s.context(), &data, opts)?);
@@ -468,7 +469,7 @@ pub(super) fn finish_sensitivity(
     let rows = sensitivity_rows(&design, paired, k_in_pairs);
     let base: Estimate = base_counts.p(level);
     let (lo, hi) = (base.low.unwrap_or(0.0), base.high.unwrap_or(1.0));
-    let mut files = vec![("sensitivity.csv".to_owned(), explore::sensitivity_csv(&level_id, base, &rows))];
+    let mut files = vec![("sensitivity.csv".to_owned(), sensitivity_csv(&level_id, base, &rows))];
     let d = serde_json::json!({ "kind": "sensitivity", "spread": spread, "metric": level_id });
     if opts.formats != Formats::None {
         files.extend(render_tornado(&s.context(), &level_id, base.value, &rows, opts)?);
