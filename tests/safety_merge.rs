@@ -67,7 +67,7 @@ fn every_file_of_a_shard_has_a_sha256_in_shard_json() {
     let s = three_shards(tmp.path());
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(s[1].join("shard.json")).unwrap()).unwrap();
-    assert_eq!(m["format"], "brink-shard/3");
+    assert_eq!(m["format"], "brink-shard/4");
     let digests = m["digests"].as_array().unwrap();
     let paths: Vec<&str> = digests.iter().map(|d| d["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["aggregate.json", "events.csv", "scenario.toml", "trials.csv"]);

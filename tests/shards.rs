@@ -191,7 +191,7 @@ fn a_shard_folder_holds_its_rows_and_an_exact_aggregate() {
     let d = &dirs[1];
     assert_eq!(files(d), ["aggregate.json", "scenario.toml", "shard.json", "trials.csv"]);
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("shard.json")).unwrap()).unwrap();
-    assert_eq!(m["format"], "brink-shard/3");
+    assert_eq!(m["format"], "brink-shard/4");
     assert_eq!((m["shard"].as_u64(), m["shards"].as_u64()), (Some(1), Some(3)));
     assert_eq!((m["first_trial"].as_u64(), m["end_trial"].as_u64()), (Some(333), Some(666)));
     assert_eq!(m["trials"], 1000);

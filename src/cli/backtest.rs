@@ -66,7 +66,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     let rows = compare(&qs, &cols, &sims, &obs).map_err(usage)?;
     let (c50, c90) = coverage(&rows);
 
-    let mut files = vec![("backtest.csv".to_owned(), backtest::csv(&rows))];
+    let mut files = vec![("backtest.csv".to_owned(), crate::output::backtest::csv(&rows))];
     let mut manifest = serde_json::json!({
         "format": crate::output::guard::BACKTEST_FORMAT,
         "brink_version": env!("CARGO_PKG_VERSION"),

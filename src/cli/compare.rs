@@ -12,7 +12,7 @@ use crate::output::compare::{Comparison, RunSummary};
 use crate::present::charts::compare::{render_compare, CompareView};
 use crate::present::folder::{self, FolderSpec};
 use crate::shard::set::{self, PAIRED_JSON};
-use crate::shard::{self, AggregateFile, Kind, RunFacts, Shard, ShardManifest, ShardRun};
+use crate::shard::{self, AggregateFile, Design, RunFacts, Shard, ShardManifest, ShardRun};
 use crate::sim::model::Model;
 use crate::sim::runner::{run_set, SetOutput};
 
@@ -200,7 +200,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
             sets: &sets,
             spec: &spec,
         };
-        let mut m = ShardManifest::new(Kind::Compare, first, &facts, sh, range);
+        let mut m = ShardManifest::new(Design::Compare { runs: Vec::new() }, first, &facts, sh, range);
         m.trials_csv = !a.no_trials_csv;
         m.wall_seconds = secs;
         m.digests = streamed;
@@ -270,6 +270,7 @@ fn write_shard(
     quiet: bool,
 ) -> Result<(), Failure> {
     let mut files = Vec::new();
+    let mut runs = Vec::new();
     for (e, agg) in entries.iter().zip(&out.aggregates) {
         if m.trials_csv {
             files.push(format!("{}/trials.csv", e.name));
@@ -282,7 +283,7 @@ fn write_shard(
             std::fs::write(&path, bytes).map_err(io_at(&path))?;
             files.push(format!("{}/{name}", e.name));
         }
-        m.runs.push(ShardRun {
+        runs.push(ShardRun {
             name: e.name.clone(),
             scenario_file: e.file.clone(),
             scenario_sha256: crate::output::manifest::sha256_hex(e.source.as_bytes()),
@@ -295,6 +296,7 @@ fn write_shard(
     let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
     set::write_paired(staging.dir(), &names, &models, &out.paired)?;
     files.extend([PAIRED_JSON, shard::SHARD_JSON].map(String::from));
+    m.design = Design::Compare { runs };
     m.files = files;
     shard_done(staging, &m, quiet)
 }

@@ -8,11 +8,12 @@
 use super::*;
 use crate::analysis::compare::{Estimate, Paired};
 use crate::analysis::explore::{
-    self, grid, parse_axis, sensitivity_design, sensitivity_rows, trim, Axis, LevelCounts,
+    self, grid, parse_axis, sensitivity_design, sensitivity_rows, Axis, LevelCounts,
 };
+use crate::output::explore::{sensitivity_csv, sweep_csv, trim};
 use crate::present::charts::explore::{render_sweep, render_tornado, Context, SweepData};
 use crate::shard::set::{self, COUNTS_JSON, PAIRED_JSON};
-use crate::shard::{Kind, RunFacts, SensitivityPart, Shard, ShardManifest, SweepPart, SweepSplit};
+use crate::shard::{Design, RunFacts, SensitivityPart, Shard, ShardManifest, SweepPart, SweepSplit};
 use crate::sim::model::Model;
 use crate::sim::runner::run_set;
 
@@ -89,8 +90,8 @@ impl Setup {
         self.sets.iter().map(|(k, v)| format!("{k}={v}")).collect()
     }
 
-    /// The manifest of shard `sh` of `kind` over `trials`.
-    fn shard_manifest(&self, kind: Kind, sh: Shard, trials: std::ops::Range<u64>) -> ShardManifest {
+    /// The manifest of shard `sh` with `design` over `trials`.
+    fn shard_manifest(&self, design: Design, sh: Shard, trials: std::ops::Range<u64>) -> ShardManifest {
         let sets = self.sets_text();
         let facts = RunFacts {
             scenario_file: &self.file,
@@ -98,7 +99,7 @@ impl Setup {
             sets: &sets,
             spec: &self.spec,
         };
-        ShardManifest::new(kind, &self.base, &facts, sh, trials)
+        ShardManifest::new(design, &self.base, &facts, sh, trials)
     }
 
     /// The context the charts print.
@@ -297,14 +298,14 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
     };
     let mine = &models[point_range.start as usize..point_range.end as usize];
     let (out, secs) = simulate(mine, &s, trials.clone(), c.output.quiet)?;
-    let mut m = s.shard_manifest(Kind::Sweep, sh, trials);
-    m.sweep = Some(SweepPart {
+    let sweep = SweepPart {
         axes: a.axes.clone(),
         split: a.shard_by,
         points: points.len() as u64,
         first_point: point_range.start,
         end_point: point_range.end,
-    });
+    };
+    let m = s.shard_manifest(Design::Sweep { sweep }, sh, trials);
     set::write_counts(staging.dir(), &s.base, out.aggregates.iter().map(LevelCounts::of).collect())?;
     finish_shard(staging, m, secs, &[COUNTS_JSON], &s, c.output.quiet)
 }
@@ -353,7 +354,7 @@ pub(super) fn finish_sweep(
             })
             .collect(),
     };
-    let mut files = vec![("sweep.csv".to_owned(), explore::sweep_csv(axes, &points, &s.base, counts))];
+    let mut files = vec![("sweep.csv".to_owned(), sweep_csv(axes, &points, &s.base, counts))];
     let design = serde_json::json!({ "kind": "sweep", "axes": axes.iter().map(|ax| serde_json::json!({"param": ax.param, "values": ax.values})).collect::<Vec<_>>() });
     if opts.formats != Formats::None {
         files.extend(render_sweep(&s.context(), &data, opts)?);
@@ -441,8 +442,8 @@ pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
         }
         return Ok(());
     };
-    let mut m = s.shard_manifest(Kind::Sensitivity, sh, trials);
-    m.sensitivity = Some(SensitivityPart { spread: a.spread, metric: s.base.levels[level].id.clone() });
+    let sensitivity = SensitivityPart { spread: a.spread, metric: s.base.levels[level].id.clone() };
+    let m = s.shard_manifest(Design::Sensitivity { sensitivity }, sh, trials);
     set::write_counts(staging.dir(), &s.base, counts)?;
     let refs: Vec<&Model> = models.iter().collect();
     set::write_paired(staging.dir(), &sensitivity_names(&design), &refs, &out.paired)?;
@@ -468,7 +469,7 @@ pub(super) fn finish_sensitivity(
     let rows = sensitivity_rows(&design, paired, k_in_pairs);
     let base: Estimate = base_counts.p(level);
     let (lo, hi) = (base.low.unwrap_or(0.0), base.high.unwrap_or(1.0));
-    let mut files = vec![("sensitivity.csv".to_owned(), explore::sensitivity_csv(&level_id, base, &rows))];
+    let mut files = vec![("sensitivity.csv".to_owned(), sensitivity_csv(&level_id, base, &rows))];
     let d = serde_json::json!({ "kind": "sensitivity", "spread": spread, "metric": level_id });
     if opts.formats != Formats::None {
         files.extend(render_tornado(&s.context(), &level_id, base.value, &rows, opts)?);

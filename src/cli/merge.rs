@@ -6,7 +6,7 @@ use super::explore::{self, Setup};
 use super::*;
 use crate::present::folder::{self, FolderSpec};
 use crate::shard::set;
-use crate::shard::{self, Kind, RowFile, ShardError, ShardFolder};
+use crate::shard::{self, Design, Kind, RowFile, ShardError, ShardFolder};
 use crate::sim::model::Model;
 use crate::sim::runner::SetOutput;
 
@@ -31,7 +31,7 @@ pub(super) struct MergeArgs {
 
 pub(super) fn merge(a: MergeArgs) -> Result<(), Failure> {
     let shards = shard::read_shards(&a.shards)?;
-    match shards[0].manifest.kind {
+    match shards[0].manifest.design.kind() {
         Kind::Run => merge_run(&a, &shards),
         Kind::Compare => merge_compare(&a, &shards),
         Kind::Sweep | Kind::Sensitivity => merge_explore(&a, &shards),
@@ -122,7 +122,7 @@ fn merge_compare(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let first = &shards[0].manifest;
     let entries: Vec<Entry> = shard::run_models(&shards[0])?
         .into_iter()
-        .zip(&first.runs)
+        .zip(first.design.runs())
         .map(|((model, source), r)| Entry {
             name: r.name.clone(),
             model,
@@ -175,14 +175,14 @@ fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let s =
         Setup { base, source, file: first.scenario_file.clone(), spec, sets: shard::sets_of(&shards[0])? };
     let opts = a.charts.options();
-    let text = match (&first.sweep, &first.sensitivity) {
-        (Some(sw), _) => {
+    let text = match &first.design {
+        Design::Sweep { sweep: sw } => {
             let staging = create_out(&explore::dest(&a.out, &s.base, "sweep", None), a.force, shards)?;
             let counts = set::merge_counts(shards, &s.base, sw.points)?;
             let note = format!("merged {} shards of a sweep of {} grid points\n", shards.len(), sw.points);
             note + &explore::finish_sweep(staging, &s, &sw.axes, &counts, &opts)?
         }
-        (None, Some(d)) => {
+        Design::Sensitivity { sensitivity: d } => {
             let bad = |message: String| ShardError::Malformed {
                 path: shards[0].dir.join(shard::SHARD_JSON),
                 message,
@@ -200,8 +200,10 @@ fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
             let note = format!("merged {} shards of {} trials\n", shards.len(), first.trials);
             note + &explore::finish_sensitivity(staging, &s, d.spread, level, &counts[0], &paired, &opts)?
         }
-        // `ShardFolder::read` refuses a sweep or sensitivity shard without its design.
-        (None, None) => return Err(Failure::Usage("a sweep or sensitivity shard without its design".into())),
+        // `merge` passes only sweep and sensitivity shards.
+        Design::Run {} | Design::Compare { .. } => {
+            return Err(Failure::Usage("a sweep or sensitivity shard without its design".into()))
+        }
     };
     if !a.quiet {
         say(&text);

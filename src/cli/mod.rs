@@ -233,7 +233,7 @@ fn shard_done(staging: Staging, m: &crate::shard::ShardManifest, quiet: bool) ->
     if quiet {
         return Ok(());
     }
-    let part = match &m.sweep {
+    let part = match m.design.sweep() {
         Some(sw) if sw.split == crate::shard::SweepSplit::Points => format!(
             "grid points {}..{} of {} ({} {}), all {} trials",
             sw.first_point,
@@ -254,7 +254,7 @@ fn shard_done(staging: Staging, m: &crate::shard::ShardManifest, quiet: bool) ->
     say(&format!(
         "{}: {} shard {} of {}: {part}, seed {}; {:.2} s\n  shard folder: {}\n  when all {} shards are done: brink merge SHARD_DIR... --out DIR\n",
         m.scenario_name,
-        m.kind,
+        m.design.kind(),
         m.shard,
         m.shards,
         m.seed,

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::present::folder::FolderSpec;
-use crate::shard::{self, Kind, RunFacts, Shard, ShardManifest};
+use crate::shard::{self, Design, RunFacts, Shard, ShardManifest};
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -218,7 +218,7 @@ fn run_shard(
     let sets: Vec<String> = a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let file = a.scenario.scenario.display().to_string();
     let facts = RunFacts { scenario_file: &file, source: source.as_bytes(), sets: &sets, spec };
-    let mut manifest = ShardManifest::new(Kind::Run, model, &facts, sh, range.clone());
+    let mut manifest = ShardManifest::new(Design::Run {}, model, &facts, sh, range.clone());
     manifest.trials_csv = !a.no_trials_csv;
     manifest.events = a.events;
     manifest.wall_seconds = secs;

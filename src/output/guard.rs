@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 
 /// `format` of a run's `manifest.json` (also each run folder of a comparison, a merged
 /// `format` of a shard folder's `shard.json` (written by [`crate::shard`]).
-pub const SHARD_FORMAT: &str = "brink-shard/3";
+pub const SHARD_FORMAT: &str = "brink-shard/4";
+/// The shard format before [`SHARD_FORMAT`]: the same fields, with the design written
+/// after `events` instead of after `kind`. Still read, merged and replaced.
+pub const PREVIOUS_SHARD_FORMAT: &str = "brink-shard/3";
 /// The shard's manifest.
 pub const SHARD_JSON: &str = "shard.json";
 /// The copy of the scenario file.
@@ -97,7 +100,7 @@ fn record(dir: &Path, nested: bool) -> Result<(String, BTreeSet<String>), String
         // A shard of a comparison lists each run's files as `run/file`; every other
         // folder lists plain file names.
         let ok = match f.split_once('/') {
-            Some((run, file)) => format == SHARD_FORMAT && plain_name(run) && plain_name(file),
+            Some((run, file)) => is_shard_format(format) && plain_name(run) && plain_name(file),
             None => plain_name(&f),
         };
         if !ok {
@@ -129,7 +132,7 @@ fn record(dir: &Path, nested: bool) -> Result<(String, BTreeSet<String>), String
                 files.extend(owned.into_iter().map(|f| format!("{run}/{f}")));
             }
         }
-        SWEEP_FORMAT | SENSITIVITY_FORMAT | BACKTEST_FORMAT | SHARD_FORMAT => {}
+        SWEEP_FORMAT | SENSITIVITY_FORMAT | BACKTEST_FORMAT | SHARD_FORMAT | PREVIOUS_SHARD_FORMAT => {}
         "" => return Err(format!("its {name} has no brink format marker")),
         other => return Err(format!("its {name} has format {}, not one this brink writes", shown(other))),
     }
@@ -242,6 +245,11 @@ fn check_out_form(dest: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `format` is a shard folder's, of a format this brink reads.
+fn is_shard_format(format: &str) -> bool {
+    format == SHARD_FORMAT || format == PREVIOUS_SHARD_FORMAT
+}
+
 /// Whether `input` is the scenario copy that a shard folder strictly inside `out` lists
 /// as written by brink: the one input that replacing `out` may delete (brink wrote it).
 fn is_shards_scenario_copy(input: &Path, out: &Path) -> bool {
@@ -253,7 +261,7 @@ fn is_shards_scenario_copy(input: &Path, out: &Path) -> bool {
             folder != out
                 && folder.starts_with(out)
                 && record(folder, false).is_ok_and(|(format, files)| {
-                    format == SHARD_FORMAT
+                    is_shard_format(&format)
                         && input.strip_prefix(folder).is_ok_and(|rel| files.contains(&*rel.to_string_lossy()))
                 })
         })

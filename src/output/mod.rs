@@ -5,10 +5,12 @@
 //! run never leaves half-written results, and an existing folder is replaced only when
 //! the user said `--force`. Each file format has its own module.
 
+pub mod backtest;
 pub mod chain;
 pub mod compare;
 pub mod digest;
 pub mod events;
+pub mod explore;
 pub mod manifest;
 pub mod results;
 pub mod tables;

@@ -8,7 +8,8 @@ use crate::sim::stats::{wilson, Aggregate, MAX_PATH, Z95};
 /// How many escalation paths `paths.csv` lists at most.
 pub const TOP_PATHS: usize = 100;
 
-fn f6(x: f64) -> String {
+/// A probability or mean with 6 decimals, as every CSV file of brink writes them.
+pub(crate) fn f6(x: f64) -> String {
     format!("{x:.6}")
 }
 

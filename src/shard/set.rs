@@ -209,8 +209,8 @@ pub fn merge_counts(
 ) -> Result<Vec<LevelCounts>, ShardError> {
     let by_points = |s: &ShardFolder| {
         s.manifest
-            .sweep
-            .as_ref()
+            .design
+            .sweep()
             .filter(|sw| sw.split == SweepSplit::Points)
             .map(|sw| sw.end_point - sw.first_point)
     };

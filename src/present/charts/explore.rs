@@ -5,7 +5,8 @@ use super::{
     draw_files, err, fit, level_colour, thousands, viridis, ChartError, ChartOptions, Draw, DrawResult,
     Style, GREY, INK, LIGHT,
 };
-use crate::analysis::explore::{trim, Axis, SensitivityRow};
+use crate::analysis::explore::{Axis, SensitivityRow};
+use crate::output::explore::trim;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
