@@ -8,6 +8,7 @@
 pub mod chain;
 pub mod compare;
 pub mod digest;
+pub mod epistemic;
 pub mod events;
 pub mod manifest;
 pub mod results;
