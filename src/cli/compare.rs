@@ -18,6 +18,10 @@ use crate::sim::runner::{run_set, SetOutput};
 
 #[derive(Debug, Args)]
 #[command(mut_arg("trials", |a| a.help("Number of trials of every run (default: the first scenario's `trials`)")))]
+#[command(mut_arg("precision", |a| a.help(
+    "Add trials in batches until the 95% interval of the paired difference in the top level's \
+     probability is narrower than this half-width (e.g. 0.005 or 0.5%); --trials is then ignored"
+)))]
 #[command(mut_arg("seed", |a| a.help("Seed, shared by every run (default: the first scenario's `seed`)")))]
 #[command(mut_arg("out", |a| a.help(
     "Results folder (default: output/<scenario>-compare, or output/<A>-vs-<B> for two results folders)"
@@ -36,13 +40,8 @@ pub(super) struct CompareArgs {
     /// Do not write each run's trials.csv.
     #[arg(long)]
     no_trials_csv: bool,
-    /// Add trials in batches until the 95% interval of the paired difference in the top
-    /// level's probability is narrower than this half-width (e.g. 0.005 or 0.5%).
-    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::sim::runner::parse_precision)]
-    precision: Option<f64>,
-    /// With --precision: the most trials to run.
-    #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
-    max_trials: u64,
+    #[command(flatten)]
+    batches: PrecisionArgs,
     /// Simulate only shard K of N (trials K*T/N to (K+1)*T/N) into a shard folder, for
     /// `brink merge` (default folder: output/<scenario>-compare-shard-K-of-N).
     #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with = "precision")]
@@ -116,12 +115,13 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         writers.push(Some((w, path, format!("{}/trials.csv", e.name))));
     }
     let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
-    let bar = progress_bar(a.precision.map_or(range.end - range.start, |_| a.max_trials), s.quiet);
+    let bar =
+        progress_bar(a.batches.precision.map_or(range.end - range.start, |_| a.batches.max_trials), s.quiet);
     let started = Instant::now();
     let out = {
         let mut rows: Vec<Option<&mut dyn Write>> =
             writers.iter_mut().map(|w| w.as_mut().map(|(w, _, _)| w as &mut dyn Write)).collect();
-        match a.precision {
+        match a.batches.precision {
             None => run_set(&models, spec, range.clone(), &mut rows, &mut |done| bar.set_position(done))?,
             Some(target) => {
                 let top = first.top_level();
@@ -134,14 +134,19 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
                         None => true,
                     })
                 };
-                crate::sim::runner::run_until(&models, spec, a.max_trials, &mut rows, &done, &mut |n| {
-                    bar.set_position(n)
-                })?
+                crate::sim::runner::run_until(
+                    &models,
+                    spec,
+                    a.batches.max_trials,
+                    &mut rows,
+                    &done,
+                    &mut |n| bar.set_position(n),
+                )?
             }
         }
     };
     let trials = out.aggregates[0].trials;
-    let precision_note = a.precision.map(|target| {
+    let precision_note = a.batches.precision.map(|target| {
         let top = first.top_level();
         let widest = out
             .paired
@@ -338,9 +343,7 @@ fn entries(a: &CompareArgs) -> Result<Vec<Entry>, Failure> {
                     )));
                 }
                 let (model, source) = load_one(p, None)?;
-                let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
                 out.push(Entry { name: model.name.clone(), model, file: p.display().to_string(), source });
-                let _ = stem;
             }
             if out[0].name == out[1].name {
                 out[0].name = format!("{}-a", out[0].name);

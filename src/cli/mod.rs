@@ -194,6 +194,18 @@ struct SimulateArgs {
     charts: ChartArgs,
 }
 
+/// Trials added in batches until an interval is narrow enough (`run`, `compare`).
+#[derive(Debug, Args)]
+struct PrecisionArgs {
+    /// Add trials in batches until the 95% interval of the top level's probability is
+    /// narrower than this half-width (e.g. 0.005 or 0.5%); --trials is then ignored.
+    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::sim::runner::parse_precision)]
+    precision: Option<f64>,
+    /// With --precision: the most trials to run.
+    #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_trials: u64,
+}
+
 /// A simulating command's shared options, settled against its (first) scenario.
 struct Settled {
     /// Trials, seed, threads and the firing limit.

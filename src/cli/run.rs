@@ -19,13 +19,8 @@ pub(super) struct RunArgs {
     /// Also write events.csv: one row per firing of the first K trials (as `brink trace`).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     events: Option<u64>,
-    /// Add trials in batches until the 95% interval of the top level's probability is
-    /// narrower than this half-width (e.g. 0.005 or 0.5%); --trials is then ignored.
-    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::sim::runner::parse_precision)]
-    precision: Option<f64>,
-    /// With --precision: the most trials to run.
-    #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
-    max_trials: u64,
+    #[command(flatten)]
+    batches: PrecisionArgs,
     /// Two-loop Monte Carlo: K draws of the params given as distributions, each run on
     /// the same trials; reports the spread of P(level) across draws and what drives it.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=100_000))]
@@ -44,7 +39,7 @@ fn simulate(
     rows: Option<&mut dyn Write>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<crate::sim::stats::Aggregate, RunError> {
-    let Some(target) = a.precision else {
+    let Some(target) = a.batches.precision else {
         return runner::run(model, spec, rows, progress);
     };
     let top = model.top_level();
@@ -54,7 +49,7 @@ fn simulate(
         (hi - lo) / 2.0 < target
     };
     let mut rows = [rows];
-    let out = runner::run_until(&[model], spec, a.max_trials, &mut rows, &done, progress)?;
+    let out = runner::run_until(&[model], spec, a.batches.max_trials, &mut rows, &done, progress)?;
     Ok(out.aggregates.into_iter().next().expect("one model"))
 }
 
@@ -79,7 +74,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     }
     let (spec, seed, trials) = (&s.spec, s.spec.seed, s.spec.trials);
 
-    let bar = progress_bar(a.precision.map_or(trials, |_| a.max_trials), s.quiet);
+    let bar = progress_bar(a.batches.precision.map_or(trials, |_| a.batches.max_trials), s.quiet);
     let started = Instant::now();
     let agg = {
         let mut progress = |done: u64| bar.set_position(done);
@@ -116,7 +111,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     let dest = staging.commit()?;
     if !s.quiet {
         say(&crate::present::summary::run_summary(&model, &agg, seed, secs, &dest, &manifest.files));
-        if let Some(target) = a.precision {
+        if let Some(target) = a.batches.precision {
             let top = model.top_level();
             let (lo, hi) =
                 crate::sim::stats::wilson(agg.levels[top].reached, agg.trials, crate::sim::stats::Z95);
