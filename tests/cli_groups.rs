@@ -64,6 +64,35 @@ fn every_simulating_command_takes_max_events() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("exceeded the limit of 1 firings"));
 }
 
+/// A bad value of a shared option is refused with the same message and exit code 2 by
+/// every command that takes it, before anything is simulated or written.
+#[test]
+fn bad_shared_values_are_refused_alike() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (flag, value) in [
+        ("--trials", "0"),
+        ("--seed", "-1"),
+        ("--max-events", "0"),
+        ("--threads", "0"),
+        ("--chart-size", "10x10"),
+        ("--charts", "gif"),
+        ("--set", "p_clash"),
+    ] {
+        let mut first: Option<(String, String)> = None;
+        for (name, args) in simulating() {
+            let o = brink().current_dir(tmp.path()).args(&args).args([flag, value]).output().unwrap();
+            let e = String::from_utf8_lossy(&o.stderr).into_owned();
+            assert_eq!(o.status.code(), Some(2), "{name} {flag} {value}: {e}");
+            let said = e.lines().next().unwrap_or("").to_string();
+            match &first {
+                None => first = Some((name.to_string(), said)),
+                Some((n, s)) => assert_eq!(&said, s, "{flag} {value}: {name} and {n} differ"),
+            }
+        }
+    }
+    assert!(!tmp.path().join("output").exists());
+}
+
 /// The shared options read the same in every command's --help, and each command lists
 /// each of them once (`--trials`, `--seed` and `--out` say per command what they default
 /// to).
