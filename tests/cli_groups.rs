@@ -214,11 +214,12 @@ fn default_results_folders_are_named_alike() {
 fn slurm_without_the_separator_is_a_usage_error() {
     let tmp = tempfile::tempdir().unwrap();
     let s = bundled("minimal.toml").display().to_string();
-    // The form to use: in brink's message, or in clap's usage line.
-    let cases: [(Vec<&str>, &str, &str); 3] = [
+    // Each error shows the form to use.
+    let cases: [(Vec<&str>, &str, &str); 4] = [
         (vec![], "give the command to shard after `--`", "-- run SCENARIO"),
         (vec![s.as_str()], "minimal.toml` before `--`", "-- run SCENARIO"),
-        (vec!["--trials", "5", "--", "run", s.as_str()], "unexpected argument '--trials'", "-- <COMMAND>"),
+        (vec!["--trials", "5", "--", "run", s.as_str()], "`--trials` before `--`", "-- run SCENARIO"),
+        (vec!["--variant=hotline", "--", "run", s.as_str()], "`--variant` before `--`", "-- run SCENARIO"),
     ];
     for (args, message, form) in cases {
         let o = brink()

@@ -222,7 +222,7 @@ fn a_bad_command_after_the_separator_is_a_usage_error_and_writes_nothing() {
         (vec!["--", "run", s, "--epistemic", "4"], "two-loop"),
         (vec!["--", "trace", s], "only run, compare, sweep and sensitivity"),
         (vec!["--", "sweep", "nowhere.toml", "--param", "p=0:1:2"], "nowhere.toml"),
-        (vec!["--trials", "5", "--", "sweep", s], "unexpected argument '--trials'"),
+        (vec!["--trials", "5", "--", "sweep", s], "`--trials` before `--`"),
         (vec![s, "--", "sweep", s], "before `--`"),
     ];
     for (args, message) in cases {

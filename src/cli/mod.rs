@@ -356,6 +356,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+            let args: Vec<String> = std::env::args().collect();
+            if let Some(f) = slurm::misplaced_option(&e, &args) {
+                eprintln!("error: {f}");
+                return ExitCode::from(f.exit_code());
+            }
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }

@@ -72,6 +72,40 @@ fn slurm_word(what: &str, v: &Option<String>) -> Result<(), Failure> {
     }
 }
 
+/// A word of the command's (its scenario, or one of its options) given before `--`.
+fn before_separator(word: &str) -> Failure {
+    Failure::Usage(format!(
+        "`{word}` before `--`: give the command to shard after `--`, with its own options, as you would run it on one machine: {FORM}"
+    ))
+}
+
+/// clap's error for an option of the command given before `--` (`brink slurm --trials 5
+/// ...`), said as [`before_separator`] says it: clap's own tip would put the option after
+/// `--` alone, where it is no command.
+pub(super) fn misplaced_option(e: &clap::Error, args: &[String]) -> Option<Failure> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument || args.get(1).map(String::as_str) != Some("slurm") {
+        return None;
+    }
+    let Some(ContextValue::String(word)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = word.split('=').next().unwrap_or(word);
+    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let before = args[..end].iter().any(|a| a.split('=').next() == Some(flag));
+    // Only an option of a command that runs in shards: a mistyped option of brink slurm's
+    // own keeps clap's error, which suggests the right name.
+    let cli = <Cli as clap::CommandFactory>::command();
+    let of_a_command = SHARDED
+        .iter()
+        .filter_map(|c| cli.find_subcommand(c))
+        .any(|c| c.get_arguments().any(|a| a.get_long().is_some_and(|l| flag.strip_prefix("--") == Some(l))));
+    (before && of_a_command).then(|| before_separator(flag))
+}
+
+/// The commands that run in shards.
+const SHARDED: [&str; 4] = ["run", "compare", "sweep", "sensitivity"];
+
 fn not_sharded(command: &str) -> Failure {
     Failure::Usage(format!(
         "`brink slurm ... -- {command}`: only run, compare, sweep and sensitivity run in shards"
@@ -99,14 +133,12 @@ fn refuse_word(command: &str, w: &str) -> Result<(), Failure> {
 /// unless given, are resolved now and added. `None`: the command's --help was shown.
 fn command_form(a: &SlurmArgs, dir: &Path) -> Result<Option<(String, Vec<String>, Plan)>, Failure> {
     if let Some(word) = a.before.first() {
-        return Err(Failure::Usage(format!(
-            "`{word}` before `--`: give the command to shard after `--`, as you would run it on one machine: {FORM}"
-        )));
+        return Err(before_separator(word));
     }
     let Some((command, rest)) = a.command.split_first() else {
         return Err(Failure::Usage(format!("give the command to shard after `--`: {FORM}")));
     };
-    if !["run", "compare", "sweep", "sensitivity"].contains(&command.as_str()) {
+    if !SHARDED.contains(&command.as_str()) {
         return Err(not_sharded(command));
     }
     for w in rest {
