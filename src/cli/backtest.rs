@@ -53,7 +53,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     let (c50, c90) = coverage(&rows);
 
     let mut files = vec![("backtest.csv".to_owned(), backtest::csv(&rows))];
-    let mut manifest = serde_json::json!({
+    let manifest = serde_json::json!({
         "format": crate::output::guard::BACKTEST_FORMAT,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": a.scenario.scenario.display().to_string(),
@@ -129,12 +129,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         fan_quantity: fan_q.as_deref(),
     };
     files.push(("report.html".into(), crate::present::report::backtest_html(&view).into_bytes()));
-    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    names.push("manifest.json");
-    manifest["files"] = serde_json::json!(names);
-    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    bytes.push(b'\n');
-    files.push(("manifest.json".into(), bytes));
+    push_manifest(&mut files, manifest);
     write_files(&staging, files)?;
     let dest = staging.commit()?;
     if !s.quiet {

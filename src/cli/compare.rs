@@ -294,17 +294,12 @@ fn write_comparison(
     files.push(("report.html".into(), crate::present::report::compare_html(&view, opts)?.into_bytes()));
     // Marks the folder as brink's comparison, with what brink wrote in it (see
     // `output::guard`): its own files and the run folders, each with its own manifest.
-    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    names.push("manifest.json");
     let manifest = serde_json::json!({
         "format": crate::output::guard::COMPARE_FORMAT,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "runs": folders,
-        "files": names,
     });
-    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    bytes.push(b'\n');
-    files.push(("manifest.json".into(), bytes));
+    push_manifest(&mut files, manifest);
     write_files(staging, files)
 }
 

@@ -146,14 +146,11 @@ pub(super) fn dest(out: &Option<PathBuf>, base: &Model, kind: &str) -> PathBuf {
     out.clone().unwrap_or_else(|| default_out(&base.name, base.variant.as_deref(), Some(kind), None))
 }
 
-/// The `manifest.json` of a sweep or sensitivity folder of this `format`, listing the
-/// other `files` written and itself.
-fn manifest_json(s: &Setup, what: serde_json::Value, format: &str, files: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    names.push("manifest.json");
-    let v = serde_json::json!({
+/// The `manifest.json` of a sweep or sensitivity folder of this `format` (without its
+/// `files`, which [`push_manifest`] adds).
+fn manifest_json(s: &Setup, what: serde_json::Value, format: &str) -> serde_json::Value {
+    serde_json::json!({
         "format": format,
-        "files": names,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": s.file,
         "scenario_sha256": crate::output::manifest::sha256_hex(s.source.as_bytes()),
@@ -164,10 +161,7 @@ fn manifest_json(s: &Setup, what: serde_json::Value, format: &str, files: &[(Str
         "trials": s.spec.trials,
         "streams": crate::output::manifest::STREAMS,
         "design": what,
-    });
-    let mut bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
+    })
 }
 
 use crate::output::guard::{SENSITIVITY_FORMAT, SWEEP_FORMAT};
@@ -321,7 +315,7 @@ pub(super) fn finish_sweep(
     if opts.formats != Formats::None {
         files.extend(render_sweep(&s.context(), &data, opts)?);
     }
-    files.push(("manifest.json".into(), manifest_json(s, design, SWEEP_FORMAT, &files)));
+    push_manifest(&mut files, manifest_json(s, design, SWEEP_FORMAT));
     write_files(&staging, files)?;
     let dest = staging.commit()?;
     let top = n - 1;
@@ -438,7 +432,7 @@ pub(super) fn finish_sensitivity(
     if opts.formats != Formats::None {
         files.extend(render_tornado(&s.context(), &level_id, base.value, &rows, opts)?);
     }
-    files.push(("manifest.json".into(), manifest_json(s, d, SENSITIVITY_FORMAT, &files)));
+    push_manifest(&mut files, manifest_json(s, d, SENSITIVITY_FORMAT));
     write_files(&staging, files)?;
     let dest = staging.commit()?;
     let mut text = format!(
