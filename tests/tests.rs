@@ -11,6 +11,7 @@ mod backtest;
 mod charts;
 mod checksums;
 mod cli;
+mod cli_groups;
 mod compare;
 mod consistency;
 mod determinism;

@@ -5,6 +5,7 @@ use crate::analysis::backtest::{self, columns, compare, coverage, parse_mapping,
 use crate::present::charts::backtest::{render_fan, FanData};
 
 #[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help("Results folder (default: output/<scenario>[-<variant>]-backtest)")))]
 pub(super) struct BacktestArgs {
     #[command(flatten)]
     scenario: ScenarioArgs,
@@ -14,22 +15,11 @@ pub(super) struct BacktestArgs {
     /// How each quantity is simulated (TOML; default: the observed file with `.toml`).
     #[arg(long, value_name = "FILE")]
     map: Option<PathBuf>,
-    /// Number of trials (default: the file's `trials`).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    trials: Option<u64>,
-    /// Seed (default: the file's `seed`).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Results folder (default: output/<scenario>[-<variant>]-backtest).
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
     /// The monthly quantity drawn in the fan chart (default: the first monthly one).
     #[arg(long, value_name = "QUANTITY")]
     fan: Option<String>,
     #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    charts: ChartArgs,
+    common: SimulateArgs,
 }
 
 fn read(path: &Path, what: &'static str) -> Result<String, Failure> {
@@ -37,7 +27,7 @@ fn read(path: &Path, what: &'static str) -> Result<String, Failure> {
 }
 
 pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
-    let (model, source) = load(&a.scenario)?;
+    let (mut model, source) = load(&a.scenario)?;
     let map_path = a.map.clone().unwrap_or_else(|| a.observed.with_extension("toml"));
     let map_text = read(&map_path, "mapping file")?;
     let obs_text = read(&a.observed, "observed file")?;
@@ -45,36 +35,32 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     let qs = parse_mapping(&model, &map_text).map_err(|e| Failure::Usage(e.in_file(&map_path)))?;
     let obs = parse_observed(&obs_text).map_err(usage)?;
     let cols = columns(&model, &qs);
-    let trials = a.trials.unwrap_or(model.trials);
-    let seed = a.seed.unwrap_or(model.seed);
+    let s = a
+        .common
+        .settle(&model, || default_out(&model.name, model.variant.as_deref(), Some("backtest"), None));
+    let (trials, seed) = (s.spec.trials, s.spec.seed);
+    // The engine takes its firing limit from the model.
+    model.max_events = s.spec.max_events;
     // Check the observed file against the mapping before simulating.
     let empty = vec![vec![0.0]; cols.len()];
     compare(&qs, &cols, &empty, &obs).map_err(usage)?;
-    let dest = a.out.clone().unwrap_or_else(|| {
-        let name = match &model.variant {
-            Some(v) => format!("{}-{v}-backtest", model.name),
-            None => format!("{}-backtest", model.name),
-        };
-        Path::new("output").join(name)
-    });
-    let staging = Staging::create(&dest, a.output.force, &[&a.scenario.scenario, &a.observed, &map_path])?;
-    let bar = progress_bar(trials, a.output.quiet);
-    let sims =
-        simulate(&model, &qs, &cols, trials, seed, worker_threads(a.output.threads), |d| bar.set_position(d))
-            .map_err(|e| Failure::Run(RunError::from(e)))?;
+    let staging = Staging::create(&s.dest, s.force, &[&a.scenario.scenario, &a.observed, &map_path])?;
+    let bar = progress_bar(trials, s.quiet);
+    let sims = simulate(&model, &qs, &cols, trials, seed, s.spec.threads, |d| bar.set_position(d))
+        .map_err(|e| Failure::Run(RunError::from(e)))?;
     bar.finish_and_clear();
     let rows = compare(&qs, &cols, &sims, &obs).map_err(usage)?;
     let (c50, c90) = coverage(&rows);
 
     let mut files = vec![("backtest.csv".to_owned(), crate::output::backtest::csv(&rows))];
-    let mut manifest = serde_json::json!({
+    let manifest = serde_json::json!({
         "format": crate::output::guard::BACKTEST_FORMAT,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": a.scenario.scenario.display().to_string(),
         "scenario_sha256": crate::output::manifest::sha256_hex(source.as_bytes()),
         "scenario_name": model.name,
         "variant": model.variant,
-        "sets": a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+        "sets": a.scenario.set.text(),
         "observed_file": a.observed.display().to_string(),
         "observed_sha256": crate::output::manifest::sha256_hex(obs_text.as_bytes()),
         "mapping_file": map_path.display().to_string(),
@@ -119,11 +105,11 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     });
     let mut fan_svg = None;
     if let Some(data) = &fan {
-        if a.charts.charts != Formats::None {
-            files.extend(render_fan(data, &a.charts.options())?);
+        if s.charts.formats != Formats::None {
+            files.extend(render_fan(data, &s.charts)?);
         }
         // The report embeds the fan as SVG whatever chart files were asked for.
-        let svg_only = ChartOptions { formats: Formats::Svg, ..a.charts.options() };
+        let svg_only = ChartOptions { formats: Formats::Svg, ..s.charts };
         fan_svg = render_fan(data, &svg_only)?.pop().map(|(_, b)| String::from_utf8_lossy(&b).into_owned());
     }
     let mut described = crate::output::manifest::Manifest::describe(
@@ -133,7 +119,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         seed,
         trials,
     );
-    described.sets = a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    described.sets = a.scenario.set.text();
     let observed_file = a.observed.display().to_string();
     let view = crate::present::report::BacktestView {
         manifest: &described,
@@ -143,18 +129,10 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         fan_quantity: fan_q.as_deref(),
     };
     files.push(("report.html".into(), crate::present::report::backtest_html(&view).into_bytes()));
-    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    names.push("manifest.json");
-    manifest["files"] = serde_json::json!(names);
-    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    bytes.push(b'\n');
-    files.push(("manifest.json".into(), bytes));
-    for (name, bytes) in files {
-        let path = staging.file(&name);
-        std::fs::write(&path, bytes).map_err(io_at(&path))?;
-    }
+    push_manifest(&mut files, manifest);
+    write_files(&staging, files)?;
     let dest = staging.commit()?;
-    if !a.output.quiet {
+    if !s.quiet {
         let mut t = format!(
             "{}: backtest against {} ({} values), {trials} trials, seed {seed}\n\n",
             model.name,

@@ -15,7 +15,7 @@ pub(super) fn check(a: CheckArgs) -> Result<(), Failure> {
     if a.scenario.variant.is_none() {
         let name = a.scenario.scenario.display().to_string();
         for (v, _) in &model.variants {
-            let ov = Overrides { variant: Some(v.clone()), sets: a.scenario.sets.clone() };
+            let ov = Overrides { variant: Some(v.clone()), ..a.scenario.overrides() };
             scenario::compile_str(&name, &source, &ov).map_err(LoadError::Invalid)?;
         }
     }

@@ -17,6 +17,15 @@ use crate::sim::model::Model;
 use crate::sim::runner::{run_set, SetOutput};
 
 #[derive(Debug, Args)]
+#[command(mut_arg("trials", |a| a.help("Number of trials of every run (default: the first scenario's `trials`)")))]
+#[command(mut_arg("precision", |a| a.help(
+    "Add trials in batches until the 95% interval of the paired difference in the top level's \
+     probability is narrower than this half-width (e.g. 0.005 or 0.5%); --trials is then ignored"
+)))]
+#[command(mut_arg("seed", |a| a.help("Seed, shared by every run (default: the first scenario's `seed`)")))]
+#[command(mut_arg("out", |a| a.help(
+    "Results folder (default: output/<scenario>-compare, or output/<A>-vs-<B> for two results folders)"
+)))]
 pub(super) struct CompareArgs {
     /// One scenario with --variants, two scenario files, or two results folders.
     #[arg(required = true, num_args = 1..=2, value_name = "PATH")]
@@ -24,39 +33,19 @@ pub(super) struct CompareArgs {
     /// Variants to compare, the first as the reference (`baseline`: no variant).
     #[arg(long, value_delimiter = ',', value_name = "A,B[,C...]")]
     variants: Vec<String>,
-    /// Override a param in every run (repeatable).
-    #[arg(long = "set", value_name = "PARAM=VALUE", value_parser = parse_set)]
-    sets: Vec<(String, f64)>,
-    /// Number of trials (default: the first scenario's `trials`).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    trials: Option<u64>,
-    /// Seed, shared by every run (default: the first scenario's `seed`).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Results folder (default: output/<scenario>-compare).
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
     #[command(flatten)]
-    output: OutputArgs,
-    /// Per-trial limit on firings before a trial counts as a runaway loop.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
-    max_events: Option<u64>,
+    set: SetArgs,
+    #[command(flatten)]
+    common: SimulateArgs,
     /// Do not write each run's trials.csv.
     #[arg(long)]
     no_trials_csv: bool,
-    /// Add trials in batches until the 95% interval of the paired difference in the top
-    /// level's probability is narrower than this half-width (e.g. 0.005 or 0.5%).
-    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::sim::runner::parse_precision)]
-    precision: Option<f64>,
-    /// With --precision: the most trials to run.
-    #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
-    max_trials: u64,
+    #[command(flatten)]
+    batches: PrecisionArgs,
     /// Simulate only shard K of N (trials K*T/N to (K+1)*T/N) into a shard folder, for
     /// `brink merge` (default folder: output/<scenario>-compare-shard-K-of-N).
     #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with = "precision")]
     shard: Option<Shard>,
-    #[command(flatten)]
-    charts: ChartArgs,
 }
 
 /// One compared run: its name, model and scenario file.
@@ -91,21 +80,12 @@ fn of_folders(a: &CompareArgs) -> Result<bool, Failure> {
 
 /// What `brink slurm` checks before it writes the jobs of a sharded comparison: every
 /// run loads as it will in each task.
-pub(super) fn slurm_plan(a: &CompareArgs) -> Result<super::slurm::Plan, Failure> {
+pub(super) fn slurm_plan(a: &CompareArgs) -> Result<Plan, Failure> {
     of_folders(a)?;
     let entries = entries(a)?;
-    let first = &entries[0].model;
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    Ok(super::slurm::Plan {
-        name: first.name.clone(),
-        trials: a.trials.unwrap_or(first.trials),
-        trials_given: a.trials.is_some(),
-        seed: a.seed.unwrap_or(first.seed),
-        seed_given: a.seed.is_some(),
-        models: format!("{} runs ({})", entries.len(), names.join(", ")),
-        points: None,
-        charts: a.charts.to_args(),
-    })
+    let models = format!("{} runs ({})", entries.len(), names.join(", "));
+    Ok(Plan::new(&a.common, &entries[0].model, models, None))
 }
 
 pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
@@ -114,19 +94,10 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     }
     let entries = entries(&a)?;
     let first = &entries[0].model;
-    let trials = a.trials.unwrap_or(first.trials);
-    let seed = a.seed.unwrap_or(first.seed);
-    let threads = worker_threads(a.output.threads);
-    let dest = a.out.clone().unwrap_or_else(|| {
-        let name = match a.shard {
-            Some(sh) => format!("{}-compare-shard-{}-of-{}", first.name, sh.index, sh.count),
-            None => format!("{}-compare", first.name),
-        };
-        Path::new("output").join(name)
-    });
+    let s = a.common.settle(first, || default_out(&first.name, None, Some("compare"), a.shard));
+    let (spec, seed, trials) = (&s.spec, s.spec.seed, s.spec.trials);
     let inputs: Vec<&Path> = entries.iter().map(|e| Path::new(&e.file)).collect();
-    let staging = Staging::create(&dest, a.output.force, &inputs)?;
-    let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(first.max_events) };
+    let staging = Staging::create(&s.dest, s.force, &inputs)?;
     let range = a.shard.map_or(0..trials, |sh| sh.range(trials));
 
     // Each run's folder, with its trials.csv streamed in as the trials come.
@@ -144,13 +115,14 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         writers.push(Some((w, path, format!("{}/trials.csv", e.name))));
     }
     let models: Vec<&Model> = entries.iter().map(|e| &e.model).collect();
-    let bar = progress_bar(a.precision.map_or(range.end - range.start, |_| a.max_trials), a.output.quiet);
+    let bar =
+        progress_bar(a.batches.precision.map_or(range.end - range.start, |_| a.batches.max_trials), s.quiet);
     let started = Instant::now();
     let out = {
         let mut rows: Vec<Option<&mut dyn Write>> =
             writers.iter_mut().map(|w| w.as_mut().map(|(w, _, _)| w as &mut dyn Write)).collect();
-        match a.precision {
-            None => run_set(&models, &spec, range.clone(), &mut rows, &mut |done| bar.set_position(done))?,
+        match a.batches.precision {
+            None => run_set(&models, spec, range.clone(), &mut rows, &mut |done| bar.set_position(done))?,
             Some(target) => {
                 let top = first.top_level();
                 let done = |o: &crate::sim::runner::SetOutput| {
@@ -162,14 +134,19 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
                         None => true,
                     })
                 };
-                crate::sim::runner::run_until(&models, &spec, a.max_trials, &mut rows, &done, &mut |n| {
-                    bar.set_position(n)
-                })?
+                crate::sim::runner::run_until(
+                    &models,
+                    spec,
+                    a.batches.max_trials,
+                    &mut rows,
+                    &done,
+                    &mut |n| bar.set_position(n),
+                )?
             }
         }
     };
     let trials = out.aggregates[0].trials;
-    let precision_note = a.precision.map(|target| {
+    let precision_note = a.batches.precision.map(|target| {
         let top = first.top_level();
         let widest = out
             .paired
@@ -192,23 +169,23 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
-    let sets: Vec<String> = a.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let sets = a.set.text();
     if let Some(sh) = a.shard {
         let facts = RunFacts {
             scenario_file: &entries[0].file,
             source: entries[0].source.as_bytes(),
             sets: &sets,
-            spec: &spec,
+            spec,
         };
         let mut m = ShardManifest::new(Design::Compare { runs: Vec::new() }, first, &facts, sh, range);
         m.trials_csv = !a.no_trials_csv;
         m.wall_seconds = secs;
         m.digests = streamed;
-        return write_shard(staging, m, &entries, &out, a.output.quiet);
+        return write_shard(staging, m, &entries, &out, s.quiet);
     }
-    let sim = Simulated { seed, sets, threads, seconds: secs, trials_csv: !a.no_trials_csv };
-    let (cmp, dest) = finish(staging, &entries, &out, &sim, &a.charts.options())?;
-    if !a.output.quiet {
+    let sim = Simulated { seed, sets, threads: spec.threads, seconds: secs, trials_csv: !a.no_trials_csv };
+    let (cmp, dest) = finish(staging, &entries, &out, &sim, &s.charts)?;
+    if !s.quiet {
         say(&cmp.summary());
         if let Some(note) = precision_note {
             say(&format!("\n{note}"));
@@ -319,28 +296,19 @@ fn write_comparison(
     files.push(("report.html".into(), crate::present::report::compare_html(&view, opts)?.into_bytes()));
     // Marks the folder as brink's comparison, with what brink wrote in it (see
     // `output::guard`): its own files and the run folders, each with its own manifest.
-    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    names.push("manifest.json");
     let manifest = serde_json::json!({
         "format": crate::output::guard::COMPARE_FORMAT,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "runs": folders,
-        "files": names,
     });
-    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    bytes.push(b'\n');
-    files.push(("manifest.json".into(), bytes));
-    for (name, bytes) in files {
-        let path = staging.file(&name);
-        std::fs::write(&path, bytes).map_err(io_at(&path))?;
-    }
-    Ok(())
+    push_manifest(&mut files, manifest);
+    write_files(staging, files)
 }
 
 /// The runs to compare, from `--variants` or from two scenario files.
 fn entries(a: &CompareArgs) -> Result<Vec<Entry>, Failure> {
     let load_one = |path: &Path, variant: Option<String>| -> Result<(Model, String), Failure> {
-        let ov = Overrides { variant, sets: a.sets.clone() };
+        let ov = Overrides { variant, sets: a.set.sets.clone() };
         Ok(scenario::load(path, &ov)?)
     };
     let mut out = Vec::new();
@@ -372,9 +340,7 @@ fn entries(a: &CompareArgs) -> Result<Vec<Entry>, Failure> {
                     )));
                 }
                 let (model, source) = load_one(p, None)?;
-                let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
                 out.push(Entry { name: model.name.clone(), model, file: p.display().to_string(), source });
-                let _ = stem;
             }
             if out[0].name == out[1].name {
                 out[0].name = format!("{}-a", out[0].name);
@@ -442,20 +408,21 @@ fn compare_folders(a: &CompareArgs) -> Result<(), Failure> {
             None if !same_steps => "different step ids",
             None => "a folder without trials.csv",
         };
-        if !a.output.quiet {
+        if !a.common.output.quiet {
             eprintln!("note: comparing unpaired, because of {why}");
         }
         Comparison::from_unpaired(names, &[sa, sb], Some(why.to_string()))
     };
-    let dest = a
+    let o = &a.common.output;
+    let dest = o
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("output").join(format!("{}-vs-{}", cmp.names[0], cmp.names[1])));
+        .unwrap_or_else(|| default_out(&format!("{}-vs-{}", cmp.names[0], cmp.names[1]), None, None, None));
     let inputs: Vec<&Path> = a.paths.iter().map(PathBuf::as_path).collect();
-    let staging = Staging::create(&dest, a.output.force, &inputs)?;
-    write_comparison(&staging, &cmp, &[ra, rb], &[], &a.charts.options())?;
+    let staging = Staging::create(&dest, o.force, &inputs)?;
+    write_comparison(&staging, &cmp, &[ra, rb], &[], &a.common.charts.options())?;
     let dest = staging.commit()?;
-    if !a.output.quiet {
+    if !o.quiet {
         say(&cmp.summary());
         say(&format!("\n  results in {}/ (compare.csv, report.html)\n", dest.display()));
     }

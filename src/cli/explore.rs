@@ -19,26 +19,18 @@ use crate::sim::runner::run_set;
 
 /// Options shared by sweep and sensitivity.
 #[derive(Debug, Args)]
+#[command(mut_arg("trials", |a| a.help("Number of trials of every setting (default: the file's `trials`)")))]
+#[command(mut_arg("seed", |a| a.help("Seed, shared by every setting (default: the file's `seed`)")))]
+#[command(mut_arg("out", |a| a.help("Results folder (default: output/<scenario>[-<variant>]-sweep or -sensitivity)")))]
 pub(super) struct ExploreArgs {
     #[command(flatten)]
     scenario: ScenarioArgs,
-    /// Number of trials per setting (default: the file's `trials`).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    trials: Option<u64>,
-    /// Seed, shared by every setting (default: the file's `seed`).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Results folder (default: output/<scenario>[-<variant>]-sweep or -sensitivity).
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
     #[command(flatten)]
-    output: OutputArgs,
+    common: SimulateArgs,
     /// Simulate only shard K of N into a shard folder for `brink merge` (default folder:
     /// the results folder's name with -shard-K-of-N).
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
-    #[command(flatten)]
-    charts: ChartArgs,
 }
 
 #[derive(Debug, Args)]
@@ -87,7 +79,7 @@ pub(super) struct Setup {
 
 impl Setup {
     fn sets_text(&self) -> Vec<String> {
-        self.sets.iter().map(|(k, v)| format!("{k}={v}")).collect()
+        sets_text(&self.sets)
     }
 
     /// The manifest of shard `sh` with `design` over `trials`.
@@ -113,17 +105,18 @@ impl Setup {
     }
 }
 
-fn setup(a: &ExploreArgs) -> Result<Setup, Failure> {
+/// The setup and settled options of a sweep or sensitivity run of `kind`.
+fn setup(a: &ExploreArgs, kind: &str) -> Result<(Setup, Settled), Failure> {
     let (base, source) = load(&a.scenario)?;
-    let threads = worker_threads(a.output.threads);
-    let spec = RunSpec {
-        trials: a.trials.unwrap_or(base.trials),
-        seed: a.seed.unwrap_or(base.seed),
-        threads,
-        max_events: base.max_events,
+    let s = a.common.settle(&base, || default_out(&base.name, base.variant.as_deref(), Some(kind), a.shard));
+    let setup = Setup {
+        file: a.scenario.scenario.display().to_string(),
+        spec: s.spec.clone(),
+        sets: a.scenario.set.sets.clone(),
+        base,
+        source,
     };
-    let sets = a.scenario.sets.clone();
-    Ok(Setup { file: a.scenario.scenario.display().to_string(), base, source, spec, sets })
+    Ok((setup, s))
 }
 
 /// The scenario compiled with extra overrides (after the variant and --set). `by` names
@@ -149,28 +142,16 @@ fn with_params(s: &Setup, extra: &[(String, f64)], by: &str) -> Result<Model, Fa
     })
 }
 
-/// `--out`, or output/<scenario>[-<variant>]-<kind>[-shard-K-of-N].
-pub(super) fn dest(out: &Option<PathBuf>, base: &Model, kind: &str, shard: Option<Shard>) -> PathBuf {
-    out.clone().unwrap_or_else(|| {
-        let mut name = match &base.variant {
-            Some(v) => format!("{}-{v}-{kind}", base.name),
-            None => format!("{}-{kind}", base.name),
-        };
-        if let Some(sh) = shard {
-            name = format!("{name}-shard-{}-of-{}", sh.index, sh.count);
-        }
-        Path::new("output").join(name)
-    })
+/// `--out`, or output/<scenario>[-<variant>]-<kind>: where `brink merge` writes.
+pub(super) fn dest(out: &Option<PathBuf>, base: &Model, kind: &str) -> PathBuf {
+    out.clone().unwrap_or_else(|| default_out(&base.name, base.variant.as_deref(), Some(kind), None))
 }
 
-/// The `manifest.json` of a sweep or sensitivity folder of this `format`, listing the
-/// other `files` written and itself.
-fn manifest_json(s: &Setup, what: serde_json::Value, format: &str, files: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    names.push("manifest.json");
-    let v = serde_json::json!({
+/// The `manifest.json` of a sweep or sensitivity folder of this `format` (without its
+/// `files`, which [`push_manifest`] adds).
+fn manifest_json(s: &Setup, what: serde_json::Value, format: &str) -> serde_json::Value {
+    serde_json::json!({
         "format": format,
-        "files": names,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": s.file,
         "scenario_sha256": crate::output::manifest::sha256_hex(s.source.as_bytes()),
@@ -181,21 +162,10 @@ fn manifest_json(s: &Setup, what: serde_json::Value, format: &str, files: &[(Str
         "trials": s.spec.trials,
         "streams": crate::output::manifest::STREAMS,
         "design": what,
-    });
-    let mut bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
+    })
 }
 
 use crate::output::guard::{SENSITIVITY_FORMAT, SWEEP_FORMAT};
-
-fn write_all(staging: &Staging, files: Vec<(String, Vec<u8>)>) -> Result<(), Failure> {
-    for (name, bytes) in files {
-        let path = staging.file(&name);
-        std::fs::write(&path, bytes).map_err(io_at(&path))?;
-    }
-    Ok(())
-}
 
 /// Runs `models` on `trials` in lockstep, with a progress bar.
 fn simulate(
@@ -216,8 +186,9 @@ fn simulate(
     Ok((out, started.elapsed().as_secs_f64()))
 }
 
-/// The sweep's setup and one compiled model per grid point (in `grid` order).
-fn sweep_models(a: &SweepArgs) -> Result<(Setup, Vec<Model>), Failure> {
+/// The sweep's setup, settled options and one compiled model per grid point (in `grid`
+/// order).
+fn sweep_models(a: &SweepArgs) -> Result<(Setup, Settled, Vec<Model>), Failure> {
     if a.axes.len() > 2 {
         return Err(Failure::Usage("sweep takes one or two --param axes".into()));
     }
@@ -225,14 +196,15 @@ fn sweep_models(a: &SweepArgs) -> Result<(Setup, Vec<Model>), Failure> {
         return Err(Failure::Usage(format!("--param {} is given twice", a.axes[0].param)));
     }
     // The grid would silently override the --set at every point.
-    if let Some(ax) = a.axes.iter().find(|ax| a.common.scenario.sets.iter().any(|(k, _)| k == &ax.param)) {
+    if let Some(ax) = a.axes.iter().find(|ax| a.common.scenario.set.sets.iter().any(|(k, _)| k == &ax.param))
+    {
         let p = &ax.param;
         return Err(Failure::Usage(format!(
             "`{p}` is given both to --set and to --param: the sweep sets it at every grid point, \
              so the --set would be ignored; drop --set {p}=... (or sweep another param)"
         )));
     }
-    let s = setup(&a.common)?;
+    let (s, settled) = setup(&a.common, "sweep")?;
     let points = grid(&a.axes);
     // Every setting compiles before anything runs, so a bad value fails every shard alike.
     let models: Vec<Model> = points
@@ -243,51 +215,36 @@ fn sweep_models(a: &SweepArgs) -> Result<(Setup, Vec<Model>), Failure> {
             with_params(&s, &extra, "--param")
         })
         .collect::<Result<_, _>>()?;
-    Ok((s, models))
-}
-
-/// A plan for `brink slurm` from the setup of a sweep or sensitivity run.
-fn plan(c: &ExploreArgs, s: &Setup, models: String, points: Option<u64>) -> super::slurm::Plan {
-    super::slurm::Plan {
-        name: s.base.name.clone(),
-        trials: s.spec.trials,
-        trials_given: c.trials.is_some(),
-        seed: s.spec.seed,
-        seed_given: c.seed.is_some(),
-        models,
-        points,
-        charts: c.charts.to_args(),
-    }
+    Ok((s, settled, models))
 }
 
 /// What `brink slurm` checks before it writes the jobs of a sharded sweep: every grid
 /// point compiles, as it will in each task.
-pub(super) fn sweep_plan(a: &SweepArgs) -> Result<super::slurm::Plan, Failure> {
-    let (s, models) = sweep_models(a)?;
+pub(super) fn sweep_plan(a: &SweepArgs) -> Result<Plan, Failure> {
+    let (s, _, models) = sweep_models(a)?;
     let by_points = a.common.shard.is_some() && a.shard_by == SweepSplit::Points;
     let n = models.len() as u64;
-    Ok(plan(&a.common, &s, format!("{n} grid points"), by_points.then_some(n)))
+    Ok(Plan::new(&a.common.common, &s.base, format!("{n} grid points"), by_points.then_some(n)))
 }
 
 /// What `brink slurm` checks before it writes the jobs of a sharded sensitivity run:
 /// the metric exists and every low and high setting compiles.
-pub(super) fn sensitivity_plan(a: &SensitivityArgs) -> Result<super::slurm::Plan, Failure> {
-    let (s, _, design, _) = sensitivity_models(a)?;
-    Ok(plan(&a.common, &s, format!("{} params at low and high", design.len()), None))
+pub(super) fn sensitivity_plan(a: &SensitivityArgs) -> Result<Plan, Failure> {
+    let (s, _, SensitivityRun { settings: design, .. }) = sensitivity_models(a)?;
+    Ok(Plan::new(&a.common.common, &s.base, format!("{} params at low and high", design.len()), None))
 }
 
 pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let c = &a.common;
-    let (s, models) = sweep_models(&a)?;
+    let (s, o, models) = sweep_models(&a)?;
     let points = grid(&a.axes);
-    let staging =
-        Staging::create(&dest(&c.out, &s.base, "sweep", c.shard), c.output.force, &[Path::new(&s.file)])?;
+    let staging = Staging::create(&o.dest, o.force, &[Path::new(&s.file)])?;
     let all = 0..s.spec.trials;
     let Some(sh) = c.shard else {
-        let (out, _) = simulate(&models, &s, all, c.output.quiet)?;
+        let (out, _) = simulate(&models, &s, all, o.quiet)?;
         let counts: Vec<LevelCounts> = out.aggregates.iter().map(LevelCounts::of).collect();
-        let text = finish_sweep(staging, &s, &a.axes, &counts, &c.charts.options())?;
-        if !c.output.quiet {
+        let text = finish_sweep(staging, &s, &a.axes, &counts, &o.charts)?;
+        if !o.quiet {
             say(&text);
         }
         return Ok(());
@@ -297,7 +254,7 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
         SweepSplit::Trials => (0..points.len() as u64, sh.range(s.spec.trials)),
     };
     let mine = &models[point_range.start as usize..point_range.end as usize];
-    let (out, secs) = simulate(mine, &s, trials.clone(), c.output.quiet)?;
+    let (out, secs) = simulate(mine, &s, trials.clone(), o.quiet)?;
     let sweep = SweepPart {
         axes: a.axes.clone(),
         split: a.shard_by,
@@ -307,7 +264,7 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
     };
     let m = s.shard_manifest(Design::Sweep { sweep }, sh, trials);
     set::write_counts(staging.dir(), &s.base, out.aggregates.iter().map(LevelCounts::of).collect())?;
-    finish_shard(staging, m, secs, &[COUNTS_JSON], &s, c.output.quiet)
+    finish_shard(staging, m, secs, &[COUNTS_JSON], &s, o.quiet)
 }
 
 /// Writes `scenario.toml` and, last, `shard.json` of a sweep or sensitivity shard whose
@@ -359,8 +316,8 @@ pub(super) fn finish_sweep(
     if opts.formats != Formats::None {
         files.extend(render_sweep(&s.context(), &data, opts)?);
     }
-    files.push(("manifest.json".into(), manifest_json(s, design, SWEEP_FORMAT, &files)));
-    write_all(&staging, files)?;
+    push_manifest(&mut files, manifest_json(s, design, SWEEP_FORMAT));
+    write_files(&staging, files)?;
     let dest = staging.commit()?;
     let top = n - 1;
     let mut text = format!(
@@ -397,12 +354,19 @@ pub(super) fn sensitivity_names(design: &[explore::Setting]) -> Vec<String> {
     names
 }
 
-/// The sensitivity run's setup, metric level, design and compiled models: the base,
-/// then each param's low and high setting.
-fn sensitivity_models(
-    a: &SensitivityArgs,
-) -> Result<(Setup, usize, Vec<explore::Setting>, Vec<Model>), Failure> {
-    let s = setup(&a.common)?;
+/// What a sensitivity run simulates.
+struct SensitivityRun {
+    /// The level whose probability is studied.
+    level: usize,
+    /// Each param's low and high setting.
+    settings: Vec<explore::Setting>,
+    /// The base, then each param's low and high setting, compiled.
+    models: Vec<Model>,
+}
+
+/// The sensitivity run's setup, settled options and design.
+fn sensitivity_models(a: &SensitivityArgs) -> Result<(Setup, Settled, SensitivityRun), Failure> {
+    let (s, settled) = setup(&a.common, "sensitivity")?;
     let level = match &a.metric {
         Some(id) => s.base.level_ix(id).ok_or_else(|| {
             let ids: Vec<&str> = s.base.levels.iter().map(|l| l.id.as_str()).collect();
@@ -420,24 +384,19 @@ fn sensitivity_models(
             models.push(with_params(&s, &[(st.param.clone(), v)], "the sensitivity design (--spread)")?);
         }
     }
-    Ok((s, level, design, models))
+    Ok((s, settled, SensitivityRun { level, settings: design, models }))
 }
 
 pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
     let c = &a.common;
-    let (s, level, design, models) = sensitivity_models(&a)?;
-    let staging = Staging::create(
-        &dest(&c.out, &s.base, "sensitivity", c.shard),
-        c.output.force,
-        &[Path::new(&s.file)],
-    )?;
+    let (s, o, SensitivityRun { level, settings: design, models }) = sensitivity_models(&a)?;
+    let staging = Staging::create(&o.dest, o.force, &[Path::new(&s.file)])?;
     let trials = c.shard.map_or(0..s.spec.trials, |sh| sh.range(s.spec.trials));
-    let (out, secs) = simulate(&models, &s, trials.clone(), c.output.quiet)?;
+    let (out, secs) = simulate(&models, &s, trials.clone(), o.quiet)?;
     let counts: Vec<LevelCounts> = out.aggregates.iter().map(LevelCounts::of).collect();
     let Some(sh) = c.shard else {
-        let text =
-            finish_sensitivity(staging, &s, a.spread, level, &counts[0], &out.paired, &c.charts.options())?;
-        if !c.output.quiet {
+        let text = finish_sensitivity(staging, &s, a.spread, level, &counts[0], &out.paired, &o.charts)?;
+        if !o.quiet {
             say(&text);
         }
         return Ok(());
@@ -447,7 +406,7 @@ pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
     set::write_counts(staging.dir(), &s.base, counts)?;
     let refs: Vec<&Model> = models.iter().collect();
     set::write_paired(staging.dir(), &sensitivity_names(&design), &refs, &out.paired)?;
-    finish_shard(staging, m, secs, &[COUNTS_JSON, PAIRED_JSON], &s, c.output.quiet)
+    finish_shard(staging, m, secs, &[COUNTS_JSON, PAIRED_JSON], &s, o.quiet)
 }
 
 /// Writes `sensitivity.csv`, `manifest.json` and the tornado charts from the base's
@@ -474,8 +433,8 @@ pub(super) fn finish_sensitivity(
     if opts.formats != Formats::None {
         files.extend(render_tornado(&s.context(), &level_id, base.value, &rows, opts)?);
     }
-    files.push(("manifest.json".into(), manifest_json(s, d, SENSITIVITY_FORMAT, &files)));
-    write_all(&staging, files)?;
+    push_manifest(&mut files, manifest_json(s, d, SENSITIVITY_FORMAT));
+    write_files(&staging, files)?;
     let dest = staging.commit()?;
     let mut text = format!(
         "{}: sensitivity of P({level_id}) = {:.2}% [{:.2}, {:.2}] to each param x (1 -/+ {}), {} trials, seed {}\n\n",

@@ -11,20 +11,14 @@ use crate::sim::model::Model;
 use crate::sim::runner::SetOutput;
 
 #[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help("Results folder (default: the one the unsharded command writes)")))]
 pub(super) struct MergeArgs {
     /// The shard folders written with `--shard K/N` by `brink run`, `compare`, `sweep` or
     /// `sensitivity`: every K of one run, once.
     #[arg(required = true, value_name = "SHARD_DIR")]
     shards: Vec<PathBuf>,
-    /// Results folder (default: the one the unsharded command writes).
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Replace an existing results folder.
-    #[arg(long)]
-    force: bool,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    output: OutputArgs,
     #[command(flatten)]
     charts: ChartArgs,
 }
@@ -69,14 +63,12 @@ fn timing(shards: &[ShardFolder]) -> (f64, usize) {
 fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let first = shards[0].manifest.clone();
     let (model, source) = shard::model_of(&shards[0])?;
-    let dest = a.out.clone().unwrap_or_else(|| {
-        let name = match &model.variant {
-            Some(v) => format!("{}-{}", model.name, v),
-            None => model.name.clone(),
-        };
-        Path::new("output").join(name)
-    });
-    let staging = create_out(&dest, a.force, shards)?;
+    let dest = a
+        .output
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&model.name, model.variant.as_deref(), None, None));
+    let staging = create_out(&dest, a.output.force, shards)?;
     let agg = shard::merge_aggregates(shards, Path::new(shard::AGGREGATE_JSON), &model)?;
     let mut extra_files = Vec::new();
     if first.trials_csv {
@@ -102,7 +94,7 @@ fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     };
     let manifest = folder::write(staging.dir(), &spec, &agg)?;
     let dest = staging.commit()?;
-    if !a.quiet {
+    if !a.output.quiet {
         let mut text = format!("merged {} shards of {} trials\n", shards.len(), agg.trials);
         text.push_str(&crate::present::summary::run_summary(
             &model,
@@ -131,10 +123,11 @@ fn merge_compare(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
         })
         .collect();
     let dest = a
+        .output
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("output").join(format!("{}-compare", entries[0].model.name)));
-    let staging = create_out(&dest, a.force, shards)?;
+        .unwrap_or_else(|| default_out(&entries[0].model.name, None, Some("compare"), None));
+    let staging = create_out(&dest, a.output.force, shards)?;
     let mut aggregates = Vec::new();
     for e in &entries {
         let dir = staging.file(&e.name);
@@ -159,7 +152,7 @@ fn merge_compare(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     };
     let out = SetOutput { aggregates, paired };
     let (cmp, dest) = compare::finish(staging, &entries, &out, &sim, &a.charts.options())?;
-    if !a.quiet {
+    if !a.output.quiet {
         say(&format!("merged {} shards of {} trials\n{}", shards.len(), first.trials, cmp.summary()));
         say(&compare::results_line(&dest));
     }
@@ -177,7 +170,8 @@ fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let opts = a.charts.options();
     let text = match &first.design {
         Design::Sweep { sweep: sw } => {
-            let staging = create_out(&explore::dest(&a.out, &s.base, "sweep", None), a.force, shards)?;
+            let staging =
+                create_out(&explore::dest(&a.output.out, &s.base, "sweep"), a.output.force, shards)?;
             let counts = set::merge_counts(shards, &s.base, sw.points)?;
             let note = format!("merged {} shards of a sweep of {} grid points\n", shards.len(), sw.points);
             note + &explore::finish_sweep(staging, &s, &sw.axes, &counts, &opts)?
@@ -196,7 +190,8 @@ fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
             let models = vec![&s.base; names.len()];
             let paired = set::merge_paired(shards, &names, &models)?;
             let counts = set::merge_counts(shards, &s.base, names.len() as u64)?;
-            let staging = create_out(&explore::dest(&a.out, &s.base, "sensitivity", None), a.force, shards)?;
+            let staging =
+                create_out(&explore::dest(&a.output.out, &s.base, "sensitivity"), a.output.force, shards)?;
             let note = format!("merged {} shards of {} trials\n", shards.len(), first.trials);
             note + &explore::finish_sensitivity(staging, &s, d.spread, level, &counts[0], &paired, &opts)?
         }
@@ -205,7 +200,7 @@ fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
             return Err(Failure::Usage("a sweep or sensitivity shard without its design".into()))
         }
     };
-    if !a.quiet {
+    if !a.output.quiet {
         say(&text);
     }
     Ok(())

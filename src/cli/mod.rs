@@ -20,6 +20,8 @@ use crate::output::results::{Results, ResultsError};
 use crate::output::{self, io_at, OutputError, Staging};
 use crate::present::charts::{ChartError, ChartOptions, Formats};
 use crate::scenario::{self, LoadError, Overrides};
+use crate::shard::Shard;
+use crate::sim::model::Model;
 use crate::sim::runner::{self, RunError, RunSpec};
 use clap::{Args, Parser, Subcommand};
 use std::io::{BufWriter, IsTerminal, Write};
@@ -55,12 +57,18 @@ enum Command {
     Sensitivity(explore::SensitivityArgs),
     /// Merge the shard folders of one run (`run --shard K/N`) into its results folder.
     Merge(merge::MergeArgs),
-    /// Write (and --submit) Slurm jobs: the shards of a run as an array, then the merge.
+    /// Write (and --submit) Slurm jobs for the command after --: its shards as an array, then the merge.
     Slurm(slurm::SlurmArgs),
     /// Simulate the quantities of an observed record and see where the record falls.
     Backtest(backtest::BacktestArgs),
 }
 
+// The option groups. Each option several commands share is declared once, here, and
+// flattened into the commands (low-level clap groups, as ripgrep's); `SimulateArgs::settle`
+// then resolves them against the scenario in one step into `Settled` (as hyperfine's
+// `Options::from_cli_arguments`), so every command reads the same defaults the same way.
+
+/// The scenario a command reads: the file, its variant, then `--set`.
 #[derive(Debug, Args)]
 struct ScenarioArgs {
     /// The scenario file (TOML).
@@ -68,17 +76,71 @@ struct ScenarioArgs {
     /// Apply the named [variants.NAME] (`baseline`: none).
     #[arg(long, value_name = "NAME")]
     variant: Option<String>,
+    #[command(flatten)]
+    set: SetArgs,
+}
+
+impl ScenarioArgs {
+    /// The variant and `--set`, as the compiler takes them.
+    fn overrides(&self) -> Overrides {
+        Overrides { variant: self.variant.clone(), sets: self.set.sets.clone() }
+    }
+}
+
+/// `--set`, applied after the variant (in `compare`, to every run).
+#[derive(Debug, Args)]
+struct SetArgs {
     /// Override a param, after the variant (repeatable).
     #[arg(long = "set", value_name = "PARAM=VALUE", value_parser = parse_set)]
     sets: Vec<(String, f64)>,
 }
 
-/// Options every simulating command shares: threads, overwriting, quiet.
+impl SetArgs {
+    /// The overrides as `PARAM=VALUE`, as manifests record them.
+    fn text(&self) -> Vec<String> {
+        sets_text(&self.sets)
+    }
+}
+
+/// Overrides as `PARAM=VALUE`, as manifests record them.
+fn sets_text(sets: &[(String, f64)]) -> Vec<String> {
+    sets.iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// Which trials run: how many, from which seed, each with which limit on firings. A
+/// value not given is the scenario's.
+#[derive(Debug, Args)]
+struct TrialArgs {
+    /// Number of trials (default: the file's `trials`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    trials: Option<u64>,
+    /// Seed (default: the file's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Per-trial limit on firings before a trial counts as a runaway loop (default: the
+    /// file's `max_events`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
+    max_events: Option<u64>,
+}
+
+impl TrialArgs {
+    /// The run these options ask for, on `threads` threads, given the (first) scenario.
+    fn spec(&self, model: &Model, threads: usize) -> RunSpec {
+        RunSpec {
+            trials: self.trials.unwrap_or(model.trials),
+            seed: self.seed.unwrap_or(model.seed),
+            threads,
+            max_events: self.max_events.unwrap_or(model.max_events),
+        }
+    }
+}
+
+/// Where the results go, and how loudly.
 #[derive(Debug, Args)]
 struct OutputArgs {
-    /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    threads: Option<u64>,
+    /// Results folder (default: output/<scenario>[-<variant>]).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Replace an existing results folder.
     #[arg(long)]
     force: bool,
@@ -87,6 +149,7 @@ struct OutputArgs {
     quiet: bool,
 }
 
+/// The chart files drawn with the results.
 #[derive(Debug, Args)]
 struct ChartArgs {
     /// Chart files to write.
@@ -113,6 +176,122 @@ impl ChartArgs {
             "--chart-size".into(),
             format!("{}x{}", self.chart_size.0, self.chart_size.1),
         ]
+    }
+}
+
+/// What every command that simulates into a results folder shares: `run`, `compare`,
+/// `sweep`, `sensitivity` and `backtest`.
+#[derive(Debug, Args)]
+struct SimulateArgs {
+    #[command(flatten)]
+    trials: TrialArgs,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: Option<u64>,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    charts: ChartArgs,
+}
+
+/// Trials added in batches until an interval is narrow enough (`run`, `compare`).
+#[derive(Debug, Args)]
+struct PrecisionArgs {
+    /// Add trials in batches until the 95% interval of the top level's probability is
+    /// narrower than this half-width (e.g. 0.005 or 0.5%); --trials is then ignored.
+    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::sim::runner::parse_precision)]
+    precision: Option<f64>,
+    /// With --precision: the most trials to run.
+    #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_trials: u64,
+}
+
+/// A simulating command's shared options, settled against its (first) scenario.
+struct Settled {
+    /// Trials, seed, threads and the firing limit.
+    spec: RunSpec,
+    /// The results folder: `--out`, or the command's own under output/.
+    dest: PathBuf,
+    force: bool,
+    quiet: bool,
+    charts: ChartOptions,
+}
+
+impl SimulateArgs {
+    /// The options in one step: what was given, else the scenario's values, all cores and
+    /// `default_dest` (the command's folder under output/, see [`default_out`]).
+    fn settle(&self, model: &Model, default_dest: impl FnOnce() -> PathBuf) -> Settled {
+        Settled {
+            spec: self.trials.spec(model, worker_threads(self.threads)),
+            dest: self.output.out.clone().unwrap_or_else(default_dest),
+            force: self.output.force,
+            quiet: self.output.quiet,
+            charts: self.charts.options(),
+        }
+    }
+}
+
+/// The results folder of a command without `--out`:
+/// output/<scenario>[-<variant>][-<kind>][-shard-K-of-N].
+fn default_out(scenario: &str, variant: Option<&str>, kind: Option<&str>, shard: Option<Shard>) -> PathBuf {
+    let mut name = scenario.to_owned();
+    for part in [variant, kind].into_iter().flatten() {
+        name = format!("{name}-{part}");
+    }
+    if let Some(sh) = shard {
+        name = format!("{name}-shard-{}-of-{}", sh.index, sh.count);
+    }
+    Path::new("output").join(name)
+}
+
+/// What a sharded command will simulate: each command that runs in shards makes its own
+/// ([`Command::shard_plan`]) as it would load and compile its scenarios, and `brink slurm`
+/// writes its jobs from it, without knowing the commands.
+pub(super) struct Plan {
+    /// The (first) scenario's name.
+    name: String,
+    /// Trials of every run, grid point or setting, and whether the command line gave them.
+    trials: u64,
+    trials_given: bool,
+    /// The seed, and whether the command line gave it.
+    seed: u64,
+    seed_given: bool,
+    /// What runs side by side, for the terminal: "2 runs (baseline, hotline)".
+    models: String,
+    /// A sweep split by grid points: their number.
+    points: Option<u64>,
+    /// The command's `--charts` and `--chart-size`, for the merge.
+    charts: Vec<String>,
+}
+
+impl Plan {
+    /// The plan of a command with these shared options, whose first scenario is `first`.
+    fn new(a: &SimulateArgs, first: &Model, models: String, points: Option<u64>) -> Plan {
+        let spec = a.trials.spec(first, 1);
+        Plan {
+            name: first.name.clone(),
+            trials: spec.trials,
+            trials_given: a.trials.trials.is_some(),
+            seed: spec.seed,
+            seed_given: a.trials.seed.is_some(),
+            models,
+            points,
+            charts: a.charts.to_args(),
+        }
+    }
+}
+
+impl Command {
+    /// The plan of this command run in shards, from the command itself; `None` for a
+    /// command that does not run in shards.
+    fn shard_plan(&self) -> Option<Result<Plan, Failure>> {
+        Some(match self {
+            Command::Run(a) => run::slurm_plan(a),
+            Command::Compare(a) => compare::slurm_plan(a),
+            Command::Sweep(a) => explore::sweep_plan(a),
+            Command::Sensitivity(a) => explore::sensitivity_plan(a),
+            _ => return None,
+        })
     }
 }
 
@@ -177,6 +356,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+            let args: Vec<String> = std::env::args().collect();
+            if let Some(f) = slurm::misplaced_option(&e, &args) {
+                eprintln!("error: {f}");
+                return ExitCode::from(f.exit_code());
+            }
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
@@ -215,9 +399,29 @@ fn say(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
-fn load(a: &ScenarioArgs) -> Result<(crate::sim::model::Model, String), Failure> {
-    let ov = Overrides { variant: a.variant.clone(), sets: a.sets.clone() };
-    Ok(scenario::load(&a.scenario, &ov)?)
+fn load(a: &ScenarioArgs) -> Result<(Model, String), Failure> {
+    Ok(scenario::load(&a.scenario, &a.overrides())?)
+}
+
+/// Adds the `manifest.json` of a comparison, sweep, sensitivity or backtest folder to
+/// `files`: `v` with `files` listing the files and itself (what `--force` may replace,
+/// see `output::guard`), pretty, with a final newline.
+fn push_manifest(files: &mut Vec<(String, Vec<u8>)>, mut v: serde_json::Value) {
+    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    names.push("manifest.json");
+    v["files"] = serde_json::json!(names);
+    let mut bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
+    bytes.push(b'\n');
+    files.push(("manifest.json".into(), bytes));
+}
+
+/// Writes each `(name, bytes)` into the staging folder.
+fn write_files(staging: &Staging, files: Vec<(String, Vec<u8>)>) -> Result<(), Failure> {
+    for (name, bytes) in files {
+        let path = staging.file(&name);
+        std::fs::write(&path, bytes).map_err(io_at(&path))?;
+    }
+    Ok(())
 }
 
 /// Writes `shard.json` (last: a folder without it is not a finished shard), puts the

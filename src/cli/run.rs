@@ -5,36 +5,22 @@ use crate::present::folder::FolderSpec;
 use crate::shard::{self, Design, RunFacts, Shard, ShardManifest};
 
 #[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help(
+    "Results folder (default: output/<scenario>[-<variant>], with -epistemic for --epistemic)"
+)))]
 pub(super) struct RunArgs {
     #[command(flatten)]
     scenario: ScenarioArgs,
-    /// Number of trials (default: the file's `trials`).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    trials: Option<u64>,
-    /// Seed (default: the file's `seed`).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Results folder (default: output/<scenario>[-<variant>]).
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
     #[command(flatten)]
-    output: OutputArgs,
-    /// Per-trial limit on firings before a trial counts as a runaway loop.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
-    max_events: Option<u64>,
+    common: SimulateArgs,
     /// Do not write trials.csv (one row per trial).
     #[arg(long)]
     no_trials_csv: bool,
     /// Also write events.csv: one row per firing of the first K trials (as `brink trace`).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     events: Option<u64>,
-    /// Add trials in batches until the 95% interval of the top level's probability is
-    /// narrower than this half-width (e.g. 0.005 or 0.5%); --trials is then ignored.
-    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::sim::runner::parse_precision)]
-    precision: Option<f64>,
-    /// With --precision: the most trials to run.
-    #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
-    max_trials: u64,
+    #[command(flatten)]
+    batches: PrecisionArgs,
     /// Two-loop Monte Carlo: K draws of the params given as distributions, each run on
     /// the same trials; reports the spread of P(level) across draws and what drives it.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=100_000))]
@@ -43,8 +29,6 @@ pub(super) struct RunArgs {
     /// `brink merge` (default folder: output/<scenario>[-<variant>]-shard-K-of-N).
     #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with_all = ["precision", "epistemic"])]
     shard: Option<Shard>,
-    #[command(flatten)]
-    charts: ChartArgs,
 }
 
 /// All trials, or batches of them until the precision asked for is reached.
@@ -55,7 +39,7 @@ fn simulate(
     rows: Option<&mut dyn Write>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<crate::sim::stats::Aggregate, RunError> {
-    let Some(target) = a.precision else {
+    let Some(target) = a.batches.precision else {
         return runner::run(model, spec, rows, progress);
     };
     let top = model.top_level();
@@ -65,71 +49,41 @@ fn simulate(
         (hi - lo) / 2.0 < target
     };
     let mut rows = [rows];
-    let out = runner::run_until(&[model], spec, a.max_trials, &mut rows, &done, progress)?;
+    let out = runner::run_until(&[model], spec, a.batches.max_trials, &mut rows, &done, progress)?;
     Ok(out.aggregates.into_iter().next().expect("one model"))
 }
 
 /// What `brink slurm` checks before it writes the jobs of a sharded run: the scenario
 /// loads with its variant and `--set`, as it will in each task.
-pub(super) fn slurm_plan(a: &RunArgs) -> Result<super::slurm::Plan, Failure> {
+pub(super) fn slurm_plan(a: &RunArgs) -> Result<Plan, Failure> {
     let (model, _) = load(&a.scenario)?;
-    Ok(super::slurm::Plan {
-        name: model.name.clone(),
-        trials: a.trials.unwrap_or(model.trials),
-        trials_given: a.trials.is_some(),
-        seed: a.seed.unwrap_or(model.seed),
-        seed_given: a.seed.is_some(),
-        models: "one run".into(),
-        points: None,
-        charts: a.charts.to_args(),
-    })
+    Ok(Plan::new(&a.common, &model, "one run".into(), None))
 }
 
 pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
-    if let Some(draws) = a.epistemic {
-        return super::epistemic::epistemic(super::epistemic::Job {
-            scenario: &a.scenario,
-            draws,
-            trials: a.trials,
-            seed: a.seed,
-            out: a.out.clone(),
-            threads: a.output.threads,
-            force: a.output.force,
-            quiet: a.output.quiet,
-            max_events: a.max_events,
-            charts: a.charts.options(),
-        });
-    }
     let (model, source) = load(&a.scenario)?;
-    let trials = a.trials.unwrap_or(model.trials);
-    let seed = a.seed.unwrap_or(model.seed);
-    let threads = worker_threads(a.output.threads);
-    let dest = a.out.clone().unwrap_or_else(|| {
-        let mut name = match &model.variant {
-            Some(v) => format!("{}-{}", model.name, v),
-            None => model.name.clone(),
-        };
-        if let Some(sh) = a.shard {
-            name = format!("{name}-shard-{}-of-{}", sh.index, sh.count);
-        }
-        Path::new("output").join(name)
-    });
-    let staging = Staging::create(&dest, a.output.force, &[&a.scenario.scenario])?;
-    let spec = RunSpec { trials, seed, threads, max_events: a.max_events.unwrap_or(model.max_events) };
-    if let Some(sh) = a.shard {
-        return run_shard(&a, sh, &model, &source, &spec, staging);
+    let variant = model.variant.as_deref();
+    if let Some(draws) = a.epistemic {
+        let s = a.common.settle(&model, || default_out(&model.name, variant, Some("epistemic"), None));
+        return super::epistemic::epistemic(&a.scenario, model, source, draws, &s);
     }
+    let s = a.common.settle(&model, || default_out(&model.name, variant, None, a.shard));
+    let staging = Staging::create(&s.dest, s.force, &[&a.scenario.scenario])?;
+    if let Some(sh) = a.shard {
+        return run_shard(&a, sh, &model, &source, &s, staging);
+    }
+    let (spec, seed, trials) = (&s.spec, s.spec.seed, s.spec.trials);
 
-    let bar = progress_bar(a.precision.map_or(trials, |_| a.max_trials), a.output.quiet);
+    let bar = progress_bar(a.batches.precision.map_or(trials, |_| a.batches.max_trials), s.quiet);
     let started = Instant::now();
     let agg = {
         let mut progress = |done: u64| bar.set_position(done);
         if a.no_trials_csv {
-            simulate(&model, &spec, &a, None, &mut progress)?
+            simulate(&model, spec, &a, None, &mut progress)?
         } else {
             let path = staging.file("trials.csv");
             let mut w = output::trials::create(&path, &model, false)?;
-            let agg = simulate(&model, &spec, &a, Some(&mut w), &mut progress)?;
+            let agg = simulate(&model, spec, &a, Some(&mut w), &mut progress)?;
             w.finish("trials.csv").map_err(io_at(&path))?;
             agg
         }
@@ -138,26 +92,26 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     if let Some(k) = a.events {
-        write_events(&model, &spec, 0..k.min(trials), &staging.file("events.csv"), false)?;
+        write_events(&model, spec, 0..k.min(trials), &staging.file("events.csv"), false)?;
     }
     let folder = FolderSpec {
         model: &model,
         scenario_file: &a.scenario.scenario.display().to_string(),
         source: source.as_bytes(),
         seed,
-        sets: a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-        threads,
+        sets: a.scenario.set.text(),
+        threads: spec.threads,
         seconds: secs,
         trials_csv: !a.no_trials_csv,
         extra_files: if a.events.is_some() { vec!["events.csv".into()] } else { Vec::new() },
-        charts: a.charts.options(),
+        charts: s.charts,
         level_intervals: None,
     };
     let manifest = crate::present::folder::write(staging.dir(), &folder, &agg)?;
     let dest = staging.commit()?;
-    if !a.output.quiet {
+    if !s.quiet {
         say(&crate::present::summary::run_summary(&model, &agg, seed, secs, &dest, &manifest.files));
-        if let Some(target) = a.precision {
+        if let Some(target) = a.batches.precision {
             let top = model.top_level();
             let (lo, hi) =
                 crate::sim::stats::wilson(agg.levels[top].reached, agg.trials, crate::sim::stats::Z95);
@@ -183,11 +137,12 @@ fn run_shard(
     sh: Shard,
     model: &crate::sim::model::Model,
     source: &str,
-    spec: &RunSpec,
+    s: &Settled,
     staging: Staging,
 ) -> Result<(), Failure> {
+    let spec = &s.spec;
     let range = sh.range(spec.trials);
-    let bar = progress_bar(range.end - range.start, a.output.quiet);
+    let bar = progress_bar(range.end - range.start, s.quiet);
     let started = Instant::now();
     // The digests of the row files, taken as they are written.
     let mut streamed = Vec::new();
@@ -215,7 +170,7 @@ fn run_shard(
         files.push("events.csv".into());
     }
     files.extend([shard::AGGREGATE_JSON, shard::SCENARIO_COPY, shard::SHARD_JSON].map(String::from));
-    let sets: Vec<String> = a.scenario.sets.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let sets = a.scenario.set.text();
     let file = a.scenario.scenario.display().to_string();
     let facts = RunFacts { scenario_file: &file, source: source.as_bytes(), sets: &sets, spec };
     let mut manifest = ShardManifest::new(Design::Run {}, model, &facts, sh, range.clone());
@@ -225,7 +180,7 @@ fn run_shard(
     manifest.files = files;
     manifest.digests = streamed;
     shard::write_run_state(staging.dir(), model, &agg, source.as_bytes())?;
-    shard_done(staging, &manifest, a.output.quiet)
+    shard_done(staging, &manifest, s.quiet)
 }
 
 /// Writes `events.csv` for the trials in `trials`, streamed: the engine is

@@ -1,26 +1,23 @@
 //! `brink slurm`: write (and with `--submit`, submit) the Slurm jobs of a sharded run of
 //! `brink run`, `compare`, `sweep` or `sensitivity`.
 //!
-//! A run is given as `brink slurm SCENARIO [run options]`; any of the four commands as
-//! `brink slurm [options] -- COMMAND ARGS...`, exactly as it would run on one machine. That
-//! command line is parsed by the real CLI and its scenarios are compiled before anything is
-//! written, so a bad argument is a usage error now, not a failed job later.
+//! The command is given after `--`, exactly as it would run on one machine:
+//! `brink slurm [options] -- COMMAND ARGS...`. That command line is parsed by the real
+//! CLI, and the command makes its own [`Plan`] (loading and compiling its scenarios)
+//! before anything is written, so a bad argument is a usage error now, not a failed job
+//! later. brink never builds a command line of its own: the jobs run the user's, with
+//! only `--shard`, `--out`, `--threads` (and `--trials`, `--seed` when not given) added.
 
 use super::*;
-use crate::present::charts::Formats;
 use crate::shard::slurm::{unfit_for_sbatch, SlurmJob, ARRAY_SCRIPT, MERGE_SCRIPT, SUBMIT_SCRIPT};
 
+/// The form `brink slurm` takes, for its usage errors.
+const FORM: &str = "brink slurm --shards N --dir DIR [OPTIONS] -- run SCENARIO [OPTIONS] \
+(or compare, sweep or sensitivity instead of run)";
+
 #[derive(Debug, Args)]
+#[command(override_usage = "brink slurm [OPTIONS] --shards <N> --dir <DIR> -- <COMMAND> [ARGS]...")]
 pub(super) struct SlurmArgs {
-    /// The scenario file of a sharded `brink run` (or give a whole command after --).
-    #[arg(required_unless_present = "command", conflicts_with = "command")]
-    scenario: Option<PathBuf>,
-    /// Apply the named [variants.NAME] (`baseline`: none).
-    #[arg(long, value_name = "NAME", conflicts_with = "command")]
-    variant: Option<String>,
-    /// Override a param, after the variant (repeatable).
-    #[arg(long = "set", value_name = "PARAM=VALUE", value_parser = parse_set, conflicts_with = "command")]
-    sets: Vec<(String, f64)>,
     /// Number of shards N: the array has tasks 0 to N-1.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     shards: u64,
@@ -30,21 +27,6 @@ pub(super) struct SlurmArgs {
     /// Merged results folder (default: DIR/results).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Number of trials of the whole run (default: the file's `trials`).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "command")]
-    trials: Option<u64>,
-    /// Seed (default: the file's `seed`).
-    #[arg(long, conflicts_with = "command")]
-    seed: Option<u64>,
-    /// Per-trial limit on firings before a trial counts as a runaway loop.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64), conflicts_with = "command")]
-    max_events: Option<u64>,
-    /// Do not write trials.csv.
-    #[arg(long, conflicts_with = "command")]
-    no_trials_csv: bool,
-    /// Also write events.csv for the first K trials.
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "command")]
-    events: Option<u64>,
     /// Slurm partition of both jobs.
     #[arg(long, value_name = "P")]
     partition: Option<String>,
@@ -57,7 +39,7 @@ pub(super) struct SlurmArgs {
     /// CPUs per shard (brink uses as many threads).
     #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
     cpus_per_task: u32,
-    /// Job name (default: brink-<scenario>, or brink-<scenario>-<command> after --).
+    /// Job name (default: brink-<scenario> for a run, brink-<scenario>-<command> otherwise).
     #[arg(long, value_name = "NAME")]
     job_name: Option<String>,
     /// Replace earlier shard folders and results (also passed to the jobs).
@@ -66,35 +48,14 @@ pub(super) struct SlurmArgs {
     /// Submit the jobs now (runs DIR/submit.sh: sbatch must be on PATH).
     #[arg(long)]
     submit: bool,
-    /// Chart files of the merged folder [default: both].
-    #[arg(long, value_enum, conflicts_with = "command")]
-    charts: Option<Formats>,
-    /// Chart size in pixels, WIDTHxHEIGHT [default: 1200x800].
-    #[arg(long, value_name = "WxH", value_parser = parse_size, conflicts_with = "command")]
-    chart_size: Option<(u32, u32)>,
-    /// Instead of SCENARIO: after --, the command to shard with its own arguments, as on one
-    /// machine (`compare ...`, `sweep ...`, `sensitivity ...` or `run ...`), without
-    /// --shard, --out, --threads or --force, which the jobs set.
+    /// Words before `--`: none belong there. Taken only to say where they go.
+    #[arg(hide = true, value_name = "WORD")]
+    before: Vec<String>,
+    /// After --, the command to shard with its own arguments, as on one machine
+    /// (`run ...`, `compare ...`, `sweep ...` or `sensitivity ...`), without --shard,
+    /// --out, --threads or --force, which the jobs set.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
-}
-
-/// What a sharded command will simulate, checked by `brink slurm` before it writes jobs.
-pub(super) struct Plan {
-    /// The (first) scenario's name.
-    pub(super) name: String,
-    /// Trials of every run, grid point or setting, and whether the command line gave them.
-    pub(super) trials: u64,
-    pub(super) trials_given: bool,
-    /// The seed, and whether the command line gave it.
-    pub(super) seed: u64,
-    pub(super) seed_given: bool,
-    /// What runs side by side, for the terminal: "2 runs (baseline, hotline)".
-    pub(super) models: String,
-    /// A sweep split by grid points: their number.
-    pub(super) points: Option<u64>,
-    /// The command's `--charts` and `--chart-size`, for the merge.
-    pub(super) charts: Vec<String>,
 }
 
 /// A value for an `#SBATCH` line: no white space, nothing a shell or Slurm would read.
@@ -111,50 +72,44 @@ fn slurm_word(what: &str, v: &Option<String>) -> Result<(), Failure> {
     }
 }
 
-/// The `brink run` of the form `brink slurm SCENARIO [run options]`: its arguments, with
-/// trials and seed resolved now.
-fn run_form(a: &SlurmArgs, scenario: &Path) -> Result<(String, Vec<String>, Plan), Failure> {
-    let sa = ScenarioArgs { scenario: scenario.to_owned(), variant: a.variant.clone(), sets: a.sets.clone() };
-    let (model, _) = load(&sa)?;
-    let trials = a.trials.unwrap_or(model.trials);
-    let seed = a.seed.unwrap_or(model.seed);
-    let mut args = vec![
-        scenario.display().to_string(),
-        "--trials".into(),
-        trials.to_string(),
-        "--seed".into(),
-        seed.to_string(),
-    ];
-    if let Some(v) = &a.variant {
-        args.extend(["--variant".into(), v.clone()]);
+/// A word of the command's (its scenario, or one of its options) given before `--`.
+fn before_separator(word: &str) -> Failure {
+    Failure::Usage(format!(
+        "`{word}` before `--`: give the command to shard after `--`, with its own options, as you would run it on one machine: {FORM}"
+    ))
+}
+
+/// clap's error for an option of the command given before `--` (`brink slurm --trials 5
+/// ...`), said as [`before_separator`] says it: clap's own tip would put the option after
+/// `--` alone, where it is no command.
+pub(super) fn misplaced_option(e: &clap::Error, args: &[String]) -> Option<Failure> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument || args.get(1).map(String::as_str) != Some("slurm") {
+        return None;
     }
-    for (k, v) in &a.sets {
-        args.extend(["--set".into(), format!("{k}={v}")]);
-    }
-    if let Some(m) = a.max_events {
-        args.extend(["--max-events".into(), m.to_string()]);
-    }
-    if a.no_trials_csv {
-        args.push("--no-trials-csv".into());
-    }
-    if let Some(k) = a.events {
-        args.extend(["--events".into(), k.to_string()]);
-    }
-    let charts = ChartArgs {
-        charts: a.charts.unwrap_or(Formats::Both),
-        chart_size: a.chart_size.unwrap_or((1200, 800)),
+    let Some(ContextValue::String(word)) = e.get(ContextKind::InvalidArg) else {
+        return None;
     };
-    let plan = Plan {
-        name: model.name.clone(),
-        trials,
-        trials_given: true,
-        seed,
-        seed_given: true,
-        models: "one run".into(),
-        points: None,
-        charts: charts.to_args(),
-    };
-    Ok(("run".into(), args, plan))
+    let flag = word.split('=').next().unwrap_or(word);
+    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let before = args[..end].iter().any(|a| a.split('=').next() == Some(flag));
+    // Only an option of a command that runs in shards: a mistyped option of brink slurm's
+    // own keeps clap's error, which suggests the right name.
+    let cli = <Cli as clap::CommandFactory>::command();
+    let of_a_command = SHARDED
+        .iter()
+        .filter_map(|c| cli.find_subcommand(c))
+        .any(|c| c.get_arguments().any(|a| a.get_long().is_some_and(|l| flag.strip_prefix("--") == Some(l))));
+    (before && of_a_command).then(|| before_separator(flag))
+}
+
+/// The commands that run in shards.
+const SHARDED: [&str; 4] = ["run", "compare", "sweep", "sensitivity"];
+
+fn not_sharded(command: &str) -> Failure {
+    Failure::Usage(format!(
+        "`brink slurm ... -- {command}`: only run, compare, sweep and sensitivity run in shards"
+    ))
 }
 
 /// Refuses an argument of the command after `--` that the jobs set themselves.
@@ -173,15 +128,18 @@ fn refuse_word(command: &str, w: &str) -> Result<(), Failure> {
     Err(Failure::Usage(format!("`{w}` in `brink slurm ... -- {command} ...`: {why}")))
 }
 
-/// The form `brink slurm [options] -- COMMAND ARGS...`: the command line is checked by
-/// the real CLI with the flags each task adds, and its scenarios are compiled. Trials and
-/// seed, unless given, are resolved now and added.
+/// The command after `--`: its line is checked by the real CLI with the flags each task
+/// adds, and the command makes its plan (its scenarios are compiled). Trials and seed,
+/// unless given, are resolved now and added. `None`: the command's --help was shown.
 fn command_form(a: &SlurmArgs, dir: &Path) -> Result<Option<(String, Vec<String>, Plan)>, Failure> {
-    let (command, rest) = a.command.split_first().expect("clap requires SCENARIO or a command");
-    if !["run", "compare", "sweep", "sensitivity"].contains(&command.as_str()) {
-        return Err(Failure::Usage(format!(
-            "`brink slurm ... -- {command}`: only run, compare, sweep and sensitivity run in shards"
-        )));
+    if let Some(word) = a.before.first() {
+        return Err(before_separator(word));
+    }
+    let Some((command, rest)) = a.command.split_first() else {
+        return Err(Failure::Usage(format!("give the command to shard after `--`: {FORM}")));
+    };
+    if !SHARDED.contains(&command.as_str()) {
+        return Err(not_sharded(command));
     }
     for w in rest {
         refuse_word(command, w)?;
@@ -211,13 +169,7 @@ fn command_form(a: &SlurmArgs, dir: &Path) -> Result<Option<(String, Vec<String>
             )))
         }
     };
-    let plan = match &cli.command {
-        Command::Run(r) => super::run::slurm_plan(r)?,
-        Command::Compare(c) => super::compare::slurm_plan(c)?,
-        Command::Sweep(s) => super::explore::sweep_plan(s)?,
-        Command::Sensitivity(s) => super::explore::sensitivity_plan(s)?,
-        _ => unreachable!("the command is one of the four"),
-    };
+    let plan = cli.command.shard_plan().unwrap_or_else(|| Err(not_sharded(command)))?;
     let mut args = rest.to_vec();
     if !plan.trials_given {
         args.extend(["--trials".into(), plan.trials.to_string()]);
@@ -247,12 +199,8 @@ pub(super) fn slurm(a: SlurmArgs) -> Result<(), Failure> {
     let absolute = |p: &Path| if p.is_absolute() { p.to_owned() } else { here.join(p) };
     let dir = absolute(&a.dir);
     let out = absolute(&a.out.clone().unwrap_or_else(|| a.dir.join("results")));
-    let (command, args, plan) = match &a.scenario {
-        Some(scenario) => run_form(&a, scenario)?,
-        None => match command_form(&a, &dir)? {
-            Some(x) => x,
-            None => return Ok(()),
-        },
+    let Some((command, args, plan)) = command_form(&a, &dir)? else {
+        return Ok(());
     };
     for (what, p) in [("--dir", &dir), ("the current directory", &here)] {
         if let Some(why) = unfit_for_sbatch(p) {

@@ -18,6 +18,7 @@ pub(super) enum TraceFormat {
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("which").required(true).multiple(true).args(["trial", "find", "path"])))]
+#[command(mut_arg("trials", |a| a.value_name("N").help("Search trials 0 to N-1 (default: the file's `trials`)")))]
 pub(super) struct TraceArgs {
     #[command(flatten)]
     scenario: ScenarioArgs,
@@ -34,15 +35,8 @@ pub(super) struct TraceArgs {
     /// How many trials --find or --path tells.
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     count: u64,
-    /// Search trials 0 to N-1 (default: the file's `trials`).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    trials: Option<u64>,
-    /// Seed (default: the file's `seed`).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Per-trial limit on firings before a trial counts as a runaway loop.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
-    max_events: Option<u64>,
+    #[command(flatten)]
+    trials: TrialArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: TraceFormat,
@@ -50,9 +44,10 @@ pub(super) struct TraceArgs {
 
 pub(super) fn trace(a: TraceArgs) -> Result<(), Failure> {
     let (model, _) = load(&a.scenario)?;
-    let seed = a.seed.unwrap_or(model.seed);
+    let spec = a.trials.spec(&model, 1);
+    let seed = spec.seed;
     let mut engine = Engine::new(&model, seed);
-    engine.set_max_events(a.max_events.unwrap_or(model.max_events));
+    engine.set_max_events(spec.max_events);
 
     let chosen: Vec<u64> = match a.trial {
         Some(t) => vec![t],
@@ -71,7 +66,7 @@ pub(super) fn trace(a: TraceArgs) -> Result<(), Failure> {
                 None => None,
                 Some(p) => Some(PathPattern::parse(&model, p).map_err(Failure::Usage)?),
             };
-            let searched = a.trials.unwrap_or(model.trials);
+            let searched = spec.trials;
             let found = trace::find(&mut engine, &Criteria { level, path }, searched, a.count)
                 .map_err(RunError::from)?;
             if (found.len() as u64) < a.count {

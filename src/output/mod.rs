@@ -9,6 +9,7 @@ pub mod backtest;
 pub mod chain;
 pub mod compare;
 pub mod digest;
+pub mod epistemic;
 pub mod events;
 pub mod explore;
 pub mod manifest;

@@ -227,8 +227,8 @@ timed() {
 # --- the run ------------------------------------------------------------------------------
 job=$tmp/job
 submitted=$SECONDS
-"$BRINK" slurm "$SCENARIO" --trials "$TRIALS" --shards "$SHARDS" --dir "$job" \
-  --partition ci --time 00:10:00 --submit
+"$BRINK" slurm --shards "$SHARDS" --dir "$job" --partition ci --time 00:10:00 --submit \
+  -- run "$SCENARIO" --trials "$TRIALS"
 array_id=$(cat "$job/array.jobid")
 merge_id=$(cat "$job/merge.jobid")
 wait_jobs
