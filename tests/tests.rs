@@ -22,6 +22,7 @@ mod graph;
 mod intervals;
 mod layers;
 mod robustness;
+mod runner;
 mod safety_force;
 mod safety_input;
 mod safety_merge;

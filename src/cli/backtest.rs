@@ -61,7 +61,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     let bar = progress_bar(trials, a.output.quiet);
     let sims =
         simulate(&model, &qs, &cols, trials, seed, worker_threads(a.output.threads), |d| bar.set_position(d))
-            .map_err(|e| Failure::Run(RunError::from(e)))?;
+            .map_err(Failure::Run)?;
     bar.finish_and_clear();
     let rows = compare(&qs, &cols, &sims, &obs).map_err(usage)?;
     let (c50, c90) = coverage(&rows);

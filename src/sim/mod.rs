@@ -1,3 +1,4 @@
+pub mod accumulate;
 pub mod calendar;
 pub mod dist;
 pub mod engine;
