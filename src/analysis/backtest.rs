@@ -9,9 +9,8 @@
 //!
 //! The trials go through the runner like a run's, each watched by a firing counter, and
 //! their values are joined in trial order, so a backtest is as deterministic as a run,
-//! whatever the thread count. Intervals are
-//! central and use nearest-rank percentiles; the percentile of an observed value is its
-//! mid-rank, (below + 0.5 x equal) / N.
+//! whatever the thread count. Intervals are central and use nearest-rank percentiles; the
+//! percentile of an observed value is its mid-rank, (below + 0.5 x equal) / N.
 
 use crate::sim::accumulate::Accumulate;
 use crate::sim::calendar::Date;
