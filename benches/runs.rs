@@ -1,11 +1,13 @@
-//! Whole runs (issue 8): `runner::run` of 16 chunks (32,768 trials; 4 chunks for dense)
+//! Whole runs (issue 8): `runner::run_set` of 16 chunks (32,768 trials; 4 chunks for dense)
 //! with and without `trials.csv` rows (written to a sink, so the disk is not measured), on 1
 //! and 2 threads. Whole waves of `4 x threads` chunks, so 2 threads are not left idle at the
 //! end. Throughput is in trials per second. `cargo bench -p brink-benches --bench runs`.
 
 mod common;
 
+use brink::output::trials::TrialRows;
 use brink::sim::runner::{self, RunSpec, CHUNK};
+use brink::sim::stats::Aggregate;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -28,9 +30,12 @@ fn runs(c: &mut Criterion) {
                 g.bench_function(BenchmarkId::from_parameter(id), |b| {
                     b.iter(|| {
                         let mut sink = std::io::sink();
-                        let rows: Option<&mut dyn std::io::Write> =
-                            if with_rows { Some(&mut sink) } else { None };
-                        black_box(runner::run(&model, &spec, rows, &mut |_| {}).expect("run"))
+                        let empty = || (Aggregate::new(&model), with_rows.then(|| TrialRows::new(&model)));
+                        let rows = with_rows.then(|| TrialRows::to(&model, &mut sink));
+                        let mut total = (Aggregate::new(&model), rows);
+                        runner::run_set(&[&model], &spec, 0..trials, &empty, &mut total, &mut |_| {})
+                            .expect("run");
+                        black_box(total.0)
                     })
                 });
             }

@@ -5,7 +5,7 @@ use crate::util::{model, tol};
 use assert_cmd::Command;
 use brink::output::compare::{Comparison, RunSummary};
 use brink::scenario::{compile_str, Overrides};
-use brink::sim::runner::{run_set, RunSpec};
+use brink::sim::runner::RunSpec;
 
 /// One firing at day 0 whose branch `hit` (p = `p_hit`) reaches the terminal level.
 /// With the same seed both variants draw the same u: A reaches war iff u < 0.5, B iff
@@ -52,7 +52,7 @@ fn paired_difference_matches_the_hand_derivation() {
     let (a, b) = (variant(None), variant(Some("careful")));
     let n = 20_000;
     let spec = RunSpec { trials: n, seed: 5, threads: 2, max_events: 1000 };
-    let out = run_set(&[&a, &b], &spec, 0..n, &mut [None, None], &mut |_| {}).unwrap();
+    let out = crate::util::lockstep(&[&a, &b], &spec, 0..n);
     let pair = &out.paired[0];
     let c = pair.level_counts[1];
     assert_eq!(c.b_only, 0, "B's hit implies A's hit under common random numbers");
@@ -88,10 +88,10 @@ fn pairing_narrows_the_interval() {
     let (a, b) = (variant(None), variant(Some("careful")));
     let n = 20_000;
     let spec = RunSpec { trials: n, seed: 5, threads: 1, max_events: 1000 };
-    let out = run_set(&[&a, &b], &spec, 0..n, &mut [None, None], &mut |_| {}).unwrap();
+    let out = crate::util::lockstep(&[&a, &b], &spec, 0..n);
     let paired = out.paired[0].level(1).difference;
     let ka = out.aggregates[0].levels[1].reached;
-    let other = brink::sim::runner::run(&b, &RunSpec { seed: 6, ..spec.clone() }, None, &mut |_| {}).unwrap();
+    let other = brink::sim::runner::run(&b, &RunSpec { seed: 6, ..spec.clone() }, &mut |_| {}).unwrap();
     let unpaired = brink::analysis::compare::unpaired_difference(ka, n, other.levels[1].reached, n);
     let w = |e: brink::analysis::compare::Estimate| e.high.unwrap() - e.low.unwrap();
     let ratio = w(unpaired) / w(paired);
@@ -102,13 +102,13 @@ fn pairing_narrows_the_interval() {
 fn run_set_matches_separate_runs() {
     let m = model(COIN);
     let spec = RunSpec { trials: 5000, seed: 9, threads: 2, max_events: 1000 };
-    let alone = brink::sim::runner::run(&m, &spec, None, &mut |_| {}).unwrap();
+    let alone = brink::sim::runner::run(&m, &spec, &mut |_| {}).unwrap();
     let b = variant(Some("careful"));
-    let together = run_set(&[&m, &b], &spec, 0..5000, &mut [None, None], &mut |_| {}).unwrap();
+    let together = crate::util::lockstep(&[&m, &b], &spec, 0..5000);
     assert_eq!(together.aggregates[0], alone, "lockstep runs are the same trials");
     // A range split in two merges to the whole.
-    let mut first = run_set(&[&m], &spec, 0..1234, &mut [None], &mut |_| {}).unwrap();
-    let second = run_set(&[&m], &spec, 1234..5000, &mut [None], &mut |_| {}).unwrap();
+    let mut first = crate::util::lockstep(&[&m], &spec, 0..1234);
+    let second = crate::util::lockstep(&[&m], &spec, 1234..5000);
     first.merge(&second);
     assert_eq!(first.aggregates[0], alone);
 }

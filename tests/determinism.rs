@@ -190,8 +190,8 @@ fn library_run_is_independent_of_threads_and_of_sharding() {
     let mut rows1 = Vec::new();
     let mut rows3 = Vec::new();
     let mut seen = Vec::new();
-    let a1 = runner::run(&model, &spec(trials, 1), Some(&mut rows1), &mut |d| seen.push(d)).unwrap();
-    let a3 = runner::run(&model, &spec(trials, 3), Some(&mut rows3), &mut |_| {}).unwrap();
+    let a1 = crate::util::run_with_rows(&model, &spec(trials, 1), &mut rows1, &mut |d| seen.push(d)).unwrap();
+    let a3 = crate::util::run_with_rows(&model, &spec(trials, 3), &mut rows3, &mut |_| {}).unwrap();
     assert_eq!(a1.trials, trials);
     assert!(a1 == a3, "aggregates differ between 1 and 3 threads");
     assert!(rows1 == rows3, "trial rows differ between 1 and 3 threads");
@@ -204,7 +204,7 @@ fn library_run_is_independent_of_threads_and_of_sharding() {
     let mut parts = Vec::new();
     let mut rows = Vec::new();
     for w in cuts.windows(2) {
-        let (agg, bytes) = runner::run_chunk(&model, &s, w[0], w[1], true).unwrap();
+        let (agg, bytes) = crate::util::chunk(&model, &s, w[0], w[1]).unwrap();
         assert_eq!(agg.trials, w[1] - w[0]);
         parts.push(agg);
         rows.extend(bytes);
@@ -223,6 +223,6 @@ fn library_run_is_independent_of_threads_and_of_sharding() {
 
     // A different seed gives a different aggregate (so the equalities above are not
     // trivially true).
-    let other = runner::run(&model, &RunSpec { seed: 8, ..spec(trials, 2) }, None, &mut |_| {}).unwrap();
+    let other = runner::run(&model, &RunSpec { seed: 8, ..spec(trials, 2) }, &mut |_| {}).unwrap();
     assert!(other != a1);
 }

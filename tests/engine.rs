@@ -30,7 +30,7 @@ fn scenario(horizon: u32, body: &str) -> Model {
 
 fn aggregate(m: &Model, trials: u64, seed: u64) -> Aggregate {
     let spec = RunSpec { trials, seed, threads: 2, max_events: 1_000_000 };
-    run(m, &spec, None, &mut |_| {}).expect("run")
+    run(m, &spec, &mut |_| {}).expect("run")
 }
 
 fn p_reached(a: &Aggregate, level: usize) -> f64 {
@@ -340,7 +340,7 @@ day = 8
 
     // Daily occupancy: end of day d = after changes with time < d + 1.
     let spec = RunSpec { trials: 1, seed: 1, threads: 1, max_events: 100 };
-    let a = run(&m, &spec, None, &mut |_| {}).unwrap();
+    let a = run(&m, &spec, &mut |_| {}).unwrap();
     let at = |l: usize| a.occupancy(l);
     assert_eq!(&at(0)[..3], &[1, 1, 0]); // calm through the end of day 1
     assert_eq!(&at(2)[2..5], &[1, 1, 0]); // crisis on days 2 and 3
@@ -685,7 +685,7 @@ id = "echo"
     assert!((first_looping..40 * chunk).filter(|&t| loops(t)).count() > 10, "many looping chunks");
     for threads in [1, 2, 4] {
         let spec = RunSpec { trials: 40 * chunk, seed, threads, max_events: 200 };
-        match run(&m, &spec, None, &mut |_| {}) {
+        match run(&m, &spec, &mut |_| {}) {
             Err(brink::sim::runner::RunError::Runaway(r)) => {
                 assert_eq!(r.trial, first_looping, "{threads} threads");
                 assert_eq!(r.step, "echo");
@@ -716,7 +716,7 @@ fn a_panicking_row_writer_fails_the_run_instead_of_hanging() {
         let spec = RunSpec { trials: 200 * brink::sim::runner::CHUNK, seed: 1, threads: 2, max_events: 1000 };
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut w = Boom(0);
-            let _ = run(&m, &spec, Some(&mut w), &mut |_| {});
+            let _ = crate::util::run_with_rows(&m, &spec, &mut w, &mut |_| {});
         }));
         let _ = done_tx.send(outcome.is_err());
     });

@@ -52,7 +52,7 @@ fn two_loop_counts(src: &str, seed: u64, draws: u64, trials: u64) -> Vec<u64> {
             let values = epistemic_draw(&base, seed, k);
             let ov = Overrides { variant: None, sets: vec![("p_hit".into(), values[0])] };
             let model = compile_str("shot.toml", src, &ov).expect("valid draw");
-            run(&model, &spec, None, &mut |_| {}).unwrap().levels[war].reached
+            run(&model, &spec, &mut |_| {}).unwrap().levels[war].reached
         })
         .collect()
 }

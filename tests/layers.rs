@@ -84,15 +84,10 @@ fn violations(src: &Path) -> Vec<String> {
     out
 }
 
-/// Violations being removed (issue 13: the generic runner, the Slurm plan); each entry is
-/// the start of a violation's text. Empty when the layout is done.
-const BEING_FIXED: [&str; 1] = ["src/sim/runner.rs:"];
-
 #[test]
 fn every_layer_names_only_itself_and_the_layers_below() {
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut found = violations(&src);
-    found.retain(|v| !BEING_FIXED.iter().any(|b| v.starts_with(b)));
+    let found = violations(&src);
     assert!(found.is_empty(), "{} layering violations:\n{}", found.len(), found.join("\n"));
 }
 

@@ -8,7 +8,7 @@ use crate::util::{bundled, model};
 use brink::scenario::{compile_str, Overrides};
 use brink::sim::dist::Amount;
 use brink::sim::model::Model;
-use brink::sim::runner::{run_chunk, RunSpec};
+use brink::sim::runner::RunSpec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use std::sync::OnceLock;
@@ -54,7 +54,7 @@ fn exercise_with(src: &str, skip_known: bool) -> Result<(), TestCaseError> {
             prop_assert!(r.contains("error: "), "{}", r);
         }
         Ok(m) if skip_known && !clear_of_known_defects(&m) => {}
-        Ok(m) => match run_chunk(&m, &spec(), 0, 20, true) {
+        Ok(m) => match crate::util::chunk(&m, &spec(), 0, 20) {
             Ok((agg, rows)) => {
                 prop_assert_eq!(agg.trials, 20);
                 prop_assert_eq!(rows.iter().filter(|&&b| b == b'\n').count(), 20);
@@ -213,7 +213,7 @@ fn undamaged_bundled_scenarios_simulate() {
     // The property above starts from files that compile and run.
     for src in sources() {
         let m = model(src);
-        let (agg, _) = run_chunk(&m, &spec(), 0, 20, false).unwrap();
+        let (agg, _) = crate::util::chunk(&m, &spec(), 0, 20).unwrap();
         assert_eq!(agg.trials, 20);
     }
 }
@@ -256,7 +256,7 @@ fn saturated_tally_totals_do_not_panic() {
     // 100 firings a day of 9e15 each: every trial's total saturates at u64::MAX, whose
     // square alone nearly fills a u128.
     let m = model(&tally_scenario("100", "{ fixed = 9000000000000000 }"));
-    let (agg, _) = run_chunk(&m, &spec(), 0, 3, false).unwrap();
+    let (agg, _) = crate::util::chunk(&m, &spec(), 0, 3).unwrap();
     assert_eq!(agg.trials, 3);
     let (mean, sd) = agg.tally_mean_sd(0);
     assert_eq!(mean, u64::MAX as f64);
@@ -268,7 +268,7 @@ fn large_tally_totals_have_a_standard_deviation() {
     // About 30 firings of 1e14 per trial: totals near 3e15, far below u64::MAX.
     let m = model(&tally_scenario("1", "{ fixed = 100000000000000 }"));
     let spec = RunSpec { trials: 20_000, ..spec() };
-    let agg = brink::sim::runner::run(&m, &spec, None, &mut |_| {}).unwrap();
+    let agg = brink::sim::runner::run(&m, &spec, &mut |_| {}).unwrap();
     let (mean, sd) = agg.tally_mean_sd(0);
     // The count of firings is 1 + Poisson(30): mean 31, sd sqrt(30).
     assert!((mean / 1e14 - 31.0).abs() < 0.2, "{mean}");
@@ -278,7 +278,7 @@ fn large_tally_totals_have_a_standard_deviation() {
 #[test]
 fn poisson_at_least_one_with_a_huge_mean_does_not_panic() {
     let m = model(&tally_scenario("0", "{ poisson_at_least_one = 1e20 }"));
-    let (agg, _) = run_chunk(&m, &spec(), 0, 1, false).unwrap();
+    let (agg, _) = crate::util::chunk(&m, &spec(), 0, 1).unwrap();
     assert_eq!(agg.trials, 1);
     assert!(agg.tallies[0].sum > 0);
 }
@@ -289,7 +289,7 @@ fn negative_binomial_with_a_tiny_dispersion_terminates() {
     let (tx, rx) = std::sync::mpsc::channel();
     // A hung draw would hang the test binary: run it on a thread we can give up on.
     std::thread::spawn(move || {
-        let r = run_chunk(&m, &spec(), 0, 1, false).map(|(agg, _)| agg.trials);
+        let r = crate::util::chunk(&m, &spec(), 0, 1).map(|(agg, _)| agg.trials);
         let _ = tx.send(r.is_ok());
     });
     let done = rx.recv_timeout(std::time::Duration::from_secs(20));

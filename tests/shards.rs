@@ -219,11 +219,11 @@ fn a_shard_folder_holds_its_rows_and_an_exact_aggregate() {
 fn aggregates_survive_json_and_merge_exactly() {
     let (model, _) = scenario::load(&bundled("baghdad-2020.toml"), &Overrides::default()).unwrap();
     let spec = RunSpec { trials: 7000, seed: 11, threads: 2, max_events: model.max_events };
-    let whole = runner::run(&model, &spec, None, &mut |_| {}).unwrap();
+    let whole = runner::run(&model, &spec, &mut |_| {}).unwrap();
     let mut merged = brink::sim::stats::Aggregate::new(&model);
     for k in (0..5).rev() {
         let range = Shard { index: k, count: 5 }.range(spec.trials);
-        let part = runner::run_set(&[&model], &spec, range, &mut [None], &mut |_| {}).unwrap();
+        let part = crate::util::lockstep(&[&model], &spec, range);
         let bytes = AggregateFile::new(&model, &part.aggregates[0]).to_bytes();
         let back: AggregateFile = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(back.aggregate, part.aggregates[0], "shard {k} changed in JSON");

@@ -26,6 +26,7 @@ mod one_copy;
 mod output_formats;
 mod report_html;
 mod robustness;
+mod runner;
 mod safety_force;
 mod safety_input;
 mod safety_merge;

@@ -81,13 +81,11 @@ fn a_beta_probability_mixes_to_its_mean() {
     assert_eq!(m.uncertain.len(), 1);
     assert!(!m.uncertain[0].fields.is_empty(), "the compiler found the field p_hit feeds");
     let n = 20_000;
-    let agg =
-        run(&m, &RunSpec { trials: n, seed: 2, threads: 2, max_events: 100 }, None, &mut |_| {}).unwrap();
+    let agg = run(&m, &RunSpec { trials: n, seed: 2, threads: 2, max_events: 100 }, &mut |_| {}).unwrap();
     let p = agg.levels[1].reached as f64 / n as f64;
     assert!((p - 0.25).abs() < tol(0.25 * 0.75, n), "P(war) {p}");
     // Same draws whatever the thread count.
-    let one =
-        run(&m, &RunSpec { trials: n, seed: 2, threads: 1, max_events: 100 }, None, &mut |_| {}).unwrap();
+    let one = run(&m, &RunSpec { trials: n, seed: 2, threads: 1, max_events: 100 }, &mut |_| {}).unwrap();
     assert_eq!(one, agg);
     // --set fixes the param: no longer drawn.
     let fixed =

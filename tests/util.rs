@@ -103,3 +103,46 @@ pub fn rust_files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// Trials `range` of `models` in lockstep through the runner: each model's aggregate and
+/// each later model's pairing with the first.
+pub fn lockstep(
+    models: &[&Model],
+    spec: &brink::sim::runner::RunSpec,
+    range: std::ops::Range<u64>,
+) -> brink::analysis::compare::SetOutput {
+    use brink::analysis::compare::SetOutput;
+    let mut out = SetOutput::empty(models);
+    brink::sim::runner::run_set(models, spec, range, &|| SetOutput::empty(models), &mut out, &mut |_| {})
+        .unwrap();
+    out
+}
+
+/// All trials of `model` through the runner, their `trials.csv` rows (no header) streamed
+/// to `rows` in trial order.
+pub fn run_with_rows(
+    model: &Model,
+    spec: &brink::sim::runner::RunSpec,
+    rows: &mut (dyn std::io::Write + Send),
+    progress: &mut dyn FnMut(u64),
+) -> Result<brink::sim::stats::Aggregate, brink::sim::runner::RunError> {
+    use brink::output::trials::TrialRows;
+    use brink::sim::stats::Aggregate;
+    let empty = || (Aggregate::new(model), TrialRows::new(model));
+    let mut total = (Aggregate::new(model), TrialRows::to(model, rows));
+    brink::sim::runner::run_set(&[model], spec, 0..spec.trials, &empty, &mut total, progress)?;
+    Ok(total.0)
+}
+
+/// Trials `from..to` of `model` on this thread: their aggregate and `trials.csv` rows.
+pub fn chunk(
+    model: &Model,
+    spec: &brink::sim::runner::RunSpec,
+    from: u64,
+    to: u64,
+) -> Result<(brink::sim::stats::Aggregate, Vec<u8>), brink::sim::engine::Runaway> {
+    use brink::output::trials::TrialRows;
+    let mut acc = (brink::sim::stats::Aggregate::new(model), TrialRows::new(model));
+    brink::sim::runner::run_chunk(&[model], spec, from..to, &mut acc)?;
+    Ok((acc.0, acc.1.into_bytes()))
+}

@@ -7,16 +7,16 @@
 //! 1 if the trial reached a level, else 0. The *observed* file is a CSV with the columns
 //! `quantity,month,value,source` (month `YYYY-MM`, empty for totals).
 //!
-//! Each trial is run with [`Engine::run_observed`] in fixed chunks joined in trial order,
-//! so a backtest is as deterministic as a run, whatever the thread count. Intervals are
-//! central and use nearest-rank percentiles; the percentile of an observed value is its
-//! mid-rank, (below + 0.5 x equal) / N.
+//! The trials go through the runner like a run's, each watched by a firing counter, and
+//! their values are joined in trial order, so a backtest is as deterministic as a run,
+//! whatever the thread count. Intervals are central and use nearest-rank percentiles; the
+//! percentile of an observed value is its mid-rank, (below + 0.5 x equal) / N.
 
+use crate::sim::accumulate::Accumulate;
 use crate::sim::calendar::Date;
-use crate::sim::engine::{Engine, Firing, Observer, Runaway};
+use crate::sim::engine::{Firing, Observer, Outcome};
 use crate::sim::model::{LevelIx, Model, StepIx};
-use crate::sim::runner::CHUNK;
-use rayon::prelude::*;
+use crate::sim::runner::{self, RunError, RunSpec};
 use std::collections::BTreeMap;
 
 /// A bad mapping or observed file, with the line of the file when there is one.
@@ -339,7 +339,7 @@ pub fn columns(model: &Model, qs: &[Quantity]) -> Vec<Column> {
 /// Counts, per column, the firings of one trial.
 struct Counter<'a> {
     /// For each step: (branch filter, column) pairs.
-    by_step: Vec<Vec<(Option<usize>, usize)>>,
+    by_step: &'a [Vec<(Option<usize>, usize)>],
     cols: &'a [Column],
     values: Vec<f64>,
 }
@@ -358,10 +358,41 @@ impl Observer for Counter<'_> {
     }
 }
 
+/// The simulated values of a chunk of trials, `values[column][trial]`: counts from
+/// watching each trial's firings, levels from its outcome.
+struct Values<'a> {
+    qs: &'a [Quantity],
+    counter: Counter<'a>,
+    values: Vec<Vec<f64>>,
+}
+
+impl Accumulate for Values<'_> {
+    fn watch(&mut self, _model: usize) -> impl Observer + '_ {
+        &mut self.counter
+    }
+
+    fn add(&mut self, _model: usize, o: &Outcome<'_>, _first: &Outcome<'_>) {
+        for (c, col) in self.counter.cols.iter().enumerate() {
+            let v = match self.qs[col.quantity].measure {
+                Measure::Reached { level } => f64::from(u8::from(!o.reached[level].is_nan())),
+                Measure::Count { .. } => self.counter.values[c],
+            };
+            self.values[c].push(v);
+        }
+    }
+
+    fn merge(&mut self, later: Self) -> std::io::Result<()> {
+        for (all, more) in self.values.iter_mut().zip(later.values) {
+            all.extend(more);
+        }
+        Ok(())
+    }
+}
+
 /// Simulates `trials` trials from `seed` on `threads` workers: `values[column][trial]`.
 ///
-/// Trials run in fixed chunks of [`CHUNK`] on fresh engines, and the chunks are joined in
-/// trial order, so the values do not depend on the thread count.
+/// The trials go through the runner like a run's ([`runner::run_set`]), so the values are
+/// in trial order and do not depend on the thread count.
 pub fn simulate(
     model: &Model,
     qs: &[Quantity],
@@ -369,8 +400,8 @@ pub fn simulate(
     trials: u64,
     seed: u64,
     threads: usize,
-    progress: impl Fn(u64) + Sync,
-) -> Result<Vec<Vec<f64>>, Runaway> {
+    mut progress: impl FnMut(u64),
+) -> Result<Vec<Vec<f64>>, RunError> {
     let mut by_step = vec![Vec::new(); model.steps.len()];
     for (c, col) in cols.iter().enumerate() {
         if let Measure::Count { steps, .. } = &qs[col.quantity].measure {
@@ -379,43 +410,15 @@ pub fn simulate(
             }
         }
     }
-    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-    let (done, shown) = (AtomicU64::new(0), AtomicU64::new(0));
-    let chunk = |c: u64| -> Result<Vec<Vec<f64>>, Runaway> {
-        let (from, to) = (c * CHUNK, ((c + 1) * CHUNK).min(trials));
-        let mut counter = Counter { by_step: by_step.clone(), cols, values: vec![0.0; cols.len()] };
-        let mut out = vec![Vec::with_capacity((to - from) as usize); cols.len()];
-        let mut engine = Engine::new(model, seed);
-        for t in from..to {
-            engine.run_observed(t, &mut counter)?;
-            let o = engine.outcome();
-            for (c, col) in cols.iter().enumerate() {
-                let v = match qs[col.quantity].measure {
-                    Measure::Reached { level } => f64::from(u8::from(!o.reached[level].is_nan())),
-                    Measure::Count { .. } => counter.values[c],
-                };
-                out[c].push(v);
-            }
-        }
-        // Chunks finish out of order: report only a count larger than any reported.
-        let now = done.fetch_add(to - from, Relaxed) + to - from;
-        if shown.fetch_max(now, Relaxed) < now {
-            progress(now);
-        }
-        Ok(out)
+    let empty = || Values {
+        qs,
+        counter: Counter { by_step: &by_step, cols, values: vec![0.0; cols.len()] },
+        values: vec![Vec::new(); cols.len()],
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
-    let chunks: Vec<Result<Vec<Vec<f64>>, Runaway>> = match pool {
-        Ok(pool) => pool.install(|| (0..trials.div_ceil(CHUNK)).into_par_iter().map(chunk).collect()),
-        Err(_) => (0..trials.div_ceil(CHUNK)).map(chunk).collect(),
-    };
-    let mut out = vec![Vec::with_capacity(trials as usize); cols.len()];
-    for part in chunks {
-        for (all, mine) in out.iter_mut().zip(part?) {
-            all.extend(mine);
-        }
-    }
-    Ok(out)
+    let mut total = empty();
+    let spec = RunSpec { trials, seed, threads, max_events: model.max_events };
+    runner::run_set(&[model], &spec, 0..trials, &empty, &mut total, &mut progress)?;
+    Ok(total.values)
 }
 
 /// Nearest-rank percentile `q` (0-1) of sorted values: the smallest value with at least

@@ -19,9 +19,10 @@
 //! 128-bit sums as decimal strings, 256-bit ones as hex. Shards of `brink compare` and
 //! `brink sensitivity` store it, and `brink merge` adds the shards' accumulators up.
 
+use crate::sim::accumulate::Accumulate;
 use crate::sim::engine::Outcome;
 use crate::sim::model::Model;
-use crate::sim::stats::{u128_text, wilson, U256, Z95};
+use crate::sim::stats::{u128_text, wilson, Aggregate, U256, Z95};
 use serde::{Deserialize, Serialize};
 
 /// An estimate with a 95% interval (`low`/`high` None where undefined).
@@ -160,25 +161,25 @@ impl Paired {
     }
 
     /// Counts one pair of outcomes of the same trial index.
-    pub fn add(&mut self, a: &TrialKey, b: &Outcome<'_>) {
-        self.add_with(&a.reached, &a.tallies, |j| !b.reached[j].is_nan(), b.tallies);
+    pub fn add(&mut self, a: &Outcome<'_>, b: &Outcome<'_>) {
+        self.add_with(|i| !a.reached[i].is_nan(), a.tallies, |j| !b.reached[j].is_nan(), b.tallies);
     }
 
     /// Counts one pair given as reached flags and tally totals (from trials.csv rows).
     pub fn add_raw(&mut self, a_reached: &[bool], a_tallies: &[u64], b_reached: &[bool], b_tallies: &[u64]) {
-        self.add_with(a_reached, a_tallies, |j| b_reached[j], b_tallies);
+        self.add_with(|i| a_reached[i], a_tallies, |j| b_reached[j], b_tallies);
     }
 
     fn add_with(
         &mut self,
-        a_reached: &[bool],
+        a_reached: impl Fn(usize) -> bool,
         a_tallies: &[u64],
         b_reached: impl Fn(usize) -> bool,
         b_tallies: &[u64],
     ) {
         self.trials += 1;
         for (k, &(i, j)) in self.levels.iter().enumerate() {
-            let (ra, rb) = (a_reached[i], b_reached(j));
+            let (ra, rb) = (a_reached(i), b_reached(j));
             let c = &mut self.level_counts[k];
             match (ra, rb) {
                 (true, true) => c.both += 1,
@@ -252,22 +253,59 @@ impl Paired {
     }
 }
 
-/// What [`Paired::add`] needs of the first run's outcome, copied out of its engine.
-#[derive(Debug, Clone, Default)]
-pub struct TrialKey {
-    /// Whether each level (of A) was reached.
-    pub reached: Vec<bool>,
-    /// Tally totals (of A).
-    pub tallies: Vec<u64>,
+/// Pairs each outcome it is given with `first`, model 0's outcome of the same trial.
+impl Accumulate for Paired {
+    fn add(&mut self, _model: usize, outcome: &Outcome<'_>, first: &Outcome<'_>) {
+        Paired::add(self, first, outcome)
+    }
+
+    fn merge(&mut self, later: Self) -> std::io::Result<()> {
+        Paired::merge(self, &later);
+        Ok(())
+    }
 }
 
-impl TrialKey {
-    /// Copies what pairing needs from an outcome, reusing the buffers.
-    pub fn set(&mut self, o: &Outcome<'_>) {
-        self.reached.clear();
-        self.reached.extend(o.reached.iter().map(|r| !r.is_nan()));
-        self.tallies.clear();
-        self.tallies.extend_from_slice(o.tallies);
+/// What a lockstep set of runs yields (`compare`, `sweep`, `sensitivity`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetOutput {
+    /// One aggregate per model.
+    pub aggregates: Vec<Aggregate>,
+    /// For each model after the first: its pairing with the first, trial by trial.
+    pub paired: Vec<Paired>,
+}
+
+impl SetOutput {
+    /// Nothing yet, for these models (the first is the one the others pair with).
+    pub fn empty(models: &[&Model]) -> SetOutput {
+        SetOutput {
+            aggregates: models.iter().map(|m| Aggregate::new(m)).collect(),
+            paired: models.iter().skip(1).map(|m| Paired::new(models[0], m)).collect(),
+        }
+    }
+
+    /// Adds the output of other trials of the same models.
+    pub fn merge(&mut self, o: &SetOutput) {
+        for (a, b) in self.aggregates.iter_mut().zip(&o.aggregates) {
+            a.merge(b);
+        }
+        for (a, b) in self.paired.iter_mut().zip(&o.paired) {
+            a.merge(b);
+        }
+    }
+}
+
+/// Model k's outcomes go to aggregate k and, after the first model, to pairing k - 1.
+impl Accumulate for SetOutput {
+    fn add(&mut self, model: usize, outcome: &Outcome<'_>, first: &Outcome<'_>) {
+        self.aggregates[model].add(outcome);
+        if model > 0 {
+            self.paired[model - 1].add(first, outcome);
+        }
+    }
+
+    fn merge(&mut self, later: Self) -> std::io::Result<()> {
+        SetOutput::merge(self, &later);
+        Ok(())
     }
 }
 

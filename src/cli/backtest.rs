@@ -47,7 +47,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     let staging = Staging::create(&s.dest, s.force, &[&a.scenario.scenario, &a.observed, &map_path])?;
     let bar = progress_bar(trials, s.quiet);
     let sims = simulate(&model, &qs, &cols, trials, seed, s.spec.threads, |d| bar.set_position(d))
-        .map_err(|e| Failure::Run(RunError::from(e)))?;
+        .map_err(Failure::Run)?;
     bar.finish_and_clear();
     let rows = compare(&qs, &cols, &sims, &obs).map_err(usage)?;
     let (c50, c90) = coverage(&rows);

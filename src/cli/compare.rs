@@ -7,14 +7,15 @@
 //! [`finish`].
 
 use super::*;
-use crate::analysis::compare::Paired;
+use crate::analysis::compare::{Paired, SetOutput};
 use crate::output::compare::{Comparison, RunSummary};
+use crate::output::trials::TrialRows;
 use crate::present::charts::compare::{render_compare, CompareView};
 use crate::present::folder::{self, FolderSpec};
 use crate::shard::set::{self, PAIRED_JSON};
 use crate::shard::{self, AggregateFile, Design, RunFacts, Shard, ShardManifest, ShardRun};
 use crate::sim::model::Model;
-use crate::sim::runner::{run_set, SetOutput};
+use crate::sim::runner::run_set;
 
 #[derive(Debug, Args)]
 #[command(mut_arg("trials", |a| a.help("Number of trials of every run (default: the first scenario's `trials`)")))]
@@ -119,13 +120,23 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         progress_bar(a.batches.precision.map_or(range.end - range.start, |_| a.batches.max_trials), s.quiet);
     let started = Instant::now();
     let out = {
-        let mut rows: Vec<Option<&mut dyn Write>> =
-            writers.iter_mut().map(|w| w.as_mut().map(|(w, _, _)| w as &mut dyn Write)).collect();
+        // Each run's rows, streamed to its trials.csv chunk by chunk in trial order.
+        let want_rows = !a.no_trials_csv;
+        let rows: Option<Vec<TrialRows>> = want_rows.then(|| {
+            let writers = writers.iter_mut().flatten();
+            models.iter().zip(writers).map(|(m, (w, _, _))| TrialRows::to(m, w)).collect()
+        });
+        let empty = || {
+            (SetOutput::empty(&models), want_rows.then(|| models.iter().map(|m| TrialRows::new(m)).collect()))
+        };
+        let mut total = (SetOutput::empty(&models), rows);
         match a.batches.precision {
-            None => run_set(&models, spec, range.clone(), &mut rows, &mut |done| bar.set_position(done))?,
+            None => run_set(&models, &spec, range.clone(), &empty, &mut total, &mut |done| {
+                bar.set_position(done)
+            })?,
             Some(target) => {
                 let top = first.top_level();
-                let done = |o: &crate::sim::runner::SetOutput| {
+                let done = |(o, _): &(SetOutput, _)| {
                     o.paired.iter().all(|p| match p.levels.iter().position(|&(a, _)| a == top) {
                         Some(k) => {
                             let d = p.level(k).difference;
@@ -136,14 +147,16 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
                 };
                 crate::sim::runner::run_until(
                     &models,
-                    spec,
+                    &spec,
                     a.batches.max_trials,
-                    &mut rows,
+                    &empty,
+                    &mut total,
                     &done,
                     &mut |n| bar.set_position(n),
                 )?
             }
         }
+        total.0
     };
     let trials = out.aggregates[0].trials;
     let precision_note = a.batches.precision.map(|target| {

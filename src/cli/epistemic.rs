@@ -44,7 +44,7 @@ pub(super) fn epistemic(
         let model: Model =
             scenario::compile_str(&file, &source, &ov).map_err(|d| Failure::Load(LoadError::Invalid(d)))?;
         let done = k * trials;
-        let agg = runner::run(&model, spec, None, &mut |n| bar.set_position(done + n))?;
+        let agg = runner::run(&model, spec, &mut |n| bar.set_position(done + n))?;
         d.p.push(agg.levels.iter().map(|l| l.reached as f64 / agg.trials.max(1) as f64).collect());
         reached.push(agg.levels.iter().map(|l| l.reached).collect());
         match &mut pooled {

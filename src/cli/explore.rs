@@ -6,7 +6,7 @@
 //! unsharded command writes, through [`finish_sweep`] and [`finish_sensitivity`].
 
 use super::*;
-use crate::analysis::compare::{Estimate, Paired};
+use crate::analysis::compare::{Estimate, Paired, SetOutput};
 use crate::analysis::explore::{
     self, grid, parse_axis, sensitivity_design, sensitivity_rows, Axis, LevelCounts,
 };
@@ -173,15 +173,16 @@ fn simulate(
     s: &Setup,
     trials: std::ops::Range<u64>,
     quiet: bool,
-) -> Result<(crate::sim::runner::SetOutput, f64), Failure> {
+) -> Result<(SetOutput, f64), Failure> {
     if models.is_empty() {
         // A sweep's shard of grid points may hold none (more shards than points).
-        return Ok((crate::sim::runner::SetOutput { aggregates: Vec::new(), paired: Vec::new() }, 0.0));
+        return Ok((SetOutput { aggregates: Vec::new(), paired: Vec::new() }, 0.0));
     }
     let refs: Vec<&Model> = models.iter().collect();
     let bar = progress_bar(trials.end - trials.start, quiet);
     let started = Instant::now();
-    let out = run_set(&refs, &s.spec, trials, &mut [], &mut |d| bar.set_position(d))?;
+    let mut out = SetOutput::empty(&refs);
+    run_set(&refs, &s.spec, trials, &|| SetOutput::empty(&refs), &mut out, &mut |d| bar.set_position(d))?;
     bar.finish_and_clear();
     Ok((out, started.elapsed().as_secs_f64()))
 }

@@ -4,11 +4,11 @@
 use super::compare::{self, Entry, Simulated};
 use super::explore::{self, Setup};
 use super::*;
+use crate::analysis::compare::SetOutput;
 use crate::present::folder::{self, FolderSpec};
 use crate::shard::set;
 use crate::shard::{self, Design, Kind, RowFile, ShardError, ShardFolder};
 use crate::sim::model::Model;
-use crate::sim::runner::SetOutput;
 
 #[derive(Debug, Args)]
 #[command(mut_arg("out", |a| a.help("Results folder (default: the one the unsharded command writes)")))]

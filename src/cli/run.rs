@@ -1,8 +1,10 @@
 //! `brink run`: simulate a scenario into a results folder.
 
 use super::*;
+use crate::output::trials::TrialRows;
 use crate::present::folder::FolderSpec;
 use crate::shard::{self, Design, RunFacts, Shard, ShardManifest};
+use crate::sim::stats::Aggregate;
 
 #[derive(Debug, Args)]
 #[command(mut_arg("out", |a| a.help(
@@ -31,26 +33,31 @@ pub(super) struct RunArgs {
     shard: Option<Shard>,
 }
 
-/// All trials, or batches of them until the precision asked for is reached.
+/// All trials, or batches of them until the precision asked for is reached; their rows
+/// go to `rows` if given.
 fn simulate(
     model: &crate::sim::model::Model,
     spec: &RunSpec,
     a: &RunArgs,
-    rows: Option<&mut dyn Write>,
+    rows: Option<&mut (dyn Write + Send)>,
     progress: &mut dyn FnMut(u64),
-) -> Result<crate::sim::stats::Aggregate, RunError> {
-    let Some(target) = a.batches.precision else {
-        return runner::run(model, spec, rows, progress);
-    };
-    let top = model.top_level();
-    let done = |o: &runner::SetOutput| {
-        let agg = &o.aggregates[0];
-        let (lo, hi) = crate::sim::stats::wilson(agg.levels[top].reached, agg.trials, crate::sim::stats::Z95);
-        (hi - lo) / 2.0 < target
-    };
-    let mut rows = [rows];
-    let out = runner::run_until(&[model], spec, a.batches.max_trials, &mut rows, &done, progress)?;
-    Ok(out.aggregates.into_iter().next().expect("one model"))
+) -> Result<Aggregate, RunError> {
+    let want_rows = rows.is_some();
+    let empty = || (Aggregate::new(model), want_rows.then(|| TrialRows::new(model)));
+    let mut total = (Aggregate::new(model), rows.map(|w| TrialRows::to(model, w)));
+    match a.batches.precision {
+        None => runner::run_set(&[model], spec, 0..spec.trials, &empty, &mut total, progress)?,
+        Some(target) => {
+            let top = model.top_level();
+            let done = |(agg, _): &(Aggregate, _)| {
+                let (lo, hi) =
+                    crate::sim::stats::wilson(agg.levels[top].reached, agg.trials, crate::sim::stats::Z95);
+                (hi - lo) / 2.0 < target
+            };
+            runner::run_until(&[model], spec, a.batches.max_trials, &empty, &mut total, &done, progress)?
+        }
+    }
+    Ok(total.0)
 }
 
 /// What `brink slurm` checks before it writes the jobs of a sharded run: the scenario
@@ -151,12 +158,17 @@ fn run_shard(
         let path = staging.file("trials.csv");
         let mut file_rows =
             if a.no_trials_csv { None } else { Some(output::trials::create(&path, model, true)?) };
-        let mut rows = [file_rows.as_mut().map(|w| w as &mut dyn Write)];
-        let out = runner::run_set(&[model], spec, range.clone(), &mut rows, &mut progress)?;
+        let want_rows = file_rows.is_some();
+        let empty = || (Aggregate::new(model), want_rows.then(|| TrialRows::new(model)));
+        let rows = file_rows.as_mut().map(|w| TrialRows::to(model, w));
+        let mut total = (Aggregate::new(model), rows);
+        runner::run_set(&[model], spec, range.clone(), &empty, &mut total, &mut progress)?;
+        let (agg, rows) = total;
+        drop(rows);
         if let Some(w) = file_rows {
             streamed.extend(w.finish("trials.csv").map_err(io_at(&path))?);
         }
-        out.aggregates.into_iter().next().expect("one model, one aggregate")
+        agg
     };
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();

@@ -2,6 +2,7 @@
 
 use crate::output::digest::DigestWriter;
 use crate::output::{io_at, OutputError};
+use crate::sim::accumulate::Accumulate;
 use crate::sim::engine::Outcome;
 use crate::sim::model::Model;
 use std::io::{BufWriter, Write};
@@ -33,16 +34,25 @@ pub fn header(model: &Model) -> Vec<String> {
     h
 }
 
-/// Rows of `trials.csv` for a chunk of trials, in a byte buffer.
+/// Rows of `trials.csv` for a chunk of trials, in a byte buffer; or, as a run's total
+/// ([`TrialRows::to`]), every chunk's rows streamed to a writer in chunk order.
 pub struct TrialRows<'m> {
     model: &'m Model,
     buf: Vec<u8>,
+    /// Where merged chunks' rows go (None: they are kept in `buf`).
+    sink: Option<&'m mut (dyn Write + Send)>,
 }
 
 impl<'m> TrialRows<'m> {
     /// An empty buffer.
     pub fn new(model: &'m Model) -> Self {
-        TrialRows { model, buf: Vec::new() }
+        TrialRows { model, buf: Vec::new(), sink: None }
+    }
+
+    /// A run's total: the rows of each chunk merged into it are written to `sink`, so a
+    /// run of any size holds only the chunks not yet merged.
+    pub fn to(model: &'m Model, sink: &'m mut (dyn Write + Send)) -> Self {
+        TrialRows { model, buf: Vec::new(), sink: Some(sink) }
     }
 
     /// Appends the row of one trial. Ids are `[a-z0-9_]`, so nothing needs quoting.
@@ -84,6 +94,23 @@ impl<'m> TrialRows<'m> {
     /// The rows written so far.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
+    }
+}
+
+/// One row per trial, in trial order.
+impl Accumulate for TrialRows<'_> {
+    fn add(&mut self, _model: usize, outcome: &Outcome<'_>, _first: &Outcome<'_>) {
+        self.push(outcome)
+    }
+
+    fn merge(&mut self, later: Self) -> std::io::Result<()> {
+        match &mut self.sink {
+            Some(w) => w.write_all(&later.buf),
+            None => {
+                self.buf.extend_from_slice(&later.buf);
+                Ok(())
+            }
+        }
     }
 }
 

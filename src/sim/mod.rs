@@ -3,6 +3,7 @@
 //! Nothing here reads or writes files, parses text or draws: it is the part every result
 //! depends on, and it names no other layer of the crate.
 
+pub mod accumulate;
 pub mod calendar;
 pub mod dist;
 pub mod engine;

@@ -2,18 +2,18 @@
 //!
 //! Trials are cut into fixed-size chunks (the chunk size never depends on the number of
 //! threads). Worker threads take chunks in order and never wait for one another; each
-//! chunk yields its partial [`Aggregate`] and its `trials.csv` rows, which the calling
-//! thread merges and writes strictly in chunk order as they arrive. Because
-//! every trial draws only from its own streams and every aggregate is integer-exact, the
-//! output bytes are the same for 1 thread or 64.
+//! chunk fills its own [`Accumulate`] (an aggregate, pairings, `trials.csv` rows, a
+//! backtest's values: whatever the caller collects), and the calling thread merges the
+//! chunks into the caller's total strictly in chunk order as they arrive. Because every
+//! trial draws only from its own streams and every merge is exact or appends, the result
+//! is the same for 1 thread or 64. [`run_set`] is the one place that guarantees it.
 
-use crate::analysis::compare::{Paired, TrialKey};
-use crate::output::trials::TrialRows;
+use crate::sim::accumulate::Accumulate;
 use crate::sim::engine::{Engine, Runaway};
 use crate::sim::model::Model;
 use crate::sim::stats::Aggregate;
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 
@@ -47,76 +47,49 @@ pub enum RunError {
     Threads(usize),
 }
 
-/// Runs all trials; streams `trials.csv` rows (without header) into `rows` if given;
-/// calls `progress(done)` every few chunks. Returns the aggregate over all trials.
-pub fn run(
-    model: &Model,
-    spec: &RunSpec,
-    rows: Option<&mut dyn Write>,
-    progress: &mut dyn FnMut(u64),
-) -> Result<Aggregate, RunError> {
-    let mut rows = [rows];
-    let out = run_set(&[model], spec, 0..spec.trials, &mut rows, progress)?;
-    Ok(out.aggregates.into_iter().next().expect("one model, one aggregate"))
+/// Runs all trials of one model; calls `progress(done)` every few chunks. Returns the
+/// aggregate over all trials.
+pub fn run(model: &Model, spec: &RunSpec, progress: &mut dyn FnMut(u64)) -> Result<Aggregate, RunError> {
+    let mut total = Aggregate::new(model);
+    run_set(&[model], spec, 0..spec.trials, &|| Aggregate::new(model), &mut total, progress)?;
+    Ok(total)
 }
 
-/// What [`run_set`] returns.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SetOutput {
-    /// One aggregate per model.
-    pub aggregates: Vec<Aggregate>,
-    /// For each model after the first: its pairing with the first, trial by trial.
-    pub paired: Vec<Paired>,
-}
-
-impl SetOutput {
-    fn empty(models: &[&Model]) -> SetOutput {
-        SetOutput {
-            aggregates: models.iter().map(|m| Aggregate::new(m)).collect(),
-            paired: models.iter().skip(1).map(|m| Paired::new(models[0], m)).collect(),
-        }
-    }
-
-    /// Adds the output of other trials of the same models.
-    pub fn merge(&mut self, o: &SetOutput) {
-        for (a, b) in self.aggregates.iter_mut().zip(&o.aggregates) {
-            a.merge(b);
-        }
-        for (a, b) in self.paired.iter_mut().zip(&o.paired) {
-            a.merge(b);
-        }
-    }
-}
-
-/// Runs trials `range` of several models in lockstep: trial i of every model, then
-/// trial i + 1. With one seed, the models share their random numbers wherever their
-/// steps share ids, so each later model is paired with the first (common random
-/// numbers). Rows of `trials.csv` go to `rows[k]` for model k when given.
-pub fn run_set(
+/// Runs trials `range` of several models in lockstep (trial i of every model, then trial
+/// i + 1) and merges what they collect into `total`, chunk by chunk in trial order.
+/// `empty()` makes the accumulator each chunk starts from: the shape of `total`, without
+/// its writers. With one seed, the models share their random numbers wherever their steps
+/// share ids, so each later model is paired with the first (common random numbers).
+/// Calls `progress(n)` with the trials merged so far in this call, every few chunks.
+///
+/// The result does not depend on `spec.threads`: chunks are aligned to absolute trial
+/// indices, run on fresh engines, and merged in chunk order. A trial's error (the earliest
+/// in trial order), a failed merge, or a panic in a worker or in the caller's merge ends
+/// the run and releases every worker, so a failure surfaces, never a hang.
+pub fn run_set<A: Accumulate>(
     models: &[&Model],
     spec: &RunSpec,
-    range: std::ops::Range<u64>,
-    rows: &mut [Option<&mut dyn Write>],
+    range: Range<u64>,
+    empty: &(dyn Fn() -> A + Sync),
+    total: &mut A,
     progress: &mut dyn FnMut(u64),
-) -> Result<SetOutput, RunError> {
+) -> Result<(), RunError> {
+    if range.start >= range.end || models.is_empty() {
+        return Ok(());
+    }
     let threads = spec.threads.max(1);
     // Chunks are aligned to absolute trial indices, so any range splits the same way.
     let first = range.start / CHUNK;
     let last = range.end.div_ceil(CHUNK);
-    let want_rows: Vec<bool> = (0..models.len()).map(|k| rows.get(k).is_some_and(|r| r.is_some())).collect();
-    let mut total = SetOutput::empty(models);
-    if range.start >= range.end {
-        return Ok(total);
-    }
     // Workers take chunks in order from a counter and never wait for one another; this
-    // thread merges and writes the results strictly in chunk order as they arrive. A
-    // worker may run at most LEAD chunks per thread ahead of the next chunk to merge, so
-    // memory stays bounded however unevenly chunks take their time.
+    // thread merges the results strictly in chunk order as they arrive. A worker may run
+    // at most LEAD chunks per thread ahead of the next chunk to merge, so memory stays
+    // bounded however unevenly chunks take their time.
     let lead = (threads * LEAD) as u64;
     let next = AtomicU64::new(first);
     let merged = (Mutex::new(first), Condvar::new());
     let stop = AtomicBool::new(false);
-    let (tx, rx) = std::sync::mpsc::channel::<(u64, Result<ChunkOutput, Runaway>)>();
+    let (tx, rx) = std::sync::mpsc::channel::<(u64, Result<A, Runaway>)>();
     // Releases every worker, waiting or running, so that the scope can end early.
     let halt = || {
         stop.store(true, Ordering::Relaxed);
@@ -125,13 +98,13 @@ pub fn run_set(
         ready.notify_all();
     };
     let result = std::thread::scope(|scope| -> Result<(), RunError> {
-        // However this closure ends (done, an error, or a panic in a row writer or the
-        // progress callback), workers waiting for the merge are released, so the scope can
-        // end and a panic surfaces instead of hanging.
+        // However this closure ends (done, an error, or a panic in a merge or the progress
+        // callback), workers waiting for the merge are released, so the scope can end and
+        // a panic surfaces instead of hanging.
         let _release = OnDrop(&halt);
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, merged, stop, want_rows) = (&next, &merged, &stop, &want_rows);
+            let (next, merged, stop) = (&next, &merged, &stop);
             let range = range.clone();
             std::thread::Builder::new()
                 .spawn_scoped(scope, move || {
@@ -157,9 +130,10 @@ pub fn run_set(
                         if stop.load(Ordering::Relaxed) {
                             return;
                         }
-                        let from = (c * CHUNK).max(range.start);
-                        let to = ((c + 1) * CHUNK).min(range.end);
-                        if tx.send((c, run_set_chunk(models, spec, from, to, want_rows))).is_err() {
+                        let trials = (c * CHUNK).max(range.start)..((c + 1) * CHUNK).min(range.end);
+                        let mut part = empty();
+                        let out = run_chunk(models, spec, trials, &mut part).map(|()| part);
+                        if tx.send((c, out)).is_err() {
                             return;
                         }
                     }
@@ -167,25 +141,27 @@ pub fn run_set(
                 .map_err(|_| RunError::Threads(threads))?;
         }
         drop(tx);
-        let mut early: BTreeMap<u64, Result<ChunkOutput, Runaway>> = BTreeMap::new();
+        let mut early: BTreeMap<u64, Result<A, Runaway>> = BTreeMap::new();
         let mut want = first;
-        let mut absorb_in_order = |c: u64, out: Result<ChunkOutput, Runaway>| -> Result<(), RunError> {
+        let mut done = 0;
+        let mut merge_in_order = |c: u64, out: Result<A, Runaway>| -> Result<(), RunError> {
             early.insert(c, out);
             while let Some(out) = early.remove(&want) {
-                absorb(out, &mut total, rows)?;
+                total.merge(out?)?;
+                done += ((want + 1) * CHUNK).min(range.end) - (want * CHUNK).max(range.start);
                 want += 1;
                 let (lock, ready) = &merged;
                 *lock.lock().unwrap_or_else(|e| e.into_inner()) = want;
                 ready.notify_all();
                 if want % PROGRESS_EVERY == 0 || want == last {
-                    progress(total.aggregates[0].trials);
+                    progress(done);
                 }
             }
             Ok(())
         };
         let mut outcome = Ok(());
         for (c, out) in &rx {
-            if let Err(e) = absorb_in_order(c, out) {
+            if let Err(e) = merge_in_order(c, out) {
                 outcome = Err(e);
                 break;
             }
@@ -193,8 +169,7 @@ pub fn run_set(
         outcome
     });
     drop(rx);
-    result?;
-    Ok(total)
+    result
 }
 
 /// How many chunks per worker thread may be computed ahead of the next one to merge:
@@ -214,33 +189,15 @@ impl<F: FnMut()> Drop for OnDrop<F> {
 /// Progress is reported every this many merged chunks.
 const PROGRESS_EVERY: u64 = 8;
 
-/// Merges one chunk into `total` and writes its rows.
-fn absorb(
-    out: Result<ChunkOutput, Runaway>,
-    total: &mut SetOutput,
-    rows: &mut [Option<&mut dyn Write>],
-) -> Result<(), RunError> {
-    let (part, bytes) = out?;
-    total.merge(&part);
-    for (w, b) in rows.iter_mut().zip(&bytes) {
-        if let Some(w) = w {
-            w.write_all(b)?;
-        }
-    }
-    Ok(())
-}
-
-/// A chunk's aggregates and pairings, and each model's trials.csv rows.
-type ChunkOutput = (SetOutput, Vec<Vec<u8>>);
-
-/// Runs trials `from..to` of every model on fresh engines.
-fn run_set_chunk(
+/// Runs `trials` of every model in lockstep on fresh engines, on this thread, adding them
+/// to `acc`: trial i of model 0, 1, ..., then trial i + 1. Stops at the first trial that
+/// runs away. (Any range: [`run_set`] gives it one chunk at a time.)
+pub fn run_chunk<A: Accumulate>(
     models: &[&Model],
     spec: &RunSpec,
-    from: u64,
-    to: u64,
-    want_rows: &[bool],
-) -> Result<ChunkOutput, Runaway> {
+    trials: Range<u64>,
+    acc: &mut A,
+) -> Result<(), Runaway> {
     let mut engines: Vec<Engine> = models
         .iter()
         .map(|m| {
@@ -249,68 +206,48 @@ fn run_set_chunk(
             e
         })
         .collect();
-    let mut out = SetOutput::empty(models);
-    let mut rows: Vec<TrialRows> = models.iter().map(|m| TrialRows::new(m)).collect();
-    let mut key = TrialKey::default();
-    for trial in from..to {
-        for (k, engine) in engines.iter_mut().enumerate() {
-            engine.run(trial)?;
-            let o = engine.outcome();
-            out.aggregates[k].add(&o);
-            if want_rows[k] {
-                rows[k].push(&o);
-            }
-            if k == 0 && models.len() > 1 {
-                key.set(&o);
-            } else if k > 0 {
-                out.paired[k - 1].add(&key, &o);
-            }
+    let Some((lead, others)) = engines.split_first_mut() else {
+        return Ok(());
+    };
+    for trial in trials {
+        lead.run_observed(trial, &mut acc.watch(0))?;
+        let first = lead.outcome();
+        acc.add(0, &first, &first);
+        for (k, engine) in others.iter_mut().enumerate() {
+            engine.run_observed(trial, &mut acc.watch(k + 1))?;
+            acc.add(k + 1, &engine.outcome(), &first);
         }
     }
-    Ok((out, rows.into_iter().map(TrialRows::into_bytes).collect()))
-}
-
-/// Runs trials `from..to` on a fresh engine.
-pub fn run_chunk(
-    model: &Model,
-    spec: &RunSpec,
-    from: u64,
-    to: u64,
-    want_rows: bool,
-) -> Result<(Aggregate, Vec<u8>), Runaway> {
-    let (out, mut bytes) = run_set_chunk(&[model], spec, from, to, &[want_rows])?;
-    let agg = out.aggregates.into_iter().next().expect("one model");
-    Ok((agg, bytes.pop().unwrap_or_default()))
+    Ok(())
 }
 
 /// Trials added per batch by [`run_until`]: a whole number of chunks.
 pub const BATCH: u64 = 8 * CHUNK;
 
-/// Runs batches of [`BATCH`] trials, in trial order, until `done(&output)` says the
-/// estimate is precise enough or `max_trials` are run. Because trials are independent
-/// of the total and aggregates merge exactly, the result is identical to a plain
-/// [`run_set`] of the final trial count.
-pub fn run_until(
+/// Runs batches of [`BATCH`] trials, in trial order, into `total` until `done(total)` says
+/// the estimate is precise enough or `max_trials` are run; calls `progress(n)` with the
+/// trials run so far after each batch. Because trials are independent of the total and
+/// merges are exact, the result is identical to a plain [`run_set`] of the final count.
+pub fn run_until<A: Accumulate>(
     models: &[&Model],
     spec: &RunSpec,
     max_trials: u64,
-    rows: &mut [Option<&mut dyn Write>],
-    done: &dyn Fn(&SetOutput) -> bool,
+    empty: &(dyn Fn() -> A + Sync),
+    total: &mut A,
+    done: &dyn Fn(&A) -> bool,
     progress: &mut dyn FnMut(u64),
-) -> Result<SetOutput, RunError> {
-    let mut total = SetOutput::empty(models);
+) -> Result<(), RunError> {
     let mut next = 0;
     while next < max_trials {
         let end = (next + BATCH).min(max_trials);
-        let part = run_set(models, spec, next..end, rows, &mut |_| {})?;
-        total.merge(&part);
+        run_set(models, spec, next..end, empty, total, &mut |_| {})?;
         next = end;
         progress(next);
-        if done(&total) {
+        if done(total) {
             break;
         }
     }
-    Ok(total)
+    Ok(())
 }
 
 /// Parses a precision target: a probability half-width such as `0.005`, or `0.5%`.
