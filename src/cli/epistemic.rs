@@ -7,7 +7,8 @@ use super::*;
 use crate::present::charts::explore::{render_epistemic, Context};
 use crate::present::folder::FolderSpec;
 use crate::sim::model::Model;
-use crate::sim::params::{epistemic_draw, percentile, spearman};
+use crate::sim::params::epistemic_draw;
+use crate::sim::stats::{percentile, spearman};
 
 /// What an epistemic run needs from `brink run`'s arguments.
 pub(super) struct Job<'a> {
