@@ -17,6 +17,7 @@ mod consistency;
 mod determinism;
 mod distributions;
 mod engine;
+mod engine_ownership;
 mod explore;
 mod fuzz_cli;
 mod graph;

@@ -7,7 +7,8 @@ use super::*;
 use crate::output::epistemic::{epistemic_csv, params_csv, Draws};
 use crate::present::charts::explore::{render_epistemic, Context};
 use crate::present::folder::FolderSpec;
-use crate::sim::params::{epistemic_draw, percentile};
+use crate::sim::params::epistemic_draw;
+use crate::sim::stats::percentile;
 
 /// Runs `draws` outer draws of `base` (the scenario of `scenario`, loaded from `source`)
 /// with the options `s`, and writes the pooled results folder with the two-loop files.

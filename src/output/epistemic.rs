@@ -4,8 +4,8 @@
 //! with it. The pooled tables (`levels.csv`, ...) are the usual ones (`tables.rs`).
 
 use crate::sim::model::Model;
-use crate::sim::params::{percentile, spearman};
 use crate::sim::stats::Aggregate;
+use crate::sim::stats::{percentile, spearman};
 
 /// The outer loop's draws: what both files are written from.
 #[derive(Debug, Clone, Default)]

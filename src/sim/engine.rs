@@ -8,14 +8,16 @@
 //! pending arrival is replaced by one drawn from the change time, which is exact because
 //! the exponential distribution is memoryless.
 //!
-//! Pending arrivals live in a small per-step table beside a binary heap that holds every
-//! other event; the engine takes whichever of the heap's top and the earliest arrival
-//! comes first. Replacing an arrival is then an overwrite, not a stale heap entry to pop
-//! later. Both carry sequence numbers from one counter, so the order is the one a single
-//! queue would give.
+//! Pending arrivals live in a small per-step table beside the event queue
+//! ([`crate::sim::queue`]), which holds every other event; the engine takes whichever of
+//! the queue's earliest event and the earliest arrival comes first. Replacing an arrival
+//! is then an overwrite, not a stale queue entry to pop later. Arrivals take their
+//! sequence numbers from the queue's counter, so the order is the one a single queue
+//! would give.
 //!
-//! An [`Engine`] owns every buffer a trial needs and reuses them from trial to trial, so
-//! the steady state allocates nothing per event.
+//! An [`Engine`] borrows its model (with uncertain params, it owns a copy written per
+//! trial) and owns every buffer a trial needs, reused from trial to trial, so the steady
+//! state allocates nothing per event.
 //!
 //! [`Engine::run_observed`] reports what happens inside a trial to an [`Observer`] (for
 //! `brink trace` and `events.csv`). Observing never draws a random number or changes the
@@ -23,11 +25,9 @@
 //! computes; `run` passes [`NoObserver`], whose empty methods compile away.
 
 use crate::sim::model::{LevelChange, LevelIx, Model, ModifierSpec, StepIx, TallyIx};
-use crate::sim::rng::{stream_key, Purpose, TrialStreams};
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-use std::marker::PhantomData;
-use std::rc::Rc;
+use crate::sim::queue::{EventQueue, Key};
+use crate::sim::rng::{param_key, step_key, Purpose, TrialStreams};
+use std::borrow::Cow;
 
 /// How a trial ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,54 +232,22 @@ pub struct NoObserver;
 impl Observer for NoObserver {}
 
 const NO_BRANCH: u32 = u32::MAX;
-
-/// The name whose stream an uncertain param draws from: `#` cannot start an id, so it
-/// never collides with a step's stream.
-pub fn param_stream_name(model: &Model, param: usize) -> String {
-    format!("#param/{}", model.params[param].0)
-}
 /// `Kind::Fire::cause` of a scheduled firing; otherwise the cause is a trigger index, or
 /// EXCITED | the exciting step.
 const SCHEDULED: u32 = u32::MAX;
-/// No pending arrival: later than any event.
-const NO_ARRIVAL: (f64, u64) = (f64::INFINITY, u64::MAX);
 const EXCITED: u32 = 1 << 31;
 
+/// What a queued event does.
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     /// Fire a step (scheduled or triggered), with a forced branch or NO_BRANCH, and the
-    /// trigger that scheduled it or SCHEDULED. (The cause costs nothing: the event is
-    /// 32 bytes with or without it.)
+    /// trigger that scheduled it or SCHEDULED. (The cause costs nothing: a queued event
+    /// is 32 bytes with or without it.)
     Fire { step: u32, branch: u32, cause: u32 },
     /// A window of this step opens or closes.
     WindowEdge { step: u32 },
     /// The modifier `spec` of `branch` of `step` (a firing of it) expires.
     ModifierEnd { step: u32, branch: u32, spec: u32 },
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Event {
-    time: f64,
-    seq: u64,
-    kind: Kind,
-}
-
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Event {}
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Event {
-    /// Reversed, so that the max-heap pops the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.time.total_cmp(&self.time).then(other.seq.cmp(&self.seq))
-    }
 }
 
 /// The active modifiers' multipliers of one kind (`rate_x` or `p_x`) on one step, kept
@@ -394,26 +362,36 @@ impl Multipliers {
 }
 
 /// Simulates trials of one model with one seed. One per worker thread.
+///
+/// The engine borrows the model; in predictive mode (uncertain params) it keeps its own
+/// copy instead, into which each trial's param values are written before the trial
+/// starts. Everything a trial changes lives in its `State`, which borrows the model for
+/// the length of the trial, so that firing a step never needs to share or copy it.
 pub struct Engine<'m> {
-    /// The engine's own copy of the model: uncertain params are written into it before
-    /// each trial (predictive mode). Shared out (`Rc`) only for the length of one call.
-    model: Rc<Model>,
+    /// The model as compiled, or the engine's own copy patched with this trial's values
+    /// of the uncertain params.
+    model: Cow<'m, Model>,
     /// Stream keys of the uncertain params, and this trial's draws of them.
     param_keys: Vec<[u8; 32]>,
     param_values: Vec<f64>,
-    _model: PhantomData<&'m Model>,
+    state: State,
+}
+
+/// The state of the trial being run, and every buffer it needs, reused from trial to
+/// trial.
+struct State {
     horizon: f64,
     max_events: u64,
     streams: TrialStreams,
-    queue: BinaryHeap<Event>,
-    seq: u64,
+    queue: EventQueue<Kind>,
     /// Groups and powers visited by the modifier bookkeeping, over the engine's life: a
     /// measure of its work that tests can compare across sizes.
     modifier_work: u64,
     // Per step.
     counts: Vec<u32>,
-    /// The pending spontaneous arrival of each step, as (time, seq); `NO_ARRIVAL` if none.
-    arrivals: Vec<(f64, u64)>,
+    /// The pending spontaneous arrival of each step, with its place in the queue's order;
+    /// `Key::NEVER` if none.
+    arrivals: Vec<Key>,
     /// Steps with a rate, and the one whose pending arrival is earliest (if any).
     rate_steps: Vec<StepIx>,
     first_arrival: Option<StepIx>,
@@ -440,25 +418,16 @@ pub struct Engine<'m> {
 impl<'m> Engine<'m> {
     /// An engine for `model` drawing from the streams of `seed`.
     pub fn new(model: &'m Model, seed: u64) -> Self {
-        let keys = model.steps.iter().map(|s| stream_key(seed, &s.id)).collect();
+        let keys = model.steps.iter().map(|s| step_key(seed, &s.id)).collect();
         let n = model.steps.len();
-        Engine {
-            model: Rc::new(model.clone()),
-            param_keys: model
-                .uncertain
-                .iter()
-                .map(|u| stream_key(seed, &param_stream_name(model, u.param)))
-                .collect(),
-            param_values: vec![0.0; model.uncertain.len()],
-            _model: PhantomData,
+        let state = State {
             horizon: model.horizon_days as f64,
             max_events: model.max_events,
             streams: TrialStreams::new(keys),
-            queue: BinaryHeap::with_capacity(64),
-            seq: 0,
+            queue: EventQueue::with_capacity(64),
             modifier_work: 0,
             counts: vec![0; n],
-            arrivals: vec![NO_ARRIVAL; n],
+            arrivals: vec![Key::NEVER; n],
             rate_steps: model
                 .steps
                 .iter()
@@ -482,6 +451,13 @@ impl<'m> Engine<'m> {
             end_day: 0.0,
             end_reason: EndReason::Horizon,
             fired: 0,
+        };
+        Engine {
+            // Copied once here, so that no trial allocates to patch it.
+            model: if model.uncertain.is_empty() { Cow::Borrowed(model) } else { Cow::Owned(model.clone()) },
+            param_keys: model.uncertain.iter().map(|u| param_key(seed, &model.params[u.param].0)).collect(),
+            param_values: vec![0.0; model.uncertain.len()],
+            state,
         }
     }
 
@@ -489,27 +465,28 @@ impl<'m> Engine<'m> {
     /// linearly with the modifiers started, whatever the number active. For tests.
     #[doc(hidden)]
     pub fn modifier_work(&self) -> u64 {
-        self.modifier_work
+        self.state.modifier_work
     }
 
     /// Overrides the per-trial firing limit.
     pub fn set_max_events(&mut self, limit: u64) {
-        self.max_events = limit;
+        self.state.max_events = limit;
     }
 
     /// The outcome of the last trial run.
     pub fn outcome(&self) -> Outcome<'_> {
+        let s = &self.state;
         Outcome {
-            trial: self.trial,
-            end_day: self.end_day,
-            end_reason: self.end_reason,
-            final_level: self.level,
-            max_level: self.max_level,
-            reached: &self.reached,
-            counts: &self.counts,
-            tallies: &self.tallies,
-            path: &self.path,
-            changes: &self.changes,
+            trial: s.trial,
+            end_day: s.end_day,
+            end_reason: s.end_reason,
+            final_level: s.level,
+            max_level: s.max_level,
+            reached: &s.reached,
+            counts: &s.counts,
+            tallies: &s.tallies,
+            path: &s.path,
+            changes: &s.changes,
         }
     }
 
@@ -521,37 +498,62 @@ impl<'m> Engine<'m> {
     /// Runs trial `trial` like [`Engine::run`], reporting what happens to `obs`. The
     /// trial is the same one: observing draws nothing and reorders nothing.
     pub fn run_observed<O: Observer>(&mut self, trial: u64, obs: &mut O) -> Result<(), Runaway> {
-        self.reset(trial);
+        if !self.param_keys.is_empty() {
+            self.draw_params(trial);
+        }
+        self.state.run(&self.model, trial, obs)
+    }
+
+    /// Predictive mode: draws this trial's value of every uncertain param from its own
+    /// stream and writes them into the engine's copy of the model.
+    fn draw_params(&mut self, trial: u64) {
+        for (k, key) in self.param_keys.iter().enumerate() {
+            let mut s = crate::sim::rng::stream(key, trial, Purpose::Arrival);
+            self.param_values[k] = self.model.uncertain[k].dist.sample(&mut s);
+        }
+        // Owned since `new`: `to_mut` copies nothing here.
+        self.model.to_mut().patch(&self.param_values);
+    }
+
+    /// This trial's values of the uncertain params (in [`Model::uncertain`] order).
+    pub fn param_values(&self) -> &[f64] {
+        &self.param_values
+    }
+}
+
+impl State {
+    /// Runs trial `trial` of `m` to its end.
+    fn run<O: Observer>(&mut self, m: &Model, trial: u64, obs: &mut O) -> Result<(), Runaway> {
+        self.reset(m, trial);
         obs.on_start(trial);
         loop {
-            // The next event: the heap's top or the earliest pending arrival.
+            // The next event: the queue's earliest or the earliest pending arrival.
             let arrival = self.first_arrival.map(|a| (a, self.arrivals[a]));
-            let from_heap = match (self.queue.peek(), arrival) {
+            let from_queue = match (self.queue.peek_key(), arrival) {
                 (None, None) => break,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some(ev), Some((_, (time, seq)))) => {
-                    ev.time.total_cmp(&time).then(ev.seq.cmp(&seq)) == Ordering::Less
-                }
+                (Some(queued), Some((_, pending))) => queued.before(pending),
             };
-            if !from_heap {
-                let (step, (t, _)) = arrival.expect("an arrival is pending");
+            if !from_queue {
+                let (step, pending) = arrival.expect("an arrival is pending");
+                let t = pending.time;
                 if t >= self.horizon {
                     break;
                 }
-                self.fire(step, None, Cause::Spontaneous, t, obs)?;
-                self.redraw_arrival(step, t);
-                if self.ended(t, obs) {
+                self.fire(m, step, None, Cause::Spontaneous, t, obs)?;
+                self.redraw_arrival(m, step, t);
+                if self.ended(m, t, obs) {
                     return Ok(());
                 }
                 continue;
             }
-            let Some(ev) = self.queue.pop() else { break };
-            if ev.time >= self.horizon {
+            let Some((key, kind)) = self.queue.pop() else { break };
+            if key.time >= self.horizon {
                 break;
             }
-            let t = ev.time;
-            match ev.kind {
+            let t = key.time;
+            match kind {
                 Kind::Fire { step, branch, cause } => {
                     let forced = (branch != NO_BRANCH).then_some(branch as usize);
                     let cause = if cause == SCHEDULED {
@@ -561,16 +563,15 @@ impl<'m> Engine<'m> {
                     } else {
                         Cause::Triggered { trigger: cause as usize }
                     };
-                    self.fire(step as usize, forced, cause, t, obs)?;
+                    self.fire(m, step as usize, forced, cause, t, obs)?;
                 }
                 Kind::WindowEdge { step } => {
                     let s = step as usize;
-                    self.window_x[s] = self.window_factor(s, t);
-                    self.redraw_arrival(s, t);
+                    self.window_x[s] = window_factor(m, s, t);
+                    self.redraw_arrival(m, s, t);
                 }
                 Kind::ModifierEnd { step, branch, spec } => {
-                    let model = Rc::clone(&self.model);
-                    let gone = &model.steps[step as usize].branches[branch as usize].modify[spec as usize];
+                    let gone = &m.steps[step as usize].branches[branch as usize].modify[spec as usize];
                     let s = gone.step;
                     obs.on_modifier_end(s, t, gone.rate_x, gone.p_x);
                     if gone.rate_x != 1.0 {
@@ -580,11 +581,11 @@ impl<'m> Engine<'m> {
                         self.p_x[s] = self.p_mods[s].end(gone.p_x, &mut self.modifier_work);
                     }
                     if gone.rate_x != 1.0 {
-                        self.redraw_arrival(s, t);
+                        self.redraw_arrival(m, s, t);
                     }
                 }
             }
-            if self.ended(t, obs) {
+            if self.ended(m, t, obs) {
                 return Ok(());
             }
         }
@@ -594,8 +595,8 @@ impl<'m> Engine<'m> {
 
     /// Ends the trial at `t` if its level reached a terminal one.
     #[inline]
-    fn ended<O: Observer>(&mut self, t: f64, obs: &mut O) -> bool {
-        if self.model.first_terminal.is_some_and(|l| self.level >= l) {
+    fn ended<O: Observer>(&mut self, m: &Model, t: f64, obs: &mut O) -> bool {
+        if m.first_terminal.is_some_and(|l| self.level >= l) {
             self.end_day = t;
             self.end_reason = EndReason::Terminal;
             obs.on_end(t, EndReason::Terminal);
@@ -604,24 +605,18 @@ impl<'m> Engine<'m> {
         false
     }
 
-    fn reset(&mut self, trial: u64) {
-        if !self.param_keys.is_empty() {
-            self.draw_params(trial);
-        }
-        let model = Rc::clone(&self.model);
-        let m: &Model = &model;
+    fn reset(&mut self, m: &Model, trial: u64) {
         self.trial = trial;
         self.streams.begin(trial);
         self.queue.clear();
-        self.arrivals.fill(NO_ARRIVAL);
+        self.arrivals.fill(Key::NEVER);
         self.first_arrival = None;
-        self.seq = 0;
         self.fired = 0;
         self.counts.fill(0);
         self.rate_x.fill(1.0);
         self.p_x.fill(1.0);
-        for m in self.rate_mods.iter_mut().chain(&mut self.p_mods) {
-            m.clear();
+        for x in self.rate_mods.iter_mut().chain(&mut self.p_mods) {
+            x.clear();
         }
         self.level = m.initial_level;
         self.max_level = m.initial_level;
@@ -643,7 +638,7 @@ impl<'m> Engine<'m> {
             if step.rate.is_none() {
                 continue;
             }
-            self.window_x[s] = self.window_factor(s, 0.0);
+            self.window_x[s] = window_factor(m, s, 0.0);
             for w in &step.windows {
                 for edge in [w.from, w.to] {
                     if edge > 0.0 && edge < self.horizon {
@@ -651,48 +646,39 @@ impl<'m> Engine<'m> {
                     }
                 }
             }
-            self.redraw_arrival(s, 0.0);
+            self.redraw_arrival(m, s, 0.0);
         }
     }
 
+    /// Queues an event, unless it falls at or after the horizon: then it never happens
+    /// and takes no sequence number.
     #[inline]
     fn push(&mut self, time: f64, kind: Kind) {
         if time < self.horizon {
-            self.seq += 1;
-            self.queue.push(Event { time, seq: self.seq, kind });
+            self.queue.push(time, kind);
         }
-    }
-
-    /// Product of the multipliers of the step's windows open at `t` (`from <= t < to`).
-    fn window_factor(&self, s: StepIx, t: f64) -> f64 {
-        self.model.steps[s]
-            .windows
-            .iter()
-            .filter(|w| w.from <= t && t < w.to)
-            .fold(1.0, |acc, w| acc * w.rate_x)
     }
 
     /// Draws the step's next spontaneous arrival from time `t` at its current rate,
     /// replacing any pending one.
-    fn redraw_arrival(&mut self, s: StepIx, t: f64) {
-        let (rate, max) = (self.model.steps[s].rate, self.model.steps[s].max);
+    fn redraw_arrival(&mut self, m: &Model, s: StepIx, t: f64) {
+        let (rate, max) = (m.steps[s].rate, m.steps[s].max);
         let Some(base) = rate else { return };
-        self.arrivals[s] = NO_ARRIVAL;
+        self.arrivals[s] = Key::NEVER;
         let rate = base * self.window_x[s] * self.rate_x[s];
-        if rate > 0.0 && max.is_none_or(|m| self.counts[s] < m) {
+        if rate > 0.0 && max.is_none_or(|cap| self.counts[s] < cap) {
             let e = -libm::log(self.streams.get(s, Purpose::Arrival).uniform_open0());
             let time = t + e / rate;
             // As `push` would: beyond the horizon is never, and takes no sequence number.
             if time < self.horizon {
-                self.seq += 1;
-                self.arrivals[s] = (time, self.seq);
+                self.arrivals[s] = self.queue.stamp(time);
             }
         }
         self.first_arrival = None;
-        let mut best = NO_ARRIVAL;
+        let mut best = Key::NEVER;
         for &r in &self.rate_steps {
             let a = self.arrivals[r];
-            if a.0.total_cmp(&best.0).then(a.1.cmp(&best.1)) == Ordering::Less {
+            if a.before(best) {
                 best = a;
                 self.first_arrival = Some(r);
             }
@@ -702,14 +688,13 @@ impl<'m> Engine<'m> {
     /// docs/scenario-language.md, "What firing a step means": what firing step `s` at time `t` means.
     fn fire<O: Observer>(
         &mut self,
+        m: &Model,
         s: StepIx,
         forced: Option<usize>,
         cause: Cause,
         t: f64,
         obs: &mut O,
     ) -> Result<(), Runaway> {
-        let model = Rc::clone(&self.model);
-        let m: &Model = &model;
         let step = &m.steps[s];
         if step.max.is_some_and(|cap| self.counts[s] >= cap) {
             return Ok(());
@@ -717,7 +702,7 @@ impl<'m> Engine<'m> {
         self.counts[s] += 1;
         self.fired += 1;
         if self.fired > self.max_events {
-            return Err(self.runaway());
+            return Err(self.runaway(m));
         }
         let b = match forced {
             Some(b) => b,
@@ -766,7 +751,7 @@ impl<'m> Engine<'m> {
                 self.p_x[spec.step] = self.p_mods[spec.step].start(spec.p_x, &mut self.modifier_work);
             }
             if spec.rate_x != 1.0 {
-                self.redraw_arrival(spec.step, t);
+                self.redraw_arrival(m, spec.step, t);
             }
             self.push(t + spec.days, Kind::ModifierEnd { step: s as u32, branch: b as u32, spec: i as u32 });
         }
@@ -806,28 +791,9 @@ impl<'m> Engine<'m> {
         Ok(())
     }
 
-    /// Predictive mode: draws this trial's value of every uncertain param from its own
-    /// stream and writes them into the engine's model.
-    fn draw_params(&mut self, trial: u64) {
-        for (k, key) in self.param_keys.iter().enumerate() {
-            let mut s = crate::sim::rng::stream(key, trial, Purpose::Arrival);
-            self.param_values[k] = self.model.uncertain[k].dist.sample(&mut s);
-        }
-        match Rc::get_mut(&mut self.model) {
-            Some(m) => m.patch(&self.param_values),
-            None => unreachable!("the engine's model is shared only during a call"),
-        }
-    }
-
-    /// This trial's values of the uncertain params (in [`Model::uncertain`] order).
-    pub fn param_values(&self) -> &[f64] {
-        &self.param_values
-    }
-
-    fn runaway(&self) -> Runaway {
+    fn runaway(&self, m: &Model) -> Runaway {
         let (s, &count) =
             self.counts.iter().enumerate().max_by_key(|&(i, c)| (c, std::cmp::Reverse(i))).unwrap_or((0, &0));
-        let m: &Model = &self.model;
         let step = &m.steps[s];
         let cause = if step.rate.is_some() && self.rate_x[s] > 1.0 {
             let rate_x = self.rate_x[s];
@@ -847,6 +813,11 @@ impl<'m> Engine<'m> {
         };
         Runaway { trial: self.trial, step: step.id.clone(), count, limit: self.max_events, cause }
     }
+}
+
+/// Product of the multipliers of the step's windows open at `t` (`from <= t < to`).
+fn window_factor(m: &Model, s: StepIx, t: f64) -> f64 {
+    m.steps[s].windows.iter().filter(|w| w.from <= t && t < w.to).fold(1.0, |acc, w| acc * w.rate_x)
 }
 
 #[cfg(test)]

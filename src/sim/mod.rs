@@ -9,6 +9,7 @@ pub mod dist;
 pub mod engine;
 pub mod model;
 pub mod params;
+pub mod queue;
 pub mod rng;
 pub mod runner;
 pub mod stats;

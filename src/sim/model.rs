@@ -236,3 +236,118 @@ impl Model {
         self.levels.len() - 1
     }
 }
+
+/// Predictive mode: the numeric fields an uncertain param can feed, and writing a trial's
+/// param values into them (docs/ARCHITECTURE.md, "Predictive mode").
+impl Model {
+    /// Visits every numeric field that a param can set, in a fixed order (the indices
+    /// [`Uncertain::fields`](crate::sim::params::Uncertain::fields) refers to). Derived fields (a `"rest"` branch's p, the
+    /// branch tables) are not visited: [`Model::finish`] recomputes them.
+    pub fn visit_numbers(&mut self, f: &mut dyn FnMut(&mut f64)) {
+        let delay = |d: &mut Delay, f: &mut dyn FnMut(&mut f64)| match d {
+            Delay::Fixed(x) | Delay::Exponential(x) => f(x),
+            Delay::Uniform(a, b) => {
+                f(a);
+                f(b)
+            }
+            Delay::Triangular(a, c, b) => {
+                f(a);
+                f(c);
+                f(b)
+            }
+            Delay::Lognormal { median, sigma } => {
+                f(median);
+                f(sigma)
+            }
+        };
+        for step in &mut self.steps {
+            if let Some(r) = &mut step.rate {
+                f(r);
+            }
+            for w in &mut step.windows {
+                f(&mut w.from);
+                f(&mut w.to);
+                f(&mut w.rate_x);
+            }
+            for (bi, b) in step.branches.iter_mut().enumerate() {
+                if step.rest != Some(bi) {
+                    f(&mut b.p);
+                }
+                for (_, a) in &mut b.tallies {
+                    match a {
+                        Amount::Poisson(m) | Amount::PoissonAtLeastOne(m) => f(m),
+                        Amount::Binomial(_, p) => f(p),
+                        Amount::NegativeBinomial { mean, dispersion } => {
+                            f(mean);
+                            f(dispersion)
+                        }
+                        Amount::Fixed(_) | Amount::UniformInt(..) => {}
+                    }
+                }
+                for m in &mut b.modify {
+                    f(&mut m.rate_x);
+                    f(&mut m.p_x);
+                    f(&mut m.days);
+                }
+                for x in &mut b.excite {
+                    f(&mut x.n);
+                    f(&mut x.decay_days);
+                }
+            }
+        }
+        for t in &mut self.triggers {
+            f(&mut t.p);
+            delay(&mut t.delay, f);
+        }
+    }
+
+    /// Recomputes derived fields: each `"rest"` branch's p and every branch table.
+    pub fn finish(&mut self) {
+        for step in &mut self.steps {
+            if let Some(r) = step.rest {
+                let others: f64 =
+                    step.branches.iter().enumerate().filter(|&(i, _)| i != r).map(|(_, b)| b.p).sum();
+                step.branches[r].p = (1.0 - others).max(0.0);
+            }
+            let mut acc = 0.0;
+            for (c, b) in step.branch_cdf.iter_mut().zip(&step.branches) {
+                acc += b.p;
+                *c = acc;
+            }
+            if let Some(last) = step.branch_cdf.last_mut() {
+                *last = f64::INFINITY;
+            }
+        }
+    }
+
+    /// Sets every uncertain param to its value in `values` (in [`Model::uncertain`]
+    /// order) in every field it feeds, then recomputes the derived fields. One pass over
+    /// the fields, no allocation: the engine calls this before each trial.
+    pub fn patch(&mut self, values: &[f64]) {
+        let owners = std::mem::take(&mut self.uncertain_fields);
+        let mut i = 0;
+        let mut next = owners.iter().peekable();
+        self.visit_numbers(&mut |x| {
+            while let Some(&&(field, k)) = next.peek() {
+                if field != i {
+                    break;
+                }
+                *x = values[k];
+                next.next();
+            }
+            i += 1;
+        });
+        self.uncertain_fields = owners;
+        for (u, &v) in self.uncertain.iter().zip(values) {
+            self.params[u.param].1 = v;
+        }
+        self.finish();
+    }
+
+    /// All numeric fields, in visiting order (for finding which a param feeds).
+    pub fn numbers(&mut self) -> Vec<f64> {
+        let mut v = Vec::new();
+        self.visit_numbers(&mut |x| v.push(*x));
+        v
+    }
+}

@@ -44,11 +44,44 @@ pub enum Purpose {
 pub const PURPOSES: usize = 6;
 
 /// The key of one named stream family for a run: `SHA-256("brink/v1" ‖ seed ‖ name)`.
+/// Every name a run draws from is built by one of the functions below ([`step_key`],
+/// [`param_key`], [`epistemic_key`]), so that all stream names live in this file.
 pub fn stream_key(seed: u64, name: &str) -> [u8; 32] {
+    key_of(seed, &[name])
+}
+
+/// Prefix of the streams of uncertain params drawn per trial (predictive mode). `#` cannot
+/// start an id, so a param's stream never collides with a step's.
+pub const PARAM_PREFIX: &str = "#param/";
+
+/// Prefix of the streams of the outer draws of a two-loop (epistemic) run.
+pub const EPISTEMIC_PREFIX: &str = "#epistemic/";
+
+/// The key of a step's streams: the text of its id, so that a step's numbers do not depend
+/// on its position in the file.
+pub fn step_key(seed: u64, step_id: &str) -> [u8; 32] {
+    key_of(seed, &[step_id])
+}
+
+/// The key of an uncertain param's per-trial draws (predictive mode): `#param/<name>`.
+pub fn param_key(seed: u64, param: &str) -> [u8; 32] {
+    key_of(seed, &[PARAM_PREFIX, param])
+}
+
+/// The key of an uncertain param's outer draws in a two-loop run: `#epistemic/<name>`.
+pub fn epistemic_key(seed: u64, param: &str) -> [u8; 32] {
+    key_of(seed, &[EPISTEMIC_PREFIX, param])
+}
+
+/// SHA-256 of `"brink/v1" ‖ seed ‖` the parts, one after the other (the bytes of the
+/// name they spell).
+fn key_of(seed: u64, name: &[&str]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"brink/v1");
     h.update(seed.to_le_bytes());
-    h.update(name.as_bytes());
+    for part in name {
+        h.update(part.as_bytes());
+    }
     h.finalize().into()
 }
 
@@ -283,6 +316,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The bytes of every kind of stream key, computed independently (Python's hashlib:
+    /// `sha256(b"brink/v1" + (7).to_bytes(8, "little") + name)`): moving the key
+    /// builders must not move any stream.
+    #[test]
+    fn stream_names_keep_their_bytes() {
+        let hex = |k: [u8; 32]| k.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(
+            hex(step_key(7, "rocket_attack")),
+            "a840686cfa9fcd3a4adeb4634df8d5aea2a26779ca4d4a6d4531acb216bc0efb"
+        );
+        assert_eq!(
+            hex(param_key(7, "p_strike")),
+            "3ed819df8ec3f08a6c69ebda0f571646cd92e730a0ba20d781b69a4e2476376f"
+        );
+        assert_eq!(
+            hex(epistemic_key(7, "p_strike")),
+            "d732530f510b63f94e1482fad8b7a9841d8f7c9b051904f081725ed717b20800"
+        );
+        assert_eq!(param_key(7, "p_strike"), stream_key(7, "#param/p_strike"));
+        assert_eq!(epistemic_key(7, "p_strike"), stream_key(7, "#epistemic/p_strike"));
     }
 
     #[test]

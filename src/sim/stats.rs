@@ -260,6 +260,49 @@ impl<'de> Deserialize<'de> for IntHistogram {
     }
 }
 
+/// Ranks with ties averaged (1-based), for Spearman correlation.
+fn ranks(xs: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..xs.len()).collect();
+    idx.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]).then(a.cmp(&b)));
+    let mut r = vec![0.0; xs.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && xs[idx[j + 1]] == xs[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            r[k] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman rank correlation (Pearson correlation of the ranks); None when either side
+/// is constant.
+pub fn spearman(xs: &[f64], ys: &[f64]) -> Option<f64> {
+    let (rx, ry) = (ranks(xs), ranks(ys));
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx).powi(2);
+        syy += (b - my).powi(2);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+/// The nearest-rank percentile of a sample (q in (0, 1]).
+pub fn percentile(xs: &[f64], q: f64) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len().max(1));
+    v.get(rank - 1).copied().unwrap_or(f64::NAN)
+}
+
 /// Bin width (days) of first-reached-day histograms for a horizon.
 pub fn day_bin_width(horizon_days: u32) -> f64 {
     let mut w = 0.01;
@@ -825,5 +868,18 @@ mod tests {
         assert_eq!(day_bin_width(90), 0.01);
         assert_eq!(day_bin_width(1310), 0.01);
         assert_eq!(day_bin_width(3650), 0.04);
+    }
+
+    #[test]
+    fn spearman_by_hand() {
+        // Monotone: +1; reversed: -1; ties averaged: ranks of [1, 2, 2, 3] are [1, 2.5, 2.5, 4].
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 90.0]), Some(1.0));
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), Some(-1.0));
+        assert_eq!(ranks(&[1.0, 2.0, 2.0, 3.0]), vec![1.0, 2.5, 2.5, 4.0]);
+        // x = [1,2,3,4,5], y = [2,1,4,3,5]: d = [-1,1,-1,1,0], 1 - 6 x 4 / (5 x 24) = 0.8.
+        let r = spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]).unwrap();
+        assert!((r - 0.8).abs() < 1e-12);
+        assert_eq!(spearman(&[1.0, 1.0], &[1.0, 2.0]), None);
+        assert_eq!(percentile(&[5.0, 1.0, 3.0, 2.0, 4.0], 0.5), 3.0);
     }
 }

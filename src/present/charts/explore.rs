@@ -404,7 +404,7 @@ impl Draw for Spread<'_> {
                 Rectangle::new([(i as f64 * w, 0.0), ((i as f64 + 0.92) * w, c as f64)], bar.filled())
             }))
             .map_err(err)?;
-        let q = |x: f64| crate::sim::params::percentile(p, x);
+        let q = |x: f64| crate::sim::stats::percentile(p, x);
         let marks = [(q(0.05), "5th"), (q(0.5), "median"), (q(0.95), "95th")];
         for (x, name) in marks {
             let line = PathElement::new(vec![(x, 0.0), (x, top)], INK.stroke_width(s.px(2.0).max(1)));

@@ -1,0 +1,232 @@
+//! The event queue of one trial: events in the order of (time, sequence number), where the
+//! sequence number grows with every scheduling, so that events at the same time fire first
+//! scheduled, first fired (as in nexosim's priority queue). Times are compared with
+//! `total_cmp`, so the order is total and never depends on how the heap is laid out.
+//!
+//! The engine keeps its pending spontaneous arrivals in a per-step table beside the queue
+//! (replacing one is then an overwrite, not a stale entry to pop later); they take their
+//! sequence numbers from the same counter ([`EventQueue::stamp`]) and compare by the same
+//! [`Key`], so together they fire in the order one queue would give.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// Where an event stands in a trial's order: its time, then the number it was scheduled
+/// with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Key {
+    /// Time of the event (days).
+    pub time: f64,
+    /// Sequence number: the order in which events were scheduled.
+    pub seq: u64,
+}
+
+impl Key {
+    /// Later than any event: no event.
+    pub const NEVER: Key = Key { time: f64::INFINITY, seq: u64::MAX };
+
+    /// The order of two keys: by time, then by sequence number.
+    #[inline]
+    pub fn order(self, other: Key) -> Ordering {
+        self.time.total_cmp(&other.time).then(self.seq.cmp(&other.seq))
+    }
+
+    /// Whether this key comes strictly before `other`.
+    #[inline]
+    pub fn before(self, other: Key) -> bool {
+        self.order(other) == Ordering::Less
+    }
+}
+
+/// A queued event.
+#[derive(Debug, Clone, Copy)]
+struct Entry<T> {
+    key: Key,
+    item: T,
+}
+
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key.order(other.key) == Ordering::Equal
+    }
+}
+impl<T> Eq for Entry<T> {}
+impl<T> PartialOrd for Entry<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Entry<T> {
+    /// Reversed, so that the max-heap pops the earliest key first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.order(self.key)
+    }
+}
+
+/// Events of one trial, earliest (time, sequence number) first. Cleared, not dropped,
+/// between trials, so that a reused queue allocates nothing once it has grown.
+#[derive(Debug, Clone)]
+pub struct EventQueue<T> {
+    heap: BinaryHeap<Entry<T>>,
+    /// The last sequence number handed out (0: none yet).
+    seq: u64,
+}
+
+impl<T> EventQueue<T> {
+    /// An empty queue with room for `capacity` events.
+    pub fn with_capacity(capacity: usize) -> Self {
+        EventQueue { heap: BinaryHeap::with_capacity(capacity), seq: 0 }
+    }
+
+    /// Takes the next sequence number for an event at `time` without queueing it: for an
+    /// event the caller keeps elsewhere, which must still order with the queued ones.
+    #[inline]
+    pub fn stamp(&mut self, time: f64) -> Key {
+        self.seq += 1;
+        Key { time, seq: self.seq }
+    }
+
+    /// Schedules `item` at `time`, after every event already scheduled at that time.
+    #[inline]
+    pub fn push(&mut self, time: f64, item: T) -> Key {
+        let key = self.stamp(time);
+        self.heap.push(Entry { key, item });
+        key
+    }
+
+    /// The key of the earliest event.
+    #[inline]
+    pub fn peek_key(&self) -> Option<Key> {
+        self.heap.peek().map(|e| e.key)
+    }
+
+    /// Removes and returns the earliest event.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(Key, T)> {
+        self.heap.pop().map(|e| (e.key, e.item))
+    }
+
+    /// Forgets every event and restarts the sequence numbers (a new trial); the memory
+    /// stays.
+    pub fn clear(&mut self) {
+        self.heap.clear();
+        self.seq = 0;
+    }
+
+    /// Number of queued events.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Whether no event is queued.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
+    /// Events the queue holds without allocating.
+    pub fn capacity(&self) -> usize {
+        self.heap.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// xorshift64: a small deterministic generator for random inputs.
+    fn rng(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
+    #[test]
+    fn ties_fire_first_scheduled_first() {
+        let mut q = EventQueue::with_capacity(4);
+        q.push(2.0, "late");
+        q.push(1.0, "a");
+        q.push(1.0, "b");
+        q.push(0.5, "early");
+        q.push(1.0, "c");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, x)| x)).collect();
+        assert_eq!(order, ["early", "a", "b", "c", "late"]);
+    }
+
+    /// A stamped key (an event kept outside the queue) orders with the queued ones as if
+    /// it had been pushed at that moment.
+    #[test]
+    fn stamps_share_the_counter() {
+        let mut q = EventQueue::with_capacity(4);
+        let a = q.push(1.0, 'a');
+        let s = q.stamp(1.0);
+        let b = q.push(1.0, 'b');
+        assert!(a.before(s) && s.before(b));
+        assert!(q.stamp(0.5).before(a), "an earlier time comes first whatever its number");
+        assert!(!Key::NEVER.before(q.stamp(f64::MAX)));
+    }
+
+    /// Random pushes (many at equal times) interleaved with pops: every pop returns the
+    /// least (time, seq) of a plain list that holds the same events.
+    #[test]
+    fn interleaved_pushes_and_pops_follow_a_sorted_reference() {
+        for seed in 1..=20u64 {
+            let mut next = rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut q = EventQueue::with_capacity(0);
+            let mut reference: Vec<(f64, u64, u32)> = Vec::new();
+            let mut seq = 0u64;
+            for id in 0..5_000u32 {
+                if next() % 3 != 0 {
+                    // Few distinct times, so that ties are common.
+                    let time = (next() % 40) as f64 * 0.25;
+                    seq += 1;
+                    let key = q.push(time, id);
+                    assert_eq!((key.time, key.seq), (time, seq));
+                    reference.push((time, seq, id));
+                } else {
+                    reference.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+                    let want = reference.pop();
+                    let got = q.pop().map(|(k, id)| (k.time, k.seq, id));
+                    assert_eq!(got, want, "seed {seed}, step {id}");
+                }
+                assert_eq!(q.len(), reference.len());
+                assert_eq!(
+                    q.peek_key().map(|k| (k.time, k.seq)),
+                    reference
+                        .iter()
+                        .map(|r| (r.0, r.1))
+                        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+                );
+            }
+            reference.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let rest: Vec<_> = std::iter::from_fn(|| q.pop().map(|(k, id)| (k.time, k.seq, id))).collect();
+            assert_eq!(rest, reference, "seed {seed}: the rest drains in order");
+            assert!(q.is_empty());
+        }
+    }
+
+    /// A cleared queue starts its numbers again, and refilling it to its former size
+    /// allocates nothing (its capacity does not change).
+    #[test]
+    fn clear_keeps_the_memory_and_restarts_the_numbers() {
+        let mut q = EventQueue::with_capacity(1);
+        for i in 0..1000 {
+            q.push(f64::from(i % 7), i);
+        }
+        let capacity = q.capacity();
+        assert!(capacity >= 1000);
+        for _ in 0..10 {
+            q.clear();
+            assert!(q.is_empty());
+            assert_eq!(q.capacity(), capacity);
+            assert_eq!(q.push(3.0, 0).seq, 1, "numbers restart at 1");
+            for i in 1..1000 {
+                q.push(f64::from(i % 7), i);
+            }
+            assert_eq!(q.capacity(), capacity, "no reallocation");
+            assert_eq!(q.pop().map(|(k, _)| (k.time, k.seq)), Some((0.0, 8)), "i = 7 is the first at day 0");
+        }
+    }
+}
