@@ -4,5 +4,6 @@
 
 pub mod backtest;
 pub mod compare;
+pub mod epistemic;
 pub mod estimate;
 pub mod explore;

@@ -131,7 +131,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         };
         let mut total = (SetOutput::empty(&models), rows);
         match a.batches.precision {
-            None => run_set(&models, &spec, range.clone(), &empty, &mut total, &mut |done| {
+            None => run_set(&models, spec, range.clone(), &empty, &mut total, &mut |done| {
                 bar.set_position(done)
             })?,
             Some(target) => {
@@ -147,7 +147,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
                 };
                 crate::sim::runner::run_until(
                     &models,
-                    &spec,
+                    spec,
                     a.batches.max_trials,
                     &empty,
                     &mut total,

@@ -7,7 +7,7 @@ use super::*;
 use crate::output::epistemic::{epistemic_csv, params_csv, Draws};
 use crate::present::charts::explore::{render_epistemic, Context};
 use crate::present::folder::FolderSpec;
-use crate::sim::params::epistemic_draw;
+use crate::analysis::epistemic::epistemic_draw;
 use crate::sim::stats::percentile;
 
 /// Runs `draws` outer draws of `base` (the scenario of `scenario`, loaded from `source`)

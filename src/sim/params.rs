@@ -7,11 +7,10 @@
 //! The compiled model is built once with every uncertain param at its mean. To let a
 //! trial re-use it with other values, the compiler finds which numeric fields of the
 //! model each uncertain param feeds (by compiling with two values and comparing), and
-//! the engine overwrites exactly those fields per trial ([`Model::patch`]), then
+//! the engine overwrites exactly those fields per trial ([`Model::patch`](crate::sim::model::Model::patch)), then
 //! recomputes what derives from them (the `"rest"` branch and branch tables).
 
 use crate::sim::dist::{gamma, normal};
-use crate::sim::model::Model;
 use crate::sim::rng::Stream;
 
 /// A distribution of a param's value.
@@ -208,11 +207,11 @@ fn beta(s: &mut Stream, a: f64, b: f64) -> f64 {
 /// A param that each trial draws, and the model fields it feeds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Uncertain {
-    /// Index into [`Model::params`].
+    /// Index into [`Model::params`](crate::sim::model::Model::params).
     pub param: usize,
     /// Its distribution.
     pub dist: ParamDist,
-    /// Indices of the numeric fields (in [`Model::visit_numbers`] order) it sets.
+    /// Indices of the numeric fields (in [`Model::visit_numbers`](crate::sim::model::Model::visit_numbers) order) it sets.
     pub fields: Vec<usize>,
 }
 
@@ -227,16 +226,3 @@ pub struct Provenance {
     pub note: Option<String>,
 }
 
-/// Two-loop (epistemic) Monte Carlo: outer draws of the uncertain params, each run on
-/// the same inner trials. Draw `k` of param `name` comes from the stream
-/// `#epistemic/<name>`, trial `k`, so draws do not depend on how many are asked for.
-pub fn epistemic_draw(model: &Model, seed: u64, k: u64) -> Vec<f64> {
-    model
-        .uncertain
-        .iter()
-        .map(|u| {
-            let key = crate::sim::rng::epistemic_key(seed, &model.params[u.param].0);
-            u.dist.sample(&mut crate::sim::rng::stream(&key, k, crate::sim::rng::Purpose::Arrival))
-        })
-        .collect()
-}
