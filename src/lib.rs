@@ -27,6 +27,8 @@
 //! 7. [`cli`]: the `brink` command line, one file per command; the binary is a call to
 //!    [`cli::main`].
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod analysis;
 pub mod cli;
 pub mod output;

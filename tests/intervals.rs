@@ -3,9 +3,9 @@
 
 use crate::util::{brink, bundled, Table};
 use brink::analysis::compare::{paired_difference, paired_proportion, Paired, PairedLevel};
+use brink::analysis::epistemic::epistemic_draw;
 use brink::analysis::explore::{sensitivity_rows, Setting};
 use brink::scenario::{compile_str, Overrides};
-use brink::analysis::epistemic::epistemic_draw;
 use brink::sim::runner::{run, RunSpec};
 use brink::sim::stats::{two_loop_interval, wilson, Z95};
 

@@ -31,7 +31,7 @@ pub struct BacktestError {
 
 impl BacktestError {
     /// The message prefixed with `file:line:` (or `file:`), as the CLI prints it.
-    pub fn in_file(&self, file: &std::path::Path) -> String {
+    pub(crate) fn in_file(&self, file: &std::path::Path) -> String {
         match self.line {
             Some(line) => format!("{}:{line}: {}", file.display(), self.message),
             None => format!("{}: {}", file.display(), self.message),

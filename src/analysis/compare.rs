@@ -166,7 +166,13 @@ impl Paired {
     }
 
     /// Counts one pair given as reached flags and tally totals (from trials.csv rows).
-    pub fn add_raw(&mut self, a_reached: &[bool], a_tallies: &[u64], b_reached: &[bool], b_tallies: &[u64]) {
+    pub(crate) fn add_raw(
+        &mut self,
+        a_reached: &[bool],
+        a_tallies: &[u64],
+        b_reached: &[bool],
+        b_tallies: &[u64],
+    ) {
         self.add_with(|i| a_reached[i], a_tallies, |j| b_reached[j], b_tallies);
     }
 
@@ -442,7 +448,7 @@ pub fn unpaired_difference(ka: u64, na: u64, kb: u64, nb: u64) -> Estimate {
 }
 
 /// Welch interval for the difference of two independent means (normal approximation).
-pub fn welch_difference(mean_a: f64, sd_a: f64, na: u64, mean_b: f64, sd_b: f64, nb: u64) -> Estimate {
+pub(crate) fn welch_difference(mean_a: f64, sd_a: f64, na: u64, mean_b: f64, sd_b: f64, nb: u64) -> Estimate {
     let se = (sd_a * sd_a / na as f64 + sd_b * sd_b / nb as f64).sqrt();
     Estimate::interval(mean_b - mean_a, Z95 * se)
 }

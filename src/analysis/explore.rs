@@ -22,7 +22,7 @@ pub struct Axis {
 }
 
 /// Parses `NAME=FROM:TO:STEPS` (STEPS evenly spaced values from FROM to TO inclusive).
-pub fn parse_axis(s: &str) -> Result<Axis, String> {
+pub(crate) fn parse_axis(s: &str) -> Result<Axis, String> {
     let (name, range) = s.split_once('=').ok_or_else(|| format!("expected NAME=FROM:TO:STEPS, got `{s}`"))?;
     let parts: Vec<&str> = range.split(':').collect();
     let [from, to, steps] = parts.as_slice() else {
@@ -66,7 +66,7 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<f64>> {
 /// exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LevelCounts {
+pub(crate) struct LevelCounts {
     /// Trials run.
     pub trials: u64,
     /// Trials that reached each level, in ladder order.
@@ -75,12 +75,12 @@ pub struct LevelCounts {
 
 impl LevelCounts {
     /// The counts of a run's aggregate.
-    pub fn of(agg: &Aggregate) -> LevelCounts {
+    pub(crate) fn of(agg: &Aggregate) -> LevelCounts {
         LevelCounts { trials: agg.trials, reached: agg.levels.iter().map(|l| l.reached).collect() }
     }
 
     /// Adds the counts of other trials of the same setting.
-    pub fn merge(&mut self, o: &LevelCounts) {
+    pub(crate) fn merge(&mut self, o: &LevelCounts) {
         self.trials += o.trials;
         for (a, b) in self.reached.iter_mut().zip(&o.reached) {
             *a += b;
@@ -88,7 +88,7 @@ impl LevelCounts {
     }
 
     /// P(level `l` reached) with its 95% Wilson interval.
-    pub fn p(&self, l: usize) -> Estimate {
+    pub(crate) fn p(&self, l: usize) -> Estimate {
         let k = self.reached[l];
         let (lo, hi) = wilson(k, self.trials, Z95);
         Estimate { value: k as f64 / self.trials.max(1) as f64, low: Some(lo), high: Some(hi) }
@@ -110,7 +110,7 @@ pub struct Setting {
 }
 
 /// Low/high settings for every param the scenario uses.
-pub fn sensitivity_design(model: &Model, spread: f64) -> Vec<Setting> {
+pub(crate) fn sensitivity_design(model: &Model, spread: f64) -> Vec<Setting> {
     model
         .params
         .iter()

@@ -131,9 +131,9 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         };
         let mut total = (SetOutput::empty(&models), rows);
         match a.batches.precision {
-            None => run_set(&models, spec, range.clone(), &empty, &mut total, &mut |done| {
-                bar.set_position(done)
-            })?,
+            None => {
+                run_set(&models, spec, range.clone(), &empty, &mut total, &mut |done| bar.set_position(done))?
+            }
             Some(target) => {
                 let top = first.top_level();
                 let done = |(o, _): &(SetOutput, _)| {

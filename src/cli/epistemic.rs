@@ -4,10 +4,10 @@
 //! answer, and rank correlations show which params drive it.
 
 use super::*;
+use crate::analysis::epistemic::epistemic_draw;
 use crate::output::epistemic::{epistemic_csv, params_csv, Draws};
 use crate::present::charts::explore::{render_epistemic, Context};
 use crate::present::folder::FolderSpec;
-use crate::analysis::epistemic::epistemic_draw;
 use crate::sim::stats::percentile;
 
 /// Runs `draws` outer draws of `base` (the scenario of `scenario`, loaded from `source`)

@@ -32,7 +32,7 @@ use std::time::Instant;
 /// brink: how likely is this crisis to become a war, and what changes the odds?
 #[derive(Debug, Parser)]
 #[command(name = "brink", version, about, long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }

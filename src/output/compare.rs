@@ -186,7 +186,11 @@ impl Comparison {
 
     /// An unpaired comparison of independent runs (Newcombe and Welch intervals), not
     /// paired `because` (for example "different seeds").
-    pub fn from_unpaired(names: Vec<String>, runs: &[RunSummary], because: Option<String>) -> Comparison {
+    pub(crate) fn from_unpaired(
+        names: Vec<String>,
+        runs: &[RunSummary],
+        because: Option<String>,
+    ) -> Comparison {
         let first = &runs[0];
         let mut levels = Vec::new();
         for (id, label, k0) in &first.levels {
@@ -321,13 +325,13 @@ impl Comparison {
 
     /// Whether every run has the first run's seed and trial count, so that one phrase
     /// ("N trials each") describes them all.
-    pub fn same_trials(&self) -> bool {
+    pub(crate) fn same_trials(&self) -> bool {
         self.runs.iter().all(|r| (r.trials, r.seed) == (self.runs[0].trials, self.runs[0].seed))
     }
 
     /// How the runs' seeds and trial counts differ ("different seeds", "different trial
     /// counts" or both), if they do: such runs cannot be paired.
-    pub fn trial_difference(runs: &[RunInfo]) -> Option<&'static str> {
+    pub(crate) fn trial_difference(runs: &[RunInfo]) -> Option<&'static str> {
         let first = runs.first()?;
         let seeds = runs.iter().any(|r| r.seed != first.seed);
         let counts = runs.iter().any(|r| r.trials != first.trials);
@@ -348,7 +352,7 @@ impl Comparison {
     }
 
     /// Each run by its own manifest: `name (scenario, variant, N trials, seed S)`.
-    pub fn describe_runs(&self) -> Vec<String> {
+    pub(crate) fn describe_runs(&self) -> Vec<String> {
         let describe = |(name, r): (&String, &RunInfo)| {
             let variant =
                 r.variant.as_deref().map_or_else(|| "baseline".to_string(), |v| format!("variant {v}"));
@@ -493,7 +497,7 @@ impl RunSummary {
     }
 
     /// From a finished results folder.
-    pub fn from_results(r: &crate::output::results::Results) -> RunSummary {
+    pub(crate) fn from_results(r: &crate::output::results::Results) -> RunSummary {
         let m = &r.manifest;
         RunSummary {
             info: RunInfo {

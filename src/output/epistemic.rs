@@ -9,7 +9,7 @@ use crate::sim::stats::{percentile, spearman};
 
 /// The outer loop's draws: what both files are written from.
 #[derive(Debug, Clone, Default)]
-pub struct Draws {
+pub(crate) struct Draws {
     /// The uncertain params, in the model's order.
     pub names: Vec<String>,
     /// Per draw: each param's value.
@@ -20,20 +20,20 @@ pub struct Draws {
 
 impl Draws {
     /// P(level `l`) in each draw.
-    pub fn level(&self, l: usize) -> Vec<f64> {
+    pub(crate) fn level(&self, l: usize) -> Vec<f64> {
         self.p.iter().map(|d| d[l]).collect()
     }
 
     /// Param `j`'s Spearman rank correlation with P(level `l`) across the draws; None
     /// when either is constant.
-    pub fn rank_correlation(&self, j: usize, l: usize) -> Option<f64> {
+    pub(crate) fn rank_correlation(&self, j: usize, l: usize) -> Option<f64> {
         let xs: Vec<f64> = self.values.iter().map(|d| d[j]).collect();
         spearman(&xs, &self.level(l))
     }
 
     /// What drives P(level `l`): each param with its rank correlation (0 where there is
     /// none), strongest first, ties by name.
-    pub fn drivers(&self, l: usize) -> Vec<(String, f64)> {
+    pub(crate) fn drivers(&self, l: usize) -> Vec<(String, f64)> {
         let mut v: Vec<(String, f64)> = (0..self.names.len())
             .map(|j| (self.names[j].clone(), self.rank_correlation(j, l).unwrap_or(0.0)))
             .collect();
@@ -43,7 +43,7 @@ impl Draws {
 }
 
 /// `params.csv`: `draw`, each uncertain param's value, then `p_<level>` for each level.
-pub fn params_csv(model: &Model, d: &Draws) -> Vec<u8> {
+pub(crate) fn params_csv(model: &Model, d: &Draws) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut head: Vec<String> = vec!["draw".into()];
     head.extend(d.names.iter().cloned());
@@ -61,7 +61,7 @@ pub fn params_csv(model: &Model, d: &Draws) -> Vec<u8> {
 /// `epistemic.csv`: per level, a row with the pooled P (of all draws' trials, `pooled`)
 /// and the median, 5th and 95th percentile of the per-draw P; then one row per param with
 /// its rank correlation with the per-draw P.
-pub fn epistemic_csv(model: &Model, d: &Draws, pooled: &Aggregate) -> Vec<u8> {
+pub(crate) fn epistemic_csv(model: &Model, d: &Draws, pooled: &Aggregate) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["level", "p_pooled", "p_median", "p_p5", "p_p95", "param", "rank_correlation"]);
     for (l, level) in model.levels.iter().enumerate() {

@@ -22,7 +22,7 @@ pub fn header(model: &Model) -> Vec<String> {
 }
 
 /// The header line, with its line end.
-pub fn header_line(model: &Model) -> Vec<u8> {
+pub(crate) fn header_line(model: &Model) -> Vec<u8> {
     let mut b = header(model).join(",").into_bytes();
     b.push(b'\n');
     b
@@ -30,7 +30,7 @@ pub fn header_line(model: &Model) -> Vec<u8> {
 
 /// An [`Observer`] that formats one `events.csv` row per firing into a buffer. Drain it
 /// with [`EventRows::write_to`] after each trial.
-pub struct EventRows<'m> {
+pub(crate) struct EventRows<'m> {
     model: &'m Model,
     buf: Vec<u8>,
     trial: u64,
@@ -42,7 +42,7 @@ pub struct EventRows<'m> {
 
 impl<'m> EventRows<'m> {
     /// An empty buffer.
-    pub fn new(model: &'m Model) -> Self {
+    pub(crate) fn new(model: &'m Model) -> Self {
         EventRows {
             model,
             buf: Vec::new(),
@@ -54,7 +54,7 @@ impl<'m> EventRows<'m> {
     }
 
     /// Writes the finished rows to `w` and empties the buffer.
-    pub fn write_to(&mut self, w: &mut dyn Write) -> std::io::Result<()> {
+    pub(crate) fn write_to(&mut self, w: &mut dyn Write) -> std::io::Result<()> {
         w.write_all(&self.buf)?;
         self.buf.clear();
         Ok(())
@@ -121,7 +121,7 @@ impl Observer for EventRows<'_> {
 }
 
 /// Appends a CSV field, quoted only if it has to be (free text such as an actor).
-pub fn push_field(b: &mut Vec<u8>, text: &str) {
+pub(crate) fn push_field(b: &mut Vec<u8>, text: &str) {
     if text.contains([',', '"', '\n', '\r']) {
         b.push(b'"');
         b.extend_from_slice(text.replace('"', "\"\"").as_bytes());

@@ -8,7 +8,12 @@ use crate::sim::model::Model;
 
 /// `sweep.csv`: one row per grid point and level: the param values, P(reached) and its
 /// Wilson interval.
-pub fn sweep_csv(axes: &[Axis], points: &[Vec<f64>], model: &Model, counts: &[LevelCounts]) -> Vec<u8> {
+pub(crate) fn sweep_csv(
+    axes: &[Axis],
+    points: &[Vec<f64>],
+    model: &Model,
+    counts: &[LevelCounts],
+) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = axes.iter().map(|a| a.param.clone()).collect();
     header.extend(["level", "p_reached", "p_low", "p_high", "trials_reached"].map(String::from));
@@ -42,7 +47,7 @@ pub fn trim(x: f64) -> String {
 }
 
 /// `sensitivity.csv`: one row per param, sorted by swing.
-pub fn sensitivity_csv(level: &str, base: Estimate, rows: &[SensitivityRow]) -> Vec<u8> {
+pub(crate) fn sensitivity_csv(level: &str, base: Estimate, rows: &[SensitivityRow]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
         "param",

@@ -20,30 +20,30 @@ pub const SHARD_JSON: &str = "shard.json";
 /// The copy of the scenario file.
 pub const SCENARIO_COPY: &str = "scenario.toml";
 /// The charts of a run folder by file stem, in the order the report shows them.
-pub const RUN_CHARTS: [&str; 5] = ["levels", "time_to_level", "occupancy", "tallies", "paths"];
+pub(crate) const RUN_CHARTS: [&str; 5] = ["levels", "time_to_level", "occupancy", "tallies", "paths"];
 /// run and a two-loop run).
-pub const RUN_FORMAT: &str = "brink-run/1";
+pub(crate) const RUN_FORMAT: &str = "brink-run/1";
 /// `format` of a comparison's `manifest.json`.
-pub const COMPARE_FORMAT: &str = "brink-compare/1";
+pub(crate) const COMPARE_FORMAT: &str = "brink-compare/1";
 /// `format` of a sweep's `manifest.json`.
-pub const SWEEP_FORMAT: &str = "brink-sweep/1";
+pub(crate) const SWEEP_FORMAT: &str = "brink-sweep/1";
 /// `format` of a sensitivity analysis' `manifest.json`.
-pub const SENSITIVITY_FORMAT: &str = "brink-sensitivity/1";
+pub(crate) const SENSITIVITY_FORMAT: &str = "brink-sensitivity/1";
 /// `format` of a backtest's `manifest.json`.
-pub const BACKTEST_FORMAT: &str = "brink-backtest/1";
+pub(crate) const BACKTEST_FORMAT: &str = "brink-backtest/1";
 
 /// How many unexpected entries a refusal names.
 const NAMED: usize = 5;
 
 /// The relative paths (with `/`) of the files brink writes in the results folder `dir`,
 /// read from its manifest; `Err` says why `dir` is not a results folder of brink's.
-pub fn owned_files(dir: &Path) -> Result<BTreeSet<String>, String> {
+pub(crate) fn owned_files(dir: &Path) -> Result<BTreeSet<String>, String> {
     record(dir, false).map(|(_, files)| files)
 }
 
 /// The `format` of the results folder `dir` (its manifest's, or its shard.json's), if
 /// it is a folder brink wrote; says which kind of folder it is.
-pub fn folder_format(dir: &Path) -> Option<String> {
+pub(crate) fn folder_format(dir: &Path) -> Option<String> {
     let (_, bytes) = marker_file(dir).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     v.get("format").and_then(|f| f.as_str()).map(str::to_owned)
@@ -173,7 +173,7 @@ fn unexpected(dir: &Path, rel: &str, owned: &BTreeSet<String>, out: &mut Vec<Str
 /// Whether `--force` may replace the existing folder `dir`: it must be empty, or a
 /// results folder of brink's holding nothing but what brink wrote there. `Err` is the
 /// message of the refusal, naming the first few unexpected entries.
-pub fn check_replaceable(dir: &Path) -> Result<(), String> {
+pub(crate) fn check_replaceable(dir: &Path) -> Result<(), String> {
     let shown = dir.display();
     let is_empty =
         std::fs::read_dir(dir).map_err(|e| format!("cannot read the folder {shown}: {e}"))?.next().is_none();
@@ -206,7 +206,7 @@ pub fn check_replaceable(dir: &Path) -> Result<(), String> {
 }
 
 /// `path` made absolute without needing it to exist: the canonical parent and the name.
-pub fn resolve(path: &Path) -> Option<PathBuf> {
+pub(crate) fn resolve(path: &Path) -> Option<PathBuf> {
     if let Ok(p) = path.canonicalize() {
         return Some(p);
     }
@@ -272,7 +272,7 @@ fn is_shards_scenario_copy(input: &Path, out: &Path) -> bool {
 /// would delete them. Only a shard's copy of its scenario, inside a shard folder within
 /// the destination, is brink's own and not protected. Also refuses the `--out` forms of
 /// [`check_out_form`]. Runs before anything is created.
-pub fn check_contains_nothing_of_the_user(dest: &Path, inputs: &[&Path]) -> Result<(), String> {
+pub(crate) fn check_contains_nothing_of_the_user(dest: &Path, inputs: &[&Path]) -> Result<(), String> {
     check_out_form(dest)?;
     let Some(out) = resolve(dest) else { return Ok(()) };
     if let Some(cwd) = std::env::current_dir().ok().and_then(|c| c.canonicalize().ok()) {

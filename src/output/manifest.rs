@@ -5,7 +5,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 /// The generator and stream derivation, named so results can be traced to them.
-pub const STREAMS: &str =
+pub(crate) const STREAMS: &str =
     "chacha8; key = sha256(\"brink/v1\" || seed_le || step_id); stream = trial; word_pos = purpose << 64";
 
 /// Contents of `manifest.json`.
@@ -112,7 +112,7 @@ pub(crate) fn ordered_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(
 }
 
 /// Hex SHA-256 of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -67,13 +67,13 @@ pub enum OutputError {
 
 impl OutputError {
     /// Whether the user's input caused it (exit 2) rather than the machine (exit 1).
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         matches!(self, OutputError::Exists(_) | OutputError::Refused(_))
     }
 }
 
 /// Attaches a path to an I/O error.
-pub fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+pub(crate) fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |source| OutputError::Io { path: path.to_owned(), source }
 }
 
@@ -627,7 +627,7 @@ fn same_file(file: &File, path: &Path) -> bool {
 /// and unlocked (their run has ended). A results folder moved aside by an interrupted
 /// replacement is put back first if its place is empty. Returns what was done, for the
 /// user.
-pub fn clean_stale(parent: &Path) -> Vec<String> {
+pub(crate) fn clean_stale(parent: &Path) -> Vec<String> {
     let mut notes = Vec::new();
     let Ok(entries) = std::fs::read_dir(parent) else { return notes };
     let mut entries: Vec<_> = entries.flatten().collect();

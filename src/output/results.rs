@@ -139,17 +139,6 @@ pub enum ResultsError {
     },
 }
 
-/// Names of the files a results folder must hold for charts and the report.
-pub const NEEDED: [&str; 7] = [
-    "manifest.json",
-    "levels.csv",
-    "tallies.csv",
-    "tally_distribution.csv",
-    "steps.csv",
-    "daily.csv",
-    "paths.csv",
-];
-
 impl Results {
     /// Reads a results folder.
     pub fn read_dir(dir: &Path) -> Result<Results, ResultsError> {
@@ -163,7 +152,7 @@ impl Results {
     }
 
     /// Reads the files through `get(name)`; `dir` only names them in messages.
-    pub fn from_files(
+    pub(crate) fn from_files(
         dir: &Path,
         mut get: impl FnMut(&str) -> Result<Vec<u8>, ResultsError>,
     ) -> Result<Results, ResultsError> {
@@ -202,14 +191,6 @@ impl Results {
         Ok(r)
     }
 
-    /// The chart title's subject: title and variant.
-    pub fn subject(&self) -> String {
-        match &self.manifest.variant {
-            Some(v) => format!("{} [{v}]", self.manifest.scenario_title),
-            None => self.manifest.scenario_title.clone(),
-        }
-    }
-
     /// Horizon in days.
     pub fn horizon(&self) -> u32 {
         self.manifest.horizon_days
@@ -221,11 +202,6 @@ impl Results {
         let mut it = s.split('-').map(|x| x.parse::<i64>().ok());
         let (y, m, d) = (it.next()??, it.next()??, it.next()??);
         crate::sim::calendar::Date::new(y as i32, m as u32, d as u32)
-    }
-
-    /// The label of a step id (the id itself if unknown).
-    pub fn step_label<'a>(&'a self, id: &'a str) -> &'a str {
-        self.steps.iter().find(|s| s.step == id).map_or(id, |s| s.label.as_str())
     }
 }
 

@@ -6,7 +6,7 @@ use crate::sim::model::Model;
 use crate::sim::stats::{wilson, Aggregate, MAX_PATH, Z95};
 
 /// How many escalation paths `paths.csv` lists at most.
-pub const TOP_PATHS: usize = 100;
+pub(crate) const TOP_PATHS: usize = 100;
 
 /// A probability or mean with 6 decimals, as every CSV file of brink writes them.
 pub(crate) fn f6(x: f64) -> String {
@@ -29,7 +29,7 @@ pub fn levels(model: &Model, agg: &Aggregate) -> Vec<u8> {
 
 /// `levels.csv` with the given 95% intervals of P(reached), one per level, in place of
 /// the Wilson intervals (None: Wilson), for trials that are not independent.
-pub fn levels_with(model: &Model, agg: &Aggregate, intervals: Option<&[(f64, f64)]>) -> Vec<u8> {
+pub(crate) fn levels_with(model: &Model, agg: &Aggregate, intervals: Option<&[(f64, f64)]>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
         "level",
@@ -157,7 +157,7 @@ pub fn daily(model: &Model, agg: &Aggregate) -> Vec<u8> {
 }
 
 /// The `a>b>c` text of a path; `(none)` for trials whose level never rose.
-pub fn path_text(model: &Model, path: &[u32]) -> String {
+pub(crate) fn path_text(model: &Model, path: &[u32]) -> String {
     if path.is_empty() {
         return "(none)".into();
     }

@@ -9,7 +9,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 /// A row file being streamed out: buffered, and hashed when it belongs to a shard.
-pub type RowWriter = DigestWriter<BufWriter<std::fs::File>>;
+pub(crate) type RowWriter = DigestWriter<BufWriter<std::fs::File>>;
 
 /// Creates `trials.csv` at `path` with its header line, ready for the runner's rows.
 /// With `hash` (a shard's rows), its SHA-256 is computed on the way out, for
@@ -117,7 +117,7 @@ impl Accumulate for TrialRows<'_> {
 /// Appends a day (>= 0) with exactly 4 decimals (8.6 seconds): `round(day * 10^4)`
 /// split at the decimal point. Integer arithmetic after one IEEE multiply and round, so
 /// the text is the same on every platform, and much faster than `format!("{:.4}")`.
-pub fn push_day(b: &mut Vec<u8>, day: f64) {
+pub(crate) fn push_day(b: &mut Vec<u8>, day: f64) {
     let n = (day * 10_000.0).round().max(0.0) as u64;
     let mut ints = itoa::Buffer::new();
     b.extend_from_slice(ints.format(n / 10_000).as_bytes());

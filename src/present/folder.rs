@@ -68,7 +68,7 @@ pub fn firings(agg: &Aggregate) -> u64 {
 }
 
 /// `count` per second of `seconds`, or 0 if no time was measured.
-pub fn per_second(count: u64, seconds: f64) -> f64 {
+pub(crate) fn per_second(count: u64, seconds: f64) -> f64 {
     if seconds > 0.0 {
         count as f64 / seconds
     } else {

@@ -298,7 +298,7 @@ fn manifest_section(m: &Manifest, extra: &[(&str, String)]) -> Markup {
 }
 
 /// What the backtest page shows: the run's identity, the comparison rows and the fan.
-pub struct BacktestView<'a> {
+pub(crate) struct BacktestView<'a> {
     /// Scenario, variant, params and provenance (timing fields unused).
     pub manifest: &'a Manifest,
     /// The observed file, as named on the command line.
@@ -313,7 +313,7 @@ pub struct BacktestView<'a> {
 
 /// The backtest page: coverage first, then every observed value beside its simulated
 /// interval, the fan chart, and the params with their sources.
-pub fn backtest_html(v: &BacktestView<'_>) -> String {
+pub(crate) fn backtest_html(v: &BacktestView<'_>) -> String {
     let m = v.manifest;
     let n = v.rows.len();
     let in50 = v.rows.iter().filter(|r| r.in_50).count();
@@ -480,7 +480,10 @@ fn epistemic_section(r: &Results) -> Markup {
 
 /// The comparison page: runs, level and tally tables with paired differences, the
 /// comparison charts, and each run's levels chart side by side.
-pub fn compare_html(v: &charts::compare::CompareView<'_>, opts: &ChartOptions) -> Result<String, ChartError> {
+pub(crate) fn compare_html(
+    v: &charts::compare::CompareView<'_>,
+    opts: &ChartOptions,
+) -> Result<String, ChartError> {
     let cmp = v.cmp;
     let scenario = v.runs.first().map_or("", |r| r.manifest.scenario_name.as_str());
     let first = &cmp.names[0];

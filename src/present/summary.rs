@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// A few lines an analyst reads first: P(reached) per level with its 95% interval,
 /// the tallies, the most common paths, where the files went.
-pub fn run_summary(
+pub(crate) fn run_summary(
     model: &Model,
     agg: &Aggregate,
     seed: u64,

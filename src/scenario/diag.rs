@@ -11,12 +11,12 @@ use std::ops::Range;
 
 /// Longest id (of a level, step, branch, tally, param or variant) and scenario name, in
 /// characters: ids name columns, files and folders, and are printed in aligned tables.
-pub const MAX_ID_CHARS: usize = 64;
+pub(crate) const MAX_ID_CHARS: usize = 64;
 /// Longest free text (a label, title, actor, description or source) that terminal text,
 /// `brink trace` and `brink graph` print; longer text is cut there, for display only.
-pub const SHOWN_TEXT_CHARS: usize = 200;
+pub(crate) const SHOWN_TEXT_CHARS: usize = 200;
 /// Longest actor those outputs print (an actor fills a column of `brink trace`).
-pub const SHOWN_ACTOR_CHARS: usize = 40;
+pub(crate) const SHOWN_ACTOR_CHARS: usize = 40;
 /// Characters of the source line shown on each side of an error's column.
 const SNIPPET_SIDE_CHARS: usize = 60;
 /// Longest message or help line of a diagnostic (a safety net: a message that quotes a
@@ -25,7 +25,7 @@ const MAX_MESSAGE_CHARS: usize = 1000;
 
 /// `text` cut to at most `max` characters, ending in `...` when it was cut. Display only:
 /// nothing that is read back or compared goes through this.
-pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
+pub(crate) fn clip(text: &str, max: usize) -> Cow<'_, str> {
     match text.char_indices().nth(max) {
         None => Cow::Borrowed(text),
         Some(_) => {
@@ -37,17 +37,17 @@ pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
 }
 
 /// An id or name as messages quote it: cut to [`MAX_ID_CHARS`].
-pub fn shown_id(id: &str) -> Cow<'_, str> {
+pub(crate) fn shown_id(id: &str) -> Cow<'_, str> {
     clip(id, MAX_ID_CHARS)
 }
 
 /// Free text (label, title, description) as terminal text prints it.
-pub fn shown_text(text: &str) -> Cow<'_, str> {
+pub(crate) fn shown_text(text: &str) -> Cow<'_, str> {
     clip(text, SHOWN_TEXT_CHARS)
 }
 
 /// An actor as terminal text prints it.
-pub fn shown_actor(actor: &str) -> Cow<'_, str> {
+pub(crate) fn shown_actor(actor: &str) -> Cow<'_, str> {
     clip(actor, SHOWN_ACTOR_CHARS)
 }
 
@@ -94,7 +94,7 @@ impl Diagnostic {
     }
 
     /// A problem with no single location (for example: a cycle, an empty file).
-    pub fn whole_file(message: impl Into<String>) -> Self {
+    pub(crate) fn whole_file(message: impl Into<String>) -> Self {
         Diagnostic { message: message.into(), span: None, help: None }
     }
 
@@ -123,7 +123,7 @@ pub struct Diagnostics {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
     let mut line = 1;
     let mut line_start = 0;
@@ -209,7 +209,7 @@ pub fn nearest<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> O
 }
 
 /// "did you mean `x`?" help text, or a list of what exists when nothing is close.
-pub fn suggest(kind: &str, unknown: &str, known: &[&str]) -> String {
+pub(crate) fn suggest(kind: &str, unknown: &str, known: &[&str]) -> String {
     match nearest(unknown, known.iter().copied()) {
         Some(k) => format!("did you mean `{k}`?"),
         None if known.is_empty() => format!("no {kind} is defined"),

@@ -11,9 +11,9 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// The cap when `BRINK_MAX_INPUT_BYTES` is not set: 64 MB.
-pub const DEFAULT_MAX_INPUT_BYTES: u64 = 64 << 20;
+pub(crate) const DEFAULT_MAX_INPUT_BYTES: u64 = 64 << 20;
 /// The environment variable that sets the cap.
-pub const MAX_INPUT_ENV: &str = "BRINK_MAX_INPUT_BYTES";
+pub(crate) const MAX_INPUT_ENV: &str = "BRINK_MAX_INPUT_BYTES";
 
 /// Why an input file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +78,7 @@ fn human(bytes: u64) -> String {
 }
 
 /// The cap in force: `BRINK_MAX_INPUT_BYTES`, else 64 MB.
-pub fn max_input_bytes() -> Result<u64, InputError> {
+pub(crate) fn max_input_bytes() -> Result<u64, InputError> {
     match std::env::var(MAX_INPUT_ENV) {
         Err(_) => Ok(DEFAULT_MAX_INPUT_BYTES),
         Ok(text) => parse_size(&text).ok_or(InputError::BadLimit(text)),
@@ -117,7 +117,7 @@ pub fn read(path: &Path, what: &'static str) -> Result<Vec<u8>, InputError> {
 }
 
 /// The text of `path`, as [`read`], and UTF-8.
-pub fn read_text(path: &Path, what: &'static str) -> Result<String, InputError> {
+pub(crate) fn read_text(path: &Path, what: &'static str) -> Result<String, InputError> {
     String::from_utf8(read(path, what)?).map_err(|e| InputError::NotText {
         what,
         path: path.to_owned(),

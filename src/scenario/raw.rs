@@ -168,7 +168,7 @@ impl<'de> Deserialize<'de> for ParamSpec {
 }
 
 /// One `[variants.NAME]` table: key = value pairs in file order.
-pub type VariantTable = Entries<Spanned<String>, Spanned<VariantValue>>;
+pub(crate) type VariantTable = Entries<Spanned<String>, Spanned<VariantValue>>;
 
 /// The whole file.
 #[derive(Debug, Deserialize)]

@@ -172,7 +172,7 @@ impl ShardFolder {
 
     /// Every copy of a scenario file in the shard, relative to its folder, with the
     /// SHA-256 it must have: one per compared run of a comparison, else one.
-    pub fn scenario_copies(&self) -> Vec<(PathBuf, &str)> {
+    pub(crate) fn scenario_copies(&self) -> Vec<(PathBuf, &str)> {
         let m = &self.manifest;
         if m.design.runs().is_empty() {
             return vec![(PathBuf::from(SCENARIO_COPY), m.scenario_sha256.as_str())];
@@ -185,7 +185,7 @@ impl ShardFolder {
     }
 
     /// The scenario copy at `rel`, checked against `sha256`.
-    pub fn scenario_at(&self, rel: &Path, sha256: &str) -> Result<String, ShardError> {
+    pub(crate) fn scenario_at(&self, rel: &Path, sha256: &str) -> Result<String, ShardError> {
         let path = self.dir.join(rel);
         let bytes = read_file(&path)?;
         let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
@@ -204,7 +204,7 @@ impl ShardFolder {
 
     /// The aggregate at `rel` (a compared run's `<name>/aggregate.json`), checked
     /// against the model and the shard's trial count.
-    pub fn aggregate_at(&self, rel: &Path, model: &Model) -> Result<Aggregate, ShardError> {
+    pub(crate) fn aggregate_at(&self, rel: &Path, model: &Model) -> Result<Aggregate, ShardError> {
         let path = self.dir.join(rel);
         let bytes = read_file(&path)?;
         check_format(&path, &bytes, AGGREGATE_FORMAT)?;

@@ -33,7 +33,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 4] = [Kind::Run, Kind::Compare, Kind::Sweep, Kind::Sensitivity];
+    pub(crate) const ALL: [Kind; 4] = [Kind::Run, Kind::Compare, Kind::Sweep, Kind::Sensitivity];
 
     /// The command's name, also the `kind` of `shard.json`.
     pub fn name(self) -> &'static str {

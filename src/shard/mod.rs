@@ -141,7 +141,7 @@ fn list(v: &[u64]) -> String {
 
 impl ShardError {
     /// Whether the problem is in the input (exit 2) rather than in writing (exit 1).
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         !matches!(self, ShardError::Output(e) if !e.is_bad_input())
     }
 }

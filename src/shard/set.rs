@@ -23,18 +23,18 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The pairings of a shard.
-pub const PAIRED_JSON: &str = "paired.json";
+pub(crate) const PAIRED_JSON: &str = "paired.json";
 /// `format` of `paired.json`.
-pub const PAIRED_FORMAT: &str = "brink-paired/1";
+pub(crate) const PAIRED_FORMAT: &str = "brink-paired/1";
 /// The level counts of a shard.
-pub const COUNTS_JSON: &str = "counts.json";
+pub(crate) const COUNTS_JSON: &str = "counts.json";
 /// `format` of `counts.json`.
-pub const COUNTS_FORMAT: &str = "brink-counts/1";
+pub(crate) const COUNTS_FORMAT: &str = "brink-counts/1";
 
 /// Contents of `paired.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PairedFile {
+pub(crate) struct PairedFile {
     /// [`PAIRED_FORMAT`].
     pub format: String,
     /// The first model paired with each later one, in order.
@@ -44,7 +44,7 @@ pub struct PairedFile {
 /// One pairing, with the names and ids that give its indices meaning.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Pair {
+pub(crate) struct Pair {
     /// The first model (A).
     pub a: String,
     /// The other model (B).
@@ -59,7 +59,7 @@ pub struct Pair {
 
 impl PairedFile {
     /// Wraps the pairings of `models[0]` with each later model.
-    pub fn new(names: &[String], models: &[&Model], paired: &[Paired]) -> PairedFile {
+    pub(crate) fn new(names: &[String], models: &[&Model], paired: &[Paired]) -> PairedFile {
         let pairs = paired
             .iter()
             .enumerate()
@@ -78,7 +78,7 @@ impl PairedFile {
 /// Contents of `counts.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CountsFile {
+pub(crate) struct CountsFile {
     /// [`COUNTS_FORMAT`].
     pub format: String,
     /// Level ids, in ladder order (the order of each `reached`).
@@ -95,7 +95,7 @@ fn bytes<T: Serialize>(v: &T) -> Vec<u8> {
 }
 
 /// Writes `paired.json` into `dir`.
-pub fn write_paired(
+pub(crate) fn write_paired(
     dir: &Path,
     names: &[String],
     models: &[&Model],
@@ -106,7 +106,7 @@ pub fn write_paired(
 }
 
 /// Writes `counts.json` into `dir`.
-pub fn write_counts(dir: &Path, model: &Model, counts: Vec<LevelCounts>) -> Result<(), OutputError> {
+pub(crate) fn write_counts(dir: &Path, model: &Model, counts: Vec<LevelCounts>) -> Result<(), OutputError> {
     let levels = model.levels.iter().map(|l| l.id.clone()).collect();
     let file = CountsFile { format: COUNTS_FORMAT.into(), levels, counts };
     let path = dir.join(COUNTS_JSON);
@@ -121,7 +121,7 @@ fn shard_trials(shard: &ShardFolder) -> u64 {
 
 /// Reads a shard's `paired.json`, checked: `models[0]` (named `names[0]`) paired with
 /// each later model, laid out as [`Paired::new`] lays them out, over the shard's trials.
-pub fn read_paired(
+pub(crate) fn read_paired(
     shard: &ShardFolder,
     names: &[String],
     models: &[&Model],
@@ -174,7 +174,11 @@ pub fn read_paired(
 
 /// Reads a shard's `counts.json`, checked: `n` models with `model`'s levels, over the
 /// shard's trials.
-pub fn read_counts(shard: &ShardFolder, model: &Model, n: u64) -> Result<Vec<LevelCounts>, ShardError> {
+pub(crate) fn read_counts(
+    shard: &ShardFolder,
+    model: &Model,
+    n: u64,
+) -> Result<Vec<LevelCounts>, ShardError> {
     let path = shard.dir.join(COUNTS_JSON);
     let b = read_file(&path)?;
     check_format(&path, &b, COUNTS_FORMAT)?;
@@ -202,7 +206,7 @@ pub fn read_counts(shard: &ShardFolder, model: &Model, n: u64) -> Result<Vec<Lev
 /// The level counts of every model over every trial: trial shards add up, a sweep's
 /// grid-point shards follow one another (`shards` in shard order; `models` counts
 /// every model of the whole set).
-pub fn merge_counts(
+pub(crate) fn merge_counts(
     shards: &[ShardFolder],
     model: &Model,
     models: u64,
@@ -234,7 +238,7 @@ pub fn merge_counts(
 }
 
 /// Adds up the shards' pairings (exact, so the order does not matter).
-pub fn merge_paired(
+pub(crate) fn merge_paired(
     shards: &[ShardFolder],
     names: &[String],
     models: &[&Model],

@@ -15,11 +15,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// File name of the array job script.
-pub const ARRAY_SCRIPT: &str = "brink-array.sbatch";
+pub(crate) const ARRAY_SCRIPT: &str = "brink-array.sbatch";
 /// File name of the merge job script.
-pub const MERGE_SCRIPT: &str = "brink-merge.sbatch";
+pub(crate) const MERGE_SCRIPT: &str = "brink-merge.sbatch";
 /// File name of the submission script.
-pub const SUBMIT_SCRIPT: &str = "submit.sh";
+pub(crate) const SUBMIT_SCRIPT: &str = "submit.sh";
 
 /// Everything the scripts need. Paths should be absolute.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ pub struct SlurmJob {
 }
 
 /// Quotes a word for a POSIX shell: unchanged if it is plainly safe, else in single quotes.
-pub fn sh_quote(s: &str) -> String {
+pub(crate) fn sh_quote(s: &str) -> String {
     let safe = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%^".contains(&b));
     if safe {
         s.to_owned()
@@ -67,7 +67,7 @@ pub fn sh_quote(s: &str) -> String {
 }
 
 /// Why a path cannot appear in an `#SBATCH` line (which is not parsed by a shell), if so.
-pub fn unfit_for_sbatch(p: &Path) -> Option<&'static str> {
+pub(crate) fn unfit_for_sbatch(p: &Path) -> Option<&'static str> {
     let s = p.to_str()?;
     if s.chars().any(char::is_whitespace) {
         Some("contains white space")

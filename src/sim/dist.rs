@@ -9,6 +9,7 @@ use crate::sim::rng::Stream;
 
 /// A delay, in days. Parameters are validated (finite, non-negative, ordered).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(missing_docs)] // each variant's doc names its fields
 pub enum Delay {
     /// Always `d`.
     Fixed(f64),
@@ -61,7 +62,7 @@ impl Delay {
 
     /// Whether the delay can be exactly zero (an atom at 0): what makes a trigger cycle loop
     /// forever at one instant.
-    pub fn can_be_zero(&self) -> bool {
+    pub(crate) fn can_be_zero(&self) -> bool {
         match *self {
             Delay::Fixed(d) => d == 0.0,
             Delay::Uniform(a, b) => a == 0.0 && b == 0.0,
@@ -87,6 +88,7 @@ impl Delay {
 
 /// An amount added to a tally. Parameters are validated.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(missing_docs)] // each variant's doc names its fields
 pub enum Amount {
     /// Always `n`.
     Fixed(u64),

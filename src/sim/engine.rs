@@ -227,7 +227,7 @@ pub trait Observer {
 
 /// The observer that looks at nothing: [`Engine::run`] uses it.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NoObserver;
+pub(crate) struct NoObserver;
 
 impl Observer for NoObserver {}
 

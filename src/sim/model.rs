@@ -5,11 +5,11 @@
 use crate::sim::dist::{Amount, Delay};
 
 /// Index of a level in the ladder (0 = lowest).
-pub type LevelIx = usize;
+pub(crate) type LevelIx = usize;
 /// Index of a step, in file order.
-pub type StepIx = usize;
+pub(crate) type StepIx = usize;
 /// Index of a tally, in file order.
-pub type TallyIx = usize;
+pub(crate) type TallyIx = usize;
 
 /// A validated, resolved scenario, ready to simulate.
 #[derive(Debug, Clone)]
@@ -232,7 +232,7 @@ impl Model {
     }
 
     /// The highest level of the ladder (the one comparisons and precision targets use).
-    pub fn top_level(&self) -> LevelIx {
+    pub(crate) fn top_level(&self) -> LevelIx {
         self.levels.len() - 1
     }
 }
@@ -243,7 +243,7 @@ impl Model {
     /// Visits every numeric field that a param can set, in a fixed order (the indices
     /// [`Uncertain::fields`](crate::sim::params::Uncertain::fields) refers to). Derived fields (a `"rest"` branch's p, the
     /// branch tables) are not visited: [`Model::finish`] recomputes them.
-    pub fn visit_numbers(&mut self, f: &mut dyn FnMut(&mut f64)) {
+    pub(crate) fn visit_numbers(&mut self, f: &mut dyn FnMut(&mut f64)) {
         let delay = |d: &mut Delay, f: &mut dyn FnMut(&mut f64)| match d {
             Delay::Fixed(x) | Delay::Exponential(x) => f(x),
             Delay::Uniform(a, b) => {
@@ -323,7 +323,7 @@ impl Model {
     /// Sets every uncertain param to its value in `values` (in [`Model::uncertain`]
     /// order) in every field it feeds, then recomputes the derived fields. One pass over
     /// the fields, no allocation: the engine calls this before each trial.
-    pub fn patch(&mut self, values: &[f64]) {
+    pub(crate) fn patch(&mut self, values: &[f64]) {
         let owners = std::mem::take(&mut self.uncertain_fields);
         let mut i = 0;
         let mut next = owners.iter().peekable();

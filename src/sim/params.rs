@@ -15,6 +15,7 @@ use crate::sim::rng::Stream;
 
 /// A distribution of a param's value.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(missing_docs)] // each variant's doc names its fields
 pub enum ParamDist {
     /// Beta(a, b) on [0, 1].
     Beta { a: f64, b: f64 },
@@ -225,4 +226,3 @@ pub struct Provenance {
     /// `note = "..."`.
     pub note: Option<String>,
 }
-

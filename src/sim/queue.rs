@@ -14,7 +14,7 @@ use std::collections::BinaryHeap;
 /// Where an event stands in a trial's order: its time, then the number it was scheduled
 /// with.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Key {
+pub(crate) struct Key {
     /// Time of the event (days).
     pub time: f64,
     /// Sequence number: the order in which events were scheduled.
@@ -23,17 +23,17 @@ pub struct Key {
 
 impl Key {
     /// Later than any event: no event.
-    pub const NEVER: Key = Key { time: f64::INFINITY, seq: u64::MAX };
+    pub(crate) const NEVER: Key = Key { time: f64::INFINITY, seq: u64::MAX };
 
     /// The order of two keys: by time, then by sequence number.
     #[inline]
-    pub fn order(self, other: Key) -> Ordering {
+    pub(crate) fn order(self, other: Key) -> Ordering {
         self.time.total_cmp(&other.time).then(self.seq.cmp(&other.seq))
     }
 
     /// Whether this key comes strictly before `other`.
     #[inline]
-    pub fn before(self, other: Key) -> bool {
+    pub(crate) fn before(self, other: Key) -> bool {
         self.order(other) == Ordering::Less
     }
 }
@@ -66,7 +66,7 @@ impl<T> Ord for Entry<T> {
 /// Events of one trial, earliest (time, sequence number) first. Cleared, not dropped,
 /// between trials, so that a reused queue allocates nothing once it has grown.
 #[derive(Debug, Clone)]
-pub struct EventQueue<T> {
+pub(crate) struct EventQueue<T> {
     heap: BinaryHeap<Entry<T>>,
     /// The last sequence number handed out (0: none yet).
     seq: u64,
@@ -74,21 +74,21 @@ pub struct EventQueue<T> {
 
 impl<T> EventQueue<T> {
     /// An empty queue with room for `capacity` events.
-    pub fn with_capacity(capacity: usize) -> Self {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         EventQueue { heap: BinaryHeap::with_capacity(capacity), seq: 0 }
     }
 
     /// Takes the next sequence number for an event at `time` without queueing it: for an
     /// event the caller keeps elsewhere, which must still order with the queued ones.
     #[inline]
-    pub fn stamp(&mut self, time: f64) -> Key {
+    pub(crate) fn stamp(&mut self, time: f64) -> Key {
         self.seq += 1;
         Key { time, seq: self.seq }
     }
 
     /// Schedules `item` at `time`, after every event already scheduled at that time.
     #[inline]
-    pub fn push(&mut self, time: f64, item: T) -> Key {
+    pub(crate) fn push(&mut self, time: f64, item: T) -> Key {
         let key = self.stamp(time);
         self.heap.push(Entry { key, item });
         key
@@ -96,35 +96,38 @@ impl<T> EventQueue<T> {
 
     /// The key of the earliest event.
     #[inline]
-    pub fn peek_key(&self) -> Option<Key> {
+    pub(crate) fn peek_key(&self) -> Option<Key> {
         self.heap.peek().map(|e| e.key)
     }
 
     /// Removes and returns the earliest event.
     #[inline]
-    pub fn pop(&mut self) -> Option<(Key, T)> {
+    pub(crate) fn pop(&mut self) -> Option<(Key, T)> {
         self.heap.pop().map(|e| (e.key, e.item))
     }
 
     /// Forgets every event and restarts the sequence numbers (a new trial); the memory
     /// stays.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.heap.clear();
         self.seq = 0;
     }
 
     /// Number of queued events.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
 
     /// Whether no event is queued.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
 
     /// Events the queue holds without allocating.
-    pub fn capacity(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
         self.heap.capacity()
     }
 }

@@ -41,7 +41,7 @@ pub enum Purpose {
 }
 
 /// Number of [`Purpose`] values.
-pub const PURPOSES: usize = 6;
+pub(crate) const PURPOSES: usize = 6;
 
 /// The key of one named stream family for a run: `SHA-256("brink/v1" ‖ seed ‖ name)`.
 /// Every name a run draws from is built by one of the functions below ([`step_key`],
@@ -52,24 +52,24 @@ pub fn stream_key(seed: u64, name: &str) -> [u8; 32] {
 
 /// Prefix of the streams of uncertain params drawn per trial (predictive mode). `#` cannot
 /// start an id, so a param's stream never collides with a step's.
-pub const PARAM_PREFIX: &str = "#param/";
+pub(crate) const PARAM_PREFIX: &str = "#param/";
 
 /// Prefix of the streams of the outer draws of a two-loop (epistemic) run.
-pub const EPISTEMIC_PREFIX: &str = "#epistemic/";
+pub(crate) const EPISTEMIC_PREFIX: &str = "#epistemic/";
 
 /// The key of a step's streams: the text of its id, so that a step's numbers do not depend
 /// on its position in the file.
-pub fn step_key(seed: u64, step_id: &str) -> [u8; 32] {
+pub(crate) fn step_key(seed: u64, step_id: &str) -> [u8; 32] {
     key_of(seed, &[step_id])
 }
 
 /// The key of an uncertain param's per-trial draws (predictive mode): `#param/<name>`.
-pub fn param_key(seed: u64, param: &str) -> [u8; 32] {
+pub(crate) fn param_key(seed: u64, param: &str) -> [u8; 32] {
     key_of(seed, &[PARAM_PREFIX, param])
 }
 
 /// The key of an uncertain param's outer draws in a two-loop run: `#epistemic/<name>`.
-pub fn epistemic_key(seed: u64, param: &str) -> [u8; 32] {
+pub(crate) fn epistemic_key(seed: u64, param: &str) -> [u8; 32] {
     key_of(seed, &[EPISTEMIC_PREFIX, param])
 }
 

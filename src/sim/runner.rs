@@ -222,13 +222,13 @@ pub fn run_chunk<A: Accumulate>(
 }
 
 /// Trials added per batch by [`run_until`]: a whole number of chunks.
-pub const BATCH: u64 = 8 * CHUNK;
+pub(crate) const BATCH: u64 = 8 * CHUNK;
 
 /// Runs batches of [`BATCH`] trials, in trial order, into `total` until `done(total)` says
 /// the estimate is precise enough or `max_trials` are run; calls `progress(n)` with the
 /// trials run so far after each batch. Because trials are independent of the total and
 /// merges are exact, the result is identical to a plain [`run_set`] of the final count.
-pub fn run_until<A: Accumulate>(
+pub(crate) fn run_until<A: Accumulate>(
     models: &[&Model],
     spec: &RunSpec,
     max_trials: u64,
@@ -251,7 +251,7 @@ pub fn run_until<A: Accumulate>(
 }
 
 /// Parses a precision target: a probability half-width such as `0.005`, or `0.5%`.
-pub fn parse_precision(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_precision(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let (num, scale) = match t.strip_suffix('%') {
         Some(n) => (n, 0.01),

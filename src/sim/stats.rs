@@ -33,7 +33,7 @@ pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
 
 /// Wilson score interval for a proportion `p` observed on `n` trials, where `n` may be
 /// an effective (fractional) sample size.
-pub fn wilson_p(p: f64, n: f64, z: f64) -> (f64, f64) {
+pub(crate) fn wilson_p(p: f64, n: f64, z: f64) -> (f64, f64) {
     // No information (also a NaN n): the whole range.
     if n.is_nan() || n <= 0.0 {
         return (0.0, 1.0);
@@ -99,7 +99,7 @@ pub fn two_loop_interval(reached: &[u64], trials: u64) -> (f64, f64) {
 /// The q-quantile (q in (0.5, 1)) of Student's t distribution with `df` degrees of
 /// freedom, by bisection on its distribution function: to 1e-9 or better for df up to
 /// 1e5 (`--epistemic` allows 100,000 draws); beyond, the log-gamma terms lose digits.
-pub fn t_quantile(df: f64, q: f64) -> f64 {
+pub(crate) fn t_quantile(df: f64, q: f64) -> f64 {
     // P(T <= t) for t >= 0 is 1 - I_x(df/2, 1/2) / 2 with x = df / (df + t²).
     let cdf = |t: f64| 1.0 - 0.5 * incomplete_beta(df / 2.0, 0.5, df / (df + t * t));
     let mut hi = 1.0;
@@ -282,7 +282,7 @@ fn ranks(xs: &[f64]) -> Vec<f64> {
 
 /// Spearman rank correlation (Pearson correlation of the ranks); None when either side
 /// is constant.
-pub fn spearman(xs: &[f64], ys: &[f64]) -> Option<f64> {
+pub(crate) fn spearman(xs: &[f64], ys: &[f64]) -> Option<f64> {
     let (rx, ry) = (ranks(xs), ranks(ys));
     let n = rx.len() as f64;
     let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
@@ -304,7 +304,7 @@ pub fn percentile(xs: &[f64], q: f64) -> f64 {
 }
 
 /// Bin width (days) of first-reached-day histograms for a horizon.
-pub fn day_bin_width(horizon_days: u32) -> f64 {
+pub(crate) fn day_bin_width(horizon_days: u32) -> f64 {
     let mut w = 0.01;
     while horizon_days as f64 / w > 131_072.0 {
         w *= 2.0;
@@ -348,13 +348,13 @@ impl U256 {
     }
 
     /// Adds another 256-bit value.
-    pub fn add_u256(&mut self, x: U256) {
+    pub(crate) fn add_u256(&mut self, x: U256) {
         self.add(x.lo);
         self.hi = self.hi.wrapping_add(x.hi);
     }
 
     /// Lower-case hex with a `0x` prefix and no leading zeros (`0x0` for zero).
-    pub fn to_hex(self) -> String {
+    pub(crate) fn to_hex(self) -> String {
         if self.hi == 0 {
             format!("0x{:x}", self.lo)
         } else {
@@ -363,7 +363,7 @@ impl U256 {
     }
 
     /// Parses [`U256::to_hex`]'s form (1 to 64 hex digits after `0x`).
-    pub fn from_hex(s: &str) -> Option<U256> {
+    pub(crate) fn from_hex(s: &str) -> Option<U256> {
         let h = s.strip_prefix("0x")?;
         if h.is_empty() || h.len() > 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
@@ -375,7 +375,7 @@ impl U256 {
     }
 
     /// The nearest f64 (for values beyond 128 bits).
-    pub fn to_f64(self) -> f64 {
+    pub(crate) fn to_f64(self) -> f64 {
         self.hi as f64 * 2f64.powi(128) + self.lo as f64
     }
 }
@@ -400,12 +400,12 @@ pub mod u128_text {
     use serde::{Deserialize, Deserializer, Serializer};
 
     /// Writes the decimal text.
-    pub fn serialize<S: Serializer>(x: &u128, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(x: &u128, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&x.to_string())
     }
 
     /// Reads the decimal text.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(|_| serde::de::Error::custom(format!("`{s}` is not a 128-bit decimal integer")))
     }
@@ -542,7 +542,7 @@ impl TryFrom<AggregateData> for Aggregate {
 }
 
 /// Paths longer than this are cut (and marked) in the path statistics.
-pub const MAX_PATH: usize = 64;
+pub(crate) const MAX_PATH: usize = 64;
 
 impl Aggregate {
     /// An empty aggregate for this model.
@@ -657,7 +657,7 @@ impl Aggregate {
     /// Checks that this aggregate (read from a file) has the shape of `model`'s: the
     /// same numbers of levels, tallies and steps, the same horizon, and paths made of
     /// its steps. Merging or writing a mismatched aggregate would be meaningless.
-    pub fn check_fits(&self, model: &Model) -> Result<(), String> {
+    pub(crate) fn check_fits(&self, model: &Model) -> Result<(), String> {
         let counts = [
             ("levels", self.levels.len(), model.levels.len()),
             ("tallies", self.tallies.len(), model.tallies.len()),
@@ -679,11 +679,6 @@ impl Aggregate {
             return Err("a path names a step the scenario does not have".into());
         }
         Ok(())
-    }
-
-    /// Bin width of first-reached-day percentiles, in days.
-    pub fn bin_width(&self) -> f64 {
-        self.bin_width
     }
 
     /// Nearest-rank percentile of the first-reached day of level `l` (lower bin edge).
@@ -746,7 +741,7 @@ impl Aggregate {
     }
 
     /// Paths sorted by count (descending), then by step sequence: a deterministic order.
-    pub fn sorted_paths(&self) -> Vec<(&[u32], u64)> {
+    pub(crate) fn sorted_paths(&self) -> Vec<(&[u32], u64)> {
         let mut v: Vec<(&[u32], u64)> = self.paths.iter().map(|(p, &n)| (p.as_slice(), n)).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         v

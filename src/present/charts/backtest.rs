@@ -8,7 +8,7 @@ use plotters::prelude::*;
 
 /// What the fan chart shows.
 #[derive(Debug, Clone)]
-pub struct FanData {
+pub(crate) struct FanData {
     /// Title line.
     pub title: String,
     /// Subtitle line (scenario, trials, seed, coverage).
@@ -20,7 +20,7 @@ pub struct FanData {
 }
 
 /// Renders `fan.png`/`fan.svg` as (file name, bytes).
-pub fn render_fan(d: &FanData, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+pub(crate) fn render_fan(d: &FanData, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
     super::draw_files("fan", opts, d)
 }
 

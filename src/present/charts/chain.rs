@@ -17,7 +17,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The report's caption of this diagram.
-pub const CAPTION: &str =
+pub(crate) const CAPTION: &str =
     "The escalation chain: each step in a layer by trigger depth, coloured by the highest level it raises to";
 
 /// An edge of the layered graph: a chain of layout nodes from one step to another.

@@ -26,7 +26,7 @@ fn run_colour(i: usize) -> RGBColor {
 }
 
 /// What comparison charts are drawn from: the comparison and each run's own results.
-pub struct CompareView<'a> {
+pub(crate) struct CompareView<'a> {
     /// The comparison.
     pub cmp: &'a Comparison,
     /// Each run's results folder, in the comparison's order.
@@ -34,13 +34,13 @@ pub struct CompareView<'a> {
 }
 
 /// The comparison charts: (file stem, caption).
-pub const COMPARE_CHARTS: [(&str, &str); 2] = [
+pub(crate) const COMPARE_CHARTS: [(&str, &str); 2] = [
     ("compare_levels", "Difference in the probability of reaching each level, with 95% intervals"),
     ("compare_time_to_level", "Cumulative probability of reaching each level, per run"),
 ];
 
 /// Renders the comparison charts as (file name, bytes).
-pub fn render_compare(
+pub(crate) fn render_compare(
     v: &CompareView<'_>,
     opts: &ChartOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
@@ -52,7 +52,11 @@ pub fn render_compare(
 }
 
 /// One comparison chart as SVG text.
-pub fn compare_svg(name: &str, v: &CompareView<'_>, opts: &ChartOptions) -> Result<String, ChartError> {
+pub(crate) fn compare_svg(
+    name: &str,
+    v: &CompareView<'_>,
+    opts: &ChartOptions,
+) -> Result<String, ChartError> {
     super::draw_svg(name, opts, &CompareChart { name, v })
 }
 

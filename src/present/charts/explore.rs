@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// What the sweep and sensitivity charts show, besides their data.
 #[derive(Debug, Clone)]
-pub struct Context {
+pub(crate) struct Context {
     /// Scenario name.
     pub scenario: String,
     /// Variant, if any.
@@ -26,7 +26,7 @@ pub struct Context {
 
 /// A sweep's results: per grid point, per level, (p, low, high).
 #[derive(Debug, Clone)]
-pub struct SweepData {
+pub(crate) struct SweepData {
     /// The axes.
     pub axes: Vec<Axis>,
     /// Level ids, ladder order.
@@ -36,7 +36,7 @@ pub struct SweepData {
 }
 
 /// Renders `sweep.png`/`sweep.svg` as (file name, bytes).
-pub fn render_sweep(
+pub(crate) fn render_sweep(
     ctx: &Context,
     d: &SweepData,
     opts: &ChartOptions,
@@ -45,7 +45,7 @@ pub fn render_sweep(
 }
 
 /// Renders `tornado.png`/`tornado.svg`.
-pub fn render_tornado(
+pub(crate) fn render_tornado(
     ctx: &Context,
     level: &str,
     base: f64,
@@ -346,7 +346,7 @@ fn tornado<DB: DrawingBackend>(
 
 /// Renders `epistemic.png/svg` (the distribution of P(level) across parameter draws)
 /// and `drivers.png/svg` (Spearman rank correlation of each param with P(level)).
-pub fn render_epistemic(
+pub(crate) fn render_epistemic(
     ctx: &Context,
     level: &str,
     p: &[f64],

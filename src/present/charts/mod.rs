@@ -90,7 +90,7 @@ fn fonts() {
 }
 
 /// The chart files that [`render_all`] writes for these options.
-pub fn file_names(opts: &ChartOptions) -> Vec<String> {
+pub(crate) fn file_names(opts: &ChartOptions) -> Vec<String> {
     let mut out = Vec::new();
     for (name, _) in CHARTS {
         if matches!(opts.formats, Formats::Both | Formats::Png) {
@@ -104,7 +104,7 @@ pub fn file_names(opts: &ChartOptions) -> Vec<String> {
 }
 
 /// Renders every chart; returns (file name, bytes) pairs in [`CHARTS`] order.
-pub fn render_all(r: &Results, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+pub(crate) fn render_all(r: &Results, opts: &ChartOptions) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
     let mut out = Vec::new();
     for (name, _) in CHARTS {
         out.extend(draw_files(name, opts, &RunChart { name, r })?);

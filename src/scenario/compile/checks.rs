@@ -121,7 +121,8 @@ impl ExcitationMatrix {
     }
 
     /// The number of rows (and columns).
-    pub fn dimension(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn dimension(&self) -> usize {
         self.steps.len()
     }
 

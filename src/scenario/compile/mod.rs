@@ -23,19 +23,19 @@ mod dists;
 pub use checks::{sparse_spectral_radius, spectral_radius, ExcitationMatrix};
 
 /// Default per-trial limit on firings.
-pub const DEFAULT_MAX_EVENTS: u64 = 1_000_000;
+pub(crate) const DEFAULT_MAX_EVENTS: u64 = 1_000_000;
 /// Default number of trials when the file gives none.
-pub const DEFAULT_TRIALS: u64 = 10_000;
+pub(crate) const DEFAULT_TRIALS: u64 = 10_000;
 /// Largest per-trial event limit (firing counts are 32-bit).
-pub const MAX_EVENTS_LIMIT: u64 = u32::MAX as u64;
+pub(crate) const MAX_EVENTS_LIMIT: u64 = u32::MAX as u64;
 /// Column names of trials.csv that a tally id (its own column) must not take.
-pub const RESERVED_TALLY_IDS: [&str; 6] =
+pub(crate) const RESERVED_TALLY_IDS: [&str; 6] =
     ["trial", "end_day", "end_reason", "final_level", "max_level", "path"];
 /// Largest whole number accepted where a count is expected: 2^53, the last one a float
 /// holds exactly.
 const MAX_WHOLE: f64 = 9_007_199_254_740_992.0;
 /// Longest horizon accepted, in days (about 270 years).
-pub const MAX_HORIZON_DAYS: i64 = 100_000;
+pub(crate) const MAX_HORIZON_DAYS: i64 = 100_000;
 
 /// Where a param's value came from, for messages.
 #[derive(Debug, Clone)]
@@ -481,7 +481,7 @@ fn strs(v: &[String]) -> Vec<&str> {
 }
 
 /// `[a-z][a-z0-9_]*`, at most [`MAX_ID_CHARS`] characters.
-pub fn valid_id(s: &str) -> bool {
+pub(crate) fn valid_id(s: &str) -> bool {
     let mut c = s.chars();
     s.len() <= MAX_ID_CHARS
         && c.next().is_some_and(|f| f.is_ascii_lowercase())
@@ -509,7 +509,7 @@ fn id_problem(what: &str, s: &str) -> Option<String> {
 }
 
 /// `[a-z0-9-]+`
-pub fn valid_name(s: &str) -> bool {
+pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
 }
 
