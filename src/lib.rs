@@ -8,7 +8,7 @@
 //! and a report. The language is specified in `docs/scenario-language.md`; a newcomer
 //! reads `docs/ARCHITECTURE.md` first.
 //!
-//! Data flows one way, and each layer names only itself and the layers listed above it
+//! Data flows one way, and each layer names only itself and the layers listed before it
 //! (tests/layers.rs checks this on the source):
 //!
 //! 1. [`sim`]: the core, with no I/O: the compiled [`sim::model::Model`], random streams,

@@ -1,10 +1,11 @@
-//! `brink backtest`: percentiles, intervals and coverage (src/backtest.rs).
+//! `brink backtest`: percentiles, intervals and coverage (src/analysis/backtest.rs).
 
 use crate::util::{brink, bundled, model, tol};
 use brink::analysis::backtest::{
-    columns, compare, coverage, mid_rank, months, nearest_rank, parse_mapping, parse_observed, simulate,
-    summarise, Observation,
+    columns, compare, coverage, mid_rank, months, parse_mapping, parse_observed, simulate, summarise,
+    Observation,
 };
+use brink::sim::stats::nearest_rank;
 
 const SYNTHETIC: &str = r#"
 [scenario]
@@ -149,9 +150,9 @@ fn coverage_is_near_nominal_when_the_record_is_drawn_from_the_model() {
     let m = model(SYNTHETIC);
     let qs = parse_mapping(&m, MAPPING).unwrap();
     let cols = columns(&m, &qs);
-    let sims = simulate(&m, &qs, &cols, 400, 1, 2, |_| {}).unwrap();
+    let sims = simulate(&m, &qs, &cols, &spec(&m, 400, 1, 2), |_| {}).unwrap();
     let draws = 200;
-    let records = simulate(&m, &qs, &cols, draws, 2, 2, |_| {}).unwrap();
+    let records = simulate(&m, &qs, &cols, &spec(&m, draws, 2, 2), |_| {}).unwrap();
     let mut rows = Vec::new();
     for t in 0..draws as usize {
         // The three count columns (the `war` column is constant 0 here).
@@ -236,8 +237,8 @@ fn simulated_values_do_not_depend_on_threads() {
     let qs = parse_mapping(&m, MAPPING).unwrap();
     let cols = columns(&m, &qs);
     let trials = 2 * brink::sim::runner::CHUNK + 77;
-    let one = simulate(&m, &qs, &cols, trials, 5, 1, |_| {}).unwrap();
-    let two = simulate(&m, &qs, &cols, trials, 5, 2, |_| {}).unwrap();
+    let one = simulate(&m, &qs, &cols, &spec(&m, trials, 5, 1), |_| {}).unwrap();
+    let two = simulate(&m, &qs, &cols, &spec(&m, trials, 5, 2), |_| {}).unwrap();
     assert_eq!(one, two);
     assert!(one.iter().all(|c| c.len() == trials as usize));
     // Trials are their own: the last trial alone gives the same values.
@@ -261,4 +262,9 @@ fn the_bundled_event_log_reads_against_the_hindcast() {
     assert!(log.events.iter().all(|e| !e.sources.is_empty()), "a row without a source");
     let caused = log.events.iter().filter(|e| e.cause.is_some()).count();
     assert!(caused >= 5 && log.warnings.is_empty(), "{caused} causes; {:?}", log.warnings);
+}
+
+/// A run of `trials` from `seed` on `threads` workers, with the scenario's firing limit.
+fn spec(m: &brink::sim::model::Model, trials: u64, seed: u64, threads: usize) -> brink::sim::runner::RunSpec {
+    brink::sim::runner::RunSpec { trials, seed, threads, max_events: m.max_events }
 }

@@ -122,3 +122,30 @@ fn a_failing_merge_ends_the_run() {
     assert!(io_error, "the merge's error is the run's");
     assert_eq!(merges, 3, "no chunk is merged after the failure");
 }
+
+/// A chunk whose accumulator has another shape than the total (a caller's `empty()` that
+/// leaves out the rows the total writes) ends the run with an error instead of silently
+/// losing the rows.
+#[test]
+fn a_chunk_of_another_shape_than_the_total_is_an_error() {
+    use brink::sim::stats::Aggregate;
+    let m = minimal();
+    let s = RunSpec { trials: 3 * CHUNK, ..spec(2) };
+    let mut total = Some(Aggregate::new(&m));
+    let r = run_set(&[&m], &s, 0..s.trials, &|| None::<Aggregate>, &mut total, &mut |_| {});
+    match r {
+        Err(RunError::Io(e)) => assert!(e.to_string().contains("does not have the total's shape"), "{e}"),
+        other => panic!("expected a shape error, got {other:?}"),
+    }
+    // One model, one aggregate in the total, two in each chunk: the merge would drop one.
+    let mut lists = vec![Aggregate::new(&m)];
+    let r = run_set(
+        &[&m],
+        &s,
+        0..s.trials,
+        &|| vec![Aggregate::new(&m), Aggregate::new(&m)],
+        &mut lists,
+        &mut |_| {},
+    );
+    assert!(matches!(r, Err(RunError::Io(_))), "{r:?}");
+}

@@ -12,11 +12,12 @@
 //! whatever the thread count. Intervals are central and use nearest-rank percentiles; the
 //! percentile of an observed value is its mid-rank, (below + 0.5 x equal) / N.
 
-use crate::sim::accumulate::Accumulate;
+use crate::sim::accumulate::{shape_differs, Accumulate};
 use crate::sim::calendar::Date;
 use crate::sim::engine::{Firing, Observer, Outcome};
 use crate::sim::model::{LevelIx, Model, StepIx};
 use crate::sim::runner::{self, RunError, RunSpec};
+use crate::sim::stats::nearest_rank;
 use std::collections::BTreeMap;
 
 /// A bad mapping or observed file, with the line of the file when there is one.
@@ -382,6 +383,9 @@ impl Accumulate for Values<'_> {
     }
 
     fn merge(&mut self, later: Self) -> std::io::Result<()> {
+        if self.values.len() != later.values.len() {
+            return Err(shape_differs("a set of columns", self.values.len(), later.values.len()));
+        }
         for (all, more) in self.values.iter_mut().zip(later.values) {
             all.extend(more);
         }
@@ -397,9 +401,7 @@ pub fn simulate(
     model: &Model,
     qs: &[Quantity],
     cols: &[Column],
-    trials: u64,
-    seed: u64,
-    threads: usize,
+    spec: &RunSpec,
     mut progress: impl FnMut(u64),
 ) -> Result<Vec<Vec<f64>>, RunError> {
     let mut by_step = vec![Vec::new(); model.steps.len()];
@@ -416,20 +418,8 @@ pub fn simulate(
         values: vec![Vec::new(); cols.len()],
     };
     let mut total = empty();
-    let spec = RunSpec { trials, seed, threads, max_events: model.max_events };
-    runner::run_set(&[model], &spec, 0..trials, &empty, &mut total, &mut progress)?;
+    runner::run_set(&[model], spec, 0..spec.trials, &empty, &mut total, &mut progress)?;
     Ok(total.values)
-}
-
-/// Nearest-rank percentile `q` (0-1) of sorted values: the smallest value with at least
-/// a share `q` of the values at or below it.
-pub fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let n = sorted.len();
-    let k = ((q * n as f64).ceil() as usize).clamp(1, n);
-    sorted[k - 1]
 }
 
 /// Mid-rank percentile of `x` among the values: (below + 0.5 x equal) / N.

@@ -19,7 +19,7 @@
 //! 128-bit sums as decimal strings, 256-bit ones as hex. Shards of `brink compare` and
 //! `brink sensitivity` store it, and `brink merge` adds the shards' accumulators up.
 
-use crate::sim::accumulate::Accumulate;
+use crate::sim::accumulate::{shape_differs, Accumulate};
 use crate::sim::engine::Outcome;
 use crate::sim::model::Model;
 use crate::sim::stats::{u128_text, wilson, Aggregate, U256, Z95};
@@ -310,6 +310,9 @@ impl Accumulate for SetOutput {
     }
 
     fn merge(&mut self, later: Self) -> std::io::Result<()> {
+        if (self.aggregates.len(), self.paired.len()) != (later.aggregates.len(), later.paired.len()) {
+            return Err(shape_differs("a set of models", self.aggregates.len(), later.aggregates.len()));
+        }
         SetOutput::merge(self, &later);
         Ok(())
     }

@@ -27,7 +27,7 @@ fn read(path: &Path, what: &'static str) -> Result<String, Failure> {
 }
 
 pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
-    let (mut model, source) = load(&a.scenario)?;
+    let (model, source) = load(&a.scenario)?;
     let map_path = a.map.clone().unwrap_or_else(|| a.observed.with_extension("toml"));
     let map_text = read(&map_path, "mapping file")?;
     let obs_text = read(&a.observed, "observed file")?;
@@ -39,15 +39,12 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         .common
         .settle(&model, || default_out(&model.name, model.variant.as_deref(), Some("backtest"), None));
     let (trials, seed) = (s.spec.trials, s.spec.seed);
-    // The engine takes its firing limit from the model.
-    model.max_events = s.spec.max_events;
     // Check the observed file against the mapping before simulating.
     let empty = vec![vec![0.0]; cols.len()];
     compare(&qs, &cols, &empty, &obs).map_err(usage)?;
     let staging = Staging::create(&s.dest, s.force, &[&a.scenario.scenario, &a.observed, &map_path])?;
     let bar = progress_bar(trials, s.quiet);
-    let sims = simulate(&model, &qs, &cols, trials, seed, s.spec.threads, |d| bar.set_position(d))
-        .map_err(Failure::Run)?;
+    let sims = simulate(&model, &qs, &cols, &s.spec, |d| bar.set_position(d)).map_err(Failure::Run)?;
     bar.finish_and_clear();
     let rows = compare(&qs, &cols, &sims, &obs).map_err(usage)?;
     let (c50, c90) = coverage(&rows);

@@ -55,7 +55,7 @@ enum Command {
     Sweep(explore::SweepArgs),
     /// One-at-a-time sensitivity of a level's probability to every param (tornado chart).
     Sensitivity(explore::SensitivityArgs),
-    /// Merge the shard folders of one run (`run --shard K/N`) into its results folder.
+    /// Merge the shard folders of one run, comparison, sweep or sensitivity analysis into its results folder.
     Merge(merge::MergeArgs),
     /// Write (and --submit) Slurm jobs for the command after --: its shards as an array, then the merge.
     Slurm(slurm::SlurmArgs),
@@ -199,7 +199,7 @@ struct SimulateArgs {
 struct PrecisionArgs {
     /// Add trials in batches until the 95% interval of the top level's probability is
     /// narrower than this half-width (e.g. 0.005 or 0.5%); --trials is then ignored.
-    #[arg(long, value_name = "HALF_WIDTH", value_parser = crate::sim::runner::parse_precision)]
+    #[arg(long, value_name = "HALF_WIDTH", value_parser = parse_precision)]
     precision: Option<f64>,
     /// With --precision: the most trials to run.
     #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -306,6 +306,21 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
+/// Parses a precision target: a probability half-width such as `0.005`, or `0.5%`.
+fn parse_precision(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, scale) = match t.strip_suffix('%') {
+        Some(n) => (n, 0.01),
+        None => (t, 1.0),
+    };
+    let x: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a number (e.g. 0.005 or 0.5%)"))?;
+    let x = x * scale;
+    if !(x > 0.0 && x < 0.5) {
+        return Err(format!("precision must be a half-width between 0 and 0.5 (50%), got {s}"));
+    }
+    Ok(x)
+}
+
 fn parse_set(s: &str) -> Result<(String, f64), String> {
     let (k, v) = s.split_once('=').ok_or_else(|| format!("expected PARAM=VALUE, got `{s}`"))?;
     let x: f64 = v.trim().parse().map_err(|_| format!("`{v}` is not a number (in --set {s})"))?;
@@ -410,7 +425,7 @@ fn push_manifest(files: &mut Vec<(String, Vec<u8>)>, mut v: serde_json::Value) {
     let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     names.push("manifest.json");
     v["files"] = serde_json::json!(names);
-    let mut bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
+    let mut bytes = serde_json::to_vec_pretty(&v).expect("a JSON value always serialises");
     bytes.push(b'\n');
     files.push(("manifest.json".into(), bytes));
 }

@@ -17,7 +17,9 @@ use crate::sim::stats::Aggregate;
 ///
 /// Models of a lockstep set run trial i one after another (model 0 first) before any runs
 /// trial i + 1; `model` says which one an outcome is of. The trial index is
-/// `outcome.trial`.
+/// `outcome.trial`. Combinators pass `model` through unchanged: in a `Vec`, element k sees
+/// only model k's outcomes, with `model == k`; a bare accumulator (an [`Aggregate`]) sees
+/// every model's, so in a set of several models it belongs in a `Vec` or a `SetOutput`.
 pub trait Accumulate: Send + Sized {
     /// What watches model `model`'s trial while it runs, for an accumulator that needs the
     /// firings and not only the outcome (a backtest's monthly counts). By default nothing,
@@ -59,11 +61,24 @@ impl<A: Accumulate> Accumulate for Vec<A> {
     }
 
     fn merge(&mut self, later: Self) -> std::io::Result<()> {
+        if self.len() != later.len() {
+            return Err(shape_differs("a list", self.len(), later.len()));
+        }
         for (a, b) in self.iter_mut().zip(later) {
             a.merge(b)?;
         }
         Ok(())
     }
+}
+
+/// The error of merging a chunk whose accumulator does not have the total's shape: a
+/// caller's `empty()` that disagrees with its total, which would otherwise lose data
+/// silently (rows missing from `trials.csv`, models missing from a comparison).
+pub fn shape_differs(what: &str, total: usize, chunk: usize) -> std::io::Error {
+    std::io::Error::other(format!(
+        "internal error: a chunk's accumulator does not have the total's shape \
+         ({what} of {chunk} merged into one of {total})"
+    ))
 }
 
 /// Something collected only when asked for (rows without `--no-trials-csv`).
@@ -81,7 +96,12 @@ impl<A: Accumulate> Accumulate for Option<A> {
     fn merge(&mut self, later: Self) -> std::io::Result<()> {
         match (self, later) {
             (Some(a), Some(b)) => a.merge(b),
-            _ => Ok(()),
+            (None, None) => Ok(()),
+            (total, chunk) => Err(shape_differs(
+                "an optional part",
+                usize::from(total.is_some()),
+                usize::from(chunk.is_some()),
+            )),
         }
     }
 }

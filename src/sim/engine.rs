@@ -361,7 +361,8 @@ impl Multipliers {
     }
 }
 
-/// Simulates trials of one model with one seed. One per worker thread.
+/// Simulates trials of one model with one seed: one per chunk of trials, reused for each
+/// trial of it (a model with uncertain params is copied once per engine, to patch).
 ///
 /// The engine borrows the model; in predictive mode (uncertain params) it keeps its own
 /// copy instead, into which each trial's param values are written before the trial

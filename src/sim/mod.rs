@@ -9,7 +9,7 @@ pub mod dist;
 pub mod engine;
 pub mod model;
 pub mod params;
-pub mod queue;
+pub(crate) mod queue;
 pub mod rng;
 pub mod runner;
 pub mod stats;

@@ -77,10 +77,11 @@ pub fn run_set<A: Accumulate>(
     if range.start >= range.end || models.is_empty() {
         return Ok(());
     }
-    let threads = spec.threads.max(1);
     // Chunks are aligned to absolute trial indices, so any range splits the same way.
     let first = range.start / CHUNK;
     let last = range.end.div_ceil(CHUNK);
+    // No more workers than chunks: the others would only wait.
+    let threads = spec.threads.max(1).min((last - first) as usize);
     // Workers take chunks in order from a counter and never wait for one another; this
     // thread merges the results strictly in chunk order as they arrive. A worker may run
     // at most LEAD chunks per thread ahead of the next chunk to merge, so memory stays
@@ -248,19 +249,4 @@ pub(crate) fn run_until<A: Accumulate>(
         }
     }
     Ok(())
-}
-
-/// Parses a precision target: a probability half-width such as `0.005`, or `0.5%`.
-pub(crate) fn parse_precision(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let (num, scale) = match t.strip_suffix('%') {
-        Some(n) => (n, 0.01),
-        None => (t, 1.0),
-    };
-    let x: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a number (e.g. 0.005 or 0.5%)"))?;
-    let x = x * scale;
-    if !(x > 0.0 && x < 0.5) {
-        return Err(format!("precision must be a half-width between 0 and 0.5 (50%), got {s}"));
-    }
-    Ok(x)
 }

@@ -299,8 +299,18 @@ pub(crate) fn spearman(xs: &[f64], ys: &[f64]) -> Option<f64> {
 pub fn percentile(xs: &[f64], q: f64) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
-    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len().max(1));
-    v.get(rank - 1).copied().unwrap_or(f64::NAN)
+    nearest_rank(&v, q)
+}
+
+/// Nearest-rank percentile `q` (0-1) of sorted values: the smallest value with at least
+/// a share `q` of the values at or below it (NaN when there are none).
+pub fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let n = sorted.len();
+    let k = ((q * n as f64).ceil() as usize).clamp(1, n);
+    sorted[k - 1]
 }
 
 /// Bin width (days) of first-reached-day histograms for a horizon.
