@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::analysis::backtest::{self, columns, compare, coverage, parse_mapping, parse_observed, simulate};
+use crate::output::manifest::{backtest_manifest, push_folder_manifest, BacktestRecord, RunRecord};
 use crate::present::charts::backtest::{render_fan, FanData};
 
 #[derive(Debug, Args)]
@@ -50,25 +51,23 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     let (c50, c90) = coverage(&rows);
 
     let mut files = vec![("backtest.csv".to_owned(), crate::output::backtest::csv(&rows))];
-    let manifest = serde_json::json!({
-        "format": crate::output::guard::BACKTEST_FORMAT,
-        "brink_version": env!("CARGO_PKG_VERSION"),
-        "scenario_file": a.scenario.scenario.display().to_string(),
-        "scenario_sha256": crate::output::manifest::sha256_hex(source.as_bytes()),
-        "scenario_name": model.name,
-        "variant": model.variant,
-        "sets": a.scenario.set.text(),
-        "observed_file": a.observed.display().to_string(),
-        "observed_sha256": crate::output::manifest::sha256_hex(obs_text.as_bytes()),
-        "mapping_file": map_path.display().to_string(),
-        "mapping_sha256": crate::output::manifest::sha256_hex(map_text.as_bytes()),
-        "seed": seed,
-        "trials": trials,
-        "streams": crate::output::manifest::STREAMS,
-        "compared": rows.len(),
-        "coverage_50": c50,
-        "coverage_90": c90,
-    });
+    let scenario_file = a.scenario.scenario.display().to_string();
+    let run = RunRecord {
+        file: &scenario_file,
+        source: &source,
+        model: &model,
+        sets: a.scenario.set.text(),
+        seed,
+        trials,
+    };
+    let (observed_file, mapping_file) = (a.observed.display().to_string(), map_path.display().to_string());
+    let record = BacktestRecord {
+        observed: (&observed_file, &obs_text),
+        mapping: (&mapping_file, &map_text),
+        compared: rows.len(),
+        coverage: (c50, c90),
+    };
+    let manifest = backtest_manifest(&run, &record);
 
     let fan_q = match &a.fan {
         Some(q) => {
@@ -126,7 +125,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         fan_quantity: fan_q.as_deref(),
     };
     files.push(("report.html".into(), crate::present::report::backtest_html(&view).into_bytes()));
-    push_manifest(&mut files, manifest);
+    push_folder_manifest(&mut files, manifest);
     write_files(&staging, files)?;
     let dest = staging.commit()?;
     if !s.quiet {

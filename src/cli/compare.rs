@@ -9,6 +9,7 @@
 use super::*;
 use crate::analysis::compare::{Paired, SetOutput};
 use crate::output::compare::{Comparison, RunSummary};
+use crate::output::manifest::{compare_manifest, push_folder_manifest};
 use crate::output::trials::TrialRows;
 use crate::present::charts::compare::{render_compare, CompareView};
 use crate::present::folder::{self, FolderSpec};
@@ -309,12 +310,8 @@ fn write_comparison(
     files.push(("report.html".into(), crate::present::report::compare_html(&view, opts)?.into_bytes()));
     // Marks the folder as brink's comparison, with what brink wrote in it (see
     // `output::guard`): its own files and the run folders, each with its own manifest.
-    let manifest = serde_json::json!({
-        "format": crate::output::guard::COMPARE_FORMAT,
-        "brink_version": env!("CARGO_PKG_VERSION"),
-        "runs": folders,
-    });
-    push_manifest(&mut files, manifest);
+    let manifest = compare_manifest(folders);
+    push_folder_manifest(&mut files, manifest);
     write_files(staging, files)
 }
 

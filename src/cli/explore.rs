@@ -11,6 +11,7 @@ use crate::analysis::explore::{
     self, grid, parse_axis, sensitivity_design, sensitivity_rows, Axis, LevelCounts,
 };
 use crate::output::explore::{sensitivity_csv, sweep_csv, trim};
+use crate::output::manifest::{explore_manifest, push_folder_manifest, RunRecord};
 use crate::present::charts::explore::{render_sweep, render_tornado, Context, SweepData};
 use crate::shard::set::{self, COUNTS_JSON, PAIRED_JSON};
 use crate::shard::{Design, RunFacts, SensitivityPart, Shard, ShardManifest, SweepPart, SweepSplit};
@@ -148,21 +149,17 @@ pub(super) fn dest(out: &Option<PathBuf>, base: &Model, kind: &str) -> PathBuf {
 }
 
 /// The `manifest.json` of a sweep or sensitivity folder of this `format` (without its
-/// `files`, which [`push_manifest`] adds).
-fn manifest_json(s: &Setup, what: serde_json::Value, format: &str) -> serde_json::Value {
-    serde_json::json!({
-        "format": format,
-        "brink_version": env!("CARGO_PKG_VERSION"),
-        "scenario_file": s.file,
-        "scenario_sha256": crate::output::manifest::sha256_hex(s.source.as_bytes()),
-        "scenario_name": s.base.name,
-        "variant": s.base.variant,
-        "sets": s.sets_text(),
-        "seed": s.spec.seed,
-        "trials": s.spec.trials,
-        "streams": crate::output::manifest::STREAMS,
-        "design": what,
-    })
+/// `files`, which [`push_folder_manifest`] adds).
+fn manifest_json(s: &Setup, design: serde_json::Value, format: &str) -> serde_json::Value {
+    let run = RunRecord {
+        file: &s.file,
+        source: &s.source,
+        model: &s.base,
+        sets: s.sets_text(),
+        seed: s.spec.seed,
+        trials: s.spec.trials,
+    };
+    explore_manifest(format, &run, design)
 }
 
 use crate::output::guard::{SENSITIVITY_FORMAT, SWEEP_FORMAT};
@@ -317,7 +314,7 @@ pub(super) fn finish_sweep(
     if opts.formats != Formats::None {
         files.extend(render_sweep(&s.context(), &data, opts)?);
     }
-    push_manifest(&mut files, manifest_json(s, design, SWEEP_FORMAT));
+    push_folder_manifest(&mut files, manifest_json(s, design, SWEEP_FORMAT));
     write_files(&staging, files)?;
     let dest = staging.commit()?;
     let top = n - 1;
@@ -434,7 +431,7 @@ pub(super) fn finish_sensitivity(
     if opts.formats != Formats::None {
         files.extend(render_tornado(&s.context(), &level_id, base.value, &rows, opts)?);
     }
-    push_manifest(&mut files, manifest_json(s, d, SENSITIVITY_FORMAT));
+    push_folder_manifest(&mut files, manifest_json(s, d, SENSITIVITY_FORMAT));
     write_files(&staging, files)?;
     let dest = staging.commit()?;
     let mut text = format!(

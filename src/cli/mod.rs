@@ -418,18 +418,6 @@ fn load(a: &ScenarioArgs) -> Result<(Model, String), Failure> {
     Ok(scenario::load(&a.scenario, &a.overrides())?)
 }
 
-/// Adds the `manifest.json` of a comparison, sweep, sensitivity or backtest folder to
-/// `files`: `v` with `files` listing the files and itself (what `--force` may replace,
-/// see `output::guard`), pretty, with a final newline.
-fn push_manifest(files: &mut Vec<(String, Vec<u8>)>, mut v: serde_json::Value) {
-    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    names.push("manifest.json");
-    v["files"] = serde_json::json!(names);
-    let mut bytes = serde_json::to_vec_pretty(&v).expect("a JSON value always serialises");
-    bytes.push(b'\n');
-    files.push(("manifest.json".into(), bytes));
-}
-
 /// Writes each `(name, bytes)` into the staging folder.
 fn write_files(staging: &Staging, files: Vec<(String, Vec<u8>)>) -> Result<(), Failure> {
     for (name, bytes) in files {

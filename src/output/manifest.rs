@@ -177,3 +177,96 @@ impl Manifest {
         v
     }
 }
+
+/// Adds the `manifest.json` of a comparison, sweep, sensitivity or backtest folder to
+/// `files`: `v` with `files` listing the files and itself (what `--force` may replace,
+/// see [`crate::output::guard`]), pretty, with a final newline.
+pub fn push_folder_manifest(files: &mut Vec<(String, Vec<u8>)>, mut v: serde_json::Value) {
+    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    names.push("manifest.json");
+    v["files"] = serde_json::json!(names);
+    let mut bytes = serde_json::to_vec_pretty(&v).expect("a JSON value always serialises");
+    bytes.push(b'\n');
+    files.push(("manifest.json".into(), bytes));
+}
+
+/// The scenario a comparison, sweep, sensitivity or backtest ran, as its manifest records
+/// it.
+pub struct RunRecord<'a> {
+    /// The scenario file as given on the command line.
+    pub file: &'a str,
+    /// Its bytes (for the SHA-256).
+    pub source: &'a str,
+    /// The compiled model (name, variant).
+    pub model: &'a Model,
+    /// `--set` overrides as `NAME=VALUE`.
+    pub sets: Vec<String>,
+    /// Seed.
+    pub seed: u64,
+    /// Trials.
+    pub trials: u64,
+}
+
+/// The manifest of a comparison folder: the run folders it holds (without `files`, which
+/// [`push_folder_manifest`] adds).
+pub fn compare_manifest(runs: &[String]) -> serde_json::Value {
+    serde_json::json!({
+        "format": crate::output::guard::COMPARE_FORMAT,
+        "brink_version": env!("CARGO_PKG_VERSION"),
+        "runs": runs,
+    })
+}
+
+/// The manifest of a sweep or sensitivity folder of this `format`, with its `design`
+/// (without `files`).
+pub fn explore_manifest(format: &str, run: &RunRecord<'_>, design: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "format": format,
+        "brink_version": env!("CARGO_PKG_VERSION"),
+        "scenario_file": run.file,
+        "scenario_sha256": sha256_hex(run.source.as_bytes()),
+        "scenario_name": run.model.name,
+        "variant": run.model.variant,
+        "sets": run.sets,
+        "seed": run.seed,
+        "trials": run.trials,
+        "streams": STREAMS,
+        "design": design,
+    })
+}
+
+/// What a backtest compared: its observed record and mapping files, with their texts (for
+/// the SHA-256), and the coverage it found.
+pub struct BacktestRecord<'a> {
+    /// The observed record's path as given, and its text.
+    pub observed: (&'a str, &'a str),
+    /// The mapping's path as given, and its text.
+    pub mapping: (&'a str, &'a str),
+    /// How many quantities were compared.
+    pub compared: usize,
+    /// Share of observations inside the central 50% and 90% of the simulations.
+    pub coverage: (f64, f64),
+}
+
+/// The manifest of a backtest folder (without `files`).
+pub fn backtest_manifest(run: &RunRecord<'_>, b: &BacktestRecord<'_>) -> serde_json::Value {
+    serde_json::json!({
+        "format": crate::output::guard::BACKTEST_FORMAT,
+        "brink_version": env!("CARGO_PKG_VERSION"),
+        "scenario_file": run.file,
+        "scenario_sha256": sha256_hex(run.source.as_bytes()),
+        "scenario_name": run.model.name,
+        "variant": run.model.variant,
+        "sets": run.sets,
+        "observed_file": b.observed.0,
+        "observed_sha256": sha256_hex(b.observed.1.as_bytes()),
+        "mapping_file": b.mapping.0,
+        "mapping_sha256": sha256_hex(b.mapping.1.as_bytes()),
+        "seed": run.seed,
+        "trials": run.trials,
+        "streams": STREAMS,
+        "compared": b.compared,
+        "coverage_50": b.coverage.0,
+        "coverage_90": b.coverage.1,
+    })
+}
