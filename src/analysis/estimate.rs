@@ -6,6 +6,7 @@
 //! each estimator can be checked against closed forms and simulated data without a
 //! scenario. The mapping from a scenario and a log to these numbers is the caller's.
 
+use crate::sim::model::Window;
 use crate::sim::stats::incomplete_beta;
 
 /// Chi-square(1) 0.95 quantile: a profile log-likelihood drop of half this bounds a 95%
@@ -160,6 +161,27 @@ impl Baseline {
     /// A multiplier of 1 over `[start, end)`.
     pub fn flat(start: f64, end: f64) -> Baseline {
         Baseline { pieces: vec![(start, end, 1.0)] }
+    }
+
+    /// The multiplier a step's rate windows give it over `[start, end)`: the product of the
+    /// `rate_x` of the windows open at each time (docs/scenario-language.md, windows). A
+    /// window of `x3` for ten days thus counts thirty days of exposure. Modifiers, which
+    /// logged events start, are not in it.
+    pub fn of_windows(windows: &[Window], start: f64, end: f64) -> Baseline {
+        let mut cuts = vec![start, end];
+        for w in windows {
+            cuts.extend([w.from, w.to].into_iter().filter(|&t| start < t && t < end));
+        }
+        cuts.sort_by(f64::total_cmp);
+        cuts.dedup();
+        let pieces = cuts
+            .windows(2)
+            .map(|p| {
+                let m = windows.iter().filter(|w| w.from <= p[0] && p[0] < w.to).map(|w| w.rate_x).product();
+                (p[0], p[1], m)
+            })
+            .collect();
+        Baseline { pieces }
     }
 
     /// The exposure: the integral of the multiplier over the window.
@@ -541,6 +563,20 @@ mod tests {
         let d = data(vec![1.0, 4.0, 9.0], 10.0);
         let ll = hawkes_loglik(&d, HawkesParams { mu: 0.3, n: 0.0, decay: 1.0 });
         assert!((ll - (3.0 * 0.3f64.ln() - 3.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn overlapping_windows_multiply_and_weight_the_exposure() {
+        let w = |from, to, rate_x| Window { from, to, rate_x };
+        let b =
+            Baseline::of_windows(&[w(10.0, 20.0, 3.0), w(15.0, 30.0, 0.5), w(50.0, 60.0, 9.0)], 0.0, 40.0);
+        let want =
+            [(0.0, 10.0, 1.0), (10.0, 15.0, 3.0), (15.0, 20.0, 1.5), (20.0, 30.0, 0.5), (30.0, 40.0, 1.0)];
+        assert_eq!(b.pieces, want);
+        // 10 + 15 + 7.5 + 5 + 10 days.
+        assert_eq!(b.exposure(), 47.5);
+        assert_eq!((b.at(12.0), b.at(17.0), b.at(39.9), b.at(40.0)), (3.0, 1.5, 1.0, 0.0));
+        assert_eq!(Baseline::of_windows(&[], 5.0, 7.0).pieces, [(5.0, 7.0, 1.0)]);
     }
 
     #[test]
