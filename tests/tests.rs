@@ -19,6 +19,7 @@ mod distributions;
 mod engine;
 mod engine_ownership;
 mod explore;
+mod fit;
 mod fuzz_cli;
 mod graph;
 mod intervals;
