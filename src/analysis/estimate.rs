@@ -393,26 +393,29 @@ const MAX_N: f64 = 20.0;
 /// The Hawkes log-likelihood over the coordinates (ln mu, ln n, ln decay), -inf where
 /// the kernel outlasts the data (a decay beyond the window's length is not identified:
 /// n / decay then acts as a trend) or n exceeds [`MAX_N`].
-fn ll_at(d: &HawkesData, x: [f64; 3]) -> f64 {
-    let span = d.baseline.end() - d.baseline.start();
+fn ll_at(d: &[HawkesData], x: [f64; 3]) -> f64 {
+    let span = d.iter().map(|h| h.baseline.end() - h.baseline.start()).fold(f64::INFINITY, f64::min);
     if x[2].exp() > span || x[1].exp() > MAX_N {
         return f64::NEG_INFINITY;
     }
-    hawkes_loglik(d, HawkesParams { mu: x[0].exp(), n: x[1].exp(), decay: x[2].exp() })
+    let h = HawkesParams { mu: x[0].exp(), n: x[1].exp(), decay: x[2].exp() };
+    d.iter().map(|one| hawkes_loglik(one, h)).sum()
 }
 
 /// Maximises the Hawkes likelihood over mu, n and decay, with profile-likelihood
-/// intervals, a likelihood-ratio test and AIC against the Poisson model. `None` when the
+/// intervals, a likelihood-ratio test and AIC against the Poisson model. `d` holds one
+/// entry per history (independent histories: the log-likelihoods add). `None` when the
 /// window holds no firing of the step.
-pub fn fit_hawkes(d: &HawkesData) -> Option<HawkesFit> {
-    if d.targets.is_empty() {
+pub fn fit_hawkes(d: &[HawkesData]) -> Option<HawkesFit> {
+    let k = d.iter().map(|h| h.targets.len()).sum::<usize>() as f64;
+    let exposure: f64 = d.iter().map(|h| h.baseline.exposure()).sum();
+    if k == 0.0 || exposure <= 0.0 {
         return None;
     }
-    let exposure = d.baseline.exposure();
-    let k = d.targets.len() as f64;
     let mu0 = k / exposure;
-    let poisson_loglik = hawkes_loglik(d, HawkesParams { mu: mu0, n: 0.0, decay: 1.0 });
-    let span = (d.baseline.end() - d.baseline.start()).max(1.0);
+    let poisson_loglik: f64 =
+        d.iter().map(|h| hawkes_loglik(h, HawkesParams { mu: mu0, n: 0.0, decay: 1.0 })).sum();
+    let span = d.iter().map(|h| h.baseline.end() - h.baseline.start()).fold(f64::INFINITY, f64::min).max(1.0);
     // Several starts over the decay, since the likelihood can have more than one mode.
     let mut best = ([mu0.ln(), 0.3f64.ln(), 1.0f64.ln()], f64::INFINITY);
     for decay0 in [0.5, 2.0, 7.0, 30.0] {
@@ -629,7 +632,7 @@ mod tests {
         let times = simulate(mu, n, decay, end, 0x9e37_79b9_7f4a_7c15);
         // Expected count mu T / (1 - n) = 1600.
         assert!((times.len() as f64 - 1600.0).abs() < 200.0, "{}", times.len());
-        let fit = fit_hawkes(&data(times, end)).unwrap();
+        let fit = fit_hawkes(&[data(times, end)]).unwrap();
         assert!(fit.n.low < n && n < fit.n.high, "n {:?}", fit.n);
         assert!(fit.mu.low < mu && mu < fit.mu.high, "mu {:?}", fit.mu);
         assert!(fit.decay.low < decay && decay < fit.decay.high, "decay {:?}", fit.decay);
@@ -640,7 +643,7 @@ mod tests {
     #[test]
     fn a_poisson_log_gives_a_small_branching_ratio_and_no_evidence() {
         let times = simulate(0.3, 0.0, 1.0, 3000.0, 42);
-        let fit = fit_hawkes(&data(times, 3000.0)).unwrap();
+        let fit = fit_hawkes(&[data(times, 3000.0)]).unwrap();
         assert!(fit.n.low < 0.01, "{fit:?}");
         assert!(fit.lr < 3.84 && fit.poisson_aic < fit.aic, "{fit:?}");
     }

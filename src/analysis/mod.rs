@@ -7,3 +7,4 @@ pub mod compare;
 pub mod epistemic;
 pub mod estimate;
 pub mod explore;
+pub mod fit;

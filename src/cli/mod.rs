@@ -9,6 +9,7 @@ mod check;
 mod compare;
 mod epistemic;
 mod explore;
+mod fit;
 mod graph;
 mod merge;
 mod plot;
@@ -61,6 +62,8 @@ enum Command {
     Slurm(slurm::SlurmArgs),
     /// Simulate the quantities of an observed record and see where the record falls.
     Backtest(backtest::BacktestArgs),
+    /// Estimate the scenario's params from an event log: rates, probabilities, self-excitation.
+    Fit(fit::FitArgs),
 }
 
 // The option groups. Each option several commands share is declared once, here, and
@@ -392,6 +395,7 @@ pub fn main() -> ExitCode {
         Command::Merge(a) => merge::merge(a),
         Command::Slurm(a) => slurm::slurm(a),
         Command::Backtest(a) => backtest::backtest(a),
+        Command::Fit(a) => fit::fit(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,6 +31,8 @@ pub(crate) const SWEEP_FORMAT: &str = "brink-sweep/1";
 pub(crate) const SENSITIVITY_FORMAT: &str = "brink-sensitivity/1";
 /// `format` of a backtest's `manifest.json`.
 pub(crate) const BACKTEST_FORMAT: &str = "brink-backtest/1";
+/// `format` of a fit's `manifest.json`.
+pub(crate) const FIT_FORMAT: &str = "brink-fit/1";
 
 /// How many unexpected entries a refusal names.
 const NAMED: usize = 5;
@@ -132,7 +134,12 @@ fn record(dir: &Path, nested: bool) -> Result<(String, BTreeSet<String>), String
                 files.extend(owned.into_iter().map(|f| format!("{run}/{f}")));
             }
         }
-        SWEEP_FORMAT | SENSITIVITY_FORMAT | BACKTEST_FORMAT | SHARD_FORMAT | PREVIOUS_SHARD_FORMAT => {}
+        SWEEP_FORMAT
+        | SENSITIVITY_FORMAT
+        | BACKTEST_FORMAT
+        | FIT_FORMAT
+        | SHARD_FORMAT
+        | PREVIOUS_SHARD_FORMAT => {}
         "" => return Err(format!("its {name} has no brink format marker")),
         other => return Err(format!("its {name} has format {}, not one this brink writes", shown(other))),
     }

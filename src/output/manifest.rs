@@ -270,3 +270,34 @@ pub fn backtest_manifest(run: &RunRecord<'_>, b: &BacktestRecord<'_>) -> serde_j
         "coverage_90": b.coverage.1,
     })
 }
+
+/// What a fit read: the log's path and text, the data window as dates or days.
+pub struct FitRecord<'a> {
+    /// The event log's path as given, and its text.
+    pub events: (&'a str, &'a str),
+    /// `--from` as given (or the default).
+    pub from: String,
+    /// `--to` as given (or the default).
+    pub to: String,
+    /// Params fitted and not fitted.
+    pub counts: (usize, usize),
+}
+
+/// The manifest of a fit folder (without `files`).
+pub fn fit_manifest(run: &RunRecord<'_>, f: &FitRecord<'_>) -> serde_json::Value {
+    serde_json::json!({
+        "format": crate::output::guard::FIT_FORMAT,
+        "brink_version": env!("CARGO_PKG_VERSION"),
+        "scenario_file": run.file,
+        "scenario_sha256": sha256_hex(run.source.as_bytes()),
+        "scenario_name": run.model.name,
+        "variant": run.model.variant,
+        "sets": run.sets,
+        "events_file": f.events.0,
+        "events_sha256": sha256_hex(f.events.1.as_bytes()),
+        "from": f.from,
+        "to": f.to,
+        "fitted": f.counts.0,
+        "not_fitted": f.counts.1,
+    })
+}

@@ -12,6 +12,7 @@ pub mod digest;
 pub mod epistemic;
 pub mod events;
 pub mod explore;
+pub mod fit;
 pub mod manifest;
 pub mod results;
 pub mod tables;

@@ -51,6 +51,8 @@ pub struct EventLog {
     pub events: Vec<Event>,
     /// How many histories it holds (the largest trial index + 1).
     pub histories: u64,
+    /// Whether the log has a `cause` column: without one, no trigger p can be fitted.
+    pub cause_column: bool,
     /// Remarks that do not stop a fit: a `cause` that no trigger of the scenario models.
     pub warnings: Vec<String>,
 }
@@ -293,7 +295,7 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
         return Err(LogError { problems: problems.list });
     }
     let histories = events.iter().map(|e| e.trial + 1).max().unwrap_or(0);
-    Ok(EventLog { events, histories, warnings })
+    Ok(EventLog { events, histories, cause_column: c_cause.is_some(), warnings })
 }
 
 /// The problems found so far, as `FILE:LINE: message` lines.

@@ -66,6 +66,32 @@ pub fn compile_str(file: &str, source: &str, overrides: &Overrides) -> Result<Mo
     Ok(model)
 }
 
+/// The role of every param: for each param of `model` (compiled from `source` with
+/// `overrides`), the fields it feeds, found by compiling once more with the param moved
+/// and comparing. `brink fit` uses it to know what each param controls. A param whose
+/// moved value does not compile (a whole number, a schedule day) gets no fields.
+pub fn param_roles(source: &str, overrides: &Overrides, model: &Model) -> Vec<Vec<crate::sim::model::Field>> {
+    let mut base = model.clone();
+    let (numbers, fields) = (base.numbers(), base.fields());
+    model
+        .params
+        .iter()
+        .map(|(name, value)| {
+            let moved = if *value > 0.0 { value * 0.5 } else { 0.5 };
+            let mut o = overrides.clone();
+            o.sets.retain(|(n, _)| n != name);
+            o.sets.push((name.clone(), moved));
+            match compile_str("", source, &o) {
+                Ok(mut m) => {
+                    let other = m.numbers();
+                    (0..numbers.len()).filter(|&i| numbers[i] != other[i]).map(|i| fields[i]).collect()
+                }
+                Err(_) => Vec::new(),
+            }
+        })
+        .collect()
+}
+
 /// For each param given as a distribution: checks that every value of its support is
 /// valid wherever the param is used (by compiling at both ends of the support), and
 /// finds the model fields it feeds (by compiling at a second value and comparing), so

@@ -76,6 +76,40 @@ pub struct ParamUse {
     pub schedule: bool,
 }
 
+/// What a numeric field of the model is: the role a param plays where it is used.
+/// Indices are step, branch (within the step), then the position within the branch's
+/// list (tally, modifier, excitation), or a window or trigger index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// A step's base rate per day.
+    Rate(usize),
+    /// A rate window's start or end day.
+    WindowTime(usize, usize),
+    /// A rate window's multiplier.
+    WindowRateX(usize, usize),
+    /// A branch's probability.
+    BranchP(usize, usize),
+    /// The mean of a tally amount (Poisson, at-least-one, negative binomial) or a
+    /// binomial's p.
+    Amount(usize, usize, usize),
+    /// A negative binomial amount's dispersion.
+    Dispersion(usize, usize, usize),
+    /// A modifier's rate multiplier.
+    ModifierRateX(usize, usize, usize),
+    /// A modifier's trigger-p multiplier.
+    ModifierPX(usize, usize, usize),
+    /// A modifier's duration.
+    ModifierDays(usize, usize, usize),
+    /// An excitation's branching ratio.
+    ExciteN(usize, usize, usize),
+    /// An excitation's kernel decay, days.
+    ExciteDecay(usize, usize, usize),
+    /// A trigger's probability.
+    TriggerP(usize),
+    /// A number of a trigger's delay distribution.
+    TriggerDelay(usize),
+}
+
 /// A rung of the ladder.
 #[derive(Debug, Clone)]
 pub struct Level {
@@ -244,61 +278,75 @@ impl Model {
     /// [`Uncertain::fields`](crate::sim::params::Uncertain::fields) refers to). Derived fields (a `"rest"` branch's p, the
     /// branch tables) are not visited: [`Model::finish`] recomputes them.
     pub(crate) fn visit_numbers(&mut self, f: &mut dyn FnMut(&mut f64)) {
-        let delay = |d: &mut Delay, f: &mut dyn FnMut(&mut f64)| match d {
-            Delay::Fixed(x) | Delay::Exponential(x) => f(x),
+        self.visit_fields(&mut |_, x| f(x));
+    }
+
+    /// [`Model::visit_numbers`] with each field's role, so that an estimator can tell
+    /// what a param controls (a step's rate, a branch's p, a trigger's p, ...).
+    pub(crate) fn visit_fields(&mut self, f: &mut dyn FnMut(Field, &mut f64)) {
+        let delay = |t: usize, d: &mut Delay, f: &mut dyn FnMut(Field, &mut f64)| match d {
+            Delay::Fixed(x) | Delay::Exponential(x) => f(Field::TriggerDelay(t), x),
             Delay::Uniform(a, b) => {
-                f(a);
-                f(b)
+                f(Field::TriggerDelay(t), a);
+                f(Field::TriggerDelay(t), b)
             }
             Delay::Triangular(a, c, b) => {
-                f(a);
-                f(c);
-                f(b)
+                f(Field::TriggerDelay(t), a);
+                f(Field::TriggerDelay(t), c);
+                f(Field::TriggerDelay(t), b)
             }
             Delay::Lognormal { median, sigma } => {
-                f(median);
-                f(sigma)
+                f(Field::TriggerDelay(t), median);
+                f(Field::TriggerDelay(t), sigma)
             }
         };
-        for step in &mut self.steps {
+        for (s, step) in self.steps.iter_mut().enumerate() {
             if let Some(r) = &mut step.rate {
-                f(r);
+                f(Field::Rate(s), r);
             }
-            for w in &mut step.windows {
-                f(&mut w.from);
-                f(&mut w.to);
-                f(&mut w.rate_x);
+            for (w, win) in step.windows.iter_mut().enumerate() {
+                f(Field::WindowTime(s, w), &mut win.from);
+                f(Field::WindowTime(s, w), &mut win.to);
+                f(Field::WindowRateX(s, w), &mut win.rate_x);
             }
             for (bi, b) in step.branches.iter_mut().enumerate() {
                 if step.rest != Some(bi) {
-                    f(&mut b.p);
+                    f(Field::BranchP(s, bi), &mut b.p);
                 }
-                for (_, a) in &mut b.tallies {
+                for (ti, (_, a)) in b.tallies.iter_mut().enumerate() {
+                    let at = Field::Amount(s, bi, ti);
                     match a {
-                        Amount::Poisson(m) | Amount::PoissonAtLeastOne(m) => f(m),
-                        Amount::Binomial(_, p) => f(p),
+                        Amount::Poisson(m) | Amount::PoissonAtLeastOne(m) => f(at, m),
+                        Amount::Binomial(_, p) => f(at, p),
                         Amount::NegativeBinomial { mean, dispersion } => {
-                            f(mean);
-                            f(dispersion)
+                            f(at, mean);
+                            f(Field::Dispersion(s, bi, ti), dispersion)
                         }
                         Amount::Fixed(_) | Amount::UniformInt(..) => {}
                     }
                 }
-                for m in &mut b.modify {
-                    f(&mut m.rate_x);
-                    f(&mut m.p_x);
-                    f(&mut m.days);
+                for (k, m) in b.modify.iter_mut().enumerate() {
+                    f(Field::ModifierRateX(s, bi, k), &mut m.rate_x);
+                    f(Field::ModifierPX(s, bi, k), &mut m.p_x);
+                    f(Field::ModifierDays(s, bi, k), &mut m.days);
                 }
-                for x in &mut b.excite {
-                    f(&mut x.n);
-                    f(&mut x.decay_days);
+                for (k, x) in b.excite.iter_mut().enumerate() {
+                    f(Field::ExciteN(s, bi, k), &mut x.n);
+                    f(Field::ExciteDecay(s, bi, k), &mut x.decay_days);
                 }
             }
         }
-        for t in &mut self.triggers {
-            f(&mut t.p);
-            delay(&mut t.delay, f);
+        for (t, trig) in self.triggers.iter_mut().enumerate() {
+            f(Field::TriggerP(t), &mut trig.p);
+            delay(t, &mut trig.delay, f);
         }
+    }
+
+    /// The role of every numeric field, in visiting order.
+    pub fn fields(&mut self) -> Vec<Field> {
+        let mut v = Vec::new();
+        self.visit_fields(&mut |r, _| v.push(r));
+        v
     }
 
     /// Recomputes derived fields: each `"rest"` branch's p and every branch table.

@@ -10,6 +10,7 @@ pub mod backtest;
 pub mod chain;
 pub mod compare;
 pub mod explore;
+pub mod fit;
 mod levels;
 mod occupancy;
 mod paths;

@@ -1,0 +1,228 @@
+//! `brink fit`: the scenario's params estimated from an event log (docs/fit.md).
+
+use super::*;
+use crate::analysis::fit::{self, Span};
+use crate::output::manifest::{fit_manifest, push_folder_manifest, FitRecord, RunRecord};
+use crate::present::charts::fit::{render_counts, CountsData, Panel, MAX_PANELS};
+
+#[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help("Results folder (default: output/<scenario>[-<variant>]-fit)")))]
+pub(super) struct FitArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// The event log: the columns of events.csv, with optional `source` and `cause` (docs/data.md).
+    #[arg(long, value_name = "LOG")]
+    events: PathBuf,
+    /// Use only events on or after this date (YYYY-MM-DD) or day (default: day 0).
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// Use only events before this date (YYYY-MM-DD) or day (default: the horizon).
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    charts: ChartArgs,
+}
+
+/// A `--from`/`--to` value as a day of the scenario: a date, or a number of days.
+fn day_of(flag: &str, text: &str, model: &Model) -> Result<f64, Failure> {
+    let bad = |why: String| Failure::Usage(format!("--{flag} `{text}`: {why}"));
+    let day = if let Some(date) = crate::scenario::log::parse_date(text) {
+        let start = model.start.ok_or_else(|| {
+            bad("the scenario has no `start` date to count days from; give a day number instead".into())
+        })?;
+        (date.days() - start.days()) as f64
+    } else {
+        text.parse::<f64>()
+            .ok()
+            .filter(|d| d.is_finite())
+            .ok_or_else(|| bad("not a date (YYYY-MM-DD) or a number of days".into()))?
+    };
+    let horizon = model.horizon_days as f64;
+    if !(0.0..=horizon).contains(&day) {
+        return Err(bad(format!("day {day} lies outside the scenario's window (day 0 to {horizon})")));
+    }
+    Ok(day)
+}
+
+/// A day as a date when the scenario has a start date, for people.
+fn shown_day(model: &Model, day: f64) -> String {
+    match model.start {
+        Some(s) if day.fract() == 0.0 => s.plus_days(day as i64).to_string(),
+        _ => format!("day {day}"),
+    }
+}
+
+pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
+    let (model, source) = load(&a.scenario)?;
+    let from = a.from.as_deref().map(|t| day_of("from", t, &model)).transpose()?.unwrap_or(0.0);
+    let to =
+        a.to.as_deref().map(|t| day_of("to", t, &model)).transpose()?.unwrap_or(model.horizon_days as f64);
+    if from >= to {
+        return Err(Failure::Usage(format!(
+            "--from ({}) must come before --to ({})",
+            shown_day(&model, from),
+            shown_day(&model, to)
+        )));
+    }
+    let log_text = crate::scenario::input::read_text(&a.events, "event log")
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let log = crate::scenario::log::parse(&a.events.display().to_string(), &log_text, &model)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let roles = crate::scenario::param_roles(&source, &a.scenario.overrides(), &model);
+    let span = Span { from, to };
+    let f = fit::fit(&model, &roles, &log, span);
+
+    let dest = a
+        .output
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&model.name, model.variant.as_deref(), Some("fit"), None));
+    let staging = Staging::create(&dest, a.output.force, &[&a.scenario.scenario, &a.events])?;
+    let window = format!("{} to {} (exclusive)", shown_day(&model, from), shown_day(&model, to));
+    let mut command = format!("brink fit {} --events {}", a.scenario.scenario.display(), a.events.display());
+    if let Some(v) = &a.scenario.variant {
+        command.push_str(&format!(" --variant {v}"));
+    }
+    for s in a.scenario.set.text() {
+        command.push_str(&format!(" --set {s}"));
+    }
+    for (flag, v) in [("from", &a.from), ("to", &a.to)] {
+        if let Some(v) = v {
+            command.push_str(&format!(" --{flag} {v}"));
+        }
+    }
+    let mut files = vec![
+        ("fit.csv".to_owned(), crate::output::fit::fit_csv(&f)),
+        ("not-fitted.csv".to_owned(), crate::output::fit::not_fitted_csv(&f)),
+        ("self-excitation.csv".to_owned(), crate::output::fit::self_excitation_csv(&f, &model)),
+        ("params.toml".to_owned(), crate::output::fit::params_toml(&f, &command, &window)),
+    ];
+    let charts = a.charts.options();
+    if charts.formats != Formats::None {
+        let mut series: Vec<&fit::Series> =
+            f.series.iter().filter(|s| s.months.iter().any(|m| m.observed > 0.0)).collect();
+        series.sort_by(|x, y| {
+            let total = |s: &fit::Series| s.months.iter().map(|m| m.observed).sum::<f64>();
+            total(y).total_cmp(&total(x)).then(x.step.cmp(&y.step))
+        });
+        series.truncate(MAX_PANELS);
+        if !series.is_empty() {
+            let data = CountsData {
+                title: format!("{}: logged firings per month and the fitted rates", model.name),
+                subtitle: format!(
+                    "{} ({} rows), {}{}",
+                    a.events.display(),
+                    f.rows,
+                    window,
+                    if f.histories > 1 {
+                        format!(", mean of {} histories", f.histories)
+                    } else {
+                        String::new()
+                    }
+                ),
+                panels: series
+                    .iter()
+                    .map(|s| Panel { title: model.steps[s.step].id.clone(), months: s.months.clone() })
+                    .collect(),
+            };
+            files.extend(render_counts(&data, &charts)?);
+        }
+    }
+    let scenario_file = a.scenario.scenario.display().to_string();
+    let events_file = a.events.display().to_string();
+    let run = RunRecord {
+        file: &scenario_file,
+        source: &source,
+        model: &model,
+        sets: a.scenario.set.text(),
+        seed: model.seed,
+        trials: 0,
+    };
+    let record = FitRecord {
+        events: (&events_file, &log_text),
+        from: a.from.clone().unwrap_or_else(|| shown_day(&model, from)),
+        to: a.to.clone().unwrap_or_else(|| shown_day(&model, to)),
+        counts: (f.fitted.len(), f.unfitted.len()),
+    };
+    push_folder_manifest(&mut files, fit_manifest(&run, &record));
+    write_files(&staging, files)?;
+    let dest = staging.commit()?;
+    if !a.output.quiet {
+        say(&summary(&model, &f, &a.events, &window, &dest));
+    }
+    Ok(())
+}
+
+/// The terminal summary: each fitted param beside the scenario's value, then what was not
+/// fitted and the self-excitation checks.
+fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path) -> String {
+    let g = |x: f64| crate::output::fit::sig(x, 3);
+    let mut t = format!(
+        "{}: params fitted from {} ({} rows, {} {}), {window}\n\n",
+        model.name,
+        events.display(),
+        f.rows,
+        f.histories,
+        if f.histories == 1 { "history" } else { "histories" }
+    );
+    let w = f.fitted.iter().map(|p| p.param.len()).max().unwrap_or(5).max(5);
+    t.push_str(&format!(
+        "  {:<w$}  {:>10}  {:>10}  {:>23}  {:>5}  {:>9}  method\n",
+        "param", "scenario", "fitted", "95% interval", "n", "exposure"
+    ));
+    for p in &f.fitted {
+        let flag = if p.hand < p.value.low || p.hand > p.value.high { " <- scenario outside" } else { "" };
+        t.push_str(&format!(
+            "  {:<w$}  {:>10}  {:>10}  {:>23}  {:>5}  {:>9}  {}{flag}\n",
+            p.param,
+            g(p.hand),
+            g(p.value.estimate),
+            format!("[{}, {}]", g(p.value.low), g(p.value.high)),
+            p.n,
+            p.exposure_days.map(|e| format!("{}d", g(e))).unwrap_or_default(),
+            p.method,
+        ));
+    }
+    let outside = f.fitted.iter().filter(|p| p.hand < p.value.low || p.hand > p.value.high).count();
+    t.push_str(&format!(
+        "\n  {} params fitted; the scenario's value lies outside the 95% interval for {outside}.\n",
+        f.fitted.len()
+    ));
+    if !f.unfitted.is_empty() {
+        t.push_str(&format!("\n  not fitted ({}):\n", f.unfitted.len()));
+        for p in &f.unfitted {
+            t.push_str(&format!("    {} ({}): {}\n", p.param, g(p.hand), p.reason));
+        }
+    }
+    if !f.clustering.is_empty() {
+        t.push_str("\n  self-excitation (Hawkes, each step exciting itself) against Poisson:\n");
+        t.push_str(&format!(
+            "    {:<24} {:>5}  {:>22}  {:>20}  {:>7}  {:>7}  {}\n",
+            "step", "n", "branching ratio [95%]", "decay days [95%]", "LR", "p", "AIC H vs P"
+        ));
+        for c in &f.clustering {
+            let h = &c.fit;
+            t.push_str(&format!(
+                "    {:<24} {:>5}  {:>22}  {:>20}  {:>7.2}  {:>7.3}  {:.1} vs {:.1}\n",
+                model.steps[c.step].id,
+                c.k,
+                format!("{} [{}, {}]", g(h.n.estimate), g(h.n.low), g(h.n.high)),
+                format!("{} [{}, {}]", g(h.decay.estimate), g(h.decay.low), g(h.decay.high)),
+                h.lr,
+                h.lr_p,
+                h.aic,
+                h.poisson_aic
+            ));
+        }
+    }
+    for n in &f.notes {
+        t.push_str(&format!("\n  note: {n}\n"));
+    }
+    t.push_str(&format!(
+        "\n  results in {}/ (fit.csv, params.toml, not-fitted.csv, self-excitation.csv, counts chart, manifest.json)\n",
+        dest.display()
+    ));
+    t
+}

@@ -1,0 +1,165 @@
+//! The files of `brink fit` (docs/fit.md): `fit.csv`, `not-fitted.csv`,
+//! `self-excitation.csv` and `params.toml`, from a [`Fit`].
+
+use crate::analysis::fit::{Fit, Posterior};
+use crate::sim::model::Model;
+
+/// A number as the shortest text that reads back to the same f64; empty for NaN.
+fn num(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else if x.is_infinite() {
+        if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A number rounded to `digits` significant digits (at most 12 decimals), for the tables
+/// people read.
+pub fn sig(x: f64, digits: i32) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return num(x);
+    }
+    let digits = (digits - 1 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let t = format!("{x:.digits$}");
+    let t = if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_owned() } else { t };
+    num(t.parse().unwrap_or(x))
+}
+
+/// `fit.csv`: `param,estimate,low,high,method,n,exposure_days`, then the scenario's
+/// value and what the param is.
+pub fn fit_csv(f: &Fit) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "param",
+        "estimate",
+        "low",
+        "high",
+        "method",
+        "n",
+        "exposure_days",
+        "scenario",
+        "what",
+    ]);
+    for p in &f.fitted {
+        let _ = w.write_record([
+            p.param.clone(),
+            sig(p.value.estimate, 6),
+            sig(p.value.low, 6),
+            sig(p.value.high, 6),
+            p.method.to_owned(),
+            p.n.to_string(),
+            p.exposure_days.map(|x| sig(x, 6)).unwrap_or_default(),
+            sig(p.hand, 6),
+            p.what.clone(),
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// `not-fitted.csv`: `param,scenario,reason`.
+pub fn not_fitted_csv(f: &Fit) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["param", "scenario", "reason"]);
+    for p in &f.unfitted {
+        let _ = w.write_record([p.param.clone(), sig(p.hand, 6), p.reason.clone()]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// `self-excitation.csv`: the Hawkes check of each spontaneous step.
+pub fn self_excitation_csv(f: &Fit, model: &Model) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "step",
+        "firings",
+        "mu",
+        "mu_low",
+        "mu_high",
+        "n",
+        "n_low",
+        "n_high",
+        "decay_days",
+        "decay_low",
+        "decay_high",
+        "loglik",
+        "poisson_loglik",
+        "lr",
+        "lr_p",
+        "aic",
+        "poisson_aic",
+    ]);
+    for c in &f.clustering {
+        let h = &c.fit;
+        let mut row = vec![model.steps[c.step].id.clone(), c.k.to_string()];
+        for i in [h.mu, h.n, h.decay] {
+            row.extend([sig(i.estimate, 6), sig(i.low, 6), sig(i.high, 6)]);
+        }
+        row.extend([h.loglik, h.poisson_loglik, h.lr, h.lr_p, h.aic, h.poisson_aic].map(|x| sig(x, 6)));
+        let _ = w.write_record(row);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// `params.toml`: a `[params]` table of the fitted params as distributions, with a comment
+/// per param naming the method and the data window; `--params` reads it back.
+pub fn params_toml(f: &Fit, command: &str, window: &str) -> Vec<u8> {
+    let mut t = String::new();
+    t.push_str(&format!("# Params fitted by: {command}\n"));
+    t.push_str(&format!("# Data window: {window}; {} log rows in it.\n", f.rows));
+    t.push_str("# Rates per day. Each distribution is the posterior under Jeffreys' prior, or, for\n");
+    t.push_str("# Hawkes params, a distribution of the same centre over the 95% profile interval.\n");
+    t.push_str(
+        "# Apply with --params FILE (after the variant, before --set). See docs/fit.md.\n\n[params]\n",
+    );
+    for p in &f.fitted {
+        t.push_str(&format!(
+            "# {}: {} {} [{}, {}] (95%), n = {}{}; scenario value {}\n",
+            p.what,
+            p.method,
+            sig(p.value.estimate, 6),
+            sig(p.value.low, 6),
+            sig(p.value.high, 6),
+            p.n,
+            p.exposure_days.map(|e| format!(", exposure {} days", sig(e, 6))).unwrap_or_default(),
+            sig(p.hand, 6)
+        ));
+        let dist = match p.posterior {
+            Posterior::Gamma { mean, shape } => {
+                format!("{{ gamma = {{ mean = {}, shape = {} }} }}", num(mean), num(shape))
+            }
+            Posterior::Beta(a, b) => format!("{{ beta = [{}, {}] }}", num(a), num(b)),
+            Posterior::Pert(lo, mode, hi) => {
+                format!("{{ pert = [{}, {}, {}] }}", num(lo), num(mode), num(hi))
+            }
+        };
+        t.push_str(&format!("{} = {dist}\n", p.param));
+    }
+    if !f.unfitted.is_empty() {
+        t.push_str("\n# Not fitted (the scenario's values stand):\n");
+        for p in &f.unfitted {
+            t.push_str(&format!("#   {}: {}\n", p.param, p.reason));
+        }
+    }
+    t.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_back_and_round_for_people() {
+        assert_eq!(num(0.1), "0.1");
+        assert_eq!(num(f64::NAN), "");
+        assert_eq!(sig(0.123456789, 6), "0.123457");
+        assert_eq!(sig(1234.56789, 6), "1234.57");
+        assert_eq!(sig(40.5, 6), "40.5");
+        assert_eq!(sig(3.0, 6), "3");
+    }
+}
