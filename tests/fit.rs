@@ -123,3 +123,86 @@ fn branch_intervals_cover_the_true_probability_as_often_as_the_binomial_law_says
     let mean = expected / TRIALS as f64;
     assert!((0.93..0.97).contains(&mean), "mean exact coverage {mean}");
 }
+
+/// A self-exciting step: base rate 0.4 per day, each firing adds n = 0.5 firings on average
+/// with a mean delay of 2 days (branching ratio 0.5, so 0.4 x 300 / (1 - 0.5) = 240
+/// firings expected per history).
+const HAWKES: &str = r#"
+[scenario]
+name = "hawkes"
+horizon_days = 300
+[params]
+rate_incident = 0.4
+n_incident = 0.5
+decay_incident = 2
+[[levels]]
+id = "calm"
+[[steps]]
+id = "incident"
+rate = "rate_incident"
+  [[steps.branches]]
+  id = "any"
+  p = 1
+  excite = [ { step = "incident", n = "n_incident", decay_days = "decay_incident" } ]
+"#;
+
+/// The firing times of each history of `m`, by the engine (exciting firings included).
+fn histories(m: &brink::sim::model::Model, seed: u64, count: u64) -> Vec<Vec<f64>> {
+    struct Times<'a>(&'a mut Vec<f64>);
+    impl brink::sim::engine::Observer for Times<'_> {
+        fn on_fire(&mut self, f: &brink::sim::engine::Firing) {
+            self.0.push(f.time);
+        }
+    }
+    let mut e = Engine::new(m, seed);
+    (0..count)
+        .map(|trial| {
+            let mut t = Vec::new();
+            e.run_observed(trial, &mut Times(&mut t)).unwrap();
+            t
+        })
+        .collect()
+}
+
+#[test]
+fn hawkes_intervals_cover_the_true_branching_ratio() {
+    use brink::analysis::estimate::{fit_hawkes, HawkesData};
+    let m = model(HAWKES);
+    const REPS: u64 = 300;
+    let logs = histories(&m, 5, REPS);
+    let total: usize = logs.iter().map(Vec::len).sum();
+    // Two threads, each fitting half of the histories (the fits are independent).
+    let covered = |part: &[Vec<f64>]| -> (u64, u64) {
+        let (mut n_hits, mut mu_hits) = (0, 0);
+        for times in part {
+            let d = HawkesData {
+                targets: times.clone(),
+                exciters: times.clone(),
+                baseline: Baseline::flat(0.0, 300.0),
+            };
+            let f = fit_hawkes(&[d]).unwrap();
+            n_hits += u64::from(f.n.low <= 0.5 && 0.5 <= f.n.high);
+            mu_hits += u64::from(f.mu.low <= 0.4 && 0.4 <= f.mu.high);
+        }
+        (n_hits, mu_hits)
+    };
+    let (a, b) = logs.split_at(logs.len() / 2);
+    let ((n1, m1), (n2, m2)) = std::thread::scope(|s| {
+        let h = s.spawn(|| covered(a));
+        (covered(b), h.join().unwrap())
+    });
+    let (n_hits, mu_hits) = (n1 + n2, m1 + m2);
+    // The mean count is 240 by the cluster representation; sd of the mean of 300 is
+    // about sqrt(240 / (1 - 0.5)^2 / 300) = 1.8 (the variance of a Hawkes count over a
+    // long window is mu T / (1 - n)^3).
+    let mean = total as f64 / REPS as f64;
+    assert!((mean - 240.0).abs() < 4.0 * 1.8, "mean firings {mean}");
+    // Profile-likelihood intervals are asymptotically 95%; over 300 histories of ~240
+    // firings the coverage must lie within 3.29 binomial sd (1.26%) of it.
+    let tol = 3.29 * (0.95f64 * 0.05 / REPS as f64).sqrt();
+    for (what, hits) in [("branching ratio", n_hits), ("base rate", mu_hits)] {
+        let c = hits as f64 / REPS as f64;
+        eprintln!("{what}: {hits} of {REPS} intervals cover the truth ({:.1}%)", 100.0 * c);
+        assert!((c - 0.95).abs() <= tol, "{what}: coverage {c:.3}, want 0.95 +- {tol:.3}");
+    }
+}

@@ -20,6 +20,7 @@ mod engine;
 mod engine_ownership;
 mod explore;
 mod fit;
+mod fit_command;
 mod fuzz_cli;
 mod graph;
 mod intervals;

@@ -449,7 +449,9 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span) -> F
             continue;
         }
         let rate = k as f64 / exposure_total;
-        let hawkes = if k >= MIN_CLUSTER { estimate::fit_hawkes(&data) } else { None };
+        // A step that an excitation already feeds was fitted as self-exciting above.
+        let excited = hawkes_target(model, roles, s).is_some();
+        let hawkes = if k >= MIN_CLUSTER && !excited { estimate::fit_hawkes(&data) } else { None };
         if let Some(fit) = hawkes {
             clustering.push(Clustering { step: s, k, fit });
         }

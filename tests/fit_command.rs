@@ -1,0 +1,228 @@
+//! `brink fit` end to end (issue 14): logs that `brink run --events` simulated from known
+//! params, fitted back; a hand-written log with `cause` links; and bad input.
+
+use crate::util::{brink, tol, Table};
+use std::path::Path;
+
+/// Known params: an attack with a x3 window for ten days and a lethal branch; a strike that
+/// reacts to lethal attacks; a self-exciting incident (branching ratio 0.5).
+const SCENARIO: &str = r#"
+[scenario]
+name = "fitme"
+horizon_days = 100
+start = 2020-01-01
+[params]
+rate_attack = 0.2
+window_x = 3
+p_lethal = 0.3
+p_strike = 0.5
+rate_incident = 0.3
+n_incident = 0.5
+decay_incident = 2
+[[levels]]
+id = "calm"
+[[levels]]
+id = "tense"
+[[steps]]
+id = "attack"
+rate = "rate_attack"
+windows = [ { from_day = 10, to_day = 20, rate_x = "window_x" } ]
+  [[steps.branches]]
+  id = "lethal"
+  p = "p_lethal"
+  [[steps.branches]]
+  id = "harmless"
+  p = "rest"
+[[steps]]
+id = "strike"
+  [[steps.branches]]
+  id = "hit"
+  p = 1
+  [[steps.triggers]]
+  after = "attack.lethal"
+  p = "p_strike"
+  delay = { fixed = 1 }
+[[steps]]
+id = "incident"
+rate = "rate_incident"
+  [[steps.branches]]
+  id = "any"
+  p = 1
+  excite = [ { step = "incident", n = "n_incident", decay_days = "decay_incident" } ]
+"#;
+
+fn row<'a>(t: &'a Table, param: &str) -> &'a Vec<String> {
+    t.row("param", param)
+}
+
+#[test]
+fn a_simulated_log_gives_back_the_params_it_was_simulated_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let scen = dir.path().join("fitme.toml");
+    std::fs::write(&scen, SCENARIO).unwrap();
+    let run = dir.path().join("run");
+    brink()
+        .args([
+            "run",
+            scen.to_str().unwrap(),
+            "--trials",
+            "100",
+            "--seed",
+            "3",
+            "--events",
+            "100",
+            "--charts",
+            "none",
+            "-q",
+        ])
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+    let out = dir.path().join("fit");
+    brink()
+        .args(["fit", scen.to_str().unwrap(), "--events"])
+        .arg(run.join("events.csv"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let fit = Table::read(&out.join("fit.csv"));
+    assert_eq!(
+        fit.headers[..7],
+        ["param", "estimate", "low", "high", "method", "n", "exposure_days"].map(String::from)
+    );
+    // Exposure by hand: 100 days plus ten days at x3 (20 extra) = 120 per history.
+    let r = row(&fit, "rate_attack");
+    assert_eq!(fit.num(r, "exposure_days"), 12000.0);
+    let est = fit.num(r, "estimate");
+    assert!((est - 0.2).abs() < tol(0.2 / 12000.0, 1), "rate {est}");
+    assert!(fit.num(r, "low") <= 0.2 && 0.2 <= fit.num(r, "high"), "{r:?}");
+    // The count is an integer and estimate = n / exposure.
+    let n = fit.num(r, "n");
+    assert!((est - n / 12000.0).abs() < 1e-5 * est, "6 significant digits");
+    // A branch p: about 2,400 attacks, sd of the proportion 0.0094.
+    let p = row(&fit, "p_lethal");
+    assert!(fit.num(p, "low") <= 0.3 && 0.3 <= fit.num(p, "high"), "{p:?}");
+    assert_eq!(p[fit.col("method")], "beta-jeffreys");
+    // The self-exciting step: the Hawkes fit recovers n = 0.5 within its interval.
+    for (param, truth) in [("n_incident", 0.5), ("rate_incident", 0.3), ("decay_incident", 2.0)] {
+        let h = row(&fit, param);
+        assert_eq!(h[fit.col("method")], "hawkes-profile", "{param}");
+        assert!(fit.num(h, "low") <= truth && truth <= fit.num(h, "high"), "{param}: {h:?}");
+    }
+    // events.csv has no `cause` column: the trigger p cannot be told from the log.
+    let not = Table::read(&out.join("not-fitted.csv"));
+    assert!(not.row("param", "p_strike")[not.col("reason")].contains("not identifiable"));
+    assert!(not.row("param", "window_x")[not.col("reason")].contains("multiplier"));
+    // params.toml: the Gamma posterior under Jeffreys' prior, shape k + 1/2, rate = exposure.
+    let text = std::fs::read_to_string(out.join("params.toml")).unwrap();
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    let g = &doc["params"]["rate_attack"]["gamma"];
+    assert_eq!(g["shape"].as_float().unwrap(), n + 0.5);
+    assert!((g["mean"].as_float().unwrap() - (n + 0.5) / 12000.0).abs() < 1e-12);
+    assert!(text.contains("# rate per day of attack: poisson-garwood"), "{text}");
+    // The same inputs give the same bytes.
+    let again = dir.path().join("again");
+    brink()
+        .args(["fit", scen.to_str().unwrap(), "--events"])
+        .arg(run.join("events.csv"))
+        .arg("--out")
+        .arg(&again)
+        .arg("-q")
+        .assert()
+        .success();
+    for f in ["fit.csv", "params.toml", "not-fitted.csv", "self-excitation.csv", "counts.png", "counts.svg"] {
+        assert_eq!(std::fs::read(out.join(f)).unwrap(), std::fs::read(again.join(f)).unwrap(), "{f}");
+    }
+}
+
+/// A hand-written log: five lethal attacks, three answered by a strike (by `cause`); the
+/// fifth lethal attack on day 99 is too late for its answer (delay 1 day) to fall inside
+/// the window, so it does not count as a chance.
+const LOG: &str = "\
+id,date,step,branch,cause
+a1,2020-01-05,attack,lethal,
+s1,2020-01-06,strike,hit,a1
+a2,2020-01-20,attack,harmless,
+a3,2020-02-01,attack,lethal,
+a4,2020-02-10,attack,lethal,
+s4,2020-02-11,strike,hit,a4
+a5,2020-03-01,attack,lethal,
+s5,2020-03-02,strike,hit,a5
+a6,2020-04-09,attack,lethal,
+";
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn trigger_ps_come_from_the_cause_links_and_the_window_cuts_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let scen = write(dir.path(), "fitme.toml", SCENARIO);
+    let log = write(dir.path(), "log.csv", LOG);
+    let out = dir.path().join("fit");
+    brink().args(["fit"]).arg(&scen).arg("--events").arg(&log).arg("--out").arg(&out).assert().success();
+    let fit = Table::read(&out.join("fit.csv"));
+    // 2020-04-09 is day 99: its strike would come on day 100, the horizon.
+    let s = row(&fit, "p_strike");
+    assert_eq!((fit.num(s, "estimate"), fit.num(s, "n")), (0.75, 4.0));
+    let text = std::fs::read_to_string(out.join("params.toml")).unwrap();
+    assert!(text.contains("p_strike = { beta = [3.5, 1.5] }"), "{text}");
+    // Lethal: 5 of 6 attacks.
+    let p = row(&fit, "p_lethal");
+    assert_eq!(fit.num(p, "n"), 6.0);
+    assert!((fit.num(p, "estimate") - 5.0 / 6.0).abs() < 1e-6);
+    // --to 2020-02-05 (day 35) keeps a1, s1, a2, a3: strikes 1 of 2.
+    let early = dir.path().join("early");
+    brink()
+        .args(["fit"])
+        .arg(&scen)
+        .arg("--events")
+        .arg(&log)
+        .args(["--to", "2020-02-05", "-q", "--out"])
+        .arg(&early)
+        .assert()
+        .success();
+    let fit = Table::read(&early.join("fit.csv"));
+    let s = row(&fit, "p_strike");
+    assert_eq!((fit.num(s, "estimate"), fit.num(s, "n")), (0.5, 2.0));
+    // Attacks: 3 in 35 days of which days 10-20 count three times: exposure 55.
+    let r = row(&fit, "rate_attack");
+    assert_eq!((fit.num(r, "n"), fit.num(r, "exposure_days")), (3.0, 55.0));
+}
+
+#[test]
+fn bad_windows_and_bad_logs_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let scen = write(dir.path(), "fitme.toml", SCENARIO);
+    let log = write(dir.path(), "log.csv", LOG);
+    let cases: [(&[&str], &str); 4] = [
+        (&["--from", "2020-03-01", "--to", "2020-02-01"], "must come before --to"),
+        (&["--to", "2021-01-01"], "outside the scenario's window"),
+        (&["--from", "March"], "not a date (YYYY-MM-DD) or a number of days"),
+        (&["--to=-3"], "outside the scenario's window"),
+    ];
+    for (args, want) in cases {
+        let out = brink()
+            .arg("fit")
+            .arg(&scen)
+            .arg("--events")
+            .arg(&log)
+            .args(args)
+            .arg("--out")
+            .arg(dir.path().join("x"))
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!dir.path().join("x").exists(), "no folder on a usage error");
+    }
+    let bad = write(dir.path(), "bad.csv", "date,step,branch\n2020-01-05,atack,lethal\n");
+    let out = brink().arg("fit").arg(&scen).arg("--events").arg(&bad).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("bad.csv:2") && err.contains("attack"), "{err}");
+}
