@@ -81,7 +81,7 @@ fn a_simulated_log_gives_back_the_params_it_was_simulated_from() {
         .success();
     let out = dir.path().join("fit");
     brink()
-        .args(["fit", scen.to_str().unwrap(), "--events"])
+        .args(["fit", scen.to_str().unwrap(), "--pool", "attack,incident", "--events"])
         .arg(run.join("events.csv"))
         .arg("--out")
         .arg(&out)
@@ -115,6 +115,16 @@ fn a_simulated_log_gives_back_the_params_it_was_simulated_from() {
     let not = Table::read(&out.join("not-fitted.csv"));
     assert!(not.row("param", "p_strike")[not.col("reason")].contains("not identifiable"));
     assert!(not.row("param", "window_x")[not.col("reason")].contains("multiplier"));
+    // The Poisson attacks show no self-excitation; pooled with the self-exciting incidents
+    // they do (the LR test rejects the Poisson model).
+    let se = Table::read(&out.join("self-excitation.csv"));
+    let attack = se.row("step", "attack");
+    assert!(se.num(attack, "lr") < 10.83, "chi-square(1) 99.9% point: {attack:?}");
+    let pooled = se.row("step", "attack+incident");
+    assert!(
+        se.num(pooled, "lr") > 10.0 && se.num(pooled, "aic") < se.num(pooled, "poisson_aic"),
+        "{pooled:?}"
+    );
     // params.toml: the Gamma posterior under Jeffreys' prior, shape k + 1/2, rate = exposure.
     let text = std::fs::read_to_string(out.join("params.toml")).unwrap();
     let doc: toml::Table = toml::from_str(&text).unwrap();
@@ -125,7 +135,7 @@ fn a_simulated_log_gives_back_the_params_it_was_simulated_from() {
     // The same inputs give the same bytes.
     let again = dir.path().join("again");
     brink()
-        .args(["fit", scen.to_str().unwrap(), "--events"])
+        .args(["fit", scen.to_str().unwrap(), "--pool", "attack,incident", "--events"])
         .arg(run.join("events.csv"))
         .arg("--out")
         .arg(&again)
@@ -200,7 +210,9 @@ fn bad_windows_and_bad_logs_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let scen = write(dir.path(), "fitme.toml", SCENARIO);
     let log = write(dir.path(), "log.csv", LOG);
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 6] = [
+        (&["--pool", "attack,incidnt"], "no step `incidnt`"),
+        (&["--pool", "attack"], "at least two steps"),
         (&["--from", "2020-03-01", "--to", "2020-02-01"], "must come before --to"),
         (&["--to", "2021-01-01"], "outside the scenario's window"),
         (&["--from", "March"], "not a date (YYYY-MM-DD) or a number of days"),

@@ -83,10 +83,10 @@ pub struct Unfitted {
 
 /// A check of the Poisson assumption on one spontaneous step: the Hawkes model of the
 /// step exciting itself, against the plain Poisson model.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Clustering {
-    /// Step index.
-    pub step: usize,
+    /// The step, or the steps pooled as one process (`--pool`).
+    pub steps: Vec<usize>,
     /// Firings in the window.
     pub k: u64,
     /// The fit.
@@ -96,8 +96,8 @@ pub struct Clustering {
 /// A step's counts by month beside what the fitted models expect, for the chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
-    /// Step index.
-    pub step: usize,
+    /// The step, or the steps pooled as one process.
+    pub steps: Vec<usize>,
     /// The months (or 30-day blocks without a start date) of the window.
     pub months: Vec<MonthCount>,
 }
@@ -244,7 +244,10 @@ fn gamma_like(v: Interval) -> Posterior {
 
 /// Estimates the params of `model` from `log` over `span`. `roles[i]` lists the fields
 /// param i feeds.
-pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span) -> Fit {
+/// `pools` are groups of steps whose firings are also checked as one process (all the
+/// militia's attack steps, say): their base multiplier is the steps' multipliers weighted
+/// by their fitted rates.
+pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pools: &[Vec<usize>]) -> Fit {
     let hs = histories(model, log);
     let mut notes = Vec::new();
     let rows = log.events.iter().filter(|e| inside(span, e.day)).count() as u64;
@@ -424,36 +427,24 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span) -> F
         }
     }
 
-    // The Poisson assumption, checked on every spontaneous step with enough firings.
+    // The Poisson assumption, checked on every spontaneous step with enough firings, and
+    // on each pool of steps.
     let mut clustering = Vec::new();
     let mut series = Vec::new();
     let bins = month_bins(model, span);
-    for (s, step) in model.steps.iter().enumerate() {
-        if step.rate.is_none() {
-            continue;
-        }
-        let mut data = Vec::new();
-        for h in &hs {
-            let targets = spontaneous(h, s);
-            let exciters: Vec<f64> = h
-                .events
-                .iter()
-                .filter(|e| e.step == s && e.cause.is_none() && e.day < span.to)
-                .map(|e| e.day)
-                .collect();
-            data.push(HawkesData { targets, exciters, baseline: exposure(model, s, h, span) });
-        }
+    let mut groups: Vec<Vec<usize>> =
+        (0..model.steps.len()).filter(|&s| model.steps[s].rate.is_some()).map(|s| vec![s]).collect();
+    groups.extend(pools.iter().cloned());
+    for group in groups {
+        let Some(data) = group_data(model, &group, &hs, span, &spontaneous) else { continue };
         let k: u64 = data.iter().map(|d| d.targets.len() as u64).sum();
         let exposure_total: f64 = data.iter().map(|d| d.baseline.exposure()).sum();
-        if exposure_total <= 0.0 {
-            continue;
-        }
         let rate = k as f64 / exposure_total;
         // A step that an excitation already feeds was fitted as self-exciting above.
-        let excited = hawkes_target(model, roles, s).is_some();
+        let excited = group.len() == 1 && hawkes_target(model, roles, group[0]).is_some();
         let hawkes = if k >= MIN_CLUSTER && !excited { estimate::fit_hawkes(&data) } else { None };
         if let Some(fit) = hawkes {
-            clustering.push(Clustering { step: s, k, fit });
+            clustering.push(Clustering { steps: group.clone(), k, fit });
         }
         let per = data.len().max(1) as f64;
         let months = bins
@@ -485,7 +476,7 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span) -> F
                 MonthCount { label: label.clone(), observed, poisson, hawkes }
             })
             .collect();
-        series.push(Series { step: s, months });
+        series.push(Series { steps: group, months });
     }
     Fit { span, histories: log.histories, rows, fitted, unfitted, clustering, series, notes }
 }
@@ -768,4 +759,76 @@ fn month_bins(model: &Model, span: Span) -> Vec<(String, f64, f64)> {
         }
     }
     out
+}
+
+/// The Hawkes data of a group of steps taken as one process, per history: their
+/// spontaneous firings, and a base multiplier that mixes the steps' own multipliers in
+/// proportion to their fitted Poisson rates (one step: its own). `None` when the group has
+/// no exposure or no firing to weigh by.
+fn group_data(
+    model: &Model,
+    group: &[usize],
+    hs: &[History],
+    span: Span,
+    spontaneous: &dyn Fn(&History, usize) -> Vec<f64>,
+) -> Option<Vec<HawkesData>> {
+    let baselines: Vec<Vec<Baseline>> =
+        group.iter().map(|&s| hs.iter().map(|h| exposure(model, s, h, span)).collect()).collect();
+    let exposures: Vec<f64> = baselines.iter().map(|b| b.iter().map(Baseline::exposure).sum()).collect();
+    if exposures.iter().sum::<f64>() <= 0.0 {
+        return None;
+    }
+    let weights: Vec<f64> = if group.len() == 1 {
+        vec![1.0]
+    } else {
+        let counts: Vec<f64> =
+            group.iter().map(|&s| hs.iter().map(|h| spontaneous(h, s).len()).sum::<usize>() as f64).collect();
+        let w: Vec<f64> =
+            counts.iter().zip(&exposures).map(|(k, e)| if *e > 0.0 { k / e } else { 0.0 }).collect();
+        let total: f64 = w.iter().sum();
+        if total <= 0.0 {
+            return None;
+        }
+        w.iter().map(|x| x / total).collect()
+    };
+    let data = hs
+        .iter()
+        .enumerate()
+        .map(|(hi, h)| {
+            let mut targets: Vec<f64> = group.iter().flat_map(|&s| spontaneous(h, s)).collect();
+            targets.sort_by(f64::total_cmp);
+            let mut exciters: Vec<f64> = h
+                .events
+                .iter()
+                .filter(|e| group.contains(&e.step) && e.cause.is_none() && e.day < span.to)
+                .map(|e| e.day)
+                .collect();
+            exciters.sort_by(f64::total_cmp);
+            let parts: Vec<(f64, &Baseline)> =
+                weights.iter().zip(&baselines).map(|(w, b)| (*w, &b[hi])).collect();
+            HawkesData { targets, exciters, baseline: mix(&parts, span) }
+        })
+        .collect();
+    Some(data)
+}
+
+/// The weighted sum of multipliers, piecewise over the union of their cuts.
+fn mix(parts: &[(f64, &Baseline)], span: Span) -> Baseline {
+    if let [(w, b)] = parts {
+        if *w == 1.0 {
+            return (*b).clone();
+        }
+    }
+    let mut cuts = vec![span.from, span.to];
+    for (_, b) in parts {
+        for p in &b.pieces {
+            cuts.extend([p.0, p.1]);
+        }
+    }
+    cuts.retain(|&t| span.from <= t && t <= span.to);
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup();
+    let pieces =
+        cuts.windows(2).map(|c| (c[0], c[1], parts.iter().map(|(w, b)| w * b.at(c[0])).sum())).collect();
+    Baseline { pieces }
 }

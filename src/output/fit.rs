@@ -96,7 +96,8 @@ pub fn self_excitation_csv(f: &Fit, model: &Model) -> Vec<u8> {
     ]);
     for c in &f.clustering {
         let h = &c.fit;
-        let mut row = vec![model.steps[c.step].id.clone(), c.k.to_string()];
+        let name: Vec<&str> = c.steps.iter().map(|&s| model.steps[s].id.as_str()).collect();
+        let mut row = vec![name.join("+"), c.k.to_string()];
         for i in [h.mu, h.n, h.decay] {
             row.extend([sig(i.estimate, 6), sig(i.low, 6), sig(i.high, 6)]);
         }
