@@ -381,12 +381,40 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                     ));
                     continue;
                 }
+                // An empty `cause` is not a "no": a trigger counts only where the record
+                // links at least one reaction through it (docs/data.md, `cause`).
+                let linked = fields.iter().any(|f| {
+                    let Field::TriggerP(t) = *f else { return false };
+                    let trig = &model.triggers[t];
+                    log.events.iter().any(|e| {
+                        e.step == trig.step
+                            && e.cause.is_some_and(|c| {
+                                let c = &log.events[c];
+                                c.step == trig.after && trig.after_branch.is_none_or(|b| b == c.branch)
+                            })
+                    })
+                });
+                if !linked {
+                    unfitted.push(not(
+                        "a trigger p: not identifiable from this log, where no row names a cause through this trigger"
+                            .into(),
+                    ));
+                    continue;
+                }
                 let (k, n, whats) = trigger_counts(model, fields, &hs, span);
                 if n == 0 {
                     unfitted.push(not(format!("no firing of {} in the data window could have set it off", whats)));
                     continue;
                 }
+                let unlinked = unlinked_reactions(model, fields, &hs, span);
                 let p = estimate::proportion(k, n, JEFFREYS);
+                let what = if unlinked > 0 {
+                    format!(
+                        "p of reacting to {whats} ({k} of {n} by `cause`; {unlinked} reaction(s) name no cause, so k may be low)"
+                    )
+                } else {
+                    format!("p of reacting to {whats} ({k} of {n} by `cause`)")
+                };
                 fitted.push(Fitted {
                     param: name.clone(),
                     hand: *hand,
@@ -395,7 +423,7 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                     n,
                     exposure_days: None,
                     posterior: Posterior::Beta(p.posterior.0, p.posterior.1),
-                    what: format!("p of reacting to {whats} ({k} of {n} by `cause`)"),
+                    what,
                 });
             }
             Field::Amount(..) => match amount_fit(model, fields, &hs, span) {
@@ -641,6 +669,22 @@ fn trigger_counts(model: &Model, fields: &[Field], hs: &[History], span: Span) -
         }
     }
     (k, n, whats.join(", "))
+}
+
+/// Firings inside the window of the steps these triggers start that name no cause and
+/// cannot be spontaneous (the step has no rate).
+fn unlinked_reactions(model: &Model, fields: &[Field], hs: &[History], span: Span) -> usize {
+    let mut steps: Vec<usize> = fields
+        .iter()
+        .filter_map(|f| if let Field::TriggerP(t) = f { Some(model.triggers[*t].step) } else { None })
+        .collect();
+    steps.sort_unstable();
+    steps.dedup();
+    steps.retain(|&s| model.steps[s].rate.is_none());
+    hs.iter()
+        .flat_map(|h| &h.events)
+        .filter(|e| steps.contains(&e.step) && e.cause.is_none() && inside(span, e.day))
+        .count()
 }
 
 /// Index in the whole log of the i-th event of a history: the cause column refers to it.
