@@ -99,10 +99,21 @@ fn brink(args: &[&str], dir: &Path) -> Result<i32, TestCaseError> {
     Ok(code.unwrap_or(-1))
 }
 
+/// A `scenarios/` folder in `tmp` with the bundled sources file at `../data/sources.csv`,
+/// where the bundled scenarios' `sources` key looks for it, so that `check` gets past it.
+fn scenario_dir(tmp: &Path) -> std::io::Result<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(tmp.join("data"))?;
+    std::fs::copy(root.join("data/sources.csv"), tmp.join("data/sources.csv"))?;
+    let dir = tmp.join("scenarios");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
 /// Puts the damaged file through every command that reads a scenario.
 fn exercise(src: &[u8]) -> Result<(), TestCaseError> {
     let tmp = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let dir = tmp.path();
+    let dir = &scenario_dir(tmp.path()).map_err(|e| TestCaseError::fail(e.to_string()))?;
     std::fs::write(dir.join("s.toml"), src).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let checked = brink(&["check", "s.toml"], dir)?;
     if checked != 0 {
@@ -145,7 +156,8 @@ fn undamaged_scenarios_pass_every_command() {
     // cases would test nothing past `check`.
     for src in sources() {
         let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("s.toml"), src).unwrap();
+        let dir = scenario_dir(tmp.path()).unwrap();
+        std::fs::write(dir.join("s.toml"), src).unwrap();
         let limit = ["--max-events", "20000"];
         for args in [
             [&["check", "s.toml"][..]].concat(),
@@ -154,7 +166,7 @@ fn undamaged_scenarios_pass_every_command() {
             [&["trace", "s.toml", "--trial", "0"][..], &limit].concat(),
             vec!["graph", "s.toml"],
         ] {
-            let code = brink(&args, tmp.path()).unwrap_or_else(|e| panic!("{e}"));
+            let code = brink(&args, &dir).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(code, 0, "brink {args:?} on an undamaged scenario");
         }
     }

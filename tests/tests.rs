@@ -38,5 +38,6 @@ mod shard_kinds;
 mod shard_manifest;
 mod shards;
 mod slurm_jobs;
+mod sources;
 mod trace;
 mod uncertainty;

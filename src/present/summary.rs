@@ -2,6 +2,7 @@
 
 use crate::output::text::{num, pct};
 use crate::scenario::diag::{shown_actor, shown_text, MAX_ID_CHARS};
+use crate::sim::calendar::Date;
 use crate::sim::model::{LevelChange, Model};
 use crate::sim::stats::{wilson, Aggregate, Z95};
 use std::fmt::Write as _;
@@ -241,5 +242,53 @@ pub fn describe(model: &Model) -> String {
             let _ = writeln!(s, "  {v}: {}", shown_text(d));
         }
     }
+    s
+}
+
+/// The hindsight audit of `brink check --as-of`: every citation of a source published
+/// after `as_of`, with the place that cites it, then the counts. Empty of lines when a
+/// forecast made on `as_of` could have known every source it cites.
+pub fn hindsight(file: &str, text: &str, cited: &crate::scenario::sources::Cited, as_of: Date) -> String {
+    use crate::scenario::diag::line_col;
+    let late = crate::scenario::sources::hindsight(cited, as_of);
+    let mut s = String::new();
+    let _ = writeln!(s, "Hindsight audit of {file} as of {as_of}: sources published after {as_of}");
+    let places: Vec<String> = late
+        .iter()
+        .map(|h| {
+            let (line, col) = line_col(text, h.citation.span.start);
+            format!("{file}:{line}:{col}")
+        })
+        .collect();
+    let wp = places.iter().map(|p| p.len()).max().unwrap_or(0);
+    let wk = late.iter().map(|h| h.source.key.len()).max().unwrap_or(0).min(MAX_ID_CHARS);
+    for (h, place) in late.iter().zip(&places) {
+        let _ = writeln!(
+            s,
+            "  {place:<wp$}  {:<wk$}  {:<10}  {}",
+            h.source.key, h.source.published, h.citation.by
+        );
+    }
+    let mut keys: Vec<&str> = late.iter().map(|h| h.source.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut items: Vec<&str> = late.iter().map(|h| h.citation.by.as_str()).collect();
+    items.sort_unstable();
+    items.dedup();
+    let mut all: Vec<&str> = cited.citations.iter().map(|c| c.by.as_str()).collect();
+    all.sort_unstable();
+    all.dedup();
+    let _ = writeln!(
+        s,
+        "{} citation{} of {} source{} published after {as_of}, by {} of the {} citing item{} \
+         (params, steps, branches, triggers, schedule entries)",
+        late.len(),
+        if late.len() == 1 { "" } else { "s" },
+        keys.len(),
+        if keys.len() == 1 { "" } else { "s" },
+        items.len(),
+        all.len(),
+        if all.len() == 1 { "" } else { "s" },
+    );
     s
 }

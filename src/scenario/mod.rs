@@ -11,6 +11,7 @@ pub mod diag;
 pub mod input;
 pub mod log;
 pub mod raw;
+pub mod sources;
 
 use crate::scenario::diag::{Diagnostic, Diagnostics};
 use crate::sim::model::Model;

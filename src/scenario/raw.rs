@@ -204,6 +204,7 @@ pub struct Header {
     pub trials: Option<Spanned<i64>>,
     pub seed: Option<Spanned<i64>>,
     pub max_events: Option<Spanned<i64>>,
+    pub sources: Option<Spanned<String>>,
 }
 
 /// `[[levels]]`.
@@ -235,6 +236,8 @@ pub struct Step {
     pub branches: Vec<Spanned<Branch>>,
     #[serde(default)]
     pub triggers: Vec<Spanned<Trigger>>,
+    pub source: Option<Spanned<String>>,
+    pub note: Option<String>,
 }
 
 /// An entry of `windows`.
@@ -265,6 +268,8 @@ pub struct Branch {
     pub modify: Vec<Spanned<Modifier>>,
     #[serde(default)]
     pub excite: Vec<Spanned<Excite>>,
+    pub source: Option<Spanned<String>>,
+    pub note: Option<String>,
 }
 
 /// An entry of `excite`: self-excitation (a Hawkes kernel) of a step's rate.
@@ -298,6 +303,8 @@ pub struct Trigger {
     pub delay: Option<Spanned<Dist>>,
     pub min_level: Option<Spanned<String>>,
     pub max_level: Option<Spanned<String>>,
+    pub source: Option<Spanned<String>>,
+    pub note: Option<String>,
 }
 
 /// `[[schedule]]`.
@@ -309,6 +316,8 @@ pub struct Scheduled {
     pub branch: Option<Spanned<String>>,
     pub date: Option<Spanned<Datetime>>,
     pub day: Option<Spanned<NumRef>>,
+    pub source: Option<Spanned<String>>,
+    pub note: Option<String>,
 }
 
 /// Any distribution, delay or tally: which kind fits where is checked in validation, so
