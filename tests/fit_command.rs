@@ -238,3 +238,39 @@ fn bad_windows_and_bad_logs_are_usage_errors() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("bad.csv:2") && err.contains("attack"), "{err}");
 }
+
+#[test]
+fn a_records_source_keys_must_be_in_the_scenarios_sources_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let scen = SCENARIO.replace("start = 2020-01-01", "start = 2020-01-01\nsources = \"sources.csv\"");
+    let scen = write(dir.path(), "fitme.toml", &scen);
+    write(
+        dir.path(),
+        "sources.csv",
+        "key,publisher,title,published,url,supports\nwire-2020-01-05,Wire,Attack,2020-01-05,https://example.org/a,the attack\n",
+    );
+    let good = "date,step,branch,source\n2020-01-05,attack,lethal,wire-2020-01-05\n";
+    let log = write(dir.path(), "good.csv", good);
+    let fit = |log: &Path| {
+        brink()
+            .arg("fit")
+            .arg(&scen)
+            .arg("--events")
+            .arg(log)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .arg("--force")
+            .arg("-q")
+            .assert()
+    };
+    fit(&log).success();
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        "date,step,branch,source\n2020-01-05,attack,lethal,wire-2020-01-06\n2020-01-07,attack,lethal,\n",
+    );
+    let out = fit(&bad).code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("bad.csv:2: source key `wire-2020-01-06` is not in the sources file; did you mean `wire-2020-01-05`?"), "{err}");
+    assert!(err.contains("bad.csv:3: the row cites no source"), "{err}");
+}

@@ -107,6 +107,13 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Usage(e.to_string()))?;
     let log = crate::scenario::log::parse(&a.events.display().to_string(), &log_text, &model)
         .map_err(|e| Failure::Usage(e.to_string()))?;
+    // A record's source keys must be in the scenario's sources file, when it names one.
+    let cited = crate::scenario::sources::check(&a.scenario.scenario, &source)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    if let Some(c) = &cited {
+        crate::scenario::log::check_sources(&a.events.display().to_string(), &log, &c.sources)
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+    }
     let roles = crate::scenario::param_roles(&source, &a.scenario.overrides(), &model);
     let span = Span { from, to };
     let pools = a.pool.iter().map(|p| pool_steps(p, &model)).collect::<Result<Vec<_>, _>>()?;

@@ -53,6 +53,8 @@ pub struct EventLog {
     pub histories: u64,
     /// Whether the log has a `cause` column: without one, no trigger p can be fitted.
     pub cause_column: bool,
+    /// Whether the log has a `source` column (a record compiled by people).
+    pub source_column: bool,
     /// Remarks that do not stop a fit: a `cause` that no trigger of the scenario models.
     pub warnings: Vec<String>,
 }
@@ -295,7 +297,13 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
         return Err(LogError { problems: problems.list });
     }
     let histories = events.iter().map(|e| e.trial + 1).max().unwrap_or(0);
-    Ok(EventLog { events, histories, cause_column: c_cause.is_some(), warnings })
+    Ok(EventLog {
+        events,
+        histories,
+        cause_column: c_cause.is_some(),
+        source_column: c_source.is_some(),
+        warnings,
+    })
 }
 
 /// The problems found so far, as `FILE:LINE: message` lines.
@@ -457,5 +465,43 @@ actor = "us"
             "{:?}",
             l.warnings
         );
+    }
+}
+
+/// Checks a record's `source` column against the scenario's sources file: every row cites
+/// at least one key, and every key is in the file. A log without a `source` column (one
+/// that brink simulated) has nothing to check.
+pub fn check_sources(
+    file: &str,
+    log: &EventLog,
+    sources: &crate::scenario::sources::Sources,
+) -> Result<(), LogError> {
+    if !log.source_column {
+        return Ok(());
+    }
+    let known: Vec<&str> = sources.list.iter().map(|s| s.key.as_str()).collect();
+    let mut problems = Problems { file, list: Vec::new() };
+    for e in &log.events {
+        if e.sources.is_empty() {
+            problems
+                .say(e.line, "the row cites no source: every row of a record needs at least one key".into());
+        }
+        for k in &e.sources {
+            if sources.get(k).is_none() {
+                problems.say(
+                    e.line,
+                    format!(
+                        "source key `{}` is not in the sources file; {}",
+                        shown_id(k),
+                        suggest("key", k, &known)
+                    ),
+                );
+            }
+        }
+    }
+    if problems.list.is_empty() {
+        Ok(())
+    } else {
+        Err(LogError { problems: problems.list })
     }
 }
