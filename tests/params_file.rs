@@ -266,6 +266,10 @@ fn the_manifest_records_the_params_file() {
     assert_eq!(m["params_file"]["file"], pf.display().to_string());
     assert_eq!(m["params_file"]["sha256"], hex);
     assert_eq!(m["params_file"]["params"], serde_json::json!(["p_hit"]));
+    // The report says where the params came from, and reproduces the run with it.
+    let report = std::fs::read_to_string(with.join("report.html")).unwrap();
+    assert!(report.contains(&format!("--params {}", pf.display())), "the report's command lacks --params");
+    assert!(report.contains("params from <code>"), "the report does not name the params file");
     // Without the option the manifest has no such field (tests/checksums.rs holds the bytes).
     let without = run(&sc, tmp.path(), "without", &[]);
     assert!(manifest(&without).get("params_file").is_none());
@@ -362,4 +366,100 @@ fn shards_carry_the_params_file_and_merge_refuses_different_ones() {
     let s1_other = shard(1, &other);
     let e = refused(&[&s0, &s1_other], &d.join("mixed"));
     assert!(e.contains("--params file"), "{e}");
+}
+
+#[test]
+fn compare_shards_merge_with_the_params_file() {
+    let (tmp, sc, pf) = fixture();
+    let d = tmp.path();
+    let args = ["--variants", "baseline,v", "--trials", "300", "--charts", "none", "--quiet"];
+    let shards: Vec<PathBuf> = (0..2)
+        .map(|k| {
+            let out = d.join(format!("cmp-{k}"));
+            ok(brink()
+                .arg("compare")
+                .arg(&sc)
+                .arg("--params")
+                .arg(&pf)
+                .args(args)
+                .args(["--shard", &format!("{k}/2"), "--out"])
+                .arg(&out));
+            out
+        })
+        .collect();
+    let merged = d.join("merged");
+    ok(brink().arg("merge").args(&shards).args(["--charts", "none", "--out"]).arg(&merged));
+    let single = d.join("single");
+    ok(brink().arg("compare").arg(&sc).arg("--params").arg(&pf).args(args).arg("--out").arg(&single));
+    assert_same_folder(&single, &merged, "compare sharded with --params");
+    assert_eq!(manifest(&merged.join("v"))["params"]["p_hit"], 0.3);
+}
+
+#[test]
+fn slurm_jobs_pass_a_relative_params_file_through() {
+    let (tmp, _, _) = fixture();
+    let d = tmp.path();
+    let o = brink()
+        .current_dir(d)
+        .args(["slurm", "--shards", "2", "--dir", "job", "--", "run", "pfix.toml", "--params", "params.toml"])
+        .args(["--trials", "300", "--charts", "none"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let job = d.join("job");
+    // Each task and the merge run where `brink slurm` ran (#SBATCH --chdir), so the
+    // relative path names the same file.
+    for task in [Some(0), Some(1), None] {
+        let script = job.join(if task.is_some() { "brink-array.sbatch" } else { "brink-merge.sbatch" });
+        let mut c = std::process::Command::new("bash");
+        c.arg(&script).current_dir(d).env_remove("SLURM_CPUS_PER_TASK");
+        match task {
+            Some(k) => c.env("SLURM_ARRAY_TASK_ID", k.to_string()),
+            None => c.env_remove("SLURM_ARRAY_TASK_ID"),
+        };
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{task:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let m = manifest(&job.join("results"));
+    assert_eq!(m["params"]["p_hit"], 0.3);
+    assert_eq!(m["params_file"]["file"], "params.toml");
+    // A params file that does not fit the scenario is refused before any job is written.
+    write(d, "typo.toml", "[params]\np_hti = 0.3\n");
+    let e = brink()
+        .current_dir(d)
+        .args(["slurm", "--shards", "2", "--dir", "job2", "--", "run", "pfix.toml", "--params", "typo.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("typo.toml:2:1"));
+    assert!(!d.join("job2").exists());
+}
+
+#[test]
+fn backtest_takes_the_params_file_brink_fit_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pf = write(
+        tmp.path(),
+        "params.toml",
+        "# brink fit scenarios/hindcast-2019-2021.toml --events data/events-iraq-2019-2021.csv --to 2020-07-01\n\
+         [params]\n\
+         # Poisson rate, exposure-weighted MLE 0.147/day [0.12, 0.18] (Garwood); Gamma posterior under Jeffreys' prior\n\
+         rate_front_rockets = { gamma = { mean = 0.149, shape = 40.5 } }\n",
+    );
+    let out = tmp.path().join("bt");
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
+    ok(brink()
+        .arg("backtest")
+        .arg(crate::util::bundled("hindcast-2019-2021.toml"))
+        .arg("--observed")
+        .arg(data.join("observed-2019-2021.csv"))
+        .arg("--params")
+        .arg(&pf)
+        .args(["--trials", "200", "--seed", "7", "--charts", "none", "-q", "--out"])
+        .arg(&out));
+    let m = manifest(&out);
+    assert_eq!(m["params_file"]["params"], serde_json::json!(["rate_front_rockets"]));
+    // The report's parameter table shows the fitted distribution.
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("gamma(mean 0.149, shape 40.5)"), "the fitted distribution is in the report");
 }
