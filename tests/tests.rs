@@ -27,6 +27,7 @@ mod intervals;
 mod layers;
 mod one_copy;
 mod output_formats;
+mod params_file;
 mod report_html;
 mod robustness;
 mod runner;

@@ -88,9 +88,12 @@ fn a_beta_probability_mixes_to_its_mean() {
     let one = run(&m, &RunSpec { trials: n, seed: 2, threads: 1, max_events: 100 }, &mut |_| {}).unwrap();
     assert_eq!(one, agg);
     // --set fixes the param: no longer drawn.
-    let fixed =
-        compile_str("t.toml", ONE_SHOT, &Overrides { variant: None, sets: vec![("p_hit".into(), 0.5)] })
-            .unwrap();
+    let fixed = compile_str(
+        "t.toml",
+        ONE_SHOT,
+        &Overrides { variant: None, sets: vec![("p_hit".into(), 0.5)], params: None },
+    )
+    .unwrap();
     assert!(fixed.uncertain.is_empty());
 }
 

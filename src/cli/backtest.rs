@@ -28,7 +28,7 @@ fn read(path: &Path, what: &'static str) -> Result<String, Failure> {
 }
 
 pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
-    let (model, source) = load(&a.scenario)?;
+    let (model, source, ov) = load(&a.scenario)?;
     let map_path = a.map.clone().unwrap_or_else(|| a.observed.with_extension("toml"));
     let map_text = read(&map_path, "mapping file")?;
     let obs_text = read(&a.observed, "observed file")?;
@@ -43,7 +43,9 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
     // Check the observed file against the mapping before simulating.
     let empty = vec![vec![0.0]; cols.len()];
     compare(&qs, &cols, &empty, &obs).map_err(usage)?;
-    let staging = Staging::create(&s.dest, s.force, &[&a.scenario.scenario, &a.observed, &map_path])?;
+    let mut guarded = inputs(&a.scenario);
+    guarded.extend([a.observed.as_path(), map_path.as_path()]);
+    let staging = Staging::create(&s.dest, s.force, &guarded)?;
     let bar = progress_bar(trials, s.quiet);
     let sims = simulate(&model, &qs, &cols, &s.spec, |d| bar.set_position(d)).map_err(Failure::Run)?;
     bar.finish_and_clear();
@@ -57,6 +59,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         source: &source,
         model: &model,
         sets: a.scenario.set.text(),
+        params_file: params_record(&ov),
         seed,
         trials,
     };
@@ -116,6 +119,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
         trials,
     );
     described.sets = a.scenario.set.text();
+    described.params_file = params_record(&ov);
     let observed_file = a.observed.display().to_string();
     let view = crate::present::report::BacktestView {
         manifest: &described,

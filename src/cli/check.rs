@@ -19,13 +19,13 @@ fn parse_as_of(s: &str) -> Result<crate::sim::calendar::Date, String> {
 }
 
 pub(super) fn check(a: CheckArgs) -> Result<(), Failure> {
-    let (model, source) = load(&a.scenario)?;
+    let (model, source, ov) = load(&a.scenario)?;
     // Variants change params, so each is compiled too: a variant that sets a p to 2
     // is an error even when it is not the one asked for.
     if a.scenario.variant.is_none() {
         let name = a.scenario.scenario.display().to_string();
         for (v, _) in &model.variants {
-            let ov = Overrides { variant: Some(v.clone()), ..a.scenario.overrides() };
+            let ov = Overrides { variant: Some(v.clone()), ..ov.clone() };
             scenario::compile_str(&name, &source, &ov).map_err(LoadError::Invalid)?;
         }
     }

@@ -13,10 +13,12 @@ use crate::output::manifest::{compare_manifest, push_folder_manifest};
 use crate::output::trials::TrialRows;
 use crate::present::charts::compare::{render_compare, CompareView};
 use crate::present::folder::{self, FolderSpec};
+use crate::scenario::ParamsFile;
 use crate::shard::set::{self, PAIRED_JSON};
 use crate::shard::{self, AggregateFile, Design, RunFacts, Shard, ShardManifest, ShardRun};
 use crate::sim::model::Model;
 use crate::sim::runner::run_set;
+use std::sync::Arc;
 
 #[derive(Debug, Args)]
 #[command(mut_arg("trials", |a| a.help("Number of trials of every run (default: the first scenario's `trials`)")))]
@@ -62,6 +64,7 @@ pub(super) struct Entry {
 pub(super) struct Simulated {
     pub(super) seed: u64,
     pub(super) sets: Vec<String>,
+    pub(super) params_file: Option<crate::output::manifest::ParamsFileRecord>,
     pub(super) threads: usize,
     pub(super) seconds: f64,
     pub(super) trials_csv: bool,
@@ -75,6 +78,12 @@ fn of_folders(a: &CompareArgs) -> Result<bool, Failure> {
                 "--shard runs a comparison in parts: give scenarios, not results folders".into(),
             ));
         }
+        if a.set.params.is_some() {
+            return Err(Failure::Usage(
+                "--params applies to scenarios before they run: results folders are compared as they are"
+                    .into(),
+            ));
+        }
         return Ok(true);
     }
     Ok(false)
@@ -84,7 +93,8 @@ fn of_folders(a: &CompareArgs) -> Result<bool, Failure> {
 /// run loads as it will in each task.
 pub(super) fn slurm_plan(a: &CompareArgs) -> Result<Plan, Failure> {
     of_folders(a)?;
-    let entries = entries(a)?;
+    let params = a.set.overrides(None)?.params;
+    let entries = entries(a, &params)?;
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     let models = format!("{} runs ({})", entries.len(), names.join(", "));
     Ok(Plan::new(&a.common, &entries[0].model, models, None))
@@ -94,11 +104,13 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     if of_folders(&a)? {
         return compare_folders(&a);
     }
-    let entries = entries(&a)?;
+    let params = a.set.overrides(None)?.params;
+    let entries = entries(&a, &params)?;
     let first = &entries[0].model;
     let s = a.common.settle(first, || default_out(&first.name, None, Some("compare"), a.shard));
     let (spec, seed, trials) = (&s.spec, s.spec.seed, s.spec.trials);
-    let inputs: Vec<&Path> = entries.iter().map(|e| Path::new(&e.file)).collect();
+    let mut inputs: Vec<&Path> = entries.iter().map(|e| Path::new(&e.file)).collect();
+    inputs.extend(a.set.params.as_deref());
     let staging = Staging::create(&s.dest, s.force, &inputs)?;
     let range = a.shard.map_or(0..trials, |sh| sh.range(trials));
 
@@ -189,6 +201,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
             scenario_file: &entries[0].file,
             source: entries[0].source.as_bytes(),
             sets: &sets,
+            params_file: params.as_deref(),
             spec,
         };
         let mut m = ShardManifest::new(Design::Compare { runs: Vec::new() }, first, &facts, sh, range);
@@ -197,7 +210,14 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         m.digests = streamed;
         return write_shard(staging, m, &entries, &out, s.quiet);
     }
-    let sim = Simulated { seed, sets, threads: spec.threads, seconds: secs, trials_csv: !a.no_trials_csv };
+    let sim = Simulated {
+        seed,
+        sets,
+        params_file: params.as_deref().map(crate::output::manifest::ParamsFileRecord::of),
+        threads: spec.threads,
+        seconds: secs,
+        trials_csv: !a.no_trials_csv,
+    };
     let (cmp, dest) = finish(staging, &entries, &out, &sim, &s.charts)?;
     if !s.quiet {
         say(&cmp.summary());
@@ -232,6 +252,7 @@ pub(super) fn finish(
             source: e.source.as_bytes(),
             seed: sim.seed,
             sets: sim.sets.clone(),
+            params_file: sim.params_file.clone(),
             threads: sim.threads,
             seconds: sim.seconds,
             trials_csv: sim.trials_csv,
@@ -316,9 +337,9 @@ fn write_comparison(
 }
 
 /// The runs to compare, from `--variants` or from two scenario files.
-fn entries(a: &CompareArgs) -> Result<Vec<Entry>, Failure> {
+fn entries(a: &CompareArgs, params: &Option<Arc<ParamsFile>>) -> Result<Vec<Entry>, Failure> {
     let load_one = |path: &Path, variant: Option<String>| -> Result<(Model, String), Failure> {
-        let ov = Overrides { variant, sets: a.set.sets.clone() };
+        let ov = Overrides { variant, sets: a.set.sets.clone(), params: params.clone() };
         Ok(scenario::load(path, &ov)?)
     };
     let mut out = Vec::new();

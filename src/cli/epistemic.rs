@@ -14,6 +14,7 @@ use crate::sim::stats::percentile;
 /// with the options `s`, and writes the pooled results folder with the two-loop files.
 pub(super) fn epistemic(
     scenario: &ScenarioArgs,
+    ov: &Overrides,
     base: Model,
     source: String,
     draws: u64,
@@ -27,7 +28,7 @@ pub(super) fn epistemic(
     let file = scenario.scenario.display().to_string();
     let spec = &s.spec;
     let (trials, seed) = (spec.trials, spec.seed);
-    let staging = Staging::create(&s.dest, s.force, &[&scenario.scenario])?;
+    let staging = Staging::create(&s.dest, s.force, &inputs(scenario))?;
     let names: Vec<String> = base.uncertain.iter().map(|u| base.params[u.param].0.clone()).collect();
 
     // Outer loop: each draw fixes every uncertain param (as --set would) and runs the
@@ -40,7 +41,7 @@ pub(super) fn epistemic(
     let mut pooled: Option<crate::sim::stats::Aggregate> = None;
     for k in 0..draws {
         let values = epistemic_draw(&base, seed, k);
-        let mut ov = scenario.overrides();
+        let mut ov = ov.clone();
         ov.sets.extend(d.names.iter().cloned().zip(values.iter().copied()));
         let model: Model =
             scenario::compile_str(&file, &source, &ov).map_err(|d| Failure::Load(LoadError::Invalid(d)))?;
@@ -88,6 +89,7 @@ pub(super) fn epistemic(
         source: source.as_bytes(),
         seed,
         sets: scenario.set.text(),
+        params_file: params_record(ov),
         threads: spec.threads,
         seconds: secs,
         trials_csv: false,

@@ -74,8 +74,10 @@ pub(super) struct Setup {
     pub(super) source: String,
     pub(super) file: String,
     pub(super) spec: RunSpec,
-    /// `--set`, applied after the variant.
+    /// `--set`, applied after the variant and the params file.
     pub(super) sets: Vec<(String, f64)>,
+    /// `--params FILE`, applied after the variant.
+    pub(super) params: Option<std::sync::Arc<scenario::ParamsFile>>,
 }
 
 impl Setup {
@@ -90,9 +92,17 @@ impl Setup {
             scenario_file: &self.file,
             source: self.source.as_bytes(),
             sets: &sets,
+            params_file: self.params.as_deref(),
             spec: &self.spec,
         };
         ShardManifest::new(design, &self.base, &facts, sh, trials)
+    }
+
+    /// The files the results folder must not replace: the scenario and the params file.
+    fn inputs(&self) -> Vec<&Path> {
+        std::iter::once(Path::new(&self.file))
+            .chain(self.params.as_deref().map(|p| Path::new(&p.file)))
+            .collect()
     }
 
     /// The context the charts print.
@@ -108,12 +118,13 @@ impl Setup {
 
 /// The setup and settled options of a sweep or sensitivity run of `kind`.
 fn setup(a: &ExploreArgs, kind: &str) -> Result<(Setup, Settled), Failure> {
-    let (base, source) = load(&a.scenario)?;
+    let (base, source, ov) = load(&a.scenario)?;
     let s = a.common.settle(&base, || default_out(&base.name, base.variant.as_deref(), Some(kind), a.shard));
     let setup = Setup {
         file: a.scenario.scenario.display().to_string(),
         spec: s.spec.clone(),
         sets: a.scenario.set.sets.clone(),
+        params: ov.params,
         base,
         source,
     };
@@ -126,7 +137,7 @@ fn setup(a: &ExploreArgs, kind: &str) -> Result<(Setup, Settled), Failure> {
 fn with_params(s: &Setup, extra: &[(String, f64)], by: &str) -> Result<Model, Failure> {
     let mut sets = s.sets.clone();
     sets.extend(extra.iter().cloned());
-    let ov = Overrides { variant: s.base.variant.clone(), sets };
+    let ov = Overrides { variant: s.base.variant.clone(), sets, params: s.params.clone() };
     scenario::compile_str(&s.file, &s.source, &ov).map_err(|mut d| {
         // The compiler sees every override as a --set; a swept param never comes from
         // --set (sweep refuses both), so its messages are reworded for the real source.
@@ -156,6 +167,7 @@ fn manifest_json(s: &Setup, design: serde_json::Value, format: &str) -> serde_js
         source: &s.source,
         model: &s.base,
         sets: s.sets_text(),
+        params_file: s.params.as_deref().map(crate::output::manifest::ParamsFileRecord::of),
         seed: s.spec.seed,
         trials: s.spec.trials,
     };
@@ -236,7 +248,7 @@ pub(super) fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let c = &a.common;
     let (s, o, models) = sweep_models(&a)?;
     let points = grid(&a.axes);
-    let staging = Staging::create(&o.dest, o.force, &[Path::new(&s.file)])?;
+    let staging = Staging::create(&o.dest, o.force, &s.inputs())?;
     let all = 0..s.spec.trials;
     let Some(sh) = c.shard else {
         let (out, _) = simulate(&models, &s, all, o.quiet)?;
@@ -388,7 +400,7 @@ fn sensitivity_models(a: &SensitivityArgs) -> Result<(Setup, Settled, Sensitivit
 pub(super) fn sensitivity(a: SensitivityArgs) -> Result<(), Failure> {
     let c = &a.common;
     let (s, o, SensitivityRun { level, settings: design, models }) = sensitivity_models(&a)?;
-    let staging = Staging::create(&o.dest, o.force, &[Path::new(&s.file)])?;
+    let staging = Staging::create(&o.dest, o.force, &s.inputs())?;
     let trials = c.shard.map_or(0..s.spec.trials, |sh| sh.range(s.spec.trials));
     let (out, secs) = simulate(&models, &s, trials.clone(), o.quiet)?;
     let counts: Vec<LevelCounts> = out.aggregates.iter().map(LevelCounts::of).collect();

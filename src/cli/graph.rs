@@ -21,7 +21,7 @@ pub(super) struct GraphArgs {
 }
 
 pub(super) fn graph(a: GraphArgs) -> Result<(), Failure> {
-    let (model, _) = load(&a.scenario)?;
+    let (model, _, _) = load(&a.scenario)?;
     say(&match a.format {
         GraphFormat::Dot => crate::present::graph::dot(&model),
         GraphFormat::Mermaid => crate::present::graph::mermaid(&model),

@@ -85,6 +85,7 @@ fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
         source: source.as_bytes(),
         seed: first.seed,
         sets: first.sets.clone(),
+        params_file: first.params_file.clone(),
         threads,
         seconds,
         trials_csv: first.trials_csv,
@@ -146,6 +147,7 @@ fn merge_compare(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let sim = Simulated {
         seed: first.seed,
         sets: first.sets.clone(),
+        params_file: first.params_file.clone(),
         threads,
         seconds,
         trials_csv: first.trials_csv,
@@ -165,8 +167,14 @@ fn merge_explore(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
     let first = &shards[0].manifest;
     let (base, source) = shard::model_of(&shards[0])?;
     let spec = RunSpec { trials: first.trials, seed: first.seed, threads: 1, max_events: first.max_events };
-    let s =
-        Setup { base, source, file: first.scenario_file.clone(), spec, sets: shard::sets_of(&shards[0])? };
+    let s = Setup {
+        base,
+        source,
+        file: first.scenario_file.clone(),
+        spec,
+        sets: shard::sets_of(&shards[0])?,
+        params: shard::params_of(&shards[0])?,
+    };
     let opts = a.charts.options();
     let text = match &first.design {
         Design::Sweep { sweep: sw } => {

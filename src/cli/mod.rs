@@ -71,7 +71,7 @@ enum Command {
 // then resolves them against the scenario in one step into `Settled` (as hyperfine's
 // `Options::from_cli_arguments`), so every command reads the same defaults the same way.
 
-/// The scenario a command reads: the file, its variant, then `--set`.
+/// The scenario a command reads: the file, its variant, then `--params` and `--set`.
 #[derive(Debug, Args)]
 struct ScenarioArgs {
     /// The scenario file (TOML).
@@ -84,16 +84,21 @@ struct ScenarioArgs {
 }
 
 impl ScenarioArgs {
-    /// The variant and `--set`, as the compiler takes them.
-    fn overrides(&self) -> Overrides {
-        Overrides { variant: self.variant.clone(), sets: self.set.sets.clone() }
+    /// The variant, the params file (read) and `--set`, as the compiler takes them.
+    fn overrides(&self) -> Result<Overrides, Failure> {
+        self.set.overrides(self.variant.clone())
     }
 }
 
-/// `--set`, applied after the variant (in `compare`, to every run).
+/// `--params` and `--set`, applied after the variant in this order (in `compare`, to
+/// every run).
 #[derive(Debug, Args)]
 struct SetArgs {
-    /// Override a param, after the variant (repeatable).
+    /// Params from the [params] table of a TOML file (as `brink fit` writes), applied after
+    /// the variant and before --set.
+    #[arg(long = "params", value_name = "FILE")]
+    params: Option<PathBuf>,
+    /// Override a param, after the variant and --params (repeatable).
     #[arg(long = "set", value_name = "PARAM=VALUE", value_parser = parse_set)]
     sets: Vec<(String, f64)>,
 }
@@ -103,6 +108,20 @@ impl SetArgs {
     fn text(&self) -> Vec<String> {
         sets_text(&self.sets)
     }
+
+    /// `variant` with the params file, read once here, and `--set`.
+    fn overrides(&self, variant: Option<String>) -> Result<Overrides, Failure> {
+        let params = match &self.params {
+            Some(path) => Some(std::sync::Arc::new(scenario::ParamsFile::read(path)?)),
+            None => None,
+        };
+        Ok(Overrides { variant, sets: self.sets.clone(), params })
+    }
+}
+
+/// What manifests record of the params file the overrides hold.
+fn params_record(ov: &Overrides) -> Option<crate::output::manifest::ParamsFileRecord> {
+    ov.params.as_deref().map(crate::output::manifest::ParamsFileRecord::of)
 }
 
 /// Overrides as `PARAM=VALUE`, as manifests record them.
@@ -418,8 +437,18 @@ fn say(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
-fn load(a: &ScenarioArgs) -> Result<(Model, String), Failure> {
-    Ok(scenario::load(&a.scenario, &a.overrides())?)
+/// The scenario compiled with its overrides, its text, and the overrides (which hold the
+/// params file as read, for manifests).
+fn load(a: &ScenarioArgs) -> Result<(Model, String, Overrides), Failure> {
+    let ov = a.overrides()?;
+    let (model, source) = scenario::load(&a.scenario, &ov)?;
+    Ok((model, source, ov))
+}
+
+/// The files a command reads that its results folder must not replace: the scenario and
+/// the params file.
+fn inputs(a: &ScenarioArgs) -> Vec<&Path> {
+    std::iter::once(a.scenario.as_path()).chain(a.set.params.as_deref()).collect()
 }
 
 /// Writes each `(name, bytes)` into the staging folder.

@@ -61,23 +61,23 @@ fn simulate(
 }
 
 /// What `brink slurm` checks before it writes the jobs of a sharded run: the scenario
-/// loads with its variant and `--set`, as it will in each task.
+/// loads with its variant, `--params` and `--set`, as it will in each task.
 pub(super) fn slurm_plan(a: &RunArgs) -> Result<Plan, Failure> {
-    let (model, _) = load(&a.scenario)?;
+    let (model, _, _) = load(&a.scenario)?;
     Ok(Plan::new(&a.common, &model, "one run".into(), None))
 }
 
 pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
-    let (model, source) = load(&a.scenario)?;
+    let (model, source, ov) = load(&a.scenario)?;
     let variant = model.variant.as_deref();
     if let Some(draws) = a.epistemic {
         let s = a.common.settle(&model, || default_out(&model.name, variant, Some("epistemic"), None));
-        return super::epistemic::epistemic(&a.scenario, model, source, draws, &s);
+        return super::epistemic::epistemic(&a.scenario, &ov, model, source, draws, &s);
     }
     let s = a.common.settle(&model, || default_out(&model.name, variant, None, a.shard));
-    let staging = Staging::create(&s.dest, s.force, &[&a.scenario.scenario])?;
+    let staging = Staging::create(&s.dest, s.force, &inputs(&a.scenario))?;
     if let Some(sh) = a.shard {
-        return run_shard(&a, sh, &model, &source, &s, staging);
+        return run_shard(&a, sh, &model, &source, &ov, &s, staging);
     }
     let (spec, seed, trials) = (&s.spec, s.spec.seed, s.spec.trials);
 
@@ -107,6 +107,7 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
         source: source.as_bytes(),
         seed,
         sets: a.scenario.set.text(),
+        params_file: params_record(&ov),
         threads: spec.threads,
         seconds: secs,
         trials_csv: !a.no_trials_csv,
@@ -144,6 +145,7 @@ fn run_shard(
     sh: Shard,
     model: &crate::sim::model::Model,
     source: &str,
+    ov: &Overrides,
     s: &Settled,
     staging: Staging,
 ) -> Result<(), Failure> {
@@ -184,7 +186,13 @@ fn run_shard(
     files.extend([shard::AGGREGATE_JSON, shard::SCENARIO_COPY, shard::SHARD_JSON].map(String::from));
     let sets = a.scenario.set.text();
     let file = a.scenario.scenario.display().to_string();
-    let facts = RunFacts { scenario_file: &file, source: source.as_bytes(), sets: &sets, spec };
+    let facts = RunFacts {
+        scenario_file: &file,
+        source: source.as_bytes(),
+        sets: &sets,
+        params_file: ov.params.as_deref(),
+        spec,
+    };
     let mut manifest = ShardManifest::new(Design::Run {}, model, &facts, sh, range.clone());
     manifest.trials_csv = !a.no_trials_csv;
     manifest.events = a.events;

@@ -43,7 +43,7 @@ pub(super) struct TraceArgs {
 }
 
 pub(super) fn trace(a: TraceArgs) -> Result<(), Failure> {
-    let (model, _) = load(&a.scenario)?;
+    let (model, _, _) = load(&a.scenario)?;
     let spec = a.trials.spec(&model, 1);
     let seed = spec.seed;
     let mut engine = Engine::new(&model, seed);

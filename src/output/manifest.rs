@@ -34,6 +34,9 @@ pub struct Manifest {
     pub params: Vec<(String, f64)>,
     /// `--set` overrides given.
     pub sets: Vec<String>,
+    /// `--params FILE`, when given (absent otherwise, as in folders written before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params_file: Option<ParamsFileRecord>,
     /// Seed.
     pub seed: u64,
     /// Trials.
@@ -84,6 +87,25 @@ pub struct ParamProvenance {
     /// `note = "..."`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// `--params FILE` as manifests record it: the values it set are in `params` (and its
+/// distributions in `provenance`); the digest says which file it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamsFileRecord {
+    /// The path as given on the command line.
+    pub file: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// The params it set, in its order.
+    pub params: Vec<String>,
+}
+
+impl ParamsFileRecord {
+    /// The record of a params file.
+    pub fn of(p: &crate::scenario::ParamsFile) -> ParamsFileRecord {
+        ParamsFileRecord { file: p.file.clone(), sha256: sha256_hex(p.source.as_bytes()), params: p.names() }
+    }
 }
 
 /// A rate window, as charts show it.
@@ -143,6 +165,7 @@ impl Manifest {
             variant: model.variant.clone(),
             params: model.params.clone(),
             sets: Vec::new(),
+            params_file: None,
             seed,
             trials,
             horizon_days: model.horizon_days,
@@ -201,10 +224,21 @@ pub struct RunRecord<'a> {
     pub model: &'a Model,
     /// `--set` overrides as `NAME=VALUE`.
     pub sets: Vec<String>,
+    /// `--params FILE`, when given.
+    pub params_file: Option<ParamsFileRecord>,
     /// Seed.
     pub seed: u64,
     /// Trials.
     pub trials: u64,
+}
+
+/// Adds `params_file` to a folder manifest `v` when one was given (absent otherwise, so
+/// that a manifest without it is what it was before the option existed).
+fn with_params_file(mut v: serde_json::Value, run: &RunRecord<'_>) -> serde_json::Value {
+    if let Some(p) = &run.params_file {
+        v["params_file"] = serde_json::json!(p);
+    }
+    v
 }
 
 /// The manifest of a comparison folder: the run folders it holds (without `files`, which
@@ -220,7 +254,7 @@ pub fn compare_manifest(runs: &[String]) -> serde_json::Value {
 /// The manifest of a sweep or sensitivity folder of this `format`, with its `design`
 /// (without `files`).
 pub fn explore_manifest(format: &str, run: &RunRecord<'_>, design: serde_json::Value) -> serde_json::Value {
-    serde_json::json!({
+    let v = serde_json::json!({
         "format": format,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": run.file,
@@ -232,7 +266,8 @@ pub fn explore_manifest(format: &str, run: &RunRecord<'_>, design: serde_json::V
         "trials": run.trials,
         "streams": STREAMS,
         "design": design,
-    })
+    });
+    with_params_file(v, run)
 }
 
 /// What a backtest compared: its observed record and mapping files, with their texts (for
@@ -250,7 +285,7 @@ pub struct BacktestRecord<'a> {
 
 /// The manifest of a backtest folder (without `files`).
 pub fn backtest_manifest(run: &RunRecord<'_>, b: &BacktestRecord<'_>) -> serde_json::Value {
-    serde_json::json!({
+    let v = serde_json::json!({
         "format": crate::output::guard::BACKTEST_FORMAT,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": run.file,
@@ -268,7 +303,8 @@ pub fn backtest_manifest(run: &RunRecord<'_>, b: &BacktestRecord<'_>) -> serde_j
         "compared": b.compared,
         "coverage_50": b.coverage.0,
         "coverage_90": b.coverage.1,
-    })
+    });
+    with_params_file(v, run)
 }
 
 /// What a fit read: the log's path and text, the data window as dates or days.

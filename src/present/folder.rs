@@ -39,6 +39,8 @@ pub struct FolderSpec<'a> {
     pub seed: u64,
     /// `--set` overrides, as `NAME=VALUE`.
     pub sets: Vec<String>,
+    /// `--params FILE`, when given.
+    pub params_file: Option<crate::output::manifest::ParamsFileRecord>,
     /// Worker threads.
     pub threads: usize,
     /// Wall-clock seconds of the simulation.
@@ -89,6 +91,7 @@ pub fn write(dir: &Path, spec: &FolderSpec<'_>, agg: &Aggregate) -> Result<Manif
     ];
     let mut manifest = Manifest::describe(model, spec.scenario_file, spec.source, spec.seed, agg.trials);
     manifest.sets = spec.sets.clone();
+    manifest.params_file = spec.params_file.clone();
     manifest.threads = spec.threads;
     manifest.wall_seconds = spec.seconds;
     manifest.trials_per_second = per_second(agg.trials, spec.seconds);

@@ -241,6 +241,9 @@ fn params_section(m: &Manifest) -> Markup {
         h2 { "Parameters" } "\n"
         p {
             "Variant: " code { (text(m.variant.as_deref().unwrap_or("baseline"))) }
+            @if let Some(pf) = &m.params_file {
+                "; params from " code { (text(&pf.file)) } ": " code { (text(&pf.params.join(" "))) }
+            }
             @if !m.sets.is_empty() {
                 "; set on the command line: " code { (text(&m.sets.join(" "))) }
             }
@@ -380,6 +383,9 @@ fn reproduce(m: &Manifest) -> String {
     let mut c = format!("brink run {} --seed {} --trials {}", m.scenario_file, m.seed, m.trials);
     if let Some(v) = &m.variant {
         c.push_str(&format!(" --variant {v}"));
+    }
+    if let Some(pf) = &m.params_file {
+        c.push_str(&format!(" --params {}", pf.file));
     }
     for s in &m.sets {
         c.push_str(&format!(" --set {s}"));

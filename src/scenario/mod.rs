@@ -10,6 +10,7 @@ pub mod compile;
 pub mod diag;
 pub mod input;
 pub mod log;
+pub mod params_file;
 pub mod raw;
 pub mod sources;
 
@@ -17,14 +18,21 @@ use crate::scenario::diag::{Diagnostic, Diagnostics};
 use crate::sim::model::Model;
 use crate::sim::params::ParamDist;
 use std::path::Path;
+use std::sync::Arc;
+
+pub use params_file::ParamsFile;
 
 /// Choices made outside the file: which variant, which params overridden on the CLI.
+/// They apply in this order: the file's `[params]`, the variant, the params file, `--set`.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     /// `[variants.NAME]` to apply (None or `"baseline"`: none).
     pub variant: Option<String>,
-    /// `--set NAME=VALUE` pairs, applied after the variant.
+    /// `--set NAME=VALUE` pairs, applied last.
     pub sets: Vec<(String, f64)>,
+    /// `--params FILE`: its `[params]` table, applied after the variant and before `--set`
+    /// (shared, since a scenario is compiled several times with it).
+    pub params: Option<Arc<ParamsFile>>,
 }
 
 /// Why a scenario could not be loaded.
@@ -60,9 +68,16 @@ pub fn compile_str(file: &str, source: &str, overrides: &Overrides) -> Result<Mo
             return Err(fail(vec![toml_help(d)]));
         }
     };
+    // A name the params file gets wrong is reported at its own line, before compiling.
+    if let Some(d) = overrides.params.as_ref().and_then(|p| p.check(&doc)) {
+        return Err(d);
+    }
     let mut model = compile::compile(&doc, overrides).map_err(fail)?;
     if !model.uncertain.is_empty() {
-        resolve_uncertain(&doc, overrides, &mut model).map_err(fail)?;
+        resolve_uncertain(&doc, overrides, &mut model).map_err(|(items, from_params)| match from_params {
+            Some(p) => p.diagnostics(items),
+            None => fail(items),
+        })?;
     }
     Ok(model)
 }
@@ -96,28 +111,44 @@ pub fn param_roles(source: &str, overrides: &Overrides, model: &Model) -> Vec<Ve
 /// For each param given as a distribution: checks that every value of its support is
 /// valid wherever the param is used (by compiling at both ends of the support), and
 /// finds the model fields it feeds (by compiling at a second value and comparing), so
-/// the engine can set them per trial.
-fn resolve_uncertain(doc: &raw::Document, ov: &Overrides, model: &mut Model) -> Result<(), Vec<Diagnostic>> {
+/// the engine can set them per trial. A failure is located in the params file when the
+/// distributions at fault come from it (returned with it), else in the scenario.
+fn resolve_uncertain(
+    doc: &raw::Document,
+    ov: &Overrides,
+    model: &mut Model,
+) -> Result<(), (Vec<Diagnostic>, Option<Arc<ParamsFile>>)> {
     let base = model.numbers();
     let mut errors = Vec::new();
+    // Problems of distributions the params file gave, located there.
+    let mut in_params_file = Vec::new();
     let mut owners = Vec::new();
     for k in 0..model.uncertain.len() {
         let (param, dist) = (model.uncertain[k].param, model.uncertain[k].dist);
         let name = model.params[param].0.clone();
-        let span = doc.params.0.iter().find(|(n, _)| n.get_ref() == &name).map(|(_, v)| v.span());
+        // The params file comes after the variant, and --set makes a param fixed: a
+        // distribution the params file names is the params file's.
+        let from_file = ov
+            .params
+            .as_ref()
+            .and_then(|p| p.entries.iter().find(|(n, _)| n.get_ref() == &name).map(|(_, v)| v.span()));
+        let span = from_file
+            .clone()
+            .or_else(|| doc.params.0.iter().find(|(n, _)| n.get_ref() == &name).map(|(_, v)| v.span()));
         let at = |message: String| match &span {
             Some(s) => Diagnostic::at(s.clone(), message),
             None => Diagnostic::whole_file(message),
         };
+        let sink = if from_file.is_some() { &mut in_params_file } else { &mut errors };
         if model.param_uses[param].schedule {
-            errors.push(
+            sink.push(
                 at(format!("param `{name}` is a distribution but is used as a [[schedule]] day"))
                     .help("scheduled firings are ordered once per run: give the day a fixed number"),
             );
             continue;
         }
         if model.param_uses[param].whole {
-            errors.push(at(format!("param `{name}` is a distribution but is used where a whole number is expected"))
+            sink.push(at(format!("param `{name}` is a distribution but is used where a whole number is expected"))
                 .help("give it a fixed whole number, or use it only for rates, probabilities, delays and multipliers"));
             continue;
         }
@@ -135,7 +166,7 @@ fn resolve_uncertain(doc: &raw::Document, ov: &Overrides, model: &mut Model) -> 
         for probe in [lo_probe, if hi.is_finite() { hi } else { 1e9 }] {
             if let Err(d) = with(probe) {
                 let why = d.first().map(|d| d.message.replace(", as set by --set", "")).unwrap_or_default();
-                errors.push(
+                sink.push(
                     at(format!(
                         "param `{name}` = {} can take the value {probe}, which is not valid where it is used: {why}",
                         dist.describe()
@@ -158,8 +189,11 @@ fn resolve_uncertain(doc: &raw::Document, ov: &Overrides, model: &mut Model) -> 
             model.uncertain[k].fields = fields;
         }
     }
+    if !in_params_file.is_empty() {
+        return Err((in_params_file, ov.params.clone()));
+    }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err((errors, None));
     }
     owners.sort_unstable();
     model.uncertain_fields = owners;

@@ -238,7 +238,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
     let r = &first.manifest;
     for s in &shards[1..] {
         let m = &s.manifest;
-        let fields: [(&'static str, String, String); 17] = [
+        let fields: [(&'static str, String, String); 18] = [
             ("command", m.design.kind().to_string(), r.design.kind().to_string()),
             ("shard count", m.shards.to_string(), r.shards.to_string()),
             ("scenario SHA-256", m.scenario_sha256.clone(), r.scenario_sha256.clone()),
@@ -246,6 +246,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
             ("trial count", m.trials.to_string(), r.trials.to_string()),
             ("variant", show_variant(&m.variant), show_variant(&r.variant)),
             ("--set list", show_list(&m.sets), show_list(&r.sets)),
+            ("--params file", show_params_file(&m.params_file), show_params_file(&r.params_file)),
             ("params", show_params(&m.params), show_params(&r.params)),
             ("event limit (max_events)", m.max_events.to_string(), r.max_events.to_string()),
             ("trials.csv", yes_no(m.trials_csv), yes_no(r.trials_csv)),
@@ -351,6 +352,13 @@ fn show_list(v: &[String]) -> String {
         "empty".into()
     } else {
         v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" ")
+    }
+}
+
+fn show_params_file(p: &Option<crate::output::manifest::ParamsFileRecord>) -> String {
+    match p {
+        None => "none".into(),
+        Some(p) => format!("{} (SHA-256 {})", p.file, p.sha256.get(..12).unwrap_or(&p.sha256)),
     }
 }
 

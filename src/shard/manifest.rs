@@ -4,8 +4,9 @@
 use super::{Shard, SCENARIO_COPY, SHARD_FORMAT};
 use crate::analysis::explore::Axis;
 use crate::output::digest::FileDigest;
-use crate::output::manifest::{ordered, ordered_de, sha256_hex};
+use crate::output::manifest::{ordered, ordered_de, sha256_hex, ParamsFileRecord};
 use crate::output::{io_at, OutputError};
+use crate::scenario::ParamsFile;
 use crate::sim::model::Model;
 use crate::sim::runner::RunSpec;
 use crate::sim::stats::Aggregate;
@@ -203,6 +204,13 @@ pub struct ShardManifest {
     pub params: Vec<(String, f64)>,
     /// `--set` overrides as `NAME=VALUE`, in the order given.
     pub sets: Vec<String>,
+    /// `--params FILE`, when given: merge refuses shards whose files differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params_file: Option<ParamsFileRecord>,
+    /// The params file's text, which merge compiles the scenario with (its SHA-256 is
+    /// `params_file.sha256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params_text: Option<String>,
     /// Seed.
     pub seed: u64,
     /// Trials of the whole run.
@@ -256,6 +264,8 @@ impl ShardManifest {
             variant: model.variant.clone(),
             params: model.params.clone(),
             sets: run.sets.to_vec(),
+            params_file: run.params_file.map(ParamsFileRecord::of),
+            params_text: run.params_file.map(|p| p.source.clone()),
             seed: run.spec.seed,
             trials: run.spec.trials,
             shard: shard.index,
@@ -295,6 +305,8 @@ pub struct RunFacts<'a> {
     pub source: &'a [u8],
     /// `--set` as `NAME=VALUE`.
     pub sets: &'a [String],
+    /// `--params FILE`, when given.
+    pub params_file: Option<&'a ParamsFile>,
     /// Trials (of the whole run), seed, threads and event limit.
     pub spec: &'a RunSpec,
 }

@@ -5,12 +5,13 @@ use super::verify::{RowIds, SHA_MISMATCH};
 use super::{RowFile, ShardError, ShardFolder, SCENARIO_COPY, SHARD_JSON};
 use crate::output::digest::hex;
 use crate::output::io_at;
-use crate::scenario::{self, Overrides};
+use crate::scenario::{self, Overrides, ParamsFile};
 use crate::sim::model::Model;
 use crate::sim::stats::Aggregate;
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Compiles the run's model from the first shard's copy of the scenario, with its
 /// variant and `--set` overrides. Returns the model and the scenario text.
@@ -39,7 +40,29 @@ pub fn sets_of(shard: &ShardFolder) -> Result<Vec<(String, f64)>, ShardError> {
     shard.manifest.sets.iter().map(parse).collect()
 }
 
-/// Compiles the scenario copy at `rel` with `variant` and the shard's `--set`.
+/// The shard's `--params FILE`, parsed back from the text shard.json keeps, which must
+/// be the file whose SHA-256 it records.
+pub fn params_of(shard: &ShardFolder) -> Result<Option<Arc<ParamsFile>>, ShardError> {
+    let m = &shard.manifest;
+    let bad = |message: String| ShardError::Malformed { path: shard.dir.join(SHARD_JSON), message };
+    match (&m.params_file, &m.params_text) {
+        (None, None) => Ok(None),
+        (Some(record), Some(text)) => {
+            if crate::output::manifest::sha256_hex(text.as_bytes()) != record.sha256 {
+                return Err(bad(format!(
+                    "params_text is not the params file {} whose SHA-256 it records (was shard.json edited?)",
+                    record.file
+                )));
+            }
+            let p = ParamsFile::parse(&record.file, text)
+                .map_err(|d| bad(format!("its params file does not parse:\n{}", d.render())))?;
+            Ok(Some(Arc::new(p)))
+        }
+        _ => Err(bad("it records params_file without params_text, or the other way round".into())),
+    }
+}
+
+/// Compiles the scenario copy at `rel` with `variant` and the shard's `--params` and `--set`.
 fn compile_copy(
     shard: &ShardFolder,
     rel: &Path,
@@ -48,10 +71,13 @@ fn compile_copy(
     variant: &Option<String>,
 ) -> Result<(Model, String), ShardError> {
     let source = shard.scenario_at(rel, sha256)?;
-    let overrides = Overrides { variant: variant.clone(), sets: sets_of(shard)? };
+    let overrides = Overrides { variant: variant.clone(), sets: sets_of(shard)?, params: params_of(shard)? };
     let model = scenario::compile_str(file, &source, &overrides).map_err(|d| ShardError::Malformed {
         path: shard.dir.join(rel),
-        message: format!("the scenario does not compile with the shard's variant and --set:\n{}", d.render()),
+        message: format!(
+            "the scenario does not compile with the shard's variant, --params and --set:\n{}",
+            d.render()
+        ),
     })?;
     Ok((model, source))
 }

@@ -45,7 +45,7 @@ pub use manifest::{
     write_run_state, AggregateFile, Design, Kind, RunFacts, SensitivityPart, ShardManifest, ShardRun,
     SweepPart, SweepSplit, AGGREGATE_FORMAT, AGGREGATE_JSON,
 };
-pub use merge::{concat_rows, merge_aggregates, model_of, run_models, sets_of};
+pub use merge::{concat_rows, merge_aggregates, model_of, params_of, run_models, sets_of};
 pub use range::Shard;
 pub use verify::{digests, RowFile};
 

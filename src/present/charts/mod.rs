@@ -299,6 +299,9 @@ fn header<DB: DrawingBackend>(
     if let Some(start) = &m.start {
         sub.push_str(&format!(" from {start}"));
     }
+    if let Some(pf) = &m.params_file {
+        sub.push_str(&format!(", params from {}", pf.file));
+    }
     if !m.sets.is_empty() {
         sub.push_str(&format!(", set {}", m.sets.join(", ")));
     }

@@ -42,6 +42,8 @@ pub(crate) const MAX_HORIZON_DAYS: i64 = 100_000;
 enum Origin {
     File,
     Variant(String),
+    /// `--params FILE`, named as given.
+    ParamsFile(String),
     Set,
 }
 
@@ -106,6 +108,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     let head = cx.scenario_table(doc);
     cx.params_table(doc);
     let variant = cx.variant(doc, ov);
+    cx.params_file(ov);
     cx.sets(ov);
     let (levels, initial_level) = cx.levels(doc);
     let tallies = cx.tallies(doc);
@@ -322,6 +325,35 @@ impl Ctx {
             }
         }
         wanted.map(str::to_owned)
+    }
+
+    /// `--params FILE`: its `[params]` table, applied after the variant as a variant's is,
+    /// except that its `source` and `note` replace the scenario's (the value no longer
+    /// comes from the scenario's source). `compile_str` has already checked its names
+    /// against the file, at the params file's lines; one left is reported here for
+    /// callers that compile without it.
+    fn params_file(&mut self, ov: &Overrides) {
+        let Some(pf) = &ov.params else { return };
+        for (k, v) in &pf.entries {
+            let name = k.get_ref();
+            let spec = v.get_ref();
+            let Some(p) = self.params.iter_mut().find(|p| &p.name == name) else {
+                self.diags.push(Diagnostic::whole_file(format!(
+                    "--params {}: `{name}` is not a param of this file",
+                    pf.file
+                )));
+                continue;
+            };
+            let (value, dist) = match spec.value {
+                ParamValue::Num(x) => (x, None),
+                ParamValue::Dist(d) => (d.mean(), Some(d)),
+            };
+            p.value = value;
+            p.dist = dist;
+            p.origin = Origin::ParamsFile(pf.file.clone());
+            p.source = spec.source.clone();
+            p.note = spec.note.clone();
+        }
     }
 
     /// `--set NAME=VALUE` from the command line, applied last.
@@ -653,6 +685,7 @@ impl Ctx {
                 None => String::new(),
                 Some((n, Origin::File)) => format!(" (param `{n}`)"),
                 Some((n, Origin::Variant(v))) => format!(" (param `{n}`, as set by variant `{v}`)"),
+                Some((n, Origin::ParamsFile(f))) => format!(" (param `{n}`, as set by --params {f})"),
                 Some((n, Origin::Set)) => format!(" (param `{n}`, as set by --set)"),
             };
             self.err(r.span(), format!("{what} must be {want}, got {value}{source}"));
