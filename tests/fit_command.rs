@@ -182,6 +182,8 @@ fn trigger_ps_come_from_the_cause_links_and_the_window_cuts_the_data() {
     assert_eq!((fit.num(s, "estimate"), fit.num(s, "n")), (0.75, 4.0));
     let text = std::fs::read_to_string(out.join("params.toml")).unwrap();
     assert!(text.contains("p_strike = { beta = [3.5, 1.5] }"), "{text}");
+    // Two branches (lethal and the rest): Jeffreys' Beta(1/2, 1/2) prior, 5 of 6.
+    assert!(text.contains("p_lethal = { beta = [5.5, 1.5] }"), "{text}");
     // Lethal: 5 of 6 attacks.
     let p = row(&fit, "p_lethal");
     assert_eq!(fit.num(p, "n"), 6.0);
@@ -273,4 +275,44 @@ fn a_records_source_keys_must_be_in_the_scenarios_sources_file() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("bad.csv:2: source key `wire-2020-01-06` is not in the sources file; did you mean `wire-2020-01-05`?"), "{err}");
     assert!(err.contains("bad.csv:3: the row cites no source"), "{err}");
+}
+
+#[test]
+fn the_fitted_params_of_the_bundled_record_feed_back_into_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fit");
+    brink()
+        .arg("fit")
+        .arg(crate::util::bundled("hindcast-2019-2021.toml"))
+        .arg("--events")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/events-iraq-2019-2021.csv"))
+        .args(["--to", "2020-07-01", "--charts", "none", "-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    // Every distribution params.toml writes is valid wherever its param is used.
+    let check = brink()
+        .arg("check")
+        .arg(crate::util::bundled("hindcast-2019-2021.toml"))
+        .arg("--params")
+        .arg(out.join("params.toml"))
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&check.get_output().stdout).into_owned();
+    // 27 front-group rocket attacks in 304 days of exposure: posterior mean 27.5 / 304.
+    assert!(text.contains("rate_front_rockets"), "{text}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["format"], "brink-fit/1");
+    assert_eq!(manifest["to"], "2020-07-01");
+    let fit = Table::read(&out.join("fit.csv"));
+    let r = row(&fit, "rate_front_rockets");
+    assert_eq!((fit.num(r, "n"), fit.num(r, "exposure_days")), (27.0, 304.0));
+    // A heavy salvo has seven branches: Dirichlet(1/2, ..., 1/2) over them, 2 of 4 salvos
+    // killed Americans, so the posterior mean is (2 + 1/2) / (4 + 7/2) = 1/3, written as a
+    // number since the other branches share the posterior.
+    let params = std::fs::read_to_string(out.join("params.toml")).unwrap();
+    let doc: toml::Table = toml::from_str(&params).unwrap();
+    assert!((doc["params"]["p_kh_us_killed"].as_float().unwrap() - 1.0 / 3.0).abs() < 1e-15, "{params}");
+    assert_eq!(row(&fit, "p_kh_us_killed")[fit.col("method")], "dirichlet-jeffreys");
 }

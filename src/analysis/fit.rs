@@ -47,6 +47,10 @@ pub enum Posterior {
     Beta(f64, f64),
     /// PERT over the 95% interval with the estimate as its mode.
     Pert(f64, f64, f64),
+    /// The posterior mean as a fixed number: a branch p beside other fitted branches of
+    /// its step, whose joint (Dirichlet) posterior independent distributions would break
+    /// (their draws could sum above 1).
+    Mean(f64),
 }
 
 /// One fitted param.
@@ -347,9 +351,20 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
             Field::BranchP(..) => {
                 let (mut k, mut n) = (0u64, 0u64);
                 let mut whats = Vec::new();
+                // The branches of a step are one multinomial draw: under Jeffreys' prior
+                // Dirichlet(1/2, ..., 1/2) over its m branches, one branch's share has the
+                // marginal Beta(k + 1/2, n - k + (m - 1)/2), and the posterior means of all
+                // branches sum to 1. (m = 2 gives the Jeffreys interval of a proportion.)
+                let mut branches = 2;
+                // Whether another branch of the same step has a p that is neither `rest` nor
+                // zero: independent betas cannot then describe the joint posterior.
+                let mut shared = false;
                 for f in fields {
                     let Field::BranchP(s, b) = *f else { continue };
-                    whats.push(format!("{}.{}", model.steps[s].id, model.steps[s].branches[b].id));
+                    let step = &model.steps[s];
+                    whats.push(format!("{}.{}", step.id, step.branches[b].id));
+                    branches = branches.max(step.branches.len());
+                    shared |= step.branches.iter().enumerate().any(|(i, x)| i != b && step.rest != Some(i) && x.p > 0.0);
                     for h in &hs {
                         for e in h.events.iter().filter(|e| e.step == s && inside(span, e.day)) {
                             n += 1;
@@ -361,15 +376,17 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                     unfitted.push(not(format!("its step fired no time in the data window ({})", whats.join(", "))));
                     continue;
                 }
-                let p = estimate::proportion(k, n, JEFFREYS);
+                let prior = (0.5, 0.5 * (branches - 1) as f64);
+                let p = estimate::proportion(k, n, prior);
+                let (a, b) = p.posterior;
                 fitted.push(Fitted {
                     param: name.clone(),
                     hand: *hand,
                     value: p.p,
-                    method: "beta-jeffreys",
+                    method: if branches == 2 { "beta-jeffreys" } else { "dirichlet-jeffreys" },
                     n,
                     exposure_days: None,
-                    posterior: Posterior::Beta(p.posterior.0, p.posterior.1),
+                    posterior: if shared { Posterior::Mean(a / (a + b)) } else { Posterior::Beta(a, b) },
                     what: format!("p of branch {} ({k} of {n} firings)", whats.join(", ")),
                 });
             }

@@ -92,7 +92,7 @@ fn shown_day(model: &Model, day: f64) -> String {
 }
 
 pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
-    let (model, source) = load(&a.scenario)?;
+    let (model, source, ov) = load(&a.scenario)?;
     let from = a.from.as_deref().map(|t| day_of("from", t, &model)).transpose()?.unwrap_or(0.0);
     let to =
         a.to.as_deref().map(|t| day_of("to", t, &model)).transpose()?.unwrap_or(model.horizon_days as f64);
@@ -114,7 +114,7 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
         crate::scenario::log::check_sources(&a.events.display().to_string(), &log, &c.sources)
             .map_err(|e| Failure::Usage(e.to_string()))?;
     }
-    let roles = crate::scenario::param_roles(&source, &a.scenario.overrides(), &model);
+    let roles = crate::scenario::param_roles(&source, &ov, &model);
     let span = Span { from, to };
     let pools = a.pool.iter().map(|p| pool_steps(p, &model)).collect::<Result<Vec<_>, _>>()?;
     let f = fit::fit(&model, &roles, &log, span, &pools);
@@ -124,11 +124,16 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&model.name, model.variant.as_deref(), Some("fit"), None));
-    let staging = Staging::create(&dest, a.output.force, &[&a.scenario.scenario, &a.events])?;
+    let mut reads = inputs(&a.scenario);
+    reads.push(&a.events);
+    let staging = Staging::create(&dest, a.output.force, &reads)?;
     let window = format!("{} to {} (exclusive)", shown_day(&model, from), shown_day(&model, to));
     let mut command = format!("brink fit {} --events {}", a.scenario.scenario.display(), a.events.display());
     if let Some(v) = &a.scenario.variant {
         command.push_str(&format!(" --variant {v}"));
+    }
+    if let Some(p) = &a.scenario.set.params {
+        command.push_str(&format!(" --params {}", p.display()));
     }
     for s in a.scenario.set.text() {
         command.push_str(&format!(" --set {s}"));
@@ -188,6 +193,7 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
         sets: a.scenario.set.text(),
         seed: model.seed,
         trials: 0,
+        params_file: params_record(&ov),
     };
     let record = FitRecord {
         events: (&events_file, &log_text),

@@ -115,6 +115,7 @@ pub fn params_toml(f: &Fit, command: &str, window: &str) -> Vec<u8> {
     t.push_str(&format!("# Data window: {window}; {} log rows in it.\n", f.rows));
     t.push_str("# Rates per day. Each distribution is the posterior under Jeffreys' prior, or, for\n");
     t.push_str("# Hawkes params, a distribution of the same centre over the 95% profile interval.\n");
+    t.push_str("# A branch p beside other fitted branches of its step is its posterior mean.\n");
     t.push_str(
         "# Apply with --params FILE (after the variant, before --set). See docs/fit.md.\n\n[params]\n",
     );
@@ -137,6 +138,12 @@ pub fn params_toml(f: &Fit, command: &str, window: &str) -> Vec<u8> {
             Posterior::Beta(a, b) => format!("{{ beta = [{}, {}] }}", num(a), num(b)),
             Posterior::Pert(lo, mode, hi) => {
                 format!("{{ pert = [{}, {}, {}] }}", num(lo), num(mode), num(hi))
+            }
+            Posterior::Mean(m) => {
+                t.push_str(
+                    "# (the posterior mean: the step's other branches share its Dirichlet posterior)\n",
+                );
+                num(m)
             }
         };
         t.push_str(&format!("{} = {dist}\n", p.param));

@@ -321,7 +321,7 @@ pub struct FitRecord<'a> {
 
 /// The manifest of a fit folder (without `files`).
 pub fn fit_manifest(run: &RunRecord<'_>, f: &FitRecord<'_>) -> serde_json::Value {
-    serde_json::json!({
+    let v = serde_json::json!({
         "format": crate::output::guard::FIT_FORMAT,
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario_file": run.file,
@@ -335,5 +335,6 @@ pub fn fit_manifest(run: &RunRecord<'_>, f: &FitRecord<'_>) -> serde_json::Value
         "to": f.to,
         "fitted": f.counts.0,
         "not_fitted": f.counts.1,
-    })
+    });
+    with_params_file(v, run)
 }
