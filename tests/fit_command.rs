@@ -205,6 +205,25 @@ fn trigger_ps_come_from_the_cause_links_and_the_window_cuts_the_data() {
     // Attacks: 3 in 35 days of which days 10-20 count three times: exposure 55.
     let r = row(&fit, "rate_attack");
     assert_eq!((fit.num(r, "n"), fit.num(r, "exposure_days")), (3.0, 55.0));
+    // A strike that names no cause could answer any lethal attack: k is unknown.
+    let unlinked = write(
+        dir.path(),
+        "unlinked.csv",
+        &LOG.replace("s5,2020-03-02,strike,hit,a5", "s5,2020-03-02,strike,hit,"),
+    );
+    let out = dir.path().join("unlinked");
+    brink()
+        .arg("fit")
+        .arg(&scen)
+        .arg("--events")
+        .arg(&unlinked)
+        .args(["-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let not = Table::read(&out.join("not-fitted.csv"));
+    let reason = &not.row("param", "p_strike")[not.col("reason")];
+    assert!(reason.contains("a firing of `strike` in the window names no `cause`"), "{reason}");
 }
 
 #[test]

@@ -398,24 +398,23 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                     ));
                     continue;
                 }
-                // An empty `cause` is not a "no": a trigger counts only where the record
-                // links at least one reaction through it (docs/data.md, `cause`).
-                let linked = fields.iter().any(|f| {
-                    let Field::TriggerP(t) = *f else { return false };
-                    let trig = &model.triggers[t];
-                    log.events.iter().any(|e| {
-                        e.step == trig.step
-                            && e.cause.is_some_and(|c| {
-                                let c = &log.events[c];
-                                c.step == trig.after && trig.after_branch.is_none_or(|b| b == c.branch)
-                            })
+                // A reaction without its cause could belong to any trigger, so k is known
+                // only where every firing of the reacting step in the window names its
+                // cause (a step with a rate may also fire unprovoked: its unlinked firings
+                // are those). Then the absence of a reaction is a "no" (docs/data.md).
+                let unlinked: Vec<&str> = fields
+                    .iter()
+                    .filter_map(|f| if let Field::TriggerP(t) = f { Some(model.triggers[*t].step) } else { None })
+                    .filter(|&s| model.steps[s].rate.is_none())
+                    .filter(|&s| {
+                        hs.iter().any(|h| h.events.iter().any(|e| e.step == s && e.cause.is_none() && inside(span, e.day)))
                     })
-                });
-                if !linked {
-                    unfitted.push(not(
-                        "a trigger p: not identifiable from this log, where no row names a cause through this trigger"
-                            .into(),
-                    ));
+                    .map(|s| model.steps[s].id.as_str())
+                    .collect();
+                if let Some(step) = unlinked.first() {
+                    unfitted.push(not(format!(
+                        "a trigger p: not identifiable from this log, where a firing of `{step}` in the window names no `cause`"
+                    )));
                     continue;
                 }
                 let (k, n, whats) = trigger_counts(model, fields, &hs, span);
@@ -423,11 +422,14 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                     unfitted.push(not(format!("no firing of {} in the data window could have set it off", whats)));
                     continue;
                 }
-                let unlinked = unlinked_reactions(model, fields, &hs, span);
                 let p = estimate::proportion(k, n, JEFFREYS);
-                let what = if unlinked > 0 {
+                let also_unprovoked = fields.iter().any(|f| {
+                    matches!(f, Field::TriggerP(t) if model.steps[model.triggers[*t].step].rate.is_some())
+                });
+                let what = if also_unprovoked {
                     format!(
-                        "p of reacting to {whats} ({k} of {n} by `cause`; {unlinked} reaction(s) name no cause, so k may be low)"
+                        "p of reacting to {whats} ({k} of {n} by `cause`; a lower bound where the log leaves \
+                         reactions unlinked, since the reacting step also fires unprovoked)"
                     )
                 } else {
                     format!("p of reacting to {whats} ({k} of {n} by `cause`)")
@@ -686,22 +688,6 @@ fn trigger_counts(model: &Model, fields: &[Field], hs: &[History], span: Span) -
         }
     }
     (k, n, whats.join(", "))
-}
-
-/// Firings inside the window of the steps these triggers start that name no cause and
-/// cannot be spontaneous (the step has no rate).
-fn unlinked_reactions(model: &Model, fields: &[Field], hs: &[History], span: Span) -> usize {
-    let mut steps: Vec<usize> = fields
-        .iter()
-        .filter_map(|f| if let Field::TriggerP(t) = f { Some(model.triggers[*t].step) } else { None })
-        .collect();
-    steps.sort_unstable();
-    steps.dedup();
-    steps.retain(|&s| model.steps[s].rate.is_none());
-    hs.iter()
-        .flat_map(|h| &h.events)
-        .filter(|e| steps.contains(&e.step) && e.cause.is_none() && inside(span, e.day))
-        .count()
 }
 
 /// Index in the whole log of the i-th event of a history: the cause column refers to it.
