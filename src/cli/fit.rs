@@ -111,7 +111,7 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
     let cited = crate::scenario::sources::check(&a.scenario.scenario, &source)
         .map_err(|e| Failure::Usage(e.to_string()))?;
     if let Some(c) = &cited {
-        crate::scenario::log::check_sources(&a.events.display().to_string(), &log, &c.sources)
+        crate::scenario::sources::check_log(&a.events.display().to_string(), &log, &c.sources)
             .map_err(|e| Failure::Usage(e.to_string()))?;
     }
     let roles = crate::scenario::param_roles(&source, &ov, &model);
@@ -166,10 +166,11 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
             let data = CountsData {
                 title: format!("{}: logged firings per month and the fitted rates", model.name),
                 subtitle: format!(
-                    "{} ({} rows), {}{}",
+                    "{} ({} rows), {}; the Hawkes line where a step fired {} times or more{}",
                     a.events.display(),
                     f.rows,
                     window,
+                    fit::MIN_CLUSTER,
                     if f.histories > 1 {
                         format!(", mean of {} histories", f.histories)
                     } else {
@@ -178,7 +179,18 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
                 ),
                 panels: series
                     .iter()
-                    .map(|s| Panel { title: group_name(&model, &s.steps), months: s.months.clone() })
+                    .map(|s| {
+                        let total: f64 = s.months.iter().map(|m| m.observed).sum();
+                        let per = if f.histories > 1 { " per history" } else { "" };
+                        Panel {
+                            title: format!(
+                                "{} ({} firings{per})",
+                                group_name(&model, &s.steps),
+                                crate::output::text::sig(total, 3)
+                            ),
+                            months: s.months.clone(),
+                        }
+                    })
                     .collect(),
             };
             files.extend(render_counts(&data, &charts)?);
@@ -213,7 +225,7 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
 /// The terminal summary: each fitted param beside the scenario's value, then what was not
 /// fitted and the self-excitation checks.
 fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path) -> String {
-    let g = |x: f64| crate::output::fit::sig(x, 3);
+    let g = |x: f64| crate::output::text::sig(x, 3);
     let mut t = format!(
         "{}: params fitted from {} ({} rows, {} {}), {window}\n\n",
         model.name,

@@ -2,34 +2,8 @@
 //! `self-excitation.csv` and `params.toml`, from a [`Fit`].
 
 use crate::analysis::fit::{Fit, Posterior};
+use crate::output::text::{exact as num, sig};
 use crate::sim::model::Model;
-
-/// A number as the shortest text that reads back to the same f64; empty for NaN.
-fn num(x: f64) -> String {
-    if x.is_nan() {
-        String::new()
-    } else if x.is_infinite() {
-        if x > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        }
-    } else {
-        format!("{x}")
-    }
-}
-
-/// A number rounded to `digits` significant digits (at most 12 decimals), for the tables
-/// people read.
-pub fn sig(x: f64, digits: i32) -> String {
-    if !x.is_finite() || x == 0.0 {
-        return num(x);
-    }
-    let digits = (digits - 1 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    let t = format!("{x:.digits$}");
-    let t = if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_owned() } else { t };
-    num(t.parse().unwrap_or(x))
-}
 
 /// `fit.csv`: `param,estimate,low,high,method,n,exposure_days`, then the scenario's
 /// value and what the param is.
@@ -155,19 +129,4 @@ pub fn params_toml(f: &Fit, command: &str, window: &str) -> Vec<u8> {
         }
     }
     t.into_bytes()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_read_back_and_round_for_people() {
-        assert_eq!(num(0.1), "0.1");
-        assert_eq!(num(f64::NAN), "");
-        assert_eq!(sig(0.123456789, 6), "0.123457");
-        assert_eq!(sig(1234.56789, 6), "1234.57");
-        assert_eq!(sig(40.5, 6), "40.5");
-        assert_eq!(sig(3.0, 6), "3");
-    }
 }

@@ -20,6 +20,34 @@ pub fn num(x: f64) -> String {
     t.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
+/// A number as the shortest text that reads back to the same f64 (for files that other
+/// tools and brink read back, such as `params.toml`); empty for NaN.
+pub fn exact(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else if x.is_infinite() {
+        if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A number rounded to `digits` significant digits (at most 12 decimals), for the tables
+/// people read.
+pub fn sig(x: f64, digits: i32) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return exact(x);
+    }
+    let digits = (digits - 1 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let t = format!("{x:.digits$}");
+    let t = if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_owned() } else { t };
+    exact(t.parse().unwrap_or(x))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +76,16 @@ mod tests {
         assert_eq!(num(1.0 / 3.0), "0.333333");
         assert_eq!(num(30.4375), "30.4375");
         assert_eq!(num(1e-7), "0");
+    }
+
+    #[test]
+    fn exact_numbers_read_back_and_sig_rounds_for_people() {
+        assert_eq!(exact(0.1), "0.1");
+        assert_eq!(exact(f64::NAN), "");
+        assert_eq!(sig(0.123456789, 6), "0.123457");
+        assert_eq!(sig(1234.56789, 6), "1234.57");
+        assert_eq!(sig(40.5, 6), "40.5");
+        assert_eq!(sig(3.0, 6), "3");
+        assert_eq!(sig(0.000123456, 3), "0.000123");
     }
 }

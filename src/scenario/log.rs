@@ -371,44 +371,6 @@ pub fn parse_date(s: &str) -> Option<Date> {
     Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
 }
 
-/// Checks a record's `source` column against the scenario's sources file: every row cites
-/// at least one key, and every key is in the file. A log without a `source` column (one
-/// that brink simulated) has nothing to check.
-pub fn check_sources(
-    file: &str,
-    log: &EventLog,
-    sources: &crate::scenario::sources::Sources,
-) -> Result<(), LogError> {
-    if !log.source_column {
-        return Ok(());
-    }
-    let known: Vec<&str> = sources.list.iter().map(|s| s.key.as_str()).collect();
-    let mut problems = Problems { file, list: Vec::new() };
-    for e in &log.events {
-        if e.sources.is_empty() {
-            problems
-                .say(e.line, "the row cites no source: every row of a record needs at least one key".into());
-        }
-        for k in &e.sources {
-            if sources.get(k).is_none() {
-                problems.say(
-                    e.line,
-                    format!(
-                        "source key `{}` is not in the sources file; {}",
-                        shown_id(k),
-                        suggest("key", k, &known)
-                    ),
-                );
-            }
-        }
-    }
-    if problems.list.is_empty() {
-        Ok(())
-    } else {
-        Err(LogError { problems: problems.list })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -360,6 +360,47 @@ pub fn hindsight(cited: &Cited, as_of: Date) -> Vec<Hindsight<'_>> {
         .collect()
 }
 
+/// Checks a record's `source` column against the scenario's sources file: every row cites
+/// at least one key, and every key is in the file. A log without a `source` column (one
+/// that brink simulated) has nothing to check.
+pub fn check_log(
+    file: &str,
+    log: &crate::scenario::log::EventLog,
+    sources: &Sources,
+) -> Result<(), crate::scenario::log::LogError> {
+    if !log.source_column {
+        return Ok(());
+    }
+    let known: Vec<&str> = sources.list.iter().map(|s| s.key.as_str()).collect();
+    let mut problems: Vec<String> = Vec::new();
+    for e in &log.events {
+        if problems.len() >= crate::scenario::log::MAX_PROBLEMS {
+            break;
+        }
+        if e.sources.is_empty() {
+            problems.push(format!(
+                "{file}:{}: the row cites no source: every row of a record needs at least one key",
+                e.line
+            ));
+        }
+        for k in &e.sources {
+            if sources.get(k).is_none() {
+                problems.push(format!(
+                    "{file}:{}: source key `{}` is not in the sources file; {}",
+                    e.line,
+                    shown_id(k),
+                    suggest("key", k, &known)
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::scenario::log::LogError { problems })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
