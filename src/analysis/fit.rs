@@ -651,6 +651,13 @@ fn trigger_counts(model: &Model, fields: &[Field], hs: &[History], span: Span) -
         });
         let late = delay_p99(&trig.delay);
         for h in hs {
+            // The causes answered by this trigger's step within the window, looked up once.
+            let answered: std::collections::HashSet<usize> = h
+                .events
+                .iter()
+                .filter(|r| r.step == trig.step && r.day < span.to)
+                .filter_map(|r| r.cause)
+                .collect();
             let mut reacted_count = 0u32;
             let mut px_until: Vec<f64> = Vec::new();
             for (i, e) in h.events.iter().enumerate() {
@@ -681,9 +688,7 @@ fn trigger_counts(model: &Model, fields: &[Field], hs: &[History], span: Span) -
                 }
                 n += 1;
                 let idx = log_index(h, i);
-                k += u64::from(
-                    h.events.iter().any(|r| r.step == trig.step && r.cause == Some(idx) && r.day < span.to),
-                );
+                k += u64::from(answered.contains(&idx));
             }
         }
     }
