@@ -241,6 +241,27 @@ fn with_params_file(mut v: serde_json::Value, run: &RunRecord<'_>) -> serde_json
     v
 }
 
+/// The manifest of a folder of this `format` made from one scenario: what every such
+/// folder records of its scenario, then the kind's own fields `own` (a JSON object; keys
+/// are written sorted, so the order here does not matter).
+fn scenario_folder_manifest(format: &str, run: &RunRecord<'_>, own: serde_json::Value) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "format": format,
+        "brink_version": env!("CARGO_PKG_VERSION"),
+        "scenario_file": run.file,
+        "scenario_sha256": sha256_hex(run.source.as_bytes()),
+        "scenario_name": run.model.name,
+        "variant": run.model.variant,
+        "sets": run.sets,
+    });
+    if let serde_json::Value::Object(own) = own {
+        for (k, x) in own {
+            v[k] = x;
+        }
+    }
+    with_params_file(v, run)
+}
+
 /// The manifest of a comparison folder: the run folders it holds (without `files`, which
 /// [`push_folder_manifest`] adds).
 pub fn compare_manifest(runs: &[String]) -> serde_json::Value {
@@ -254,20 +275,16 @@ pub fn compare_manifest(runs: &[String]) -> serde_json::Value {
 /// The manifest of a sweep or sensitivity folder of this `format`, with its `design`
 /// (without `files`).
 pub fn explore_manifest(format: &str, run: &RunRecord<'_>, design: serde_json::Value) -> serde_json::Value {
-    let v = serde_json::json!({
-        "format": format,
-        "brink_version": env!("CARGO_PKG_VERSION"),
-        "scenario_file": run.file,
-        "scenario_sha256": sha256_hex(run.source.as_bytes()),
-        "scenario_name": run.model.name,
-        "variant": run.model.variant,
-        "sets": run.sets,
-        "seed": run.seed,
-        "trials": run.trials,
-        "streams": STREAMS,
-        "design": design,
-    });
-    with_params_file(v, run)
+    scenario_folder_manifest(
+        format,
+        run,
+        serde_json::json!({
+            "seed": run.seed,
+            "trials": run.trials,
+            "streams": STREAMS,
+            "design": design,
+        }),
+    )
 }
 
 /// What a backtest compared: its observed record and mapping files, with their texts (for
@@ -285,26 +302,22 @@ pub struct BacktestRecord<'a> {
 
 /// The manifest of a backtest folder (without `files`).
 pub fn backtest_manifest(run: &RunRecord<'_>, b: &BacktestRecord<'_>) -> serde_json::Value {
-    let v = serde_json::json!({
-        "format": crate::output::guard::BACKTEST_FORMAT,
-        "brink_version": env!("CARGO_PKG_VERSION"),
-        "scenario_file": run.file,
-        "scenario_sha256": sha256_hex(run.source.as_bytes()),
-        "scenario_name": run.model.name,
-        "variant": run.model.variant,
-        "sets": run.sets,
-        "observed_file": b.observed.0,
-        "observed_sha256": sha256_hex(b.observed.1.as_bytes()),
-        "mapping_file": b.mapping.0,
-        "mapping_sha256": sha256_hex(b.mapping.1.as_bytes()),
-        "seed": run.seed,
-        "trials": run.trials,
-        "streams": STREAMS,
-        "compared": b.compared,
-        "coverage_50": b.coverage.0,
-        "coverage_90": b.coverage.1,
-    });
-    with_params_file(v, run)
+    scenario_folder_manifest(
+        crate::output::guard::BACKTEST_FORMAT,
+        run,
+        serde_json::json!({
+            "observed_file": b.observed.0,
+            "observed_sha256": sha256_hex(b.observed.1.as_bytes()),
+            "mapping_file": b.mapping.0,
+            "mapping_sha256": sha256_hex(b.mapping.1.as_bytes()),
+            "seed": run.seed,
+            "trials": run.trials,
+            "streams": STREAMS,
+            "compared": b.compared,
+            "coverage_50": b.coverage.0,
+            "coverage_90": b.coverage.1,
+        }),
+    )
 }
 
 /// What a fit read: the log's path and text, the data window as dates or days.
@@ -321,20 +334,16 @@ pub struct FitRecord<'a> {
 
 /// The manifest of a fit folder (without `files`).
 pub fn fit_manifest(run: &RunRecord<'_>, f: &FitRecord<'_>) -> serde_json::Value {
-    let v = serde_json::json!({
-        "format": crate::output::guard::FIT_FORMAT,
-        "brink_version": env!("CARGO_PKG_VERSION"),
-        "scenario_file": run.file,
-        "scenario_sha256": sha256_hex(run.source.as_bytes()),
-        "scenario_name": run.model.name,
-        "variant": run.model.variant,
-        "sets": run.sets,
-        "events_file": f.events.0,
-        "events_sha256": sha256_hex(f.events.1.as_bytes()),
-        "from": f.from,
-        "to": f.to,
-        "fitted": f.counts.0,
-        "not_fitted": f.counts.1,
-    });
-    with_params_file(v, run)
+    scenario_folder_manifest(
+        crate::output::guard::FIT_FORMAT,
+        run,
+        serde_json::json!({
+            "events_file": f.events.0,
+            "events_sha256": sha256_hex(f.events.1.as_bytes()),
+            "from": f.from,
+            "to": f.to,
+            "fitted": f.counts.0,
+            "not_fitted": f.counts.1,
+        }),
+    )
 }
