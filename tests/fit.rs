@@ -179,6 +179,7 @@ fn hawkes_intervals_cover_the_true_branching_ratio() {
                 targets: times.clone(),
                 exciters: times.clone(),
                 baseline: Baseline::flat(0.0, 300.0),
+                until: f64::INFINITY,
             };
             let f = fit_hawkes(&[d]).unwrap();
             n_hits += u64::from(f.n.low <= 0.5 && 0.5 <= f.n.high);

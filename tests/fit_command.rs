@@ -335,3 +335,87 @@ fn the_fitted_params_of_the_bundled_record_feed_back_into_the_scenario() {
     assert!((doc["params"]["p_kh_us_killed"].as_float().unwrap() - 1.0 / 3.0).abs() < 1e-15, "{params}");
     assert_eq!(row(&fit, "p_kh_us_killed")[fit.col("method")], "dirichlet-jeffreys");
 }
+
+/// `max` cuts exposure and pre-empts chances; a reacting step that also fires unprovoked
+/// leaves a chance ambiguous when one of its firings without a cause falls in the delay.
+const EDGES: &str = r#"
+[scenario]
+name = "edges"
+horizon_days = 60
+start = 2020-01-01
+[params]
+rate_attack = 0.2
+p_counter = 0.5
+p_strike = 0.5
+[[levels]]
+id = "calm"
+[[steps]]
+id = "attack"
+rate = "rate_attack"
+max = 3
+  [[steps.branches]]
+  id = "lethal"
+  p = 0.5
+  [[steps.branches]]
+  id = "harmless"
+  p = "rest"
+[[steps]]
+id = "counter"
+rate = 0.1
+  [[steps.branches]]
+  id = "fire"
+  p = 1
+  [[steps.triggers]]
+  after = "attack.lethal"
+  p = "p_counter"
+  delay = { uniform = [1, 5] }
+[[steps]]
+id = "strike"
+max = 1
+  [[steps.branches]]
+  id = "hit"
+  p = 1
+  [[steps.triggers]]
+  after = "attack.lethal"
+  p = "p_strike"
+  delay = { uniform = [0.5, 3] }
+"#;
+
+#[test]
+fn max_cuts_exposure_and_preempts_chances_and_unlinked_reactions_are_ambiguous() {
+    let dir = tempfile::tempdir().unwrap();
+    let scen = write(dir.path(), "edges.toml", EDGES);
+    // Dates sit at mid-day: days 5.5, 6.5, 8.5, 8.5, 19.5.
+    let log = write(
+        dir.path(),
+        "log.csv",
+        "id,date,step,branch,cause\n\
+         a1,2020-01-06,attack,lethal,\n\
+         a2,2020-01-07,attack,lethal,\n\
+         s2,2020-01-09,strike,hit,a2\n\
+         c1,2020-01-09,counter,fire,\n\
+         a3,2020-01-20,attack,harmless,\n",
+    );
+    let out = dir.path().join("fit");
+    brink()
+        .arg("fit")
+        .arg(&scen)
+        .arg("--events")
+        .arg(&log)
+        .args(["-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let fit = Table::read(&out.join("fit.csv"));
+    // The third attack uses up `max` on day 19.5: exposure 19.5 days, not 60.
+    let r = row(&fit, "rate_attack");
+    assert_eq!((fit.num(r, "n"), fit.num(r, "exposure_days")), (3.0, 19.5));
+    // a1's chance of a strike was pre-empted by a2's strike (max 1) on day 8.5, inside a1's
+    // delay: one chance, answered.
+    let s = row(&fit, "p_strike");
+    assert_eq!((fit.num(s, "n"), fit.num(s, "estimate")), (1.0, 1.0));
+    // c1 names no cause and falls within 1-5 days of a1 and of a2: 0 to 2 of 2.
+    let not = Table::read(&out.join("not-fitted.csv"));
+    let reason = &not.row("param", "p_counter")[not.col("reason")];
+    assert!(reason.contains("between 0 and 2 of 2 chances"), "{reason}");
+}

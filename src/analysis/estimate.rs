@@ -128,8 +128,9 @@ pub fn poisson_rate(k: u64, exposure: f64) -> RateFit {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ProportionFit {
     /// k / n, with the equal-tailed 95% interval of the posterior (with Jeffreys' prior
-    /// Beta(1/2, 1/2): the Jeffreys interval, whose coverage is close to 95%; Brown, Cai and
-    /// DasGupta 2001). The low end is 0 when k = 0, the high end 1 when k = n.
+    /// Beta(1/2, 1/2): the Jeffreys interval, whose coverage is close to 95% on average over
+    /// p, though below it for some p at small n; Brown, Cai and DasGupta 2001). The low end
+    /// is 0 when k = 0, the high end 1 when k = n.
     pub p: Interval,
     /// Successes.
     pub k: u64,
@@ -146,6 +147,16 @@ pub fn proportion(k: u64, n: u64, prior: (f64, f64)) -> ProportionFit {
     let high = if k == n { 1.0 } else { beta_quantile(a, b, 0.975) };
     let estimate = if n == 0 { f64::NAN } else { k as f64 / n as f64 };
     ProportionFit { p: Interval { estimate, low, high }, k, n, posterior: (a, b) }
+}
+
+/// The Clopper-Pearson interval of k of n: its coverage is at least 95% for every p, so a
+/// value outside it disagrees with the data by more than chance (the Jeffreys interval is
+/// closer to 95% on average but can fall well below it at small n).
+pub fn clopper_pearson(k: u64, n: u64) -> Interval {
+    let (kf, nf) = (k as f64, n as f64);
+    let low = if k == 0 { 0.0 } else { beta_quantile(kf, nf - kf + 1.0, 0.025) };
+    let high = if k == n { 1.0 } else { beta_quantile(kf + 1.0, nf - kf, 0.975) };
+    Interval { estimate: if n == 0 { f64::NAN } else { kf / nf }, low, high }
 }
 
 /// A piecewise-constant multiplier of a base rate over a data window `[start, end)`, as
@@ -214,6 +225,9 @@ pub struct HawkesData {
     pub exciters: Vec<f64>,
     /// The base rate's multiplier over the window.
     pub baseline: Baseline,
+    /// When the history stopped being able to fire the step (its `max` reached, a
+    /// terminal level): excitation after it adds no expected firings. Infinity if never.
+    pub until: f64,
 }
 
 /// Hawkes params: base rate `mu` (per day, times the multiplier), branching ratio `n`
@@ -257,7 +271,8 @@ pub fn hawkes_loglik(d: &HawkesData, h: HawkesParams) -> f64 {
         ll += (h.mu * m + h.n / h.decay * excited).ln();
     }
     // The compensator of the excitation: each exciter adds n times the kernel's mass
-    // inside [max(start, e), end).
+    // inside [max(start, e), end), the end cut where the history stopped.
+    let end = end.min(d.until);
     for &e in d.exciters.iter().take_while(|&&e| e < end) {
         let from = e.max(start);
         ll -= h.n * kernel_mass(from - e, end - from, h.decay);
@@ -288,6 +303,7 @@ pub fn hawkes_loglik_direct(d: &HawkesData, h: HawkesParams) -> f64 {
             d.exciters.iter().filter(|&&e| e < t).map(|&e| (-(t - e) / h.decay).exp()).sum::<f64>();
         ll += (h.mu * d.baseline.at(t) + h.n / h.decay * excited).ln();
     }
+    let end = end.min(d.until);
     for &e in &d.exciters {
         if e < end {
             ll -= h.n * ((-(e.max(start) - e) / h.decay).exp() - (-(end - e) / h.decay).exp());
@@ -394,6 +410,12 @@ pub struct HawkesFit {
     pub aic: f64,
     /// AIC of the Poisson model (1 param).
     pub poisson_aic: f64,
+}
+
+/// The p-value of a likelihood-ratio statistic against half a chi-square(1): the
+/// reference when the tested param lies on the boundary (Self and Liang 1987).
+pub fn half_chi2_tail(lr: f64) -> f64 {
+    0.5 * (1.0 - gamma_p(0.5, lr / 2.0))
 }
 
 /// Largest branching ratio searched: far beyond any stable process, so it bounds only
@@ -529,7 +551,7 @@ pub fn fit_hawkes(d: &[HawkesData]) -> Option<HawkesFit> {
         loglik,
         poisson_loglik,
         lr,
-        lr_p: 0.5 * (1.0 - gamma_p(0.5, lr / 2.0)),
+        lr_p: half_chi2_tail(lr),
         aic: 6.0 - 2.0 * loglik,
         poisson_aic: 2.0 - 2.0 * poisson_loglik,
     })
@@ -575,13 +597,51 @@ mod tests {
         // Beta(1, b): F(x) = 1 - (1 - x)^b, so q = 1 - (1 - F)^(1/b).
         let q = beta_quantile(1.0, 4.0, 0.975);
         assert!((q - (1.0 - 0.025f64.powf(0.25))).abs() < 1e-12);
+        // Jeffreys intervals computed independently (numerical integration of the Beta
+        // density, 4 decimals): 0 of 10 -> [0, 0.2172]; 3 of 10 -> [0.0927, 0.6058].
         let f = proportion(0, 10, (0.5, 0.5));
         assert_eq!(f.p.low, 0.0);
-        assert!(f.p.high > 0.0 && f.p.high < 0.25);
+        assert!((f.p.high - 0.2172).abs() < 1e-4, "{f:?}");
+        let f = proportion(3, 10, (0.5, 0.5));
+        assert!((f.p.low - 0.0927).abs() < 1e-4 && (f.p.high - 0.6058).abs() < 1e-4, "{f:?}");
+        // The Dirichlet-Jeffreys marginal of 2 of 4 among 7 branches, Beta(2.5, 5), and of
+        // 0 of 4, Beta(0.5, 7) (mpmath, by a reviewer): [0.07023, 0.67929]; high 0.31027.
+        let f = proportion(2, 4, (0.5, 3.0));
+        assert!((f.p.low - 0.07023).abs() < 1e-5 && (f.p.high - 0.67929).abs() < 1e-5, "{f:?}");
+        assert!((proportion(0, 4, (0.5, 3.0)).p.high - 0.31027).abs() < 1e-5);
+    }
+
+    #[test]
+    fn clopper_pearson_has_closed_forms_at_the_ends() {
+        // k = 0: the high end solves (1 - p)^n = 0.025; k = n: the low end p^n = 0.025.
+        for n in [1u64, 4, 10, 50] {
+            let c = clopper_pearson(0, n);
+            assert_eq!(c.low, 0.0);
+            assert!((c.high - (1.0 - 0.025f64.powf(1.0 / n as f64))).abs() < 1e-12, "{n}");
+            let c = clopper_pearson(n, n);
+            assert!((c.low - 0.025f64.powf(1.0 / n as f64)).abs() < 1e-12, "{n}");
+            assert_eq!(c.high, 1.0);
+        }
+    }
+
+    #[test]
+    fn the_likelihood_ratio_p_value_is_half_a_chi_square_tail() {
+        // P(chi2_1 > x) = 1 - erf(sqrt(x / 2)); the reviewer's 0.3718 -> 0.2710.
+        let half_tail = half_chi2_tail;
+        for lr in [0.3718f64, 2.0, 3.84, 10.0] {
+            assert!((half_tail(lr) - 0.5 * (1.0 - libm::erf((lr / 2.0).sqrt()))).abs() < 1e-12);
+        }
+        assert!((half_tail(0.3718) - 0.2710).abs() < 1e-4);
+        assert!((half_tail(2.705543) - 0.05).abs() < 1e-6, "the 90% point of chi2_1");
     }
 
     fn data(targets: Vec<f64>, end: f64) -> HawkesData {
-        HawkesData { exciters: targets.clone(), targets, baseline: Baseline::flat(0.0, end) }
+        HawkesData {
+            exciters: targets.clone(),
+            targets,
+            baseline: Baseline::flat(0.0, end),
+            until: f64::INFINITY,
+        }
     }
 
     #[test]
@@ -590,6 +650,7 @@ mod tests {
             targets: vec![0.5, 1.0, 1.0, 2.25, 5.0, 7.0, 7.5, 8.0, 19.0],
             exciters: vec![-3.0, 0.5, 1.0, 2.25, 7.5, 12.0],
             baseline: Baseline { pieces: vec![(0.0, 5.0, 1.0), (5.0, 8.0, 3.0), (8.0, 20.0, 0.5)] },
+            until: f64::INFINITY,
         };
         for h in [
             HawkesParams { mu: 0.3, n: 0.5, decay: 2.0 },

@@ -70,6 +70,10 @@ pub struct Fitted {
     pub exposure_days: Option<f64>,
     /// The posterior (or an equivalent) for `params.toml`.
     pub posterior: Posterior,
+    /// The interval against which the scenario's value is judged: one whose coverage is at
+    /// least 95% (Garwood for rates, Clopper-Pearson for proportions, the profile interval
+    /// for Hawkes params); `None` below [`MIN_JUDGED`] trials, where any value fits.
+    pub check: Option<Interval>,
     /// What the param is, in the scenario's words ("rate of front_group_rockets").
     pub what: String,
 }
@@ -140,6 +144,19 @@ pub struct Fit {
     pub notes: Vec<String>,
 }
 
+/// Fewest trials for judging a scenario's probability against the record: with one or
+/// two, any value short of 0 or 1 is consistent with it.
+pub const MIN_JUDGED: u64 = 3;
+
+/// A proportion's check interval (see [`Fitted::check`]).
+fn judged(k: u64, n: u64) -> Option<Interval> {
+    (n >= MIN_JUDGED).then(|| estimate::clopper_pearson(k, n))
+}
+
+/// Fewest firings for a binomial tally's p: the people one event hurts are not
+/// independent trials, so the firings, not the trials, carry the information.
+pub const MIN_BINOMIAL_FIRINGS: u64 = 5;
+
 /// Fewest firings for a self-excitation check: below this the Hawkes likelihood is flat.
 pub const MIN_CLUSTER: u64 = 10;
 
@@ -186,7 +203,7 @@ fn histories<'l>(model: &Model, log: &'l EventLog) -> Vec<History<'l>> {
 /// windows, the rate modifiers started by logged firings (each its own, stacking
 /// multiplicatively), zero once the step has fired `max` times or a terminal level ended
 /// the history.
-fn exposure(model: &Model, s: usize, h: &History, span: Span) -> Baseline {
+fn exposure(model: &Model, s: usize, h: &History, span: Span) -> (Baseline, f64) {
     let step = &model.steps[s];
     let mut modifiers: Vec<(f64, f64, f64)> = Vec::new();
     let mut stop = h.end.min(span.to);
@@ -231,7 +248,7 @@ fn exposure(model: &Model, s: usize, h: &History, span: Span) -> Baseline {
             (p[0], p[1], m)
         })
         .collect();
-    Baseline { pieces }
+    (Baseline { pieces }, stop)
 }
 
 fn inside(span: Span, day: f64) -> bool {
@@ -328,7 +345,7 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                 for h in &hs {
                     for &s in &steps {
                         k += spontaneous(h, s).len() as u64;
-                        e += exposure(model, s, h, span).exposure();
+                        e += exposure(model, s, h, span).0.exposure();
                     }
                 }
                 if e <= 0.0 {
@@ -345,6 +362,7 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                     n: k,
                     exposure_days: Some(e),
                     posterior: Posterior::Gamma { mean: r.posterior_shape / e, shape: r.posterior_shape },
+                    check: Some(r.rate),
                     what: format!("rate per day of {}", ids.join(", ")),
                 });
             }
@@ -387,6 +405,7 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                     n,
                     exposure_days: None,
                     posterior: if shared { Posterior::Mean(a / (a + b)) } else { Posterior::Beta(a, b) },
+                    check: judged(k, n),
                     what: format!("p of branch {} ({k} of {n} firings)", whats.join(", ")),
                 });
             }
@@ -417,23 +436,21 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                     )));
                     continue;
                 }
-                let (k, n, whats) = trigger_counts(model, fields, &hs, span);
+                let Chances { k, n, ambiguous, whats, step } = trigger_counts(model, fields, &hs, span);
                 if n == 0 {
                     unfitted.push(not(format!("no firing of {} in the data window could have set it off", whats)));
                     continue;
                 }
+                if ambiguous > 0 {
+                    unfitted.push(not(format!(
+                        "a trigger p the log cannot tell: between {k} and {} of {n} chances drew a reaction, since \
+                         {ambiguous} firing(s) of `{step}` without a cause fall within the delay after a chance",
+                        k + ambiguous
+                    )));
+                    continue;
+                }
                 let p = estimate::proportion(k, n, JEFFREYS);
-                let also_unprovoked = fields.iter().any(|f| {
-                    matches!(f, Field::TriggerP(t) if model.steps[model.triggers[*t].step].rate.is_some())
-                });
-                let what = if also_unprovoked {
-                    format!(
-                        "p of reacting to {whats} ({k} of {n} by `cause`; a lower bound where the log leaves \
-                         reactions unlinked, since the reacting step also fires unprovoked)"
-                    )
-                } else {
-                    format!("p of reacting to {whats} ({k} of {n} by `cause`)")
-                };
+                let what = format!("p of reacting to {whats} ({k} of {n} by `cause`)");
                 fitted.push(Fitted {
                     param: name.clone(),
                     hand: *hand,
@@ -442,6 +459,7 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                     n,
                     exposure_days: None,
                     posterior: Posterior::Beta(p.posterior.0, p.posterior.1),
+                    check: judged(k, n),
                     what,
                 });
             }
@@ -579,7 +597,8 @@ fn hawkes_fit(
                 .filter(|e| e.step == s && e.branch == b && e.day < span.to)
                 .map(|e| e.day)
                 .collect(),
-            baseline: exposure(model, target, h, span),
+            baseline: exposure(model, target, h, span).0,
+            until: exposure(model, target, h, span).1,
         })
         .collect();
     let k: u64 = data.iter().map(|d| d.targets.len() as u64).sum();
@@ -605,6 +624,7 @@ fn hawkes_fit(
             n: k,
             exposure_days: Some(e),
             posterior: gamma_like(f.mu),
+            check: Some(f.mu),
             what: format!("base rate per day of {step_id} beside its excitation; {test}"),
         });
     }
@@ -618,6 +638,7 @@ fn hawkes_fit(
         n: k,
         exposure_days: Some(e),
         posterior: Posterior::Pert(f.n.low, f.n.estimate, f.n.high.min(1.0 - 1e-9).max(f.n.estimate)),
+        check: Some(f.n),
         what: format!("branching ratio of {exciter} on {step_id}; {test}"),
     });
     out.push(Fitted {
@@ -628,28 +649,47 @@ fn hawkes_fit(
         n: k,
         exposure_days: Some(e),
         posterior: Posterior::Pert(f.decay.low.max(1e-6), f.decay.estimate, f.decay.high),
+        check: Some(f.decay),
         what: format!("kernel decay in days of {exciter} on {step_id}"),
     });
     Ok(out)
 }
 
+/// What a log says of the triggers fed by one param.
+struct Chances {
+    /// Chances answered by a reaction that names the chance as its cause.
+    k: u64,
+    /// Chances.
+    n: u64,
+    /// Chances without a linked reaction but with an unlinked firing of the reacting step
+    /// inside the delay after them: a reaction or not, the log cannot tell.
+    ambiguous: u64,
+    /// The `after`s, for people.
+    whats: String,
+    /// The reacting step, for people.
+    step: String,
+}
+
 /// k reactions of n chances for the triggers fed by one param. A chance is a firing of
 /// the trigger's `after` inside the window whose level (after it) meets the guards, whose
 /// reaction would fall before the window's end at the delay's 99th percentile, while the
-/// reacting step could still fire (`max`), and with no `p_x` modifier on the reacting step
-/// (the p is then not the param alone).
-fn trigger_counts(model: &Model, fields: &[Field], hs: &[History], span: Span) -> (u64, u64, String) {
-    let (mut k, mut n) = (0u64, 0u64);
+/// reacting step could still fire (`max`, also not reached by another firing within the
+/// delay: that chance was pre-empted, not refused), and with no `p_x` modifier on the
+/// reacting step (the p is then not the param alone).
+fn trigger_counts(model: &Model, fields: &[Field], hs: &[History], span: Span) -> Chances {
+    let (mut k, mut n, mut ambiguous) = (0u64, 0u64, 0u64);
     let mut whats = Vec::new();
+    let mut step = String::new();
     for f in fields {
         let Field::TriggerP(t) = *f else { continue };
         let trig = &model.triggers[t];
         let after = &model.steps[trig.after];
+        step = model.steps[trig.step].id.clone();
         whats.push(match trig.after_branch {
             Some(b) => format!("{}.{}", after.id, after.branches[b].id),
             None => after.id.clone(),
         });
-        let late = delay_p99(&trig.delay);
+        let (early, late) = (delay_min(&trig.delay), delay_p99(&trig.delay));
         for h in hs {
             // The causes answered by this trigger's step within the window, looked up once.
             let answered: std::collections::HashSet<usize> = h
@@ -658,6 +698,9 @@ fn trigger_counts(model: &Model, fields: &[Field], hs: &[History], span: Span) -
                 .filter(|r| r.step == trig.step && r.day < span.to)
                 .filter_map(|r| r.cause)
                 .collect();
+            let reactions: Vec<&Event> = h.events.iter().copied().filter(|r| r.step == trig.step).collect();
+            // When the reacting step used up its `max`, and which firing did it.
+            let full = model.steps[trig.step].max.and_then(|m| reactions.get(m as usize - 1).copied());
             let mut reacted_count = 0u32;
             let mut px_until: Vec<f64> = Vec::new();
             for (i, e) in h.events.iter().enumerate() {
@@ -683,16 +726,34 @@ fn trigger_counts(model: &Model, fields: &[Field], hs: &[History], span: Span) -
                 if model.steps[trig.step].max.is_some_and(|m| reacted_count >= m) {
                     continue;
                 }
+                let idx = log_index(h, i);
+                if full.is_some_and(|r| e.day < r.day && r.day <= e.day + late && r.cause != Some(idx)) {
+                    continue;
+                }
                 if px_until.iter().any(|&u| e.day < u) {
                     continue;
                 }
                 n += 1;
-                let idx = log_index(h, i);
-                k += u64::from(answered.contains(&idx));
+                if answered.contains(&idx) {
+                    k += 1;
+                } else if reactions.iter().any(|r| {
+                    r.cause.is_none() && e.day + early <= r.day && r.day <= e.day + late && r.day < span.to
+                }) {
+                    ambiguous += 1;
+                }
             }
         }
     }
-    (k, n, whats.join(", "))
+    Chances { k, n, ambiguous, whats: whats.join(", "), step }
+}
+
+/// A delay's least value (0 where it has no positive minimum).
+fn delay_min(d: &Delay) -> f64 {
+    match *d {
+        Delay::Fixed(x) => x,
+        Delay::Uniform(a, _) | Delay::Triangular(a, _, _) => a,
+        Delay::Exponential(_) | Delay::Lognormal { .. } => 0.0,
+    }
 }
 
 /// Index in the whole log of the i-th event of a history: the cause column refers to it.
@@ -749,6 +810,12 @@ fn amount_fit(model: &Model, fields: &[Field], hs: &[History], span: Span) -> Re
     if n == 0 {
         return Err(format!("no counted firing of {} in the data window", whats.join(", ")));
     }
+    if kind == Some("binomial") && n < MIN_BINOMIAL_FIRINGS {
+        return Err(format!(
+            "a binomial tally's p from {n} firing(s): the scenario's {trials} trials are not independent draws \
+             when one event hurts them all, so brink fit needs at least {MIN_BINOMIAL_FIRINGS} firings"
+        ));
+    }
     let what = whats.join(", ");
     Ok(if kind == Some("binomial") {
         let p = estimate::proportion(total.min(trials), trials, JEFFREYS);
@@ -760,6 +827,7 @@ fn amount_fit(model: &Model, fields: &[Field], hs: &[History], span: Span) -> Re
             n,
             exposure_days: None,
             posterior: Posterior::Beta(p.posterior.0, p.posterior.1),
+            check: judged(total.min(trials), trials),
             what: format!("binomial p of {what} ({total} of {trials} over {n} firings)"),
         }
     } else {
@@ -772,6 +840,7 @@ fn amount_fit(model: &Model, fields: &[Field], hs: &[History], span: Span) -> Re
             n,
             exposure_days: None,
             posterior: Posterior::Gamma { mean: r.posterior_shape / n as f64, shape: r.posterior_shape },
+            check: Some(r.rate),
             what: format!("mean of {what} ({total} over {n} firings)"),
         }
     })
@@ -824,8 +893,8 @@ fn group_data(
     span: Span,
     spontaneous: &dyn Fn(&History, usize) -> Vec<f64>,
 ) -> Option<Vec<HawkesData>> {
-    let baselines: Vec<Vec<Baseline>> =
-        group.iter().map(|&s| hs.iter().map(|h| exposure(model, s, h, span)).collect()).collect();
+    let (baselines, stops): (Vec<Vec<Baseline>>, Vec<Vec<f64>>) =
+        group.iter().map(|&s| hs.iter().map(|h| exposure(model, s, h, span)).unzip()).unzip();
     let exposures: Vec<f64> = baselines.iter().map(|b| b.iter().map(Baseline::exposure).sum()).collect();
     if exposures.iter().sum::<f64>() <= 0.0 {
         return None;
@@ -858,7 +927,9 @@ fn group_data(
             exciters.sort_by(f64::total_cmp);
             let parts: Vec<(f64, &Baseline)> =
                 weights.iter().zip(&baselines).map(|(w, b)| (*w, &b[hi])).collect();
-            HawkesData { targets, exciters, baseline: mix(&parts, span) }
+            // A single step stops where its exposure does; a pool when the history ends.
+            let until = if group.len() == 1 { stops[0][hi] } else { h.end };
+            HawkesData { targets, exciters, baseline: mix(&parts, span), until }
         })
         .collect();
     Some(data)

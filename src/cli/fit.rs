@@ -240,7 +240,11 @@ fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path
         "param", "scenario", "fitted", "95% interval", "n", "exposure"
     ));
     for p in &f.fitted {
-        let flag = if p.hand < p.value.low || p.hand > p.value.high { " <- scenario outside" } else { "" };
+        let flag = match p.check {
+            Some(c) if p.hand < c.low => " <- scenario below",
+            Some(c) if p.hand > c.high => " <- scenario above",
+            _ => "",
+        };
         t.push_str(&format!(
             "  {:<w$}  {:>10}  {:>10}  {:>23}  {:>5}  {:>9}  {}{flag}\n",
             p.param,
@@ -252,10 +256,14 @@ fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path
             p.method,
         ));
     }
-    let outside = f.fitted.iter().filter(|p| p.hand < p.value.low || p.hand > p.value.high).count();
+    let outside =
+        f.fitted.iter().filter(|p| p.check.is_some_and(|c| p.hand < c.low || p.hand > c.high)).count();
     t.push_str(&format!(
-        "\n  {} params fitted; the scenario's value lies outside the 95% interval for {outside}.\n",
-        f.fitted.len()
+        "\n  {} params fitted. The scenario's value lies outside the record's exact 95% interval \
+         (Garwood for rates,\n  Clopper-Pearson for probabilities, not judged below {} trials) for {outside}. \
+         An incomplete log puts rates low.\n",
+        f.fitted.len(),
+        crate::analysis::fit::MIN_JUDGED
     ));
     if !f.unfitted.is_empty() {
         t.push_str(&format!("\n  not fitted ({}):\n", f.unfitted.len()));
@@ -264,7 +272,10 @@ fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path
         }
     }
     if !f.clustering.is_empty() {
-        t.push_str("\n  self-excitation (Hawkes, each step exciting itself) against Poisson:\n");
+        t.push_str(
+            "\n  self-excitation (Hawkes, each step exciting itself) against Poisson, given the scenario's rate windows\n  \
+             (windows drawn around clusters absorb them; a thinned log hides clustering):\n",
+        );
         let w = f.clustering.iter().map(|c| group_name(model, &c.steps).len()).max().unwrap_or(4).max(4);
         t.push_str(&format!(
             "    {:<w$} {:>5}  {:>22}  {:>20}  {:>6}  {:>6}  {:>17}  {}\n",
@@ -280,10 +291,10 @@ fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path
         for c in &f.clustering {
             let h = &c.fit;
             // AIC lower by more than 2 is the usual threshold for a real difference.
-            let verdict = if h.aic < h.poisson_aic - 2.0 { "clustered" } else { "Poisson is enough" };
+            let verdict = if h.aic < h.poisson_aic - 2.0 { "clustered" } else { "no evidence" };
             // A decay at the window's length means the kernel acts as a trend, not a cluster.
             let verdict = if h.decay.estimate >= 0.99 * (f.span.to - f.span.from) {
-                format!("{verdict} (decay not identified)")
+                format!("{verdict} (decay at the window's length: a trend, not clusters)")
             } else {
                 verdict.to_owned()
             };
@@ -292,7 +303,13 @@ fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path
                 group_name(model, &c.steps),
                 c.k,
                 format!("{} [{}, {}]", g(h.n.estimate), g(h.n.low), g(h.n.high)),
-                format!("{} [{}, {}]", g(h.decay.estimate), g(h.decay.low), g(h.decay.high)),
+                {
+                    // An end at the window's length is the search's bound, not the data's.
+                    let span = f.span.to - f.span.from;
+                    let high =
+                        if h.decay.high >= 0.99 * span { format!(">={}", g(span)) } else { g(h.decay.high) };
+                    format!("{} [{}, {high}]", g(h.decay.estimate), g(h.decay.low))
+                },
                 h.lr,
                 h.lr_p,
                 format!("{:.1}/{:.1}", h.aic, h.poisson_aic),

@@ -90,6 +90,7 @@ pub fn params_toml(f: &Fit, command: &str, window: &str) -> Vec<u8> {
     t.push_str("# Rates per day. Each distribution is the posterior under Jeffreys' prior, or, for\n");
     t.push_str("# Hawkes params, a distribution of the same centre over the 95% profile interval.\n");
     t.push_str("# A branch p beside other fitted branches of its step is its posterior mean.\n");
+    t.push_str("# A log that misses events puts the fitted rates low (docs/data.md, completeness).\n");
     t.push_str(
         "# Apply with --params FILE (after the variant, before --set). See docs/fit.md.\n\n[params]\n",
     );
