@@ -233,7 +233,7 @@ fn bad_windows_and_bad_logs_are_usage_errors() {
     let log = write(dir.path(), "log.csv", LOG);
     let cases: [(&[&str], &str); 6] = [
         (&["--pool", "attack,incidnt"], "no step `incidnt`"),
-        (&["--pool", "attack"], "at least two steps"),
+        (&["--pool", "attack,attack"], "at least two different steps"),
         (&["--from", "2020-03-01", "--to", "2020-02-01"], "must come before --to"),
         (&["--to", "2021-01-01"], "outside the scenario's window"),
         (&["--from", "March"], "not a date (YYYY-MM-DD) or a number of days"),
@@ -258,6 +258,39 @@ fn bad_windows_and_bad_logs_are_usage_errors() {
     let out = brink().arg("fit").arg(&scen).arg("--events").arg(&bad).assert().code(2);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("bad.csv:2") && err.contains("attack"), "{err}");
+    // A refused row is one problem: a cause naming it is not a second.
+    let typo = write(
+        dir.path(),
+        "typo.csv",
+        "id,date,step,branch,cause\na1,2020-01-05,atack,lethal,\ns1,2020-01-06,strike,hit,a1\n",
+    );
+    let out = brink().arg("fit").arg(&scen).arg("--events").arg(&typo).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("typo.csv:2") && !err.contains("typo.csv:3"), "{err}");
+    // The log of another period: the first 20 problems, a count of the rest, the dates.
+    let mut other = String::from("date,step,branch\n");
+    for d in 1..=25 {
+        other.push_str(&format!("2019-01-{d:02},attack,lethal\n"));
+    }
+    let other = write(dir.path(), "other.csv", &other);
+    let out = brink().arg("fit").arg(&scen).arg("--events").arg(&other).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        err.contains("2020-01-01 to 2020-04-10 exclusive") && err.contains("... and 5 more problems"),
+        "{err}"
+    );
+    // An empty window is nothing to fit.
+    let out = brink()
+        .arg("fit")
+        .arg(&scen)
+        .arg("--events")
+        .arg(&log)
+        .args(["--from", "2020-04-01", "--to", "2020-04-05", "--out"])
+        .arg(dir.path().join("y"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("no event of the log falls in the data window"), "{err}");
 }
 
 #[test]
@@ -334,6 +367,12 @@ fn the_fitted_params_of_the_bundled_record_feed_back_into_the_scenario() {
     let doc: toml::Table = toml::from_str(&params).unwrap();
     assert!((doc["params"]["p_kh_us_killed"].as_float().unwrap() - 1.0 / 3.0).abs() < 1e-15, "{params}");
     assert_eq!(row(&fit, "p_kh_us_killed")[fit.col("method")], "dirichlet-jeffreys");
+    // One killing of a commander (1 of 1) is shown but not applied: judgement stands.
+    assert!(params.contains("# p_targeted_killing = { beta = [1.5, 0.5] }   # not applied"), "{params}");
+    assert!(doc["params"].get("p_targeted_killing").is_none());
+    // 109 brain injuries in one strike are not 2,000 independent trials.
+    let not = Table::read(&out.join("not-fitted.csv"));
+    assert!(not.row("param", "p_tbi")[not.col("reason")].contains("at least 5 firings"));
 }
 
 /// `max` cuts exposure and pre-empts chances; a reacting step that also fires unprovoked

@@ -475,11 +475,10 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
                     None => unfitted.push(not("an excitation".into())),
                 }
             }
-            Field::WindowRateX(..) | Field::ModifierRateX(..) => unfitted.push(not(
+            Field::WindowRateX(..) | Field::ModifierRateX(..) => unfitted.push(not(format!(
                 "a rate multiplier: held at the scenario's value, which weights the exposure of the base rate \
-                 (fit the regime's rate itself with --from/--to over the regime)"
-                    .into(),
-            )),
+                 (for a regime's own rate, fit over it with --from/--to and --set {name}=1)"
+            ))),
             Field::ModifierPX(..) => {
                 unfitted.push(not("a trigger-p multiplier: held at the scenario's value".into()))
             }

@@ -45,7 +45,10 @@ fn day_of(flag: &str, text: &str, model: &Model) -> Result<f64, Failure> {
     };
     let horizon = model.horizon_days as f64;
     if !(0.0..=horizon).contains(&day) {
-        return Err(bad(format!("day {day} lies outside the scenario's window (day 0 to {horizon})")));
+        let dates = model
+            .start
+            .map_or(String::new(), |s| format!(", {s} to {}", s.plus_days(i64::from(model.horizon_days))));
+        return Err(bad(format!("day {day} lies outside the scenario's window (day 0 to {horizon}{dates})")));
     }
     Ok(day)
 }
@@ -73,7 +76,9 @@ fn pool_steps(text: &str, model: &Model) -> Result<Vec<usize>, Failure> {
         }
     }
     if steps.len() < 2 {
-        return Err(Failure::Usage(format!("--pool `{text}`: name at least two steps, separated by commas")));
+        return Err(Failure::Usage(format!(
+            "--pool `{text}`: name at least two different steps, separated by commas"
+        )));
     }
     Ok(steps)
 }
@@ -118,6 +123,14 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
     let span = Span { from, to };
     let pools = a.pool.iter().map(|p| pool_steps(p, &model)).collect::<Result<Vec<_>, _>>()?;
     let f = fit::fit(&model, &roles, &log, span, &pools);
+    if f.rows == 0 {
+        return Err(Failure::Usage(format!(
+            "{}: no event of the log falls in the data window, {} to {} (exclusive): nothing to fit",
+            a.events.display(),
+            shown_day(&model, from),
+            shown_day(&model, to)
+        )));
+    }
 
     let dest = a
         .output
@@ -164,7 +177,7 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
         series.truncate(MAX_PANELS);
         if !series.is_empty() {
             let data = CountsData {
-                title: format!("{}: logged firings per month and the fitted rates", model.name),
+                title: format!("{}: unprovoked firings per month, logged and fitted", model.name),
                 subtitle: format!(
                     "{} ({} rows), {}; the Hawkes line where a step fired {} times or more{}",
                     a.events.display(),
@@ -214,17 +227,19 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
         counts: (f.fitted.len(), f.unfitted.len()),
     };
     push_folder_manifest(&mut files, fit_manifest(&run, &record));
+    let files_written: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     write_files(&staging, files)?;
     let dest = staging.commit()?;
     if !a.output.quiet {
-        say(&summary(&model, &f, &a.events, &window, &dest));
+        let charts = files_written.iter().any(|n| n.starts_with("counts."));
+        say(&summary(&model, &f, &a.events, &window, &dest, charts));
     }
     Ok(())
 }
 
 /// The terminal summary: each fitted param beside the scenario's value, then what was not
 /// fitted and the self-excitation checks.
-fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path) -> String {
+fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path, charts: bool) -> String {
     let g = |x: f64| crate::output::text::sig(x, 3);
     let mut t = format!(
         "{}: params fitted from {} ({} rows, {} {}), {window}\n\n",
@@ -278,9 +293,9 @@ fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path
         );
         let w = f.clustering.iter().map(|c| group_name(model, &c.steps).len()).max().unwrap_or(4).max(4);
         t.push_str(&format!(
-            "    {:<w$} {:>5}  {:>22}  {:>20}  {:>6}  {:>6}  {:>17}  {}\n",
+            "    {:<w$} {:>7}  {:>22}  {:>20}  {:>6}  {:>6}  {:>17}  {}\n",
             "step",
-            "n",
+            "firings",
             "branching ratio [95%]",
             "decay days [95%]",
             "LR",
@@ -299,7 +314,7 @@ fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path
                 verdict.to_owned()
             };
             t.push_str(&format!(
-                "    {:<w$} {:>5}  {:>22}  {:>20}  {:>6.2}  {:>6.3}  {:>17}  {verdict}\n",
+                "    {:<w$} {:>7}  {:>22}  {:>20}  {:>6.2}  {:>6.3}  {:>17}  {verdict}\n",
                 group_name(model, &c.steps),
                 c.k,
                 format!("{} [{}, {}]", g(h.n.estimate), g(h.n.low), g(h.n.high)),
@@ -320,8 +335,9 @@ fn summary(model: &Model, f: &fit::Fit, events: &Path, window: &str, dest: &Path
         t.push_str(&format!("\n  note: {n}\n"));
     }
     t.push_str(&format!(
-        "\n  results in {}/ (fit.csv, params.toml, not-fitted.csv, self-excitation.csv, counts chart, manifest.json)\n",
-        dest.display()
+        "\n  results in {}/ (fit.csv, params.toml, not-fitted.csv, self-excitation.csv{}, manifest.json)\n",
+        dest.display(),
+        if charts { ", counts chart" } else { "" }
     ));
     t
 }

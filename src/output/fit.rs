@@ -91,6 +91,8 @@ pub fn params_toml(f: &Fit, command: &str, window: &str) -> Vec<u8> {
     t.push_str("# Hawkes params, a distribution of the same centre over the 95% profile interval.\n");
     t.push_str("# A branch p beside other fitted branches of its step is its posterior mean.\n");
     t.push_str("# A log that misses events puts the fitted rates low (docs/data.md, completeness).\n");
+    t.push_str("# Probabilities from fewer than 3 trials are shown commented out: one case does not\n");
+    t.push_str("# replace judgement.\n");
     t.push_str(
         "# Apply with --params FILE (after the variant, before --set). See docs/fit.md.\n\n[params]\n",
     );
@@ -121,7 +123,17 @@ pub fn params_toml(f: &Fit, command: &str, window: &str) -> Vec<u8> {
                 num(m)
             }
         };
-        t.push_str(&format!("{} = {dist}\n", p.param));
+        if p.check.is_some() {
+            t.push_str(&format!("{} = {dist}\n", p.param));
+        } else {
+            // One or two cases say too little to replace the author's judgement: the fit is
+            // shown, not applied.
+            t.push_str(&format!(
+                "# {} = {dist}   # not applied: fewer than {} trials, the scenario's value stands\n",
+                p.param,
+                crate::analysis::fit::MIN_JUDGED
+            ));
+        }
     }
     if !f.unfitted.is_empty() {
         t.push_str("\n# Not fitted (the scenario's values stand):\n");

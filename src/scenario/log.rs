@@ -75,7 +75,7 @@ pub fn read(path: &Path, model: &Model) -> Result<EventLog, LogError> {
 
 /// Parses log text named `file` (for messages) against `model`.
 pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError> {
-    let mut problems = Problems { file, list: Vec::new() };
+    let mut problems = Problems { file, list: Vec::new(), total: 0 };
     let mut reader =
         csv::ReaderBuilder::new().comment(Some(b'#')).flexible(false).from_reader(text.as_bytes());
     let headers = match reader.headers() {
@@ -125,7 +125,7 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
         );
     }
     if !problems.list.is_empty() {
-        return Err(LogError { problems: problems.list });
+        return Err(LogError { problems: problems.shown() });
     }
     let (c_step, c_branch) = (c_step.unwrap_or(0), c_branch.unwrap_or(0));
     let (c_id, c_trial, c_actor) = (column("id"), column("trial"), column("actor"));
@@ -135,6 +135,9 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
 
     let mut events: Vec<Event> = Vec::new();
     let mut ids: HashMap<(u64, String), usize> = HashMap::new();
+    // Every id written in the file, of refused rows too: a cause naming a refused row is
+    // not a second problem.
+    let mut seen_ids: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut causes: Vec<(usize, String)> = Vec::new();
     let mut last: Option<(u64, f64, u64)> = None;
     for record in reader.records() {
@@ -148,6 +151,9 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
         };
         let line = record.position().map_or(0, |p| p.line());
         let get = |c: Option<usize>| c.and_then(|c| record.get(c)).map(str::trim).unwrap_or("");
+        if !get(c_id).is_empty() {
+            seen_ids.insert(get(c_id).to_owned());
+        }
         let trial = match get(c_trial) {
             "" => 0,
             t => match t.parse::<u64>() {
@@ -200,10 +206,14 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
         // Time.
         let Some(day) = event_day(model, get(c_day), get(c_date), line, &mut problems) else { continue };
         if !(0.0..model.horizon_days as f64).contains(&day) {
+            let dates = model.start.map_or(String::new(), |s| {
+                format!(", {s} to {} exclusive", s.plus_days(i64::from(model.horizon_days)))
+            });
             problems.say(
                 line,
                 format!(
-                    "the event lies outside the scenario's window (day {day} of 0 to {})",
+                    "the event lies outside the scenario's window (day {day} of 0 to {}{dates}): \
+                     is this the log of another scenario?",
                     model.horizon_days
                 ),
             );
@@ -270,6 +280,7 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
     for (i, cause) in causes {
         let e = &events[i];
         match ids.get(&(e.trial, cause.clone())) {
+            None if seen_ids.contains(&cause) => {}
             None => problems.say(e.line, format!("cause `{}` is the id of no row", shown_id(&cause))),
             Some(&c) if c >= i => problems
                 .say(e.line, format!("cause `{cause}` is this row or a later one (line {})", events[c].line)),
@@ -294,7 +305,7 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
         }
     }
     if !problems.list.is_empty() {
-        return Err(LogError { problems: problems.list });
+        return Err(LogError { problems: problems.shown() });
     }
     let histories = events.iter().map(|e| e.trial + 1).max().unwrap_or(0);
     Ok(EventLog {
@@ -310,13 +321,24 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
 struct Problems<'a> {
     file: &'a str,
     list: Vec<String>,
+    /// All problems found, shown or not.
+    total: usize,
 }
 
 impl Problems<'_> {
     fn say(&mut self, line: u64, message: String) {
+        self.total += 1;
         if self.list.len() < MAX_PROBLEMS {
             self.list.push(format!("{}:{line}: {message}", self.file));
         }
+    }
+
+    /// The problems to show, with a count of those left out.
+    fn shown(mut self) -> Vec<String> {
+        if self.total > self.list.len() {
+            self.list.push(format!("{}: ... and {} more problems", self.file, self.total - self.list.len()));
+        }
+        self.list
     }
 }
 

@@ -102,27 +102,36 @@ fn panel<DB: DrawingBackend>(
             Rectangle::new([(x(i) - 0.35, 0.0), (x(i) + 0.35, m.observed)], GREY.mix(0.45).filled())
         }))
         .map_err(err)?
-        .label("logged")
+        .label("logged (partial months at the window's ends)")
         .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], GREY.mix(0.45).filled()));
+    // Each month's expectation is a level over its bar, not a point joined to the next:
+    // a regime's step stays a step.
     let stroke = s.px(2.5).max(1);
+    let level = |i: usize, y: f64| vec![(x(i) - 0.45, y), (x(i) + 0.45, y)];
     chart
-        .draw_series(LineSeries::new(
-            p.months.iter().enumerate().map(|(i, m)| (x(i), m.poisson)),
-            BLUE.stroke_width(stroke),
-        ))
+        .draw_series(
+            p.months
+                .iter()
+                .enumerate()
+                .map(|(i, m)| PathElement::new(level(i, m.poisson), BLUE.stroke_width(stroke))),
+        )
         .map_err(err)?
-        .label("fitted Poisson rate")
+        .label("expected, fitted Poisson rate")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(stroke)));
     if p.months.iter().any(|m| m.hawkes.is_some()) {
         chart
-            .draw_series(DashedLineSeries::new(
-                p.months.iter().enumerate().filter_map(|(i, m)| m.hawkes.map(|h| (x(i), h))),
-                s.px(7.0),
-                s.px(5.0),
-                VERMILLION.stroke_width(stroke),
-            ))
+            .draw_series(p.months.iter().enumerate().filter_map(|(i, m)| {
+                m.hawkes.map(|h| {
+                    plotters::element::DashedPathElement::new(
+                        level(i, h),
+                        s.px(6.0),
+                        s.px(4.0),
+                        VERMILLION.stroke_width(stroke),
+                    )
+                })
+            }))
             .map_err(err)?
-            .label("fitted self-exciting (Hawkes)")
+            .label("expected, fitted self-exciting (Hawkes)")
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], VERMILLION.stroke_width(stroke))
             });
