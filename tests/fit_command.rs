@@ -458,3 +458,80 @@ fn max_cuts_exposure_and_preempts_chances_and_unlinked_reactions_are_ambiguous()
     let reason = &not.row("param", "p_counter")[not.col("reason")];
     assert!(reason.contains("between 0 and 2 of 2 chances"), "{reason}");
 }
+
+#[test]
+fn hard_cases_give_reasons_not_crashes_or_unusable_params() {
+    let dir = tempfile::tempdir().unwrap();
+    // Branch ps that sum to 1 without "rest": halving one breaks the sum, a nudge does not.
+    let sum = SCENARIO
+        .replace(
+            "  p = \"rest\"\n[[steps]]\nid = \"strike\"",
+            "  p = \"p_harmless\"\n[[steps]]\nid = \"strike\"",
+        )
+        .replace("p_lethal = 0.3\n", "p_lethal = 0.3\np_harmless = 0.7\n");
+    assert!(sum.contains("p_harmless = 0.7") && sum.contains("p = \"p_harmless\""));
+    let scen = write(dir.path(), "sum.toml", &sum);
+    let log = write(dir.path(), "log.csv", LOG);
+    let out = dir.path().join("sum");
+    brink()
+        .arg("fit")
+        .arg(&scen)
+        .arg("--events")
+        .arg(&log)
+        .args(["-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let fit = Table::read(&out.join("fit.csv"));
+    assert_eq!(fit.num(row(&fit, "p_harmless"), "n"), 6.0);
+    // A trial index far beyond the rows: one stand-in for the empty histories, no huge
+    // allocation; an index beyond any run is refused at its line.
+    let scen = write(dir.path(), "fitme.toml", SCENARIO);
+    let far = write(
+        dir.path(),
+        "far.csv",
+        "trial,day,step,branch\n0,5,attack,lethal\n999999999999,7,attack,lethal\n",
+    );
+    let out = dir.path().join("far");
+    brink()
+        .arg("fit")
+        .arg(&scen)
+        .arg("--events")
+        .arg(&far)
+        .args(["-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let fit = Table::read(&out.join("fit.csv"));
+    // 10^12 histories of 120 days of exposure each.
+    assert_eq!(fit.num(row(&fit, "rate_attack"), "exposure_days"), 1.2e14);
+    let beyond =
+        write(dir.path(), "beyond.csv", "trial,day,step,branch\n18446744073709551615,5,attack,lethal\n");
+    let res = brink().arg("fit").arg(&scen).arg("--events").arg(&beyond).assert().code(2);
+    let err = String::from_utf8_lossy(&res.get_output().stderr).into_owned();
+    assert!(
+        err.contains("beyond.csv:2: trial `18446744073709551615` is beyond the largest trial index"),
+        "{err}"
+    );
+    // An excitation whose fit explodes or outlasts the window is not handed on; every
+    // params.toml brink fit writes passes `--params`.
+    // Nothing for 40 days, then two a day: a step up that the Hawkes model can only read
+    // as an explosion (n above 1).
+    let trend: String = std::iter::once("day,step,branch\n".to_owned())
+        .chain((40..100).flat_map(|d| [format!("{d}.5,incident,any\n"), format!("{d}.5,incident,any\n")]))
+        .collect();
+    let trend = write(dir.path(), "trend.csv", &trend);
+    let out = dir.path().join("trend");
+    brink()
+        .arg("fit")
+        .arg(&scen)
+        .arg("--events")
+        .arg(&trend)
+        .args(["-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let not = Table::read(&out.join("not-fitted.csv"));
+    assert!(not.row("param", "n_incident")[not.col("reason")].contains("not below 1"));
+    brink().arg("check").arg(&scen).arg("--params").arg(out.join("params.toml")).assert().success();
+}

@@ -169,34 +169,52 @@ struct History<'l> {
     level_after: Vec<usize>,
     /// The time a terminal level ended the history, if one did.
     end: f64,
+    /// How many histories this one stands for: 1, or the number of histories in which
+    /// nothing was logged (all alike).
+    weight: f64,
 }
 
 fn histories<'l>(model: &Model, log: &'l EventLog) -> Vec<History<'l>> {
-    let mut by_trial: Vec<(Vec<&Event>, Vec<usize>)> = vec![(Vec::new(), Vec::new()); log.histories as usize];
-    for (i, e) in log.events.iter().enumerate() {
-        by_trial[e.trial as usize].0.push(e);
-        by_trial[e.trial as usize].1.push(i);
-    }
-    by_trial
-        .into_iter()
-        .map(|(events, index)| {
-            let mut level = model.initial_level;
-            let mut end = f64::INFINITY;
-            let mut level_after = Vec::with_capacity(events.len());
-            for e in &events {
-                match model.steps[e.step].branches[e.branch].level {
-                    LevelChange::None => {}
-                    LevelChange::RaiseTo(l) => level = level.max(l),
-                    LevelChange::LowerTo(l) => level = level.min(l),
-                }
-                level_after.push(level);
-                if model.levels[level].terminal && end.is_infinite() {
-                    end = e.day;
-                }
+    // The log's rows come grouped by trial (the reader checks it); a trial without rows
+    // is a history in which nothing fired, and all of those share one stand-in of weight
+    // their number, so a log naming trial 10^9 costs no more than its rows.
+    let mut out: Vec<History<'l>> = Vec::new();
+    let mut i = 0;
+    while i < log.events.len() {
+        let trial = log.events[i].trial;
+        let mut j = i;
+        while j < log.events.len() && log.events[j].trial == trial {
+            j += 1;
+        }
+        let events: Vec<&Event> = log.events[i..j].iter().collect();
+        let mut level = model.initial_level;
+        let mut end = f64::INFINITY;
+        let mut level_after = Vec::with_capacity(events.len());
+        for e in &events {
+            match model.steps[e.step].branches[e.branch].level {
+                LevelChange::None => {}
+                LevelChange::RaiseTo(l) => level = level.max(l),
+                LevelChange::LowerTo(l) => level = level.min(l),
             }
-            History { events, index, level_after, end }
-        })
-        .collect()
+            level_after.push(level);
+            if model.levels[level].terminal && end.is_infinite() {
+                end = e.day;
+            }
+        }
+        out.push(History { events, index: (i..j).collect(), level_after, end, weight: 1.0 });
+        i = j;
+    }
+    let empty = log.histories.saturating_sub(out.len() as u64);
+    if empty > 0 {
+        out.push(History {
+            events: Vec::new(),
+            index: Vec::new(),
+            level_after: Vec::new(),
+            end: f64::INFINITY,
+            weight: empty as f64,
+        });
+    }
+    out
 }
 
 /// The multiplier of step `s`'s base rate over the window in one history: its rate
@@ -245,7 +263,7 @@ fn exposure(model: &Model, s: usize, h: &History, span: Span) -> (Baseline, f64)
             if t >= stop {
                 m = 0.0;
             }
-            (p[0], p[1], m)
+            (p[0], p[1], m * h.weight)
         })
         .collect();
     (Baseline { pieces }, stop)
@@ -263,14 +281,23 @@ fn gamma_like(v: Interval) -> Posterior {
     Posterior::Gamma { mean: v.estimate, shape }
 }
 
-/// Estimates the params of `model` from `log` over `span`. `roles[i]` lists the fields
+/// Estimates the params of `model` from `log` over `span`. `found[i]` lists the fields
 /// param i feeds.
 /// `pools` are groups of steps whose firings are also checked as one process (all the
 /// militia's attack steps, say): their base multiplier is the steps' multipliers weighted
 /// by their fitted rates.
-pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pools: &[Vec<usize>]) -> Fit {
+pub fn fit(
+    model: &Model,
+    found: &[Result<Vec<Field>, String>],
+    log: &EventLog,
+    span: Span,
+    pools: &[Vec<usize>],
+) -> Fit {
+    // A param whose role could not be found plays none here; its reason is given below.
+    let owned: Vec<Vec<Field>> = found.iter().map(|r| r.clone().unwrap_or_default()).collect();
+    let roles = owned.as_slice();
     let hs = histories(model, log);
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = log.warnings.clone();
     let rows = log.events.iter().filter(|e| inside(span, e.day)).count() as u64;
     let spontaneous = |h: &History, s: usize| -> Vec<f64> {
         h.events
@@ -317,6 +344,10 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
     for (i, (name, hand)) in model.params.iter().enumerate() {
         let fields = &roles[i];
         let not = |reason: String| Unfitted { param: name.clone(), hand: *hand, reason };
+        if let Err(why) = &found[i] {
+            unfitted.push(not(format!("its role could not be found: moving it breaks the scenario ({why})")));
+            continue;
+        }
         if fields.is_empty() {
             unfitted.push(not(
                 "used by no step, branch or trigger (unused, a whole number or a schedule day)".into(),
@@ -510,7 +541,7 @@ pub fn fit(model: &Model, roles: &[Vec<Field>], log: &EventLog, span: Span, pool
         if let Some(fit) = hawkes {
             clustering.push(Clustering { steps: group.clone(), k, fit });
         }
-        let per = data.len().max(1) as f64;
+        let per = hs.iter().map(|h| h.weight).sum::<f64>().max(1.0);
         let months = bins
             .iter()
             .map(|(label, a, b)| {
@@ -605,6 +636,22 @@ fn hawkes_fit(
     let Some(f) = estimate::fit_hawkes(&data) else {
         return Err(format!("an excitation of `{step_id}`, which did not fire in the data window"));
     };
+    // A fit that explodes or whose kernel outlasts the window describes a trend, not the
+    // excitation the scenario has: no params to hand on.
+    if f.params.n >= 1.0 {
+        return Err(format!(
+            "an excitation of `{step_id}`: the fitted branching ratio {:.3} is not below 1 (an exploding \
+             process; the log's rise is more likely a trend than self-excitation)",
+            f.params.n
+        ));
+    }
+    let span_days = span.to - span.from;
+    if f.params.decay >= 0.99 * span_days {
+        return Err(format!(
+            "an excitation of `{step_id}`: the fitted decay reaches the window's length ({span_days} days), \
+             so the kernel acts as a trend and n and decay_days are not identified"
+        ));
+    }
     let name_of = |field: Field| {
         roles.iter().position(|r| r.len() == 1 && r[0] == field).map(|i| model.params[i].clone())
     };
@@ -699,7 +746,10 @@ fn trigger_counts(model: &Model, fields: &[Field], hs: &[History], span: Span) -
                 .collect();
             let reactions: Vec<&Event> = h.events.iter().copied().filter(|r| r.step == trig.step).collect();
             // When the reacting step used up its `max`, and which firing did it.
-            let full = model.steps[trig.step].max.and_then(|m| reactions.get(m as usize - 1).copied());
+            let full = model.steps[trig.step]
+                .max
+                .and_then(|m| (m as usize).checked_sub(1))
+                .and_then(|i| reactions.get(i).copied());
             let mut reacted_count = 0u32;
             let mut px_until: Vec<f64> = Vec::new();
             for (i, e) in h.events.iter().enumerate() {

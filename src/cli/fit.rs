@@ -156,6 +156,9 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
             command.push_str(&format!(" --{flag} {v}"));
         }
     }
+    for p in &a.pool {
+        command.push_str(&format!(" --pool {p}"));
+    }
     let mut files = vec![
         ("fit.csv".to_owned(), crate::output::fit::fit_csv(&f)),
         ("not-fitted.csv".to_owned(), crate::output::fit::not_fitted_csv(&f)),

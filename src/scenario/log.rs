@@ -14,6 +14,9 @@ use crate::sim::model::Model;
 use std::collections::HashMap;
 use std::path::Path;
 
+/// The largest trial index a log may name (far beyond any run, and safe to count past).
+pub const MAX_TRIAL: u64 = 1_000_000_000_000;
+
 /// How many problems one reading reports at most.
 pub const MAX_PROBLEMS: usize = 20;
 
@@ -157,6 +160,10 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
         let trial = match get(c_trial) {
             "" => 0,
             t => match t.parse::<u64>() {
+                Ok(t) if t > MAX_TRIAL => {
+                    problems.say(line, format!("trial `{t}` is beyond the largest trial index, {MAX_TRIAL}"));
+                    continue;
+                }
                 Ok(t) => t,
                 Err(_) => {
                     problems.say(line, format!("trial `{}` is not a whole number >= 0", shown_id(t)));
@@ -291,7 +298,10 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
                         && t.after == from.step
                         && t.after_branch.is_none_or(|b| b == from.branch)
                 });
-                if !modelled {
+                if modelled {
+                    events[i].cause = Some(c);
+                } else {
+                    // Not a reaction the scenario knows: the row stays an unprovoked firing.
                     warnings.push(format!(
                         "{file}:{}: cause `{cause}` ({}.{}) is not the `after` of a trigger of step `{}`; fits ignore the link",
                         to.line,
@@ -300,7 +310,6 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
                         model.steps[to.step].id
                     ));
                 }
-                events[i].cause = Some(c);
             }
         }
     }

@@ -84,26 +84,42 @@ pub fn compile_str(file: &str, source: &str, overrides: &Overrides) -> Result<Mo
 
 /// The role of every param: for each param of `model` (compiled from `source` with
 /// `overrides`), the fields it feeds, found by compiling once more with the param moved
-/// and comparing. `brink fit` uses it to know what each param controls. A param whose
-/// moved value does not compile (a whole number, a schedule day) gets no fields.
-pub fn param_roles(source: &str, overrides: &Overrides, model: &Model) -> Vec<Vec<crate::sim::model::Field>> {
+/// and comparing. `brink fit` uses it to know what each param controls. A param that
+/// cannot be moved (a whole number) gives the compiler's reason instead.
+pub fn param_roles(
+    source: &str,
+    overrides: &Overrides,
+    model: &Model,
+) -> Vec<Result<Vec<crate::sim::model::Field>, String>> {
     let mut base = model.clone();
     let (numbers, fields) = (base.numbers(), base.fields());
     model
         .params
         .iter()
         .map(|(name, value)| {
-            let moved = if *value > 0.0 { value * 0.5 } else { 0.5 };
-            let mut o = overrides.clone();
-            o.sets.retain(|(n, _)| n != name);
-            o.sets.push((name.clone(), moved));
-            match compile_str("", source, &o) {
-                Ok(mut m) => {
-                    let other = m.numbers();
-                    (0..numbers.len()).filter(|&i| numbers[i] != other[i]).map(|i| fields[i]).collect()
+            // Halve it; where that breaks a rule (branch ps that must sum to 1), nudge it
+            // by one part in 10^12, which a sum's tolerance absorbs.
+            let moves = if *value != 0.0 { [value * 0.5, value * (1.0 - 1e-12)] } else { [0.5, 1e-12] };
+            let mut why = String::new();
+            for moved in moves {
+                let mut o = overrides.clone();
+                o.sets.retain(|(n, _)| n != name);
+                o.sets.push((name.clone(), moved));
+                match compile_str("", source, &o) {
+                    Ok(mut m) => {
+                        let other = m.numbers();
+                        return Ok(numbers
+                            .iter()
+                            .zip(&other)
+                            .zip(&fields)
+                            .filter(|((a, b), _)| a != b)
+                            .map(|(_, f)| *f)
+                            .collect());
+                    }
+                    Err(d) => why = d.items.first().map(|d| d.message.clone()).unwrap_or_default(),
                 }
-                Err(_) => Vec::new(),
             }
+            Err(why)
         })
         .collect()
 }
