@@ -142,7 +142,15 @@ fn a_simulated_log_gives_back_the_params_it_was_simulated_from() {
         .arg("-q")
         .assert()
         .success();
-    for f in ["fit.csv", "params.toml", "not-fitted.csv", "self-excitation.csv", "counts.png", "counts.svg"] {
+    for f in [
+        "fit.csv",
+        "params.toml",
+        "not-fitted.csv",
+        "self-excitation.csv",
+        "counts.csv",
+        "counts.png",
+        "counts.svg",
+    ] {
         assert_eq!(std::fs::read(out.join(f)).unwrap(), std::fs::read(again.join(f)).unwrap(), "{f}");
     }
 }

@@ -576,6 +576,11 @@ pub fn fit(
     Fit { span, histories: log.histories, rows, fitted, unfitted, clustering, series, notes }
 }
 
+/// A step's id, or the ids of pooled steps joined by `+`.
+pub fn group_name(model: &Model, steps: &[usize]) -> String {
+    steps.iter().map(|&s| model.steps[s].id.as_str()).collect::<Vec<_>>().join("+")
+}
+
 /// The excitation feeding step `target` whose `n` and `decay_days` are both params, if
 /// exactly one excitation targets it.
 fn hawkes_target(model: &Model, roles: &[Vec<Field>], target: usize) -> Option<(usize, usize, usize)> {

@@ -81,6 +81,27 @@ pub fn self_excitation_csv(f: &Fit, model: &Model) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
+/// `counts.csv`: the numbers of the counts chart, `step,month,logged,poisson,hawkes` (means
+/// per history; `step` joins pooled steps with `+`; `hawkes` empty where the step had too
+/// few firings for the self-excitation check).
+pub fn counts_csv(f: &Fit, model: &Model) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["step", "month", "logged", "poisson", "hawkes"]);
+    for series in &f.series {
+        let name = crate::analysis::fit::group_name(model, &series.steps);
+        for m in &series.months {
+            let _ = w.write_record([
+                name.clone(),
+                m.label.clone(),
+                sig(m.observed, 6),
+                sig(m.poisson, 6),
+                m.hawkes.map(|h| sig(h, 6)).unwrap_or_default(),
+            ]);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
 /// `params.toml`: a `[params]` table of the fitted params as distributions, with a comment
 /// per param naming the method and the data window; `--params` reads it back.
 pub fn params_toml(f: &Fit, command: &str, window: &str) -> Vec<u8> {

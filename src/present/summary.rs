@@ -292,3 +292,121 @@ pub fn hindsight(file: &str, text: &str, cited: &crate::scenario::sources::Cited
     );
     s
 }
+
+/// The terminal summary: each fitted param beside the scenario's value, then what was not
+/// fitted and the self-excitation checks.
+pub fn fit_summary(
+    model: &Model,
+    f: &crate::analysis::fit::Fit,
+    events: &Path,
+    window: &str,
+    dest: &Path,
+    charts: bool,
+) -> String {
+    let g = |x: f64| crate::output::text::sig(x, 3);
+    let mut t = format!(
+        "{}: params fitted from {} ({} rows, {} {}), {window}\n\n",
+        model.name,
+        events.display(),
+        f.rows,
+        f.histories,
+        if f.histories == 1 { "history" } else { "histories" }
+    );
+    let w = f.fitted.iter().map(|p| p.param.len()).max().unwrap_or(5).max(5);
+    t.push_str(&format!(
+        "  {:<w$}  {:>10}  {:>10}  {:>23}  {:>5}  {:>9}  method\n",
+        "param", "scenario", "fitted", "95% interval", "n", "exposure"
+    ));
+    for p in &f.fitted {
+        let flag = match p.check {
+            Some(c) if p.hand < c.low => " <- scenario below",
+            Some(c) if p.hand > c.high => " <- scenario above",
+            _ => "",
+        };
+        t.push_str(&format!(
+            "  {:<w$}  {:>10}  {:>10}  {:>23}  {:>5}  {:>9}  {}{flag}\n",
+            p.param,
+            g(p.hand),
+            g(p.value.estimate),
+            format!("[{}, {}]", g(p.value.low), g(p.value.high)),
+            p.n,
+            p.exposure_days.map(|e| format!("{}d", g(e))).unwrap_or_default(),
+            p.method,
+        ));
+    }
+    let outside =
+        f.fitted.iter().filter(|p| p.check.is_some_and(|c| p.hand < c.low || p.hand > c.high)).count();
+    t.push_str(&format!(
+        "\n  {} params fitted. The scenario's value lies outside the record's exact 95% interval \
+         (Garwood for rates,\n  Clopper-Pearson for probabilities, not judged below {} trials) for {outside}. \
+         An incomplete log puts rates low.\n",
+        f.fitted.len(),
+        crate::analysis::fit::MIN_JUDGED
+    ));
+    if !f.unfitted.is_empty() {
+        t.push_str(&format!("\n  not fitted ({}):\n", f.unfitted.len()));
+        for p in &f.unfitted {
+            t.push_str(&format!("    {} ({}): {}\n", p.param, g(p.hand), p.reason));
+        }
+    }
+    if !f.clustering.is_empty() {
+        t.push_str(
+            "\n  self-excitation (Hawkes, each step exciting itself) against Poisson, given the scenario's rate windows\n  \
+             (windows drawn around clusters absorb them; a thinned log hides clustering):\n",
+        );
+        let w = f
+            .clustering
+            .iter()
+            .map(|c| crate::analysis::fit::group_name(model, &c.steps).len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        t.push_str(&format!(
+            "    {:<w$} {:>7}  {:>22}  {:>20}  {:>6}  {:>6}  {:>17}  {}\n",
+            "step",
+            "firings",
+            "branching ratio [95%]",
+            "decay days [95%]",
+            "LR",
+            "p",
+            "AIC Hawkes/Poisson",
+            "verdict"
+        ));
+        for c in &f.clustering {
+            let h = &c.fit;
+            // AIC lower by more than 2 is the usual threshold for a real difference.
+            let verdict = if h.aic < h.poisson_aic - 2.0 { "clustered" } else { "no evidence" };
+            // A decay at the window's length means the kernel acts as a trend, not a cluster.
+            let verdict = if h.decay.estimate >= 0.99 * (f.span.to - f.span.from) {
+                format!("{verdict} (decay at the window's length: a trend, not clusters)")
+            } else {
+                verdict.to_owned()
+            };
+            t.push_str(&format!(
+                "    {:<w$} {:>7}  {:>22}  {:>20}  {:>6.2}  {:>6.3}  {:>17}  {verdict}\n",
+                crate::analysis::fit::group_name(model, &c.steps),
+                c.k,
+                format!("{} [{}, {}]", g(h.n.estimate), g(h.n.low), g(h.n.high)),
+                {
+                    // An end at the window's length is the search's bound, not the data's.
+                    let span = f.span.to - f.span.from;
+                    let high =
+                        if h.decay.high >= 0.99 * span { format!(">={}", g(span)) } else { g(h.decay.high) };
+                    format!("{} [{}, {high}]", g(h.decay.estimate), g(h.decay.low))
+                },
+                h.lr,
+                h.lr_p,
+                format!("{:.1}/{:.1}", h.aic, h.poisson_aic),
+            ));
+        }
+    }
+    for n in &f.notes {
+        t.push_str(&format!("\n  note: {n}\n"));
+    }
+    t.push_str(&format!(
+        "\n  results in {}/ (fit.csv, params.toml, not-fitted.csv, self-excitation.csv, counts.csv{}, manifest.json)\n",
+        dest.display(),
+        if charts { ", counts chart" } else { "" }
+    ));
+    t
+}
