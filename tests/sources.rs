@@ -246,10 +246,12 @@ fn nothing_in_the_repository_points_to_notes_outside_it() {
     let mut found = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).expect("text file");
+        // Spelt in pieces so that this file does not itself point outside the repository.
+        let (facts, model) = (concat!("shared", "/facts"), concat!("MODEL", ".md"));
         let words: &[&str] = if f.ends_with("README.md") {
-            &["shared/facts", "MODEL.md"]
+            &[facts, model]
         } else {
-            &["shared/facts", "MODEL.md", "facts notes", "fact file", "facts file"]
+            &[facts, model, "facts notes", "fact file", "facts file"]
         };
         for (n, line) in text.lines().enumerate() {
             let place = format!("{}:{}", f.strip_prefix(&root).unwrap_or(f).display(), n + 1);
