@@ -8,3 +8,4 @@ pub mod epistemic;
 pub mod estimate;
 pub mod explore;
 pub mod fit;
+pub mod score;
