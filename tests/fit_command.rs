@@ -171,6 +171,13 @@ s5,2020-03-02,strike,hit,a5
 a6,2020-04-09,attack,lethal,
 ";
 
+/// `brink fit SCENARIO --events LOG`, ready for more arguments.
+fn fit_cmd(scenario: &Path, log: &Path) -> assert_cmd::Command {
+    let mut c = brink();
+    c.arg("fit").arg(scenario).arg("--events").arg(log);
+    c
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -183,7 +190,7 @@ fn trigger_ps_come_from_the_cause_links_and_the_window_cuts_the_data() {
     let scen = write(dir.path(), "fitme.toml", SCENARIO);
     let log = write(dir.path(), "log.csv", LOG);
     let out = dir.path().join("fit");
-    brink().args(["fit"]).arg(&scen).arg("--events").arg(&log).arg("--out").arg(&out).assert().success();
+    fit_cmd(&scen, &log).arg("--out").arg(&out).assert().success();
     let fit = Table::read(&out.join("fit.csv"));
     // 2020-04-09 is day 99: its strike would come on day 100, the horizon.
     let s = row(&fit, "p_strike");
@@ -198,15 +205,7 @@ fn trigger_ps_come_from_the_cause_links_and_the_window_cuts_the_data() {
     assert!((fit.num(p, "estimate") - 5.0 / 6.0).abs() < 1e-6);
     // --to 2020-02-05 (day 35) keeps a1, s1, a2, a3: strikes 1 of 2.
     let early = dir.path().join("early");
-    brink()
-        .args(["fit"])
-        .arg(&scen)
-        .arg("--events")
-        .arg(&log)
-        .args(["--to", "2020-02-05", "-q", "--out"])
-        .arg(&early)
-        .assert()
-        .success();
+    fit_cmd(&scen, &log).args(["--to", "2020-02-05", "-q", "--out"]).arg(&early).assert().success();
     let fit = Table::read(&early.join("fit.csv"));
     let s = row(&fit, "p_strike");
     assert_eq!((fit.num(s, "estimate"), fit.num(s, "n")), (0.5, 2.0));
@@ -220,15 +219,7 @@ fn trigger_ps_come_from_the_cause_links_and_the_window_cuts_the_data() {
         &LOG.replace("s5,2020-03-02,strike,hit,a5", "s5,2020-03-02,strike,hit,"),
     );
     let out = dir.path().join("unlinked");
-    brink()
-        .arg("fit")
-        .arg(&scen)
-        .arg("--events")
-        .arg(&unlinked)
-        .args(["-q", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    fit_cmd(&scen, &unlinked).args(["-q", "--out"]).arg(&out).assert().success();
     let not = Table::read(&out.join("not-fitted.csv"));
     let reason = &not.row("param", "p_strike")[not.col("reason")];
     assert!(reason.contains("a firing of `strike` in the window names no `cause`"), "{reason}");
@@ -248,22 +239,13 @@ fn bad_windows_and_bad_logs_are_usage_errors() {
         (&["--to=-3"], "outside the scenario's window"),
     ];
     for (args, want) in cases {
-        let out = brink()
-            .arg("fit")
-            .arg(&scen)
-            .arg("--events")
-            .arg(&log)
-            .args(args)
-            .arg("--out")
-            .arg(dir.path().join("x"))
-            .assert()
-            .code(2);
+        let out = fit_cmd(&scen, &log).args(args).arg("--out").arg(dir.path().join("x")).assert().code(2);
         let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
         assert!(err.contains(want), "{args:?}: {err}");
         assert!(!dir.path().join("x").exists(), "no folder on a usage error");
     }
     let bad = write(dir.path(), "bad.csv", "date,step,branch\n2020-01-05,atack,lethal\n");
-    let out = brink().arg("fit").arg(&scen).arg("--events").arg(&bad).assert().code(2);
+    let out = fit_cmd(&scen, &bad).assert().code(2);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("bad.csv:2") && err.contains("attack"), "{err}");
     // A refused row is one problem: a cause naming it is not a second.
@@ -272,7 +254,7 @@ fn bad_windows_and_bad_logs_are_usage_errors() {
         "typo.csv",
         "id,date,step,branch,cause\na1,2020-01-05,atack,lethal,\ns1,2020-01-06,strike,hit,a1\n",
     );
-    let out = brink().arg("fit").arg(&scen).arg("--events").arg(&typo).assert().code(2);
+    let out = fit_cmd(&scen, &typo).assert().code(2);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("typo.csv:2") && !err.contains("typo.csv:3"), "{err}");
     // The log of another period: the first 20 problems, a count of the rest, the dates.
@@ -281,18 +263,14 @@ fn bad_windows_and_bad_logs_are_usage_errors() {
         other.push_str(&format!("2019-01-{d:02},attack,lethal\n"));
     }
     let other = write(dir.path(), "other.csv", &other);
-    let out = brink().arg("fit").arg(&scen).arg("--events").arg(&other).assert().code(2);
+    let out = fit_cmd(&scen, &other).assert().code(2);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
         err.contains("2020-01-01 to 2020-04-10 exclusive") && err.contains("... and 5 more problems"),
         "{err}"
     );
     // An empty window is nothing to fit.
-    let out = brink()
-        .arg("fit")
-        .arg(&scen)
-        .arg("--events")
-        .arg(&log)
+    let out = fit_cmd(&scen, &log)
         .args(["--from", "2020-04-01", "--to", "2020-04-05", "--out"])
         .arg(dir.path().join("y"))
         .assert()
@@ -314,16 +292,7 @@ fn a_records_source_keys_must_be_in_the_scenarios_sources_file() {
     let good = "date,step,branch,source\n2020-01-05,attack,lethal,wire-2020-01-05\n";
     let log = write(dir.path(), "good.csv", good);
     let fit = |log: &Path| {
-        brink()
-            .arg("fit")
-            .arg(&scen)
-            .arg("--events")
-            .arg(log)
-            .arg("--out")
-            .arg(dir.path().join("out"))
-            .arg("--force")
-            .arg("-q")
-            .assert()
+        fit_cmd(&scen, log).arg("--out").arg(dir.path().join("out")).arg("--force").arg("-q").assert()
     };
     fit(&log).success();
     let bad = write(
@@ -444,15 +413,7 @@ fn max_cuts_exposure_and_preempts_chances_and_unlinked_reactions_are_ambiguous()
          a3,2020-01-20,attack,harmless,\n",
     );
     let out = dir.path().join("fit");
-    brink()
-        .arg("fit")
-        .arg(&scen)
-        .arg("--events")
-        .arg(&log)
-        .args(["-q", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    fit_cmd(&scen, &log).args(["-q", "--out"]).arg(&out).assert().success();
     let fit = Table::read(&out.join("fit.csv"));
     // The third attack uses up `max` on day 19.5: exposure 19.5 days, not 60.
     let r = row(&fit, "rate_attack");
@@ -481,15 +442,7 @@ fn hard_cases_give_reasons_not_crashes_or_unusable_params() {
     let scen = write(dir.path(), "sum.toml", &sum);
     let log = write(dir.path(), "log.csv", LOG);
     let out = dir.path().join("sum");
-    brink()
-        .arg("fit")
-        .arg(&scen)
-        .arg("--events")
-        .arg(&log)
-        .args(["-q", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    fit_cmd(&scen, &log).args(["-q", "--out"]).arg(&out).assert().success();
     let fit = Table::read(&out.join("fit.csv"));
     assert_eq!(fit.num(row(&fit, "p_harmless"), "n"), 6.0);
     // A trial index far beyond the rows: one stand-in for the empty histories, no huge
@@ -501,21 +454,13 @@ fn hard_cases_give_reasons_not_crashes_or_unusable_params() {
         "trial,day,step,branch\n0,5,attack,lethal\n999999999999,7,attack,lethal\n",
     );
     let out = dir.path().join("far");
-    brink()
-        .arg("fit")
-        .arg(&scen)
-        .arg("--events")
-        .arg(&far)
-        .args(["-q", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    fit_cmd(&scen, &far).args(["-q", "--out"]).arg(&out).assert().success();
     let fit = Table::read(&out.join("fit.csv"));
     // 10^12 histories of 120 days of exposure each.
     assert_eq!(fit.num(row(&fit, "rate_attack"), "exposure_days"), 1.2e14);
     let beyond =
         write(dir.path(), "beyond.csv", "trial,day,step,branch\n18446744073709551615,5,attack,lethal\n");
-    let res = brink().arg("fit").arg(&scen).arg("--events").arg(&beyond).assert().code(2);
+    let res = fit_cmd(&scen, &beyond).assert().code(2);
     let err = String::from_utf8_lossy(&res.get_output().stderr).into_owned();
     assert!(
         err.contains("beyond.csv:2: trial `18446744073709551615` is beyond the largest trial index"),
@@ -530,15 +475,7 @@ fn hard_cases_give_reasons_not_crashes_or_unusable_params() {
         .collect();
     let trend = write(dir.path(), "trend.csv", &trend);
     let out = dir.path().join("trend");
-    brink()
-        .arg("fit")
-        .arg(&scen)
-        .arg("--events")
-        .arg(&trend)
-        .args(["-q", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    fit_cmd(&scen, &trend).args(["-q", "--out"]).arg(&out).assert().success();
     let not = Table::read(&out.join("not-fitted.csv"));
     assert!(not.row("param", "n_incident")[not.col("reason")].contains("not below 1"));
     brink().arg("check").arg(&scen).arg("--params").arg(out.join("params.toml")).assert().success();
