@@ -93,6 +93,11 @@ pub fn param_roles(
 ) -> Vec<Result<Vec<crate::sim::model::Field>, String>> {
     let mut base = model.clone();
     let (numbers, fields) = (base.numbers(), base.fields());
+    // The text compiled into `model`, so it parses; read it once for all the params.
+    let doc: raw::Document = match toml::from_str(source) {
+        Ok(doc) => doc,
+        Err(e) => return model.params.iter().map(|_| Err(e.message().to_owned())).collect(),
+    };
     model
         .params
         .iter()
@@ -105,23 +110,22 @@ pub fn param_roles(
                 let mut o = overrides.clone();
                 o.sets.retain(|(n, _)| n != name);
                 o.sets.push((name.clone(), moved));
-                match compile_str("", source, &o) {
+                match compile::compile(&doc, &o) {
                     Ok(mut m) => {
-                        let other = m.numbers();
-                        return Ok(numbers
-                            .iter()
-                            .zip(&other)
-                            .zip(&fields)
-                            .filter(|((a, b), _)| a != b)
-                            .map(|(_, f)| *f)
-                            .collect());
+                        return Ok(changed(&numbers, &mut m).into_iter().map(|i| fields[i]).collect())
                     }
-                    Err(d) => why = d.items.first().map(|d| d.message.clone()).unwrap_or_default(),
+                    Err(d) => why = d.first().map(|d| d.message.clone()).unwrap_or_default(),
                 }
             }
             Err(why)
         })
         .collect()
+}
+
+/// The numeric fields (indices in visiting order) whose value in `moved` differs from
+/// `base`: what a param moved between the two compiles feeds.
+fn changed(base: &[f64], moved: &mut Model) -> Vec<usize> {
+    moved.numbers().iter().zip(base).enumerate().filter(|(_, (a, b))| a != b).map(|(i, _)| i).collect()
 }
 
 /// For each param given as a distribution: checks that every value of its support is
@@ -199,8 +203,7 @@ fn resolve_uncertain(
         let mean = dist.mean();
         let other = if lo < mean { (lo + mean) / 2.0 } else { mean + 1.0 };
         if let Ok(mut m2) = with(other) {
-            let moved = m2.numbers();
-            let fields: Vec<usize> = (0..base.len()).filter(|&i| base[i] != moved[i]).collect();
+            let fields = changed(&base, &mut m2);
             owners.extend(fields.iter().map(|&f| (f, k)));
             model.uncertain[k].fields = fields;
         }

@@ -161,14 +161,14 @@ pub(super) fn month_bins(model: &Model, span: Span) -> Vec<(String, f64, f64)> {
 /// proportion to their fitted Poisson rates (one step: its own). `None` when the group has
 /// no exposure or no firing to weigh by.
 pub(super) fn group_data(
-    model: &Model,
     group: &[usize],
     hs: &[History],
+    exposures: &[Vec<(Baseline, f64)>],
     span: Span,
     spontaneous: &dyn Fn(&History, usize) -> Vec<f64>,
 ) -> Option<Vec<HawkesData>> {
     let (baselines, stops): (Vec<Vec<Baseline>>, Vec<Vec<f64>>) =
-        group.iter().map(|&s| hs.iter().map(|h| exposure(model, s, h, span)).unzip()).unzip();
+        group.iter().map(|&s| exposures[s].iter().cloned().unzip()).unzip();
     let exposures: Vec<f64> = baselines.iter().map(|b| b.iter().map(Baseline::exposure).sum()).collect();
     if exposures.iter().sum::<f64>() <= 0.0 {
         return None;

@@ -15,7 +15,7 @@
 //!
 //! Everything else is listed as not fitted, with the reason.
 
-use crate::analysis::estimate::{self, HawkesData, HawkesFit, Interval};
+use crate::analysis::estimate::{self, Baseline, HawkesData, HawkesFit, Interval};
 use crate::scenario::log::EventLog;
 use crate::sim::dist::Amount;
 use crate::sim::model::{Field, Model};
@@ -190,6 +190,10 @@ pub fn fit(
     let owned: Vec<Vec<Field>> = found.iter().map(|r| r.clone().unwrap_or_default()).collect();
     let roles = owned.as_slice();
     let hs = histories(model, log);
+    // Each step's exposure in each history, worked out once: rates, Hawkes fits and the
+    // self-excitation checks all need it.
+    let exposures: Vec<Vec<(Baseline, f64)>> =
+        (0..model.steps.len()).map(|s| hs.iter().map(|h| exposure(model, s, h, span)).collect()).collect();
     let mut notes: Vec<String> = log.warnings.clone();
     let rows = log.events.iter().filter(|e| inside(span, e.day)).count() as u64;
     let spontaneous = |h: &History, s: usize| -> Vec<f64> {
@@ -218,7 +222,7 @@ pub fn fit(
         for br in &step.branches {
             for ex in &br.excite {
                 if !hawkes.iter().any(|(t, _)| *t == ex.step) {
-                    hawkes.push((ex.step, hawkes_fit(model, roles, ex.step, &hs, span)));
+                    hawkes.push((ex.step, hawkes_fit(model, roles, ex.step, &hs, &exposures[ex.step], span)));
                 }
             }
         }
@@ -266,10 +270,10 @@ pub fn fit(
                     continue;
                 }
                 let (mut k, mut e) = (0u64, 0.0);
-                for h in &hs {
+                for (hi, h) in hs.iter().enumerate() {
                     for &s in &steps {
                         k += spontaneous(h, s).len() as u64;
-                        e += exposure(model, s, h, span).0.exposure();
+                        e += exposures[s][hi].0.exposure();
                     }
                 }
                 if e <= 0.0 {
@@ -424,7 +428,7 @@ pub fn fit(
         (0..model.steps.len()).filter(|&s| model.steps[s].rate.is_some()).map(|s| vec![s]).collect();
     groups.extend(pools.iter().cloned());
     for group in groups {
-        let Some(data) = group_data(model, &group, &hs, span, &spontaneous) else { continue };
+        let Some(data) = group_data(&group, &hs, &exposures, span, &spontaneous) else { continue };
         let k: u64 = data.iter().map(|d| d.targets.len() as u64).sum();
         let exposure_total: f64 = data.iter().map(|d| d.baseline.exposure()).sum();
         let rate = k as f64 / exposure_total;
@@ -498,6 +502,7 @@ fn hawkes_fit(
     roles: &[Vec<Field>],
     target: usize,
     hs: &[History],
+    exposures: &[(Baseline, f64)],
     span: Span,
 ) -> Result<Vec<Fitted>, String> {
     let step_id = &model.steps[target].id;
@@ -512,7 +517,8 @@ fn hawkes_fit(
     }
     let data: Vec<HawkesData> = hs
         .iter()
-        .map(|h| HawkesData {
+        .zip(exposures)
+        .map(|(h, (baseline, until))| HawkesData {
             targets: h
                 .events
                 .iter()
@@ -525,8 +531,8 @@ fn hawkes_fit(
                 .filter(|e| e.step == s && e.branch == b && e.day < span.to)
                 .map(|e| e.day)
                 .collect(),
-            baseline: exposure(model, target, h, span).0,
-            until: exposure(model, target, h, span).1,
+            baseline: baseline.clone(),
+            until: *until,
         })
         .collect();
     let k: u64 = data.iter().map(|d| d.targets.len() as u64).sum();
