@@ -277,29 +277,32 @@ impl Model {
     /// Visits every numeric field that a param can set, in a fixed order (the indices
     /// [`Uncertain::fields`](crate::sim::params::Uncertain::fields) refers to). Derived fields (a `"rest"` branch's p, the
     /// branch tables) are not visited: [`Model::finish`] recomputes them.
-    pub(crate) fn visit_numbers(&mut self, f: &mut dyn FnMut(&mut f64)) {
-        self.visit_fields(&mut |_, x| f(x));
+    pub(crate) fn visit_numbers(&mut self, mut f: impl FnMut(&mut f64)) {
+        self.visit_fields(|_, x| f(x));
     }
 
     /// [`Model::visit_numbers`] with each field's role, so that an estimator can tell
     /// what a param controls (a step's rate, a branch's p, a trigger's p, ...).
-    pub(crate) fn visit_fields(&mut self, f: &mut dyn FnMut(Field, &mut f64)) {
-        let delay = |t: usize, d: &mut Delay, f: &mut dyn FnMut(Field, &mut f64)| match d {
-            Delay::Fixed(x) | Delay::Exponential(x) => f(Field::TriggerDelay(t), x),
-            Delay::Uniform(a, b) => {
-                f(Field::TriggerDelay(t), a);
-                f(Field::TriggerDelay(t), b)
+    /// Generic, not `dyn`: `patch` calls it before every trial in predictive mode.
+    pub(crate) fn visit_fields(&mut self, mut f: impl FnMut(Field, &mut f64)) {
+        fn delay(t: usize, d: &mut Delay, f: &mut impl FnMut(Field, &mut f64)) {
+            match d {
+                Delay::Fixed(x) | Delay::Exponential(x) => f(Field::TriggerDelay(t), x),
+                Delay::Uniform(a, b) => {
+                    f(Field::TriggerDelay(t), a);
+                    f(Field::TriggerDelay(t), b)
+                }
+                Delay::Triangular(a, c, b) => {
+                    f(Field::TriggerDelay(t), a);
+                    f(Field::TriggerDelay(t), c);
+                    f(Field::TriggerDelay(t), b)
+                }
+                Delay::Lognormal { median, sigma } => {
+                    f(Field::TriggerDelay(t), median);
+                    f(Field::TriggerDelay(t), sigma)
+                }
             }
-            Delay::Triangular(a, c, b) => {
-                f(Field::TriggerDelay(t), a);
-                f(Field::TriggerDelay(t), c);
-                f(Field::TriggerDelay(t), b)
-            }
-            Delay::Lognormal { median, sigma } => {
-                f(Field::TriggerDelay(t), median);
-                f(Field::TriggerDelay(t), sigma)
-            }
-        };
+        }
         for (s, step) in self.steps.iter_mut().enumerate() {
             if let Some(r) = &mut step.rate {
                 f(Field::Rate(s), r);
@@ -338,14 +341,14 @@ impl Model {
         }
         for (t, trig) in self.triggers.iter_mut().enumerate() {
             f(Field::TriggerP(t), &mut trig.p);
-            delay(t, &mut trig.delay, f);
+            delay(t, &mut trig.delay, &mut f);
         }
     }
 
     /// The role of every numeric field, in visiting order.
     pub fn fields(&mut self) -> Vec<Field> {
         let mut v = Vec::new();
-        self.visit_fields(&mut |r, _| v.push(r));
+        self.visit_fields(|r, _| v.push(r));
         v
     }
 
@@ -375,7 +378,7 @@ impl Model {
         let owners = std::mem::take(&mut self.uncertain_fields);
         let mut i = 0;
         let mut next = owners.iter().peekable();
-        self.visit_numbers(&mut |x| {
+        self.visit_numbers(|x| {
             while let Some(&&(field, k)) = next.peek() {
                 if field != i {
                     break;
@@ -395,7 +398,7 @@ impl Model {
     /// All numeric fields, in visiting order (for finding which a param feeds).
     pub fn numbers(&mut self) -> Vec<f64> {
         let mut v = Vec::new();
-        self.visit_numbers(&mut |x| v.push(*x));
+        self.visit_numbers(|x| v.push(*x));
         v
     }
 }
