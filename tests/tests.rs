@@ -35,6 +35,7 @@ mod safety_force;
 mod safety_input;
 mod safety_merge;
 mod safety_scale;
+mod score;
 mod shard_kinds;
 mod shard_manifest;
 mod shards;

@@ -30,7 +30,7 @@ pub(super) struct FitArgs {
 }
 
 /// A `--from`/`--to` value as a day of the scenario: a date, or a number of days.
-fn day_of(flag: &str, text: &str, model: &Model) -> Result<f64, Failure> {
+pub(super) fn day_of(flag: &str, text: &str, model: &Model) -> Result<f64, Failure> {
     let bad = |why: String| Failure::Usage(format!("--{flag} `{text}`: {why}"));
     let day = if let Some(date) = crate::scenario::log::parse_date(text) {
         let start = model.start.ok_or_else(|| {
@@ -84,7 +84,7 @@ fn pool_steps(text: &str, model: &Model) -> Result<Vec<usize>, Failure> {
 }
 
 /// A day as a date when the scenario has a start date, for people.
-fn shown_day(model: &Model, day: f64) -> String {
+pub(super) fn shown_day(model: &Model, day: f64) -> String {
     match model.start {
         Some(s) if day.fract() == 0.0 => s.plus_days(day as i64).to_string(),
         _ => format!("day {day}"),

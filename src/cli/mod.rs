@@ -14,6 +14,7 @@ mod graph;
 mod merge;
 mod plot;
 mod run;
+mod score;
 mod slurm;
 mod trace;
 
@@ -64,6 +65,8 @@ enum Command {
     Backtest(backtest::BacktestArgs),
     /// Estimate the scenario's params from an event log: rates, probabilities, self-excitation.
     Fit(fit::FitArgs),
+    /// Score the scenario's forecasts from rolling origins against an event log and baselines.
+    Score(score::ScoreArgs),
 }
 
 // The option groups. Each option several commands share is declared once, here, and
@@ -375,6 +378,9 @@ enum Failure {
     /// A usage mistake clap cannot see (exit 2).
     #[error("{0}")]
     Usage(String),
+    /// A step of a command failed while running, for a reason it explains (exit 1).
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl Failure {
@@ -415,6 +421,7 @@ pub fn main() -> ExitCode {
         Command::Slurm(a) => slurm::slurm(a),
         Command::Backtest(a) => backtest::backtest(a),
         Command::Fit(a) => fit::fit(a),
+        Command::Score(a) => score::score(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

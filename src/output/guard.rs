@@ -33,6 +33,8 @@ pub(crate) const SENSITIVITY_FORMAT: &str = "brink-sensitivity/1";
 pub(crate) const BACKTEST_FORMAT: &str = "brink-backtest/1";
 /// `format` of a fit's `manifest.json`.
 pub(crate) const FIT_FORMAT: &str = "brink-fit/1";
+/// `format` of a score run's `manifest.json`.
+pub(crate) const SCORE_FORMAT: &str = "brink-score/1";
 
 /// How many unexpected entries a refusal names.
 const NAMED: usize = 5;
@@ -138,6 +140,7 @@ fn record(dir: &Path, nested: bool) -> Result<(String, BTreeSet<String>), String
         | SENSITIVITY_FORMAT
         | BACKTEST_FORMAT
         | FIT_FORMAT
+        | SCORE_FORMAT
         | SHARD_FORMAT
         | PREVIOUS_SHARD_FORMAT => {}
         "" => return Err(format!("its {name} has no brink format marker")),

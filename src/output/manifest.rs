@@ -320,6 +320,47 @@ pub fn backtest_manifest(run: &RunRecord<'_>, b: &BacktestRecord<'_>) -> serde_j
     )
 }
 
+/// What a score run read and how it scored: the log, the origins and the lead.
+pub struct ScoreRecord<'a> {
+    /// The event log's path as given, and its text.
+    pub events: (&'a str, &'a str),
+    /// `--from`, `--to` as given.
+    pub window: (&'a str, &'a str),
+    /// `--every` and `--lead` (days).
+    pub every: f64,
+    /// Lead (days).
+    pub lead: f64,
+    /// Origins scored.
+    pub origins: usize,
+    /// Whether params were refitted at each origin, and from which day.
+    pub refit: Option<f64>,
+    /// The forecasters, brink's first.
+    pub forecasters: Vec<String>,
+}
+
+/// The manifest of a score folder (without `files`).
+pub fn score_manifest(run: &RunRecord<'_>, r: &ScoreRecord<'_>) -> serde_json::Value {
+    scenario_folder_manifest(
+        crate::output::guard::SCORE_FORMAT,
+        run,
+        serde_json::json!({
+            "events_file": r.events.0,
+            "events_sha256": sha256_hex(r.events.1.as_bytes()),
+            "from": r.window.0,
+            "to": r.window.1,
+            "every_days": r.every,
+            "lead_days": r.lead,
+            "origins": r.origins,
+            "refit": r.refit.is_some(),
+            "refit_from_day": r.refit,
+            "forecasters": r.forecasters,
+            "seed": run.seed,
+            "trials_per_origin": run.trials,
+            "streams": STREAMS,
+        }),
+    )
+}
+
 /// What a fit read: the log's path and text, the data window as dates or days.
 pub struct FitRecord<'a> {
     /// The event log's path as given, and its text.

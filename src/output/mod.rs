@@ -15,6 +15,7 @@ pub mod explore;
 pub mod fit;
 pub mod manifest;
 pub mod results;
+pub mod score;
 pub mod tables;
 pub mod text;
 pub mod trials;

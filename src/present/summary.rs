@@ -410,3 +410,107 @@ pub fn fit_summary(
     ));
     t
 }
+
+/// What `brink score` prints: the run, then per kind of target the mean scores of each
+/// forecaster and brink's skill against each baseline.
+pub struct ScoreView<'a> {
+    /// The scenario.
+    pub model: &'a Model,
+    /// The log's path.
+    pub events: &'a str,
+    /// The origins (as shown, day).
+    pub origins: &'a [(String, f64)],
+    /// Days between origins.
+    pub every: f64,
+    /// Lead (days).
+    pub lead: f64,
+    /// Trials per origin, seed.
+    pub spec: &'a crate::sim::runner::RunSpec,
+    /// With --refit: the first day of the fits, and the params applied at each origin.
+    pub refit: Option<(String, Vec<usize>)>,
+    /// The forecasters, brink's first.
+    pub forecasters: &'a [&'a str],
+    /// Means and skills.
+    pub summaries: &'a [crate::analysis::score::Summary],
+    /// PIT checks.
+    pub pits: &'a [crate::output::score::PitRow],
+    /// The results folder.
+    pub dest: &'a Path,
+    /// The files written.
+    pub files: &'a [String],
+}
+
+/// The terminal summary of `brink score`.
+pub fn score_summary(v: &ScoreView<'_>) -> String {
+    use crate::analysis::score::Group;
+    let mut t = String::new();
+    let (first, last) = (&v.origins[0].0, &v.origins[v.origins.len() - 1].0);
+    let _ = writeln!(t, "{}: forecasts scored against {}", v.model.name, v.events);
+    let _ = writeln!(
+        t,
+        "  {} origins, {first} to {last}, every {} days; {}-day windows; {} trials per origin, seed {}",
+        v.origins.len(),
+        num(v.every),
+        num(v.lead),
+        v.spec.trials,
+        v.spec.seed
+    );
+    match &v.refit {
+        Some((from, applied)) => {
+            let (lo, hi) = (applied.iter().min().unwrap_or(&0), applied.iter().max().unwrap_or(&0));
+            let _ = writeln!(
+                t,
+                "  brink refitted at each origin from the log since {from} ({lo}-{hi} params applied); \
+                 frozen: the fit of the first origin"
+            );
+        }
+        None => {
+            let _ = writeln!(
+                t,
+                "  brink: the scenario's params as given, the state rebuilt from the log at each origin"
+            );
+        }
+    }
+    let _ = writeln!(
+        t,
+        "  climatology: Poisson at each step's rate over the {} days before the origin\n",
+        crate::analysis::score::CLIMATE_DAYS
+    );
+    let names: Vec<&str> = v.forecasters.to_vec();
+    let _ = write!(t, "  {:<14} {:<10}", "targets", "score");
+    for n in &names {
+        let _ = write!(t, " {n:>12}");
+    }
+    let _ = writeln!(t, "   brink's skill vs {} [95%]", names[names.len() - 1]);
+    let clim = names.len() - 1;
+    for s in v.summaries.iter().filter(|s| matches!(s.group, Group::All(_)) && s.forecaster == 0) {
+        let Group::All(kind) = s.group else { continue };
+        let _ = write!(t, "  {:<14} {:<10}", format!("all {kind}"), s.rule.name());
+        for f in 0..names.len() {
+            let m = v.summaries.iter().find(|x| x.group == s.group && x.rule == s.rule && x.forecaster == f);
+            let _ = write!(t, " {:>12}", m.map_or("-".to_owned(), |m| format!("{:.4}", m.mean)));
+        }
+        match s.versus.iter().find(|x| x.baseline == clim).and_then(|x| x.skill) {
+            Some(k) => {
+                let _ = writeln!(t, "   {:+.3} [{:+.3}, {:+.3}]", k.value, k.low, k.high);
+            }
+            None => {
+                let _ = writeln!(t, "   -");
+            }
+        }
+    }
+    let _ = writeln!(t, "\n  (scores: lower is better; skill = 1 - brink's / the baseline's mean, above 0 when brink is better)");
+    for p in v.pits {
+        let _ = writeln!(
+            t,
+            "  PIT of step counts, {}: chi-square {:.1} on {} df, p = {}",
+            names[p.forecaster],
+            p.chi2,
+            p.bins.len() - 1,
+            if p.p < 1e-4 { "< 0.0001".to_owned() } else { format!("{:.4}", p.p) }
+        );
+    }
+    let _ =
+        writeln!(t, "\n  results in {}/ ({} files): {}", v.dest.display(), v.files.len(), v.files.join(" "));
+    t
+}

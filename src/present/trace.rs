@@ -300,6 +300,7 @@ fn cause_text(model: &Model, cause: Cause) -> String {
         Cause::Spontaneous => "spontaneous".into(),
         Cause::Triggered { trigger } => format!("reaction to {}", after_text(model, trigger)),
         Cause::Excited { by } => format!("excited by {}", model.steps[by].id),
+        Cause::Logged { .. } => "logged".into(),
     }
 }
 
@@ -539,6 +540,7 @@ fn json_event<'a>(model: &'a Model, e: &Entry) -> JsonEvent<'a> {
                 Cause::Spontaneous => ("spontaneous", None, false),
                 Cause::Triggered { trigger } => ("reaction", Some(after_text(model, trigger)), false),
                 Cause::Excited { by } => ("excited", Some(model.steps[by].id.clone()), false),
+                Cause::Logged { .. } => ("logged", None, true),
             };
             JsonEvent::Fire {
                 day: f.firing.time,

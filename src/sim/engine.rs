@@ -160,6 +160,38 @@ pub enum Cause {
         /// The exciting step.
         by: StepIx,
     },
+    /// A firing of a logged past replayed before the origin of a forecast
+    /// ([`Engine::run_from`]).
+    Logged {
+        /// Index into [`Past::firings`].
+        index: usize,
+    },
+}
+
+/// A logged past to forecast from (`brink score`): the firings an event log records before
+/// the forecast's origin. [`Engine::run_from`] replays them, so that the level, the active
+/// modifiers, the `max` caps, self-excitation and reactions still in flight at the origin
+/// are those the record implies; nothing else happens before the origin.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Past {
+    /// The origin (day): the forecast starts here.
+    pub origin: f64,
+    /// The logged firings before the origin, in time order.
+    pub firings: Vec<PastFiring>,
+}
+
+/// One logged firing of a [`Past`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastFiring {
+    /// Its day (before the origin).
+    pub time: f64,
+    /// The step.
+    pub step: StepIx,
+    /// The branch the log gives.
+    pub branch: usize,
+    /// Steps whose logged firings before the origin answer this one (the log's `cause`
+    /// links): their triggers on this firing are settled and not drawn again.
+    pub answered_by: Vec<StepIx>,
 }
 
 /// A counted firing, as seen by an [`Observer`] before its effects apply.
@@ -236,6 +268,8 @@ const NO_BRANCH: u32 = u32::MAX;
 /// EXCITED | the exciting step.
 const SCHEDULED: u32 = u32::MAX;
 const EXCITED: u32 = 1 << 31;
+/// LOGGED | index into [`Past::firings`]: a replayed firing of the logged past.
+const LOGGED: u32 = 1 << 30;
 
 /// What a queued event does.
 #[derive(Debug, Clone, Copy)]
@@ -382,6 +416,13 @@ pub struct Engine<'m> {
 /// trial.
 struct State {
     horizon: f64,
+    /// The forecast's origin ([`Engine::run_from`]), 0 otherwise: no spontaneous arrival,
+    /// trigger or excitation fires before it; only the logged past does.
+    origin: f64,
+    /// Per logged firing of the past being replayed, the steps that answered it in the log
+    /// (`answered_by`), flattened: `answered[answered_at[i]..answered_at[i + 1]]`.
+    answered: Vec<StepIx>,
+    answered_at: Vec<usize>,
     max_events: u64,
     streams: TrialStreams,
     queue: EventQueue<Kind>,
@@ -423,6 +464,9 @@ impl<'m> Engine<'m> {
         let n = model.steps.len();
         let state = State {
             horizon: model.horizon_days as f64,
+            origin: 0.0,
+            answered: Vec::new(),
+            answered_at: Vec::new(),
             max_events: model.max_events,
             streams: TrialStreams::new(keys),
             queue: EventQueue::with_capacity(64),
@@ -502,7 +546,29 @@ impl<'m> Engine<'m> {
         if !self.param_keys.is_empty() {
             self.draw_params(trial);
         }
-        self.state.run(&self.model, trial, obs)
+        self.state.run(&self.model, trial, None, obs)
+    }
+
+    /// Runs trial `trial` as a forecast from `past.origin` to `until` (exclusive): the
+    /// logged firings of `past` are replayed with their branches (their tallies, level
+    /// changes, modifiers, excitations and triggers apply as in any trial), while no
+    /// spontaneous arrival, scheduled firing, reaction or excited firing happens before the
+    /// origin: the log says what happened then. Reactions and offspring drawn from the past
+    /// that fall at or after the origin are kept. A trigger is not drawn for a logged
+    /// firing that the log shows answered by that trigger's step. `until` replaces the
+    /// scenario's horizon. The engine's other buffers are reused; only the first runs with a
+    /// longer past allocate.
+    pub fn run_from<O: Observer>(
+        &mut self,
+        trial: u64,
+        past: &Past,
+        until: f64,
+        obs: &mut O,
+    ) -> Result<(), Runaway> {
+        if !self.param_keys.is_empty() {
+            self.draw_params(trial);
+        }
+        self.state.run(&self.model, trial, Some((past, until)), obs)
     }
 
     /// Predictive mode: draws this trial's value of every uncertain param from its own
@@ -524,8 +590,14 @@ impl<'m> Engine<'m> {
 
 impl State {
     /// Runs trial `trial` of `m` to its end.
-    fn run<O: Observer>(&mut self, m: &Model, trial: u64, obs: &mut O) -> Result<(), Runaway> {
-        self.reset(m, trial);
+    fn run<O: Observer>(
+        &mut self,
+        m: &Model,
+        trial: u64,
+        past: Option<(&Past, f64)>,
+        obs: &mut O,
+    ) -> Result<(), Runaway> {
+        self.reset(m, trial, past);
         obs.on_start(trial);
         loop {
             // The next event: the queue's earliest or the earliest pending arrival.
@@ -561,6 +633,8 @@ impl State {
                         Cause::Scheduled { forced: forced.is_some() }
                     } else if cause & EXCITED != 0 {
                         Cause::Excited { by: (cause & !EXCITED) as usize }
+                    } else if cause & LOGGED != 0 {
+                        Cause::Logged { index: (cause & !LOGGED) as usize }
                     } else {
                         Cause::Triggered { trigger: cause as usize }
                     };
@@ -606,8 +680,12 @@ impl State {
         false
     }
 
-    fn reset(&mut self, m: &Model, trial: u64) {
+    fn reset(&mut self, m: &Model, trial: u64, past: Option<(&Past, f64)>) {
         self.trial = trial;
+        self.horizon = past.map_or(m.horizon_days as f64, |(_, until)| until);
+        self.origin = past.map_or(0.0, |(p, _)| p.origin);
+        self.answered.clear();
+        self.answered_at.clear();
         self.streams.begin(trial);
         self.queue.clear();
         self.arrivals.fill(Key::NEVER);
@@ -630,6 +708,19 @@ impl State {
         self.changes.push((0.0, m.initial_level as u32));
         self.end_day = self.horizon;
         self.end_reason = EndReason::Horizon;
+
+        if let Some((past, _)) = past {
+            self.answered_at.push(0);
+            for (i, f) in past.firings.iter().enumerate() {
+                self.answered.extend_from_slice(&f.answered_by);
+                self.answered_at.push(self.answered.len());
+                let kind =
+                    Kind::Fire { step: f.step as u32, branch: f.branch as u32, cause: LOGGED | i as u32 };
+                if f.time < self.horizon {
+                    self.queue.push(f.time, kind);
+                }
+            }
+        }
 
         for sc in &m.schedule {
             let branch = sc.branch.map_or(NO_BRANCH, |b| b as u32);
@@ -655,6 +746,10 @@ impl State {
     /// and takes no sequence number.
     #[inline]
     fn push(&mut self, time: f64, kind: Kind) {
+        // Before a forecast's origin, only the logged past fires (replayed in `reset`).
+        if time < self.origin && matches!(kind, Kind::Fire { .. }) {
+            return;
+        }
         if time < self.horizon {
             self.queue.push(time, kind);
         }
@@ -669,7 +764,9 @@ impl State {
         let rate = base * self.window_x[s] * self.rate_x[s];
         if rate > 0.0 && max.is_none_or(|cap| self.counts[s] < cap) {
             let e = -libm::log(self.streams.get(s, Purpose::Arrival).uniform_open0());
-            let time = t + e / rate;
+            // Memoryless: from the origin at the rate in force, which any change before
+            // the origin redraws again.
+            let time = t.max(self.origin) + e / rate;
             // As `push` would: beyond the horizon is never, and takes no sequence number.
             if time < self.horizon {
                 self.arrivals[s] = self.queue.stamp(time);
@@ -771,8 +868,16 @@ impl State {
             }
         }
 
+        let answered = match cause {
+            Cause::Logged { index } => self.answered_at[index]..self.answered_at[index + 1],
+            _ => 0..0,
+        };
         for &ti in &branch.reactions {
             let trig = &m.triggers[ti];
+            if self.answered[answered.clone()].contains(&trig.step) {
+                // The log records the answer: it happened before the origin, as logged.
+                continue;
+            }
             if trig.min_level.is_some_and(|l| self.level < l)
                 || trig.max_level.is_some_and(|l| self.level > l)
             {

@@ -45,7 +45,7 @@ pub(crate) const PURPOSES: usize = 6;
 
 /// The key of one named stream family for a run: `SHA-256("brink/v1" ‖ seed ‖ name)`.
 /// Every name a run draws from is built by one of the functions below ([`step_key`],
-/// [`param_key`], [`epistemic_key`]), so that all stream names live in this file.
+/// [`param_key`], [`epistemic_key`], [`score_key`]), so that all stream names live in this file.
 pub fn stream_key(seed: u64, name: &str) -> [u8; 32] {
     key_of(seed, &[name])
 }
@@ -71,6 +71,15 @@ pub(crate) fn param_key(seed: u64, param: &str) -> [u8; 32] {
 /// The key of an uncertain param's outer draws in a two-loop run: `#epistemic/<name>`.
 pub(crate) fn epistemic_key(seed: u64, param: &str) -> [u8; 32] {
     key_of(seed, &[EPISTEMIC_PREFIX, param])
+}
+
+/// Prefix of the streams `brink score` draws outside trials: the randomized PIT
+/// (`#score/pit`) and the bootstrap over origins (`#score/bootstrap`).
+pub(crate) const SCORE_PREFIX: &str = "#score/";
+
+/// The key of one of `brink score`'s own streams: `#score/<name>`.
+pub fn score_key(seed: u64, name: &str) -> [u8; 32] {
+    key_of(seed, &[SCORE_PREFIX, name])
 }
 
 /// SHA-256 of `"brink/v1" ‖ seed ‖` the parts, one after the other (the bytes of the

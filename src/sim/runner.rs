@@ -9,7 +9,7 @@
 //! is the same for 1 thread or 64. [`run_set`] is the one place that guarantees it.
 
 use crate::sim::accumulate::Accumulate;
-use crate::sim::engine::{Engine, Runaway};
+use crate::sim::engine::{Engine, Observer, Past, Runaway};
 use crate::sim::model::Model;
 use crate::sim::stats::Aggregate;
 use std::collections::BTreeMap;
@@ -74,6 +74,28 @@ pub fn run_set<A: Accumulate>(
     total: &mut A,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), RunError> {
+    run_set_from(models, spec, Start::DayZero, range, empty, total, progress)
+}
+
+/// Where the trials of a run start.
+#[derive(Debug, Clone, Copy)]
+pub enum Start<'a> {
+    /// At day 0, to the scenario's horizon: every run but a forecast.
+    DayZero,
+    /// A forecast from a logged past to a day ([`Engine::run_from`]).
+    From(&'a Past, f64),
+}
+
+/// [`run_set`], with every trial starting at `start`.
+pub fn run_set_from<A: Accumulate>(
+    models: &[&Model],
+    spec: &RunSpec,
+    start: Start<'_>,
+    range: Range<u64>,
+    empty: &(dyn Fn() -> A + Sync),
+    total: &mut A,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), RunError> {
     if range.start >= range.end || models.is_empty() {
         return Ok(());
     }
@@ -133,7 +155,7 @@ pub fn run_set<A: Accumulate>(
                         }
                         let trials = (c * CHUNK).max(range.start)..((c + 1) * CHUNK).min(range.end);
                         let mut part = empty();
-                        let out = run_chunk(models, spec, trials, &mut part).map(|()| part);
+                        let out = run_chunk_from(models, spec, start, trials, &mut part).map(|()| part);
                         if tx.send((c, out)).is_err() {
                             return;
                         }
@@ -199,6 +221,17 @@ pub fn run_chunk<A: Accumulate>(
     trials: Range<u64>,
     acc: &mut A,
 ) -> Result<(), Runaway> {
+    run_chunk_from(models, spec, Start::DayZero, trials, acc)
+}
+
+/// [`run_chunk`], with every trial starting at `start`.
+fn run_chunk_from<A: Accumulate>(
+    models: &[&Model],
+    spec: &RunSpec,
+    start: Start<'_>,
+    trials: Range<u64>,
+    acc: &mut A,
+) -> Result<(), Runaway> {
     let mut engines: Vec<Engine> = models
         .iter()
         .map(|m| {
@@ -210,12 +243,18 @@ pub fn run_chunk<A: Accumulate>(
     let Some((lead, others)) = engines.split_first_mut() else {
         return Ok(());
     };
+    fn run<O: Observer>(e: &mut Engine, start: Start<'_>, trial: u64, obs: &mut O) -> Result<(), Runaway> {
+        match start {
+            Start::DayZero => e.run_observed(trial, obs),
+            Start::From(past, until) => e.run_from(trial, past, until, obs),
+        }
+    }
     for trial in trials {
-        lead.run_observed(trial, &mut acc.watch(0))?;
+        run(lead, start, trial, &mut acc.watch(0))?;
         let first = lead.outcome();
         acc.add(0, &first, &first);
         for (k, engine) in others.iter_mut().enumerate() {
-            engine.run_observed(trial, &mut acc.watch(k + 1))?;
+            run(engine, start, trial, &mut acc.watch(k + 1))?;
             acc.add(k + 1, &engine.outcome(), &first);
         }
     }

@@ -1,0 +1,248 @@
+//! `brink score`: the scenario's forecasts from rolling origins, scored against an event
+//! log and against baselines (docs/score.md).
+
+use super::fit::{day_of, shown_day};
+use super::*;
+use crate::analysis::fit::{self as fitting, Span};
+use crate::analysis::score::{
+    self, climate, climate_forecast, observe, past, score_origin, summarize, targets, Row,
+};
+use crate::output::manifest::{push_folder_manifest, score_manifest, RunRecord, ScoreRecord};
+use crate::output::score::{pit_csv, pit_rows, score_csv, scores_csv, ScoreTable};
+
+#[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help("Results folder (default: output/<scenario>[-<variant>]-score[-refit])")))]
+pub(super) struct ScoreArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// The event log the forecasts are scored against (docs/data.md).
+    #[arg(long, value_name = "LOG")]
+    events: PathBuf,
+    /// The first origin: a date (YYYY-MM-DD) or a day of the scenario.
+    #[arg(long, value_name = "DATE")]
+    from: String,
+    /// The end of the scored record (exclusive): no window reaches past it.
+    #[arg(long, value_name = "DATE")]
+    to: String,
+    /// Days between origins.
+    #[arg(long, value_name = "DAYS", default_value_t = 30.0)]
+    every: f64,
+    /// Days each forecast covers, from its origin.
+    #[arg(long, value_name = "DAYS", default_value_t = 30.0)]
+    lead: f64,
+    /// Refit the params at each origin from the log before it (as `brink fit` would), and
+    /// score the scenario frozen at the first origin's fit as a baseline.
+    #[arg(long)]
+    refit: bool,
+    /// With --refit: the first day of the data the fits use (default: day 0).
+    #[arg(long, value_name = "DATE", requires = "refit")]
+    fit_from: Option<String>,
+    #[command(flatten)]
+    common: SimulateArgs,
+}
+
+/// The parts of a refit: the scenario text and choices, and the param roles (found once).
+struct Refitter<'a> {
+    file: String,
+    source: &'a str,
+    ov: &'a Overrides,
+    model: &'a Model,
+    roles: Vec<Result<Vec<crate::sim::model::Field>, String>>,
+    log: &'a crate::scenario::log::EventLog,
+    from: f64,
+}
+
+impl Refitter<'_> {
+    /// The scenario with its params fitted from the log over [from, t): the fitted
+    /// posteriors (as `brink fit`'s params.toml, so fewer than 3 trials leave a p alone)
+    /// replace the scenario's values, over the user's `--params` for the params they fit.
+    /// With no log row in the window, the scenario as given.
+    fn at(&self, t: f64, label: &str) -> Result<(Model, usize), Failure> {
+        let f = fitting::fit(self.model, &self.roles, self.log, Span { from: self.from, to: t }, &[]);
+        if f.rows == 0 {
+            return Ok((self.model.clone(), 0));
+        }
+        let applied = f.fitted.iter().filter(|p| p.check.is_some()).count();
+        let window = format!("{} to {label} (exclusive)", shown_day(self.model, self.from));
+        let fitted = crate::output::fit::params_toml(&f, "brink score --refit", &window);
+        let mut text = String::from_utf8_lossy(&fitted).into_owned();
+        let name = format!("refit at {label}");
+        let names =
+            scenario::ParamsFile::parse(&name, &text).map_err(|d| Failure::Failed(d.to_string()))?.names();
+        if let Some(user) = &self.ov.params {
+            for (k, v) in &user.entries {
+                if !names.contains(k.get_ref()) {
+                    text.push_str(&format!("{} = {}\n", k.get_ref(), &user.source[v.span()]));
+                }
+            }
+        }
+        let file = scenario::ParamsFile::parse(&name, &text).map_err(|d| Failure::Failed(d.to_string()))?;
+        let ov = Overrides { params: Some(std::sync::Arc::new(file)), ..self.ov.clone() };
+        let m = crate::scenario::compile_str(&self.file, self.source, &ov).map_err(|d| {
+            Failure::Failed(format!("the params fitted at {label} do not make a valid scenario:\n{d}"))
+        })?;
+        Ok((m, applied))
+    }
+}
+
+pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
+    let (model, source, ov) = load(&a.scenario)?;
+    for (flag, v) in [("every", a.every), ("lead", a.lead)] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(Failure::Usage(format!("--{flag} {v}: give a positive number of days")));
+        }
+    }
+    let from = day_of("from", &a.from, &model)?;
+    let to = day_of("to", &a.to, &model)?;
+    let fit_from = a.fit_from.as_deref().map(|t| day_of("fit-from", t, &model)).transpose()?.unwrap_or(0.0);
+    let origins = score::origins(from, to, a.every, a.lead);
+    if origins.is_empty() {
+        return Err(Failure::Usage(format!(
+            "no forecast fits between --from {} and --to {}: the first window would end at {}; \
+             move --from earlier, --to later or shorten --lead",
+            shown_day(&model, from),
+            shown_day(&model, to),
+            shown_day(&model, from + a.lead)
+        )));
+    }
+    if a.refit && fit_from >= from {
+        return Err(Failure::Usage(format!(
+            "--fit-from ({}) must come before the first origin ({}): a refit needs data before it",
+            shown_day(&model, fit_from),
+            shown_day(&model, from)
+        )));
+    }
+    let log_text = crate::scenario::input::read_text(&a.events, "event log")
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let events_file = a.events.display().to_string();
+    let log = crate::scenario::log::parse(&events_file, &log_text, &model)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    if log.histories > 1 {
+        return Err(Failure::Usage(format!(
+            "{events_file}: the log holds {} histories (its `trial` column); brink score scores one record: \
+             keep the rows of one trial",
+            log.histories
+        )));
+    }
+    let cited = crate::scenario::sources::check(&a.scenario.scenario, &source)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    if let Some(c) = &cited {
+        crate::scenario::sources::check_log(&events_file, &log, &c.sources)
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+    }
+    let kind = if a.refit { "score-refit" } else { "score" };
+    let s = a.common.settle(&model, || default_out(&model.name, model.variant.as_deref(), Some(kind), None));
+    let mut reads = inputs(&a.scenario);
+    reads.push(&a.events);
+    let staging = Staging::create(&s.dest, s.force, &reads)?;
+
+    let mut forecasters = vec!["brink"];
+    if a.refit {
+        forecasters.push("frozen");
+    }
+    forecasters.push("climatology");
+    let climatology = forecasters.len() - 1;
+    let baselines: Vec<usize> = (1..forecasters.len()).collect();
+    let refitter = a.refit.then(|| Refitter {
+        file: a.scenario.scenario.display().to_string(),
+        source: &source,
+        ov: &ov,
+        model: &model,
+        roles: crate::scenario::param_roles(&source, &ov, &model),
+        log: &log,
+        from: fit_from,
+    });
+    let labels: Vec<(String, f64)> = origins.iter().map(|&t| (shown_day(&model, t), t)).collect();
+    let frozen = match &refitter {
+        Some(r) => Some(r.at(origins[0], &labels[0].0)?),
+        None => None,
+    };
+    let floor = 0.5 / s.spec.trials as f64;
+    let bar = progress_bar(origins.len() as u64 * s.spec.trials, s.quiet);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut fitted_counts = Vec::new();
+    for (k, &t) in origins.iter().enumerate() {
+        let until = t + a.lead;
+        let refitted = match &refitter {
+            Some(r) if k > 0 => Some(r.at(t, &labels[k].0)?),
+            _ => None,
+        };
+        let brink = match (&refitted, &frozen) {
+            (Some((m, n)), _) | (None, Some((m, n))) => {
+                fitted_counts.push(*n);
+                m
+            }
+            (None, None) => &model,
+        };
+        let mut models = vec![brink];
+        if let Some((m, _)) = &frozen {
+            models.push(m);
+        }
+        let p = past(&log, 0, t);
+        let sims = score::simulate(&models, &p, until, k as u64, &s.spec).map_err(Failure::Run)?;
+        bar.set_position((k as u64 + 1) * s.spec.trials);
+        let obs = observe(&model, &log, 0, t, until);
+        let clim = climate(&model, &log, 0, fit_from.min(from), t, a.lead);
+        let ts = targets(&model, &obs);
+        let forecast = |i: usize, target| {
+            if i == climatology {
+                climate_forecast(&clim, target, a.lead)
+            } else {
+                sims[i].forecast(target)
+            }
+        };
+        rows.extend(score_origin(k, &ts, forecasters.len(), &forecast, floor, s.spec.seed));
+    }
+    bar.finish_and_clear();
+    let sums = summarize(&rows, origins.len(), forecasters.len(), &baselines, s.spec.seed);
+    let pits = pit_rows(&rows, forecasters.len());
+
+    let table =
+        ScoreTable { model: &model, origins: &labels, lead: a.lead, forecasters: &forecasters, rows: &rows };
+    let mut files = vec![
+        ("score.csv".to_owned(), score_csv(&table)),
+        ("scores.csv".to_owned(), scores_csv(&model, &forecasters, &sums)),
+        ("pit.csv".to_owned(), pit_csv(&forecasters, &pits)),
+    ];
+    let scenario_file = a.scenario.scenario.display().to_string();
+    let run = RunRecord {
+        file: &scenario_file,
+        source: &source,
+        model: &model,
+        sets: a.scenario.set.text(),
+        seed: s.spec.seed,
+        trials: s.spec.trials,
+        params_file: params_record(&ov),
+    };
+    let record = ScoreRecord {
+        events: (&events_file, &log_text),
+        window: (&a.from, &a.to),
+        every: a.every,
+        lead: a.lead,
+        origins: origins.len(),
+        refit: a.refit.then_some(fit_from),
+        forecasters: forecasters.iter().map(|f| f.to_string()).collect(),
+    };
+    push_folder_manifest(&mut files, score_manifest(&run, &record));
+    let written: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    write_files(&staging, files)?;
+    let dest = staging.commit()?;
+    if !s.quiet {
+        let view = crate::present::summary::ScoreView {
+            model: &model,
+            events: &events_file,
+            origins: &labels,
+            every: a.every,
+            lead: a.lead,
+            spec: &s.spec,
+            refit: a.refit.then(|| (shown_day(&model, fit_from), fitted_counts)),
+            forecasters: &forecasters,
+            summaries: &sums,
+            pits: &pits,
+            dest: &dest,
+            files: &written,
+        };
+        say(&crate::present::summary::score_summary(&view));
+    }
+    Ok(())
+}
