@@ -4,11 +4,16 @@
 use super::fit::{day_of, shown_day};
 use super::*;
 use crate::analysis::fit::{self as fitting, Span};
+use crate::analysis::score::Target;
 use crate::analysis::score::{
     self, climate, climate_forecast, observe, past, score_origin, summarize, targets, Row,
 };
 use crate::output::manifest::{push_folder_manifest, score_manifest, RunRecord, ScoreRecord};
-use crate::output::score::{pit_csv, pit_rows, score_csv, scores_csv, ScoreTable};
+use crate::output::score::{pit_csv, pit_rows, score_csv, scores_csv, PitRow, ScoreTable};
+use crate::present::charts::score::{
+    self as charts, FanPanel, FanPoint, PitData, PitSeries, ReliabilityBin, ReliabilityData, ScoreFanData,
+    MAX_FAN_PANELS,
+};
 
 #[derive(Debug, Args)]
 #[command(mut_arg("out", |a| a.help("Results folder (default: output/<scenario>[-<variant>]-score[-refit])")))]
@@ -223,6 +228,73 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
         refit: a.refit.then_some(fit_from),
         forecasters: forecasters.iter().map(|f| f.to_string()).collect(),
     };
+    let charts = chart_data(&model, &labels, a.lead, &forecasters, &rows, &pits, &s.spec);
+    if s.charts.formats != Formats::None {
+        files.extend(charts::render_pit(&charts.0, &s.charts)?);
+        files.extend(charts::render_reliability(&charts.1, &s.charts)?);
+        files.extend(charts::render_fan(&charts.2, &s.charts)?);
+    }
+    // The report embeds the charts as SVG whatever chart files were asked for.
+    let svg = ChartOptions { formats: Formats::Svg, ..s.charts };
+    let inline = |r: Vec<(String, Vec<u8>)>| {
+        r.into_iter().next().map(|(_, b)| String::from_utf8_lossy(&b).into_owned())
+    };
+    let mut page_charts = Vec::new();
+    let fan_caption = "Each busy step's firings per window: what the log recorded (dots), brink's 90% interval (band) and median (line), and the climatology's mean (dashes), by origin.";
+    if let Some(x) = inline(charts::render_fan(&charts.2, &svg)?) {
+        page_charts.push(("fan", fan_caption.to_owned(), x));
+    }
+    if let Some(x) = inline(charts::render_pit(&charts.0, &svg)?) {
+        page_charts.push((
+            "pit",
+            "The PIT of every step's observed count: flat for a calibrated forecaster.".to_owned(),
+            x,
+        ));
+    }
+    if let Some(x) = inline(charts::render_reliability(&charts.1, &svg)?) {
+        page_charts.push((
+            "reliability",
+            "Yes/no forecasts (a step fired, a level was reached) grouped by probability: on the diagonal when what is forecast at p happens a share p of the time; dot area grows with the forecasts in the group.".to_owned(),
+            x,
+        ));
+    }
+    let mut described = crate::output::manifest::Manifest::describe(
+        &model,
+        &scenario_file,
+        source.as_bytes(),
+        s.spec.seed,
+        s.spec.trials,
+    );
+    described.sets = a.scenario.set.text();
+    described.params_file = params_record(&ov);
+    let page = crate::present::report::ScorePage {
+        manifest: &described,
+        events_file: &events_file,
+        design: format!(
+            "{} origins from {} to {}, every {} days; {}-day windows; {} trials per origin, seed {}.",
+            origins.len(),
+            labels[0].0,
+            labels[labels.len() - 1].0,
+            crate::output::text::num(a.every),
+            crate::output::text::num(a.lead),
+            s.spec.trials,
+            s.spec.seed
+        ),
+        params_line: if a.refit {
+            format!(
+                "brink's params refitted at each origin from the log since {}; frozen: the first origin's fit.",
+                shown_day(&model, fit_from)
+            )
+        } else {
+            "brink's params as given; the state at each origin rebuilt from the log.".to_owned()
+        },
+        forecasters: &forecasters,
+        summaries: &sums,
+        pits: &pits,
+        model: &model,
+        charts: page_charts,
+    };
+    files.push(("report.html".into(), crate::present::report::score_html(&page).into_bytes()));
     push_folder_manifest(&mut files, score_manifest(&run, &record));
     let written: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     write_files(&staging, files)?;
@@ -245,4 +317,101 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
         say(&crate::present::summary::score_summary(&view));
     }
     Ok(())
+}
+
+/// The data of the three charts: the PIT histograms, the reliability diagram and the fan.
+fn chart_data(
+    model: &Model,
+    labels: &[(String, f64)],
+    lead: f64,
+    forecasters: &[&str],
+    rows: &[Row],
+    pits: &[PitRow],
+    spec: &RunSpec,
+) -> (PitData, ReliabilityData, ScoreFanData) {
+    let (first, last) = (&labels[0].0, &labels[labels.len() - 1].0);
+    let span = format!(
+        "{} origins, {first} to {last}, {}-day windows, {} trials each",
+        labels.len(),
+        crate::output::text::num(lead),
+        spec.trials
+    );
+    let pit = PitData {
+        title: format!("{}: is each forecaster calibrated? PIT of the step counts", model.name),
+        subtitle: span.clone(),
+        series: pits
+            .iter()
+            .map(|p| PitSeries {
+                name: format!("{} (chi-square {:.1}, p = {:.3})", forecasters[p.forecaster], p.chi2, p.p),
+                bins: p.bins.clone(),
+            })
+            .collect(),
+    };
+    let mut series = Vec::new();
+    for (f, name) in forecasters.iter().enumerate() {
+        let mut bins = [(0.0, 0u64, 0u64); 10];
+        for r in rows.iter().filter(|r| r.target.binary()) {
+            if let Some(sc) = &r.scores[f] {
+                let b = ((sc.mean * 10.0) as usize).min(9);
+                bins[b].0 += sc.mean;
+                bins[b].1 += r.observed;
+                bins[b].2 += 1;
+            }
+        }
+        let bins: Vec<ReliabilityBin> = bins
+            .iter()
+            .filter(|b| b.2 > 0)
+            .map(|&(sum, yes, n)| ReliabilityBin {
+                forecast: sum / n as f64,
+                observed: yes as f64 / n as f64,
+                n,
+            })
+            .collect();
+        if !bins.is_empty() {
+            series.push((name.to_string(), bins));
+        }
+    }
+    let binary = rows.iter().filter(|r| r.target.binary() && r.scores[0].is_some()).count();
+    let reliability = ReliabilityData {
+        title: format!("{}: do yes/no forecasts happen as often as forecast?", model.name),
+        subtitle: format!("{binary} forecasts (a step fired, a level reached); {span}"),
+        series,
+    };
+    // The busiest steps of the log.
+    let mut busy: Vec<(u64, usize)> = (0..model.steps.len())
+        .map(|st| (rows.iter().filter(|r| r.target == Target::Count(st)).map(|r| r.observed).sum(), st))
+        .filter(|&(total, _)| total > 0)
+        .collect();
+    busy.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    busy.truncate(MAX_FAN_PANELS);
+    let clim = forecasters.len() - 1;
+    let panels = busy
+        .iter()
+        .map(|&(total, st)| FanPanel {
+            title: format!("{} ({total} logged)", model.steps[st].id),
+            points: rows
+                .iter()
+                .filter(|r| r.target == Target::Count(st))
+                .filter_map(|r| {
+                    let b = r.scores[0]?;
+                    let q = b.quantiles?;
+                    Some(FanPoint {
+                        label: labels[r.origin].0.clone(),
+                        p05: q[0] as f64,
+                        median: q[1] as f64,
+                        p95: q[2] as f64,
+                        climatology: r.scores[clim].map(|c| c.mean),
+                        observed: r.observed as f64,
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    let fan = ScoreFanData {
+        title: format!("{}: forecasts by origin and what the log recorded", model.name),
+        subtitle: span,
+        y_desc: format!("firings per {}-day window", crate::output::text::num(lead)),
+        panels,
+    };
+    (pit, reliability, fan)
 }

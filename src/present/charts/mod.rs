@@ -14,6 +14,7 @@ pub mod fit;
 mod levels;
 mod occupancy;
 mod paths;
+pub mod score;
 mod tallies;
 pub(crate) mod time_to_level;
 
