@@ -344,8 +344,10 @@ fn the_fitted_params_of_the_bundled_record_feed_back_into_the_scenario() {
     let doc: toml::Table = toml::from_str(&params).unwrap();
     assert!((doc["params"]["p_kh_us_killed"].as_float().unwrap() - 1.0 / 3.0).abs() < 1e-15, "{params}");
     assert_eq!(row(&fit, "p_kh_us_killed")[fit.col("method")], "dirichlet-jeffreys");
-    // One killing of a commander (1 of 1) is shown but not applied: judgement stands.
-    assert!(params.contains("# p_targeted_killing = { beta = [1.5, 0.5] }   # not applied"), "{params}");
+    // One killing of a commander in two chances (the embassy storming of 31 Dec 2019; the
+    // Taji deaths of 11 Mar 2020, with the level still at the embassy crisis or above):
+    // Jeffreys gives Beta(1 + 1/2, 1 + 1/2), shown but not applied below 3 chances.
+    assert!(params.contains("# p_targeted_killing = { beta = [1.5, 1.5] }   # not applied"), "{params}");
     assert!(doc["params"].get("p_targeted_killing").is_none());
     // 109 brain injuries in one strike are not 2,000 independent trials.
     let not = Table::read(&out.join("not-fitted.csv"));
