@@ -183,7 +183,7 @@ fn every_kind_of_results_folder_is_replaced_only_while_it_holds_just_brinks_file
                 "run",
                 &baghdad,
                 "--variant",
-                "uncertain",
+                "flat_priors",
                 "--epistemic",
                 "2",
                 "--trials",

@@ -333,10 +333,16 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         body.draw(&Rectangle::new([(x - bw, y - bh), (x + bw, y + bh)], fill.filled())).map_err(err)?;
         body.draw(&Rectangle::new([(x - bw, y - bh), (x + bw, y + bh)], INK.stroke_width(1))).map_err(err)?;
         let inner = (2 * bw - s.px(8.0) as i32).max(10);
-        let title = fit(&body, &st.id, &s.bold(14.0), inner);
+        // The id names the step in every other output: in a crowded layer, a smaller font
+        // (down to 9) before an ellipsis.
+        let size = [14.0, 13.0, 12.0, 11.0, 10.0, 9.0]
+            .into_iter()
+            .find(|&z| body.estimate_text_size(&st.id, &s.bold(z)).map_or(true, |(tw, _)| tw as i32 <= inner))
+            .unwrap_or(9.0);
+        let title = fit(&body, &st.id, &s.bold(size), inner);
         let centre = Pos::new(HPos::Center, VPos::Center);
         let (y1, y2) = (y - (bh as f64 * 0.38) as i32, y + (bh as f64 * 0.42) as i32);
-        body.draw(&Text::new(title, (x, y1), s.bold(14.0).color(&ink).pos(centre))).map_err(err)?;
+        body.draw(&Text::new(title, (x, y1), s.bold(size).color(&ink).pos(centre))).map_err(err)?;
         let mut how = Vec::new();
         if !st.actor.is_empty() {
             how.push(st.actor.clone());
