@@ -204,7 +204,8 @@ fn the_command_writes_its_files() {
     assert!(csv.starts_with(
         "quantity,month,observed,sim_median,p25,p75,p5,p95,sim_mean,percentile,in_50,in_90,source\n"
     ));
-    assert_eq!(csv.lines().count(), 25);
+    // 22 months of attacks and 5 totals, with the header.
+    assert_eq!(csv.lines().count(), 28);
     assert!(out.join("fan.svg").exists() && out.join("manifest.json").exists());
     // The report: coverage counted from the CSV's own in_50/in_90 columns, the fan
     // embedded, and the params with their sources.
