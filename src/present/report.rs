@@ -120,7 +120,8 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
         h2 { "Escalation levels" } "\n"
         @if let Some(sp) = &m.spread {
             p {
-                "This scenario has " (uncertain_count(m)) " params given as distributions (see "
+                @let n = uncertain_count(m);
+                "This scenario has " (n) @if n == 1 { " param given as a distribution" } @else { " params given as distributions" } " (see "
                 a href="#two-loop" { "parameter uncertainty" } "). P(reached) averages over them (predictive). "
                 "Its first interval is the spread of P(reached) across " (sp.draws) " draws of them "
                 "(5th to 95th percentile, each draw run on the same " (sp.trials_per_draw) " trials): "
