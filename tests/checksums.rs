@@ -16,6 +16,10 @@
 //! scenarios other than `minimal`: their text was rewritten to cite dated sources in
 //! `source` fields, which changes the scenario's SHA-256 and the params' provenance that
 //! both files record; every table, row file and chart kept its bytes.
+//! Issue 15 (item 5) changed only `baghdad-2020-uncertain`: a run with uncertain params
+//! also writes the spread of P across parameter draws (`params.csv`, `epistemic.csv`,
+//! new), which its manifest (`spread`, the file list) and report lead with; every table
+//! and row file of the predictive trials kept its bytes.
 //!
 //! **Changing a constant here is a deliberate decision, not a test fix.** It means that
 //! every user's results change for the same scenario and seed. Do it only on purpose (a
@@ -297,11 +301,13 @@ const CASES: &[Case] = &[
         args: &["scenarios/baghdad-2020.toml", "--variant", "uncertain", "--trials", "10000", "--seed", "7", "--events", "5", "--threads", "2", "--charts", "none"],
         files: &[
             ("daily.csv", "1eb98c849d8ec64e3d6ceb14bb80ed23b0aac2919dd4330778b60e36465fa9e1"),
+            ("epistemic.csv", "c1e254c71306db7621daacd342484fac60e21c7323d474115f6b657ddf5cc417"),
             ("events.csv", "5088eae03c5feb50fc47226404fb407319a8af419e653f929e243d43e6bee8e0"),
             ("levels.csv", "5ae2fdd89dec7bdf13a59459a446fa1cf23c60930ccf10162949efc30621fcef"),
-            ("manifest.json", "0edf93dac17be0735b7121996096dc7aacecaf5c521b1450bbcac47062862852"),
+            ("manifest.json", "a53e5bd372f93847d8f9da8d4d9f3ed38065c1e31160e943b0464604e8f3d661"),
+            ("params.csv", "db6f9eb2e930bb04b568b7941ca792d672bc63798fc29cea2a4b9660bf678d60"),
             ("paths.csv", "d8b01cd6ac892086ecfdf652a373f38ae300800850b140c8cbdf269d4be96aeb"),
-            ("report.html", "955a73679612556e233c7931ff87deda8eaa56232e004d7902094f2130692d5c"),
+            ("report.html", "68df7d236197df35f5c78d6e9809e433e6b8d43417a35e358fd306aa90a08f69"),
             ("steps.csv", "14d5daba34ff4c3d22047c7c968e7c41d48e366b1f5b5490e193cd27d4c18e72"),
             ("tallies.csv", "e0c97399694661d231be0f9cc99766b888a426b76cc8de66ed69c55afc904e1a"),
             ("tally_distribution.csv", "6995a997df348c35be971966d6c364516578ecb140844b04225859c7580add63"),
