@@ -99,6 +99,7 @@ fn spread_size(
 
 /// The spread of a predictive run: its draws `range` (all of them unless a shard), with
 /// a progress bar of its own.
+#[allow(clippy::too_many_arguments)]
 fn run_spread(
     a: &RunArgs,
     model: &crate::sim::model::Model,
