@@ -16,6 +16,10 @@
 //! scenarios other than `minimal`: their text was rewritten to cite dated sources in
 //! `source` fields, which changes the scenario's SHA-256 and the params' provenance that
 //! both files record; every table, row file and chart kept its bytes.
+//! Issue 15 (item 5) changed only `baghdad-2020-uncertain`: a run with uncertain params
+//! also writes the spread of P across parameter draws (`params.csv`, `epistemic.csv`,
+//! new), which its manifest (`spread`, the file list) and report lead with; every table
+//! and row file of the predictive trials kept its bytes.
 //!
 //! **Changing a constant here is a deliberate decision, not a test fix.** It means that
 //! every user's results change for the same scenario and seed. Do it only on purpose (a

@@ -226,3 +226,45 @@ fn library_run_is_independent_of_threads_and_of_sharding() {
     let other = runner::run(&model, &RunSpec { seed: 8, ..spec(trials, 2) }, &mut |_| {}).unwrap();
     assert!(other != a1);
 }
+
+/// A run with uncertain params (baghdad-2020's `uncertain` variant) writes its spread
+/// across parameter draws (params.csv, epistemic.csv, their charts, the report's headline)
+/// byte for byte alike on 1, 2 and 3 threads; only the manifest's run fields differ.
+#[test]
+fn the_spread_across_parameter_draws_is_identical_whatever_the_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs: Vec<PathBuf> = ["1", "2", "3"]
+        .iter()
+        .map(|t| {
+            let args = [
+                "--variant",
+                "uncertain",
+                "--trials",
+                "5000",
+                "--seed",
+                SEED,
+                "--draws",
+                "12",
+                "--draw-trials",
+                "2500",
+            ];
+            run(tmp.path(), &format!("u{t}"), &[&args[..], &["--threads", t]].concat())
+        })
+        .collect();
+    let names = files(&runs[0]);
+    for f in ["params.csv", "epistemic.csv", "epistemic.svg", "drivers.svg", "report.html"] {
+        assert!(names.contains(&f.to_owned()), "{f} missing from {names:?}");
+    }
+    for dir in &runs[1..] {
+        assert_eq!(files(dir), names);
+        for f in names.iter().filter(|f| !RUN_DESCRIPTIONS.contains(&f.as_str())) {
+            let (a, b) = (std::fs::read(runs[0].join(f)).unwrap(), std::fs::read(dir.join(f)).unwrap());
+            assert!(a == b, "{f} differs between thread counts");
+        }
+        assert_eq!(stable_manifest(dir), stable_manifest(&runs[0]));
+    }
+    let m = manifest(&runs[0]);
+    assert_eq!(m["spread"], serde_json::json!({ "draws": 12, "trials_per_draw": 2500 }));
+    // 12 draws in params.csv, a header and one row each.
+    assert_eq!(std::fs::read_to_string(runs[0].join("params.csv")).unwrap().lines().count(), 13);
+}

@@ -362,3 +362,45 @@ fn the_shard_flag_is_checked() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(tmp.path().join("output/minimal-shard-1-of-2/shard.json").is_file());
 }
+
+/// With uncertain params, each shard runs its share of the parameter draws (draws
+/// K*D/N to (K+1)*D/N, in `spread.json`); merged, the folder equals the single run's byte
+/// for byte (params.csv, epistemic.csv, charts and report included), also with more
+/// shards than draws, and merge prints the same headline. Shards of different draws are
+/// refused.
+#[test]
+fn the_spread_of_uncertain_params_merges_into_the_single_run() {
+    let scenario = bundled("baghdad-2020.toml");
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "--variant",
+        "uncertain",
+        "--trials",
+        "3001",
+        "--seed",
+        SEED,
+        "--draws",
+        "5",
+        "--draw-trials",
+        "700",
+    ];
+    let single = tmp.path().join("single");
+    let text = ok(brink().arg("run").arg(&scenario).args(args).arg("--out").arg(&single));
+    for n in [3, 7] {
+        let dirs = shards(&scenario, tmp.path(), &format!("u{n}"), n, &args);
+        assert!(files(&dirs[0]).contains(&"spread.json".to_string()));
+        let merged = tmp.path().join(format!("merged-{n}"));
+        let merge_text = ok(brink().arg("merge").args(&dirs).arg("--out").arg(&merged));
+        assert_same_folder(&single, &merged, &format!("{n} shards with draws"));
+        // The same headline: the merge prints no time of its own for the draws.
+        let table = |t: &str| {
+            t.lines().skip_while(|l| !l.contains("90% across draws")).take(8).collect::<Vec<_>>().join("\n")
+        };
+        assert_eq!(table(&merge_text), table(&text));
+        assert!(merge_text.lines().nth(1).unwrap().contains("uncertain param"), "{merge_text}");
+    }
+    let other = shards(&scenario, tmp.path(), "other", 2, &[&args[..8], &["--draw-trials", "600"]].concat());
+    let first = shards(&scenario, tmp.path(), "first", 2, &args);
+    let err = refused(&[&first[0], &other[1]], &tmp.path().join("refused"));
+    assert!(err.contains("parameter draws"), "{err}");
+}

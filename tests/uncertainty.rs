@@ -284,3 +284,99 @@ rate = 0.1
     assert!(text.contains("source: S30: 3 of 3"), "{text}");
     assert!(text.contains("excite salvo (n 0.4, decay 14 d)"), "{text}");
 }
+
+/// A plain `brink run` of the one-shot scenario leads with the spread of P(war) across
+/// parameter draws. Draw k fixes p_hit = θ_k ~ Beta(2, 6) and runs the same N trials, so
+/// P(war | draw k) = F̂(θ_k), the share of N trial uniforms below θ_k; the 5th and 95th
+/// percentiles across K draws must be Beta(2, 6)'s (I_x(2, 6) = P(Binomial(7, x) >= 2)),
+/// within 4 standard deviations of two errors: the nearest-rank order statistic of K
+/// draws (sd sqrt(q (1 - q) / K) / f(x_q) on the P scale, f the Beta(2, 6) density
+/// 42 x (1 - x)^5) and the Monte Carlo error of one draw (sd sqrt(x_q (1 - x_q) / N)).
+/// The predictive P(war) is E[θ] = 0.25, with its Wilson interval second; the output is
+/// identical on 1 and 2 threads.
+#[test]
+fn a_predictive_run_leads_with_the_beta_quantiles_of_its_param() {
+    let (k, n) = (1000u64, 4000u64);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shot.toml");
+    std::fs::write(&file, ONE_SHOT).unwrap();
+    let mut runs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("r{threads}"));
+        let o = crate::util::brink()
+            .args(["run", "--trials", "20000", "--seed", "11", "--threads", threads, "--charts", "none"])
+            .args(["--draws", &k.to_string(), "--draw-trials", &n.to_string(), "--out"])
+            .arg(&out)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8(o.stdout).unwrap();
+        let files = ["epistemic.csv", "params.csv", "levels.csv", "report.html"]
+            .map(|f| std::fs::read(out.join(f)).unwrap());
+        runs.push((text, files));
+    }
+    assert_eq!(runs[0].1, runs[1].1, "identical whatever the thread count");
+    let text = &runs[0].0;
+    let first = text.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "shot: 1 uncertain param; first interval: P across draws of it, second: Monte Carlo error only"
+    );
+    assert!(text.contains(&format!("  spread: {k} draws of the params x {n} trials each")), "{text}");
+    let epistemic = String::from_utf8(runs[0].1[0].clone()).unwrap();
+    let war = epistemic.lines().find(|l| l.starts_with("war,0")).unwrap();
+    let f: Vec<f64> = war.split(',').skip(1).take(4).map(|x| x.parse().unwrap()).collect();
+    let (p5, p95) = (f[2], f[3]);
+    let cdf = |x: f64| 1.0 - (1.0 - x).powi(7) - 7.0 * x * (1.0 - x).powi(6);
+    let quantile = |q: f64| {
+        let (mut lo, mut hi) = (0.0, 1.0);
+        for _ in 0..60 {
+            let mid = (lo + hi) / 2.0;
+            if cdf(mid) < q {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        lo
+    };
+    for (q, got) in [(0.05, p5), (0.95, p95)] {
+        let x = quantile(q);
+        let density = 42.0 * x * (1.0 - x).powi(5);
+        let order = (q * (1.0 - q) / k as f64).sqrt() / density;
+        let mc = (x * (1.0 - x) / n as f64).sqrt();
+        let tol = 4.0 * (order * order + mc * mc).sqrt();
+        assert!((got - x).abs() < tol, "{q}: {got} vs Beta(2, 6) {x} (tolerance {tol})");
+        // Not merely loose: the tolerance is a fraction of the spread itself.
+        assert!(tol < 0.25 * x.max(0.1), "{q}: tolerance {tol}");
+    }
+    // The summary row: predictive P, the spread (as epistemic.csv), then Wilson.
+    let levels = String::from_utf8(runs[0].1[2].clone()).unwrap();
+    let row: Vec<&str> = levels.lines().find(|l| l.starts_with("war,")).unwrap().split(',').collect();
+    let p: f64 = row[3].parse().unwrap();
+    assert!((p - 0.25).abs() < 4.0 * (0.25f64 * 0.75 / 20000.0).sqrt(), "predictive P {p}");
+    let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+    let line = text.lines().find(|l| l.trim_start().starts_with("war ")).unwrap();
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cols[1], pct(p), "{line}");
+    assert_eq!(format!("{} {}", cols[2], cols[3]), format!("[{}, {}]", pct(p5), pct(p95)), "{line}");
+    let (lo, hi): (f64, f64) = (row[4].parse().unwrap(), row[5].parse().unwrap());
+    assert_eq!(format!("{} {}", cols[4], cols[5]), format!("[{}, {}]", pct(lo), pct(hi)), "{line}");
+    let report = String::from_utf8(runs[0].1[3].clone()).unwrap();
+    assert!(report.contains("<th class=\"n\">90% across draws</th><th class=\"n\">95% Monte Carlo</th>"));
+    assert!(report.contains("This scenario has 1 param given as a distribution"), "the report says so first");
+}
+
+/// Without uncertain params, --draws and --draw-trials are refused (exit 2).
+#[test]
+fn draws_need_uncertain_params() {
+    let o = crate::util::brink()
+        .args(["run", "--draws", "10", "--quiet", "--charts", "none", "--out", "/nonexistent/x"])
+        .arg(crate::util::bundled("minimal.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("--draws and --draw-trials need params given as distributions"));
+}

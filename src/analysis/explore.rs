@@ -95,6 +95,29 @@ impl LevelCounts {
     }
 }
 
+/// Counts the levels each trial reached, nothing else: the cheapest accumulator, for
+/// the inner trials of a run's parameter draws (exact, so any number of threads agrees).
+impl crate::sim::accumulate::Accumulate for LevelCounts {
+    fn add(
+        &mut self,
+        _model: usize,
+        outcome: &crate::sim::engine::Outcome<'_>,
+        _first: &crate::sim::engine::Outcome<'_>,
+    ) {
+        self.trials += 1;
+        for (c, day) in self.reached.iter_mut().zip(outcome.reached) {
+            if !day.is_nan() {
+                *c += 1;
+            }
+        }
+    }
+
+    fn merge(&mut self, later: Self) -> std::io::Result<()> {
+        LevelCounts::merge(self, &later);
+        Ok(())
+    }
+}
+
 /// One param's low and high setting for one-at-a-time sensitivity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Setting {

@@ -259,6 +259,7 @@ pub(super) fn finish(
             extra_files: Vec::new(),
             charts: *opts,
             level_intervals: None,
+            spread: None,
         };
         folder::write(&staging.file(&e.name), &spec, agg)?;
         summaries.push(RunSummary::from_aggregate(&e.model, agg, sim.seed));

@@ -4,7 +4,8 @@
 //! answer, and rank correlations show which params drive it.
 
 use super::*;
-use crate::analysis::epistemic::epistemic_draw;
+use crate::analysis::epistemic::{epistemic_draw, SpreadCounts};
+use crate::analysis::explore::LevelCounts;
 use crate::output::epistemic::{epistemic_csv, params_csv, Draws};
 use crate::present::charts::explore::{render_epistemic, Context};
 use crate::present::folder::FolderSpec;
@@ -41,10 +42,7 @@ pub(super) fn epistemic(
     let mut pooled: Option<crate::sim::stats::Aggregate> = None;
     for k in 0..draws {
         let values = epistemic_draw(&base, seed, k);
-        let mut ov = ov.clone();
-        ov.sets.extend(d.names.iter().cloned().zip(values.iter().copied()));
-        let model: Model =
-            scenario::compile_str(&file, &source, &ov).map_err(|d| Failure::Load(LoadError::Invalid(d)))?;
+        let model = draw_model(&file, &source, ov, &d.names, &values)?;
         let done = k * trials;
         let agg = runner::run(&model, spec, &mut |n| bar.set_position(done + n))?;
         d.p.push(agg.levels.iter().map(|l| l.reached as f64 / agg.trials.max(1) as f64).collect());
@@ -72,7 +70,7 @@ pub(super) fn epistemic(
     let drivers_top = d.drivers(top);
     let mut files = vec![
         ("params.csv".to_owned(), params_csv(&base, &d)),
-        ("epistemic.csv".to_owned(), epistemic_csv(&base, &d, &pooled)),
+        ("epistemic.csv".to_owned(), epistemic_csv(&base, &d, &pooled_p(&pooled))),
     ];
 
     let ctx = Context { scenario: base.name.clone(), variant: base.variant.clone(), trials, seed };
@@ -96,6 +94,7 @@ pub(super) fn epistemic(
         extra_files: extra,
         charts: s.charts,
         level_intervals: Some(intervals.clone()),
+        spread: None,
     };
     write_files(&staging, files)?;
     crate::present::folder::write(staging.dir(), &folder, &pooled)?;
@@ -147,4 +146,97 @@ pub(super) fn epistemic(
         say(&t);
     }
     Ok(())
+}
+
+/// P(reached) of each level over all the trials of an aggregate.
+fn pooled_p(agg: &crate::sim::stats::Aggregate) -> Vec<f64> {
+    agg.levels.iter().map(|l| l.reached as f64 / agg.trials.max(1) as f64).collect()
+}
+
+/// The scenario compiled with each uncertain param fixed at a draw's value, exactly as
+/// `--set name=value` would fix it (after the variant and `--params`).
+fn draw_model(
+    file: &str,
+    source: &str,
+    ov: &Overrides,
+    names: &[String],
+    values: &[f64],
+) -> Result<Model, Failure> {
+    let mut ov = ov.clone();
+    ov.sets.extend(names.iter().cloned().zip(values.iter().copied()));
+    scenario::compile_str(file, source, &ov).map_err(|d| Failure::Load(LoadError::Invalid(d)))
+}
+
+/// The spread of a predictive run (docs/uncertainty.md): draws `range` of `total` draws
+/// of the uncertain params of `base` (loaded from `source` with `ov`), each compiled at
+/// its values and run on trials `0..trials` of the run's seed, counting the levels
+/// reached. The draws are `--epistemic`'s (`epistemic_draw`), so each draw's P equals
+/// that of `--epistemic K --trials N`. Calls `progress` with the trials done.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn spread_pass(
+    file: &str,
+    source: &str,
+    ov: &Overrides,
+    base: &Model,
+    spec: &RunSpec,
+    total: u64,
+    range: std::ops::Range<u64>,
+    trials: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<SpreadCounts, Failure> {
+    let names: Vec<String> = base.uncertain.iter().map(|u| base.params[u.param].0.clone()).collect();
+    let inner = RunSpec { trials, ..spec.clone() };
+    let empty = || LevelCounts { trials: 0, reached: vec![0; base.levels.len()] };
+    let mut counts = Vec::with_capacity((range.end - range.start) as usize);
+    for (i, k) in range.clone().enumerate() {
+        let model = draw_model(file, source, ov, &names, &epistemic_draw(base, spec.seed, k))?;
+        let mut c = empty();
+        let done = i as u64 * trials;
+        runner::run_set(&[&model], &inner, 0..trials, &empty, &mut c, &mut |n| progress(done + n))?;
+        counts.push(c);
+    }
+    Ok(SpreadCounts { draws: total, trials, first: range.start, counts })
+}
+
+/// The files of a predictive run's spread, from all its draws: `params.csv` (each draw's
+/// values and P(level)), `epistemic.csv` (per level the P pooled over the draws, the
+/// median and 5th and 95th percentile across draws, the rank correlations) and the
+/// `epistemic` and `drivers` charts, as `--epistemic` writes them.
+pub(super) fn spread_files(
+    base: &Model,
+    seed: u64,
+    spread: &SpreadCounts,
+    charts: &ChartOptions,
+) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    let names: Vec<String> = base.uncertain.iter().map(|u| base.params[u.param].0.clone()).collect();
+    let values = (spread.first..spread.first + spread.counts.len() as u64)
+        .map(|k| epistemic_draw(base, seed, k))
+        .collect();
+    let p = (0..spread.counts.len())
+        .map(|i| {
+            let c = &spread.counts[i];
+            c.reached.iter().map(|&r| r as f64 / c.trials.max(1) as f64).collect()
+        })
+        .collect();
+    let d = Draws { names, values, p };
+    let mut all = LevelCounts { trials: 0, reached: vec![0; base.levels.len()] };
+    for c in &spread.counts {
+        all.merge(c);
+    }
+    let pooled: Vec<f64> = all.reached.iter().map(|&r| r as f64 / all.trials.max(1) as f64).collect();
+    let top = base.top_level();
+    let mut files = vec![
+        ("params.csv".to_owned(), params_csv(base, &d)),
+        ("epistemic.csv".to_owned(), epistemic_csv(base, &d, &pooled)),
+    ];
+    if charts.formats != Formats::None {
+        let ctx = Context {
+            scenario: base.name.clone(),
+            variant: base.variant.clone(),
+            trials: spread.trials,
+            seed,
+        };
+        files.extend(render_epistemic(&ctx, &base.levels[top].id, &d.level(top), &d.drivers(top), charts)?);
+    }
+    Ok(files)
 }

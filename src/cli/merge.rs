@@ -78,6 +78,13 @@ fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
         concat(shards, "events.csv", &output::events::header_line(&model), RowFile::Events, &staging)?;
         extra_files.push("events.csv".to_string());
     }
+    // Uncertain params: the shards' draws of the spread follow one another.
+    let spread = shard::set::merge_spread(shards, &model)?;
+    if let Some(sp) = &spread {
+        let files = super::epistemic::spread_files(&model, first.seed, sp, &a.charts.options())?;
+        extra_files.extend(files.iter().map(|(n, _)| n.clone()));
+        write_files(&staging, files)?;
+    }
     let (seconds, threads) = timing(shards);
     let spec = FolderSpec {
         model: &model,
@@ -92,6 +99,9 @@ fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
         extra_files,
         charts: a.charts.options(),
         level_intervals: None,
+        spread: spread
+            .as_ref()
+            .map(|sp| crate::output::manifest::SpreadRecord { draws: sp.draws, trials_per_draw: sp.trials }),
     };
     let manifest = folder::write(staging.dir(), &spec, &agg)?;
     let dest = staging.commit()?;
@@ -100,6 +110,7 @@ fn merge_run(a: &MergeArgs, shards: &[ShardFolder]) -> Result<(), Failure> {
         text.push_str(&crate::present::summary::run_summary(
             &model,
             &agg,
+            spread.as_ref().map(|counts| crate::present::summary::Spread { counts, seconds: None }),
             first.seed,
             seconds,
             &dest,

@@ -1,8 +1,11 @@
 //! `brink run`: simulate a scenario into a results folder.
 
 use super::*;
+use crate::analysis::epistemic::{SpreadCounts, SPREAD_DRAWS, SPREAD_TRIALS};
+use crate::output::manifest::SpreadRecord;
 use crate::output::trials::TrialRows;
 use crate::present::folder::FolderSpec;
+use crate::present::summary::Spread;
 use crate::shard::{self, Design, RunFacts, Shard, ShardManifest};
 use crate::sim::stats::Aggregate;
 
@@ -27,6 +30,14 @@ pub(super) struct RunArgs {
     /// the same trials; reports the spread of P(level) across draws and what drives it.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=100_000))]
     epistemic: Option<u64>,
+    /// Draws of the params given as distributions behind the spread of P(level) that the
+    /// summary and report lead with (default 100; scenarios with such params only).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=100_000), conflicts_with = "epistemic")]
+    draws: Option<u64>,
+    /// Trials of each of those draws: the run's first N trials, with the params fixed at
+    /// the draw (default: the run's trials, at most 5000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "epistemic")]
+    draw_trials: Option<u64>,
     /// Simulate only shard K of N (trials K*T/N to (K+1)*T/N) into a shard folder, for
     /// `brink merge` (default folder: output/<scenario>[-<variant>]-shard-K-of-N).
     #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with_all = ["precision", "epistemic"])]
@@ -67,6 +78,47 @@ pub(super) fn slurm_plan(a: &RunArgs) -> Result<Plan, Failure> {
     Ok(Plan::new(&a.common, &model, "one run".into(), None))
 }
 
+/// The draws and trials per draw of a run's spread, when the model has uncertain params;
+/// `trials` is the run's count (the default N is at most it).
+fn spread_size(
+    a: &RunArgs,
+    model: &crate::sim::model::Model,
+    trials: u64,
+) -> Result<Option<(u64, u64)>, Failure> {
+    if model.uncertain.is_empty() {
+        if a.draws.is_some() || a.draw_trials.is_some() {
+            return Err(Failure::Usage(
+                "--draws and --draw-trials need params given as distributions (e.g. p = { beta = [4, 1] }); this scenario has none".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let draws = a.draws.unwrap_or(SPREAD_DRAWS);
+    Ok(Some((draws, a.draw_trials.unwrap_or(SPREAD_TRIALS.min(trials)))))
+}
+
+/// The spread of a predictive run: its draws `range` (all of them unless a shard), with
+/// a progress bar of its own.
+#[allow(clippy::too_many_arguments)]
+fn run_spread(
+    a: &RunArgs,
+    model: &crate::sim::model::Model,
+    source: &str,
+    ov: &Overrides,
+    spec: &RunSpec,
+    (draws, trials): (u64, u64),
+    range: std::ops::Range<u64>,
+    quiet: bool,
+) -> Result<SpreadCounts, Failure> {
+    let bar = progress_bar((range.end - range.start) * trials, quiet);
+    let file = a.scenario.scenario.display().to_string();
+    let sp = super::epistemic::spread_pass(&file, source, ov, model, spec, draws, range, trials, &mut |d| {
+        bar.set_position(d)
+    })?;
+    bar.finish_and_clear();
+    Ok(sp)
+}
+
 pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     let (model, source, ov) = load(&a.scenario)?;
     let variant = model.variant.as_deref();
@@ -101,6 +153,21 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     if let Some(k) = a.events {
         write_events(&model, spec, 0..k.min(trials), &staging.file("events.csv"), false)?;
     }
+    let mut extra_files = if a.events.is_some() { vec!["events.csv".to_string()] } else { Vec::new() };
+    // Uncertain params: the spread of P(level) across draws of them, which the summary
+    // and the report lead with (docs/uncertainty.md).
+    let spread = match spread_size(&a, &model, trials)? {
+        None => None,
+        Some(size) => {
+            let started = Instant::now();
+            let sp = run_spread(&a, &model, &source, &ov, spec, size, 0..size.0, s.quiet)?;
+            let secs = started.elapsed().as_secs_f64();
+            let files = super::epistemic::spread_files(&model, seed, &sp, &s.charts)?;
+            extra_files.extend(files.iter().map(|(n, _)| n.clone()));
+            write_files(&staging, files)?;
+            Some((sp, secs))
+        }
+    };
     let folder = FolderSpec {
         model: &model,
         scenario_file: &a.scenario.scenario.display().to_string(),
@@ -111,14 +178,16 @@ pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
         threads: spec.threads,
         seconds: secs,
         trials_csv: !a.no_trials_csv,
-        extra_files: if a.events.is_some() { vec!["events.csv".into()] } else { Vec::new() },
+        extra_files,
         charts: s.charts,
         level_intervals: None,
+        spread: spread.as_ref().map(|(sp, _)| SpreadRecord { draws: sp.draws, trials_per_draw: sp.trials }),
     };
     let manifest = crate::present::folder::write(staging.dir(), &folder, &agg)?;
     let dest = staging.commit()?;
     if !s.quiet {
-        say(&crate::present::summary::run_summary(&model, &agg, seed, secs, &dest, &manifest.files));
+        let spread = spread.as_ref().map(|(counts, secs)| Spread { counts, seconds: Some(*secs) });
+        say(&crate::present::summary::run_summary(&model, &agg, spread, seed, secs, &dest, &manifest.files));
         if let Some(target) = a.batches.precision {
             let top = model.top_level();
             let (lo, hi) =
@@ -183,6 +252,16 @@ fn run_shard(
         streamed.extend(write_events(model, spec, events, &staging.file("events.csv"), true)?);
         files.push("events.csv".into());
     }
+    // Uncertain params: this shard's share of the draws of the run's spread.
+    let spread = match spread_size(a, model, spec.trials)? {
+        None => None,
+        Some(size) => {
+            let sp = run_spread(a, model, source, ov, spec, size, sh.range(size.0), s.quiet)?;
+            shard::set::write_spread(staging.dir(), model, sp)?;
+            files.push(shard::set::SPREAD_JSON.into());
+            Some(SpreadRecord { draws: size.0, trials_per_draw: size.1 })
+        }
+    };
     files.extend([shard::AGGREGATE_JSON, shard::SCENARIO_COPY, shard::SHARD_JSON].map(String::from));
     let sets = a.scenario.set.text();
     let file = a.scenario.scenario.display().to_string();
@@ -196,6 +275,7 @@ fn run_shard(
     let mut manifest = ShardManifest::new(Design::Run {}, model, &facts, sh, range.clone());
     manifest.trials_csv = !a.no_trials_csv;
     manifest.events = a.events;
+    manifest.spread = spread;
     manifest.wall_seconds = secs;
     manifest.files = files;
     manifest.digests = streamed;

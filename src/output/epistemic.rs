@@ -4,7 +4,6 @@
 //! with it. The pooled tables (`levels.csv`, ...) are the usual ones (`tables.rs`).
 
 use crate::sim::model::Model;
-use crate::sim::stats::Aggregate;
 use crate::sim::stats::{percentile, spearman};
 
 /// The outer loop's draws: what both files are written from.
@@ -58,15 +57,15 @@ pub(crate) fn params_csv(model: &Model, d: &Draws) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// `epistemic.csv`: per level, a row with the pooled P (of all draws' trials, `pooled`)
-/// and the median, 5th and 95th percentile of the per-draw P; then one row per param with
-/// its rank correlation with the per-draw P.
-pub(crate) fn epistemic_csv(model: &Model, d: &Draws, pooled: &Aggregate) -> Vec<u8> {
+/// `epistemic.csv`: per level, a row with the pooled P (of all draws' trials, `pooled`,
+/// per level) and the median, 5th and 95th percentile of the per-draw P; then one row per
+/// param with its rank correlation with the per-draw P.
+pub(crate) fn epistemic_csv(model: &Model, d: &Draws, pooled: &[f64]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["level", "p_pooled", "p_median", "p_p5", "p_p95", "param", "rank_correlation"]);
     for (l, level) in model.levels.iter().enumerate() {
         let ps = d.level(l);
-        let pooled_p = pooled.levels[l].reached as f64 / pooled.trials.max(1) as f64;
+        let pooled_p = pooled[l];
         let stats = [pooled_p, percentile(&ps, 0.5), percentile(&ps, 0.05), percentile(&ps, 0.95)]
             .map(|x| format!("{x:.6}"));
         let _ = w.write_record([level.id.as_str(), &stats[0], &stats[1], &stats[2], &stats[3], "", ""]);
@@ -117,9 +116,7 @@ mod tests {
         assert_eq!(d.rank_correlation(0, 2), Some(-1.0));
         assert_eq!(d.rank_correlation(1, 2), None);
         assert_eq!(d.drivers(2), vec![("b".to_string(), -1.0), ("a".to_string(), 0.0)]);
-        let mut pooled = Aggregate::new(&m);
-        pooled.trials = 10;
-        pooled.levels[2].reached = 2;
+        let pooled = [1.0, 0.5, 0.2];
         let text = String::from_utf8(epistemic_csv(&m, &d, &pooled)).unwrap();
         let top = &m.levels[2].id;
         // Nearest rank of 3 draws: the median is the 2nd, the 5th percentile the 1st, the

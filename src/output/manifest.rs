@@ -71,6 +71,20 @@ pub struct Manifest {
     /// The escalation chain, for the report's diagram (absent in older folders).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain: Option<crate::output::chain::Chain>,
+    /// A predictive run of a scenario with uncertain params: the parameter draws behind
+    /// the spread of P(level) it leads with (`epistemic.csv`, `params.csv`). Absent for a
+    /// scenario without uncertain params and for a two-loop run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread: Option<SpreadRecord>,
+}
+
+/// The parameter draws of a predictive run's spread (docs/uncertainty.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpreadRecord {
+    /// Draws of the uncertain params.
+    pub draws: u64,
+    /// Trials of each draw (the run's first trials, the same for every draw).
+    pub trials_per_draw: u64,
 }
 
 /// Where a param's value comes from, as the report's provenance table shows it.
@@ -190,6 +204,7 @@ impl Manifest {
             command: std::env::args().collect(),
             files: Vec::new(),
             chain: Some(crate::output::chain::Chain::of(model)),
+            spread: None,
         }
     }
 

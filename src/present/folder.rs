@@ -55,6 +55,9 @@ pub struct FolderSpec<'a> {
     /// (a two-loop run's draws share their trials): `levels.csv`, its chart and the
     /// report then show these instead of the Wilson interval. None: Wilson.
     pub level_intervals: Option<Vec<(f64, f64)>>,
+    /// A predictive run of a scenario with uncertain params: the draws behind the spread
+    /// it leads with (its files are among `extra_files`). None otherwise.
+    pub spread: Option<crate::output::manifest::SpreadRecord>,
 }
 
 /// The chart files and `report.html` of a results folder, as (name, bytes).
@@ -92,6 +95,7 @@ pub fn write(dir: &Path, spec: &FolderSpec<'_>, agg: &Aggregate) -> Result<Manif
     let mut manifest = Manifest::describe(model, spec.scenario_file, spec.source, spec.seed, agg.trials);
     manifest.sets = spec.sets.clone();
     manifest.params_file = spec.params_file.clone();
+    manifest.spread = spec.spread;
     manifest.threads = spec.threads;
     manifest.wall_seconds = spec.seconds;
     manifest.trials_per_second = per_second(agg.trials, spec.seconds);

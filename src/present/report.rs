@@ -115,8 +115,46 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
             }
         }
 
-        // Levels first: the answer to "how likely".
+        // Levels first: the answer to "how likely". With uncertain params, the spread of
+        // P across their draws leads, the Monte Carlo interval second.
         h2 { "Escalation levels" } "\n"
+        @if let Some(sp) = &m.spread {
+            p {
+                @let n = uncertain_count(m);
+                "This scenario has " (n) @if n == 1 { " param given as a distribution" } @else { " params given as distributions" } " (see "
+                a href="#two-loop" { "parameter uncertainty" } "). P(reached) averages over them (predictive). "
+                "Its first interval is the spread of P(reached) across " (sp.draws) " draws of them "
+                "(5th to 95th percentile, each draw run on the same " (sp.trials_per_draw) " trials): "
+                "the range that not knowing them leaves. The second is only the Monte Carlo error of P(reached)."
+            }
+            "\n"
+            table {
+                tr {
+                    th { "level" } th { "label" } th.n { "P(reached)" } th.n { "90% across draws" }
+                    th.n { "95% Monte Carlo" } th.n { "trials" } th.n { "day p10" } th.n { "day p50" } th.n { "day p90" }
+                }
+                "\n"
+                @for l in &r.levels {
+                    @let row = r.epistemic.iter().find(|e| e.param.is_empty() && e.level == l.level);
+                    tr {
+                        td { code { (text(&l.level)) } @if l.terminal { " (terminal)" } }
+                        td { (text(&l.label)) }
+                        td.n { (pct(l.p_reached)) }
+                        td.n {
+                            @if let Some((lo, hi)) = row.and_then(|e| e.p_p5.zip(e.p_p95)) {
+                                (pct(lo)) " – " (pct(hi))
+                            }
+                        }
+                        td.n { (pct(l.p_low)) " – " (pct(l.p_high)) }
+                        td.n { (l.trials_reached) }
+                        td.n { (day(l.day_p10)) }
+                        td.n { (day(l.day_p50)) }
+                        td.n { (day(l.day_p90)) }
+                    }
+                    "\n"
+                }
+            }
+        } @else {
         table {
             tr {
                 th { "level" } th { "label" } th.n { "P(reached)" } th.n { "95% interval" } th.n { "trials" }
@@ -137,8 +175,9 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
                 "\n"
             }
         }
+        }
         "\n"
-        @if !r.epistemic.is_empty() {
+        @if !r.epistemic.is_empty() && m.spread.is_none() {
             p.sub {
                 "A two-loop run: P(reached) is pooled over every parameter draw and trial, and its 95% interval counts the variation between draws as well as the Monte Carlo error (see "
                 a href="#two-loop" { "parameter uncertainty" } ")."
@@ -250,7 +289,10 @@ fn params_section(m: &Manifest) -> Markup {
         }
         "\n"
         @if m.provenance.iter().any(|p| p.distribution.is_some()) {
-            p { "Params given as distributions are drawn anew in every trial (predictive mode); the value shown is their mean." }
+            p {
+                "Params given as distributions are drawn anew in every trial (predictive mode); the value shown is their mean."
+                @if m.spread.is_some() { " For the spread of P(reached), each draw fixes them for all its trials." }
+            }
             "\n"
         }
         table {
@@ -539,8 +581,17 @@ fn strip_attr(tag: &str, name: &str) -> String {
     }
 }
 
-/// Two-loop results: P(level) pooled and across parameter draws, and what drives it.
+/// How many params the trials draw (those with a distribution).
+fn uncertain_count(m: &Manifest) -> usize {
+    m.provenance.iter().filter(|p| p.distribution.is_some()).count()
+}
+
+/// Two-loop results: P(level) pooled and across parameter draws, and what drives it. For
+/// a predictive run's spread (`manifest.spread`), the draws and what drives them.
 fn epistemic_section(r: &Results) -> Markup {
+    if let Some(sp) = &r.manifest.spread {
+        return spread_section(r, sp);
+    }
     let p = |x: Option<f64>| x.map(pct).unwrap_or_default();
     // levels.csv of a two-loop run holds the pooled P's interval (two_loop_interval).
     let ci = |level: &str| {
@@ -550,15 +601,6 @@ fn epistemic_section(r: &Results) -> Markup {
             .map(|l| format!("{} – {}", pct(l.p_low), pct(l.p_high)))
             .unwrap_or_default()
     };
-    let drivers = r.levels.last().map(|top| {
-        let mut drivers: Vec<&EpistemicRow> =
-            r.epistemic.iter().filter(|e| e.level == top.level && !e.param.is_empty()).collect();
-        drivers.sort_by(|a, b| {
-            let key = |e: &EpistemicRow| e.rank_correlation.map_or(0.0, f64::abs);
-            key(b).total_cmp(&key(a)).then_with(|| a.param.cmp(&b.param))
-        });
-        (top, drivers)
-    });
     html! {
         h2 id="two-loop" { "Parameter uncertainty (two-loop run)" } "\n"
         p { "Each draw fixes every uncertain param and runs the same trials; the tables above pool all draws. Below: how P(level) varies from draw to draw, and each param's Spearman rank correlation with it." }
@@ -583,6 +625,55 @@ fn epistemic_section(r: &Results) -> Markup {
         "\n"
         p.sub { "Pooled: the average over all draws and trials, the predictive probability. Its 95% CI is the precision of that average (it narrows as draws and trials grow), not a range for P; because the draws share their trials, it counts their spread as well as the Monte Carlo error. Across draws: the spread of P(level) from draw to draw (5th to 95th percentile of the per-draw estimates), which parameter uncertainty makes, plus each draw's own Monte Carlo noise; not a confidence interval." }
         "\n"
+        (drivers_table(r))
+    }
+}
+
+/// A predictive run's spread: P(level) across the draws of the uncertain params (the
+/// headline table leads with its 5th-95th percentile), and what drives it.
+fn spread_section(r: &Results, sp: &crate::output::manifest::SpreadRecord) -> Markup {
+    let p = |x: Option<f64>| x.map(pct).unwrap_or_default();
+    html! {
+        h2 id="two-loop" { "Parameter uncertainty" } "\n"
+        p {
+            "The uncertain params were drawn " (sp.draws) " times; each draw fixed them all and ran the run's first "
+            (sp.trials_per_draw) " trials (the same trials for every draw). Below: how P(level) varies from draw to draw, and each param's Spearman rank correlation with it. "
+            code { "params.csv" } " holds every draw."
+        }
+        "\n"
+        table {
+            tr { th { "level" } th.n { "median across draws" } th.n { "across draws: 5% – 95%" } th.n { "mean of the draws" } }
+            "\n"
+            @for row in r.epistemic.iter().filter(|e| e.param.is_empty()) {
+                tr {
+                    td { code { (text(&row.level)) } }
+                    td.n { (p(row.p_median)) }
+                    td.n { (p(row.p_p5)) " – " (p(row.p_p95)) }
+                    td.n { (p(row.p_pooled)) }
+                }
+                "\n"
+            }
+        }
+        "\n"
+        p.sub { "Across draws: the spread of P(level) from draw to draw (5th to 95th percentile of the per-draw estimates), which parameter uncertainty makes, plus each draw's own Monte Carlo noise; not a confidence interval, and it does not narrow with more trials. Mean of the draws: the predictive P again, from these draws' trials only (the headline P(reached) comes from all the run's trials)." }
+        "\n"
+        (drivers_table(r))
+    }
+}
+
+/// Each param's rank correlation with P(top level) across the draws, strongest first,
+/// with the `epistemic` and `drivers` charts.
+fn drivers_table(r: &Results) -> Markup {
+    let drivers = r.levels.last().map(|top| {
+        let mut drivers: Vec<&EpistemicRow> =
+            r.epistemic.iter().filter(|e| e.level == top.level && !e.param.is_empty()).collect();
+        drivers.sort_by(|a, b| {
+            let key = |e: &EpistemicRow| e.rank_correlation.map_or(0.0, f64::abs);
+            key(b).total_cmp(&key(a)).then_with(|| a.param.cmp(&b.param))
+        });
+        (top, drivers)
+    });
+    html! {
         @if let Some((top, drivers)) = &drivers {
             table {
                 tr { th { "param" } th.n { "rank correlation with P(" (text(&top.level)) ")" } }

@@ -1,5 +1,6 @@
 //! The terminal summary of a run, and the readable form of a scenario for `brink check`.
 
+use crate::analysis::epistemic::SpreadCounts;
 use crate::output::text::{num, pct};
 use crate::scenario::diag::{shown_actor, shown_text, MAX_ID_CHARS};
 use crate::sim::calendar::Date;
@@ -8,11 +9,23 @@ use crate::sim::stats::{wilson, Aggregate, Z95};
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// The spread of P(level) across draws of the uncertain params that a predictive run
+/// leads with, and the seconds it took (unknown after a merge).
+pub(crate) struct Spread<'a> {
+    /// Every draw's level counts.
+    pub counts: &'a SpreadCounts,
+    /// Seconds of the draws' trials.
+    pub seconds: Option<f64>,
+}
+
 /// A few lines an analyst reads first: P(reached) per level with its 95% interval,
-/// the tallies, the most common paths, where the files went.
+/// the tallies, the most common paths, where the files went. With uncertain params
+/// (`spread`), the first line says so, and each level leads with the spread of P across
+/// the draws, the Monte Carlo interval second.
 pub(crate) fn run_summary(
     model: &Model,
     agg: &Aggregate,
+    spread: Option<Spread<'_>>,
     seed: u64,
     secs: f64,
     dest: &Path,
@@ -20,7 +33,23 @@ pub(crate) fn run_summary(
 ) -> String {
     let mut s = String::new();
     let variant = model.variant.as_deref().map(|v| format!(" [{v}]")).unwrap_or_default();
-    let _ = writeln!(s, "{}{}: {}", model.name, variant, shown_text(&model.title));
+    match &spread {
+        None => {
+            let _ = writeln!(s, "{}{}: {}", model.name, variant, shown_text(&model.title));
+        }
+        Some(_) => {
+            let n = model.uncertain.len();
+            let _ = writeln!(
+                s,
+                "{}{}: {n} uncertain param{}; first interval: P across draws of {}, second: Monte Carlo error only",
+                model.name,
+                variant,
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" },
+            );
+            let _ = writeln!(s, "  {}", shown_text(&model.title));
+        }
+    }
     let _ = writeln!(
         s,
         "  {} trials, seed {}, {} days{}; {:.2} s ({:.0} trials/s, {:.0} events/s)",
@@ -32,10 +61,66 @@ pub(crate) fn run_summary(
         super::folder::per_second(agg.trials, secs),
         super::folder::per_second(super::folder::firings(agg), secs),
     );
+    if let Some(sp) = &spread {
+        let _ = writeln!(
+            s,
+            "  spread: {} draws of the params x {} trials each{}",
+            sp.counts.draws,
+            sp.counts.trials,
+            sp.seconds.map(|t| format!("; {t:.2} s")).unwrap_or_default()
+        );
+    }
     let _ = writeln!(s);
     // Column widths come from ids, which validation keeps short; the clamp keeps a
     // width argument bounded whatever reaches here.
     let w = model.levels.iter().map(|l| l.id.len()).max().unwrap_or(5).clamp(5, MAX_ID_CHARS);
+    if let Some(sp) = &spread {
+        levels_with_spread(&mut s, model, agg, sp.counts, w);
+    } else {
+        levels_plain(&mut s, model, agg, w);
+    }
+    tallies_paths_files(&mut s, model, agg, dest, files);
+    s
+}
+
+/// P(reached) per level with the spread across draws first, the Monte Carlo interval
+/// second, then what they mean.
+fn levels_with_spread(s: &mut String, model: &Model, agg: &Aggregate, sp: &SpreadCounts, w: usize) {
+    let _ = writeln!(
+        s,
+        "  {:w$}  {:>8}  {:>18}  {:>18}  {:>10}",
+        "level", "reached", "90% across draws", "95% Monte Carlo", "median day"
+    );
+    for (l, level) in model.levels.iter().enumerate() {
+        let k = agg.levels[l].reached;
+        let p = k as f64 / agg.trials.max(1) as f64;
+        let (lo, hi) = wilson(k, agg.trials, Z95);
+        let (slo, shi) = sp.interval(l);
+        let med = agg.first_day_percentile(l, 0.5).map(|d| format!("{d:.1}")).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "  {:w$}  {:>8}  {:>18}  {:>18}  {:>10}{}",
+            level.id,
+            pct(p),
+            format!("[{}, {}]", pct(slo), pct(shi)),
+            format!("[{}, {}]", pct(lo), pct(hi)),
+            med,
+            if level.terminal { "  (terminal)" } else { "" }
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "  reached: P(reached) averaged over what the uncertain params may be (predictive).\n  \
+         90% across draws: the 5th to 95th percentile of P(reached) over {} draws of the params,\n  \
+         each run on the same {} trials: the range that not knowing them leaves (plus some\n  \
+         Monte Carlo noise of each draw). 95% Monte Carlo: the error of the first column only.",
+        sp.draws, sp.trials
+    );
+}
+
+/// P(reached) per level with its 95% Wilson interval.
+fn levels_plain(s: &mut String, model: &Model, agg: &Aggregate, w: usize) {
     let _ = writeln!(s, "  {:w$}  {:>8}  {:>19}  {:>10}", "level", "reached", "95% interval", "median day");
     for (l, level) in model.levels.iter().enumerate() {
         let k = agg.levels[l].reached;
@@ -52,6 +137,10 @@ pub(crate) fn run_summary(
             if level.terminal { "  (terminal)" } else { "" }
         );
     }
+}
+
+/// The tallies, the most common paths and where the files went.
+fn tallies_paths_files(s: &mut String, model: &Model, agg: &Aggregate, dest: &Path, files: &[String]) {
     if !model.tallies.is_empty() {
         let _ = writeln!(s);
         let w = model.tallies.iter().map(|t| t.id.len()).max().unwrap_or(5).clamp(5, MAX_ID_CHARS);
@@ -101,7 +190,6 @@ pub(crate) fn run_summary(
     if files.iter().any(|f| f == "report.html") {
         let _ = writeln!(s, "    report: {}/report.html", dest.display());
     }
-    s
 }
 
 /// The scenario in readable form: ladder, steps with rates and branches, triggers, schedule.

@@ -238,7 +238,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
     let r = &first.manifest;
     for s in &shards[1..] {
         let m = &s.manifest;
-        let fields: [(&'static str, String, String); 18] = [
+        let fields: [(&'static str, String, String); 19] = [
             ("command", m.design.kind().to_string(), r.design.kind().to_string()),
             ("shard count", m.shards.to_string(), r.shards.to_string()),
             ("scenario SHA-256", m.scenario_sha256.clone(), r.scenario_sha256.clone()),
@@ -251,6 +251,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
             ("event limit (max_events)", m.max_events.to_string(), r.max_events.to_string()),
             ("trials.csv", yes_no(m.trials_csv), yes_no(r.trials_csv)),
             ("--events", show_events(m.events), show_events(r.events)),
+            ("parameter draws (--draws, --draw-trials)", show_spread(m.spread), show_spread(r.spread)),
             ("brink version", m.brink_version.clone(), r.brink_version.clone()),
             ("scenario name", m.scenario_name.clone(), r.scenario_name.clone()),
             ("list of compared runs", show_runs(m.design.runs()), show_runs(r.design.runs())),
@@ -364,4 +365,9 @@ fn show_params_file(p: &Option<crate::output::manifest::ParamsFileRecord>) -> St
 
 fn show_events(e: Option<u64>) -> String {
     e.map_or_else(|| "off".into(), |n| format!("--events {n}"))
+}
+
+/// The draws of a run's spread, as merge names them.
+fn show_spread(s: Option<crate::output::manifest::SpreadRecord>) -> String {
+    s.map_or("none".into(), |s| format!("{} draws x {} trials", s.draws, s.trials_per_draw))
 }

@@ -229,6 +229,10 @@ pub struct ShardManifest {
     pub trials_csv: bool,
     /// The run's `--events K`: `events.csv` holds this shard's trials below K.
     pub events: Option<u64>,
+    /// A run of a scenario with uncertain params: the draws of its spread, of which
+    /// `spread.json` holds this shard's (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread: Option<crate::output::manifest::SpreadRecord>,
     /// Worker threads (does not affect results).
     pub threads: usize,
     /// Wall-clock seconds of the simulation (does not affect results).
@@ -275,6 +279,7 @@ impl ShardManifest {
             max_events: run.spec.max_events,
             trials_csv: false,
             events: None,
+            spread: None,
             threads: run.spec.threads,
             wall_seconds: 0.0,
             command: std::env::args().collect(),

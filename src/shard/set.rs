@@ -12,10 +12,15 @@
 //! - a compared run's `aggregate.json` and `trials.csv` in its sub-folder `<name>/`,
 //!   read with [`ShardFolder::aggregate_at`] and [`super::concat_rows`].
 //!
+//! A shard of `brink run` of a scenario with uncertain params also keeps `spread.json`
+//! (format `brink-spread/1`): the level counts of its share of the parameter draws
+//! ([`SpreadCounts`]), which follow one another.
+//!
 //! Shards of trials add up; shards of a sweep's grid points follow one another.
 
 use super::{check_format, json, read_file, ShardError, ShardFolder, SweepSplit};
 use crate::analysis::compare::Paired;
+use crate::analysis::epistemic::SpreadCounts;
 use crate::analysis::explore::LevelCounts;
 use crate::output::{io_at, OutputError};
 use crate::sim::model::Model;
@@ -30,6 +35,23 @@ pub(crate) const PAIRED_FORMAT: &str = "brink-paired/1";
 pub(crate) const COUNTS_JSON: &str = "counts.json";
 /// `format` of `counts.json`.
 pub(crate) const COUNTS_FORMAT: &str = "brink-counts/1";
+
+/// A run shard's share of the parameter draws.
+pub(crate) const SPREAD_JSON: &str = "spread.json";
+/// `format` of `spread.json`.
+pub(crate) const SPREAD_FORMAT: &str = "brink-spread/1";
+
+/// Contents of `spread.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SpreadFile {
+    /// [`SPREAD_FORMAT`].
+    pub format: String,
+    /// Level ids, in ladder order (the order of each `reached`).
+    pub levels: Vec<String>,
+    /// The draws.
+    pub spread: SpreadCounts,
+}
 
 /// Contents of `paired.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -250,4 +272,67 @@ pub(crate) fn merge_paired(
         }
     }
     Ok(total)
+}
+
+/// Writes `spread.json` into `dir`.
+pub(crate) fn write_spread(dir: &Path, model: &Model, spread: SpreadCounts) -> Result<(), OutputError> {
+    let levels = model.levels.iter().map(|l| l.id.clone()).collect();
+    let file = SpreadFile { format: SPREAD_FORMAT.into(), levels, spread };
+    let path = dir.join(SPREAD_JSON);
+    std::fs::write(&path, bytes(&file)).map_err(io_at(&path))
+}
+
+/// The draws of every shard's `spread.json` (`shards` in shard order), checked: each
+/// holds the draws its shard number gives it of the draws its `shard.json` records, over
+/// `model`'s levels; together they are all the run's draws, in order.
+pub(crate) fn merge_spread(
+    shards: &[ShardFolder],
+    model: &Model,
+) -> Result<Option<SpreadCounts>, ShardError> {
+    let Some(record) = shards.first().and_then(|s| s.manifest.spread) else { return Ok(None) };
+    let mut total =
+        SpreadCounts { draws: record.draws, trials: record.trials_per_draw, first: 0, counts: Vec::new() };
+    for s in shards {
+        let path = s.dir.join(SPREAD_JSON);
+        let b = read_file(&path)?;
+        check_format(&path, &b, SPREAD_FORMAT)?;
+        let file: SpreadFile = json(&path, &b)?;
+        let bad = |message: String| ShardError::Malformed { path: path.clone(), message };
+        if !file.levels.iter().eq(model.levels.iter().map(|l| &l.id)) {
+            return Err(bad("its level ids are not the scenario's".into()));
+        }
+        let sp = file.spread;
+        let range = s.manifest.shard().range(record.draws);
+        if sp.draws != record.draws || sp.trials != record.trials_per_draw {
+            return Err(bad(format!(
+                "it holds draws of {} x {} trials, but shard.json says {} x {}",
+                sp.draws, sp.trials, record.draws, record.trials_per_draw
+            )));
+        }
+        if sp.first != range.start || sp.counts.len() as u64 != range.end - range.start {
+            return Err(bad(format!(
+                "it holds draws {} to {}, but shard {} has draws {} to {}",
+                sp.first,
+                sp.first + sp.counts.len() as u64,
+                s.manifest.shard(),
+                range.start,
+                range.end
+            )));
+        }
+        for (k, c) in sp.counts.iter().enumerate() {
+            if c.trials != sp.trials
+                || c.reached.len() != file.levels.len()
+                || c.reached.iter().any(|&r| r > c.trials)
+            {
+                return Err(bad(format!(
+                    "draw {}: its counts are not those of {} levels over {} trials",
+                    sp.first + k as u64,
+                    file.levels.len(),
+                    sp.trials
+                )));
+            }
+        }
+        total.counts.extend(sp.counts);
+    }
+    Ok(Some(total))
 }

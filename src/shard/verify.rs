@@ -97,6 +97,9 @@ fn needed_files(m: &ShardManifest) -> Vec<String> {
             vec![set::COUNTS_JSON.into(), set::PAIRED_JSON.into(), SCENARIO_COPY.into()]
         }
     };
+    if m.spread.is_some() {
+        files.push(set::SPREAD_JSON.into());
+    }
     files.extend(merged_row_files(m));
     files
 }

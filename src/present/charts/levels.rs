@@ -28,7 +28,8 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         .x_labels(11)
         .x_label_formatter(&|x| format!("{:.0}%", x * 100.0))
         .y_labels(0)
-        .x_desc(if r.epistemic.is_empty() {
+        // A predictive run with a spread keeps Wilson intervals in levels.csv.
+        .x_desc(if r.epistemic.is_empty() || r.manifest.spread.is_some() {
             "P(level reached within the horizon); whiskers: 95% Wilson interval"
         } else {
             // A two-loop run: levels.csv holds stats::two_loop_interval, not Wilson.
