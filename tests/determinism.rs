@@ -227,7 +227,7 @@ fn library_run_is_independent_of_threads_and_of_sharding() {
     assert!(other != a1);
 }
 
-/// A run with uncertain params (baghdad-2020's `uncertain` variant) writes its spread
+/// A run with uncertain params (baghdad-2020's `flat_priors` variant) writes its spread
 /// across parameter draws (params.csv, epistemic.csv, their charts, the report's headline)
 /// byte for byte alike on 1, 2 and 3 threads; only the manifest's run fields differ.
 #[test]
@@ -238,7 +238,7 @@ fn the_spread_across_parameter_draws_is_identical_whatever_the_thread_count() {
         .map(|t| {
             let args = [
                 "--variant",
-                "uncertain",
+                "flat_priors",
                 "--trials",
                 "5000",
                 "--seed",

@@ -374,7 +374,7 @@ fn the_spread_of_uncertain_params_merges_into_the_single_run() {
     let tmp = tempfile::tempdir().unwrap();
     let args = [
         "--variant",
-        "uncertain",
+        "flat_priors",
         "--trials",
         "3001",
         "--seed",
