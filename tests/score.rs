@@ -5,7 +5,10 @@
 //! estimate's own sampling error (99.9% normal interval, `util::tol`).
 
 use crate::util::{brink, model, tol, Table};
-use brink::analysis::score::{observe, past, simulate, targets, Forecast, Target, WindowCounts};
+use brink::analysis::score::{
+    block_length, climate, observe, origin_count, past, pit_uniformity, score, simulate, summarize, targets,
+    Forecast, Group, Row, Rule, Target, WindowCounts, BOOTSTRAP,
+};
 use brink::sim::engine::{Past, PastFiring};
 use brink::sim::model::Model;
 use brink::sim::runner::RunSpec;
@@ -37,10 +40,7 @@ fn forecast(m: &Model, past: &Past, until: f64) -> WindowCounts {
 }
 
 fn mean(w: &WindowCounts, target: Target) -> f64 {
-    match w.forecast(target).expect("a forecast") {
-        Forecast::Count(c) => c.mean(),
-        Forecast::Binary(p) => p,
-    }
+    w.forecast(target).expect("a forecast").mean()
 }
 
 fn assert_close(what: &str, got: f64, want: f64, tol: f64) {
@@ -48,7 +48,7 @@ fn assert_close(what: &str, got: f64, want: f64, tol: f64) {
 }
 
 fn logged(time: f64, step: usize, branch: usize) -> PastFiring {
-    PastFiring { time, step, branch, answered_by: Vec::new() }
+    PastFiring { time, step, branch: Some(branch), answered_by: Vec::new() }
 }
 
 /// Spontaneous arrivals start at the origin, at the rate in force (a window doubles it
@@ -195,7 +195,7 @@ max = {cap}
     assert_eq!(obs.steps, vec![1]);
     let ts = targets(&m, &obs);
     assert!(ts.contains(&(Target::Level(2), 0)) && !ts.iter().any(|t| t.0 == Target::Level(1)), "{ts:?}");
-    let p = past(&log, 0, 10.0);
+    let p = past(&m, &log, 0, 10.0);
     assert_eq!(p.firings.len(), 2);
     assert_eq!(mean(&forecast(&m, &p, 20.0), Target::Count(0)), 0.0, "the cap is reached");
     let m = scenario(60, &src(3));
@@ -281,7 +281,12 @@ id = "strike"
             scores.num(rows[0], "mean")
         };
         let pit = Table::read(&out.join("pit.csv"));
-        let p = pit.num(pit.row("forecaster", "brink"), "p_value");
+        let all: Vec<_> = pit
+            .rows
+            .iter()
+            .filter(|r| r[pit.col("forecaster")] == "brink" && r[pit.col("target")] == "all count")
+            .collect();
+        let p = pit.num(all[0], "p_value");
         results.push((rate, mean("crps"), mean("log_score"), p));
     }
     let (truth, others) = results.split_first().unwrap();
@@ -347,4 +352,190 @@ fn bad_options_are_explained() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{args:?}: {err}");
     }
+}
+
+/// The means, events and skills of `summarize` on a toy whose values are worked by hand:
+/// four origins, one count target, brink scoring 1, 1, 1, 1 and the baseline 2, 2, 2, 6.
+/// Skill = 1 - 4 / 12 = 2/3 and improvement (12 - 4) / 4 = 2. Every bootstrap resample
+/// keeps brink at 1 per row and the baseline between 2 and 6, so the skill interval lies
+/// within [1/2, 5/6] and the improvement's within [1, 5].
+#[test]
+fn summaries_are_worked_by_hand() {
+    let scored = |crps: f64| {
+        Some(score(&Forecast::Sampled(brink::analysis::score::CountForecast { pmf: vec![1.0] }, 10), 0, 0.5))
+            .map(|s| brink::analysis::score::Scored { crps: Some(crps), ..s })
+    };
+    let rows: Vec<Row> = [2.0, 2.0, 2.0, 6.0]
+        .iter()
+        .enumerate()
+        .map(|(o, &b)| Row {
+            origin: o,
+            target: Target::Count(0),
+            observed: o as u64,
+            scores: vec![scored(1.0), scored(b)],
+        })
+        .collect();
+    let sums = summarize(&rows, 4, 2, &[1], 1, 7);
+    let s = sums
+        .iter()
+        .find(|s| s.group == Group::One(Target::Count(0)) && s.rule == Rule::Crps && s.forecaster == 0)
+        .unwrap();
+    assert_eq!((s.origins, s.rows, s.events, s.mean), (4, 4, 6, 1.0));
+    let v = s.versus[0];
+    let k = v.skill.unwrap();
+    assert!((k.value - 2.0 / 3.0).abs() < 1e-12 && (v.diff.value - 2.0).abs() < 1e-12, "{v:?}");
+    assert!(k.low >= 0.5 - 1e-12 && k.high <= 5.0 / 6.0 + 1e-12 && k.low < k.high, "{k:?}");
+    assert!(v.diff.low >= 1.0 - 1e-12 && v.diff.high <= 5.0 + 1e-12, "{v:?}");
+    // The baseline has no row after it to be compared with.
+    let b = sums
+        .iter()
+        .find(|s| s.rule == Rule::Crps && s.forecaster == 1 && s.group == Group::One(Target::Count(0)));
+    assert!(b.unwrap().versus.is_empty());
+    assert_eq!(BOOTSTRAP, 2000);
+    // Blocks: at least the windows one overlaps, at least the cube root of the origins.
+    assert_eq!(
+        (block_length(13, 30.0, 30.0), block_length(13, 10.0, 30.0), block_length(1, 30.0, 30.0)),
+        (3, 3, 1)
+    );
+    assert_eq!((block_length(1000, 30.0, 30.0), block_length(8, 7.0, 30.0)), (10, 5));
+}
+
+/// Pearson's chi-square of PIT values against uniform, with 3 bins (2 degrees of
+/// freedom, whose tail is exactly e^(-x/2)): counts 20, 5, 5 of 30 give
+/// (100 + 25 + 25) / 10 = 15 and p = e^-7.5.
+#[test]
+fn pit_uniformity_against_the_two_degree_tail() {
+    let mut pits = vec![0.1; 20];
+    pits.extend([0.5; 5]);
+    pits.extend([0.9; 5]);
+    let (chi2, p) = pit_uniformity(&pits, 3);
+    assert!((chi2 - 15.0).abs() < 1e-12, "{chi2}");
+    assert!((p - (-7.5f64).exp()).abs() < 1e-9, "{p}");
+}
+
+/// The climatology of a toy log: 40 days looked back, 2 firings of the step, a raise to
+/// clash; its Poisson for a 10-day window has mean 10 (2 + 1/2) / 40 = 0.625, and a
+/// tally's look-back windows are the 31 windows of 10 days starting on days 0 to 30.
+#[test]
+fn the_climatology_of_a_toy_log() {
+    let m = scenario(
+        60,
+        r#"
+[tallies]
+hurt = "people hurt"
+
+[[steps]]
+id = "attack"
+rate = 0.05
+  [[steps.branches]]
+  id = "hit"
+  p = 0.5
+  tally = { hurt = { fixed = 3 } }
+  raise_to = "clash"
+  [[steps.branches]]
+  id = "miss"
+  p = "rest"
+"#,
+    );
+    let text = "trial,day,step,branch,hurt\n0,4.5,attack,hit,3\n0,20.5,attack,miss,0\n";
+    let log = brink::scenario::log::parse("log.csv", text, &m).expect("a log");
+    let c = climate(&m, &log, 0, 0.0, 40.0, 10.0);
+    assert_eq!((c.days, c.steps.clone(), c.raises.clone()), (40.0, vec![2], vec![0, 1, 0, 0]));
+    let mean = brink::analysis::score::climate_forecast(&c, Target::Count(0), 10.0).unwrap().mean();
+    assert!((mean - 0.625).abs() < 1e-12, "{mean}");
+    let sums = c.tally_windows[0].as_ref().unwrap();
+    // Windows [s, s + 10) for s = 0..=30: those holding day 4.5 (s = 0..=4) sum to 3.
+    assert_eq!((sums.len(), sums.iter().filter(|&&x| x == 3).count()), (31, 5));
+    // A huge tally cell is not a count a forecast can be scored on.
+    let text = "trial,day,step,branch,hurt\n0,4.5,attack,hit,1000000000000\n";
+    let log = brink::scenario::log::parse("log.csv", text, &m).expect("a log");
+    assert_eq!(observe(&m, &log, 0, 0.0, 10.0).tallies, vec![None]);
+    assert!(climate(&m, &log, 0, 0.0, 40.0, 10.0).tally_windows[0]
+        .as_ref()
+        .is_some_and(|w| w.iter().all(|&x| x == 0)));
+}
+
+/// The logged past: a row names its cause, so the trigger it answers is settled; a
+/// scheduled entry the log does not list is replayed, one it lists is not doubled.
+#[test]
+fn the_past_from_a_log_with_causes_and_a_schedule() {
+    let m = scenario(
+        60,
+        r#"
+[[steps]]
+id = "hit"
+  [[steps.branches]]
+  id = "dead"
+  p = 1
+
+[[steps]]
+id = "strike"
+  [[steps.branches]]
+  id = "done"
+  p = 1
+  [[steps.triggers]]
+  after = "hit"
+  p = 0.6
+  delay = { fixed = 2 }
+
+[[schedule]]
+day = 3
+step = "hit"
+
+[[schedule]]
+day = 5
+step = "strike"
+"#,
+    );
+    let text = "id,trial,day,step,branch,cause\na,0,1.5,hit,dead,\nb,0,3.5,strike,done,a\n";
+    let log = brink::scenario::log::parse("log.csv", text, &m).expect("a log");
+    let p = past(&m, &log, 0, 10.0);
+    let shown: Vec<(f64, usize, Option<usize>, Vec<usize>)> =
+        p.firings.iter().map(|f| (f.time, f.step, f.branch, f.answered_by.clone())).collect();
+    // Day 3's scheduled hit is not in the log: replayed; day 5's strike neither; the
+    // logged strike of day 3.5 answers the hit of day 1.5.
+    assert_eq!(
+        shown,
+        vec![
+            (1.5, 0, Some(0), vec![1]),
+            (3.0, 0, None, vec![]),
+            (3.5, 1, Some(0), vec![]),
+            (5.0, 1, None, vec![])
+        ]
+    );
+}
+
+/// Inputs that would hang, crash or mislead are refused: too many origins, a log that
+/// reaches a terminal level before the last origin, an empty log.
+#[test]
+fn score_refuses_what_it_cannot_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.csv");
+    let run = |log_text: &str, extra: &[&str]| {
+        std::fs::write(&log, log_text).unwrap();
+        let out = brink()
+            .args(["score", "scenarios/minimal.toml", "--events", log.to_str().unwrap(), "--quiet"])
+            .args(extra)
+            .arg("--out")
+            .arg(dir.path().join("never"))
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(
+        "trial,day,step,branch\n0,2.5,border_incident,harmless\n",
+        &["--from", "5", "--to", "30", "--every", "1e-9", "--lead", "1"],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("brink score takes at most 10000"), "{err}");
+    let (code, err) = run(
+        "trial,day,step,branch\n0,2.5,border_incident,clash\n0,3.5,retaliation,strike\n",
+        &["--from", "5", "--to", "30", "--every", "5", "--lead", "5"],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("reaches the terminal level `war`"), "{err}");
+    let (code, err) = run("trial,day,step,branch\n", &["--from", "5", "--to", "30", "--lead", "5"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("the log has no rows"), "{err}");
+    assert_eq!(origin_count(5.0, 30.0, 5.0, 5.0), 5);
 }

@@ -94,6 +94,11 @@ fn spread_size(
         return Ok(None);
     }
     let draws = a.draws.unwrap_or(SPREAD_DRAWS);
+    if let Some(n) = a.draw_trials.filter(|&n| n > trials) {
+        return Err(Failure::Usage(format!(
+            "--draw-trials {n}: each draw runs the run's first N trials, and this run has {trials}: give at most {trials}, or more --trials"
+        )));
+    }
     Ok(Some((draws, a.draw_trials.unwrap_or(SPREAD_TRIALS.min(trials)))))
 }
 

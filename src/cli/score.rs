@@ -100,6 +100,14 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
     let from = day_of("from", &a.from, &model)?;
     let to = day_of("to", &a.to, &model)?;
     let fit_from = a.fit_from.as_deref().map(|t| day_of("fit-from", t, &model)).transpose()?.unwrap_or(0.0);
+    let count = score::origin_count(from, to, a.every, a.lead);
+    if count > score::MAX_ORIGINS {
+        return Err(Failure::Usage(format!(
+            "--every {}: {count} origins between --from and --to; brink score takes at most {} (each simulates its own trials): make --every larger",
+            a.every,
+            score::MAX_ORIGINS
+        )));
+    }
     let origins = score::origins(from, to, a.every, a.lead);
     if origins.is_empty() {
         return Err(Failure::Usage(format!(
@@ -122,6 +130,30 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
     let events_file = a.events.display().to_string();
     let log = crate::scenario::log::parse(&events_file, &log_text, &model)
         .map_err(|e| Failure::Usage(e.to_string()))?;
+    if log.events.is_empty() {
+        return Err(Failure::Usage(format!("{events_file}: the log has no rows: nothing to score against")));
+    }
+    // A trial ends at a terminal level: past one in the log, every forecast would be
+    // "nothing more happens", scored as if it were a forecast.
+    if let Some(l) = model.first_terminal {
+        let mut level = model.initial_level;
+        for e in &log.events {
+            if let crate::sim::model::LevelChange::RaiseTo(to) = model.steps[e.step].branches[e.branch].level
+            {
+                level = level.max(to);
+            }
+            if level >= l && origins.iter().any(|&t| t > e.day) {
+                return Err(Failure::Usage(format!(
+                    "{events_file}:{}: the log reaches the terminal level `{}` on {}, before the last origin ({}): \
+                     a trial ends there, so no forecast after it means anything; end --to at that day",
+                    e.line,
+                    model.levels[level].id,
+                    shown_day(&model, e.day.floor()),
+                    labels_last(&model, &origins)
+                )));
+            }
+        }
+    }
     if log.histories > 1 {
         return Err(Failure::Usage(format!(
             "{events_file}: the log holds {} histories (its `trial` column); brink score scores one record: \
@@ -162,7 +194,6 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
         Some(r) => Some(r.at(origins[0], &labels[0].0)?),
         None => None,
     };
-    let floor = 0.5 / s.spec.trials as f64;
     let bar = progress_bar(origins.len() as u64 * s.spec.trials, s.quiet);
     let mut rows: Vec<Row> = Vec::new();
     let mut fitted_counts = Vec::new();
@@ -183,11 +214,11 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
         if let Some((m, _)) = &frozen {
             models.push(m);
         }
-        let p = past(&log, 0, t);
+        let p = past(&model, &log, 0, t);
         let sims = score::simulate(&models, &p, until, k as u64, &s.spec).map_err(Failure::Run)?;
         bar.set_position((k as u64 + 1) * s.spec.trials);
         let obs = observe(&model, &log, 0, t, until);
-        let clim = climate(&model, &log, 0, fit_from.min(from), t, a.lead);
+        let clim = climate(&model, &log, 0, 0.0, t, a.lead);
         let ts = targets(&model, &obs);
         let forecast = |i: usize, target| {
             if i == climatology {
@@ -196,18 +227,19 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
                 sims[i].forecast(target)
             }
         };
-        rows.extend(score_origin(k, &ts, forecasters.len(), &forecast, floor, s.spec.seed));
+        rows.extend(score_origin(k, &ts, forecasters.len(), &forecast, s.spec.seed));
     }
     bar.finish_and_clear();
-    let sums = summarize(&rows, origins.len(), forecasters.len(), &baselines, s.spec.seed);
-    let pits = pit_rows(&rows, forecasters.len());
+    let block = score::block_length(origins.len(), a.every, a.lead);
+    let sums = summarize(&rows, origins.len(), forecasters.len(), &baselines, block, s.spec.seed);
+    let pits = pit_rows(&model, &rows, forecasters.len());
 
     let table =
         ScoreTable { model: &model, origins: &labels, lead: a.lead, forecasters: &forecasters, rows: &rows };
     let mut files = vec![
         ("score.csv".to_owned(), score_csv(&table)),
         ("scores.csv".to_owned(), scores_csv(&model, &forecasters, &sums)),
-        ("pit.csv".to_owned(), pit_csv(&forecasters, &pits)),
+        ("pit.csv".to_owned(), pit_csv(&model, &forecasters, &pits)),
     ];
     let scenario_file = a.scenario.scenario.display().to_string();
     let run = RunRecord {
@@ -228,7 +260,7 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
         refit: a.refit.then_some(fit_from),
         forecasters: forecasters.iter().map(|f| f.to_string()).collect(),
     };
-    let charts = chart_data(&model, &labels, a.lead, &forecasters, &rows, &pits, &s.spec);
+    let charts = chart_data(a.refit, &model, &labels, a.lead, &forecasters, &rows, &pits, &s.spec);
     if s.charts.formats != Formats::None {
         files.extend(charts::render_pit(&charts.0, &s.charts)?);
         files.extend(charts::render_reliability(&charts.1, &s.charts)?);
@@ -311,6 +343,7 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
             forecasters: &forecasters,
             summaries: &sums,
             pits: &pits,
+            block,
             dest: &dest,
             files: &written,
         };
@@ -320,7 +353,9 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
 }
 
 /// The data of the three charts: the PIT histograms, the reliability diagram and the fan.
+#[allow(clippy::too_many_arguments)]
 fn chart_data(
+    refit: bool,
     model: &Model,
     labels: &[(String, f64)],
     lead: f64,
@@ -331,18 +366,27 @@ fn chart_data(
 ) -> (PitData, ReliabilityData, ScoreFanData) {
     let (first, last) = (&labels[0].0, &labels[labels.len() - 1].0);
     let span = format!(
-        "{} origins, {first} to {last}, {}-day windows, {} trials each",
+        "{} origins, {first} to {last}, {}-day windows, {} trials each{}",
         labels.len(),
         crate::output::text::num(lead),
-        spec.trials
+        spec.trials,
+        if refit { "; brink refitted at each origin" } else { "" }
     );
     let pit = PitData {
         title: format!("{}: is each forecaster calibrated? PIT of the step counts", model.name),
         subtitle: span.clone(),
         series: pits
             .iter()
+            .filter(|p| p.step.is_none())
             .map(|p| PitSeries {
-                name: format!("{} (chi-square {:.1}, p = {:.3})", forecasters[p.forecaster], p.chi2, p.p),
+                name: match p.chi2 {
+                    Some((c, pv)) => format!(
+                        "{}: {} values, chi-square {c:.1}, p = {pv:.3}",
+                        forecasters[p.forecaster],
+                        p.bins.iter().sum::<u64>()
+                    ),
+                    None => format!("{}: {} values", forecasters[p.forecaster], p.bins.iter().sum::<u64>()),
+                },
                 bins: p.bins.clone(),
             })
             .collect(),
@@ -374,7 +418,9 @@ fn chart_data(
     let binary = rows.iter().filter(|r| r.target.binary() && r.scores[0].is_some()).count();
     let reliability = ReliabilityData {
         title: format!("{}: do yes/no forecasts happen as often as forecast?", model.name),
-        subtitle: format!("{binary} forecasts (a step fired, a level reached); {span}"),
+        subtitle: format!(
+            "{binary} forecasts (a step fired, a level reached), dot area by forecasts per tenth; {span}"
+        ),
         series,
     };
     // The busiest steps of the log.
@@ -414,4 +460,9 @@ fn chart_data(
         panels,
     };
     (pit, reliability, fan)
+}
+
+/// The last origin, as people read it.
+fn labels_last(model: &Model, origins: &[f64]) -> String {
+    origins.last().map_or(String::new(), |&t| shown_day(model, t))
 }

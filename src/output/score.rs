@@ -2,7 +2,9 @@
 //! target), `scores.csv` (means and skills) and `pit.csv` (PIT histograms and their
 //! uniformity check).
 
-use crate::analysis::score::{pit_check, Group, Row, Scored, Summary, PIT_BINS};
+use crate::analysis::score::{
+    binomial_upper, pit_uniformity, pits, Group, Row, Rule, Scored, Summary, Target, PIT_BINS,
+};
 use crate::output::text::sig;
 use crate::sim::model::Model;
 
@@ -76,9 +78,10 @@ pub fn group_name(g: &Group, model: &Model) -> String {
     }
 }
 
-/// `scores.csv`: per group of targets, score and forecaster, the mean per row, and per
-/// baseline the skill (1 - S/S_baseline) and the improvement (S_baseline - S) with their
-/// 95% bootstrap intervals over origins.
+/// `scores.csv`: per group of targets, score and forecaster, the origins and rows scored,
+/// the events in them and the rows whose log score met its floor, the mean per row, and
+/// per baseline the skill (1 - S/S_baseline) and the improvement (S_baseline - S) with
+/// their 95% bootstrap intervals over origins.
 pub fn scores_csv(model: &Model, forecasters: &[&str], sums: &[Summary]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
@@ -87,6 +90,8 @@ pub fn scores_csv(model: &Model, forecasters: &[&str], sums: &[Summary]) -> Vec<
         "forecaster",
         "origins",
         "rows",
+        "events",
+        "floored",
         "mean",
         "baseline",
         "skill",
@@ -103,6 +108,8 @@ pub fn scores_csv(model: &Model, forecasters: &[&str], sums: &[Summary]) -> Vec<
             forecasters[s.forecaster].to_owned(),
             s.origins.to_string(),
             s.rows.to_string(),
+            s.events.to_string(),
+            if s.rule == Rule::Log { s.floored.to_string() } else { String::new() },
             sig(s.mean, 6),
         ];
         if s.versus.is_empty() {
@@ -124,52 +131,83 @@ pub fn scores_csv(model: &Model, forecasters: &[&str], sums: &[Summary]) -> Vec<
     w.into_inner().unwrap_or_default()
 }
 
-/// The PIT histogram of one forecaster's step counts: bin counts, with the chi-square
-/// uniformity check.
+/// The PIT histogram of one forecaster's step-count forecasts of steps that fired (all, or
+/// one), with the chi-square uniformity check where there are enough values and the count
+/// of extreme values (below 0.05 or above 0.95: 10% of them for a calibrated forecaster).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PitRow {
     /// Forecaster index.
     pub forecaster: usize,
+    /// The step, or all steps.
+    pub step: Option<usize>,
     /// Count per bin of width 1 / [`PIT_BINS`].
     pub bins: Vec<u64>,
-    /// Chi-square statistic and its p-value.
-    pub chi2: f64,
-    /// p-value (PIT_BINS - 1 degrees of freedom).
-    pub p: f64,
+    /// Chi-square statistic and p-value (PIT_BINS - 1 degrees of freedom), with at least
+    /// 2 x PIT_BINS values.
+    pub chi2: Option<(f64, f64)>,
+    /// Values below 0.05 or above 0.95.
+    pub extreme: u64,
+    /// P(at least that many) for a calibrated forecaster: binomial(rows, 0.1).
+    pub extreme_p: f64,
 }
 
-/// Each forecaster's PIT histogram of step counts (those with at least 2 x PIT_BINS).
-pub fn pit_rows(rows: &[Row], forecasters: usize) -> Vec<PitRow> {
-    (0..forecasters)
-        .filter_map(|f| {
-            let (_, chi2, p) = pit_check(rows, f)?;
-            let mut bins = vec![0u64; PIT_BINS];
-            for r in rows.iter().filter(|r| matches!(r.target, crate::analysis::score::Target::Count(_))) {
-                if let Some(x) = r.scores[f].as_ref().and_then(|s| s.pit) {
-                    bins[((x * PIT_BINS as f64) as usize).min(PIT_BINS - 1)] += 1;
-                }
+/// Each forecaster's PIT histograms of the counts of steps that fired: all first, then
+/// each such step.
+pub fn pit_rows(model: &Model, rows: &[Row], forecasters: usize) -> Vec<PitRow> {
+    let mut out = Vec::new();
+    for f in 0..forecasters {
+        for step in std::iter::once(None).chain((0..model.steps.len()).map(Some)) {
+            let values = pits(rows, f, step);
+            if values.is_empty() {
+                continue;
             }
-            Some(PitRow { forecaster: f, bins, chi2, p })
-        })
-        .collect()
+            let mut bins = vec![0u64; PIT_BINS];
+            for &x in &values {
+                bins[((x * PIT_BINS as f64) as usize).min(PIT_BINS - 1)] += 1;
+            }
+            let extreme = values.iter().filter(|&&x| !(0.05..=0.95).contains(&x)).count() as u64;
+            out.push(PitRow {
+                forecaster: f,
+                step,
+                bins,
+                chi2: (values.len() >= 2 * PIT_BINS).then(|| pit_uniformity(&values, PIT_BINS)),
+                extreme,
+                extreme_p: binomial_upper(extreme, values.len() as u64, 0.1),
+            });
+        }
+    }
+    out
 }
 
-/// `pit.csv`: per forecaster, the PIT values of its step-count forecasts in ten bins,
-/// the chi-square statistic of uniformity, its degrees of freedom and p-value.
-pub fn pit_csv(forecasters: &[&str], pits: &[PitRow]) -> Vec<u8> {
+/// `pit.csv`: per forecaster, the PITs of the counts of steps that fired (all, then each)
+/// in ten bins, the chi-square check of uniformity (all steps) and the extreme values with
+/// their binomial tail probability.
+pub fn pit_csv(model: &Model, forecasters: &[&str], pits: &[PitRow]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut head = vec!["forecaster".to_owned(), "rows".into(), "chi2".into(), "df".into(), "p_value".into()];
+    let mut head: Vec<String> =
+        ["forecaster", "target", "rows", "chi2", "df", "p_value", "extreme", "extreme_p"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     for b in 0..PIT_BINS {
         head.push(format!("bin_{:.1}_{:.1}", b as f64 / PIT_BINS as f64, (b + 1) as f64 / PIT_BINS as f64));
     }
     let _ = w.write_record(&head);
     for p in pits {
+        let target = p.step.map_or("all count".to_owned(), |s| Target::Count(s).name(model));
+        let (chi2, df, pv) = match p.chi2 {
+            Some((c, pv)) => (sig(c, 5), (PIT_BINS - 1).to_string(), sig(pv, 4)),
+            None => (String::new(), String::new(), String::new()),
+        };
         let mut rec = vec![
             forecasters[p.forecaster].to_owned(),
+            target,
             p.bins.iter().sum::<u64>().to_string(),
-            sig(p.chi2, 5),
-            (PIT_BINS - 1).to_string(),
-            sig(p.p, 4),
+            chi2,
+            df,
+            pv,
+            p.extreme.to_string(),
+            sig(p.extreme_p, 4),
         ];
         rec.extend(p.bins.iter().map(|b| b.to_string()));
         let _ = w.write_record(&rec);

@@ -492,11 +492,15 @@ pub(crate) fn score_html(v: &ScorePage<'_>) -> String {
             }
         }
         "\n"
-        @for p in v.pits {
+        @for p in v.pits.iter().filter(|p| p.step.is_none()) {
             p {
-                "PIT of step counts, " (text(v.forecasters[p.forecaster])) ": chi-square "
-                (format_args!("{:.1}", p.chi2)) " on " (p.bins.len() - 1) " degrees of freedom, p = "
-                (format_args!("{:.4}", p.p)) "."
+                "PIT of the counts of the steps the log records in the scored windows, "
+                (text(v.forecasters[p.forecaster])) ": " (p.bins.iter().sum::<u64>()) " values"
+                @if let Some((c, pv)) = p.chi2 {
+                    ", chi-square " (format_args!("{c:.1}")) " on " (p.bins.len() - 1) " degrees of freedom, p = "
+                    (format_args!("{pv:.4}"))
+                }
+                "; " (p.extreme) " beyond the 5th/95th percentiles (binomial p = " (format_args!("{:.4}", p.extreme_p)) ")."
             }
             "\n"
         }

@@ -83,6 +83,18 @@ pub(crate) fn run_summary(
     s
 }
 
+/// A bound of the spread across draws: as [`pct`], but with two decimals below 1%, so that
+/// the spread of a rare level (P(war) of a few in ten thousand) does not round to
+/// "[0.0%, 0.1%]".
+fn spread_pct(p: f64) -> String {
+    let x = 100.0 * p;
+    if (0.1..1.0).contains(&x) {
+        format!("{x:.2}%")
+    } else {
+        pct(p)
+    }
+}
+
 /// P(reached) per level with the spread across draws first, the Monte Carlo interval
 /// second, then what they mean.
 fn levels_with_spread(s: &mut String, model: &Model, agg: &Aggregate, sp: &SpreadCounts, w: usize) {
@@ -102,7 +114,7 @@ fn levels_with_spread(s: &mut String, model: &Model, agg: &Aggregate, sp: &Sprea
             "  {:w$}  {:>8}  {:>18}  {:>18}  {:>10}{}",
             level.id,
             pct(p),
-            format!("[{}, {}]", pct(slo), pct(shi)),
+            format!("[{}, {}]", spread_pct(slo), spread_pct(shi)),
             format!("[{}, {}]", pct(lo), pct(hi)),
             med,
             if level.terminal { "  (terminal)" } else { "" }
@@ -522,6 +534,8 @@ pub struct ScoreView<'a> {
     pub summaries: &'a [crate::analysis::score::Summary],
     /// PIT checks.
     pub pits: &'a [crate::output::score::PitRow],
+    /// Origins per bootstrap block.
+    pub block: usize,
     /// The results folder.
     pub dest: &'a Path,
     /// The files written.
@@ -555,25 +569,47 @@ pub fn score_summary(v: &ScoreView<'_>) -> String {
         None => {
             let _ = writeln!(
                 t,
-                "  brink: the scenario's params as given, the state rebuilt from the log at each origin"
+                "  brink: the scenario's params as given (uncertain ones drawn per trial), the state rebuilt from the log at each origin"
             );
         }
     }
     let _ = writeln!(
         t,
-        "  climatology: Poisson at each step's rate over the {} days before the origin\n",
+        "  climatology: Poisson at each step's rate over the {} days before the origin",
         crate::analysis::score::CLIMATE_DAYS
     );
+    if v.every < v.lead {
+        let _ = writeln!(
+            t,
+            "  note: windows overlap (--every {} < --lead {}): neighbouring rows share events, so \
+             the PIT check counts some twice",
+            num(v.every),
+            num(v.lead)
+        );
+    }
+    let _ = writeln!(t);
     let names: Vec<&str> = v.forecasters.to_vec();
-    let _ = write!(t, "  {:<14} {:<10}", "targets", "score");
+    let clim = names.len() - 1;
+    let busy: Vec<&crate::analysis::score::Summary> = v
+        .summaries
+        .iter()
+        .filter(|s| s.forecaster == 0 && s.events >= crate::analysis::score::MIN_EVENTS)
+        .filter(|s| {
+            matches!(s.group, Group::One(crate::analysis::score::Target::Count(_)))
+                || matches!(s.group, Group::All(_))
+        })
+        .collect();
+    let _ = write!(t, "  {:<28} {:<10} {:>6}", "targets", "score", "events");
     for n in &names {
         let _ = write!(t, " {n:>12}");
     }
-    let _ = writeln!(t, "   brink's skill vs {} [95%]", names[names.len() - 1]);
-    let clim = names.len() - 1;
-    for s in v.summaries.iter().filter(|s| matches!(s.group, Group::All(_)) && s.forecaster == 0) {
-        let Group::All(kind) = s.group else { continue };
-        let _ = write!(t, "  {:<14} {:<10}", format!("all {kind}"), s.rule.name());
+    let _ = writeln!(t, "   brink's skill vs {} [95%]", names[clim]);
+    for s in busy {
+        let name = match &s.group {
+            Group::All(kind) => format!("all {kind}"),
+            Group::One(target) => target.name(v.model),
+        };
+        let _ = write!(t, "  {name:<28} {:<10} {:>6}", s.rule.name(), s.events);
         for f in 0..names.len() {
             let m = v.summaries.iter().find(|x| x.group == s.group && x.rule == s.rule && x.forecaster == f);
             let _ = write!(t, " {:>12}", m.map_or("-".to_owned(), |m| format!("{:.4}", m.mean)));
@@ -587,15 +623,28 @@ pub fn score_summary(v: &ScoreView<'_>) -> String {
             }
         }
     }
-    let _ = writeln!(t, "\n  (scores: lower is better; skill = 1 - brink's / the baseline's mean, above 0 when brink is better)");
-    for p in v.pits {
+    let _ = writeln!(
+        t,
+        "\n  Scores: lower is better. Skill = 1 - brink's mean / the baseline's, above 0 when brink is\n  \
+         better; intervals from a moving-block bootstrap of origins (blocks of {}). Shown: the\n  \
+         step counts and kinds with at least {} events; scores.csv has every target.",
+        v.block,
+        crate::analysis::score::MIN_EVENTS
+    );
+    for p in v.pits.iter().filter(|p| p.step.is_none()) {
+        let n: u64 = p.bins.iter().sum();
+        let chi = match p.chi2 {
+            Some((c, pv)) => format!(
+                "chi-square {c:.1} on {} df, p = {}",
+                p.bins.len() - 1,
+                if pv < 1e-4 { "< 0.0001".to_owned() } else { format!("{pv:.4}") }
+            ),
+            None => "too few for a chi-square".to_owned(),
+        };
         let _ = writeln!(
             t,
-            "  PIT of step counts, {}: chi-square {:.1} on {} df, p = {}",
-            names[p.forecaster],
-            p.chi2,
-            p.bins.len() - 1,
-            if p.p < 1e-4 { "< 0.0001".to_owned() } else { format!("{:.4}", p.p) }
+            "  PIT, {}: {n} counts of steps that fired, {chi}; {} beyond 5%/95% (p = {:.4})",
+            names[p.forecaster], p.extreme, p.extreme_p
         );
     }
     let _ =

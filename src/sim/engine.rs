@@ -187,8 +187,8 @@ pub struct PastFiring {
     pub time: f64,
     /// The step.
     pub step: StepIx,
-    /// The branch the log gives.
-    pub branch: usize,
+    /// The branch the log gives (`None`: drawn, as for a scheduled entry without one).
+    pub branch: Option<usize>,
     /// Steps whose logged firings before the origin answer this one (the log's `cause`
     /// links): their triggers on this firing are settled and not drawn again.
     pub answered_by: Vec<StepIx>,
@@ -714,9 +714,11 @@ impl State {
             for (i, f) in past.firings.iter().enumerate() {
                 self.answered.extend_from_slice(&f.answered_by);
                 self.answered_at.push(self.answered.len());
-                let kind =
-                    Kind::Fire { step: f.step as u32, branch: f.branch as u32, cause: LOGGED | i as u32 };
-                if f.time < self.horizon {
+                debug_assert!((i as u32) < LOGGED, "more logged firings than causes can name");
+                let branch = f.branch.map_or(NO_BRANCH, |b| b as u32);
+                let kind = Kind::Fire { step: f.step as u32, branch, cause: LOGGED | i as u32 };
+                // Only the past replays: a row at or after the origin is the future.
+                if f.time < past.origin && f.time < self.horizon {
                     self.queue.push(f.time, kind);
                 }
             }
@@ -798,7 +800,10 @@ impl State {
             return Ok(());
         }
         self.counts[s] += 1;
-        self.fired += 1;
+        // The limit guards against loops in the simulated future, not a long logged past.
+        if t >= self.origin {
+            self.fired += 1;
+        }
         if self.fired > self.max_events {
             return Err(self.runaway(m));
         }
@@ -874,7 +879,7 @@ impl State {
         };
         for &ti in &branch.reactions {
             let trig = &m.triggers[ti];
-            if self.answered[answered.clone()].contains(&trig.step) {
+            if !answered.is_empty() && self.answered[answered.clone()].contains(&trig.step) {
                 // The log records the answer: it happened before the origin, as logged.
                 continue;
             }

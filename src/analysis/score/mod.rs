@@ -36,20 +36,29 @@ pub const PIT_BINS: usize = 10;
 
 /// A simulated count above this is not turned into a probability table (a tally of
 /// millions would need a table as long): its target is left unscored.
-const MAX_TABLE: u64 = 10_000_000;
+const MAX_TABLE: u64 = 1_000_000;
 
-/// The origins: `from`, then every `every` days, while `t + lead <= to`.
-pub fn origins(from: f64, to: f64, every: f64, lead: f64) -> Vec<f64> {
-    let mut out = Vec::new();
-    let mut k = 0u32;
-    loop {
-        let t = from + f64::from(k) * every;
-        if t + lead > to + 1e-9 {
-            return out;
-        }
-        out.push(t);
-        k += 1;
+/// Most origins a score run takes: each simulates its own trials.
+pub const MAX_ORIGINS: u64 = 10_000;
+
+/// The number of origins: `from`, then every `every` days, while `t + lead <= to`.
+pub fn origin_count(from: f64, to: f64, every: f64, lead: f64) -> u64 {
+    let room = to - from - lead;
+    if room < -1e-9 || every.is_nan() || every <= 0.0 {
+        return 0;
     }
+    let n = (room.max(0.0) / every + 1e-9).floor() + 1.0;
+    if n >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        n as u64
+    }
+}
+
+/// The origins (at most [`MAX_ORIGINS`]; the caller refuses more).
+pub fn origins(from: f64, to: f64, every: f64, lead: f64) -> Vec<f64> {
+    let n = origin_count(from, to, every, lead).min(MAX_ORIGINS);
+    (0..n).map(|k| from + k as f64 * every).collect()
 }
 
 /// What one forecast is of, over the window [t, t + lead).
@@ -130,7 +139,7 @@ pub fn observe(m: &Model, log: &EventLog, history: u64, origin: f64, until: f64)
             o.steps[e.step] += 1;
             for (t, x) in e.tallies.iter().enumerate() {
                 o.tallies[t] = match (o.tallies[t], x) {
-                    (Some(sum), Some(x)) => Some(sum + x),
+                    (Some(sum), Some(x)) => sum.checked_add(*x).filter(|&s| s <= MAX_TABLE),
                     _ => None,
                 };
             }
@@ -153,8 +162,11 @@ pub fn observe(m: &Model, log: &EventLog, history: u64, origin: f64, until: f64)
 }
 
 /// The logged past before `origin`, for [`crate::sim::engine::Engine::run_from`]: every
-/// row of the history before it, with the steps whose rows name it as their `cause`.
-pub fn past(log: &EventLog, history: u64, origin: f64) -> Past {
+/// row of the history before it, with the steps whose rows name it as their `cause`, and
+/// every `[[schedule]]` entry before it that the log does not record (a row of the step
+/// on the entry's day): the schedule is known in advance (an inauguration), so it is part
+/// of the past whether or not a log lists it.
+pub fn past(m: &Model, log: &EventLog, history: u64, origin: f64) -> Past {
     let mut firings: Vec<PastFiring> = Vec::new();
     let mut at: BTreeMap<usize, usize> = BTreeMap::new();
     for (i, e) in rows(log, history) {
@@ -168,8 +180,26 @@ pub fn past(log: &EventLog, history: u64, origin: f64) -> Past {
             }
         }
         at.insert(i, firings.len());
-        firings.push(PastFiring { time: e.day, step: e.step, branch: e.branch, answered_by: Vec::new() });
+        firings.push(PastFiring {
+            time: e.day,
+            step: e.step,
+            branch: Some(e.branch),
+            answered_by: Vec::new(),
+        });
     }
+    for sc in m.schedule.iter().filter(|sc| sc.day < origin) {
+        let logged = firings.iter().any(|f| f.step == sc.step && f.time.floor() == sc.day.floor());
+        if !logged {
+            firings.push(PastFiring {
+                time: sc.day,
+                step: sc.step,
+                branch: sc.branch,
+                answered_by: Vec::new(),
+            });
+        }
+    }
+    // In time order; a stable sort keeps logged rows before scheduled entries of their time.
+    firings.sort_by(|a, b| a.time.total_cmp(&b.time));
     Past { origin, firings }
 }
 
@@ -229,7 +259,7 @@ pub fn climate(m: &Model, log: &EventLog, history: u64, since: f64, origin: f64,
             let (a, b) = (from + w as f64, from + w as f64 + lead);
             let mut sum = Some(0u64);
             for e in inside.iter().filter(|e| e.day >= a && e.day < b) {
-                sum = sum.zip(e.tallies[t]).map(|(s, x)| s + x);
+                sum = sum.zip(e.tallies[t]).and_then(|(s, x)| s.checked_add(x)).filter(|&s| s <= MAX_TABLE);
             }
             if let Some(s) = sum {
                 sums.push(s);
@@ -252,21 +282,45 @@ pub fn climate_forecast(c: &Climate, target: Target, lead: f64) -> Option<Foreca
         return None;
     }
     let mu = |k: u64| (k as f64 + 0.5) / c.days * lead;
+    let chance = |m: f64| Forecast::Binary { p: 1.0 - (-m).exp(), samples: None };
     Some(match target {
-        Target::Count(s) => Forecast::Count(CountForecast::poisson(mu(c.steps[s]))),
-        Target::Fired(s) => Forecast::Binary(1.0 - (-mu(c.steps[s])).exp()),
-        Target::Level(l) => Forecast::Binary(1.0 - (-mu(c.raises[l])).exp()),
-        Target::Tally(t) => Forecast::Count(CountForecast::from_counts(c.tally_windows[t].as_deref()?)),
+        Target::Count(s) => Forecast::Poisson(mu(c.steps[s])),
+        Target::Fired(s) => chance(mu(c.steps[s])),
+        Target::Level(l) => chance(mu(c.raises[l])),
+        Target::Tally(t) => {
+            let sums = c.tally_windows[t].as_deref()?;
+            Forecast::Sampled(CountForecast::from_counts(sums), sums.len() as u64)
+        }
     })
 }
 
 /// A forecast of one target.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Forecast {
-    /// The distribution of a count.
-    Count(CountForecast),
-    /// The probability of yes.
-    Binary(f64),
+    /// The distribution of a count estimated from this many equally weighted samples
+    /// (trials, or a climatology's windows): it cannot tell a probability below about one
+    /// sample from zero, so its log score floors probabilities at half a sample.
+    Sampled(CountForecast, u64),
+    /// A Poisson distribution with this mean: exact, its log score unfloored.
+    Poisson(f64),
+    /// The probability of yes, from `samples` samples (floored as above) or exact (`None`).
+    Binary {
+        /// P(yes).
+        p: f64,
+        /// Samples behind it, if estimated.
+        samples: Option<u64>,
+    },
+}
+
+impl Forecast {
+    /// The forecast mean (for a binary target, the probability of yes).
+    pub fn mean(&self) -> f64 {
+        match self {
+            Forecast::Sampled(c, _) => c.mean(),
+            &Forecast::Poisson(mu) => mu,
+            &Forecast::Binary { p, .. } => p,
+        }
+    }
 }
 
 /// What trials of one model produced in the forecast window: exact integer histograms,
@@ -319,10 +373,13 @@ impl WindowCounts {
         Some(match target {
             Target::Count(s) => {
                 let h = &self.steps[s];
-                Forecast::Count(pmf(
-                    &mut h.iter().copied().enumerate().map(|(k, c)| (k as u64, c)),
-                    h.len().saturating_sub(1) as u64,
-                ))
+                Forecast::Sampled(
+                    pmf(
+                        &mut h.iter().copied().enumerate().map(|(k, c)| (k as u64, c)),
+                        h.len().saturating_sub(1) as u64,
+                    ),
+                    self.trials,
+                )
             }
             Target::Tally(t) => {
                 let h = &self.tallies[t];
@@ -330,13 +387,13 @@ impl WindowCounts {
                 if last > MAX_TABLE {
                     return None;
                 }
-                Forecast::Count(pmf(&mut h.iter().map(|(&k, &c)| (k, c)), last))
+                Forecast::Sampled(pmf(&mut h.iter().map(|(&k, &c)| (k, c)), last), self.trials)
             }
             Target::Fired(s) => {
                 let none = self.steps[s].first().copied().unwrap_or(0);
-                Forecast::Binary(1.0 - none as f64 / n)
+                Forecast::Binary { p: 1.0 - none as f64 / n, samples: Some(self.trials) }
             }
-            Target::Level(l) => Forecast::Binary(self.rose[l] as f64 / n),
+            Target::Level(l) => Forecast::Binary { p: self.rose[l] as f64 / n, samples: Some(self.trials) },
         })
     }
 }
@@ -450,6 +507,9 @@ pub struct Scored {
     pub crps: Option<f64>,
     /// Log score.
     pub log: f64,
+    /// Whether the log score met its floor: the forecast gave what happened less than half
+    /// a sample's probability.
+    pub floored: bool,
     /// Brier score of a binary target.
     pub brier: Option<f64>,
     /// Randomized PIT of a count.
@@ -468,26 +528,54 @@ fn quantile(f: &CountForecast, q: f64) -> u64 {
     f.pmf.len().saturating_sub(1) as u64
 }
 
-/// Scores a forecast of the observed `y` (0 or 1 for a binary target). `floor` is the
-/// smallest probability the log score trusts; `u` the PIT's uniform draw.
-pub fn score(f: &Forecast, y: u64, floor: f64, u: f64) -> Scored {
+/// Half a sample: the smallest probability a forecast from `n` samples can tell from 0.
+fn floor_of(samples: Option<u64>) -> f64 {
+    samples.map_or(f64::MIN_POSITIVE, |n| 0.5 / n.max(1) as f64)
+}
+
+/// Scores a forecast of the observed `y` (0 or 1 for a binary target); `u` is the PIT's
+/// uniform draw. A sampled forecast's log score floors probabilities at half a sample
+/// ([`Forecast::Sampled`]); a Poisson's is exact, from its log mass function.
+pub fn score(f: &Forecast, y: u64, u: f64) -> Scored {
+    let counted = |c: &CountForecast, log: f64, floored: bool| Scored {
+        mean: c.mean(),
+        quantiles: Some([quantile(c, 0.05), quantile(c, 0.5), quantile(c, 0.95)]),
+        crps: Some(crps(c, y)),
+        log,
+        floored,
+        brier: None,
+        pit: Some(pit(c, y, u)),
+    };
     match f {
-        Forecast::Count(c) => Scored {
-            mean: c.mean(),
-            quantiles: Some([quantile(c, 0.05), quantile(c, 0.5), quantile(c, 0.95)]),
-            crps: Some(crps(c, y)),
-            log: log_score(c, y, floor),
-            brier: None,
-            pit: Some(pit(c, y, u)),
-        },
-        &Forecast::Binary(p) => Scored {
-            mean: p,
-            quantiles: None,
-            crps: None,
-            log: binary_log_score(p, y > 0, floor),
-            brier: Some(brier(p, y > 0)),
-            pit: None,
-        },
+        Forecast::Sampled(c, n) => {
+            let floor = floor_of(Some(*n));
+            counted(c, log_score(c, y, floor), c.p(y) < floor)
+        }
+        &Forecast::Poisson(mu) => {
+            let c = CountForecast::poisson(mu);
+            let y = y as f64;
+            let log = if mu > 0.0 {
+                mu - y * mu.ln() + libm::lgamma(y + 1.0)
+            } else if y == 0.0 {
+                0.0
+            } else {
+                f64::INFINITY
+            };
+            Scored { mean: mu, ..counted(&c, log, false) }
+        }
+        &Forecast::Binary { p, samples } => {
+            let floor = floor_of(samples);
+            let q = if y > 0 { p } else { 1.0 - p };
+            Scored {
+                mean: p,
+                quantiles: None,
+                crps: None,
+                log: binary_log_score(p, y > 0, floor),
+                floored: q < floor,
+                brier: Some(brier(p, y > 0)),
+                pit: None,
+            }
+        }
     }
 }
 
@@ -528,28 +616,28 @@ pub fn targets(m: &Model, obs: &Observed) -> Vec<(Target, u64)> {
 
 /// Scores origin number `k`: each target against each forecaster's forecast (`None`:
 /// no forecast). `forecasts(i, target)` gives forecaster i's. The PIT draws come from
-/// stream `k` of `#score/pit`, one per target and forecaster, in order.
+/// stream `k` of `#score/pit`, one per target, shared by the forecasters, so that two
+/// forecasters with the same forecast get the same PIT.
 pub fn score_origin(
     k: usize,
     targets: &[(Target, u64)],
     forecasters: usize,
     forecasts: &dyn Fn(usize, Target) -> Option<Forecast>,
-    floor: f64,
     seed: u64,
 ) -> Vec<Row> {
     let mut u = stream(&score_key(seed, "pit"), k as u64, Purpose::Arrival);
     targets
         .iter()
-        .map(|&(target, observed)| Row {
-            origin: k,
-            target,
-            observed,
-            scores: (0..forecasters)
-                .map(|i| {
-                    let draw = u.uniform();
-                    forecasts(i, target).map(|f| score(&f, observed, floor, draw))
-                })
-                .collect(),
+        .map(|&(target, observed)| {
+            let draw = u.uniform();
+            Row {
+                origin: k,
+                target,
+                observed,
+                scores: (0..forecasters)
+                    .map(|i| forecasts(i, target).map(|f| score(&f, observed, draw)))
+                    .collect(),
+            }
         })
         .collect()
 }
@@ -610,7 +698,8 @@ pub struct Versus {
     /// The baseline (forecaster index).
     pub baseline: usize,
     /// Skill 1 - S / S_baseline (positive: better than the baseline); `None` if the
-    /// baseline's mean score is 0.
+    /// baseline's mean score is 0, or is 0 in a bootstrap resample (a ratio with no
+    /// interval is not shown).
     pub skill: Option<Est>,
     /// S_baseline - S, the mean improvement per row in the score's units.
     pub diff: Est,
@@ -629,21 +718,61 @@ pub struct Summary {
     pub origins: usize,
     /// Rows scored.
     pub rows: usize,
+    /// What happened in them: firings, tally sums or yeses.
+    pub events: u64,
+    /// Rows whose log score met its floor (a sampled forecast gave what happened less than
+    /// half a sample's probability).
+    pub floored: usize,
     /// Mean score per row.
     pub mean: f64,
     /// Against each baseline (on the rows both scored).
     pub versus: Vec<Versus>,
 }
 
+/// The block length of the bootstrap over `origins` origins: at least the windows one
+/// window overlaps (lead / every), and the cube root of the number of origins, the usual
+/// order for a moving-block bootstrap, so that runs of similar months (a regime) are
+/// resampled together rather than as if independent.
+pub fn block_length(origins: usize, every: f64, lead: f64) -> usize {
+    let overlap = (lead / every).ceil().max(1.0) as usize;
+    let cube = (origins as f64).cbrt().ceil() as usize;
+    overlap.max(cube).clamp(1, origins.max(1))
+}
+
+/// `BOOTSTRAP` resamples of `origins` origins by the moving-block bootstrap: blocks of
+/// `block` consecutive origins with uniformly drawn starts, joined and cut to `origins`.
+fn resamples(origins: usize, block: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut boot = stream(&score_key(seed, "bootstrap"), 0, Purpose::Arrival);
+    let block = block.clamp(1, origins.max(1));
+    let starts = (origins + 1).saturating_sub(block).max(1) as u64;
+    (0..BOOTSTRAP)
+        .map(|_| {
+            let mut pick = Vec::with_capacity(origins + block);
+            while pick.len() < origins {
+                let s = boot.below(starts) as usize;
+                pick.extend(s..(s + block).min(origins));
+            }
+            pick.truncate(origins);
+            pick
+        })
+        .collect()
+}
+
+/// Fewest events (observed firings, sums or yeses) in a group for its skill to be shown:
+/// below it, a skill mostly compares the forecasters' probabilities of nothing.
+pub const MIN_EVENTS: u64 = 5;
+
 /// Means and skills over origins. `baselines` are the forecaster indices to compare each
-/// forecaster with. Intervals are percentiles of a paired bootstrap that resamples whole
-/// origins (all targets of an origin together, so their dependence is kept), drawn from
+/// forecaster with. Intervals are percentiles of a paired moving-block bootstrap over
+/// origins ([`block_length`]): whole origins are resampled (all targets of an origin
+/// together, so their dependence is kept), in blocks of consecutive origins, drawn from
 /// `#score/bootstrap`.
 pub fn summarize(
     rows: &[Row],
     origins: usize,
     forecasters: usize,
     baselines: &[usize],
+    block: usize,
     seed: u64,
 ) -> Vec<Summary> {
     let mut groups: Vec<Group> = Vec::new();
@@ -660,10 +789,6 @@ pub fn summarize(
         }
     }
     let mut out = Vec::new();
-    let mut boot = stream(&score_key(seed, "bootstrap"), 0, Purpose::Arrival);
-    let picks: Vec<Vec<usize>> = (0..BOOTSTRAP)
-        .map(|_| (0..origins).map(|_| boot.below(origins.max(1) as u64) as usize).collect())
-        .collect();
     for g in &groups {
         let in_group = |r: &&Row| match g {
             Group::One(t) => r.target == *t,
@@ -716,8 +841,11 @@ pub fn summarize(
                     let (skill, diff) = stats(&mut (0..origins));
                     let mut skills = Vec::with_capacity(BOOTSTRAP);
                     let mut diffs = Vec::with_capacity(BOOTSTRAP);
-                    for p in &picks {
-                        let (s, d) = stats(&mut p.iter().copied());
+                    // Only origins where both scored are resampled (a climatology has no
+                    // forecast at day 0), in blocks of consecutive such origins.
+                    let active: Vec<usize> = (0..origins).filter(|&o| both[o].2 > 0).collect();
+                    for p in &resamples(active.len(), block, seed) {
+                        let (s, d) = stats(&mut p.iter().map(|&i| active[i]));
                         skills.extend(s);
                         diffs.push(d);
                     }
@@ -735,12 +863,15 @@ pub fn summarize(
                         diff: ci(diff, diffs),
                     });
                 }
+                let scored = || rows.iter().filter(in_group).filter(|r| r.scores[f].is_some());
                 out.push(Summary {
                     group: g.clone(),
                     rule,
                     forecaster: f,
                     origins: alone.iter().filter(|a| a.1 > 0).count(),
                     rows: n,
+                    events: scored().map(|r| r.observed).sum(),
+                    floored: scored().filter(|r| r.scores[f].is_some_and(|s| s.floored)).count(),
                     mean,
                     versus,
                 });
@@ -750,13 +881,37 @@ pub fn summarize(
     out
 }
 
-/// PIT uniformity of one forecaster's step counts: (rows, chi-square, p-value).
+/// The PIT values of one forecaster's step counts, of one step or of all, over the steps
+/// the log records at least once in the scored windows. (A step that never fires in them
+/// gives PIT values near uniform on [0, P(0)] whatever the forecaster, and would only
+/// dilute the check; a step that fires is kept whole, so a forecast of "surely none" that
+/// meets firings shows as PIT values near 1.)
+pub fn pits(rows: &[Row], forecaster: usize, step: Option<StepIx>) -> Vec<f64> {
+    let fired = |s: StepIx| rows.iter().any(|r| r.target == Target::Count(s) && r.observed > 0);
+    rows.iter()
+        .filter(|r| matches!(r.target, Target::Count(s) if step.is_none_or(|x| x == s) && fired(s)))
+        .filter_map(|r| r.scores[forecaster].as_ref())
+        .filter_map(|s| s.pit)
+        .collect()
+}
+
+/// P(X >= k) for X binomial(n, p): how surprising k extreme PITs are.
+pub fn binomial_upper(k: u64, n: u64, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    let ln = |j: u64| {
+        libm::lgamma(n as f64 + 1.0) - libm::lgamma(j as f64 + 1.0) - libm::lgamma((n - j) as f64 + 1.0)
+            + j as f64 * p.ln()
+            + (n - j) as f64 * (1.0 - p).ln()
+    };
+    (k..=n).map(|j| ln(j).exp()).sum::<f64>().min(1.0)
+}
+
+/// PIT uniformity of one forecaster's step counts (of steps that fired): (rows, chi-square, p-value),
+/// with at least 2 x [`PIT_BINS`] values.
 pub fn pit_check(rows: &[Row], forecaster: usize) -> Option<(usize, f64, f64)> {
-    let pits: Vec<f64> = rows
-        .iter()
-        .filter(|r| matches!(r.target, Target::Count(_)))
-        .filter_map(|r| r.scores[forecaster].as_ref().and_then(|s| s.pit))
-        .collect();
+    let pits = pits(rows, forecaster, None);
     if pits.len() < 2 * PIT_BINS {
         return None;
     }

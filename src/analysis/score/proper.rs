@@ -30,16 +30,24 @@ impl CountForecast {
         CountForecast { pmf }
     }
 
-    /// The Poisson forecast with mean `mu`, up to where the tail mass is below 1e-15.
+    /// The Poisson forecast with mean `mu`, up to where the tail mass is below 1e-15 (each
+    /// mass from its logarithm, so a large mean does not underflow e^-mu to 0).
     pub fn poisson(mu: f64) -> CountForecast {
-        let mut pmf = vec![(-mu).exp()];
-        let mut total = pmf[0];
+        let mass = |k: usize| {
+            if mu <= 0.0 {
+                return if k == 0 { 1.0 } else { 0.0 };
+            }
+            (k as f64 * mu.ln() - mu - libm::lgamma(k as f64 + 1.0)).exp()
+        };
+        let mut pmf = Vec::new();
+        let mut total = 0.0;
         let mut k = 0usize;
-        while 1.0 - total > 1e-15 && k < 100_000 {
-            k += 1;
-            let p = pmf[k - 1] * mu / k as f64;
+        // Past the mode, stop once the rest is negligible.
+        while (k as f64 <= mu || 1.0 - total > 1e-15) && k < 10_000_000 {
+            let p = mass(k);
             pmf.push(p);
             total += p;
+            k += 1;
         }
         CountForecast { pmf }
     }
@@ -68,13 +76,18 @@ impl CountForecast {
 /// the real line reduces to this sum). In the units of the count; 0 for a sure, right
 /// forecast.
 pub fn crps(f: &CountForecast, y: u64) -> f64 {
-    let last = f.pmf.len().max(y as usize + 1);
     let mut cdf = 0.0;
     let mut total = 0.0;
-    for k in 0..last {
-        cdf = (cdf + f.pmf.get(k).copied().unwrap_or(0.0)).min(1.0);
+    for (k, p) in f.pmf.iter().enumerate() {
+        cdf = (cdf + p).min(1.0);
         let step = if (k as u64) >= y { 1.0 } else { 0.0 };
         total += (cdf - step).powi(2);
+    }
+    // Beyond the table F = F(last): below y each term is F^2, from y on (1 - F)^2; summed
+    // in closed form, so an observed count far beyond the table costs nothing to score.
+    let len = f.pmf.len() as u64;
+    if y > len {
+        total += (y - len) as f64 * cdf * cdf;
     }
     total
 }
