@@ -139,7 +139,7 @@ where
         .position(pos)
         .background_style(WHITE.mix(0.9))
         .border_style(INK)
-        .label_font(s.font(14.0))
+        .label_font(s.font(16.0))
         .draw()
         .map_err(err)
 }
