@@ -120,3 +120,31 @@ fn steady_state_trials_allocate_nothing() {
         assert_eq!(n, 0, "{name}: {n} allocations in 2000 trials ({fired} firings)");
     }
 }
+
+/// Forecasting from a logged past (`brink score`) allocates nothing in steady state
+/// either: the hindcast replays the bundled log's first year into every trial.
+#[test]
+fn steady_state_forecasts_from_a_logged_past_allocate_nothing() {
+    let model = bundled_model("hindcast-2019-2021.toml");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/events-iraq-2019-2021.csv");
+    let log = brink::scenario::log::read(&path, &model).expect("the bundled log");
+    let past = brink::analysis::score::past(&model, &log, 0, 365.0);
+    assert!(past.firings.len() > 40, "{} logged firings", past.firings.len());
+    let mut engine = Engine::new(&model, 1);
+    struct Quiet;
+    impl brink::sim::engine::Observer for Quiet {}
+    let mut obs = Quiet;
+    for trial in 0..500 {
+        engine.run_from(trial, &past, 395.0, &mut obs).expect("no runaway");
+    }
+    let (n, fired) = allocations(|| {
+        let mut fired = 0u64;
+        for trial in 500..1500 {
+            engine.run_from(trial, &past, 395.0, &mut obs).expect("no runaway");
+            fired += engine.outcome().counts.iter().map(|&c| u64::from(c)).sum::<u64>();
+        }
+        fired
+    });
+    assert!(fired > 40_000, "only {fired} firings");
+    assert_eq!(n, 0, "{n} allocations in 1000 forecasts ({fired} firings)");
+}

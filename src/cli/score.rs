@@ -373,7 +373,10 @@ fn chart_data(
         if refit { "; brink refitted at each origin" } else { "" }
     );
     let pit = PitData {
-        title: format!("{}: is each forecaster calibrated? PIT of the counts of steps that fired", model.name),
+        title: format!(
+            "{}: is each forecaster calibrated? PIT of the counts of steps that fired",
+            model.name
+        ),
         subtitle: span.clone(),
         series: pits
             .iter()
