@@ -8,8 +8,9 @@ use crate::analysis::score::Target;
 use crate::analysis::score::{
     self, climate, climate_forecast, observe, past, score_origin, summarize, targets, Row,
 };
+use crate::analysis::score::{pit_rows, PitRow};
 use crate::output::manifest::{push_folder_manifest, score_manifest, RunRecord, ScoreRecord};
-use crate::output::score::{pit_csv, pit_rows, score_csv, scores_csv, PitRow, ScoreTable};
+use crate::output::score::{pit_csv, score_csv, scores_csv, ScoreTable};
 use crate::present::charts::score::{
     self as charts, FanPanel, FanPoint, PitData, PitSeries, ReliabilityBin, ReliabilityData, ScoreFanData,
     MAX_FAN_PANELS,

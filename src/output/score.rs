@@ -2,9 +2,7 @@
 //! target), `scores.csv` (means and skills) and `pit.csv` (PIT histograms and their
 //! uniformity check).
 
-use crate::analysis::score::{
-    binomial_upper, pit_uniformity, pits, Group, Row, Rule, Scored, Summary, Target, PIT_BINS,
-};
+use crate::analysis::score::{Group, PitRow, Row, Rule, Scored, Summary, Target, PIT_BINS};
 use crate::output::text::sig;
 use crate::sim::model::Model;
 
@@ -129,54 +127,6 @@ pub fn scores_csv(model: &Model, forecasters: &[&str], sums: &[Summary]) -> Vec<
         }
     }
     w.into_inner().unwrap_or_default()
-}
-
-/// The PIT histogram of one forecaster's step-count forecasts of steps that fired (all, or
-/// one), with the chi-square uniformity check where there are enough values and the count
-/// of extreme values (below 0.05 or above 0.95: 10% of them for a calibrated forecaster).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PitRow {
-    /// Forecaster index.
-    pub forecaster: usize,
-    /// The step, or all steps.
-    pub step: Option<usize>,
-    /// Count per bin of width 1 / [`PIT_BINS`].
-    pub bins: Vec<u64>,
-    /// Chi-square statistic and p-value (PIT_BINS - 1 degrees of freedom), with at least
-    /// 2 x PIT_BINS values.
-    pub chi2: Option<(f64, f64)>,
-    /// Values below 0.05 or above 0.95.
-    pub extreme: u64,
-    /// P(at least that many) for a calibrated forecaster: binomial(rows, 0.1).
-    pub extreme_p: f64,
-}
-
-/// Each forecaster's PIT histograms of the counts of steps that fired: all first, then
-/// each such step.
-pub fn pit_rows(model: &Model, rows: &[Row], forecasters: usize) -> Vec<PitRow> {
-    let mut out = Vec::new();
-    for f in 0..forecasters {
-        for step in std::iter::once(None).chain((0..model.steps.len()).map(Some)) {
-            let values = pits(rows, f, step);
-            if values.is_empty() {
-                continue;
-            }
-            let mut bins = vec![0u64; PIT_BINS];
-            for &x in &values {
-                bins[((x * PIT_BINS as f64) as usize).min(PIT_BINS - 1)] += 1;
-            }
-            let extreme = values.iter().filter(|&&x| !(0.05..=0.95).contains(&x)).count() as u64;
-            out.push(PitRow {
-                forecaster: f,
-                step,
-                bins,
-                chi2: (values.len() >= 2 * PIT_BINS).then(|| pit_uniformity(&values, PIT_BINS)),
-                extreme,
-                extreme_p: binomial_upper(extreme, values.len() as u64, 0.1),
-            });
-        }
-    }
-    out
 }
 
 /// `pit.csv`: per forecaster, the PITs of the counts of steps that fired (all, then each)

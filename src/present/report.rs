@@ -434,7 +434,7 @@ pub(crate) struct ScorePage<'a> {
     /// Means and skills.
     pub summaries: &'a [crate::analysis::score::Summary],
     /// PIT checks.
-    pub pits: &'a [crate::output::score::PitRow],
+    pub pits: &'a [crate::analysis::score::PitRow],
     /// Target names, for the per-target table.
     pub model: &'a crate::sim::model::Model,
     /// The charts as (name, caption, SVG).

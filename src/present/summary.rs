@@ -533,7 +533,7 @@ pub struct ScoreView<'a> {
     /// Means and skills.
     pub summaries: &'a [crate::analysis::score::Summary],
     /// PIT checks.
-    pub pits: &'a [crate::output::score::PitRow],
+    pub pits: &'a [crate::analysis::score::PitRow],
     /// Origins per bootstrap block.
     pub block: usize,
     /// The results folder.

@@ -83,7 +83,12 @@ pub enum Start<'a> {
     /// At day 0, to the scenario's horizon: every run but a forecast.
     DayZero,
     /// A forecast from a logged past to a day ([`Engine::run_from`]).
-    From(&'a Past, f64),
+    From {
+        /// The logged past, with the origin.
+        past: &'a Past,
+        /// Where the forecast ends (exclusive), in place of the horizon.
+        until: f64,
+    },
 }
 
 /// [`run_set`], with every trial starting at `start`.
@@ -246,7 +251,7 @@ fn run_chunk_from<A: Accumulate>(
     fn run<O: Observer>(e: &mut Engine, start: Start<'_>, trial: u64, obs: &mut O) -> Result<(), Runaway> {
         match start {
             Start::DayZero => e.run_observed(trial, obs),
-            Start::From(past, until) => e.run_from(trial, past, until, obs),
+            Start::From { past, until } => e.run_from(trial, past, until, obs),
         }
     }
     for trial in trials {

@@ -96,7 +96,8 @@ pub fn crps(f: &CountForecast, y: u64) -> f64 {
 /// cannot tell probabilities below about 1/N from zero, and one unseen count must not
 /// make the mean score infinite: `brink score` uses 1/(2N)).
 pub fn log_score(f: &CountForecast, y: u64, floor: f64) -> f64 {
-    -f.p(y).max(floor).ln()
+    // + 0.0: a sure forecast scores 0, not -0.
+    -f.p(y).max(floor).ln() + 0.0
 }
 
 /// The randomized probability integral transform of `y`: F(y - 1) + u (F(y) - F(y - 1))
@@ -116,7 +117,7 @@ pub fn brier(p: f64, happened: bool) -> f64 {
 /// The log score of a binary forecast, -ln P(what happened), with P floored at `floor`.
 pub fn binary_log_score(p: f64, happened: bool, floor: f64) -> f64 {
     let q = if happened { p } else { 1.0 - p };
-    -q.max(floor).ln()
+    -q.max(floor).ln() + 0.0
 }
 
 /// Pearson's chi-square test that PIT values are uniform, over `bins` equal bins: the
