@@ -229,3 +229,43 @@ const GOLDEN_AMOUNTS: [[u64; 6]; 7] = [
     [87, 71, 78, 77, 66, 90],
     [0, 1, 2, 2, 1, 1],
 ];
+
+/// Every delay's `cdf` against the share of 40,000 draws at or below three points, and
+/// `sample_beyond(e)` against the draws that exceed e (rejection, the definition of the
+/// conditional law): both above e, with the same mean within the sampling error.
+#[test]
+fn delay_cdfs_and_draws_beyond_a_time() {
+    let n = 40_000u64;
+    let cases = [
+        ("uniform", Delay::Uniform(1.0, 5.0), 2.0),
+        ("exponential", Delay::Exponential(3.0), 2.0),
+        ("triangular", Delay::Triangular(1.0, 2.0, 7.0), 2.5),
+        ("lognormal", Delay::Lognormal { median: 3.0, sigma: 0.6 }, 3.5),
+    ];
+    for (name, d, e) in cases {
+        let mut st = s(name);
+        let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut st)).collect();
+        for x in [e * 0.7, e, e * 1.6] {
+            let share = xs.iter().filter(|&&v| v <= x).count() as f64 / n as f64;
+            let f = d.cdf(x);
+            assert!(
+                (share - f).abs() < 4.0 * (f * (1.0 - f) / n as f64).sqrt() + 1e-9,
+                "{name}: F({x}) {f}, share {share}"
+            );
+        }
+        let above: Vec<f64> = xs.iter().copied().filter(|&v| v > e).collect();
+        let mut st = s(&format!("{name}-beyond"));
+        let ys: Vec<f64> = (0..n).map(|_| d.sample_beyond(e, &mut st)).collect();
+        assert!(ys.iter().all(|&y| y >= e), "{name}: a draw at or below {e}");
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let var = |v: &[f64]| {
+            let m = mean(v);
+            v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64
+        };
+        let se = (var(&above) / above.len() as f64 + var(&ys) / n as f64).sqrt();
+        assert!((mean(&above) - mean(&ys)).abs() < 4.0 * se, "{name}: {} vs {}", mean(&above), mean(&ys));
+    }
+    // A fixed delay: all or nothing; past it, no draw can exceed the time elapsed.
+    assert_eq!((Delay::Fixed(2.0).cdf(1.9), Delay::Fixed(2.0).cdf(2.0)), (0.0, 1.0));
+    assert_eq!(Delay::Fixed(2.0).sample_beyond(3.0, &mut s("fixed")), 3.0);
+}

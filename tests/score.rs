@@ -140,6 +140,42 @@ id = "strike"
     assert_eq!(mean(&w, Target::Fired(1)), 0.0, "a reaction due before the origin did not happen");
 }
 
+/// A reaction pending at the origin is conditioned on not having come yet: after a hit on
+/// day 8, a strike with p = 0.6 and a delay uniform on [1, 5] had a chance F(2) = 1/4 to
+/// come before the origin (day 10) and did not, so it comes with probability
+/// 0.6 x 3/4 / (1 - 0.6 x 1/4) = 0.45 / 0.85 = 9/17, at a day uniform on [10, 13].
+#[test]
+fn a_pending_reaction_is_conditioned_on_the_days_elapsed() {
+    let m = scenario(
+        60,
+        r#"
+[[steps]]
+id = "hit"
+  [[steps.branches]]
+  id = "dead"
+  p = 1
+
+[[steps]]
+id = "strike"
+  [[steps.branches]]
+  id = "done"
+  p = 1
+  [[steps.triggers]]
+  after = "hit"
+  p = 0.6
+  delay = { uniform = [1, 5] }
+"#,
+    );
+    let past = Past { origin: 10.0, firings: vec![logged(8.0, 0, 0)] };
+    let want = 9.0 / 17.0;
+    let w = forecast(&m, &past, 20.0);
+    assert_close("P(strike)", mean(&w, Target::Fired(1)), want, tol(want * (1.0 - want), TRIALS));
+    // Its day: uniform on [10, 13], so by day 11.5 half of the strikes have come.
+    let half = forecast(&m, &past, 11.5);
+    let p = mean(&half, Target::Fired(1)) / mean(&w, Target::Fired(1));
+    assert_close("share by day 11.5", p, 0.5, 4.0 * (0.25 / (want * TRIALS as f64)).sqrt());
+}
+
 /// Self-excitation from the logged past (Hawkes, cluster form): a firing at day 0 with
 /// n = 2 offspring at exponential delays of mean 10 days leaves 2 (e^-1 - e^-5) expected
 /// offspring in [10, 50); each offspring may itself excite (n = 2 from `spark` only, and

@@ -35,6 +35,78 @@ impl Delay {
         }
     }
 
+    /// P(delay <= x).
+    pub fn cdf(&self, x: f64) -> f64 {
+        match *self {
+            Delay::Fixed(d) => f64::from(u8::from(x >= d)),
+            Delay::Uniform(a, b) if b > a => ((x - a) / (b - a)).clamp(0.0, 1.0),
+            Delay::Uniform(a, _) => f64::from(u8::from(x >= a)),
+            Delay::Exponential(m) if m > 0.0 => {
+                if x <= 0.0 {
+                    0.0
+                } else {
+                    -libm::expm1(-x / m)
+                }
+            }
+            Delay::Exponential(_) => f64::from(u8::from(x >= 0.0)),
+            Delay::Triangular(a, c, b) => {
+                if x <= a {
+                    0.0
+                } else if x >= b {
+                    1.0
+                } else if x <= c {
+                    (x - a).powi(2) / ((b - a) * (c - a))
+                } else {
+                    1.0 - (b - x).powi(2) / ((b - a) * (b - c))
+                }
+            }
+            Delay::Lognormal { median, sigma } => {
+                if x <= 0.0 || median <= 0.0 {
+                    f64::from(u8::from(x >= 0.0 && median <= 0.0))
+                } else if sigma <= 0.0 {
+                    f64::from(u8::from(x >= median))
+                } else {
+                    0.5 * libm::erfc(-libm::log(x / median) / (sigma * std::f64::consts::SQRT_2))
+                }
+            }
+        }
+    }
+
+    /// Draws a delay given that it exceeds `elapsed` (a reaction that has not happened
+    /// after `elapsed` days), by inverting the distribution function above F(elapsed);
+    /// `elapsed` itself if no delay can exceed it. One uniform from `s`.
+    pub fn sample_beyond(&self, elapsed: f64, s: &mut Stream) -> f64 {
+        let u = s.uniform();
+        let f0 = self.cdf(elapsed);
+        if f0 >= 1.0 {
+            return elapsed;
+        }
+        let q = f0 + u * (1.0 - f0);
+        match *self {
+            Delay::Fixed(d) => d,
+            Delay::Uniform(a, b) => a + (b - a) * q,
+            // Memoryless: the rest of the wait is a fresh exponential.
+            Delay::Exponential(m) => elapsed - m * libm::log1p(-u),
+            Delay::Triangular(a, c, b) => triangular(q, a, c, b),
+            Delay::Lognormal { .. } => {
+                // No closed-form inverse: bisection on the distribution function.
+                let (mut lo, mut hi) = (elapsed.max(0.0), elapsed.max(1.0));
+                while self.cdf(hi) < q && hi < 1e300 {
+                    hi *= 2.0;
+                }
+                for _ in 0..200 {
+                    let mid = 0.5 * (lo + hi);
+                    if self.cdf(mid) < q {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                hi
+            }
+        }
+    }
+
     /// The mean, for summaries and tests.
     pub fn mean(&self) -> f64 {
         match *self {

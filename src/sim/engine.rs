@@ -889,10 +889,24 @@ impl State {
                 obs.on_trigger(ti, &TriggerCheck::Guarded);
                 continue;
             }
-            let p = (trig.p * self.p_x[trig.step]).min(1.0);
+            let mut p = (trig.p * self.p_x[trig.step]).min(1.0);
+            // A logged firing's reaction that has not fired by the origin (the log would
+            // show it): conditioned on that, it comes with p S / (1 - p F) at a delay
+            // beyond the days elapsed (S = 1 - F, F the delay's distribution there).
+            let elapsed = self.origin - t;
+            let beyond = matches!(cause, Cause::Logged { .. }) && elapsed > 0.0;
+            if beyond {
+                let f = trig.delay.cdf(elapsed);
+                p = if p * f >= 1.0 { 0.0 } else { p * (1.0 - f) / (1.0 - p * f) };
+            }
             let u = self.streams.get(trig.step, Purpose::Trigger).uniform();
             if u < p {
-                let d = trig.delay.sample(self.streams.get(trig.step, Purpose::Delay));
+                let stream = self.streams.get(trig.step, Purpose::Delay);
+                let d = if beyond {
+                    trig.delay.sample_beyond(elapsed, stream)
+                } else {
+                    trig.delay.sample(stream)
+                };
                 obs.on_trigger(ti, &TriggerCheck::Drawn { u, p, at: Some(t + d) });
                 self.push(t + d, Kind::Fire { step: trig.step as u32, branch: NO_BRANCH, cause: ti as u32 });
             } else {
