@@ -4,28 +4,14 @@
 //! Each statistical test states the value derived by hand and uses a tolerance from the
 //! estimate's own sampling error (99.9% normal interval, see `util::tol`).
 
-use crate::util::{model, tol};
+use crate::util::{ladder_model, model, tol, LADDER};
 use brink::sim::engine::{EndReason, Engine};
 use brink::sim::model::Model;
 use brink::sim::runner::{run, RunSpec};
 use brink::sim::stats::Aggregate;
 
-const LADDER: &str = r#"
-[[levels]]
-id = "calm"
-[[levels]]
-id = "clash"
-[[levels]]
-id = "crisis"
-[[levels]]
-id = "war"
-terminal = true
-"#;
-
 fn scenario(horizon: u32, body: &str) -> Model {
-    model(&format!(
-        "[scenario]\nname = \"t\"\nhorizon_days = {horizon}\nstart = 2021-01-01\n{LADDER}\n{body}"
-    ))
+    ladder_model(horizon, body)
 }
 
 fn aggregate(m: &Model, trials: u64, seed: u64) -> Aggregate {

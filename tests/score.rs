@@ -4,7 +4,7 @@
 //! Each statistical test states the value derived by hand and uses a tolerance from the
 //! estimate's own sampling error (99.9% normal interval, `util::tol`).
 
-use crate::util::{brink, model, tol, Table};
+use crate::util::{brink, ladder_model, tol, Table};
 use brink::analysis::score::{
     block_length, climate, observe, origin_count, past, pit_uniformity, score, simulate, summarize, targets,
     Forecast, Group, Row, Rule, Target, WindowCounts, BOOTSTRAP,
@@ -13,22 +13,8 @@ use brink::sim::engine::{Past, PastFiring};
 use brink::sim::model::Model;
 use brink::sim::runner::RunSpec;
 
-const LADDER: &str = r#"
-[[levels]]
-id = "calm"
-[[levels]]
-id = "clash"
-[[levels]]
-id = "crisis"
-[[levels]]
-id = "war"
-terminal = true
-"#;
-
 fn scenario(horizon: u32, body: &str) -> Model {
-    model(&format!(
-        "[scenario]\nname = \"t\"\nhorizon_days = {horizon}\nstart = 2021-01-01\n{LADDER}\n{body}"
-    ))
+    ladder_model(horizon, body)
 }
 
 const TRIALS: u64 = 20_000;
@@ -42,6 +28,28 @@ fn forecast(m: &Model, past: &Past, until: f64) -> WindowCounts {
 fn mean(w: &WindowCounts, target: Target) -> f64 {
     w.forecast(target).expect("a forecast").mean()
 }
+
+/// A `hit` that a `strike` answers with p = 0.6 after `delay`, and `more` (a schedule).
+fn hit_and_strike(delay: &str, more: &str) -> Model {
+    scenario(60, &format!("{HIT_AND_STRIKE}  delay = {delay}\n\n{more}"))
+}
+
+const HIT_AND_STRIKE: &str = r#"
+[[steps]]
+id = "hit"
+  [[steps.branches]]
+  id = "dead"
+  p = 1
+
+[[steps]]
+id = "strike"
+  [[steps.branches]]
+  id = "done"
+  p = 1
+  [[steps.triggers]]
+  after = "hit"
+  p = 0.6
+"#;
 
 fn assert_close(what: &str, got: f64, want: f64, tol: f64) {
     assert!((got - want).abs() <= tol, "{what}: got {got}, expected {want} ± {tol}");
@@ -108,34 +116,13 @@ id = "signal"
 /// drawn again.
 #[test]
 fn reactions_in_flight_at_the_origin() {
-    let body = |delay: f64| {
-        format!(
-            r#"
-[[steps]]
-id = "hit"
-  [[steps.branches]]
-  id = "dead"
-  p = 1
-
-[[steps]]
-id = "strike"
-  [[steps.branches]]
-  id = "done"
-  p = 1
-  [[steps.triggers]]
-  after = "hit"
-  p = 0.6
-  delay = {{ fixed = {delay} }}
-"#
-        )
-    };
-    let m = scenario(60, &body(5.0));
+    let m = hit_and_strike("{ fixed = 5 }", "");
     let w = forecast(&m, &Past { origin: 10.0, firings: vec![logged(8.0, 0, 0)] }, 20.0);
     assert_close("P(strike)", mean(&w, Target::Fired(1)), 0.6, tol(0.24, TRIALS));
     let answered = PastFiring { answered_by: vec![1], ..logged(8.0, 0, 0) };
     let w = forecast(&m, &Past { origin: 10.0, firings: vec![answered, logged(9.0, 1, 0)] }, 20.0);
     assert_eq!(mean(&w, Target::Fired(1)), 0.0, "an answered firing is not answered twice");
-    let m = scenario(60, &body(1.0));
+    let m = hit_and_strike("{ fixed = 1 }", "");
     let w = forecast(&m, &Past { origin: 10.0, firings: vec![logged(8.0, 0, 0)] }, 20.0);
     assert_eq!(mean(&w, Target::Fired(1)), 0.0, "a reaction due before the origin did not happen");
 }
@@ -146,26 +133,7 @@ id = "strike"
 /// 0.6 x 3/4 / (1 - 0.6 x 1/4) = 0.45 / 0.85 = 9/17, at a day uniform on [10, 13].
 #[test]
 fn a_pending_reaction_is_conditioned_on_the_days_elapsed() {
-    let m = scenario(
-        60,
-        r#"
-[[steps]]
-id = "hit"
-  [[steps.branches]]
-  id = "dead"
-  p = 1
-
-[[steps]]
-id = "strike"
-  [[steps.branches]]
-  id = "done"
-  p = 1
-  [[steps.triggers]]
-  after = "hit"
-  p = 0.6
-  delay = { uniform = [1, 5] }
-"#,
-    );
+    let m = hit_and_strike("{ uniform = [1, 5] }", "");
     let past = Past { origin: 10.0, firings: vec![logged(8.0, 0, 0)] };
     let want = 9.0 / 17.0;
     let w = forecast(&m, &past, 20.0);
@@ -495,33 +463,9 @@ rate = 0.05
 /// scheduled entry the log does not list is replayed, one it lists is not doubled.
 #[test]
 fn the_past_from_a_log_with_causes_and_a_schedule() {
-    let m = scenario(
-        60,
-        r#"
-[[steps]]
-id = "hit"
-  [[steps.branches]]
-  id = "dead"
-  p = 1
-
-[[steps]]
-id = "strike"
-  [[steps.branches]]
-  id = "done"
-  p = 1
-  [[steps.triggers]]
-  after = "hit"
-  p = 0.6
-  delay = { fixed = 2 }
-
-[[schedule]]
-day = 3
-step = "hit"
-
-[[schedule]]
-day = 5
-step = "strike"
-"#,
+    let m = hit_and_strike(
+        "{ fixed = 2 }",
+        "[[schedule]]\nday = 3\nstep = \"hit\"\n\n[[schedule]]\nday = 5\nstep = \"strike\"\n",
     );
     let text = "id,trial,day,step,branch,cause\na,0,1.5,hit,dead,\nb,0,3.5,strike,done,a\n";
     let log = brink::scenario::log::parse("log.csv", text, &m).expect("a log");

@@ -146,3 +146,23 @@ pub fn chunk(
     brink::sim::runner::run_chunk(&[model], spec, from..to, &mut acc)?;
     Ok((acc.0, acc.1.into_bytes()))
 }
+
+/// A four-rung ladder (calm, clash, crisis, war, the last terminal) for hand-worked models.
+pub const LADDER: &str = r#"
+[[levels]]
+id = "calm"
+[[levels]]
+id = "clash"
+[[levels]]
+id = "crisis"
+[[levels]]
+id = "war"
+terminal = true
+"#;
+
+/// A model on [`LADDER`] from day 0 (1 Jan 2021) to `horizon`, with the given steps.
+pub fn ladder_model(horizon: u32, body: &str) -> Model {
+    model(&format!(
+        "[scenario]\nname = \"t\"\nhorizon_days = {horizon}\nstart = 2021-01-01\n{LADDER}\n{body}"
+    ))
+}
