@@ -2,9 +2,7 @@
 //! Poisson rate (with its windows and modifiers) and the fitted self-exciting model
 //! expect (`brink fit`).
 
-use super::{
-    err, title_band, ChartError, ChartOptions, DrawResult, Style, BLUE, GREY, INK, LIGHT, VERMILLION,
-};
+use super::{err, title_band, ChartError, ChartOptions, DrawResult, Style, BLUE, GREY, INK, VERMILLION};
 use crate::analysis::fit::MonthCount;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -67,35 +65,9 @@ fn panel<DB: DrawingBackend>(
         .map(|m| m.observed.max(m.poisson).max(m.hawkes.unwrap_or(0.0)))
         .fold(1.0f64, f64::max)
         * if legend { 1.35 } else { 1.15 };
-    let mut chart = ChartBuilder::on(area)
-        .caption(p.title.clone(), s.font(15.0))
-        .margin(s.px(8.0))
-        .x_label_area_size(s.px(34.0))
-        .y_label_area_size(s.px(48.0))
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)
-        .map_err(err)?;
     let labels: Vec<String> = p.months.iter().map(|m| m.label.clone()).collect();
-    let every = n.div_ceil(6).max(1);
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(LIGHT)
-        .x_labels(n.min(60))
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) % every == 0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .y_labels(5)
-        .y_label_formatter(&|y| if top < 6.0 { format!("{y:.1}") } else { format!("{y:.0}") })
-        .y_desc("firings per month")
-        .axis_desc_style(s.font(13.0))
-        .label_style(s.font(12.0))
-        .draw()
-        .map_err(err)?;
+    let mut chart =
+        super::labelled_panel(area, s, &p.title, &labels, n.div_ceil(6).max(1), top, "firings per month")?;
     let x = |i: usize| i as f64;
     chart
         .draw_series(p.months.iter().enumerate().map(|(i, m)| {

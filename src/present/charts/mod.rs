@@ -309,6 +309,56 @@ fn header<DB: DrawingBackend>(
     title_band(root, s, &format!("{name}: {title}"), &format!("{} · {sub}", m.scenario_title))
 }
 
+/// A panel of per-period bars: an x axis of `labels` (every `every`-th shown), a y axis
+/// up to `top` with `y_desc`, on `area` under `title`. The fit's counts and the score's fan
+/// draw their panels on it.
+fn labelled_panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    s: &Style,
+    title: &str,
+    labels: &[String],
+    every: usize,
+    top: f64,
+    y_desc: &str,
+) -> Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    String,
+> {
+    let n = labels.len().max(1);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, s.font(15.0))
+        .margin(s.px(8.0))
+        .x_label_area_size(s.px(34.0))
+        .y_label_area_size(s.px(48.0))
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(LIGHT)
+        .x_labels(n.min(60))
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) % every == 0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_labels(5)
+        .y_label_formatter(&|y| if top < 6.0 { format!("{y:.1}") } else { format!("{y:.0}") })
+        .y_desc(y_desc)
+        .axis_desc_style(s.font(13.0))
+        .label_style(s.font(12.0))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
 /// The band every chart opens with: a bold title and a grey subtitle, each shortened to
 /// fit; returns the area below it.
 fn title_band<DB: DrawingBackend>(
