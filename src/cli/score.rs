@@ -326,6 +326,17 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
         pits: &pits,
         model: &model,
         charts: page_charts,
+        manifest_rows: vec![
+            ("event log", events_file.clone()),
+            ("event log SHA-256", crate::output::manifest::sha256_hex(log_text.as_bytes())),
+            ("origins", format!("{} to {}, every {} days", a.from, labels[labels.len() - 1].0, a.every)),
+            ("lead (days)", crate::output::text::num(a.lead)),
+            (
+                "refit",
+                if a.refit { format!("yes, from {}", shown_day(&model, fit_from)) } else { "no".into() },
+            ),
+            ("bootstrap block (origins)", block.to_string()),
+        ],
     };
     files.push(("report.html".into(), crate::present::report::score_html(&page).into_bytes()));
     push_folder_manifest(&mut files, score_manifest(&run, &record));

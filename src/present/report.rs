@@ -439,6 +439,8 @@ pub(crate) struct ScorePage<'a> {
     pub model: &'a crate::sim::model::Model,
     /// The charts as (name, caption, SVG).
     pub charts: Vec<(&'static str, String, String)>,
+    /// What the manifest table adds for a score run: the log and its SHA-256, the design.
+    pub manifest_rows: Vec<(&'static str, String)>,
 }
 
 /// The score page: the answer first (does brink beat the climatology, and by how much),
@@ -534,7 +536,7 @@ pub(crate) fn score_html(v: &ScorePage<'_>) -> String {
         }
         "\n"
         (params_section(m))
-        (manifest_section(m, &[]))
+        (manifest_section(m, &v.manifest_rows))
     };
     page(html! { (text(&m.scenario_name)) ": forecasts scored" }, BACKTEST_CSS, body)
 }
