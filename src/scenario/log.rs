@@ -91,6 +91,20 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
     // Columns: fixed ones, tallies, ignored ones; anything else is a mistake.
     let tally_ids: Vec<&str> = model.tallies.iter().map(|t| t.id.as_str()).collect();
     let fixed = ["id", "trial", "day", "date", "actor", "step", "branch", "source", "cause"];
+    // A file with none of the columns a log must have is another kind of file: say so once,
+    // rather than calling each of its words an unknown column.
+    if column("step").is_none()
+        && column("branch").is_none()
+        && column("day").is_none()
+        && column("date").is_none()
+    {
+        return Err(LogError {
+            problems: vec![format!(
+                "{file}:{header_line}: this is not an event log: its first row should be a CSV header with `day` \
+                 (or `date`), `step` and `branch` columns, as brink run --events writes (docs/data.md)"
+            )],
+        });
+    }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
         if let Some(first) = seen.insert(h, i) {
@@ -480,6 +494,13 @@ actor = "us"
             assert!(got.starts_with(want), "{got:?} should start with {want:?}\nall: {e:#?}");
         }
         assert_eq!(e.len(), want.len(), "{e:#?}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_log_is_named_as_such() {
+        let e = parse("r.md", "# brink\n\nbrink asks one question about a crisis\n", &model()).unwrap_err();
+        assert_eq!(e.problems.len(), 1, "{e}");
+        assert!(e.problems[0].starts_with("r.md:3: this is not an event log"), "{e}");
     }
 
     #[test]
