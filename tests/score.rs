@@ -335,7 +335,7 @@ fn score_files_do_not_depend_on_threads() {
 #[test]
 fn bad_options_are_explained() {
     let base = ["score", "scenarios/hindcast-2019-2021.toml", "--events", "data/events-iraq-2019-2021.csv"];
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["--from", "2021-07-20", "--to", "2021-07-31"],
             "no forecast fits between --from 2021-07-20 and --to 2021-07-31",
@@ -345,6 +345,14 @@ fn bad_options_are_explained() {
             "--every 0: give a positive number of days",
         ),
         (&["--from", "2020-07-01", "--to", "2025-01-01"], "lies outside the scenario's window"),
+        (
+            &["--from", "2020-07-01", "--to", "2021-07-31", "--lead", "-5"],
+            "--lead -5: give a positive number of days",
+        ),
+        (
+            &["--from", "2021-07-01", "--to", "2020-07-01"],
+            "--from (2021-07-01) must come before --to (2020-07-01)",
+        ),
         (
             &["--from", "2020-07-01", "--to", "2021-07-31", "--refit", "--fit-from", "2020-08-01"],
             "must come before the first origin",

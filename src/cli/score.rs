@@ -31,10 +31,10 @@ pub(super) struct ScoreArgs {
     #[arg(long, value_name = "DATE")]
     to: String,
     /// Days between origins.
-    #[arg(long, value_name = "DAYS", default_value_t = 30.0)]
+    #[arg(long, value_name = "DAYS", default_value_t = 30.0, allow_negative_numbers = true)]
     every: f64,
     /// Days each forecast covers, from its origin.
-    #[arg(long, value_name = "DAYS", default_value_t = 30.0)]
+    #[arg(long, value_name = "DAYS", default_value_t = 30.0, allow_negative_numbers = true)]
     lead: f64,
     /// Refit the params at each origin from the log before it (as `brink fit` would), and
     /// score the scenario frozen at the first origin's fit as a baseline.
@@ -100,6 +100,13 @@ pub(super) fn score(a: ScoreArgs) -> Result<(), Failure> {
     }
     let from = day_of("from", &a.from, &model)?;
     let to = day_of("to", &a.to, &model)?;
+    if from >= to {
+        return Err(Failure::Usage(format!(
+            "--from ({}) must come before --to ({})",
+            shown_day(&model, from),
+            shown_day(&model, to)
+        )));
+    }
     let fit_from = a.fit_from.as_deref().map(|t| day_of("fit-from", t, &model)).transpose()?.unwrap_or(0.0);
     let count = score::origin_count(from, to, a.every, a.lead);
     if count > score::MAX_ORIGINS {
