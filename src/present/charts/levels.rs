@@ -29,7 +29,9 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         .x_label_formatter(&|x| format!("{:.0}%", x * 100.0))
         .y_labels(0)
         // A predictive run with a spread keeps Wilson intervals in levels.csv.
-        .x_desc(if r.epistemic.is_empty() || r.manifest.spread.is_some() {
+        .x_desc(if r.manifest.spread.is_some() {
+            "P(level reached); grey band: 5th-95th percentile across parameter draws; whiskers: 95% Monte Carlo"
+        } else if r.epistemic.is_empty() {
             "P(level reached within the horizon); whiskers: 95% Wilson interval"
         } else {
             // A two-loop run: levels.csv holds stats::two_loop_interval, not Wilson.
@@ -53,6 +55,22 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
                 colour.filled(),
             )))
             .map_err(err)?;
+        // A predictive run leads with what not knowing the params leaves: the spread of P
+        // across their draws, as a band over the bar (the summary's first interval).
+        let spread = r
+            .manifest
+            .spread
+            .as_ref()
+            .and_then(|_| r.epistemic.iter().find(|e| e.level == l.level && e.param.is_empty()))
+            .and_then(|e| Some((e.p_p5?, e.p_p95?)));
+        if let Some((lo, hi)) = spread {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(lo, y - half - 0.06), (hi.max(lo + 0.002), y + half + 0.06)],
+                    GREY.mix(0.35).filled(),
+                )))
+                .map_err(err)?;
+        }
         // Level names: id in bold, label below it, right-aligned against the axis.
         let id = if l.terminal { format!("{} (terminal)", l.level) } else { l.level.clone() };
         let label = fit(&body, &l.label, &s.font(14.0), label_w - 2 * gap);
@@ -71,19 +89,25 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         ];
         chart.draw_series(whisker).map_err(err)?;
 
-        // The estimate and interval: right of the whisker, or inside the bar near 100%.
-        let text = format!("{}  [{} – {}]", pct(l.p_reached), pct(l.p_low), pct(l.p_high));
+        // The estimate and interval: right of the whisker (and band), or inside the bar near
+        // 100%. With a spread, the spread is the interval shown.
+        let (text, reach) = match spread {
+            Some((lo, hi)) => {
+                (format!("{}  [{} – {}] across draws", pct(l.p_reached), pct(lo), pct(hi)), hi.max(l.p_high))
+            }
+            None => (format!("{}  [{} – {}]", pct(l.p_reached), pct(l.p_low), pct(l.p_high)), l.p_high),
+        };
         let colour_text = if l.terminal { BLUE } else { INK };
-        let inside = l.p_high > 0.75;
+        let inside = reach > 0.75;
         let value = if inside {
-            EmptyElement::at((l.p_low, y))
+            EmptyElement::at((l.p_low.min(spread.map_or(1.0, |s| s.0)), y))
                 + Text::new(
                     text,
                     (-gap, 0),
                     s.font(16.0).color(if super::is_light(colour) { &INK } else { &WHITE }).pos(right),
                 )
         } else {
-            EmptyElement::at((l.p_high, y))
+            EmptyElement::at((reach, y))
                 + Text::new(text, (gap, 0), s.font(16.0).color(&colour_text).pos(left))
         };
         chart.draw_series(std::iter::once(value)).map_err(err)?;
