@@ -39,7 +39,7 @@ fn the_campaign_record_parses_against_its_scenario() {
     let log = log::read(&repo("data/events-2023-2024.csv"), &model).unwrap_or_else(|e| panic!("{e}"));
     assert!(log.source_column && log.cause_column);
     assert!(log.warnings.is_empty(), "{:?}", log.warnings);
-    assert_eq!(log.events.len(), 60);
+    assert_eq!(log.events.len(), 64);
     let n = rows_by_branch(&model, &log);
     let attacks: usize = n
         .iter()
@@ -50,7 +50,7 @@ fn the_campaign_record_parses_against_its_scenario() {
         })
         .map(|(_, v)| v)
         .sum();
-    assert_eq!(attacks, 48, "{n:?}");
+    assert_eq!(attacks, 52, "{n:?}");
     let strikes = n["us_strike_militia.militia_only"] + n["us_strike_militia.iraqi_forces_hit"];
     assert_eq!(strikes, 11, "{n:?}");
     assert_eq!(n["drone_attack.us_killed"], 1, "Tower 22 is the one deadly attack");
