@@ -8,6 +8,7 @@ mod mutate;
 mod util;
 
 mod backtest;
+mod campaign;
 mod charts;
 mod checksums;
 mod cli;
