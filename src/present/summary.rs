@@ -634,20 +634,27 @@ pub fn score_summary(v: &ScoreView<'_>) -> String {
     for p in v.pits.iter().filter(|p| p.step.is_none()) {
         let n: u64 = p.bins.iter().sum();
         let chi = match p.chi2 {
-            Some((c, pv)) => format!(
-                "chi-square {c:.1} on {} df, p = {}",
-                p.bins.len() - 1,
-                if pv < 1e-4 { "< 0.0001".to_owned() } else { format!("{pv:.4}") }
-            ),
+            Some((c, pv)) => format!("chi-square {c:.1} on {} df, {}", p.bins.len() - 1, p_value(pv)),
             None => "too few for a chi-square".to_owned(),
         };
         let _ = writeln!(
             t,
-            "  PIT, {}: {n} counts of steps that fired, {chi}; {} beyond 5%/95% (p = {:.4})",
-            names[p.forecaster], p.extreme, p.extreme_p
+            "  PIT, {}: {n} counts of steps that fired, {chi}; {} beyond 5%/95% ({})",
+            names[p.forecaster],
+            p.extreme,
+            p_value(p.extreme_p)
         );
     }
     let _ =
         writeln!(t, "\n  results in {}/ ({} files): {}", v.dest.display(), v.files.len(), v.files.join(" "));
     t
+}
+
+/// A p-value for people: `p = 0.0123`, or `p < 0.0001`.
+fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        "p < 0.0001".to_owned()
+    } else {
+        format!("p = {p:.4}")
+    }
 }
