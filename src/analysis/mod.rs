@@ -9,3 +9,4 @@ pub mod estimate;
 pub mod explore;
 pub mod fit;
 pub mod score;
+pub mod track;

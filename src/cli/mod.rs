@@ -17,6 +17,7 @@ mod run;
 mod score;
 mod slurm;
 mod trace;
+mod track;
 
 use crate::output::results::{Results, ResultsError};
 use crate::output::{self, io_at, OutputError, Staging};
@@ -67,6 +68,8 @@ enum Command {
     Fit(fit::FitArgs),
     /// Score the scenario's forecasts from rolling origins against an event log and baselines.
     Score(score::ScoreArgs),
+    /// Score the forecast questions of several episodes against their records and a base rate.
+    TrackRecord(track::TrackArgs),
 }
 
 // The option groups. Each option several commands share is declared once, here, and
@@ -422,6 +425,7 @@ pub fn main() -> ExitCode {
         Command::Backtest(a) => backtest::backtest(a),
         Command::Fit(a) => fit::fit(a),
         Command::Score(a) => score::score(a),
+        Command::TrackRecord(a) => track::track_record(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -35,6 +35,8 @@ pub(crate) const BACKTEST_FORMAT: &str = "brink-backtest/1";
 pub(crate) const FIT_FORMAT: &str = "brink-fit/1";
 /// `format` of a score run's `manifest.json`.
 pub(crate) const SCORE_FORMAT: &str = "brink-score/1";
+/// `format` of a track record's `manifest.json`.
+pub(crate) const TRACK_FORMAT: &str = "brink-track-record/1";
 
 /// How many unexpected entries a refusal names.
 const NAMED: usize = 5;
@@ -141,6 +143,7 @@ fn record(dir: &Path, nested: bool) -> Result<(String, BTreeSet<String>), String
         | BACKTEST_FORMAT
         | FIT_FORMAT
         | SCORE_FORMAT
+        | TRACK_FORMAT
         | SHARD_FORMAT
         | PREVIOUS_SHARD_FORMAT => {}
         "" => return Err(format!("its {name} has no brink format marker")),

@@ -403,3 +403,47 @@ pub fn fit_manifest(run: &RunRecord<'_>, f: &FitRecord<'_>) -> serde_json::Value
         }),
     )
 }
+
+/// What a track record read of one episode.
+pub struct EpisodeRecord<'a> {
+    /// The scenario file's path and text.
+    pub scenario: (&'a str, &'a str),
+    /// The record's path and text.
+    pub record: (&'a str, &'a str),
+    /// The params file, if the forecast was frozen with one.
+    pub params_file: Option<ParamsFileRecord>,
+    /// Trials and seed.
+    pub trials: u64,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// The manifest of a track-record folder (without `files`): the track-record file and,
+/// per episode, what it read, each with its SHA-256.
+pub fn track_manifest(file: (&str, &str), episodes: &[EpisodeRecord<'_>]) -> serde_json::Value {
+    let eps: Vec<serde_json::Value> = episodes
+        .iter()
+        .map(|e| {
+            let mut v = serde_json::json!({
+                "scenario_file": e.scenario.0,
+                "scenario_sha256": sha256_hex(e.scenario.1.as_bytes()),
+                "record_file": e.record.0,
+                "record_sha256": sha256_hex(e.record.1.as_bytes()),
+                "trials": e.trials,
+                "seed": e.seed,
+            });
+            if let Some(p) = &e.params_file {
+                v["params_file"] = serde_json::json!(p);
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "format": crate::output::guard::TRACK_FORMAT,
+        "brink_version": env!("CARGO_PKG_VERSION"),
+        "track_record_file": file.0,
+        "track_record_sha256": sha256_hex(file.1.as_bytes()),
+        "streams": STREAMS,
+        "episodes": eps,
+    })
+}

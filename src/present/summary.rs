@@ -658,3 +658,90 @@ fn p_value(p: f64) -> String {
         format!("p = {p:.4}")
     }
 }
+
+/// What `brink track-record` shows on the terminal.
+pub struct TrackView<'a> {
+    /// The track-record file.
+    pub file: &'a str,
+    /// Every question of every episode, episodes by day 0.
+    pub answers: &'a [crate::analysis::track::Answer],
+    /// Means over the answered questions: Brier, then log score.
+    pub means: (Option<crate::analysis::track::PairedMeans>, Option<crate::analysis::track::PairedMeans>),
+    /// The results folder and its files.
+    pub dest: &'a Path,
+    /// Files written.
+    pub files: &'a [String],
+}
+
+/// The terminal summary of `brink track-record`: one line per question, then the means.
+pub fn track_summary(v: &TrackView<'_>) -> String {
+    let mut t = String::new();
+    let mut episodes: Vec<&str> = v.answers.iter().map(|a| a.episode.as_str()).collect();
+    episodes.dedup();
+    let _ = writeln!(
+        t,
+        "track record from {}: {} episodes, {} questions",
+        v.file,
+        episodes.len(),
+        v.answers.len()
+    );
+    let line = |t: &mut String, a: &crate::analysis::track::Answer| {
+        let (lo, hi) = a.interval();
+        let (answer, scores) = match (a.outcome, a.scored()) {
+            (Some(y), Some((b, n))) => {
+                (if y { "yes" } else { "no" }, format!("{:>6.4}  {:>7}  {:>6.4}", b.0, pct(a.baseline()), n.0))
+            }
+            _ => ("?", format!("{:>6}  {:>7}  {:>6}", "", pct(a.baseline()), "")),
+        };
+        let _ = writeln!(
+            t,
+            "  {:<14} {:<10} {:<28} {:>4}  {:<25}  {:<3}  {scores}",
+            a.episode,
+            a.day0,
+            a.question.id,
+            a.question.days,
+            format!("{:>6} [{}, {}]", pct(a.p()), pct(lo), pct(hi)),
+            answer
+        );
+    };
+    let _ = writeln!(
+        t,
+        "\n  {:<14} {:<10} {:<28} {:>4}  {:<25}  {:<3}  {:>6}  {:>7}  {:>6}",
+        "episode", "day 0", "question", "days", "brink [95% MC]", "rec", "Brier", "base", "Brier"
+    );
+    for a in v.answers.iter().filter(|a| a.revised.is_none()) {
+        line(&mut t, a);
+    }
+    let _ = writeln!(t);
+    for (name, m) in [("Brier", &v.means.0), ("log score", &v.means.1)] {
+        if let Some(m) = m {
+            let _ = writeln!(
+                t,
+                "  mean {name} over {} questions: brink {:.3}, base rate {:.3}; base rate - brink {:+.3} [{:+.3}, {:+.3}]",
+                m.n, m.brink, m.baseline, m.gain.0, m.gain.1, m.gain.2
+            );
+        }
+    }
+    let _ = writeln!(
+        t,
+        "  Scores: lower is better; a difference above 0 favours brink. Intervals: 95%, a paired\n  \
+         bootstrap over questions; the questions of one episode are not independent and they are\n  \
+         few, so read the interval, not the sign. Base rate: (yes + 1/2) / (asked + 1) over the\n  \
+         earlier episodes' questions of the same kind (1/2 for the first)."
+    );
+    let revised: Vec<_> = v.answers.iter().filter(|a| a.revised.is_some()).collect();
+    if !revised.is_empty() {
+        let _ = writeln!(t, "\n  revised after scoring (not in the means or the base rates):");
+        for a in revised {
+            line(&mut t, a);
+        }
+    }
+    let _ = writeln!(
+        t,
+        "\n  results in {}/ ({} files): {}",
+        v.dest.display(),
+        v.files.len(),
+        v.files.join(" ")
+    );
+    t
+}

@@ -60,6 +60,8 @@ pub struct EventLog {
     pub source_column: bool,
     /// Remarks that do not stop a fit: a `cause` that no trigger of the scenario models.
     pub warnings: Vec<String>,
+    /// Rows left out because they lie outside the scenario's window ([`parse_within`]).
+    pub outside: usize,
 }
 
 /// Why a log was refused: every problem found, each with its line.
@@ -78,6 +80,18 @@ pub fn read(path: &Path, model: &Model) -> Result<EventLog, LogError> {
 
 /// Parses log text named `file` (for messages) against `model`.
 pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError> {
+    parse_rows(file, text, model, false)
+}
+
+/// Parses a log that may run beyond the scenario's window, as a longer record does (a
+/// 2019-21 record read against a scenario of one month in it): rows outside the window
+/// are left out, after their step and branch are checked, and counted in
+/// [`EventLog::outside`]; a cause naming such a row is dropped.
+pub fn parse_within(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError> {
+    parse_rows(file, text, model, true)
+}
+
+fn parse_rows(file: &str, text: &str, model: &Model, within: bool) -> Result<EventLog, LogError> {
     let mut problems = Problems { file, list: Vec::new(), total: 0 };
     let mut reader =
         csv::ReaderBuilder::new().comment(Some(b'#')).flexible(false).from_reader(text.as_bytes());
@@ -157,6 +171,7 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
     let mut seen_ids: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut causes: Vec<(usize, String)> = Vec::new();
     let mut last: Option<(u64, f64, u64)> = None;
+    let mut outside = 0;
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -227,6 +242,10 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
         // Time.
         let Some(day) = event_day(model, get(c_day), get(c_date), line, &mut problems) else { continue };
         if !(0.0..model.horizon_days as f64).contains(&day) {
+            if within {
+                outside += 1;
+                continue;
+            }
             let dates = model.start.map_or(String::new(), |s| {
                 format!(", {s} to {} exclusive", s.plus_days(i64::from(model.horizon_days)))
             });
@@ -337,6 +356,7 @@ pub fn parse(file: &str, text: &str, model: &Model) -> Result<EventLog, LogError
         cause_column: c_cause.is_some(),
         source_column: c_source.is_some(),
         warnings,
+        outside,
     })
 }
 

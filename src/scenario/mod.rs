@@ -8,6 +8,7 @@
 
 pub mod compile;
 pub mod diag;
+pub mod episodes;
 pub mod input;
 pub mod log;
 pub mod params_file;

@@ -188,6 +188,22 @@ pub struct Document {
     pub schedule: Vec<Spanned<Scheduled>>,
     #[serde(default)]
     pub variants: Entries<Spanned<String>, Spanned<VariantTable>>,
+    #[serde(default)]
+    pub questions: Vec<Spanned<Question>>,
+}
+
+/// `[[questions]]`: a forecast question, written down before its outcome is known.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // fields are the keys of docs/scenario-language.md, one to one
+pub struct Question {
+    pub id: Spanned<String>,
+    pub kind: Option<Spanned<String>>,
+    pub text: String,
+    pub target: Spanned<String>,
+    pub at_least: Option<Spanned<i64>>,
+    pub days: Option<Spanned<i64>>,
+    pub note: Option<String>,
 }
 
 /// `[scenario]`.

@@ -36,6 +36,8 @@ pub struct Model {
     pub triggers: Vec<Trigger>,
     /// Firings known in advance, sorted by day (stable: file order among equal days).
     pub schedule: Vec<Scheduled>,
+    /// Forecast questions, in file order.
+    pub questions: Vec<Question>,
     /// Default number of trials.
     pub trials: u64,
     /// Default seed.
@@ -241,6 +243,33 @@ pub struct Trigger {
     pub min_level: Option<LevelIx>,
     /// Guard: level must be at most this.
     pub max_level: Option<LevelIx>,
+}
+
+/// A forecast question of the file's `[[questions]]`: asked at day 0 of the days
+/// `[0, days)`, and answered yes or no by a record (`brink track-record`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    /// `[a-z][a-z0-9_]*`, unique in the file.
+    pub id: String,
+    /// What it asks, across episodes: the questions of one kind share a base rate.
+    pub kind: String,
+    /// The question in words.
+    pub text: String,
+    /// What answers it.
+    pub target: Asked,
+    /// The window, from day 0, in days (1 to the horizon).
+    pub days: u32,
+}
+
+/// What answers a [`Question`] yes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    /// The step fires at least once.
+    Fired(StepIx),
+    /// The level is reached (it lies above the initial level).
+    Level(LevelIx),
+    /// The tally gains at least this much.
+    Tally(TallyIx, u64),
 }
 
 /// A firing known in advance.

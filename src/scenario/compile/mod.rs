@@ -115,6 +115,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
     let tallies = cx.tallies(doc);
     let (steps, triggers) = cx.steps(doc);
     let schedule = cx.schedule(doc, &steps, head.horizon);
+    let questions = cx.questions(doc, initial_level, head.horizon);
     if cx.diags.is_empty() {
         cx.zero_delay_cycles(doc, &steps, &triggers);
         cx.excitation_stability(doc, &steps);
@@ -136,6 +137,7 @@ pub fn compile(doc: &raw::Document, ov: &Overrides) -> Result<Model, Vec<Diagnos
         steps,
         triggers,
         schedule,
+        questions,
         trials: head.trials,
         seed: head.seed,
         max_events: head.max_events,
@@ -881,6 +883,102 @@ impl Ctx {
         let n = self.num(&er.n, &format!("n (branching ratio) of {what}"), Range01::NonNeg);
         let decay = self.num(&er.decay_days, &format!("decay_days of {what}"), Range01::Positive);
         Some(model::Excitation { step: step?, n: n?, decay_days: decay? })
+    }
+
+    /// `[[questions]]`: each names what answers it as `fired:STEP`, `level:LEVEL` or
+    /// `tally:TALLY` (with `at_least`, 1 unless given).
+    fn questions(&mut self, doc: &raw::Document, initial_level: usize, horizon: i64) -> Vec<model::Question> {
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for q in &doc.questions {
+            let q = q.get_ref();
+            let id = q.id.get_ref();
+            if let Some(problem) = id_problem("question id", id) {
+                self.err(q.id.span(), problem);
+            } else if !seen.insert(id.clone()) {
+                self.err(q.id.span(), format!("question id `{id}` is used twice"));
+            }
+            let kind = match &q.kind {
+                Some(k) => {
+                    if let Some(problem) = id_problem("question kind", k.get_ref()) {
+                        self.err(k.span(), problem);
+                    }
+                    k.get_ref().clone()
+                }
+                None => id.clone(),
+            };
+            let days = match &q.days {
+                None => Some(horizon as u32),
+                Some(d) if (1..=horizon).contains(d.get_ref()) => Some(*d.get_ref() as u32),
+                Some(d) => {
+                    self.err(
+                        d.span(),
+                        format!("days must be a whole number from 1 to the horizon, {horizon}; got {}", d.get_ref()),
+                    );
+                    None
+                }
+            };
+            let at_least = match &q.at_least {
+                None => Some(1),
+                Some(a) if *a.get_ref() >= 1 => Some(*a.get_ref() as u64),
+                Some(a) => {
+                    self.err(a.span(), format!("at_least must be a whole number >= 1, got {}", a.get_ref()));
+                    None
+                }
+            };
+            let target = self.asked(&q.target, q.at_least.as_ref(), at_least, initial_level);
+            if let (Some(target), Some(days)) = (target, days) {
+                out.push(model::Question { id: id.clone(), kind, text: q.text.clone(), target, days });
+            }
+        }
+        out
+    }
+
+    /// A question's `target`.
+    fn asked(
+        &mut self,
+        target: &Spanned<String>,
+        at_least_key: Option<&Spanned<i64>>,
+        at_least: Option<u64>,
+        initial_level: usize,
+    ) -> Option<model::Asked> {
+        let text = target.get_ref();
+        let Some((kind, id)) = text.split_once(':') else {
+            self.err(target.span(), format!("target `{}` is not of the form KIND:ID", shown_id(text)))
+                .hint("write fired:STEP, level:LEVEL or tally:TALLY");
+            return None;
+        };
+        if kind != "tally" {
+            if let Some(a) = at_least_key {
+                self.err(a.span(), "at_least belongs to a tally target (tally:TALLY)");
+                return None;
+            }
+        }
+        let spanned = Spanned::new(target.span(), id.to_owned());
+        match kind {
+            "fired" => self.step_ref(&spanned).map(model::Asked::Fired),
+            "level" => {
+                let l = self.lookup(&spanned, "level", |c| &c.level_ids)?;
+                if l <= initial_level {
+                    self.err(
+                        target.span(),
+                        format!("level `{id}` is at or below the initial level: the answer is yes at day 0"),
+                    )
+                    .hint("ask for a level above the initial level");
+                    return None;
+                }
+                Some(model::Asked::Level(l))
+            }
+            "tally" => {
+                let t = self.lookup(&spanned, "tally", |c| &c.tally_ids)?;
+                Some(model::Asked::Tally(t, at_least?))
+            }
+            other => {
+                self.err(target.span(), format!("`{}` is not a kind of target", shown_id(other)))
+                    .hint("write fired:STEP, level:LEVEL or tally:TALLY");
+                None
+            }
+        }
     }
 
     fn scheduled(

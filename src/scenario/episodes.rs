@@ -1,0 +1,124 @@
+//! A track-record file (`brink track-record FILE`): the episodes whose forecast questions
+//! brink is scored on, each a scenario file, the dated record that answers its
+//! questions and, where the forecast used one, the params file it was frozen with.
+//! Paths are relative to the file itself, so the file travels with its data.
+
+use super::diag::{Diagnostic, Diagnostics};
+use super::input::read_text;
+use super::LoadError;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    episodes: Vec<Spanned<RawEpisode>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEpisode {
+    scenario: Spanned<String>,
+    record: Spanned<String>,
+    params: Option<Spanned<String>>,
+    trials: Option<Spanned<i64>>,
+    revised: Option<String>,
+    note: Option<String>,
+}
+
+/// One episode, its paths resolved against the track-record file's folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episode {
+    /// The scenario file whose `[[questions]]` are scored.
+    pub scenario: PathBuf,
+    /// The event log that answers them.
+    pub record: PathBuf,
+    /// The params file the forecast was frozen with (applied as `--params` is).
+    pub params: Option<PathBuf>,
+    /// Trials, if not the scenario's.
+    pub trials: Option<u64>,
+    /// Set for a version written after the outcome was scored (with when and why): it is
+    /// shown, but counts neither in the means nor in the base rates.
+    pub revised: Option<String>,
+    /// Free text for people.
+    pub note: Option<String>,
+}
+
+/// Reads the track-record file at `path`.
+pub fn read(path: &Path) -> Result<Vec<Episode>, LoadError> {
+    let source = read_text(path, "track-record file")?;
+    parse(&path.display().to_string(), &source, path.parent().unwrap_or(Path::new(".")))
+        .map_err(LoadError::Invalid)
+}
+
+/// Parses track-record text named `file`, resolving paths against `dir`.
+pub fn parse(file: &str, source: &str, dir: &Path) -> Result<Vec<Episode>, Diagnostics> {
+    let fail = |items| Diagnostics { file: file.to_owned(), source: source.to_owned(), items };
+    let doc: Document = toml::from_str(source).map_err(|e| {
+        let message = e.message().trim().to_owned();
+        fail(vec![match e.span() {
+            Some(span) => Diagnostic::at(span, message),
+            None => Diagnostic::whole_file(message),
+        }
+        .help("a track-record file is a list of [[episodes]], each with `scenario` and `record` (docs/track-record.md)")])
+    })?;
+    let mut items = Vec::new();
+    if doc.episodes.is_empty() {
+        items.push(Diagnostic::whole_file("the file lists no [[episodes]]"));
+    }
+    let mut out = Vec::new();
+    for e in doc.episodes {
+        let e = e.into_inner();
+        let trials = match &e.trials {
+            Some(t) if *t.get_ref() >= 1 => Some(*t.get_ref() as u64),
+            Some(t) => {
+                items.push(Diagnostic::at(t.span(), format!("trials must be a whole number >= 1, got {}", t.get_ref())));
+                None
+            }
+            None => None,
+        };
+        for p in [Some(&e.scenario), Some(&e.record), e.params.as_ref()].into_iter().flatten() {
+            if p.get_ref().trim().is_empty() {
+                items.push(Diagnostic::at(p.span(), "an empty path"));
+            }
+        }
+        out.push(Episode {
+            scenario: joined(dir, e.scenario.get_ref()),
+            record: joined(dir, e.record.get_ref()),
+            params: e.params.as_ref().map(|p| joined(dir, p.get_ref())),
+            trials,
+            revised: e.revised,
+            note: e.note,
+        });
+    }
+    if items.is_empty() {
+        Ok(out)
+    } else {
+        Err(fail(items))
+    }
+}
+
+/// `dir/rel` with `name/..` pairs taken out, so that messages show `scenarios/x.toml`
+/// rather than `data/../scenarios/x.toml` (lexically: a `..` after a symbolic link is
+/// rare in a project's own files, and the path still names the same file otherwise).
+fn joined(dir: &Path, rel: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    let full = dir.join(rel);
+    for c in full.components() {
+        match (c, out.last()) {
+            (Component::CurDir, _) => {}
+            (Component::ParentDir, Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
