@@ -43,4 +43,5 @@ mod shards;
 mod slurm_jobs;
 mod sources;
 mod trace;
+mod track;
 mod uncertainty;

@@ -16,9 +16,9 @@ pub mod fit;
 pub mod manifest;
 pub mod results;
 pub mod score;
-pub mod track;
 pub mod tables;
 pub mod text;
+pub mod track;
 pub mod trials;
 
 pub mod guard;

@@ -688,9 +688,10 @@ pub fn track_summary(v: &TrackView<'_>) -> String {
     let line = |t: &mut String, a: &crate::analysis::track::Answer| {
         let (lo, hi) = a.interval();
         let (answer, scores) = match (a.outcome, a.scored()) {
-            (Some(y), Some((b, n))) => {
-                (if y { "yes" } else { "no" }, format!("{:>6.4}  {:>7}  {:>6.4}", b.0, pct(a.baseline()), n.0))
-            }
+            (Some(y), Some((b, n))) => (
+                if y { "yes" } else { "no" },
+                format!("{:>6.4}  {:>7}  {:>6.4}", b.0, pct(a.baseline()), n.0),
+            ),
             _ => ("?", format!("{:>6}  {:>7}  {:>6}", "", pct(a.baseline()), "")),
         };
         let _ = writeln!(
@@ -736,12 +737,7 @@ pub fn track_summary(v: &TrackView<'_>) -> String {
             line(&mut t, a);
         }
     }
-    let _ = writeln!(
-        t,
-        "\n  results in {}/ ({} files): {}",
-        v.dest.display(),
-        v.files.len(),
-        v.files.join(" ")
-    );
+    let _ =
+        writeln!(t, "\n  results in {}/ ({} files): {}", v.dest.display(), v.files.len(), v.files.join(" "));
     t
 }

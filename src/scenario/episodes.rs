@@ -74,7 +74,10 @@ pub fn parse(file: &str, source: &str, dir: &Path) -> Result<Vec<Episode>, Diagn
         let trials = match &e.trials {
             Some(t) if *t.get_ref() >= 1 => Some(*t.get_ref() as u64),
             Some(t) => {
-                items.push(Diagnostic::at(t.span(), format!("trials must be a whole number >= 1, got {}", t.get_ref())));
+                items.push(Diagnostic::at(
+                    t.span(),
+                    format!("trials must be a whole number >= 1, got {}", t.get_ref()),
+                ));
                 None
             }
             None => None,

@@ -913,7 +913,10 @@ impl Ctx {
                 Some(d) => {
                     self.err(
                         d.span(),
-                        format!("days must be a whole number from 1 to the horizon, {horizon}; got {}", d.get_ref()),
+                        format!(
+                            "days must be a whole number from 1 to the horizon, {horizon}; got {}",
+                            d.get_ref()
+                        ),
                     );
                     None
                 }
