@@ -532,7 +532,7 @@ pub(crate) fn score_html(v: &ScorePage<'_>) -> String {
             li { b { "Log score" } " (all targets): −ln of the probability the forecast gave to what happened, in nats; probabilities below half a trial are floored." }
             li { b { "Brier" } " (yes/no targets): the squared difference between the forecast probability and the outcome (0 or 1)." }
             li { b { "PIT" } ": where the observed count falls in the forecast distribution (randomized within its probability step). Uniform for a calibrated forecaster; a U shape means too narrow, a hump too wide, a slope a bias." }
-            li { b { "climatology" } ": a Poisson at each step's rate over the 365 days before the origin; for tallies, the sums of the look-back's windows." }
+            li { b { "climatology" } ": a Poisson at each step's rate over the 365 days before the origin (fewer if day 0 is closer); for tallies, the sums of the look-back's windows." }
         }
         "\n"
         (params_section(m))

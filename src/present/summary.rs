@@ -575,7 +575,7 @@ pub fn score_summary(v: &ScoreView<'_>) -> String {
     }
     let _ = writeln!(
         t,
-        "  climatology: Poisson at each step's rate over the {} days before the origin",
+        "  climatology: Poisson at each step's rate over the {} days before the origin (fewer if day 0 is closer)",
         crate::analysis::score::CLIMATE_DAYS
     );
     if v.every < v.lead {
