@@ -175,7 +175,13 @@ fn as_of_lists_exactly_the_citations_published_strictly_after_the_date() {
 /// The bundled scenarios name data/sources.csv and every key they cite is in it.
 #[test]
 fn the_bundled_scenarios_cite_only_keys_of_data_sources_csv() {
-    for name in ["baghdad-2020.toml", "chain-2019.toml", "hindcast-2019-2021.toml", "campaign-2023.toml"] {
+    for name in [
+        "baghdad-2020.toml",
+        "chain-2019.toml",
+        "hindcast-2019-2021.toml",
+        "campaign-2023.toml",
+        "exchange-2025.toml",
+    ] {
         let path = crate::util::bundled(name);
         let text = std::fs::read_to_string(&path).expect("bundled scenario");
         assert!(text.contains("sources = \"../data/sources.csv\""), "{name} names no sources file");

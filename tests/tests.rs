@@ -19,6 +19,7 @@ mod determinism;
 mod distributions;
 mod engine;
 mod engine_ownership;
+mod exchange;
 mod explore;
 mod fit;
 mod fit_command;
