@@ -197,8 +197,10 @@ fn bad_questions_are_refused_with_their_line() {
 /// The bundled track record answers its questions as the records say (by hand: the US
 /// struck the militias on 29 Dec 2019, 26 Feb 2021 and 27 Oct 2023; Iran struck US
 /// forces on 8 Jan 2020 and not in Dec 2020 - Mar 2021; no US death in the 90 days from
-/// 20 Dec 2020 or 17 Oct 2023 (Tower 22 is day 103); no war; no US strike on Iran), the
-/// same on one thread as on two, and an episode without questions is refused.
+/// 20 Dec 2020 or 17 Oct 2023 (Tower 22 is day 103); no war; no US strike on Iran; Iran
+/// struck Al Udeid on 23 Jun 2025, day 1, killing no one, and no militia attack on US
+/// forces is logged in the 30 days after), the same on one thread as on two, and an
+/// episode without questions is refused.
 #[test]
 fn the_bundled_track_record_answers_as_the_records_say() {
     let dir = tempfile::tempdir().expect("a temporary folder");
@@ -237,6 +239,11 @@ fn the_bundled_track_record_answers_as_the_records_say() {
         ("campaign-2023", "us_strike_militia_90d", "yes"),
         ("campaign-2023", "us_strike_iran_territory_90d", "no"),
         ("campaign-2023", "war_90d", "no"),
+        ("exchange-2025", "iran_strike_7d", "yes"),
+        ("exchange-2025", "us_killed_30d", "no"),
+        ("exchange-2025", "war_30d", "no"),
+        ("exchange-2025", "us_strike_iran_30d", "no"),
+        ("exchange-2025", "militia_attack_30d", "no"),
     ] {
         assert_eq!(answer(episode, question), want, "{episode} {question}");
     }
