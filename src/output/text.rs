@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(odds(1.0, 1.0), "in every trial");
         // No trial reached it: the Wilson upper bound of 0 in 10,000 trials is
         // 1.96^2 / (10,000 + 1.96^2) = 0.000384, about 1 in 2,604.
-        assert_eq!(odds(0.0, 3.8416 / 10_003.8416), "fewer than 1 in 2,600");
+        assert_eq!(odds(0.0, 3.8416 / (10_000.0 + 3.8416)), "fewer than 1 in 2,600");
         assert_eq!(odds(0.0, 0.0), "never");
     }
 }

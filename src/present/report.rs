@@ -8,7 +8,7 @@
 
 use crate::output::manifest::Manifest;
 use crate::output::results::{EpistemicRow, Results};
-use crate::output::text::{odds, pct, short, spread_pct};
+use crate::output::text::{odds, pct, short, spread_pct, thousands};
 use crate::present::charts::{self, ChartError, ChartOptions, CHARTS};
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
@@ -331,7 +331,7 @@ fn run_card(r: &Results) -> Markup {
             h1 { (text(&m.scenario_title)) } "\n"
             p.sub {
                 "Scenario " code { (text(&m.scenario_name)) } ", variant " code { (text(variant)) } ": "
-                (m.trials) " trials, seed " (m.seed) ", " (m.horizon_days) " days"
+                (thousands(m.trials)) " trials, seed " (m.seed) ", " (m.horizon_days) " days"
                 @if let Some(s) = &m.start { " from " (text(s)) }
                 @if m.spread.is_none() && !r.epistemic.is_empty() { " (a two-loop run: " (draws) " parameter draws)" }
                 "."
@@ -353,7 +353,7 @@ fn run_card(r: &Results) -> Markup {
                         @if m.spread.is_some() { "Monte Carlo 95%: " } @else { "the pooled P's 95% interval: " }
                         (spread_pct(top.p_low)) " – " (spread_pct(top.p_high))
                     } @else {
-                        b { (spread_pct(top.p_low)) " – " (spread_pct(top.p_high)) } " (95% Monte Carlo interval, " (top.trials_reached) " of " (m.trials) " trials)"
+                        b { (spread_pct(top.p_low)) " – " (spread_pct(top.p_high)) } " (95% Monte Carlo interval, " (thousands(top.trials_reached)) " of " (thousands(m.trials)) " trials)"
                     }
                 }
                 "\n"
