@@ -207,13 +207,18 @@ fn the_command_writes_its_files() {
     // 22 months of attacks and 5 totals, with the header.
     assert_eq!(csv.lines().count(), 28);
     assert!(out.join("fan.svg").exists() && out.join("manifest.json").exists());
-    // The report: coverage counted from the CSV's own in_50/in_90 columns, the fan
+    // The report: coverage counted from the CSV's own in_50/in_90 columns (the 90% one
+    // in the headline card), the fan
     // embedded, and the params with their sources.
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     let in_col = |k: usize| csv.lines().skip(1).filter(|l| l.split(',').nth(k) == Some("true")).count();
     let (in50, in90) = (in_col(10), in_col(11));
     assert!(report.contains(&format!("<b>{in50} (")), "50% coverage {in50} in the report");
-    assert!(report.contains(&format!("<b>{in90} (")), "90% coverage {in90} in the report");
+    let n = csv.lines().count() - 1;
+    assert!(
+        report.contains(&format!("<span class=\"words\">{in90} of {n};")),
+        "90% coverage {in90} of {n} in the report's headline"
+    );
     assert!(report.contains("<figure id=\"fan\">\n<svg"), "the fan is inline SVG");
     assert!(report.contains("<h2>Parameters</h2>") && report.contains("<th>source</th>"));
     // Same seed, same bytes.

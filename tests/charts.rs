@@ -186,21 +186,11 @@ fn text_renders_without_system_fonts() {
     assert!(ink(w, &px, 0, h / 14) > 0.005, "title text missing without system fonts");
 }
 
-fn chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| {
-        std::env::var_os("PATH")?
-            .to_str()?
-            .split(':')
-            .map(|dir| Path::new(dir).join(name))
-            .find(|p| p.is_file())
-    })
-}
-
 /// A real browser renders report.html offline: the DOM holds every chart, and a
 /// screenshot of the page is not blank.
 #[test]
 fn a_browser_renders_the_report() {
-    let Some(chrome) = chromium() else {
+    let Some(chrome) = crate::util::chromium() else {
         assert!(std::env::var_os("CI").is_none(), "CI installs chromium: the browser test must run there");
         eprintln!("chromium not installed: browser test skipped (CI runs it)");
         return;

@@ -82,3 +82,106 @@ fn scenario_text_is_escaped_in_the_report() {
         assert!(!page.contains(raw), "report.html holds unescaped {raw:?}");
     }
 }
+
+/// Every kind of report brink writes, made small and fast, as (kind, report.html).
+fn every_report(dir: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = |name: &str| repo.join("data").join(name);
+    let out = |kind: &str| dir.join(kind);
+    let run = |kind: &str, args: &[&str]| {
+        brink()
+            .args(args)
+            .arg("--out")
+            .arg(out(kind))
+            .args(["--quiet", "--charts", "none"])
+            .assert()
+            .success();
+    };
+    let baghdad = bundled("baghdad-2020.toml");
+    let minimal = bundled("minimal.toml");
+    let hindcast = bundled("hindcast-2019-2021.toml");
+    let s = |p: &Path| p.display().to_string();
+    run("run", &["run", &s(&minimal), "--trials", "2000"]);
+    run("spread", &["run", &s(&baghdad), "--trials", "1000", "--draws", "20", "--draw-trials", "500"]);
+    run("two-loop", &["run", &s(&baghdad), "--trials", "300", "--epistemic", "10"]);
+    run("compare", &["compare", &s(&minimal), "--variants", "baseline,hotline", "--trials", "2000"]);
+    run(
+        "backtest",
+        &["backtest", &s(&hindcast), "--observed", &s(&data("observed-2019-2021.csv")), "--trials", "300"],
+    );
+    run(
+        "score",
+        &[
+            "score",
+            &s(&hindcast),
+            "--events",
+            &s(&data("events-iraq-2019-2021.csv")),
+            "--params",
+            &s(&data("hindcast-fit-2020-06-30.toml")),
+            "--from",
+            "2020-07-01",
+            "--to",
+            "2021-07-31",
+            "--trials",
+            "300",
+        ],
+    );
+    ["run", "spread", "two-loop", "compare", "backtest", "score"]
+        .into_iter()
+        .map(|k| (k, out(k).join("report.html")))
+        .collect()
+}
+
+/// A real browser lays out every kind of report at 1280 px: nothing overflows sideways
+/// (the document is no wider than the window), and the headline card is the first thing
+/// in `<body>`. A copy of each page gets a script that writes what the browser measured
+/// into the DOM, which `--dump-dom` prints; the reports themselves hold no script. The
+/// heights are printed (`--nocapture`) for the record.
+#[test]
+fn every_report_opens_with_its_headline_and_fits_1280_px() {
+    let Some(chrome) = crate::util::chromium() else {
+        assert!(std::env::var_os("CI").is_none(), "CI installs chromium: the browser test must run there");
+        eprintln!("chromium not installed: browser test skipped (CI runs it)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let probe = "<script>window.addEventListener('load', () => { const d = document.documentElement; \
+                 const f = document.body.firstElementChild; document.body.setAttribute('data-probe', \
+                 d.scrollWidth + ' ' + d.scrollHeight + ' ' + f.tagName + '#' + f.id); });</script></body>";
+    for (kind, page) in every_report(tmp.path()) {
+        let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert!(!html.contains("<script"), "{kind}: report.html holds a script");
+        let probed = page.with_file_name("probe.html");
+        std::fs::write(&probed, html.replace("</body>", probe)).unwrap();
+        let dom = std::process::Command::new(&chrome)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            .args([
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--window-size=1280,900",
+            ])
+            .arg(format!("--user-data-dir={}", tmp.path().join("profile").display()))
+            .arg("--dump-dom")
+            .arg(format!("file://{}", probed.display()))
+            .output()
+            .expect("run chromium");
+        let dom = String::from_utf8_lossy(&dom.stdout);
+        let at = dom.find("data-probe=\"").unwrap_or_else(|| panic!("{kind}: the probe did not run:\n{dom}"));
+        let rest = &dom[at + "data-probe=\"".len()..];
+        let fields: Vec<&str> = rest[..rest.find('"').unwrap()].split(' ').collect();
+        let (width, height): (u32, u32) = (fields[0].parse().unwrap(), fields[1].parse().unwrap());
+        eprintln!("{kind}: {width} x {height} px at a 1280 px window");
+        assert!(width <= 1280, "{kind}: the page is {width} px wide at 1280 px (horizontal overflow)");
+        assert_eq!(
+            fields[2], "SECTION#headline",
+            "{kind}: the first thing in <body> is not the headline card"
+        );
+        let body = &html[html.find("<body>").unwrap() + "<body>".len()..];
+        assert!(
+            body.trim_start().starts_with("<section class=\"headline\" id=\"headline\">"),
+            "{kind}: report.html does not open with the headline card"
+        );
+        assert!(body.contains("<details class=\"appendix\">"), "{kind}: no appendix");
+    }
+}

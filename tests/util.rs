@@ -33,6 +33,17 @@ pub fn tol(variance: f64, n: u64) -> f64 {
     3.29 * (variance / n as f64).sqrt()
 }
 
+/// A Chromium on the PATH, for the tests that render reports in a real browser.
+pub fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| {
+        std::env::var_os("PATH")?
+            .to_str()?
+            .split(':')
+            .map(|dir| std::path::Path::new(dir).join(name))
+            .find(|p| p.is_file())
+    })
+}
+
 /// The `brink` binary, ready for arguments.
 pub fn brink() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("brink").expect("the brink binary is built for tests")

@@ -116,6 +116,9 @@ pub struct Results {
     pub paths: Vec<PathRow>,
     /// `epistemic.csv` when the folder is a two-loop run (empty otherwise).
     pub epistemic: Vec<EpistemicRow>,
+    /// P(top level) of each parameter draw, in draw order, from `params.csv` (two-loop
+    /// runs and predictive runs' spreads; empty otherwise).
+    pub draws_top: Vec<f64>,
 }
 
 /// Why a results folder could not be read.
@@ -165,7 +168,7 @@ impl Results {
         let mut table =
             |name: &str| -> Result<(Vec<u8>, PathBuf), ResultsError> { Ok((get(name)?, dir.join(name))) };
         let (b, p) = table("levels.csv")?;
-        let levels = rows(&b, &p)?;
+        let levels: Vec<LevelRow> = rows(&b, &p)?;
         let (b, p) = table("tallies.csv")?;
         let tallies = rows(&b, &p)?;
         let (b, p) = table("tally_distribution.csv")?;
@@ -181,7 +184,21 @@ impl Results {
             Ok(b) => rows(&b, &dir.join("epistemic.csv"))?,
             Err(_) => Vec::new(),
         };
-        let r = Results { manifest, levels, tallies, tally_distribution, steps, daily, paths, epistemic };
+        let draws_top = match (get("params.csv"), levels.last()) {
+            (Ok(b), Some(top)) => top_column(&b, &dir.join("params.csv"), &format!("p_{}", top.level))?,
+            _ => Vec::new(),
+        };
+        let r = Results {
+            manifest,
+            levels,
+            tallies,
+            tally_distribution,
+            steps,
+            daily,
+            paths,
+            epistemic,
+            draws_top,
+        };
         if r.levels.is_empty() {
             return Err(ResultsError::Malformed {
                 path: dir.join("levels.csv"),
@@ -203,6 +220,25 @@ impl Results {
         let (y, m, d) = (it.next()??, it.next()??, it.next()??);
         crate::sim::calendar::Date::new(y as i32, m as u32, d as u32)
     }
+}
+
+/// The column `name` of a CSV file as numbers (the per-draw P of `params.csv`).
+fn top_column(bytes: &[u8], path: &Path, name: &str) -> Result<Vec<f64>, ResultsError> {
+    let bad = |message: String| ResultsError::Malformed { path: path.to_owned(), message };
+    let mut r = csv::Reader::from_reader(bytes);
+    let col = r
+        .headers()
+        .map_err(|e| bad(e.to_string()))?
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| bad(format!("no column {name}")))?;
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        let cell = rec.get(col).unwrap_or("");
+        out.push(cell.parse().map_err(|_| bad(format!("line {}: {name} is not a number: {cell:?}", i + 2)))?);
+    }
+    Ok(out)
 }
 
 fn rows<T: for<'de> Deserialize<'de>>(bytes: &[u8], path: &Path) -> Result<Vec<T>, ResultsError> {

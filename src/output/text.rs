@@ -14,6 +14,18 @@ pub fn pct(p: f64) -> String {
     }
 }
 
+/// A bound of an interval (the spread across draws, a headline's interval): as [`pct`], but with two decimals below 1%, so that
+/// the spread of a rare level (P(war) of a few in ten thousand) does not round to
+/// "[0.0%, 0.1%]".
+pub fn spread_pct(p: f64) -> String {
+    let x = 100.0 * p;
+    if (0.1..1.0).contains(&x) {
+        format!("{x:.2}%")
+    } else {
+        pct(p)
+    }
+}
+
 /// A scenario number as written in a scenario file: up to 6 decimals, no trailing zeros.
 pub fn num(x: f64) -> String {
     let t = format!("{x:.6}");
@@ -46,6 +58,79 @@ pub fn sig(x: f64, digits: i32) -> String {
     let t = format!("{x:.digits$}");
     let t = if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_owned() } else { t };
     exact(t.parse().unwrap_or(x))
+}
+
+/// 100000 -> "100,000".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A value for a table people read: as written when that takes at most 6 significant
+/// digits (`0.01016`, `38`, `0.123456`), else rounded to 4 (`0.7749999999999999` ->
+/// `0.775`, `0.014802631578947368` -> `0.0148`).
+pub fn short(x: f64) -> String {
+    let written = exact(x);
+    let digits = written.trim_start_matches('-').trim_start_matches(['0', '.']).replace('.', "");
+    let digits = digits.trim_end_matches('0').len().max(1);
+    if digits <= 6 && !written.contains('e') {
+        written
+    } else {
+        sig(x, 4)
+    }
+}
+
+/// "1 in N" with N rounded as people say it: whole below 20, else to two significant
+/// digits, with thousands separators (`74`, `1,000`, `2,600`).
+fn one_in(n: f64) -> String {
+    let n = if n < 20.0 {
+        n.round()
+    } else {
+        let step = 10f64.powi(n.log10().floor() as i32 - 1);
+        (n / step).round() * step
+    };
+    format!("1 in {}", thousands(n as u64))
+}
+
+/// A probability in words, for a reader who does not think in percentages: `0.005` ->
+/// "about 1 in 200", `0.5` -> "about 1 in 2", `0.6` -> "about 6 in 10", `0.93` -> "about
+/// 93 in 100". Below 10%, and up to 50% where "1 in N" is within 5% of `p`, it says
+/// "1 in N"; otherwise "K in 10" where that is within 2 points, else "K in 100". A
+/// probability no trial reached (`p` = 0) says "fewer than 1 in N" from `upper`, the
+/// upper end of its interval, and `p` = 1 says "in every trial".
+pub fn odds(p: f64, upper: f64) -> String {
+    if p.is_nan() || p <= 0.0 {
+        return if upper > 0.0 { format!("fewer than {}", one_in(1.0 / upper)) } else { "never".into() };
+    }
+    if p >= 1.0 {
+        return "in every trial".into();
+    }
+    if p < 0.1 {
+        return format!("about {}", one_in(1.0 / p));
+    }
+    if p <= 0.5 {
+        let n = (1.0 / p).round();
+        if (1.0 / n - p).abs() <= 0.05 * p {
+            return format!("about 1 in {n}");
+        }
+    }
+    let tenths = (10.0 * p).round();
+    if (tenths / 10.0 - p).abs() <= 0.02 && tenths < 10.0 {
+        return format!("about {tenths} in 10");
+    }
+    let hundredths = (100.0 * p).round();
+    if hundredths >= 100.0 {
+        "more than 99 in 100".into()
+    } else {
+        format!("about {hundredths} in 100")
+    }
 }
 
 #[cfg(test)]
@@ -87,5 +172,55 @@ mod tests {
         assert_eq!(sig(40.5, 6), "40.5");
         assert_eq!(sig(3.0, 6), "3");
         assert_eq!(sig(0.000123456, 3), "0.000123");
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(100000), "100,000");
+        assert_eq!(thousands(1000000), "1,000,000");
+    }
+
+    #[test]
+    fn short_keeps_values_as_written_and_rounds_float_noise() {
+        assert_eq!(short(0.7749999999999999), "0.775");
+        assert_eq!(short(0.8333333333333334), "0.8333");
+        assert_eq!(short(0.014802631578947368), "0.0148");
+        assert_eq!(short(0.01016), "0.01016");
+        assert_eq!(short(0.123456), "0.123456");
+        assert_eq!(short(38.0), "38");
+        assert_eq!(short(1.0), "1");
+        assert_eq!(short(0.0), "0");
+        assert_eq!(short(2500.0), "2500");
+        assert_eq!(short(-0.25), "-0.25");
+        assert_eq!(short(1e-7), "0.0000001");
+    }
+
+    #[test]
+    fn odds_say_probabilities_in_words() {
+        // Hand-written: 1/0.005 = 200; 1/0.5 = 2; 0.93 is 3 points from 9 in 10.
+        assert_eq!(odds(0.005, 0.006), "about 1 in 200");
+        assert_eq!(odds(0.5, 0.52), "about 1 in 2");
+        assert_eq!(odds(0.93, 0.94), "about 93 in 100");
+        assert_eq!(odds(0.6, 0.62), "about 6 in 10");
+        assert_eq!(odds(0.91, 0.92), "about 9 in 10");
+        // 1/0.162 = 6.17 -> 6, and 1/6 = 0.1667 is within 5% of 0.162.
+        assert_eq!(odds(0.162, 0.18), "about 1 in 6");
+        // 1/0.3 = 3.33 -> 3, but 1/3 is 11% above 0.3: 3 in 10.
+        assert_eq!(odds(0.3, 0.32), "about 3 in 10");
+        // 0.45: 1 in 2 is 11% off, 5 in 10 is 5 points off.
+        assert_eq!(odds(0.45, 0.47), "about 45 in 100");
+        assert_eq!(odds(0.0135, 0.02), "about 1 in 74");
+        assert_eq!(odds(0.001, 0.0036), "about 1 in 1,000");
+        assert_eq!(odds(0.000384, 0.001), "about 1 in 2,600");
+        assert_eq!(odds(0.00001, 0.0001), "about 1 in 100,000");
+        assert_eq!(odds(0.08, 0.09), "about 1 in 13");
+        assert_eq!(odds(0.996, 0.999), "more than 99 in 100");
+        assert_eq!(odds(1.0, 1.0), "in every trial");
+        // No trial reached it: the Wilson upper bound of 0 in 10,000 trials is
+        // 1.96^2 / (10,000 + 1.96^2) = 0.000384, about 1 in 2,604.
+        assert_eq!(odds(0.0, 3.8416 / (10_000.0 + 3.8416)), "fewer than 1 in 2,600");
+        assert_eq!(odds(0.0, 0.0), "never");
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::output::manifest::Manifest;
 use crate::output::results::{EpistemicRow, Results};
-use crate::output::text::pct;
+use crate::output::text::{odds, pct, short, spread_pct, thousands};
 use crate::present::charts::{self, ChartError, ChartOptions, CHARTS};
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
@@ -17,10 +17,6 @@ const CSS: &str = include_str!("report.css");
 
 /// What the backtest page adds to the style sheet: shaded misses, unbroken months.
 const BACKTEST_CSS: &str = "tr.out td { background: #fff4e5; }\ntd.nw { white-space: nowrap; }\n";
-
-/// What the comparison page adds to the style sheet: the grid of each run's levels chart.
-const COMPARE_CSS: &str =
-    ".grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 1em; }\n";
 
 /// Escapes text for HTML, quotes and apostrophes included, so it is safe in text and in
 /// attribute values alike.
@@ -95,28 +91,27 @@ fn page(title: impl Render, extra_css: &'static str, body: Markup) -> String {
     .into_string()
 }
 
-/// The whole page.
+/// The whole page: the headline card (the answer), the levels chart (and, with parameter
+/// draws, the `epistemic` and `drivers` charts), then everything else in an appendix.
 pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
     let m = &r.manifest;
     let variant = m.variant.as_deref().unwrap_or("baseline");
     let opt = |x: Option<u64>| x.map(|v| v.to_string()).unwrap_or_default();
+    let card = run_card(r);
+    let draws = epistemic_figures(r, opts)?;
     let body = html! {
-        h1 { (text(&m.scenario_title)) } "\n"
-        p.sub {
-            "Scenario " code { (text(&m.scenario_name)) } ", variant " code { (text(variant)) } ": "
-            (m.trials) " trials, seed " (m.seed) ", " (m.horizon_days) " days"
-            @if let Some(s) = &m.start { " from " (text(s)) }
-            "."
-        }
-        "\n"
+        (card)
         @if !m.scenario_description.trim().is_empty() {
             @for para in m.scenario_description.split("\n\n") {
                 p { (text(para.trim())) } "\n"
             }
         }
+        (figure(r, "levels", opts)?)
+        @if let Some(draws) = draws { (draws) }
 
-        // Levels first: the answer to "how likely". With uncertain params, the spread of
-        // P across their draws leads, the Monte Carlo interval second.
+        details.appendix {
+            "\n"
+            summary { "Appendix: tables, more charts, steps, paths, parameters and manifest" } "\n"
         h2 { "Escalation levels" } "\n"
         @if let Some(sp) = &m.spread {
             p {
@@ -185,7 +180,6 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
             "\n"
         }
         p.sub { "Days of first reaching a level are counted from day 0, among the trials that reached it." } "\n"
-        (figure(r, "levels", opts)?)
         (figure(r, "time_to_level", opts)?)
         (figure(r, "occupancy", opts)?)
 
@@ -269,8 +263,129 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
 
         (params_section(m))
         (manifest_section(m, &[("reproduce with", reproduce(m)), ("files", m.files.join(", "))]))
+        }
+        "\n"
     };
     Ok(page(html! { (text(&m.scenario_name)) " [" (text(variant)) "]: brink report" }, "", body))
+}
+
+/// The most common path in `paths.csv` that ends at the top level: the path whose last
+/// step raises the level to it (by the chain the manifest keeps), with its trials. None
+/// without a chain (older folders) or when no listed path ends there.
+fn path_to_top(r: &Results) -> Option<(&str, u64)> {
+    let top = r.levels.last()?;
+    let chain = r.manifest.chain.as_ref()?;
+    let raises_to_top = |step: &str| {
+        chain.steps.iter().any(|s| s.id == step && s.level.as_deref() == Some(top.level.as_str()))
+    };
+    // paths.csv is sorted by trials, most first.
+    r.paths
+        .iter()
+        .find(|p| p.path.rsplit('>').next().is_some_and(raises_to_top))
+        .map(|p| (p.path.as_str(), p.trials))
+}
+
+/// The headline's line on the most likely path to the top level of `r`.
+fn path_line(r: &Results) -> Markup {
+    let Some(top) = r.levels.last() else { return html! {} };
+    html! {
+        dt { "Most likely path" } "\n"
+        dd {
+            @if top.trials_reached == 0 {
+                "none: no trial reached " code { (text(&top.level)) }
+            } @else if let Some((path, n)) = path_to_top(r) {
+                (text(&path.replace('>', " → "))) ": " (n) " of the " (top.trials_reached) " trials that reached "
+                code { (text(&top.level)) } " (" (pct(n as f64 / top.trials_reached as f64)) ")"
+            } @else {
+                "no path among the " (r.paths.len()) " most common ends at " code { (text(&top.level)) }
+            }
+        }
+        "\n"
+    }
+}
+
+/// The strongest driver of P(top level) across parameter draws: the param with the
+/// largest absolute rank correlation (ties by name, as `Draws::drivers` orders them).
+fn strongest_driver(r: &Results) -> Option<(&str, f64)> {
+    let top = r.levels.last()?;
+    r.epistemic
+        .iter()
+        .filter(|e| e.level == top.level && !e.param.is_empty())
+        .filter_map(|e| e.rank_correlation.map(|x| (e.param.as_str(), x)))
+        .min_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(b.0)))
+}
+
+/// The card a run's page opens with: the top level's P in numbers and words, its
+/// interval (the spread across parameter draws where params are uncertain, the Monte
+/// Carlo interval otherwise), the most likely path to it and the strongest driver.
+fn run_card(r: &Results) -> Markup {
+    let m = &r.manifest;
+    let variant = m.variant.as_deref().unwrap_or("baseline");
+    let top = r.levels.last().expect("a results folder has levels");
+    let spread_row = r.epistemic.iter().find(|e| e.param.is_empty() && e.level == top.level);
+    let across = spread_row.and_then(|e| e.p_p5.zip(e.p_p95));
+    let draws = m.spread.map(|sp| sp.draws).unwrap_or(r.draws_top.len() as u64);
+    html! {
+        section.headline id="headline" {
+            "\n"
+            h1 { (text(&m.scenario_title)) } "\n"
+            p.sub {
+                "Scenario " code { (text(&m.scenario_name)) } ", variant " code { (text(variant)) } ": "
+                (thousands(m.trials)) " trials, seed " (m.seed) ", " (m.horizon_days) " days"
+                @if let Some(s) = &m.start { " from " (text(s)) }
+                @if m.spread.is_none() && !r.epistemic.is_empty() { " (a two-loop run: " (draws) " parameter draws)" }
+                "."
+            }
+            "\n"
+            p.question { "Chance of reaching " code { (text(&top.level)) } " within " (m.horizon_days) " days: " (text(&top.label)) } "\n"
+            p.answer {
+                span.big { (pct(top.p_reached)) } " "
+                span.words { (odds(top.p_reached, top.p_high)) }
+            }
+            "\n"
+            dl {
+                "\n"
+                dt { "Interval" } "\n"
+                dd {
+                    @if let Some((lo, hi)) = across {
+                        b { (spread_pct(lo)) " – " (spread_pct(hi)) } " across " (draws) " draws of the uncertain params "
+                        "(5th to 95th percentile of P: what not knowing them leaves open); "
+                        @if m.spread.is_some() { "Monte Carlo 95%: " } @else { "the pooled P's 95% interval: " }
+                        (spread_pct(top.p_low)) " – " (spread_pct(top.p_high))
+                    } @else {
+                        b { (spread_pct(top.p_low)) " – " (spread_pct(top.p_high)) } " (95% Monte Carlo interval, " (thousands(top.trials_reached)) " of " (thousands(m.trials)) " trials)"
+                    }
+                }
+                "\n"
+                (path_line(r))
+                dt { "Strongest driver" } "\n"
+                dd {
+                    @if let Some((param, rho)) = strongest_driver(r) {
+                        code { (text(param)) } ": rank correlation " (format_args!("{rho:+.2}")) " with P(" (text(&top.level)) ") across the draws"
+                    } @else if r.epistemic.is_empty() {
+                        "not measured: no param is drawn from a distribution (" code { "brink sensitivity" } " ranks params by their effect)"
+                    } @else {
+                        "none: P(" (text(&top.level)) ") does not vary with any param across the draws"
+                    }
+                }
+                "\n"
+            }
+            "\n"
+        }
+        "\n"
+    }
+}
+
+/// The `epistemic` and `drivers` charts of a run with parameter draws.
+fn epistemic_figures(r: &Results, opts: &ChartOptions) -> Result<Option<Markup>, ChartError> {
+    let Some((spread, drivers)) = charts::explore::epistemic_svgs(r, opts)? else { return Ok(None) };
+    let top = r.levels.last().map_or("", |l| l.level.as_str());
+    let c1 = format!("P({top}) across the parameter draws: each bar counts the draws whose P fell in it");
+    let c2 = format!("What drives P({top}): each param's rank correlation with it across the draws");
+    Ok(Some(html! {
+        (figure_markup(Some("epistemic"), responsive(&spread, &c1), &c1))
+        (figure_markup(Some("drivers"), responsive(&drivers, &c2), &c2))
+    }))
 }
 
 /// The params table: each param's value, its distribution when trials draw it, and
@@ -295,17 +410,35 @@ fn params_section(m: &Manifest) -> Markup {
             }
             "\n"
         }
-        table {
-            tr { th { "param" } th.n { "value" } th { "distribution" } th { "source" } th { "note" } }
+        @let rows: Vec<ParamRow> = m.params.iter().map(|(k, v)| ParamRow::of(m, k, *v)).collect();
+        @let (dists, sources, notes) = (
+            rows.iter().any(|r| r.dist.is_some()),
+            rows.iter().any(|r| r.set_by.is_some() || r.source.is_some()),
+            rows.iter().any(|r| r.note.is_some()),
+        );
+        table.params {
+            tr {
+                th { "param" } th.n { "value" }
+                @if dists { th { "distribution" } }
+                @if sources { th { "source" } }
+                @if notes { th { "note" } }
+            }
             "\n"
-            @for (k, v) in &m.params {
-                @let p = m.provenance.iter().find(|p| &p.param == k);
+            @for r in &rows {
                 tr {
-                    td { code { (text(k)) } }
-                    td.n { (v) }
-                    td { (cell(p.and_then(|p| p.distribution.as_ref()))) }
-                    td { (cell(p.and_then(|p| p.source.as_ref()))) }
-                    td { (cell(p.and_then(|p| p.note.as_ref()))) }
+                    td { code { (text(r.name)) } }
+                    td.n { (short(r.value)) }
+                    @if dists { td { (cell(r.dist)) } }
+                    @if sources {
+                        td {
+                            @match (&r.set_by, r.source) {
+                                (Some(by), Some(src)) => { i { (text(by)) } "; " (text(src)) }
+                                (Some(by), None) => { i { (text(by)) } }
+                                (None, src) => { (cell(src)) }
+                            }
+                        }
+                    }
+                    @if notes { td { (cell(r.note)) } }
                 }
                 "\n"
             }
@@ -314,9 +447,47 @@ fn params_section(m: &Manifest) -> Markup {
     }
 }
 
-/// A table cell that may be empty.
+/// One row of the params table.
+struct ParamRow<'a> {
+    name: &'a str,
+    value: f64,
+    dist: Option<&'a String>,
+    /// Who set it when not the scenario file: `--set` or `--params FILE`.
+    set_by: Option<String>,
+    source: Option<&'a String>,
+    note: Option<&'a String>,
+}
+
+impl<'a> ParamRow<'a> {
+    /// The row of param `name`: the manifest's provenance, and who set it. A `--params`
+    /// file's `source` and `note` replace the scenario's (empty when it gives none, as
+    /// `brink fit` writes them), so the row names the file instead of leaving both blank;
+    /// a `--set` value keeps the file's source and note, which describe the file's value.
+    fn of(m: &'a Manifest, name: &'a str, value: f64) -> ParamRow<'a> {
+        let p = m.provenance.iter().find(|p| p.param == name);
+        let by_set = m.sets.iter().any(|s| s.split_once('=').is_some_and(|(k, _)| k.trim() == name));
+        let by_file = m.params_file.as_ref().filter(|pf| pf.params.iter().any(|k| k == name));
+        let set_by = if by_set && p.is_some_and(|p| p.source.is_some() || p.note.is_some()) {
+            Some("--set (the source and note describe the file's own value)".to_owned())
+        } else if by_set {
+            Some("--set".to_owned())
+        } else {
+            by_file.map(|pf| format!("--params {}", pf.file))
+        };
+        ParamRow {
+            name,
+            value,
+            dist: p.and_then(|p| p.distribution.as_ref()),
+            set_by,
+            source: p.and_then(|p| p.source.as_ref()),
+            note: p.and_then(|p| p.note.as_ref()),
+        }
+    }
+}
+
+/// A table cell that may be empty: "–" then.
 fn cell(x: Option<&String>) -> Text<'_> {
-    text(x.map_or("", String::as_str))
+    text(x.map_or("–", String::as_str))
 }
 
 /// The run's identity (version, scenario and its hash, seed, trials, streams), then
@@ -366,20 +537,26 @@ pub(crate) fn backtest_html(v: &BacktestView<'_>) -> String {
     let share = |k: usize| if n == 0 { 0.0 } else { 100.0 * k as f64 / n as f64 };
     let f = |x: f64| if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x:.2}") };
     let body = html! {
-        h1 { (text(&m.scenario_title)) ": backtest" } "\n"
-        p.sub {
-            "Scenario " code { (text(&m.scenario_name)) } ", variant "
-            code { (text(m.variant.as_deref().unwrap_or("baseline"))) } ": "
-            (m.trials) " trials, seed " (m.seed) ", against " code { (text(v.observed_file)) } "."
-        }
-        "\n"
-        h2 { "Coverage" } "\n"
-        p {
-            "Of " (n) " observed values, "
-            b { (in50) " (" (format_args!("{:.0}", share(in50))) "%)" }
-            " fall inside the simulated 50% intervals and "
-            b { (in90) " (" (format_args!("{:.0}", share(in90))) "%)" }
-            " inside the 90% intervals. A scenario that describes the record well covers about 50% and 90%; much less means the record surprises the model, much more that its intervals are too wide to say much. Rows outside the 90% interval are shaded."
+        section.headline id="headline" {
+            "\n"
+            h1 { (text(&m.scenario_title)) ": backtest" } "\n"
+            p.sub {
+                "Scenario " code { (text(&m.scenario_name)) } ", variant "
+                code { (text(m.variant.as_deref().unwrap_or("baseline"))) } ": "
+                (m.trials) " trials, seed " (m.seed) ", against " code { (text(v.observed_file)) } "."
+            }
+            "\n"
+            p.question { "Does the scenario reproduce its record? Share of the observed values inside the simulated 90% intervals:" } "\n"
+            p.answer {
+                span.big { (format_args!("{:.0}", share(in90))) "%" } " "
+                span.words { (in90) " of " (n) "; a scenario that describes the record well covers about 90%" }
+            }
+            "\n"
+            p {
+                "Inside the 50% intervals: " b { (in50) " (" (format_args!("{:.0}", share(in50))) "%)" }
+                ", against about 50% for a good description. Much less means the record surprises the model, much more that its intervals are too wide to say much."
+            }
+            "\n"
         }
         "\n"
         @if let Some(svg) = &v.fan_svg {
@@ -389,7 +566,11 @@ pub(crate) fn backtest_html(v: &BacktestView<'_>) -> String {
             );
             (figure_markup(Some("fan"), responsive(svg, &caption), &caption))
         }
+        details.appendix {
+            "\n"
+            summary { "Appendix: every observed value, parameters and manifest" } "\n"
         h2 { "Observed values and simulated intervals" } "\n"
+        p.sub { "Rows outside the 90% interval are shaded." } "\n"
         table {
             tr {
                 th { "quantity" } th { "month" } th.n { "observed" } th.n { "median" } th.n { "50% interval" }
@@ -415,6 +596,8 @@ pub(crate) fn backtest_html(v: &BacktestView<'_>) -> String {
         "\n"
         (params_section(m))
         (manifest_section(m, &[]))
+        }
+        "\n"
     };
     page(html! { (text(&m.scenario_name)) ": backtest" }, BACKTEST_CSS, body)
 }
@@ -463,12 +646,27 @@ pub(crate) fn score_html(v: &ScorePage<'_>) -> String {
         v.summaries.iter().filter(|s| matches!(s.group, Group::All(_)) && s.forecaster == 0).collect();
     let one: Vec<&crate::analysis::score::Summary> =
         v.summaries.iter().filter(|s| matches!(s.group, Group::One(_)) && s.forecaster == 0).collect();
+    // The answer: on how many of the pooled targets and scores brink's skill against the
+    // climatology is clearly above 0, clearly below, or neither.
+    let skills: Vec<crate::analysis::score::Est> = all.iter().filter_map(|s| skill(s)).collect();
+    let better = skills.iter().filter(|k| k.low > 0.0).count();
+    let worse = skills.iter().filter(|k| k.high < 0.0).count();
     let body = html! {
-        h1 { (text(&m.scenario_title)) ": forecasts scored" } "\n"
-        p.sub {
-            "Scenario " code { (text(&m.scenario_name)) } ", variant "
-            code { (text(m.variant.as_deref().unwrap_or("baseline"))) } ", against "
-            code { (text(v.events_file)) } ". " (text(&v.design)) " " (text(&v.params_line))
+        section.headline id="headline" {
+            "\n"
+            h1 { (text(&m.scenario_title)) ": forecasts scored" } "\n"
+            p.sub {
+                "Scenario " code { (text(&m.scenario_name)) } ", variant "
+                code { (text(m.variant.as_deref().unwrap_or("baseline"))) } ", against "
+                code { (text(v.events_file)) } ". " (text(&v.design)) " " (text(&v.params_line))
+            }
+            "\n"
+            p.question { "Does brink forecast better than the climatology?" } "\n"
+            p.answer {
+                span.big { (better) " of " (skills.len()) } " "
+                span.words { "pooled scores better, " (worse) " worse, " (skills.len() - better - worse) " not distinguishable (95% paired bootstrap of the skill)" }
+            }
+            "\n"
         }
         "\n"
         h2 { "Does brink beat the baselines?" } "\n"
@@ -509,6 +707,9 @@ pub(crate) fn score_html(v: &ScorePage<'_>) -> String {
         @for (name, caption, svg) in &v.charts {
             (figure_markup(Some(name), responsive(svg, caption), caption))
         }
+        details.appendix {
+            "\n"
+            summary { "Appendix: per target, how to read the scores, parameters and manifest" } "\n"
         h2 { "Per target" } "\n"
         table {
             tr { th { "target" } th { "score" } th.n { "origins" } th.n { "brink" } th.n { "climatology" } th.n { "skill [95%]" } }
@@ -537,6 +738,8 @@ pub(crate) fn score_html(v: &ScorePage<'_>) -> String {
         "\n"
         (params_section(m))
         (manifest_section(m, &v.manifest_rows))
+        }
+        "\n"
     };
     page(html! { (text(&m.scenario_name)) ": forecasts scored" }, BACKTEST_CSS, body)
 }
@@ -725,13 +928,27 @@ pub(crate) fn compare_html(
         (Some(a), Some(b)) => format!("{:.2} [{:.2}, {:.2}]", e.value * scale, a * scale, b * scale),
         _ => format!("{:.2}", e.value * scale),
     };
-    let body = html! {
-        h1 { (text(scenario)) ": " (text(&cmp.names.join(" vs "))) } "\n"
+    let sub = html! {
         @if same {
             p.sub { (cmp.trials[0]) " trials per run. " (how) } "\n"
         } @else {
-            p.sub { (how) " Each run's trials and seed are in the table below." } "\n"
+            p.sub { (how) " Each run's trials and seed are in the appendix." } "\n"
         }
+    };
+    let mut charts_main = Vec::new();
+    for (name, caption) in charts::compare::COMPARE_CHARTS {
+        charts_main.push(figure_markup(
+            Some(name),
+            responsive(&charts::compare::compare_svg(name, v, opts)?, caption),
+            caption,
+        ));
+    }
+    let body = html! {
+        (compare_card(v, sub))
+        @for f in &charts_main { (f) }
+        details.appendix {
+            "\n"
+            summary { "Appendix: runs, tables and each run's levels" } "\n"
         h2 { "Runs" } "\n"
         table {
             tr {
@@ -782,10 +999,6 @@ pub(crate) fn compare_html(
             }
         }
         "\n"
-        @for (name, caption) in charts::compare::COMPARE_CHARTS {
-            (figure_markup(Some(name), responsive(&charts::compare::compare_svg(name, v, opts)?, caption), caption))
-        }
-
         @if !cmp.tallies.is_empty() {
             h2 { "Tallies" } "\n"
             table {
@@ -808,15 +1021,86 @@ pub(crate) fn compare_html(
         }
 
         h2 { "Each run's levels, side by side" } "\n"
-        div.grid {
+        div.pair {
             "\n"
             @for (name, r) in cmp.names.iter().zip(v.runs) {
                 (figure_markup(None, responsive(&charts::svg("levels", r, opts)?, name), name))
             }
         }
         "\n"
+        }
+        "\n"
     };
-    Ok(page(html! { (text(scenario)) ": comparison" }, COMPARE_CSS, body))
+    Ok(page(html! { (text(scenario)) ": comparison" }, "", body))
+}
+
+/// The card a comparison page opens with: P(top level) of each run in numbers and words
+/// with its interval, the best lever (the run that lowers P(top) most against the first)
+/// with its paired difference, and the reference run's most likely path to the top.
+fn compare_card(v: &charts::compare::CompareView<'_>, sub: Markup) -> Markup {
+    let cmp = v.cmp;
+    let scenario = v.runs.first().map_or("", |r| r.manifest.scenario_name.as_str());
+    let first = &cmp.names[0];
+    let top = cmp.levels.last();
+    // The lever: the run whose P(top) falls most below the reference's (ties: the first).
+    let lever = top.and_then(|l| {
+        l.vs_first
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.difference.value.total_cmp(&b.1.difference.value))
+            .map(|(k, p)| (&cmp.names[k + 1], p.difference))
+    });
+    let pts = |x: f64| format!("{:+.2}", 100.0 * x);
+    html! {
+        section.headline id="headline" {
+            "\n"
+            h1 { (text(scenario)) ": " (text(&cmp.names.join(" vs "))) } "\n"
+            (sub)
+            @if let Some(l) = top {
+                @let horizon = v.runs.first().map(|r| r.manifest.horizon_days);
+                p.question {
+                    "Chance of reaching " code { (text(&l.id)) }
+                    @if let Some(h) = horizon { " within " (h) " days" }
+                    ": " (text(&l.label))
+                }
+                "\n"
+                dl {
+                    "\n"
+                    @for (name, e) in cmp.names.iter().zip(&l.p) {
+                        dt { code { (text(name)) } } "\n"
+                        dd {
+                            span.big { (pct(e.value)) } " "
+                            span.words { (odds(e.value, e.high.unwrap_or(e.value))) }
+                            @if let (Some(lo), Some(hi)) = (e.low, e.high) { " (95%: " (spread_pct(lo)) " – " (spread_pct(hi)) ")" }
+                        }
+                        "\n"
+                    }
+                    @if let Some((name, d)) = lever {
+                        dt { "Best lever" } "\n"
+                        dd {
+                            @if d.value < 0.0 {
+                                code { (text(name)) } " lowers P(" (text(&l.id)) ") by " b { (format_args!("{:.2}", -100.0 * d.value)) " points" }
+                            } @else {
+                                "none lowers P(" (text(&l.id)) "); the smallest change is " code { (text(name)) } "'s, " b { (pts(d.value)) " points" }
+                            }
+                            @if let (Some(lo), Some(hi)) = (d.low, d.high) {
+                                " (" @if cmp.paired { "paired " } "95% interval of the difference " (pts(lo)) " to " (pts(hi)) " points"
+                                @if lo <= 0.0 && hi >= 0.0 { ": not distinguishable from no change at this precision" }
+                                ")"
+                            }
+                            " against " code { (text(first)) } "."
+                        }
+                        "\n"
+                    }
+                    @if let Some(r) = v.runs.first().filter(|r| r.levels.last().is_some_and(|t| t.level == l.id)) {
+                        (path_line(r))
+                    }
+                }
+                "\n"
+            }
+        }
+        "\n"
+    }
 }
 
 /// An inline SVG sized by the page (viewBox kept, fixed size dropped), labelled for

@@ -1,7 +1,7 @@
 //! The terminal summary of a run, and the readable form of a scenario for `brink check`.
 
 use crate::analysis::epistemic::SpreadCounts;
-use crate::output::text::{num, pct};
+use crate::output::text::{num, pct, spread_pct};
 use crate::scenario::diag::{shown_actor, shown_text, MAX_ID_CHARS};
 use crate::sim::calendar::Date;
 use crate::sim::model::{LevelChange, Model};
@@ -81,18 +81,6 @@ pub(crate) fn run_summary(
     }
     tallies_paths_files(&mut s, model, agg, dest, files);
     s
-}
-
-/// A bound of the spread across draws: as [`pct`], but with two decimals below 1%, so that
-/// the spread of a rare level (P(war) of a few in ten thousand) does not round to
-/// "[0.0%, 0.1%]".
-fn spread_pct(p: f64) -> String {
-    let x = 100.0 * p;
-    if (0.1..1.0).contains(&x) {
-        format!("{x:.2}%")
-    } else {
-        pct(p)
-    }
 }
 
 /// P(reached) per level with the spread across draws first, the Monte Carlo interval

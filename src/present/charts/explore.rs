@@ -358,6 +358,35 @@ pub(crate) fn render_epistemic(
     Ok(out)
 }
 
+/// The `epistemic` and `drivers` charts as SVG text, drawn from a results folder (the
+/// per-draw P of `params.csv`, the rank correlations of `epistemic.csv`) for the report:
+/// the same drawings as [`render_epistemic`]. None when the folder has no draws.
+pub(crate) fn epistemic_svgs(
+    r: &crate::output::results::Results,
+    opts: &ChartOptions,
+) -> Result<Option<(String, String)>, ChartError> {
+    let Some(top) = r.levels.last() else { return Ok(None) };
+    if r.draws_top.is_empty() {
+        return Ok(None);
+    }
+    let m = &r.manifest;
+    // Trials of each draw: the spread's, or a two-loop run's pooled trials over its draws.
+    let trials = m.spread.map_or(m.trials / r.draws_top.len() as u64, |sp| sp.trials_per_draw);
+    let ctx = Context { scenario: m.scenario_name.clone(), variant: m.variant.clone(), trials, seed: m.seed };
+    let mut drivers: Vec<(String, f64)> = r
+        .epistemic
+        .iter()
+        .filter(|e| e.level == top.level && !e.param.is_empty())
+        .map(|e| (e.param.clone(), e.rank_correlation.unwrap_or(0.0)))
+        .collect();
+    // As `Draws::drivers` orders them.
+    drivers.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0)));
+    let level = top.level.as_str();
+    let spread = super::draw_svg("epistemic", opts, &Spread { ctx: &ctx, level, p: &r.draws_top })?;
+    let drivers = super::draw_svg("drivers", opts, &Drivers { ctx: &ctx, level, drivers: &drivers })?;
+    Ok(Some((spread, drivers)))
+}
+
 struct Spread<'a> {
     ctx: &'a Context,
     level: &'a str,

@@ -20,7 +20,7 @@ pub(crate) mod time_to_level;
 
 use crate::output::guard::RUN_CHARTS;
 use crate::output::results::Results;
-use crate::output::text::pct;
+use crate::output::text::{pct, thousands};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::Once;
@@ -411,19 +411,6 @@ fn fit<DB: DrawingBackend>(
     }
 }
 
-/// 100000 -> "100,000".
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Axis label text for day `d`: a short date when the scenario has a start date.
 fn day_label(r: &Results, d: f64) -> String {
     match r.start() {
@@ -448,14 +435,6 @@ fn day_axis(r: &Results) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1234), "1,234");
-        assert_eq!(thousands(100000), "100,000");
-        assert_eq!(thousands(1000000), "1,000,000");
-    }
 
     #[test]
     fn level_colours_go_from_light_to_dark() {
