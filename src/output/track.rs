@@ -5,6 +5,9 @@
 use crate::analysis::track::Answer;
 use crate::output::text::sig;
 
+/// brink's (Brier, log) and the baseline's.
+type Both = ((f64, f64), (f64, f64));
+
 /// `track-record.csv`: `episode,day0,question,kind,text,target,days,trials,p,p_lo,p_hi,
 /// outcome,brier,log_score,floored,base_rate,base_yes,base_asked,base_brier,base_log_score,
 /// revised`. An unanswered question leaves its outcome and scores empty.
@@ -36,7 +39,7 @@ pub fn track_csv(answers: &[Answer]) -> Vec<u8> {
     for a in answers {
         let (lo, hi) = a.interval();
         let s = a.scored();
-        let pick = |f: &dyn Fn(&((f64, f64), (f64, f64))) -> f64| {
+        let pick = |f: &dyn Fn(&Both) -> f64| {
             s.as_ref().map(|x| sig(f(x), 6)).unwrap_or_default()
         };
         let _ = w.write_record([
