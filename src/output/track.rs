@@ -39,9 +39,7 @@ pub fn track_csv(answers: &[Answer]) -> Vec<u8> {
     for a in answers {
         let (lo, hi) = a.interval();
         let s = a.scored();
-        let pick = |f: &dyn Fn(&Both) -> f64| {
-            s.as_ref().map(|x| sig(f(x), 6)).unwrap_or_default()
-        };
+        let pick = |f: &dyn Fn(&Both) -> f64| s.as_ref().map(|x| sig(f(x), 6)).unwrap_or_default();
         let _ = w.write_record([
             a.episode.clone(),
             a.day0.clone(),
