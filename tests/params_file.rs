@@ -463,3 +463,35 @@ fn backtest_takes_the_params_file_brink_fit_writes() {
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("gamma(mean 0.149, shape 40.5)"), "the fitted distribution is in the report");
 }
+
+/// `--params A --params B`: B's value stands where both set a param, A's where only A
+/// does; a mistake in B is shown under a comment naming B's file and line; the manifest
+/// records the layered file with each file's SHA-256.
+#[test]
+fn params_files_layer_in_order() {
+    let (tmp, sc, a) = fixture();
+    let d = tmp.path();
+    let b = write(d, "b.toml", "[params]\n# hindsight\nrate = 6\n");
+    let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let out = run(&sc, d, "layered", &["--params", a_s, "--params", b_s]);
+    assert_eq!(p_hit(&out), 0.3, "only A sets p_hit");
+    assert_eq!(manifest(&out)["params"]["rate"], 6.0, "B sets rate");
+    let c = write(d, "c.toml", "[params]\np_hit = 0.5\n");
+    let out = run(&sc, d, "later-wins", &["--params", a_s, "--params", c.to_str().unwrap()]);
+    assert_eq!(p_hit(&out), 0.5, "the later file's p_hit stands");
+    let record = &manifest(&out)["params_file"];
+    assert_eq!(record["file"], format!("{a_s} + {}", c.display()));
+    let typo = write(d, "typo.toml", "[params]\n\np_hti = 0.3\n");
+    let e = bad_input(&[
+        "check".as_ref(),
+        sc.as_os_str(),
+        "--params".as_ref(),
+        a.as_os_str(),
+        "--params".as_ref(),
+        typo.as_os_str(),
+    ]);
+    assert!(
+        e.contains(&format!("# from {}:3", typo.display())) && e.contains("`p_hti` is not a param"),
+        "{e}"
+    );
+}

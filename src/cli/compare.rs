@@ -78,7 +78,7 @@ fn of_folders(a: &CompareArgs) -> Result<bool, Failure> {
                 "--shard runs a comparison in parts: give scenarios, not results folders".into(),
             ));
         }
-        if a.set.params.is_some() {
+        if !a.set.params.is_empty() {
             return Err(Failure::Usage(
                 "--params applies to scenarios before they run: results folders are compared as they are"
                     .into(),
@@ -110,7 +110,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     let s = a.common.settle(first, || default_out(&first.name, None, Some("compare"), a.shard));
     let (spec, seed, trials) = (&s.spec, s.spec.seed, s.spec.trials);
     let mut inputs: Vec<&Path> = entries.iter().map(|e| Path::new(&e.file)).collect();
-    inputs.extend(a.set.params.as_deref());
+    inputs.extend(a.set.params.iter().map(PathBuf::as_path));
     let staging = Staging::create(&s.dest, s.force, &inputs)?;
     let range = a.shard.map_or(0..trials, |sh| sh.range(trials));
 

@@ -140,7 +140,7 @@ pub(super) fn fit(a: FitArgs) -> Result<(), Failure> {
     if let Some(v) = &a.scenario.variant {
         command.push_str(&format!(" --variant {v}"));
     }
-    if let Some(p) = &a.scenario.set.params {
+    for p in &a.scenario.set.params {
         command.push_str(&format!(" --params {}", p.display()));
     }
     for s in a.scenario.set.text() {

@@ -101,9 +101,9 @@ impl ScenarioArgs {
 #[derive(Debug, Args)]
 struct SetArgs {
     /// Params from the [params] table of a TOML file (as `brink fit` writes), applied after
-    /// the variant and before --set.
+    /// the variant and before --set; repeatable: a later file's value replaces an earlier one's.
     #[arg(long = "params", value_name = "FILE")]
-    params: Option<PathBuf>,
+    params: Vec<PathBuf>,
     /// Override a param, after the variant and --params (repeatable).
     #[arg(long = "set", value_name = "PARAM=VALUE", value_parser = parse_set)]
     sets: Vec<(String, f64)>,
@@ -117,9 +117,14 @@ impl SetArgs {
 
     /// `variant` with the params file, read once here, and `--set`.
     fn overrides(&self, variant: Option<String>) -> Result<Overrides, Failure> {
-        let params = match &self.params {
-            Some(path) => Some(std::sync::Arc::new(scenario::ParamsFile::read(path)?)),
-            None => None,
+        let files =
+            self.params.iter().map(|p| scenario::ParamsFile::read(p)).collect::<Result<Vec<_>, _>>()?;
+        let params = if files.is_empty() {
+            None
+        } else {
+            let layered =
+                scenario::ParamsFile::layered(files).map_err(|d| Failure::Load(LoadError::Invalid(d)))?;
+            Some(std::sync::Arc::new(layered))
         };
         Ok(Overrides { variant, sets: self.sets.clone(), params })
     }
@@ -459,7 +464,7 @@ fn load(a: &ScenarioArgs) -> Result<(Model, String, Overrides), Failure> {
 /// The files a command reads that its results folder must not replace: the scenario and
 /// the params file.
 fn inputs(a: &ScenarioArgs) -> Vec<&Path> {
-    std::iter::once(a.scenario.as_path()).chain(a.set.params.as_deref()).collect()
+    std::iter::once(a.scenario.as_path()).chain(a.set.params.iter().map(PathBuf::as_path)).collect()
 }
 
 /// Writes each `(name, bytes)` into the staging folder.

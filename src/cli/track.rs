@@ -49,8 +49,13 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
     let mut loaded: Vec<Loaded> = Vec::new();
     let mut reads: Vec<PathBuf> = vec![a.file.clone()];
     for ep in &episodes {
-        let params = ep.params.as_deref().map(scenario::ParamsFile::read).transpose()?;
-        let ov = Overrides { params: params.map(std::sync::Arc::new), ..Overrides::default() };
+        let files = ep.params.iter().map(|p| scenario::ParamsFile::read(p)).collect::<Result<Vec<_>, _>>()?;
+        let params = if files.is_empty() {
+            None
+        } else {
+            Some(std::sync::Arc::new(scenario::ParamsFile::layered(files).map_err(LoadError::Invalid)?))
+        };
+        let ov = Overrides { params, ..Overrides::default() };
         let (model, source) = scenario::load(&ep.scenario, &ov)?;
         let scenario_file = ep.scenario.display().to_string();
         if model.questions.is_empty() {
@@ -99,7 +104,7 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
             .collect();
         reads.push(ep.scenario.clone());
         reads.push(ep.record.clone());
-        reads.extend(ep.params.clone());
+        reads.extend(ep.params.iter().cloned());
         loaded.push(Loaded {
             params: ov.params.as_deref().map(ParamsFileRecord::of),
             model,

@@ -147,11 +147,8 @@ pub(crate) fn ordered_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(
     Ok(crate::scenario::raw::Entries::<String, f64>::deserialize(d)?.0)
 }
 
-/// Hex SHA-256 of bytes.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
+/// Hex SHA-256 of bytes (one copy, in the lowest layer that needs it).
+pub(crate) use crate::sim::rng::sha256_hex;
 
 impl Manifest {
     /// Fields that do not depend on timing.

@@ -668,10 +668,12 @@ pub fn track_summary(v: &TrackView<'_>) -> String {
     episodes.dedup();
     let _ = writeln!(
         t,
-        "track record from {}: {} episodes, {} questions",
+        "track record from {}: {} episode{}, {} question{}",
         v.file,
         episodes.len(),
-        v.answers.len()
+        if episodes.len() == 1 { "" } else { "s" },
+        v.answers.len(),
+        if v.answers.len() == 1 { "" } else { "s" }
     );
     let line = |t: &mut String, a: &crate::analysis::track::Answer| {
         let (lo, hi) = a.interval();

@@ -22,10 +22,27 @@ struct Document {
 struct RawEpisode {
     scenario: Spanned<String>,
     record: Spanned<String>,
-    params: Option<Spanned<String>>,
+    params: Option<Spanned<OneOrMore>>,
     trials: Option<Spanned<i64>>,
     revised: Option<String>,
     note: Option<String>,
+}
+
+/// `params = "FILE"` or `params = ["FILE", ...]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMore {
+    One(String),
+    More(Vec<String>),
+}
+
+impl OneOrMore {
+    fn list(&self) -> Vec<&str> {
+        match self {
+            OneOrMore::One(p) => vec![p],
+            OneOrMore::More(ps) => ps.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// One episode, its paths resolved against the track-record file's folder.
@@ -35,8 +52,8 @@ pub struct Episode {
     pub scenario: PathBuf,
     /// The event log that answers them.
     pub record: PathBuf,
-    /// The params file the forecast was frozen with (applied as `--params` is).
-    pub params: Option<PathBuf>,
+    /// The params files the forecast was frozen with, applied in order as `--params` is.
+    pub params: Vec<PathBuf>,
     /// Trials, if not the scenario's.
     pub trials: Option<u64>,
     /// Set for a version written after the outcome was scored (with when and why): it is
@@ -82,15 +99,21 @@ pub fn parse(file: &str, source: &str, dir: &Path) -> Result<Vec<Episode>, Diagn
             }
             None => None,
         };
-        for p in [Some(&e.scenario), Some(&e.record), e.params.as_ref()].into_iter().flatten() {
+        for p in [&e.scenario, &e.record] {
             if p.get_ref().trim().is_empty() {
                 items.push(Diagnostic::at(p.span(), "an empty path"));
+            }
+        }
+        let params: Vec<&str> = e.params.as_ref().map_or(Vec::new(), |p| p.get_ref().list());
+        if let Some(p) = &e.params {
+            if params.is_empty() || params.iter().any(|x| x.trim().is_empty()) {
+                items.push(Diagnostic::at(p.span(), "an empty path among the params files"));
             }
         }
         out.push(Episode {
             scenario: joined(dir, e.scenario.get_ref()),
             record: joined(dir, e.record.get_ref()),
-            params: e.params.as_ref().map(|p| joined(dir, p.get_ref())),
+            params: params.iter().map(|p| joined(dir, p)).collect(),
             trials,
             revised: e.revised,
             note: e.note,

@@ -82,6 +82,49 @@ impl ParamsFile {
         (!items.is_empty()).then(|| self.diagnostics(items))
     }
 
+    /// Several params files applied in order (`--params A --params B`), as one: where two
+    /// set the same param, the later one's value (with its source and note) stands. The
+    /// result is a params file of its own, named `A + B`, whose text lists each kept entry
+    /// under a comment naming the file, line and SHA-256 it came from, so that a message
+    /// or a manifest still tells where a value was set.
+    pub fn layered(mut files: Vec<ParamsFile>) -> Result<ParamsFile, Diagnostics> {
+        if files.len() <= 1 {
+            return files.pop().ok_or_else(|| Diagnostics {
+                file: String::new(),
+                source: String::new(),
+                items: vec![Diagnostic::whole_file("no params file to apply")],
+            });
+        }
+        let name = files.iter().map(|f| f.file.as_str()).collect::<Vec<_>>().join(" + ");
+        let mut text =
+            format!("# The params files {name}, applied in this order: each kept entry names its file.\n");
+        for f in &files {
+            text.push_str(&format!(
+                "# {}: SHA-256 {}\n",
+                f.file,
+                crate::sim::rng::sha256_hex(f.source.as_bytes())
+            ));
+        }
+        text.push_str("[params]\n");
+        for (i, f) in files.iter().enumerate() {
+            for (k, v) in &f.entries {
+                let later =
+                    files[i + 1..].iter().any(|g| g.entries.iter().any(|(n, _)| n.get_ref() == k.get_ref()));
+                if later {
+                    continue;
+                }
+                let line = f.source[..k.span().start].matches('\n').count() + 1;
+                text.push_str(&format!(
+                    "{} = {}  # from {}:{line}\n",
+                    k.get_ref(),
+                    &f.source[v.span()],
+                    f.file
+                ));
+            }
+        }
+        ParamsFile::parse(&name, &text)
+    }
+
     /// Problems located in this file, ready to render.
     pub(crate) fn diagnostics(&self, items: Vec<Diagnostic>) -> Diagnostics {
         Diagnostics { file: self.file.clone(), source: self.source.clone(), items }
