@@ -272,6 +272,11 @@ impl TrialStreams {
     }
 }
 
+/// Hex SHA-256 of bytes: how manifests and layered params files name a file's content.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,9 +390,4 @@ mod tests {
         ts.begin(5);
         assert_eq!(a, ts.get(0, Purpose::Arrival).next_u64(), "begin restarts the trial");
     }
-}
-
-/// Hex SHA-256 of bytes: how manifests and layered params files name a file's content.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
