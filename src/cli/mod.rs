@@ -15,6 +15,7 @@ mod merge;
 mod plot;
 mod run;
 mod score;
+mod serve;
 mod slurm;
 mod trace;
 mod track;
@@ -70,6 +71,8 @@ enum Command {
     Score(score::ScoreArgs),
     /// Score the forecast questions of several episodes against their records and a base rate.
     TrackRecord(track::TrackArgs),
+    /// A local what-if page: a slider per param, a button per variant, redrawn on each change.
+    Serve(serve::ServeArgs),
 }
 
 // The option groups. Each option several commands share is declared once, here, and
@@ -431,6 +434,7 @@ pub fn main() -> ExitCode {
         Command::Fit(a) => fit::fit(a),
         Command::Score(a) => score::score(a),
         Command::TrackRecord(a) => track::track_record(a),
+        Command::Serve(a) => serve::serve(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

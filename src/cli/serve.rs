@@ -1,0 +1,550 @@
+//! `brink serve`: a local what-if page. Every param is a slider, every variant a button;
+//! each change re-runs the scenario on the same seed (common random numbers) and redraws
+//! the headline, the charts and the paired difference from the baseline.
+//!
+//! The server is axum on a current-thread tokio runtime. Simulations run one at a time
+//! (a semaphore of one permit) on the blocking pool, on brink's own worker threads; a
+//! newer simulating request cancels an older one (between slices of trials, so a
+//! cancelled run stops within one slice). It reads the scenario once, writes no files,
+//! and answers bad query values with 400 and the compiler's own message.
+//!
+//! Numbers come from the same functions as `brink run`: the tables are formatted by
+//! `output::tables`, read back as `Results` like a results folder, and the charts are
+//! drawn from those by `present::charts`, so `/api/chart/levels.svg` is the `levels.svg`
+//! that `brink run` writes for the same inputs.
+
+use super::*;
+use crate::analysis::compare::{paired_proportion, SetOutput};
+use crate::output::manifest::Manifest;
+use crate::output::tables;
+use crate::present::charts::{self, CHARTS};
+use axum::extract::{Path as UrlPath, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The most trials one request may ask for.
+pub(crate) const MAX_TRIALS: u64 = 200_000;
+
+/// Trials per slice: a cancelled run stops at the end of its current slice. Eight
+/// chunks, so two to eight threads stay busy within a slice.
+const SLICE: u64 = 8 * runner::CHUNK;
+
+/// Paths listed in the JSON (the most frequent first).
+const TOP_PATHS: usize = 10;
+
+/// The page, with `/*PARAMS*/` and `/*SCENARIO*/` filled in at start-up.
+const PAGE: &str = include_str!("serve.html");
+
+#[derive(Debug, Args)]
+pub(super) struct ServeArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Port to listen on (0: any free port; the address is printed).
+    #[arg(long, default_value_t = 8017)]
+    port: u16,
+    /// Address to listen on: the loopback interface unless told otherwise.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Worker threads of each simulation (default: all cores); results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: Option<u64>,
+}
+
+/// What every request shares.
+struct Server {
+    /// The scenario file as given (names it in messages and manifests).
+    file: String,
+    /// Its text, compiled again for each request's variant and `set`s.
+    source: String,
+    /// The scenario without variant or `set`: what differences are measured from.
+    baseline: Model,
+    threads: usize,
+    /// One simulation at a time.
+    slots: Arc<tokio::sync::Semaphore>,
+    /// The ticket of the newest simulating request; an older one stops when it sees it.
+    latest: AtomicU64,
+    /// The page, filled in.
+    page: String,
+}
+
+/// A request's inputs, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Query {
+    pub trials: u64,
+    pub seed: u64,
+    /// None: the baseline.
+    pub variant: Option<String>,
+    /// `set=NAME=VALUE`, in order (a later value for the same name stands).
+    pub sets: Vec<(String, f64)>,
+    /// Charts to include as SVG text (`/api/run` only).
+    pub charts: Vec<String>,
+}
+
+/// Reads a query string: `trials`, `seed`, `variant`, repeatable `set=NAME=VALUE` and,
+/// where `charts` allows it, repeatable `chart=NAME`. Values are checked for form here;
+/// names and ranges of params and the variant are checked by compiling the scenario.
+pub(crate) fn parse_query(raw: Option<&str>, base: &Model, charts: bool) -> Result<Query, String> {
+    let mut q = Query {
+        trials: base.trials.min(MAX_TRIALS),
+        seed: base.seed,
+        variant: None,
+        sets: Vec::new(),
+        charts: Vec::new(),
+    };
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        match &*k {
+            "trials" => {
+                q.trials = match v.trim().parse::<u64>() {
+                    Ok(n) if (1..=MAX_TRIALS).contains(&n) => n,
+                    _ => return Err(format!("trials={v}: give a whole number from 1 to {MAX_TRIALS}")),
+                }
+            }
+            "seed" => {
+                q.seed = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("seed={v}: give a whole number from 0 to {}", u64::MAX))?
+            }
+            "variant" => {
+                let v = v.trim();
+                q.variant = (!v.is_empty() && v != "baseline").then(|| v.to_owned());
+            }
+            "set" => {
+                let (name, x) = parse_set(&v).map_err(|e| format!("set={v}: {e}"))?;
+                q.sets.retain(|(n, _)| *n != name);
+                q.sets.push((name, x));
+            }
+            "chart" if charts => {
+                if !CHARTS.iter().any(|(n, _)| *n == v) {
+                    let names: Vec<&str> = CHARTS.iter().map(|(n, _)| *n).collect();
+                    return Err(format!("chart={v}: no such chart; charts: {}", names.join(", ")));
+                }
+                if !q.charts.iter().any(|c| *c == v) {
+                    q.charts.push(v.into_owned());
+                }
+            }
+            other => {
+                let known =
+                    if charts { "trials, seed, variant, set, chart" } else { "trials, seed, variant, set" };
+                return Err(format!("unknown query parameter `{other}`: this endpoint takes {known}"));
+            }
+        }
+    }
+    Ok(q)
+}
+
+/// Why a request got no result.
+#[derive(Debug)]
+enum Refusal {
+    /// A bad value (400), with the message.
+    Bad(String),
+    /// A newer request came in (409).
+    Superseded,
+    /// The run failed (500), e.g. a runaway trial.
+    Failed(String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (code, text) = match self {
+            Refusal::Bad(m) => (StatusCode::BAD_REQUEST, m),
+            Refusal::Superseded => {
+                (StatusCode::CONFLICT, "superseded: a newer request cancelled this one".to_owned())
+            }
+            Refusal::Failed(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
+        };
+        let text = if text.ends_with('\n') { text } else { text + "\n" };
+        (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+    }
+}
+
+/// One request's results.
+struct Outcome {
+    /// The run's tables read back, as a results folder would be.
+    results: Results,
+    /// Against the baseline on the same trials (None when this is the baseline): per level,
+    /// the baseline's P and the paired difference.
+    difference: Option<Vec<(f64, crate::analysis::compare::Estimate)>>,
+    seconds: f64,
+}
+
+impl Server {
+    /// Compiles the query's scenario, runs it (paired with the baseline unless it is the
+    /// baseline), and reads its tables back; stops early when `ticket` is no longer the
+    /// newest.
+    fn compute(&self, q: &Query, ticket: u64) -> Result<Outcome, Refusal> {
+        let started = Instant::now();
+        let ov = Overrides { variant: q.variant.clone(), sets: q.sets.clone(), params: None };
+        let model =
+            scenario::compile_str(&self.file, &self.source, &ov).map_err(|d| Refusal::Bad(d.to_string()))?;
+        let spec =
+            RunSpec { trials: q.trials, seed: q.seed, threads: self.threads, max_events: model.max_events };
+        let is_baseline = q.variant.is_none() && q.sets.is_empty();
+        let models: Vec<&Model> = if is_baseline { vec![&model] } else { vec![&self.baseline, &model] };
+        let empty = || SetOutput::empty(&models);
+        let mut total = empty();
+        let mut start = 0;
+        while start < q.trials {
+            if self.latest.load(Ordering::SeqCst) != ticket {
+                return Err(Refusal::Superseded);
+            }
+            let end = (start + SLICE).min(q.trials);
+            runner::run_set(&models, &spec, start..end, &empty, &mut total, &mut |_| {})
+                .map_err(|e| Refusal::Failed(e.to_string()))?;
+            start = end;
+        }
+        let agg = total.aggregates.last().expect("one aggregate per model");
+        let results = self.results(&model, q, agg).map_err(|e| Refusal::Failed(e.to_string()))?;
+        let difference = total.paired.first().map(|p| {
+            p.level_counts
+                .iter()
+                .map(|&c| {
+                    let pp = paired_proportion(c, p.trials);
+                    (pp.a.value, pp.difference)
+                })
+                .collect()
+        });
+        Ok(Outcome { results, difference, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// The run's tables and manifest, formatted as `brink run` formats them and read back
+    /// as a results folder is.
+    fn results(
+        &self,
+        model: &Model,
+        q: &Query,
+        agg: &crate::sim::stats::Aggregate,
+    ) -> Result<Results, ResultsError> {
+        let mut m = Manifest::describe(model, &self.file, self.source.as_bytes(), q.seed, agg.trials);
+        m.sets = sets_text(&q.sets);
+        m.threads = self.threads;
+        let files = [
+            ("levels.csv", tables::levels(model, agg)),
+            ("tallies.csv", tables::tallies(model, agg)),
+            ("tally_distribution.csv", tables::tally_distribution(model, agg)),
+            ("steps.csv", tables::steps(model, agg)),
+            ("daily.csv", tables::daily(model, agg)),
+            ("paths.csv", tables::paths(model, agg)),
+            ("manifest.json", m.to_bytes()),
+        ];
+        let dir = Path::new(&self.file);
+        Results::from_files(dir, |name| match files.iter().find(|(n, _)| *n == name) {
+            Some((_, b)) => Ok(b.clone()),
+            None => Err(ResultsError::Io {
+                path: dir.join(name),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "not part of a served run"),
+            }),
+        })
+    }
+
+    /// The page's sliders: for each param used, its name, value, range, step and what it
+    /// is (a probability, a whole number, a distribution).
+    fn sliders(&self) -> Value {
+        let m = &self.baseline;
+        let mut out = Vec::new();
+        for (i, (name, value)) in m.params.iter().enumerate() {
+            let uses = m.param_uses.get(i).copied().unwrap_or_default();
+            if !uses.used {
+                continue;
+            }
+            let dist = m.provenance.get(i).and_then(|p| p.dist);
+            let (lo, hi) = slider_range(*value, uses.probability, dist);
+            let step = if uses.whole { 1.0 } else { nice_step((hi - lo) / 200.0) };
+            out.push(json!({
+                "name": name,
+                "value": value,
+                "min": lo,
+                "max": hi,
+                "step": step,
+                "probability": uses.probability,
+                "whole": uses.whole,
+                "dist": dist.map(|d| d.describe()),
+            }));
+        }
+        Value::Array(out)
+    }
+}
+
+/// A slider's range: a distribution's support where it is finite (within [0, 1] for a
+/// probability); [0, 1] for a probability; else from 0 to three times the value (or to the
+/// mean plus four standard deviations of a distribution, if that is more).
+fn slider_range(value: f64, probability: bool, dist: Option<crate::sim::params::ParamDist>) -> (f64, f64) {
+    let (lo, hi) = match dist.map(|d| (d.support(), d)) {
+        Some(((lo, hi), _)) if lo.is_finite() && hi.is_finite() && hi > lo => (lo, hi),
+        Some((_, d)) => (0.0, (value * 3.0).max(d.mean() + 4.0 * d.variance().sqrt())),
+        None if probability => (0.0, 1.0),
+        None if value > 0.0 => (0.0, value * 3.0),
+        None if value < 0.0 => (value * 3.0, 0.0),
+        None => (0.0, 1.0),
+    };
+    if probability {
+        (lo.max(0.0), hi.min(1.0))
+    } else {
+        (lo, hi)
+    }
+}
+
+/// 1, 2 or 5 times a power of ten, at most `x` (for slider steps).
+fn nice_step(x: f64) -> f64 {
+    if !(x > 0.0 && x.is_finite()) {
+        return 0.001;
+    }
+    let p = 10f64.powf(x.log10().floor());
+    [5.0, 2.0, 1.0].into_iter().map(|k| k * p).find(|s| *s <= x).unwrap_or(p)
+}
+
+/// A number for JSON: null for NaN (never expected) so the JSON stays valid.
+fn json_f64(x: f64) -> Value {
+    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+/// The JSON of `/api/run`.
+fn outcome_json(o: &Outcome, q: &Query, charts: &[(String, String)]) -> Value {
+    let r = &o.results;
+    let m = &r.manifest;
+    let levels: Vec<Value> = r
+        .levels
+        .iter()
+        .map(|l| {
+            json!({
+                "level": l.level, "label": l.label, "terminal": l.terminal,
+                "p_reached": json_f64(l.p_reached), "p_low": json_f64(l.p_low), "p_high": json_f64(l.p_high),
+                "trials_reached": l.trials_reached,
+                "day_p10": l.day_p10.map(json_f64), "day_p50": l.day_p50.map(json_f64), "day_p90": l.day_p90.map(json_f64),
+                "p_highest": json_f64(l.p_highest), "p_final": json_f64(l.p_final),
+            })
+        })
+        .collect();
+    let tallies: Vec<Value> = r
+        .tallies
+        .iter()
+        .map(|t| {
+            json!({
+                "tally": t.tally, "label": t.label, "mean": json_f64(t.mean), "sd": json_f64(t.sd),
+                "p5": t.p5, "p50": t.p50, "p95": t.p95, "max": t.max, "p_positive": json_f64(t.p_positive),
+            })
+        })
+        .collect();
+    let paths: Vec<Value> = r
+        .paths
+        .iter()
+        .take(TOP_PATHS)
+        .map(|p| json!({ "rank": p.rank, "path": p.path, "trials": p.trials, "share": json_f64(p.share) }))
+        .collect();
+    let difference = o.difference.as_ref().map(|d| {
+        let rows: Vec<Value> = r
+            .levels
+            .iter()
+            .zip(d)
+            .map(|(l, (base, e))| {
+                json!({
+                    "level": l.level, "p_baseline": json_f64(*base), "difference": json_f64(e.value),
+                    "low": e.low.map(json_f64), "high": e.high.map(json_f64),
+                })
+            })
+            .collect();
+        json!({ "from": "baseline", "paired": true, "levels": rows })
+    });
+    let mut out = json!({
+        "scenario": m.scenario_name,
+        "title": m.scenario_title,
+        "variant": q.variant.as_deref().unwrap_or("baseline"),
+        "sets": m.sets,
+        "trials": m.trials,
+        "seed": m.seed,
+        "horizon_days": m.horizon_days,
+        "levels": levels,
+        "tallies": tallies,
+        "paths": paths,
+        "difference": difference,
+        "seconds": json_f64(o.seconds),
+    });
+    if !charts.is_empty() {
+        let map: serde_json::Map<String, Value> =
+            charts.iter().map(|(n, s)| (n.clone(), Value::String(s.clone()))).collect();
+        out["charts"] = Value::Object(map);
+    }
+    out
+}
+
+/// The chart size of the page and of `/api/chart`: brink's own default.
+fn chart_options() -> ChartOptions {
+    ChartOptions { formats: Formats::Svg, ..ChartOptions::default() }
+}
+
+/// Runs `q` on the blocking pool once a slot is free, unless a newer request came first.
+async fn run_query(s: &Arc<Server>, q: Query) -> Result<(Outcome, Vec<(String, String)>, Query), Refusal> {
+    let ticket = s.latest.fetch_add(1, Ordering::SeqCst) + 1;
+    let permit = s.slots.clone().acquire_owned().await.map_err(|e| Refusal::Failed(e.to_string()))?;
+    if s.latest.load(Ordering::SeqCst) != ticket {
+        return Err(Refusal::Superseded);
+    }
+    let server = s.clone();
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let o = server.compute(&q, ticket)?;
+        let mut svgs = Vec::new();
+        for name in &q.charts {
+            let svg = charts::svg(name, &o.results, &chart_options())
+                .map_err(|e| Refusal::Failed(e.to_string()))?;
+            svgs.push((name.clone(), svg));
+        }
+        Ok((o, svgs, q))
+    })
+    .await
+    .map_err(|e| Refusal::Failed(format!("the simulation task failed: {e}")))?
+}
+
+async fn api_run(State(s): State<Arc<Server>>, RawQuery(raw): RawQuery) -> Response {
+    let q = match parse_query(raw.as_deref(), &s.baseline, true) {
+        Ok(q) => q,
+        Err(m) => return Refusal::Bad(m).into_response(),
+    };
+    match run_query(&s, q).await {
+        Ok((o, svgs, q)) => {
+            let body = outcome_json(&o, &q, &svgs).to_string();
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn api_chart(
+    State(s): State<Arc<Server>>,
+    UrlPath(file): UrlPath<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let name = match file.strip_suffix(".svg") {
+        Some(n) if CHARTS.iter().any(|(c, _)| *c == n) => n.to_owned(),
+        _ => {
+            let names: Vec<String> = CHARTS.iter().map(|(n, _)| format!("{n}.svg")).collect();
+            return (StatusCode::NOT_FOUND, format!("no chart `{file}`; charts: {}\n", names.join(", ")))
+                .into_response();
+        }
+    };
+    let mut q = match parse_query(raw.as_deref(), &s.baseline, false) {
+        Ok(q) => q,
+        Err(m) => return Refusal::Bad(m).into_response(),
+    };
+    q.charts = vec![name];
+    match run_query(&s, q).await {
+        Ok((_, mut svgs, _)) => {
+            let svg = svgs.pop().map(|(_, s)| s).unwrap_or_default();
+            ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
+        }
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn page(State(s): State<Arc<Server>>) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], s.page.clone()).into_response()
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found: brink serve has /, /api/run and /api/chart/NAME.svg\n")
+        .into_response()
+}
+
+/// JSON for a `<script>` element: `</` cannot close it.
+fn script_json(v: &Value) -> String {
+    v.to_string().replace("</", "<\\/")
+}
+
+pub(super) fn serve(a: ServeArgs) -> Result<(), Failure> {
+    let file = a.scenario.display().to_string();
+    let (baseline, source) = scenario::load(&a.scenario, &Overrides::default())?;
+    let threads = worker_threads(a.threads);
+    let mut server = Server {
+        file,
+        source,
+        baseline,
+        threads,
+        slots: Arc::new(tokio::sync::Semaphore::new(1)),
+        latest: AtomicU64::new(0),
+        page: String::new(),
+    };
+    let b = &server.baseline;
+    let scenario = json!({
+        "name": b.name,
+        "title": b.title,
+        "trials": b.trials.min(MAX_TRIALS),
+        "seed": b.seed,
+        "horizon_days": b.horizon_days,
+        "top": b.levels.last().map(|l| l.id.clone()),
+        "variants": b.variants.iter().map(|(n, d)| json!({ "name": n, "description": d })).collect::<Vec<_>>(),
+        "max_trials": MAX_TRIALS,
+    });
+    server.page = PAGE
+        .replace("/*SCENARIO*/", &script_json(&scenario))
+        .replace("/*PARAMS*/", &script_json(&server.sliders()));
+    let server = Arc::new(server);
+    let app = Router::new()
+        .route("/", get(page))
+        .route("/api/run", get(api_run))
+        .route("/api/chart/{file}", get(api_chart))
+        .fallback(not_found)
+        .with_state(server.clone());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(|e| Failure::Failed(format!("cannot start the server: {e}")))?;
+    rt.block_on(async move {
+        let addr = SocketAddr::new(a.host, a.port);
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            Failure::Usage(format!("cannot listen on {addr}: {e} (is the port taken? try --port 0)"))
+        })?;
+        let bound = listener.local_addr().map_err(|e| Failure::Failed(e.to_string()))?;
+        let shown = match bound.ip() {
+            ip if ip.is_unspecified() => format!("http://localhost:{}/", bound.port()),
+            _ => format!("http://{bound}/"),
+        };
+        say(&format!(
+            "brink serve: {shown} ({}: {} params, {} variants); Ctrl-C to stop\n",
+            server.baseline.name,
+            server.baseline.params.len(),
+            server.baseline.variants.len()
+        ));
+        if !bound.ip().is_loopback() {
+            eprintln!("warning: listening on {} : other machines can reach this page", bound.ip());
+        }
+        axum::serve(listener, app).await.map_err(|e| Failure::Failed(format!("server stopped: {e}")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slider_ranges() {
+        assert_eq!(slider_range(0.3, true, None), (0.0, 1.0));
+        assert_eq!(slider_range(0.1, false, None), (0.0, 0.30000000000000004));
+        assert_eq!(slider_range(0.0, false, None), (0.0, 1.0));
+        let u = crate::sim::params::ParamDist::Uniform { lo: 1.1, hi: 1.5 };
+        assert_eq!(slider_range(1.3, false, Some(u)), (1.1, 1.5));
+        let p = crate::sim::params::ParamDist::Pert { min: 0.0, mode: 0.1, max: 0.45 };
+        assert_eq!(slider_range(0.15, true, Some(p)), (0.0, 0.45));
+        // Gamma(mean 1, shape 4): sd 0.5, so the mean plus 4 sd is 3, as 3 x the value.
+        let g = crate::sim::params::ParamDist::Gamma { mean: 1.0, shape: 4.0 };
+        assert_eq!(slider_range(1.0, false, Some(g)), (0.0, 3.0));
+    }
+
+    #[test]
+    fn steps_are_round() {
+        assert_eq!(nice_step(0.0015), 0.001);
+        assert_eq!(nice_step(0.003), 0.002);
+        assert_eq!(nice_step(0.7), 0.5);
+        assert_eq!(nice_step(0.0), 0.001);
+    }
+
+    #[test]
+    fn script_json_cannot_close_the_script() {
+        assert_eq!(script_json(&json!("</script>")), "\"<\\/script>\"");
+    }
+}

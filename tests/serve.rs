@@ -1,0 +1,273 @@
+//! `brink serve`: the JSON endpoint gives the numbers `brink run` writes for the same
+//! inputs, the chart endpoint the very `levels.svg`, bad query values a 400 with the
+//! compiler's message, the page needs nothing from outside, and a newer request cancels
+//! an older one. Each test starts its own server on a free port (`--port 0`) and speaks
+//! HTTP/1.1 over a plain `TcpStream`.
+
+use crate::util::{brink, bundled, Table};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A running `brink serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(scenario: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brink"))
+        .args(["serve", "--port", "0", "--threads", "2"])
+        .arg(scenario)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("brink serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
+    // "brink serve: http://127.0.0.1:PORT/ (...)": on the loopback interface by default.
+    let addr = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .map(|w| w.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    assert!(addr.starts_with("127.0.0.1:"), "{line}");
+    Server { child, addr }
+}
+
+/// Status, content type and body of `GET path`.
+fn get(addr: &str, path: &str) -> (u16, String, String) {
+    let mut tcp = TcpStream::connect(addr).expect("connect");
+    write!(tcp, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    tcp.read_to_end(&mut raw).expect("response");
+    let text = String::from_utf8(raw).expect("UTF-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status");
+    let ctype = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type:").map(|v| v.trim().to_owned()))
+        .unwrap_or_default();
+    (status, ctype, body.to_owned())
+}
+
+fn json(s: &Server, path: &str) -> Value {
+    let (status, ctype, body) = get(&s.addr, path);
+    assert_eq!(status, 200, "{path}: {body}");
+    assert_eq!(ctype, "application/json");
+    serde_json::from_str(&body).expect("JSON")
+}
+
+/// `brink run` of the same inputs into `dir/res`.
+fn run(dir: &Path, scenario: &Path, args: &[&str]) -> std::path::PathBuf {
+    let out = dir.join("res");
+    brink()
+        .args(["run", "--quiet", "--force", "--charts", "svg", "--no-trials-csv", "--out"])
+        .arg(&out)
+        .arg(scenario)
+        .args(args)
+        .assert()
+        .success();
+    out
+}
+
+/// Every number of `levels.csv`, `tallies.csv` and `paths.csv` equals the JSON's.
+fn assert_same_numbers(j: &Value, res: &Path) {
+    let levels = Table::read(&res.join("levels.csv"));
+    let jl = j["levels"].as_array().unwrap();
+    assert_eq!(jl.len(), levels.rows.len());
+    for (row, l) in levels.rows.iter().zip(jl) {
+        assert_eq!(l["level"].as_str().unwrap(), row[levels.col("level")]);
+        for col in ["p_reached", "p_low", "p_high", "trials_reached", "p_highest", "p_final"] {
+            assert_eq!(l[col].as_f64().unwrap(), levels.num(row, col), "{} {col}", row[0]);
+        }
+        for col in ["day_p10", "day_p50", "day_p90"] {
+            let csv = &row[levels.col(col)];
+            match l[col].as_f64() {
+                Some(x) => assert_eq!(x, csv.parse::<f64>().unwrap(), "{} {col}", row[0]),
+                None => assert!(csv.is_empty(), "{} {col}: {csv}", row[0]),
+            }
+        }
+    }
+    let tallies = Table::read(&res.join("tallies.csv"));
+    let jt = j["tallies"].as_array().unwrap();
+    assert_eq!(jt.len(), tallies.rows.len());
+    for (row, t) in tallies.rows.iter().zip(jt) {
+        assert_eq!(t["tally"].as_str().unwrap(), row[0]);
+        for col in ["mean", "sd", "p5", "p50", "p95", "max", "p_positive"] {
+            assert_eq!(t[col].as_f64().unwrap(), tallies.num(row, col), "{} {col}", row[0]);
+        }
+    }
+    let paths = Table::read(&res.join("paths.csv"));
+    for (row, p) in paths.rows.iter().zip(j["paths"].as_array().unwrap()) {
+        assert_eq!(p["path"].as_str().unwrap(), row[paths.col("path")]);
+        assert_eq!(p["trials"].as_f64().unwrap(), paths.num(row, "trials"));
+    }
+}
+
+#[test]
+fn api_run_equals_brink_run_and_the_chart_is_its_levels_svg() {
+    let scenario = bundled("minimal.toml");
+    let s = serve(&scenario);
+    let dir = tempfile::tempdir().unwrap();
+    let query = "trials=3000&seed=11&variant=hotline&set=p_clash=0.3&set=incident_rate%3D0.15";
+    let j = json(&s, &format!("/api/run?{query}"));
+    assert_eq!(j["trials"], 3000);
+    assert_eq!(j["seed"], 11);
+    assert_eq!(j["variant"], "hotline");
+    let res = run(
+        dir.path(),
+        &scenario,
+        &[
+            "--trials",
+            "3000",
+            "--seed",
+            "11",
+            "--variant",
+            "hotline",
+            "--set",
+            "p_clash=0.3",
+            "--set",
+            "incident_rate=0.15",
+        ],
+    );
+    assert_same_numbers(&j, &res);
+    // One chart code path: the chart endpoint draws the file `brink run` wrote, byte for byte.
+    for chart in ["levels", "time_to_level"] {
+        let (status, ctype, svg) = get(&s.addr, &format!("/api/chart/{chart}.svg?{query}"));
+        assert_eq!((status, ctype.as_str()), (200, "image/svg+xml"), "{svg}");
+        assert_eq!(svg, std::fs::read_to_string(res.join(format!("{chart}.svg"))).unwrap(), "{chart}");
+    }
+    // The same SVG inside the JSON, when asked for.
+    let with = json(&s, &format!("/api/run?{query}&chart=levels"));
+    assert_eq!(
+        with["charts"]["levels"].as_str().unwrap(),
+        std::fs::read_to_string(res.join("levels.svg")).unwrap()
+    );
+}
+
+#[test]
+fn api_run_of_a_predictive_scenario_equals_brink_run() {
+    // Uncertain params are drawn per trial as in `brink run`; a `set` fixes one.
+    let scenario = bundled("baghdad-2020.toml");
+    let s = serve(&scenario);
+    let dir = tempfile::tempdir().unwrap();
+    let j = json(&s, "/api/run?trials=2500&seed=5&variant=restraint&set=p_iraqi_arrests=0.2");
+    let res = run(
+        dir.path(),
+        &scenario,
+        &[
+            "--trials",
+            "2500",
+            "--seed",
+            "5",
+            "--variant",
+            "restraint",
+            "--set",
+            "p_iraqi_arrests=0.2",
+            "--draws",
+            "2",
+            "--draw-trials",
+            "10",
+        ],
+    );
+    assert_same_numbers(&j, &res);
+}
+
+#[test]
+fn the_difference_is_paired_with_the_baseline_on_the_same_trials() {
+    let s = serve(&bundled("minimal.toml"));
+    let base = json(&s, "/api/run?trials=4000&seed=2");
+    assert!(base["difference"].is_null(), "the baseline has no difference from itself");
+    let v = json(&s, "/api/run?trials=4000&seed=2&variant=hotline");
+    let diff = v["difference"]["levels"].as_array().unwrap();
+    for ((d, b), l) in
+        diff.iter().zip(base["levels"].as_array().unwrap()).zip(v["levels"].as_array().unwrap())
+    {
+        let (pb, p) = (b["p_reached"].as_f64().unwrap(), l["p_reached"].as_f64().unwrap());
+        assert_eq!(d["p_baseline"].as_f64().unwrap(), pb);
+        let x = d["difference"].as_f64().unwrap();
+        assert!((x - (p - pb)).abs() < 1e-12, "{x} vs {p} - {pb}");
+        let (lo, hi) = (d["low"].as_f64().unwrap(), d["high"].as_f64().unwrap());
+        assert!(lo <= x && x <= hi, "{lo} {x} {hi}");
+    }
+    // The hotline only lowers p_retaliation: every clash is the same trial in both runs
+    // (common random numbers), so P(clash) does not move at all, and war falls.
+    assert_eq!(diff[1]["difference"].as_f64().unwrap(), 0.0);
+    assert!(diff[2]["high"].as_f64().unwrap() < 0.0, "{}", diff[2]);
+}
+
+#[test]
+fn bad_values_get_400_with_a_message() {
+    let s = serve(&bundled("minimal.toml"));
+    for (query, says) in [
+        ("trials=0", "trials=0: give a whole number from 1 to 200000"),
+        ("trials=200001", "from 1 to 200000"),
+        ("trials=lots", "trials=lots"),
+        ("seed=-1", "seed=-1: give a whole number"),
+        ("set=nosuch=1", "`nosuch` is not a param of this file"),
+        ("set=p_clash", "expected PARAM=VALUE"),
+        ("set=p_clash=abc", "`abc` is not a number"),
+        ("set=p_clash=3", "must be a probability in [0, 1], got 3"),
+        ("variant=nope", "variant `nope` (from --variant) is not defined"),
+        ("colour=red", "unknown query parameter `colour`"),
+        ("chart=pie", "chart=pie: no such chart"),
+    ] {
+        let (status, ctype, body) = get(&s.addr, &format!("/api/run?{query}"));
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(ctype, "text/plain; charset=utf-8");
+        assert!(body.contains(says), "{query}: {body}");
+    }
+    let (status, _, body) = get(&s.addr, "/api/chart/pie.svg");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("levels.svg"), "{body}");
+    let (status, _, body) = get(&s.addr, "/api/chart/levels.svg?set=p_clash=2");
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(get(&s.addr, "/nothing").0, 404);
+}
+
+#[test]
+fn the_page_is_self_contained_with_a_slider_per_param_and_a_button_per_variant() {
+    let s = serve(&bundled("minimal.toml"));
+    let (status, ctype, page) = get(&s.addr, "/");
+    assert_eq!((status, ctype.as_str()), (200, "text/html; charset=utf-8"));
+    for name in [
+        "\"name\":\"incident_rate\"",
+        "\"name\":\"p_clash\"",
+        "\"name\":\"p_retaliation\"",
+        "\"name\":\"hotline\"",
+    ] {
+        assert!(page.contains(name), "{name}");
+    }
+    // Probabilities slide over [0, 1]; a rate from 0 to three times its value.
+    assert!(page.contains("\"max\":1.0,\"min\":0.0,\"name\":\"p_clash\""), "{page}");
+    // No external assets: no links, no sources, no addresses.
+    for outside in ["http://", "https://", "<link", " src=", "@import"] {
+        assert!(!page.contains(outside), "the page names {outside}");
+    }
+}
+
+#[test]
+fn a_newer_request_cancels_an_older_one() {
+    let s = serve(&bundled("baghdad-2020.toml"));
+    let addr = s.addr.clone();
+    // 200,000 trials of this scenario take seconds: it is still running when the newer
+    // request comes, and stops at the end of its current slice of trials.
+    let older = std::thread::spawn(move || get(&addr, "/api/run?trials=200000"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let newer = json(&s, "/api/run?trials=100");
+    assert_eq!(newer["trials"], 100);
+    let (status, _, body) = older.join().unwrap();
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("superseded"), "{body}");
+}
