@@ -14,10 +14,11 @@
 //! that `brink run` writes for the same inputs.
 
 use super::*;
-use crate::analysis::compare::{paired_proportion, SetOutput};
+use crate::analysis::compare::paired_proportion;
 use crate::output::manifest::Manifest;
 use crate::output::tables;
 use crate::present::charts::{self, CHARTS};
+use crate::sim::stats::Aggregate;
 use axum::extract::{Path as UrlPath, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -69,6 +70,8 @@ struct Server {
     slots: Arc<tokio::sync::Semaphore>,
     /// The ticket of the newest simulating request; an older one stops when it sees it.
     latest: AtomicU64,
+    /// The baseline's reached flags, kept from the last run of it.
+    base_cache: BaselineCache,
     /// The page, filled in.
     page: String,
 }
@@ -174,20 +177,89 @@ struct Outcome {
     seconds: f64,
 }
 
+/// Which levels each trial reached, in trial order: `levels` flags per trial. What a run
+/// is paired on, kept for the baseline so that a change runs only the changed scenario.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Reached {
+    levels: usize,
+    flags: Vec<bool>,
+}
+
+impl Reached {
+    fn new(model: &Model) -> Reached {
+        Reached { levels: model.levels.len(), flags: Vec::new() }
+    }
+
+    fn trials(&self) -> u64 {
+        (self.flags.len() / self.levels.max(1)) as u64
+    }
+
+    fn trial(&self, t: usize) -> &[bool] {
+        &self.flags[t * self.levels..(t + 1) * self.levels]
+    }
+}
+
+impl crate::sim::accumulate::Accumulate for Reached {
+    fn add(
+        &mut self,
+        _model: usize,
+        outcome: &crate::sim::engine::Outcome<'_>,
+        _first: &crate::sim::engine::Outcome<'_>,
+    ) {
+        self.flags.extend(outcome.reached.iter().map(|d| !d.is_nan()));
+    }
+
+    fn merge(&mut self, later: Self) -> std::io::Result<()> {
+        self.flags.extend(later.flags);
+        Ok(())
+    }
+}
+
+/// The baseline's reached flags on one seed, for its first `trials()` trials: a trial
+/// does not depend on the total, so a shorter run is a prefix of it.
+type BaselineCache = std::sync::Mutex<Option<(u64, Arc<Reached>)>>;
+
 impl Server {
-    /// Compiles the query's scenario, runs it (paired with the baseline unless it is the
-    /// baseline), and reads its tables back; stops early when `ticket` is no longer the
+    /// Compiles the query's scenario, runs it, pairs it trial by trial with the baseline on
+    /// the same seed (the baseline's flags are kept from an earlier request where they
+    /// can be), and reads its tables back; stops early when `ticket` is no longer the
     /// newest.
     fn compute(&self, q: &Query, ticket: u64) -> Result<Outcome, Refusal> {
         let started = Instant::now();
         let ov = Overrides { variant: q.variant.clone(), sets: q.sets.clone(), params: None };
         let model =
             scenario::compile_str(&self.file, &self.source, &ov).map_err(|d| Refusal::Bad(d.to_string()))?;
+        let (agg, reached) = self.run(&model, q, ticket)?;
+        let is_baseline = q.variant.is_none() && q.sets.is_empty();
+        let difference = if is_baseline {
+            self.remember(q.seed, reached);
+            None
+        } else {
+            let base = match self.recall(q.seed, q.trials) {
+                Some(b) => b,
+                None => self.remember(q.seed, self.run(&self.baseline, q, ticket)?.1),
+            };
+            let p = pair(&self.baseline, &model, &base, &reached, q.trials);
+            Some(
+                p.level_counts
+                    .iter()
+                    .map(|&c| {
+                        let pp = paired_proportion(c, p.trials);
+                        (pp.a.value, pp.difference)
+                    })
+                    .collect(),
+            )
+        };
+        let results = self.results(&model, q, &agg).map_err(|e| Refusal::Failed(e.to_string()))?;
+        Ok(Outcome { results, difference, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// Runs `model` on the query's trials and seed, in slices, checking between slices
+    /// that no newer request came.
+    fn run(&self, model: &Model, q: &Query, ticket: u64) -> Result<(Aggregate, Reached), Refusal> {
         let spec =
             RunSpec { trials: q.trials, seed: q.seed, threads: self.threads, max_events: model.max_events };
-        let is_baseline = q.variant.is_none() && q.sets.is_empty();
-        let models: Vec<&Model> = if is_baseline { vec![&model] } else { vec![&self.baseline, &model] };
-        let empty = || SetOutput::empty(&models);
+        let empty = || (Aggregate::new(model), Reached::new(model));
         let mut total = empty();
         let mut start = 0;
         while start < q.trials {
@@ -195,22 +267,30 @@ impl Server {
                 return Err(Refusal::Superseded);
             }
             let end = (start + SLICE).min(q.trials);
-            runner::run_set(&models, &spec, start..end, &empty, &mut total, &mut |_| {})
+            runner::run_set(&[model], &spec, start..end, &empty, &mut total, &mut |_| {})
                 .map_err(|e| Refusal::Failed(e.to_string()))?;
             start = end;
         }
-        let agg = total.aggregates.last().expect("one aggregate per model");
-        let results = self.results(&model, q, agg).map_err(|e| Refusal::Failed(e.to_string()))?;
-        let difference = total.paired.first().map(|p| {
-            p.level_counts
-                .iter()
-                .map(|&c| {
-                    let pp = paired_proportion(c, p.trials);
-                    (pp.a.value, pp.difference)
-                })
-                .collect()
-        });
-        Ok(Outcome { results, difference, seconds: started.elapsed().as_secs_f64() })
+        Ok(total)
+    }
+
+    /// Keeps the baseline's flags of `seed` (unless longer ones of that seed are kept).
+    fn remember(&self, seed: u64, r: Reached) -> Arc<Reached> {
+        let mut kept = self.base_cache.lock().unwrap_or_else(|e| e.into_inner());
+        match &*kept {
+            Some((s, k)) if *s == seed && k.trials() >= r.trials() => k.clone(),
+            _ => {
+                let r = Arc::new(r);
+                *kept = Some((seed, r.clone()));
+                r
+            }
+        }
+    }
+
+    /// The baseline's flags of `seed` for at least `trials` trials, if kept.
+    fn recall(&self, seed: u64, trials: u64) -> Option<Arc<Reached>> {
+        let kept = self.base_cache.lock().unwrap_or_else(|e| e.into_inner());
+        kept.as_ref().filter(|(s, k)| *s == seed && k.trials() >= trials).map(|(_, k)| k.clone())
     }
 
     /// The run's tables and manifest, formatted as `brink run` formats them and read back
@@ -269,6 +349,25 @@ impl Server {
         }
         Value::Array(out)
     }
+}
+
+/// The paired level counts of the first `trials` trials of two runs (baseline `a`, the
+/// changed run `b`), levels matched by id, as `brink compare` pairs them.
+fn pair(
+    a_model: &Model,
+    b_model: &Model,
+    a: &Reached,
+    b: &Reached,
+    trials: u64,
+) -> crate::analysis::compare::Paired {
+    fn ids(m: &Model) -> Vec<&str> {
+        m.levels.iter().map(|l| l.id.as_str()).collect()
+    }
+    let mut p = crate::analysis::compare::Paired::from_ids(&ids(a_model), &ids(b_model), &[], &[]);
+    for t in 0..trials as usize {
+        p.add_raw(a.trial(t), &[], b.trial(t), &[]);
+    }
+    p
 }
 
 /// A slider's range: a distribution's support where it is finite (within [0, 1] for a
@@ -456,19 +555,31 @@ fn script_json(v: &Value) -> String {
     v.to_string().replace("</", "<\\/")
 }
 
+impl Server {
+    /// A server for scenario text (compiled here as the baseline), without its page.
+    fn new(
+        file: String,
+        source: String,
+        threads: usize,
+    ) -> Result<Server, crate::scenario::diag::Diagnostics> {
+        let baseline = scenario::compile_str(&file, &source, &Overrides::default())?;
+        Ok(Server {
+            file,
+            source,
+            baseline,
+            threads,
+            slots: Arc::new(tokio::sync::Semaphore::new(1)),
+            latest: AtomicU64::new(0),
+            base_cache: BaselineCache::default(),
+            page: String::new(),
+        })
+    }
+}
+
 pub(super) fn serve(a: ServeArgs) -> Result<(), Failure> {
     let file = a.scenario.display().to_string();
-    let (baseline, source) = scenario::load(&a.scenario, &Overrides::default())?;
-    let threads = worker_threads(a.threads);
-    let mut server = Server {
-        file,
-        source,
-        baseline,
-        threads,
-        slots: Arc::new(tokio::sync::Semaphore::new(1)),
-        latest: AtomicU64::new(0),
-        page: String::new(),
-    };
+    let source = crate::scenario::input::read_text(&a.scenario, "scenario file").map_err(LoadError::from)?;
+    let mut server = Server::new(file, source, worker_threads(a.threads)).map_err(LoadError::Invalid)?;
     let b = &server.baseline;
     let scenario = json!({
         "name": b.name,
@@ -533,6 +644,47 @@ mod tests {
         // Gamma(mean 1, shape 4): sd 0.5, so the mean plus 4 sd is 3, as 3 x the value.
         let g = crate::sim::params::ParamDist::Gamma { mean: 1.0, shape: 4.0 };
         assert_eq!(slider_range(1.0, false, Some(g)), (0.0, 3.0));
+    }
+
+    /// Pairing a run with the kept baseline flags counts what a lockstep run of the two
+    /// models (as `brink compare` runs them) counts, whether the flags were kept from a
+    /// longer run or made for this one.
+    #[test]
+    fn pairing_with_the_kept_baseline_equals_a_lockstep_run() {
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/minimal.toml");
+        let source = std::fs::read_to_string(file).unwrap();
+        let s = Server::new(file.into(), source.clone(), 2).unwrap();
+        let q = |trials, variant: Option<&str>, sets: Vec<(String, f64)>| Query {
+            trials,
+            seed: 9,
+            variant: variant.map(String::from),
+            sets,
+            charts: Vec::new(),
+        };
+        let changed = q(3000, Some("hotline"), vec![("p_clash".into(), 0.35)]);
+        let ov = Overrides { variant: changed.variant.clone(), sets: changed.sets.clone(), params: None };
+        let model = scenario::compile_str(file, &source, &ov).unwrap();
+        let models = [&s.baseline, &model];
+        let spec = RunSpec { trials: 3000, seed: 9, threads: 2, max_events: model.max_events };
+        let empty = || crate::analysis::compare::SetOutput::empty(&models);
+        let mut lockstep = empty();
+        runner::run_set(&models, &spec, 0..3000, &empty, &mut lockstep, &mut |_| {}).unwrap();
+        let want: Vec<_> = lockstep.paired[0]
+            .level_counts
+            .iter()
+            .map(|&c| {
+                let p = paired_proportion(c, 3000);
+                (p.a.value, p.difference)
+            })
+            .collect();
+        // Without kept flags, then with the flags of a longer baseline run.
+        let fresh = s.compute(&changed, 0).unwrap();
+        assert_eq!(fresh.difference.as_ref(), Some(&want));
+        s.compute(&q(5000, None, Vec::new()), 0).unwrap();
+        assert_eq!(s.recall(9, 5000).map(|r| r.trials()), Some(5000));
+        let kept = s.compute(&changed, 0).unwrap();
+        assert_eq!(kept.difference.as_ref(), Some(&want));
+        assert_eq!(kept.results.levels, fresh.results.levels);
     }
 
     #[test]
