@@ -49,7 +49,7 @@ pub(super) struct ServeArgs {
     /// Port to listen on (0: any free port; the address is printed).
     #[arg(long, default_value_t = 8017)]
     port: u16,
-    /// Address to listen on: the loopback interface unless told otherwise.
+    /// IP address to listen on: the loopback interface unless told otherwise.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
     /// Worker threads of each simulation (default: all cores); results do not depend on it.
@@ -615,14 +615,15 @@ pub(super) fn serve(a: ServeArgs) -> Result<(), Failure> {
             ip if ip.is_unspecified() => format!("http://localhost:{}/", bound.port()),
             _ => format!("http://{bound}/"),
         };
+        let (params, variants) = (server.baseline.params.len(), server.baseline.variants.len());
         say(&format!(
-            "brink serve: {shown} ({}: {} params, {} variants); Ctrl-C to stop\n",
+            "brink serve: {shown} ({}: {params} {}, {variants} {}); Ctrl-C to stop\n",
             server.baseline.name,
-            server.baseline.params.len(),
-            server.baseline.variants.len()
+            if params == 1 { "param" } else { "params" },
+            if variants == 1 { "variant" } else { "variants" },
         ));
         if !bound.ip().is_loopback() {
-            eprintln!("warning: listening on {} : other machines can reach this page", bound.ip());
+            eprintln!("warning: listening on {}: other machines can reach this page", bound.ip());
         }
         axum::serve(listener, app).await.map_err(|e| Failure::Failed(format!("server stopped: {e}")))
     })
