@@ -272,3 +272,40 @@ fn the_bundled_track_record_answers_as_the_records_say() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("hindcast-2019-2021.toml") && err.contains("asks no [[questions]]"), "{err}");
 }
+
+/// A path that cannot be read is named with the line of its entry; a scenario listed twice
+/// without `revised` is refused, since its questions would count twice.
+#[test]
+fn track_record_files_are_checked_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let entry = |scenario: &str| {
+        format!(
+            "[[episodes]]\nscenario = \"{}\"\nrecord = \"{}\"\nparams = \"{}\"\n\n",
+            root.join(scenario).display(),
+            root.join("data/events-2023-2024.csv").display(),
+            root.join("data/hindcast-fit-2019-2021.toml").display()
+        )
+    };
+    let run = |text: &str| {
+        let file = dir.path().join("t.toml");
+        std::fs::write(&file, text).expect("write");
+        let out =
+            brink().arg("track-record").arg(&file).arg("--out").arg(dir.path().join("o")).assert().code(2);
+        assert!(!dir.path().join("o").exists(), "nothing written");
+        String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+    };
+    let err =
+        run(&format!("{}{}", entry("scenarios/campaign-2023.toml"), entry("scenarios/campaign-2023.toml")));
+    assert!(
+        err.contains("t.toml:7:") && err.contains("already an episode (line 2)") && err.contains("revised"),
+        "{err}"
+    );
+    let err = run(&entry("scenarios/campaign-2032.toml"));
+    assert!(
+        err.contains("t.toml:2:")
+            && err.contains("campaign-2032.toml")
+            && err.contains("relative to its own folder"),
+        "{err}"
+    );
+}

@@ -48,7 +48,32 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
     let threads = worker_threads(a.threads);
     let mut loaded: Vec<Loaded> = Vec::new();
     let mut reads: Vec<PathBuf> = vec![a.file.clone()];
+    let file_name = a.file.display().to_string();
+    // A path that cannot be read is named with the entry that gave it.
+    let at = |ep: &crate::scenario::episodes::Episode, e: String| {
+        Failure::Usage(format!(
+            "{file_name}:{}: {e}\n  (paths in a track-record file are relative to its own folder)",
+            ep.line
+        ))
+    };
+    let mut seen: Vec<(PathBuf, usize)> = Vec::new();
     for ep in &episodes {
+        if ep.revised.is_none() {
+            if let Some((_, first)) = seen.iter().find(|(p, _)| *p == ep.scenario) {
+                return Err(Failure::Usage(format!(
+                    "{file_name}:{}: the scenario {} is already an episode (line {first}): its questions would count \
+                     twice; mark a changed version with `revised = \"DATE: why\"`",
+                    ep.line,
+                    ep.scenario.display()
+                )));
+            }
+            seen.push((ep.scenario.clone(), ep.line));
+        }
+        for p in ep.params.iter().chain([&ep.scenario, &ep.record]) {
+            if let Err(e) = std::fs::metadata(p) {
+                return Err(at(ep, format!("cannot read {}: {e}", p.display())));
+            }
+        }
         let files = ep.params.iter().map(|p| scenario::ParamsFile::read(p)).collect::<Result<Vec<_>, _>>()?;
         let params = if files.is_empty() {
             None
@@ -75,6 +100,13 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
         let record_file = ep.record.display().to_string();
         let log = crate::scenario::log::parse_within(&record_file, &record_text, &model)
             .map_err(|e| Failure::Usage(e.to_string()))?;
+        // The scenario's and the record's source keys, checked as `brink score` checks them.
+        let cited = crate::scenario::sources::check(&ep.scenario, &source)
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+        if let Some(c) = &cited {
+            crate::scenario::sources::check_log(&record_file, &log, &c.sources)
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+        }
         if log.histories > 1 {
             return Err(Failure::Usage(format!(
                 "{record_file}: the log holds {} histories (its `trial` column); a record is one history",
@@ -155,6 +187,7 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
     if !a.quiet {
         let view = crate::present::summary::TrackView {
             file: &a.file.display().to_string(),
+            episodes: episodes.len(),
             answers: &answers,
             means,
             dest: &dest,

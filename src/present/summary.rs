@@ -308,6 +308,19 @@ pub fn describe(model: &Model) -> String {
             let _ = writeln!(s, "  day {}{date}: {}{branch}", num(e.day), model.steps[e.step].id);
         }
     }
+    if !model.questions.is_empty() {
+        let _ = writeln!(s, "\nQuestions (asked at day 0; brink track-record scores them):");
+        for q in &model.questions {
+            let target = match q.target {
+                crate::sim::model::Asked::Fired(st) => format!("fired:{}", model.steps[st].id),
+                crate::sim::model::Asked::Level(l) => format!("level:{}", model.levels[l].id),
+                crate::sim::model::Asked::Tally(t, 1) => format!("tally:{}", model.tallies[t].id),
+                crate::sim::model::Asked::Tally(t, n) => format!("tally:{} >= {n}", model.tallies[t].id),
+            };
+            let _ = writeln!(s, "  {} [{}]: {target} within {} days", q.id, q.kind, q.days);
+            let _ = writeln!(s, "      {}", shown_text(&q.text));
+        }
+    }
     if !model.params.is_empty() {
         let drawn = model.provenance.iter().filter(|p| p.dist.is_some()).count();
         let how = match drawn {
@@ -651,6 +664,8 @@ fn p_value(p: f64) -> String {
 pub struct TrackView<'a> {
     /// The track-record file.
     pub file: &'a str,
+    /// Episodes in the file.
+    pub episodes: usize,
     /// Every question of every episode, episodes by day 0.
     pub answers: &'a [crate::analysis::track::Answer],
     /// Means over the answered questions: Brier, then log score.
@@ -664,16 +679,19 @@ pub struct TrackView<'a> {
 /// The terminal summary of `brink track-record`: one line per question, then the means.
 pub fn track_summary(v: &TrackView<'_>) -> String {
     let mut t = String::new();
-    let mut episodes: Vec<&str> = v.answers.iter().map(|a| a.episode.as_str()).collect();
-    episodes.dedup();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let revised = v.answers.iter().filter(|a| a.revised.is_some()).count();
     let _ = writeln!(
         t,
-        "track record from {}: {} episode{}, {} question{}",
+        "track record from {}: {}, {}{}",
         v.file,
-        episodes.len(),
-        if episodes.len() == 1 { "" } else { "s" },
-        v.answers.len(),
-        if v.answers.len() == 1 { "" } else { "s" }
+        plural(v.episodes, "episode"),
+        plural(v.answers.len(), "question"),
+        if revised > 0 {
+            format!(" ({revised} in revised entries, not in the means)")
+        } else {
+            String::new()
+        }
     );
     let line = |t: &mut String, a: &crate::analysis::track::Answer| {
         let (lo, hi) = a.interval();
