@@ -44,7 +44,9 @@ struct Loaded {
 pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
     let file_text = crate::scenario::input::read_text(&a.file, "track-record file")
         .map_err(|e| Failure::Usage(e.to_string()))?;
-    let episodes = crate::scenario::episodes::read(&a.file)?;
+    let dir = a.file.parent().unwrap_or(Path::new("."));
+    let episodes = crate::scenario::episodes::parse(&a.file.display().to_string(), &file_text, dir)
+        .map_err(LoadError::Invalid)?;
     let threads = worker_threads(a.threads);
     let mut loaded: Vec<Loaded> = Vec::new();
     let mut reads: Vec<PathBuf> = vec![a.file.clone()];
