@@ -109,6 +109,17 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
             crate::scenario::sources::check_log(&record_file, &log, &c.sources)
                 .map_err(|e| Failure::Usage(e.to_string()))?;
         }
+        let within = log.events.iter().filter(|e| e.day < f64::from(model.horizon_days)).count();
+        if within == 0 {
+            return Err(at(
+                ep,
+                format!(
+                    "{record_file} has no row between {start} and the end of the scenario's window ({} rows outside it): \
+                     is it the record of another episode?",
+                    log.outside
+                ),
+            ));
+        }
         if log.histories > 1 {
             return Err(Failure::Usage(format!(
                 "{record_file}: the log holds {} histories (its `trial` column); a record is one history",
@@ -155,22 +166,24 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
     let dest = a.out.clone().unwrap_or_else(|| Path::new("output").join("track-record"));
     let read_refs: Vec<&Path> = reads.iter().map(PathBuf::as_path).collect();
     let staging = Staging::create(&dest, a.force, &read_refs)?;
-    let total: u64 = loaded.iter().map(|l| l.spec.trials * distinct_windows(&l.model)).sum();
+    let total: u64 = loaded
+        .iter()
+        .map(|l| l.spec.trials.saturating_mul(distinct_windows(&l.model)))
+        .fold(0, u64::saturating_add);
     let bar = progress_bar(total, a.quiet);
-    let mut done = 0;
+    let mut done: u64 = 0;
     for l in &mut loaded {
         let hits = track::forecast(&l.model, &l.spec).map_err(Failure::Run)?;
         for (ans, h) in l.answers.iter_mut().zip(hits) {
             ans.hits = h;
         }
-        done += l.spec.trials * distinct_windows(&l.model);
+        done = done.saturating_add(l.spec.trials.saturating_mul(distinct_windows(&l.model)));
         bar.set_position(done);
     }
     bar.finish_and_clear();
     let mut answers: Vec<Answer> = loaded.iter().flat_map(|l| l.answers.iter().cloned()).collect();
     track::set_priors(&mut answers);
-    let seed = loaded.first().map_or(0, |l| l.spec.seed);
-    let means = track::summary(&answers, seed);
+    let means = track::summary(&answers);
     let records: Vec<EpisodeRecord<'_>> = loaded
         .iter()
         .map(|l| EpisodeRecord {
@@ -181,7 +194,10 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
             seed: l.spec.seed,
         })
         .collect();
-    let mut files = vec![("track-record.csv".to_owned(), crate::output::track::track_csv(&answers))];
+    let mut files = vec![
+        ("track-record.csv".to_owned(), crate::output::track::track_csv(&answers)),
+        ("track-summary.csv".to_owned(), crate::output::track::summary_csv(&means)),
+    ];
     push_folder_manifest(&mut files, track_manifest((&a.file.display().to_string(), &file_text), &records));
     let written: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     write_files(&staging, files)?;

@@ -698,9 +698,9 @@ pub fn track_summary(v: &TrackView<'_>) -> String {
         let (answer, scores) = match (a.outcome, a.scored()) {
             (Some(y), Some((b, n))) => (
                 if y { "yes" } else { "no" },
-                format!("{:>6.4}  {:>7}  {:>6.4}", b.0, pct(a.baseline()), n.0),
+                format!("{:>11.4}  {:>9}  {:>10.4}", b.0, pct(a.baseline()), n.0),
             ),
-            _ => ("?", format!("{:>6}  {:>7}  {:>6}", "", pct(a.baseline()), "")),
+            _ => ("?", format!("{:>11}  {:>9}  {:>10}", "", pct(a.baseline()), "")),
         };
         let _ = writeln!(
             t,
@@ -715,8 +715,16 @@ pub fn track_summary(v: &TrackView<'_>) -> String {
     };
     let _ = writeln!(
         t,
-        "\n  {:<14} {:<10} {:<28} {:>4}  {:<25}  {:<3}  {:>6}  {:>7}  {:>6}",
-        "episode", "day 0", "question", "days", "brink [95% MC]", "rec", "Brier", "base", "Brier"
+        "\n  {:<14} {:<10} {:<28} {:>4}  {:<25}  {:<3}  {:>11}  {:>9}  {:>10}",
+        "episode",
+        "day 0",
+        "question",
+        "days",
+        "brink [95% MC]",
+        "rec",
+        "brink Brier",
+        "base rate",
+        "base Brier"
     );
     for a in v.answers.iter().filter(|a| a.revised.is_none()) {
         line(&mut t, a);
