@@ -5,7 +5,6 @@
 use super::*;
 use crate::analysis::track::{self, Answer};
 use crate::output::manifest::{push_folder_manifest, track_manifest, EpisodeRecord, ParamsFileRecord};
-use crate::sim::model::Asked;
 
 #[derive(Debug, Args)]
 pub(super) struct TrackArgs {
@@ -139,7 +138,7 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
                 episode: model.name.clone(),
                 day0: start.to_string(),
                 question: q.clone(),
-                target: target_text(&model, q.target),
+                target: model.asked_text(q.target),
                 trials: spec.trials,
                 hits: 0,
                 outcome: track::outcome(&model, &log, q),
@@ -222,14 +221,4 @@ fn distinct_windows(m: &Model) -> u64 {
     d.sort_unstable();
     d.dedup();
     d.len() as u64
-}
-
-/// A question's target as the scenario file writes it.
-fn target_text(m: &Model, t: Asked) -> String {
-    match t {
-        Asked::Fired(s) => format!("fired:{}", m.steps[s].id),
-        Asked::Level(l) => format!("level:{}", m.levels[l].id),
-        Asked::Tally(x, 1) => format!("tally:{}", m.tallies[x].id),
-        Asked::Tally(x, n) => format!("tally:{} >= {n}", m.tallies[x].id),
-    }
 }

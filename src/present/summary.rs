@@ -311,12 +311,7 @@ pub fn describe(model: &Model) -> String {
     if !model.questions.is_empty() {
         let _ = writeln!(s, "\nQuestions (asked at day 0; brink track-record scores them):");
         for q in &model.questions {
-            let target = match q.target {
-                crate::sim::model::Asked::Fired(st) => format!("fired:{}", model.steps[st].id),
-                crate::sim::model::Asked::Level(l) => format!("level:{}", model.levels[l].id),
-                crate::sim::model::Asked::Tally(t, 1) => format!("tally:{}", model.tallies[t].id),
-                crate::sim::model::Asked::Tally(t, n) => format!("tally:{} >= {n}", model.tallies[t].id),
-            };
+            let target = model.asked_text(q.target);
             let _ = writeln!(s, "  {} [{}]: {target} within {} days", q.id, q.kind, q.days);
             let _ = writeln!(s, "      {}", shown_text(&q.text));
         }
