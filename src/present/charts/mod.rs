@@ -61,7 +61,7 @@ pub const CHARTS: [(&str, &str); 5] = [
     (RUN_CHARTS[0], "Probability of reaching each level (log scale, 95% intervals)"),
     (RUN_CHARTS[1], "Cumulative probability over time"),
     (RUN_CHARTS[2], "Share of trials at each level, day by day"),
-    (RUN_CHARTS[3], "Distribution of tallies"),
+    (RUN_CHARTS[3], "How likely each tally total is, or more (log scale)"),
     (RUN_CHARTS[4], "Most frequent escalation paths"),
 ];
 
@@ -141,17 +141,19 @@ fn draw_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &impl Draw)
 /// The chart as SVG text.
 fn draw_svg(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<String, ChartError> {
     fonts();
+    ABBREVIATED.with(|a| a.borrow_mut().clear());
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, (opts.width, opts.height)).into_drawing_area();
         draw_on(&root, chart).map_err(|m| ChartError::new(name, m))?;
     }
-    Ok(s)
+    Ok(with_tooltips(s))
 }
 
 /// The chart as PNG bytes.
 fn draw_png(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<Vec<u8>, ChartError> {
     fonts();
+    ABBREVIATED.with(|a| a.borrow_mut().clear());
     let (w, h) = (opts.width, opts.height);
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
@@ -404,11 +406,39 @@ fn fit<DB: DrawingBackend>(
             hi = mid - 1;
         }
     }
-    if lo == 0 {
-        "…".into()
-    } else {
-        cut(lo)
+    let short = if lo == 0 { "…".to_owned() } else { cut(lo) };
+    ABBREVIATED.with(|a| a.borrow_mut().push((short.clone(), text.to_owned())));
+    short
+}
+
+thread_local! {
+    /// The texts [`fit`] shortened while the current chart was drawn, (shown, full): the
+    /// SVG gives each a tooltip with the full text ([`with_tooltips`]).
+    static ABBREVIATED: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Escapes text as plotters' SVG backend does.
+fn svg_escape(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// Gives every text element that shows a shortened text a `<title>` with the full text,
+/// which browsers show as a tooltip: nothing said on a chart is lost to its width.
+fn with_tooltips(svg: String) -> String {
+    let list = ABBREVIATED.with(|a| std::mem::take(&mut *a.borrow_mut()));
+    let mut svg = svg;
+    for (short, full) in list {
+        let shown = format!(">\n{}\n</text>", svg_escape(&short));
+        if let Some(i) = svg.find(&shown) {
+            let titled = format!(">\n<title>{}</title>{}\n</text>", svg_escape(&full), svg_escape(&short));
+            svg.replace_range(i..i + shown.len(), &titled);
+        }
     }
+    svg
 }
 
 /// A log10 axis of probabilities, as a plain range of exponents `lo..hi` (so every chart
@@ -427,6 +457,7 @@ struct Decades {
     range: plotters::coord::types::RangedCoordf64,
     lo: i32,
     hi: i32,
+    /// The light gridlines (a chart short of room clears them).
     light: Vec<f64>,
 }
 
@@ -498,7 +529,17 @@ fn wrap<DB: DrawingBackend>(
     while words.peek().is_some() {
         if lines.len() + 1 == max_lines.max(1) {
             let rest: Vec<&str> = words.collect();
+            let before = ABBREVIATED.with(|a| a.borrow().len());
             lines.push(fit(area, &rest.join(" "), font, width));
+            // The tooltip of a shortened last line holds the whole text, not its rest.
+            ABBREVIATED.with(|a| {
+                let mut a = a.borrow_mut();
+                if a.len() > before {
+                    if let Some(last) = a.last_mut() {
+                        last.1 = text.to_owned();
+                    }
+                }
+            });
             break;
         }
         let mut line = String::new();
@@ -551,6 +592,17 @@ mod tests {
         for i in 1..n {
             assert!(lum(level_colour(i, n)) < lum(level_colour(i - 1, n)));
         }
+    }
+
+    #[test]
+    fn shortened_text_gets_its_full_text_as_a_tooltip() {
+        ABBREVIATED.with(|a| a.borrow_mut().push(("US & Iran…".into(), "US & Iran <at war>".into())));
+        let svg = "<text x=\"1\">\nUS &amp; Iran…\n</text>\n".to_owned();
+        assert_eq!(
+            with_tooltips(svg),
+            "<text x=\"1\">\n<title>US &amp; Iran &lt;at war&gt;</title>US &amp; Iran…\n</text>\n"
+        );
+        assert!(ABBREVIATED.with(|a| a.borrow().is_empty()));
     }
 
     #[test]
