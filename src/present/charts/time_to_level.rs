@@ -158,7 +158,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
 /// Decimals of a percentage axis up to `ymax` (a probability), so that ticks a fifth of
 /// `ymax` (or a tenth, as plotters may choose) apart differ in their text: 1 (100%) -> 0,
 /// 0.05 (5%) -> 1, 0.005 (0.5%) -> 2.
-fn axis_decimals(ymax: f64) -> usize {
+pub(super) fn axis_decimals(ymax: f64) -> usize {
     let step = ymax * 100.0 / 10.0;
     if step >= 1.0 {
         0
