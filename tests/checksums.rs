@@ -26,8 +26,10 @@
 //! row file, chart and manifest kept its bytes.
 //!
 //! Issue 17 (item 2) changed only chart files and the `report.html` constants that inline
-//! them: the charts were redrawn to show the rare rungs (the levels chart on a log axis, ...);
-//! every table, row file and manifest kept its bytes.
+//! them: the charts were redrawn to show the rare rungs (`levels` a dot plot on a log axis,
+//! `tallies` exceedance curves on a log axis, `time_to_level` small multiples with Monte
+//! Carlo bands, and shortened text given an SVG tooltip, which touches `dense`'s
+//! `paths.svg`); every table, row file and manifest kept its bytes.
 //!
 //! **Changing a constant here is a deliberate decision, not a test fix.** It means that
 //! every user's results change for the same scenario and seed. Do it only on purpose (a

@@ -19,7 +19,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     // not independent: a Wilson band on them would be too narrow, so none is drawn.
     let banded = r.epistemic.is_empty() || r.manifest.spread.is_some();
     let trials = r.manifest.trials as f64;
-    let curves: Vec<(usize, Vec<(f64, f64, f64, f64)>)> = (1..n)
+    let curves: Vec<(usize, Vec<Point>)> = (1..n)
         .map(|i| {
             let id = &r.levels[i].level;
             // p_reached of day d is at the end of day d, i.e. at time d + 1.
@@ -154,6 +154,9 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     }
     Ok(())
 }
+
+/// A point of a curve: (time in days, P, 95% low, 95% high).
+type Point = (f64, f64, f64, f64);
 
 /// Decimals of a percentage axis up to `ymax` (a probability), so that ticks a fifth of
 /// `ymax` (or a tenth, as plotters may choose) apart differ in their text: 1 (100%) -> 0,
