@@ -175,20 +175,38 @@ fn heatmap<DB: DrawingBackend>(
     let (plot, scale) = body.split_horizontally(bw - s.px(140.0));
     let (na, nb) = (a.values.len(), b.values.len());
     let pmax = d.p.iter().map(|row| row[top].0).fold(0.0f64, f64::max).max(1e-9);
+    // Cell sizes in pixels, and every how many cells a tick label fits: the widest label
+    // plus a gap across, a line of text down. Cells are labelled with their value only
+    // when the text fits inside them.
+    let (pw, ph) = plot.dim_in_pixel();
+    let cell_w = (pw as f64 - f64::from(s.px(130.0))) / na.max(1) as f64;
+    let cell_h = (ph as f64 - f64::from(s.px(96.0))) / nb.max(1) as f64;
+    let text_w = |t: &str| plot.estimate_text_size(t, &s.tick()).map(|(w, _)| w as f64).unwrap_or(0.0);
+    let widest_a = a.values.iter().map(|v| text_w(&trim(*v))).fold(0.0, f64::max);
+    let every_a = ((widest_a + f64::from(s.px(12.0))) / cell_w.max(1.0)).ceil().max(1.0) as usize;
+    let every_b = (f64::from(s.px(22.0)) / cell_h.max(1.0)).ceil().max(1.0) as usize;
+    // The y labels' area fits the widest value beside the axis name.
+    let widest_b = b.values.iter().map(|v| text_w(&trim(*v))).fold(0.0, f64::max);
+    let y_area = (widest_b as u32 + s.px(44.0)).max(s.px(90.0));
+    let cell_text = d.p.iter().all(|row| {
+        plot.estimate_text_size(&super::pct(row[top].0), &s.font(13.0))
+            .map(|(w, h)| (w as f64) < cell_w - 4.0 && (h as f64) < cell_h - 2.0)
+            .unwrap_or(false)
+    });
     let mut chart = ChartBuilder::on(&plot)
         .margin(s.px(20.0))
         .x_label_area_size(s.px(56.0))
-        .y_label_area_size(s.px(90.0))
+        .y_label_area_size(y_area)
         .build_cartesian_2d(-0.5..na as f64 - 0.5, -0.5..nb as f64 - 0.5)
         .map_err(err)?;
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_labels(na.min(12))
-        .y_labels(nb.min(12))
+        .x_labels(na)
+        .y_labels(nb)
         .x_label_formatter(&|x| {
             let i = x.round();
-            if (x - i).abs() > 1e-6 || i < 0.0 {
+            if (x - i).abs() > 1e-6 || i < 0.0 || (i as usize) % every_a != 0 {
                 String::new()
             } else {
                 a.values.get(i as usize).map(|v| trim(*v)).unwrap_or_default()
@@ -196,7 +214,7 @@ fn heatmap<DB: DrawingBackend>(
         })
         .y_label_formatter(&|y| {
             let i = y.round();
-            if (y - i).abs() > 1e-6 || i < 0.0 {
+            if (y - i).abs() > 1e-6 || i < 0.0 || (i as usize) % every_b != 0 {
                 String::new()
             } else {
                 b.values.get(i as usize).map(|v| trim(*v)).unwrap_or_default()
@@ -216,7 +234,7 @@ fn heatmap<DB: DrawingBackend>(
         let cell =
             Rectangle::new([(i as f64 - 0.5, j as f64 - 0.5), (i as f64 + 0.5, j as f64 + 0.5)], c.filled());
         chart.draw_series(std::iter::once(cell)).map_err(err)?;
-        if na <= 12 && nb <= 12 {
+        if cell_text {
             let ink = if super::is_light(c) { INK } else { WHITE };
             let t = EmptyElement::at((i as f64, j as f64))
                 + Text::new(super::pct(p), (0, 0), s.font(13.0).color(&ink).pos(centre));
