@@ -51,7 +51,12 @@ fn charts_have_the_asked_size_and_are_not_blank() {
             let (pw, ph, px) = pixels(&out.join(format!("{name}.png")));
             assert_eq!((pw, ph), (w, h), "{name} at {size}");
             let all = ink(pw, &px, 0, ph);
-            assert!(all > 0.02, "{name} at {size} is nearly blank: {all}");
+            // The levels chart is a dot plot (issue 17), mostly white by design (1.9% ink for
+            // minimal at 1200x800), and the title band alone inks 0.85%: so the body below
+            // the band is checked on its own.
+            assert!(all > 0.01, "{name} at {size} is nearly blank: {all}");
+            let body = ink(pw, &px, ph / 10, ph);
+            assert!(body > 0.005, "{name} at {size}: nearly blank below the title: {body}");
             // The title band holds text.
             assert!(ink(pw, &px, 0, ph / 14) > 0.005, "{name} at {size}: no title text");
             let svg = std::fs::read_to_string(out.join(format!("{name}.svg"))).unwrap();
@@ -232,9 +237,10 @@ fn a_browser_renders_the_report() {
         .expect("run chromium");
     assert!(shot.exists(), "no screenshot: {}", String::from_utf8_lossy(&status.stderr));
     let (w, h, px) = pixels_any(&shot);
-    // The first chart sits in the top half; charts are dense, the page is not blank.
-    assert!(ink(w, &px, 0, h) > 0.05, "screenshot nearly blank");
-    assert!(ink(w, &px, h / 4, h / 2) > 0.05, "chart region blank");
+    // The headline card and the levels chart sit in the top half, the appendix is closed.
+    // The levels chart is a dot plot (issue 17), mostly white: 1% ink is far from blank.
+    assert!(ink(w, &px, 0, h) > 0.01, "screenshot nearly blank");
+    assert!(ink(w, &px, h / 8, h / 2) > 0.01, "chart region blank");
 }
 
 /// Decodes a PNG of any colour type to RGB.

@@ -481,6 +481,10 @@ fn params_files_layer_in_order() {
     assert_eq!(p_hit(&out), 0.5, "the later file's p_hit stands");
     let record = &manifest(&out)["params_file"];
     assert_eq!(record["file"], format!("{a_s} + {}", c.display()));
+    // An entry written as a table of its own layers as well as an inline one.
+    let table = write(d, "table.toml", "[params.p_hit]\nvalue = 0.6\nsource = \"judgement\"\n");
+    let out = run(&sc, d, "table-form", &["--params", a_s, "--params", table.to_str().unwrap()]);
+    assert_eq!(p_hit(&out), 0.6, "the table-form entry stands");
     let typo = write(d, "typo.toml", "[params]\n\np_hti = 0.3\n");
     let e = bad_input(&[
         "check".as_ref(),

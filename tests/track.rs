@@ -166,6 +166,41 @@ fn paired_means_of_equal_forecasters_gain_nothing() {
     assert_close("gain", m.gain.0, 0.1, 1e-12);
     assert!(m.gain.1 <= m.gain.0 && m.gain.0 <= m.gain.2);
     assert!(paired_means(&[], 1, "t").is_none());
+    // By hand: resampling two questions whose gains are 1 and 0 gives means 0, 1/2 and 1
+    // with probabilities 1/4, 1/2 and 1/4, so the 2.5% and 97.5% points are 0 and 1.
+    let m = paired_means(&[(0.0, 1.0), (0.0, 0.0)], 1, "t").expect("pairs");
+    assert_eq!(m.gain, (0.5, 0.0, 1.0));
+}
+
+/// The means leave out revised entries and questions the record cannot answer.
+#[test]
+fn the_means_leave_out_revisions_and_open_questions() {
+    let m = attacks();
+    let answer = |hits: u64, outcome: Option<bool>, revised: bool| Answer {
+        episode: "e".into(),
+        day0: "2020-01-01".into(),
+        question: m.questions[0].clone(),
+        target: String::new(),
+        trials: 10,
+        hits,
+        outcome,
+        prior: (0, 0),
+        revised: revised.then(|| "later".to_owned()),
+    };
+    // Counted: p = 0.8 and yes (Brier 0.04), p = 0.2 and no (0.04); the base rate says 1/2
+    // (0.25 each). Left out: a revision and an open question, both scored badly if counted.
+    let answers = [
+        answer(8, Some(true), false),
+        answer(2, Some(false), false),
+        answer(0, Some(true), true),
+        answer(10, None, false),
+    ];
+    let (brier, log) = brink::analysis::track::summary(&answers);
+    let brier = brier.expect("answered questions");
+    assert_eq!(brier.n, 2);
+    assert_close("brink's Brier", brier.brink, 0.04, 1e-12);
+    assert_close("the base rate's Brier", brier.baseline, 0.25, 1e-12);
+    assert_close("brink's log", log.expect("log").brink, -(0.8f64.ln()), 1e-12);
 }
 
 /// Bad questions are refused at their line, with what would be right.
@@ -216,8 +251,10 @@ fn the_bundled_track_record_answers_as_the_records_say() {
             .assert()
             .success();
     }
-    let a = std::fs::read(dir.path().join("t1/track-record.csv")).expect("written");
-    assert_eq!(a, std::fs::read(dir.path().join("t2/track-record.csv")).expect("written"));
+    for file in ["track-record.csv", "track-summary.csv"] {
+        let a = std::fs::read(dir.path().join("t1").join(file)).expect("written");
+        assert_eq!(a, std::fs::read(dir.path().join("t2").join(file)).expect("written"), "{file}");
+    }
     let t = Table::read(&dir.path().join("t1/track-record.csv"));
     let answer = |episode: &str, question: &str| -> String {
         let row = t
@@ -271,4 +308,41 @@ fn the_bundled_track_record_answers_as_the_records_say() {
         brink().arg("track-record").arg(&plain).args(["--out"]).arg(dir.path().join("x")).assert().code(2);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("hindcast-2019-2021.toml") && err.contains("asks no [[questions]]"), "{err}");
+}
+
+/// A path that cannot be read is named with the line of its entry; a scenario listed twice
+/// without `revised` is refused, since its questions would count twice.
+#[test]
+fn track_record_files_are_checked_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let entry = |scenario: &str| {
+        format!(
+            "[[episodes]]\nscenario = \"{}\"\nrecord = \"{}\"\nparams = \"{}\"\n\n",
+            root.join(scenario).display(),
+            root.join("data/events-2023-2024.csv").display(),
+            root.join("data/hindcast-fit-2019-2021.toml").display()
+        )
+    };
+    let run = |text: &str| {
+        let file = dir.path().join("t.toml");
+        std::fs::write(&file, text).expect("write");
+        let out =
+            brink().arg("track-record").arg(&file).arg("--out").arg(dir.path().join("o")).assert().code(2);
+        assert!(!dir.path().join("o").exists(), "nothing written");
+        String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+    };
+    let err =
+        run(&format!("{}{}", entry("scenarios/campaign-2023.toml"), entry("scenarios/campaign-2023.toml")));
+    assert!(
+        err.contains("t.toml:7:") && err.contains("already an episode (line 2)") && err.contains("revised"),
+        "{err}"
+    );
+    let err = run(&entry("scenarios/campaign-2032.toml"));
+    assert!(
+        err.contains("t.toml:2:")
+            && err.contains("campaign-2032.toml")
+            && err.contains("relative to its own folder"),
+        "{err}"
+    );
 }

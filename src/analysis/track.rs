@@ -13,6 +13,10 @@ use crate::sim::runner::{self, RunError, RunSpec, Start};
 /// Resamples of the paired bootstrap over questions.
 pub const BOOTSTRAP: usize = 10_000;
 
+/// The seed of that bootstrap: fixed, so that adding an episode changes the intervals only
+/// through its questions.
+pub const BOOTSTRAP_SEED: u64 = 16;
+
 /// How often each question of `m` came true in `spec.trials` trials from day 0: one run
 /// per distinct window, each of trials `0..spec.trials` (so the questions share their
 /// random numbers).
@@ -120,7 +124,7 @@ pub fn paired_means(pairs: &[(f64, f64)], seed: u64, name: &str) -> Option<Paire
         })
         .collect();
     diffs.sort_by(f64::total_cmp);
-    let at = |q: f64| diffs[((q * BOOTSTRAP as f64) as usize).min(BOOTSTRAP - 1)];
+    let at = |q: f64| crate::sim::stats::nearest_rank(&diffs, q);
     Some(PairedMeans { n, brink, baseline, gain: (baseline - brink, at(0.025), at(0.975)) })
 }
 
@@ -212,7 +216,8 @@ pub fn set_priors(answers: &mut [Answer]) {
 
 /// Means over the answered questions that are not revisions: Brier and log, brink
 /// against the base rate.
-pub fn summary(answers: &[Answer], seed: u64) -> (Option<PairedMeans>, Option<PairedMeans>) {
+pub fn summary(answers: &[Answer]) -> (Option<PairedMeans>, Option<PairedMeans>) {
+    let seed = BOOTSTRAP_SEED;
     let scored: Vec<_> = answers.iter().filter(|a| a.revised.is_none()).filter_map(Answer::scored).collect();
     let brier: Vec<(f64, f64)> = scored.iter().map(|(b, n)| (b.0, n.0)).collect();
     let log: Vec<(f64, f64)> = scored.iter().map(|(b, n)| (b.1, n.1)).collect();

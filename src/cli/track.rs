@@ -5,7 +5,6 @@
 use super::*;
 use crate::analysis::track::{self, Answer};
 use crate::output::manifest::{push_folder_manifest, track_manifest, EpisodeRecord, ParamsFileRecord};
-use crate::sim::model::Asked;
 
 #[derive(Debug, Args)]
 pub(super) struct TrackArgs {
@@ -44,11 +43,38 @@ struct Loaded {
 pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
     let file_text = crate::scenario::input::read_text(&a.file, "track-record file")
         .map_err(|e| Failure::Usage(e.to_string()))?;
-    let episodes = crate::scenario::episodes::read(&a.file)?;
+    let dir = a.file.parent().unwrap_or(Path::new("."));
+    let episodes = crate::scenario::episodes::parse(&a.file.display().to_string(), &file_text, dir)
+        .map_err(LoadError::Invalid)?;
     let threads = worker_threads(a.threads);
     let mut loaded: Vec<Loaded> = Vec::new();
     let mut reads: Vec<PathBuf> = vec![a.file.clone()];
+    let file_name = a.file.display().to_string();
+    // A path that cannot be read is named with the entry that gave it.
+    let at = |ep: &crate::scenario::episodes::Episode, e: String| {
+        Failure::Usage(format!(
+            "{file_name}:{}: {e}\n  (paths in a track-record file are relative to its own folder)",
+            ep.line
+        ))
+    };
+    let mut seen: Vec<(PathBuf, usize)> = Vec::new();
     for ep in &episodes {
+        if ep.revised.is_none() {
+            if let Some((_, first)) = seen.iter().find(|(p, _)| *p == ep.scenario) {
+                return Err(Failure::Usage(format!(
+                    "{file_name}:{}: the scenario {} is already an episode (line {first}): its questions would count \
+                     twice; mark a changed version with `revised = \"DATE: why\"`",
+                    ep.line,
+                    ep.scenario.display()
+                )));
+            }
+            seen.push((ep.scenario.clone(), ep.line));
+        }
+        for p in ep.params.iter().chain([&ep.scenario, &ep.record]) {
+            if let Err(e) = std::fs::metadata(p) {
+                return Err(at(ep, format!("cannot read {}: {e}", p.display())));
+            }
+        }
         let files = ep.params.iter().map(|p| scenario::ParamsFile::read(p)).collect::<Result<Vec<_>, _>>()?;
         let params = if files.is_empty() {
             None
@@ -75,6 +101,24 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
         let record_file = ep.record.display().to_string();
         let log = crate::scenario::log::parse_within(&record_file, &record_text, &model)
             .map_err(|e| Failure::Usage(e.to_string()))?;
+        // The scenario's and the record's source keys, checked as `brink score` checks them.
+        let cited = crate::scenario::sources::check(&ep.scenario, &source)
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+        if let Some(c) = &cited {
+            crate::scenario::sources::check_log(&record_file, &log, &c.sources)
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+        }
+        let within = log.events.iter().filter(|e| e.day < f64::from(model.horizon_days)).count();
+        if within == 0 {
+            return Err(at(
+                ep,
+                format!(
+                    "{record_file} has no row between {start} and the end of the scenario's window ({} rows outside it): \
+                     is it the record of another episode?",
+                    log.outside
+                ),
+            ));
+        }
         if log.histories > 1 {
             return Err(Failure::Usage(format!(
                 "{record_file}: the log holds {} histories (its `trial` column); a record is one history",
@@ -94,7 +138,7 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
                 episode: model.name.clone(),
                 day0: start.to_string(),
                 question: q.clone(),
-                target: target_text(&model, q.target),
+                target: model.asked_text(q.target),
                 trials: spec.trials,
                 hits: 0,
                 outcome: track::outcome(&model, &log, q),
@@ -121,22 +165,24 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
     let dest = a.out.clone().unwrap_or_else(|| Path::new("output").join("track-record"));
     let read_refs: Vec<&Path> = reads.iter().map(PathBuf::as_path).collect();
     let staging = Staging::create(&dest, a.force, &read_refs)?;
-    let total: u64 = loaded.iter().map(|l| l.spec.trials * distinct_windows(&l.model)).sum();
+    let total: u64 = loaded
+        .iter()
+        .map(|l| l.spec.trials.saturating_mul(distinct_windows(&l.model)))
+        .fold(0, u64::saturating_add);
     let bar = progress_bar(total, a.quiet);
-    let mut done = 0;
+    let mut done: u64 = 0;
     for l in &mut loaded {
         let hits = track::forecast(&l.model, &l.spec).map_err(Failure::Run)?;
         for (ans, h) in l.answers.iter_mut().zip(hits) {
             ans.hits = h;
         }
-        done += l.spec.trials * distinct_windows(&l.model);
+        done = done.saturating_add(l.spec.trials.saturating_mul(distinct_windows(&l.model)));
         bar.set_position(done);
     }
     bar.finish_and_clear();
     let mut answers: Vec<Answer> = loaded.iter().flat_map(|l| l.answers.iter().cloned()).collect();
     track::set_priors(&mut answers);
-    let seed = loaded.first().map_or(0, |l| l.spec.seed);
-    let means = track::summary(&answers, seed);
+    let means = track::summary(&answers);
     let records: Vec<EpisodeRecord<'_>> = loaded
         .iter()
         .map(|l| EpisodeRecord {
@@ -147,7 +193,10 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
             seed: l.spec.seed,
         })
         .collect();
-    let mut files = vec![("track-record.csv".to_owned(), crate::output::track::track_csv(&answers))];
+    let mut files = vec![
+        ("track-record.csv".to_owned(), crate::output::track::track_csv(&answers)),
+        ("track-summary.csv".to_owned(), crate::output::track::summary_csv(&means)),
+    ];
     push_folder_manifest(&mut files, track_manifest((&a.file.display().to_string(), &file_text), &records));
     let written: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     write_files(&staging, files)?;
@@ -155,6 +204,7 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
     if !a.quiet {
         let view = crate::present::summary::TrackView {
             file: &a.file.display().to_string(),
+            episodes: episodes.len(),
             answers: &answers,
             means,
             dest: &dest,
@@ -171,14 +221,4 @@ fn distinct_windows(m: &Model) -> u64 {
     d.sort_unstable();
     d.dedup();
     d.len() as u64
-}
-
-/// A question's target as the scenario file writes it.
-fn target_text(m: &Model, t: Asked) -> String {
-    match t {
-        Asked::Fired(s) => format!("fired:{}", m.steps[s].id),
-        Asked::Level(l) => format!("level:{}", m.levels[l].id),
-        Asked::Tally(x, 1) => format!("tally:{}", m.tallies[x].id),
-        Asked::Tally(x, n) => format!("tally:{} >= {n}", m.tallies[x].id),
-    }
 }

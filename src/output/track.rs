@@ -2,11 +2,33 @@
 //! per question of each episode, with brink's probability, the record's answer and both
 //! forecasters' scores.
 
-use crate::analysis::track::Answer;
+use crate::analysis::track::{Answer, PairedMeans};
 use crate::output::text::sig;
 
 /// brink's (Brier, log) and the baseline's.
 type Both = ((f64, f64), (f64, f64));
+
+/// `track-summary.csv`: `score,questions,brink,base_rate,gain,gain_lo,gain_hi`, one row per
+/// score (Brier, log): the means over the answered questions outside revised entries, and
+/// the base rate's mean minus brink's with its 95% paired-bootstrap interval.
+pub fn summary_csv(means: &(Option<PairedMeans>, Option<PairedMeans>)) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["score", "questions", "brink", "base_rate", "gain", "gain_lo", "gain_hi"]);
+    for (name, m) in [("brier", &means.0), ("log_score", &means.1)] {
+        if let Some(m) = m {
+            let _ = w.write_record([
+                name.to_owned(),
+                m.n.to_string(),
+                sig(m.brink, 6),
+                sig(m.baseline, 6),
+                sig(m.gain.0, 6),
+                sig(m.gain.1, 6),
+                sig(m.gain.2, 6),
+            ]);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
 
 /// `track-record.csv`: `episode,day0,question,kind,text,target,days,trials,p,p_lo,p_hi,
 /// outcome,brier,log_score,floored,base_rate,base_yes,base_asked,base_brier,base_log_score,

@@ -308,6 +308,14 @@ pub fn describe(model: &Model) -> String {
             let _ = writeln!(s, "  day {}{date}: {}{branch}", num(e.day), model.steps[e.step].id);
         }
     }
+    if !model.questions.is_empty() {
+        let _ = writeln!(s, "\nQuestions (asked at day 0; brink track-record scores them):");
+        for q in &model.questions {
+            let target = model.asked_text(q.target);
+            let _ = writeln!(s, "  {} [{}]: {target} within {} days", q.id, q.kind, q.days);
+            let _ = writeln!(s, "      {}", shown_text(&q.text));
+        }
+    }
     if !model.params.is_empty() {
         let drawn = model.provenance.iter().filter(|p| p.dist.is_some()).count();
         let how = match drawn {
@@ -651,6 +659,8 @@ fn p_value(p: f64) -> String {
 pub struct TrackView<'a> {
     /// The track-record file.
     pub file: &'a str,
+    /// Episodes in the file.
+    pub episodes: usize,
     /// Every question of every episode, episodes by day 0.
     pub answers: &'a [crate::analysis::track::Answer],
     /// Means over the answered questions: Brier, then log score.
@@ -664,25 +674,28 @@ pub struct TrackView<'a> {
 /// The terminal summary of `brink track-record`: one line per question, then the means.
 pub fn track_summary(v: &TrackView<'_>) -> String {
     let mut t = String::new();
-    let mut episodes: Vec<&str> = v.answers.iter().map(|a| a.episode.as_str()).collect();
-    episodes.dedup();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let revised = v.answers.iter().filter(|a| a.revised.is_some()).count();
     let _ = writeln!(
         t,
-        "track record from {}: {} episode{}, {} question{}",
+        "track record from {}: {}, {}{}",
         v.file,
-        episodes.len(),
-        if episodes.len() == 1 { "" } else { "s" },
-        v.answers.len(),
-        if v.answers.len() == 1 { "" } else { "s" }
+        plural(v.episodes, "episode"),
+        plural(v.answers.len(), "question"),
+        if revised > 0 {
+            format!(" ({revised} in revised entries, not in the means)")
+        } else {
+            String::new()
+        }
     );
     let line = |t: &mut String, a: &crate::analysis::track::Answer| {
         let (lo, hi) = a.interval();
         let (answer, scores) = match (a.outcome, a.scored()) {
             (Some(y), Some((b, n))) => (
                 if y { "yes" } else { "no" },
-                format!("{:>6.4}  {:>7}  {:>6.4}", b.0, pct(a.baseline()), n.0),
+                format!("{:>11.4}  {:>9}  {:>10.4}", b.0, pct(a.baseline()), n.0),
             ),
-            _ => ("?", format!("{:>6}  {:>7}  {:>6}", "", pct(a.baseline()), "")),
+            _ => ("?", format!("{:>11}  {:>9}  {:>10}", "", pct(a.baseline()), "")),
         };
         let _ = writeln!(
             t,
@@ -697,8 +710,16 @@ pub fn track_summary(v: &TrackView<'_>) -> String {
     };
     let _ = writeln!(
         t,
-        "\n  {:<14} {:<10} {:<28} {:>4}  {:<25}  {:<3}  {:>6}  {:>7}  {:>6}",
-        "episode", "day 0", "question", "days", "brink [95% MC]", "rec", "Brier", "base", "Brier"
+        "\n  {:<14} {:<10} {:<28} {:>4}  {:<25}  {:<3}  {:>11}  {:>9}  {:>10}",
+        "episode",
+        "day 0",
+        "question",
+        "days",
+        "brink [95% MC]",
+        "rec",
+        "brink Brier",
+        "base rate",
+        "base Brier"
     );
     for a in v.answers.iter().filter(|a| a.revised.is_none()) {
         line(&mut t, a);

@@ -61,6 +61,8 @@ pub struct Episode {
     pub revised: Option<String>,
     /// Free text for people.
     pub note: Option<String>,
+    /// The line of its `[[episodes]]` entry (its first key), for messages.
+    pub line: usize,
 }
 
 /// Reads the track-record file at `path`.
@@ -87,6 +89,7 @@ pub fn parse(file: &str, source: &str, dir: &Path) -> Result<Vec<Episode>, Diagn
     }
     let mut out = Vec::new();
     for e in doc.episodes {
+        let line = super::diag::line_col(source, e.get_ref().scenario.span().start).0;
         let e = e.into_inner();
         let trials = match &e.trials {
             Some(t) if *t.get_ref() >= 1 => Some(*t.get_ref() as u64),
@@ -117,6 +120,7 @@ pub fn parse(file: &str, source: &str, dir: &Path) -> Result<Vec<Episode>, Diagn
             trials,
             revised: e.revised,
             note: e.note,
+            line,
         });
     }
     if items.is_empty() {

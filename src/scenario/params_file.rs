@@ -107,19 +107,27 @@ impl ParamsFile {
         }
         text.push_str("[params]\n");
         for (i, f) in files.iter().enumerate() {
-            for (k, v) in &f.entries {
-                let later =
-                    files[i + 1..].iter().any(|g| g.entries.iter().any(|(n, _)| n.get_ref() == k.get_ref()));
+            // Each value as TOML reads it, written inline: a `{ value, source, note }` entry
+            // may be a table of its own in the file (`[params.rate]`), whose span is only
+            // its header.
+            let table: toml::Table = toml::from_str(&f.source)
+                .map_err(|e| f.diagnostics(vec![Diagnostic::whole_file(e.message().trim().to_owned())]))?;
+            let values = table.get("params").and_then(toml::Value::as_table);
+            for (k, _) in &f.entries {
+                let name = k.get_ref();
+                let later = files[i + 1..].iter().any(|g| g.entries.iter().any(|(n, _)| n.get_ref() == name));
+                let Some(v) = values.and_then(|t| t.get(name)) else { continue };
                 if later {
                     continue;
                 }
                 let line = f.source[..k.span().start].matches('\n').count() + 1;
-                text.push_str(&format!(
-                    "{} = {}  # from {}:{line}\n",
-                    k.get_ref(),
-                    &f.source[v.span()],
-                    f.file
-                ));
+                // A name that is not a bare key is quoted, as TOML writes strings.
+                let key = if crate::scenario::compile::valid_id(name) {
+                    name.clone()
+                } else {
+                    toml::Value::String(name.clone()).to_string()
+                };
+                text.push_str(&format!("{key} = {v}  # from {}:{line}\n", f.file));
             }
         }
         ParamsFile::parse(&name, &text)

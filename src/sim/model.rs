@@ -284,6 +284,16 @@ pub struct Scheduled {
 }
 
 impl Model {
+    /// A question's target as a scenario file writes it (`fired:STEP`, `tally:T >= 2`).
+    pub fn asked_text(&self, target: Asked) -> String {
+        match target {
+            Asked::Fired(s) => format!("fired:{}", self.steps[s].id),
+            Asked::Level(l) => format!("level:{}", self.levels[l].id),
+            Asked::Tally(t, 1) => format!("tally:{}", self.tallies[t].id),
+            Asked::Tally(t, n) => format!("tally:{} >= {n}", self.tallies[t].id),
+        }
+    }
+
     /// Index of a level by id.
     pub fn level_ix(&self, id: &str) -> Option<LevelIx> {
         self.levels.iter().position(|l| l.id == id)

@@ -175,20 +175,38 @@ fn heatmap<DB: DrawingBackend>(
     let (plot, scale) = body.split_horizontally(bw - s.px(140.0));
     let (na, nb) = (a.values.len(), b.values.len());
     let pmax = d.p.iter().map(|row| row[top].0).fold(0.0f64, f64::max).max(1e-9);
+    // Cell sizes in pixels, and every how many cells a tick label fits: the widest label
+    // plus a gap across, a line of text down. Cells are labelled with their value only
+    // when the text fits inside them.
+    let (pw, ph) = plot.dim_in_pixel();
+    let cell_w = (pw as f64 - f64::from(s.px(130.0))) / na.max(1) as f64;
+    let cell_h = (ph as f64 - f64::from(s.px(96.0))) / nb.max(1) as f64;
+    let text_w = |t: &str| plot.estimate_text_size(t, &s.tick()).map(|(w, _)| w as f64).unwrap_or(0.0);
+    let widest_a = a.values.iter().map(|v| text_w(&trim(*v))).fold(0.0, f64::max);
+    let every_a = ((widest_a + f64::from(s.px(12.0))) / cell_w.max(1.0)).ceil().max(1.0) as usize;
+    let every_b = (f64::from(s.px(22.0)) / cell_h.max(1.0)).ceil().max(1.0) as usize;
+    // The y labels' area fits the widest value beside the axis name.
+    let widest_b = b.values.iter().map(|v| text_w(&trim(*v))).fold(0.0, f64::max);
+    let y_area = (widest_b as u32 + s.px(44.0)).max(s.px(90.0));
+    let cell_text = d.p.iter().all(|row| {
+        plot.estimate_text_size(&super::pct(row[top].0), &s.font(13.0))
+            .map(|(w, h)| (w as f64) < cell_w - 4.0 && (h as f64) < cell_h - 2.0)
+            .unwrap_or(false)
+    });
     let mut chart = ChartBuilder::on(&plot)
         .margin(s.px(20.0))
         .x_label_area_size(s.px(56.0))
-        .y_label_area_size(s.px(90.0))
+        .y_label_area_size(y_area)
         .build_cartesian_2d(-0.5..na as f64 - 0.5, -0.5..nb as f64 - 0.5)
         .map_err(err)?;
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_labels(na.min(12))
-        .y_labels(nb.min(12))
+        .x_labels(na)
+        .y_labels(nb)
         .x_label_formatter(&|x| {
             let i = x.round();
-            if (x - i).abs() > 1e-6 || i < 0.0 {
+            if (x - i).abs() > 1e-6 || i < 0.0 || (i as usize) % every_a != 0 {
                 String::new()
             } else {
                 a.values.get(i as usize).map(|v| trim(*v)).unwrap_or_default()
@@ -196,7 +214,7 @@ fn heatmap<DB: DrawingBackend>(
         })
         .y_label_formatter(&|y| {
             let i = y.round();
-            if (y - i).abs() > 1e-6 || i < 0.0 {
+            if (y - i).abs() > 1e-6 || i < 0.0 || (i as usize) % every_b != 0 {
                 String::new()
             } else {
                 b.values.get(i as usize).map(|v| trim(*v)).unwrap_or_default()
@@ -216,7 +234,7 @@ fn heatmap<DB: DrawingBackend>(
         let cell =
             Rectangle::new([(i as f64 - 0.5, j as f64 - 0.5), (i as f64 + 0.5, j as f64 + 0.5)], c.filled());
         chart.draw_series(std::iter::once(cell)).map_err(err)?;
-        if na <= 12 && nb <= 12 {
+        if cell_text {
             let ink = if super::is_light(c) { INK } else { WHITE };
             let t = EmptyElement::at((i as f64, j as f64))
                 + Text::new(super::pct(p), (0, 0), s.font(13.0).color(&ink).pos(centre));
@@ -270,6 +288,10 @@ fn tornado<DB: DrawingBackend>(
             lo = lo.min(e.low.unwrap_or(e.value));
             hi = hi.max(e.high.unwrap_or(e.value));
         }
+        for d in [r.low_vs_base, r.high_vs_base] {
+            lo = lo.min(base + d.low.unwrap_or(d.value));
+            hi = hi.max(base + d.high.unwrap_or(d.value));
+        }
     }
     let pad = ((hi - lo) * 0.15).max(0.002);
     let (lo, hi) = ((lo - pad).max(0.0), (hi + pad * 1.6).min(1.0));
@@ -296,6 +318,9 @@ fn tornado<DB: DrawingBackend>(
         legend.draw(&Text::new(t, (x + s.px(30.0) as i32, 8), s.font(15.0))).map_err(err)?;
         x += s.px(240.0) as i32;
     }
+    let faded = "faded: both ends within Monte Carlo noise of the base run";
+    legend.draw(&Text::new(faded, (x, 8), s.font(15.0).color(&GREY))).map_err(err)?;
+    let decimals = super::time_to_level::axis_decimals(hi - lo);
     let mut chart = ChartBuilder::on(&body)
         .margin_left(s.px(16.0))
         .margin_right(s.px(30.0))
@@ -310,38 +335,78 @@ fn tornado<DB: DrawingBackend>(
         .light_line_style(TRANSPARENT)
         .bold_line_style(LIGHT)
         .y_labels(0)
-        .x_label_formatter(&|x| format!("{:.1}%", x * 100.0))
-        .x_desc(format!("P({level} reached); the line marks the scenario as written"))
+        .x_label_formatter(&|x| format!("{:.*}%", decimals, x * 100.0))
+        .x_desc(format!("P({level} reached); the line marks the scenario as written; whiskers: 95% paired Monte Carlo interval"))
         .axis_desc_style(s.label())
         .label_style(s.tick())
         .draw()
         .map_err(err)?;
     let right = Pos::new(HPos::Right, VPos::Center);
     let left = Pos::new(HPos::Left, VPos::Center);
+    let stroke = ShapeStyle::from(&INK).stroke_width(s.px(1.5).max(1));
     for (i, r) in shown.iter().enumerate() {
-        // Largest swing at the top.
+        // Largest swing at the top; the low setting's bar above the high one's, each with
+        // its paired 95% Monte Carlo interval (of the difference from the base run, drawn
+        // from P(base)) as a whisker.
         let y = (n - 1 - i) as f64;
-        for (e, c) in [(r.low, low_c), (r.high, high_c)] {
-            let bar = Rectangle::new([(base, y - 0.32), (e.value, y + 0.32)], c.filled());
+        let noise = within_noise(r);
+        for (e, d, c, dy) in [(r.low, r.low_vs_base, low_c, 0.17), (r.high, r.high_vs_base, high_c, -0.17)] {
+            let fill = if noise { c.mix(0.35).filled() } else { c.filled() };
+            let bar = Rectangle::new([(base, y + dy - 0.15), (e.value, y + dy + 0.15)], fill);
             chart.draw_series(std::iter::once(bar)).map_err(err)?;
+            if let (Some(a), Some(b)) = (d.low, d.high) {
+                let (a, b) = ((base + a).clamp(lo, hi), (base + b).clamp(lo, hi));
+                let cap = 0.08;
+                let whisker = vec![
+                    PathElement::new(vec![(a, y + dy), (b, y + dy)], stroke),
+                    PathElement::new(vec![(a, y + dy - cap), (a, y + dy + cap)], stroke),
+                    PathElement::new(vec![(b, y + dy - cap), (b, y + dy + cap)], stroke),
+                ];
+                chart.draw_series(whisker).map_err(err)?;
+            }
         }
         let label = EmptyElement::at((lo, y))
             + Text::new(names[i].clone(), (-(s.px(10.0) as i32), 0), s.font(15.0).pos(right));
         chart.draw_series(std::iter::once(label)).map_err(err)?;
-        let (a, b) = (r.low.value.min(r.high.value).min(base), r.low.value.max(r.high.value).max(base));
+        let ends = [r.low_vs_base, r.high_vs_base]
+            .iter()
+            .flat_map(|d| [d.low, d.high])
+            .flatten()
+            .fold(0.0f64, f64::max);
+        let b = r.low.value.max(r.high.value).max(base + ends).min(hi);
+        let spread = half_width(r).map(|h| format!(" (ends ± {:.2})", h * 100.0)).unwrap_or_default();
+        let text = if noise {
+            format!("swing {:.2} pts{spread}: within Monte Carlo noise", r.swing() * 100.0)
+        } else {
+            format!("swing {:.2} pts{spread}", r.swing() * 100.0)
+        };
         let swing = EmptyElement::at((b, y))
-            + Text::new(
-                format!("swing {:.2} pts", r.swing() * 100.0),
-                (s.px(8.0) as i32, 0),
-                s.font(13.0).color(&GREY).pos(left),
-            );
+            + Text::new(text, (s.px(8.0) as i32, 0), s.font(13.0).color(&GREY).pos(left));
         chart.draw_series(std::iter::once(swing)).map_err(err)?;
-        let _ = a;
     }
     let line =
         PathElement::new(vec![(base, -0.5), (base, n as f64 - 0.5)], INK.stroke_width(s.px(2.0).max(1)));
     chart.draw_series(std::iter::once(line)).map_err(err)?;
     Ok(())
+}
+
+/// Whether both ends of a row are within Monte Carlo noise of the base run: each paired
+/// 95% interval of (P at the setting - P(base)) holds 0.
+fn within_noise(r: &SensitivityRow) -> bool {
+    [r.low_vs_base, r.high_vs_base].iter().all(|d| match (d.low, d.high) {
+        (Some(a), Some(b)) => a <= 0.0 && 0.0 <= b,
+        _ => false,
+    })
+}
+
+/// The larger half-width of the row's two paired intervals: the Monte Carlo spread stated
+/// beside its swing.
+fn half_width(r: &SensitivityRow) -> Option<f64> {
+    let h = |d: &crate::analysis::compare::Estimate| Some((d.high? - d.low?) / 2.0);
+    match (h(&r.low_vs_base), h(&r.high_vs_base)) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Renders `epistemic.png/svg` (the distribution of P(level) across parameter draws)
@@ -515,5 +580,40 @@ impl Draw for Drivers<'_> {
             PathElement::new(vec![(0.0, -0.5), (0.0, n as f64 - 0.5)], INK.stroke_width(s.px(2.0).max(1)));
         chart.draw_series(std::iter::once(zero)).map_err(err)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{half_width, within_noise};
+    use crate::analysis::compare::Estimate;
+    use crate::analysis::explore::{SensitivityRow, Setting};
+
+    fn row(low: (f64, f64, f64), high: (f64, f64, f64)) -> SensitivityRow {
+        let e = |(value, a, b): (f64, f64, f64)| Estimate { value, low: Some(a), high: Some(b) };
+        let p = Estimate { value: 0.1, low: None, high: None };
+        SensitivityRow {
+            setting: Setting { param: "x".into(), base: 1.0, low: 0.5, high: 1.5 },
+            low: p,
+            high: p,
+            low_vs_base: e(low),
+            high_vs_base: e(high),
+            low_reached: 0,
+            high_reached: 0,
+            trials: 1000,
+        }
+    }
+
+    #[test]
+    fn a_row_is_noise_only_when_both_paired_intervals_hold_zero() {
+        // Hand values: -0.0001 [-0.0004, 0.0002] and +0.0002 [-0.0001, 0.0005] both hold 0.
+        let r = row((-0.0001, -0.0004, 0.0002), (0.0002, -0.0001, 0.0005));
+        assert!(within_noise(&r));
+        // Half-widths 0.0003 and 0.0003: the larger is stated.
+        assert!((half_width(&r).unwrap() - 0.0003).abs() < 1e-12);
+        // One end clear of 0 (+0.002 [0.001, 0.003]): not noise; half-width max(0.0003, 0.001).
+        let r = row((-0.0001, -0.0004, 0.0002), (0.002, 0.001, 0.003));
+        assert!(!within_noise(&r));
+        assert!((half_width(&r).unwrap() - 0.001).abs() < 1e-12);
     }
 }

@@ -20,7 +20,7 @@ pub(crate) mod time_to_level;
 
 use crate::output::guard::RUN_CHARTS;
 use crate::output::results::Results;
-use crate::output::text::{pct, thousands};
+use crate::output::text::{pct, spread_pct, thousands};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::Once;
@@ -58,10 +58,10 @@ impl Default for ChartOptions {
 /// The charts, in the order the report shows them: (file stem, title for people).
 /// The stems are [`RUN_CHARTS`], which the `--force` guard knows a run folder by.
 pub const CHARTS: [(&str, &str); 5] = [
-    (RUN_CHARTS[0], "Probability of reaching each level"),
+    (RUN_CHARTS[0], "Probability of reaching each level (log scale, 95% intervals)"),
     (RUN_CHARTS[1], "Cumulative probability over time"),
     (RUN_CHARTS[2], "Share of trials at each level, day by day"),
-    (RUN_CHARTS[3], "Distribution of tallies"),
+    (RUN_CHARTS[3], "How likely each tally total is, or more (log scale)"),
     (RUN_CHARTS[4], "Most frequent escalation paths"),
 ];
 
@@ -141,17 +141,19 @@ fn draw_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &impl Draw)
 /// The chart as SVG text.
 fn draw_svg(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<String, ChartError> {
     fonts();
+    ABBREVIATED.with(|a| a.borrow_mut().clear());
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, (opts.width, opts.height)).into_drawing_area();
         draw_on(&root, chart).map_err(|m| ChartError::new(name, m))?;
     }
-    Ok(s)
+    Ok(with_tooltips(s))
 }
 
 /// The chart as PNG bytes.
 fn draw_png(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<Vec<u8>, ChartError> {
     fonts();
+    ABBREVIATED.with(|a| a.borrow_mut().clear());
     let (w, h) = (opts.width, opts.height);
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
@@ -404,11 +406,158 @@ fn fit<DB: DrawingBackend>(
             hi = mid - 1;
         }
     }
-    if lo == 0 {
-        "…".into()
-    } else {
-        cut(lo)
+    let short = if lo == 0 { "…".to_owned() } else { cut(lo) };
+    ABBREVIATED.with(|a| a.borrow_mut().push((short.clone(), text.to_owned())));
+    short
+}
+
+thread_local! {
+    /// The texts [`fit`] shortened while the current chart was drawn, (shown, full): the
+    /// SVG gives each a tooltip with the full text ([`with_tooltips`]).
+    static ABBREVIATED: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Escapes text as plotters' SVG backend does.
+fn svg_escape(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// Gives every text element that shows a shortened text a `<title>` with the full text,
+/// which browsers show as a tooltip: nothing said on a chart is lost to its width.
+fn with_tooltips(svg: String) -> String {
+    let list = ABBREVIATED.with(|a| std::mem::take(&mut *a.borrow_mut()));
+    let mut svg = svg;
+    for (short, full) in list {
+        let shown = format!(">\n{}\n</text>", svg_escape(&short));
+        if let Some(i) = svg.find(&shown) {
+            let titled = format!(">\n<title>{}</title>{}\n</text>", svg_escape(&full), svg_escape(&short));
+            svg.replace_range(i..i + shown.len(), &titled);
+        }
     }
+    svg
+}
+
+/// A log10 axis of probabilities, as a plain range of exponents `lo..hi` (so every chart
+/// maps `log10(p)` itself): a labelled tick and a gridline at each decade, light gridlines
+/// at 2 and 5 times each. Label it with [`decade_pct`] and say "log scale" beside it.
+/// `pad` widens the range beyond the top decade (in decades), so a mark at 100% is not cut
+/// by the plot's edge.
+fn log_axis(lo: i32, hi: i32, pad: f64) -> Decades {
+    let light = (lo..hi).flat_map(|e| [2.0f64, 5.0].map(|m| f64::from(e) + m.log10())).collect();
+    Decades { range: (f64::from(lo)..f64::from(hi) + pad).into(), lo, hi, light }
+}
+
+/// The coordinate of [`log_axis`]: linear in the exponent, with its key points at the
+/// decades (bold) and at 2 and 5 times each (light).
+struct Decades {
+    range: plotters::coord::types::RangedCoordf64,
+    lo: i32,
+    hi: i32,
+    /// The light gridlines (a chart short of room clears them).
+    light: Vec<f64>,
+}
+
+impl Ranged for Decades {
+    type ValueType = f64;
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.range.map(value, limit)
+    }
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        let decades = (self.lo..=self.hi).map(f64::from);
+        if hint.weight().allow_light_points() {
+            self.light.clone()
+        } else if self.hi - self.lo <= 2 {
+            // Two decades or fewer: label 2 and 5 times each decade too.
+            decades.chain(self.light.iter().copied()).collect()
+        } else {
+            decades.collect()
+        }
+    }
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.range()
+    }
+}
+
+/// The decade at or below the smallest positive value, for the lower end of a log axis:
+/// `floor(log10(min))`, kept within `[-9, hi - 1]` so the axis spans at least one decade.
+/// Values that are zero, negative or not finite are ignored (they have no place on a log
+/// axis; charts mark them at the floor).
+fn log_floor(values: impl IntoIterator<Item = f64>, hi: i32) -> i32 {
+    let min = values.into_iter().filter(|v| v.is_finite() && *v > 0.0).fold(f64::INFINITY, f64::min);
+    if !min.is_finite() {
+        return hi - 1;
+    }
+    // A hair of slack so that 0.001 (log10 = -2.9999999999999996) sits on its decade.
+    ((min.log10() + 1e-9).floor() as i32).clamp(-9, hi - 1)
+}
+
+/// Tick text for the point `10^e` of a probability axis (a decade, or 2 or 5 times one),
+/// as a percentage with no more decimals than it needs: -4 -> "0.01%", -2 -> "1%",
+/// log10(0.2) -> "20%", 0 -> "100%"; empty for any other point.
+fn decade_pct(e: f64) -> String {
+    let r = e.floor();
+    let m = 10f64.powf(e - r);
+    let Some(m) = [1.0, 2.0, 5.0, 10.0].into_iter().find(|x| (m - x).abs() < 1e-6) else {
+        return String::new();
+    };
+    let (m, k) = if m == 10.0 { (1, r as i32 + 3) } else { (m as u64, r as i32 + 2) }; // m x 10^k percent
+    if k >= 0 {
+        format!("{}%", m * 10u64.pow(k as u32))
+    } else {
+        format!("{:.*}%", (-k) as usize, m as f64 * 10f64.powi(k))
+    }
+}
+
+/// Splits text into at most `max_lines` lines of at most `width` pixels in `font`,
+/// breaking at spaces; a word longer than a line, or text beyond the last line, is
+/// shortened with an ellipsis ([`fit`]). Never returns an empty list.
+fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &TextStyle,
+    width: i32,
+    max_lines: usize,
+) -> Vec<String> {
+    let fits = |t: &str| area.estimate_text_size(t, font).map(|(w, _)| w as i32 <= width).unwrap_or(true);
+    let mut lines: Vec<String> = Vec::new();
+    let mut words = text.split_whitespace().peekable();
+    while words.peek().is_some() {
+        if lines.len() + 1 == max_lines.max(1) {
+            let rest: Vec<&str> = words.collect();
+            let before = ABBREVIATED.with(|a| a.borrow().len());
+            lines.push(fit(area, &rest.join(" "), font, width));
+            // The tooltip of a shortened last line holds the whole text, not its rest.
+            ABBREVIATED.with(|a| {
+                let mut a = a.borrow_mut();
+                if a.len() > before {
+                    if let Some(last) = a.last_mut() {
+                        last.1 = text.to_owned();
+                    }
+                }
+            });
+            break;
+        }
+        let mut line = String::new();
+        while let Some(w) = words.peek() {
+            let candidate = if line.is_empty() { (*w).to_owned() } else { format!("{line} {w}") };
+            if line.is_empty() || fits(&candidate) {
+                line = candidate;
+                words.next();
+            } else {
+                break;
+            }
+        }
+        lines.push(fit(area, &line, font, width));
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
 }
 
 /// Axis label text for day `d`: a short date when the scenario has a start date.
@@ -443,5 +592,40 @@ mod tests {
         for i in 1..n {
             assert!(lum(level_colour(i, n)) < lum(level_colour(i - 1, n)));
         }
+    }
+
+    #[test]
+    fn shortened_text_gets_its_full_text_as_a_tooltip() {
+        ABBREVIATED.with(|a| a.borrow_mut().push(("US & Iran…".into(), "US & Iran <at war>".into())));
+        let svg = "<text x=\"1\">\nUS &amp; Iran…\n</text>\n".to_owned();
+        assert_eq!(
+            with_tooltips(svg),
+            "<text x=\"1\">\n<title>US &amp; Iran &lt;at war&gt;</title>US &amp; Iran…\n</text>\n"
+        );
+        assert!(ABBREVIATED.with(|a| a.borrow().is_empty()));
+    }
+
+    #[test]
+    fn decade_ticks_read_as_percentages() {
+        let got: Vec<String> = (-6..=0).map(|e| decade_pct(e as f64)).collect();
+        assert_eq!(got, ["0.0001%", "0.001%", "0.01%", "0.1%", "1%", "10%", "100%"]);
+        assert_eq!(decade_pct(-2.0 + 2f64.log10()), "2%");
+        assert_eq!(decade_pct(-1.0 + 5f64.log10()), "50%");
+        assert_eq!(decade_pct(-5.0 + 2f64.log10()), "0.002%");
+        assert_eq!(decade_pct(-2.0 + 3f64.log10()), "");
+        assert_eq!(decade_pct(-1.0 + 10f64.log10()), "100%");
+    }
+
+    #[test]
+    fn the_log_floor_is_the_decade_below_the_smallest_positive_value() {
+        // P(war) 0.032% with its Wilson interval 0.0227% - 0.0452%: the floor is 0.01%.
+        assert_eq!(log_floor([1.0, 0.18919, 0.000227, 0.00032, 0.0], 0), -4);
+        // Exactly on a decade: 0.1% is the floor itself, not the decade below it.
+        assert_eq!(log_floor([0.001, 0.5], 0), -3);
+        // Nothing positive, or everything near 1: one decade.
+        assert_eq!(log_floor([0.0, f64::NAN], 0), -1);
+        assert_eq!(log_floor([0.9, 1.0], 0), -1);
+        // Never below 1e-9.
+        assert_eq!(log_floor([1e-15], 0), -9);
     }
 }

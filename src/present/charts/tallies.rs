@@ -1,14 +1,19 @@
-//! `tallies`: one histogram panel per tally, integer bins (grouped when the range is
-//! wide), the mean and 95th percentile marked. When zero dominates, its bar is cut and
-//! labelled with its true height so the rest of the distribution stays visible.
+//! `tallies`: one exceedance curve per tally, P(total >= x) on a log axis with its 95%
+//! Wilson band, so the tails are visible: a 0.04% chance of 300 airliner deaths is a
+//! plateau three decades down, where a histogram showed nothing. The curve ends in a dot
+//! at the largest total any trial had.
 
-use super::{err, fit, header, pct, DrawResult, Style, BLUE, GREY, INK, LIGHT, VERMILLION};
+use super::{
+    decade_pct, err, header, log_axis, log_floor, pct, wrap, DrawResult, Style, BLUE, GREY, INK, LIGHT,
+};
 use crate::output::results::{Results, TallyRow};
+use crate::output::text::thousands;
+use crate::sim::stats::{wilson, Z95};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results, s: &Style) -> DrawResult {
-    let body = header(root, s, "distribution of tallies per trial", r)?;
+    let body = header(root, s, "how likely each total is, or more (exceedance, log scale)", r)?;
     let n = r.tallies.len();
     if n == 0 {
         let text =
@@ -16,6 +21,19 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         body.draw(&text).map_err(err)?;
         return Ok(());
     }
+    let curves: Vec<Exceedance> = r
+        .tallies
+        .iter()
+        .map(|t| {
+            exceedance(
+                r.tally_distribution.iter().filter(|d| d.tally == t.tally).map(|d| (d.value, d.trials)),
+            )
+        })
+        .collect();
+    // One floor for every panel, so their heights compare: the decade below the smallest
+    // lower bound of any band.
+    let lo = log_floor(curves.iter().flat_map(|c| c.steps.iter().map(|st| wilson(st.1, c.trials, Z95).0)), 0)
+        .min(-1);
     let cols = match n {
         1 => 1,
         2..=4 => 2,
@@ -26,158 +44,178 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     let (legend, grid) = body.split_vertically(s.px(28.0));
     legend_line(&legend, s)?;
     let panels = grid.split_evenly((rows, cols));
-    for (t, panel) in r.tallies.iter().zip(panels.iter()) {
-        panel_chart(panel, r, t, s)?;
+    for ((t, c), panel) in r.tallies.iter().zip(&curves).zip(panels.iter()) {
+        panel_chart(panel, t, c, lo, s)?;
     }
     Ok(())
+}
+
+/// A tally's exceedance curve: for each total v > 0 that occurred, in increasing order,
+/// the number of trials whose total was at least v; and the number of trials.
+#[derive(Debug, PartialEq)]
+struct Exceedance {
+    steps: Vec<(u64, u64)>,
+    trials: u64,
+}
+
+/// The exceedance curve of a distribution given as (total, trials) rows in increasing
+/// order of the total (as `tally_distribution.csv` holds it).
+fn exceedance(dist: impl Iterator<Item = (u64, u64)>) -> Exceedance {
+    let rows: Vec<(u64, u64)> = dist.collect();
+    let trials = rows.iter().map(|r| r.1).sum();
+    let mut above = trials;
+    let mut steps = Vec::new();
+    for (v, k) in rows {
+        if v > 0 {
+            steps.push((v, above));
+        }
+        above -= k;
+    }
+    Exceedance { steps, trials }
 }
 
 fn legend_line<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
     let x = s.px(24.0) as i32;
     let y = s.px(12.0) as i32;
     let len = s.px(24.0) as i32;
-    let up = s.px(8.0) as i32;
+    let half = s.px(6.0) as i32;
     let stroke = s.px(2.0).max(1);
-    area.draw(&PathElement::new(vec![(x, y), (x + len, y)], VERMILLION.stroke_width(stroke))).map_err(err)?;
-    area.draw(&Text::new("mean", (x + len + s.px(6.0) as i32, y - up), s.font(14.0))).map_err(err)?;
-    let x2 = x + s.px(110.0) as i32;
-    area.draw(&PathElement::new(vec![(x2, y), (x2 + len, y)], INK.stroke_width(stroke))).map_err(err)?;
-    area.draw(&Text::new("95th percentile", (x2 + len + s.px(6.0) as i32, y - up), s.font(14.0)))
-        .map_err(err)?;
-    let x3 = x2 + s.px(230.0) as i32;
-    let text = "bars: share of trials with that total";
-    area.draw(&Text::new(text, (x3, y - up), s.font(14.0).color(&GREY))).map_err(err)?;
+    let font = s.font(14.0);
+    let mid = plotters::style::text_anchor::Pos::new(
+        plotters::style::text_anchor::HPos::Left,
+        plotters::style::text_anchor::VPos::Center,
+    );
+    area.draw(&Rectangle::new([(x, y - half), (x + len, y + half)], BLUE.mix(0.2).filled())).map_err(err)?;
+    area.draw(&PathElement::new(vec![(x, y), (x + len, y)], BLUE.stroke_width(stroke))).map_err(err)?;
+    let text = "share of trials with a total of at least x, and its 95% Wilson band (log scale)";
+    area.draw(&Text::new(text, (x + len + s.px(6.0) as i32, y), font.clone().pos(mid))).map_err(err)?;
+    let tw = area.estimate_text_size(text, &font).map(|(w, _)| w as i32).unwrap_or(0);
+    let x2 = x + len + s.px(30.0) as i32 + tw;
+    let radius = s.px(4.0).max(2) as i32;
+    area.draw(&Circle::new((x2, y), radius, INK.filled())).map_err(err)?;
+    area.draw(&Text::new("largest total seen", (x2 + s.px(10.0) as i32, y), font.pos(mid))).map_err(err)?;
     Ok(())
-}
-
-/// Integer bins up to a cap: (bin width, shares per bin, share hidden above the cap, cap).
-fn bins(dist: &[(u64, f64)], p95: u64) -> (u64, Vec<f64>, f64, u64) {
-    // Show values up to the 99.5th percentile (at least p95 + 1), in at most 41 bins.
-    let mut cum = 0.0;
-    let mut cap = 0;
-    for &(v, share) in dist {
-        cum += share;
-        cap = v;
-        if cum >= 0.995 {
-            break;
-        }
-    }
-    let cap = cap.max(p95.saturating_add(1)).max(1);
-    let width = cap.div_ceil(40).max(1);
-    let mut bins = vec![0.0; (cap / width + 1) as usize];
-    let mut hidden = 0.0;
-    for &(v, share) in dist {
-        if v <= cap {
-            bins[(v / width) as usize] += share;
-        } else {
-            hidden += share;
-        }
-    }
-    (width, bins, hidden, cap)
 }
 
 fn panel_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    r: &Results,
     t: &TallyRow,
+    c: &Exceedance,
+    lo: i32,
     s: &Style,
 ) -> DrawResult {
-    let dist: Vec<(u64, f64)> =
-        r.tally_distribution.iter().filter(|d| d.tally == t.tally).map(|d| (d.value, d.share)).collect();
-    let (width, bins, hidden, cap) = bins(&dist, t.p95.unwrap_or(0));
-    let zero = bins[0];
-    let rest_max = bins[1..].iter().copied().fold(0.0f64, f64::max);
-    let cut = zero > 2.5 * rest_max && rest_max > 0.0;
-    let ymax = if cut { rest_max * 1.3 } else { zero.max(rest_max) * 1.15 }.max(1e-6);
     let (pw, _) = area.dim_in_pixel();
     let text_w = pw as i32 - s.px(24.0) as i32;
-    let (head, plot) = area.split_vertically(s.px(44.0));
-    let title = fit(area, &t.label, &s.bold(15.0), text_w);
-    head.draw(&Text::new(title, (s.px(12.0) as i32, s.px(6.0) as i32), s.bold(15.0))).map_err(err)?;
-    let mut note = format!("mean {:.2} · p95 {}", t.mean, t.p95.unwrap_or(0));
-    if cut {
-        note = format!("zero: {} (bar cut) · {note}", pct(zero));
+    // The title wraps to two lines rather than being cut.
+    let title = wrap(area, &t.label, &s.bold(15.0), text_w, 2);
+    let line = s.px(18.0) as i32;
+    let head_h = line * title.len() as i32 + s.px(26.0) as i32;
+    let (head, plot) = area.split_vertically(head_h);
+    for (i, l) in title.iter().enumerate() {
+        let at = (s.px(12.0) as i32, s.px(4.0) as i32 + line * i as i32);
+        head.draw(&Text::new(l.as_str(), at, s.bold(15.0))).map_err(err)?;
     }
-    if hidden > 0.0 {
-        note.push_str(&format!(" · {} above {cap}", pct(hidden)));
+    let max = c.steps.last().map(|st| st.0);
+    let p_any = c.steps.first().map_or(0.0, |st| st.1 as f64 / c.trials.max(1) as f64);
+    let note = match max {
+        Some(m) => format!("P(any) {} · mean {:.2} · largest {}", pct(p_any), t.mean, thousands(m)),
+        None => {
+            let (_, hi) = wilson(0, c.trials, Z95);
+            format!("0 in all {} trials (P(any) below {})", thousands(c.trials), pct(hi))
+        }
+    };
+    let note = super::fit(area, &note, &s.font(13.0), text_w);
+    let note_y = s.px(4.0) as i32 + line * title.len() as i32 + s.px(2.0) as i32;
+    head.draw(&Text::new(note, (s.px(12.0) as i32, note_y), s.font(13.0).color(&GREY))).map_err(err)?;
+
+    let xmax = max.map_or(1.0, |m| (m as f64 * 1.06).max(1.0));
+    // A short panel labels every other decade (or fewer), and drops the light gridlines,
+    // so the tick labels never touch.
+    let (_, plot_h) = plot.dim_in_pixel();
+    let per_decade = (plot_h as f64 - f64::from(s.px(52.0))) / f64::from(-lo);
+    let every = (f64::from(s.px(17.0)) / per_decade.max(1.0)).ceil().max(1.0) as i32;
+    let mut axis = log_axis(lo, 0, 0.05);
+    if per_decade < f64::from(s.px(30.0)) {
+        axis.light.clear();
     }
-    let note = fit(area, &note, &s.font(13.0), text_w);
-    head.draw(&Text::new(note, (s.px(12.0) as i32, s.px(25.0) as i32), s.font(13.0).color(&GREY)))
-        .map_err(err)?;
-    let wf = width as f64;
-    let xmax = bins.len() as f64 * wf;
     let mut chart = ChartBuilder::on(&plot)
         .margin(s.px(8.0))
-        .margin_top(s.px(2.0))
-        .margin_right(s.px(16.0))
-        .x_label_area_size(s.px(44.0))
-        .y_label_area_size(s.px(52.0))
-        .build_cartesian_2d(-0.5 * wf..xmax - 0.5 * wf, 0.0..ymax)
+        .margin_top(s.px(4.0))
+        .margin_right(s.px(18.0))
+        .x_label_area_size(s.px(40.0))
+        .y_label_area_size(s.px(62.0))
+        .build_cartesian_2d(0.0..xmax, axis)
         .map_err(err)?;
-    let unit = if width > 1 { format!(" (bins of {width})") } else { String::new() };
     chart
         .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(TRANSPARENT)
+        .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
         .bold_line_style(LIGHT)
         .x_labels(6)
-        .y_labels(5)
         .x_label_formatter(&|x| {
             if *x >= 0.0 && x.fract().abs() < 1e-9 {
-                format!("{x:.0}")
+                thousands(*x as u64)
             } else {
                 String::new()
             }
         })
-        .y_label_formatter(&|y| pct(*y))
-        .x_desc(format!("{} per trial{unit}", t.tally))
+        .y_label_formatter(&|y| if (y.round() as i32) % every == 0 { decade_pct(*y) } else { String::new() })
+        .x_desc(format!("x: {} per trial", t.tally))
         .axis_desc_style(s.font(13.0))
         .label_style(s.font(12.0))
         .draw()
         .map_err(err)?;
-    chart
-        .draw_series(bins.iter().enumerate().map(|(i, &share)| {
-            let x = i as f64 * wf;
-            Rectangle::new([(x - 0.45 * wf, 0.0), (x + 0.45 * wf, share.min(ymax))], BLUE.filled())
-        }))
-        .map_err(err)?;
-    let stroke = s.px(2.0).max(1);
-    let mean_line = PathElement::new(vec![(t.mean, 0.0), (t.mean, ymax)], VERMILLION.stroke_width(stroke));
-    chart.draw_series(std::iter::once(mean_line)).map_err(err)?;
-    if let Some(p95) = t.p95 {
-        let x = p95 as f64;
-        let line = PathElement::new(vec![(x, 0.0), (x, ymax)], INK.stroke_width(stroke));
-        chart.draw_series(std::iter::once(line)).map_err(err)?;
+    let Some(max) = max else { return Ok(()) };
+    let n = c.trials.max(1);
+    let y = |k: u64| (k as f64 / n as f64).log10();
+    let bound = |k: u64, upper: bool| {
+        let (a, b) = wilson(k, n, Z95);
+        (if upper { b } else { a }).max(1e-300).log10().max(f64::from(lo))
+    };
+    // The staircase: P(total >= x) is 1 at x = 0, then k_j / n on (v_{j-1}, v_j].
+    let mut curve = vec![(0.0, 0.0)];
+    let mut upper = vec![(0.0, 0.0)];
+    let mut lower = vec![(0.0, 0.0)];
+    let mut prev = 0.0;
+    for &(v, k) in &c.steps {
+        let v = v as f64;
+        curve.extend([(prev, y(k)), (v, y(k))]);
+        upper.extend([(prev, bound(k, true)), (v, bound(k, true))]);
+        lower.extend([(prev, bound(k, false)), (v, bound(k, false))]);
+        prev = v;
     }
+    let band: Vec<(f64, f64)> = upper.iter().copied().chain(lower.iter().rev().copied()).collect();
+    chart.draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.2).filled()))).map_err(err)?;
+    chart.draw_series(LineSeries::new(curve, BLUE.stroke_width(s.px(2.0).max(1)))).map_err(err)?;
+    let last = c.steps.last().map_or(0, |st| st.1);
+    let dot = Circle::new((max as f64, y(last)), s.px(4.0).max(2) as i32, INK.filled());
+    chart.draw_series(std::iter::once(dot)).map_err(err)?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::bins;
+    use super::{exceedance, Exceedance};
+    use crate::sim::stats::{wilson, Z95};
 
     #[test]
-    fn bins_cap_at_the_995th_percentile() {
-        // 99.8% zeros, 0.2% at 300: shows 0 and 1, hides 0.2% above 1.
-        let (w, b, hidden, cap) = bins(&[(0, 0.998), (300, 0.002)], 0);
-        assert_eq!((w, cap), (1, 1));
-        assert_eq!(b, vec![0.998, 0.0]);
-        assert!((hidden - 0.002).abs() < 1e-12);
-        // 0..=99 evenly: cap 99 (cum 0.995 reached at 99 for 1% each... at 99), bins of 3.
-        let d: Vec<(u64, f64)> = (0..100).map(|v| (v, 0.01)).collect();
-        let (w, b, _, cap) = bins(&d, 94);
-        assert_eq!(cap, 99);
-        assert_eq!(w, 3);
-        assert_eq!(b.len(), 34);
+    fn the_exceedance_curve_counts_trials_at_or_above_each_total() {
+        // 7 trials at 0, 2 at 2, 1 at 5: P(T >= 1) = P(T >= 2) = 3/10, P(T >= 5) = 1/10.
+        let c = exceedance([(0, 7), (2, 2), (5, 1)].into_iter());
+        assert_eq!(c, Exceedance { steps: vec![(2, 3), (5, 1)], trials: 10 });
+        // No zero row (every trial had a positive total): the first step is every trial.
+        let c = exceedance([(1, 4), (3, 6)].into_iter());
+        assert_eq!(c, Exceedance { steps: vec![(1, 10), (3, 6)], trials: 10 });
+        // Never positive: no steps.
+        assert_eq!(exceedance([(0, 5)].into_iter()).steps, vec![]);
     }
 
     #[test]
-    fn a_saturated_p95_does_not_overflow() {
-        // Found by the CLI fuzz test: tally totals saturate at u64::MAX when a scenario
-        // adds 1e300 per firing, and p95 + 1 overflowed.
-        let (w, b, hidden, cap) = bins(&[(0, 0.5), (u64::MAX, 0.5)], u64::MAX);
-        assert_eq!(cap, u64::MAX);
-        assert_eq!(hidden, 0.0);
-        assert!(w > 0 && b.len() <= 41);
+    fn the_band_is_the_wilson_interval_of_each_step() {
+        // Hand values from the Wilson formula (z = 1.959964): 3 of 10 -> [0.10779, 0.60322];
+        // 43 of 100,000 (the baghdad-2020 airliner tail) -> [0.00031927, 0.00057911].
+        let (a, b) = wilson(3, 10, Z95);
+        assert!((a - 0.107_791_3).abs() < 1e-6 && (b - 0.603_221_9).abs() < 1e-6, "{a} {b}");
+        let (a, b) = wilson(43, 100_000, Z95);
+        assert!((a - 0.000_319_27).abs() < 1e-8 && (b - 0.000_579_11).abs() < 1e-8, "{a} {b}");
     }
 }
