@@ -2,7 +2,7 @@
 # The redraw time of `brink serve` (docs/performance.md#brink-serve): what the page asks
 # for when a slider is released, timed from the request to the last byte of the answer.
 #
-#   cargo build --release && bash benches/serve_redraw.sh [SCENARIO] [REPEATS]
+#   cargo build --release --features serve && bash benches/serve_redraw.sh [SCENARIO] [REPEATS]
 #
 # It starts the release binary on a free port, loads the baseline once (as opening the
 # page does), then for 20,000 and 100,000 trials moves one param to REPEATS different

@@ -38,6 +38,7 @@ mod safety_input;
 mod safety_merge;
 mod safety_scale;
 mod score;
+#[cfg(feature = "serve")]
 mod serve;
 mod shard_kinds;
 mod shard_manifest;

@@ -15,6 +15,7 @@ mod merge;
 mod plot;
 mod run;
 mod score;
+#[cfg(feature = "serve")]
 mod serve;
 mod slurm;
 mod trace;
@@ -72,6 +73,7 @@ enum Command {
     /// Score the forecast questions of several episodes against their records and a base rate.
     TrackRecord(track::TrackArgs),
     /// A local what-if page: a slider per param, a button per variant, redrawn on each change.
+    #[cfg(feature = "serve")]
     Serve(serve::ServeArgs),
 }
 
@@ -434,6 +436,7 @@ pub fn main() -> ExitCode {
         Command::Fit(a) => fit::fit(a),
         Command::Score(a) => score::score(a),
         Command::TrackRecord(a) => track::track_record(a),
+        #[cfg(feature = "serve")]
         Command::Serve(a) => serve::serve(a),
     };
     match result {
