@@ -7,6 +7,7 @@ use crate::analysis::track::{self, Answer};
 use crate::output::manifest::{push_folder_manifest, track_manifest, EpisodeRecord, ParamsFileRecord};
 
 #[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help("Results folder (default: output/track-record)")))]
 pub(super) struct TrackArgs {
     /// The track-record file: a list of [[episodes]] (scenario, record, params).
     #[arg(value_name = "FILE")]
@@ -17,15 +18,8 @@ pub(super) struct TrackArgs {
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     threads: Option<u64>,
-    /// Results folder (default: output/track-record).
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Replace an existing results folder.
-    #[arg(long)]
-    force: bool,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 /// One episode, loaded.
@@ -162,14 +156,14 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
     }
     // Episodes by day 0 (stable: file order on the same day).
     loaded.sort_by(|x, y| x.answers[0].day0.cmp(&y.answers[0].day0));
-    let dest = a.out.clone().unwrap_or_else(|| Path::new("output").join("track-record"));
+    let dest = a.output.out.clone().unwrap_or_else(|| Path::new("output").join("track-record"));
     let read_refs: Vec<&Path> = reads.iter().map(PathBuf::as_path).collect();
-    let staging = Staging::create(&dest, a.force, &read_refs)?;
+    let staging = Staging::create(&dest, a.output.force, &read_refs)?;
     let total: u64 = loaded
         .iter()
         .map(|l| l.spec.trials.saturating_mul(distinct_windows(&l.model)))
         .fold(0, u64::saturating_add);
-    let bar = progress_bar(total, a.quiet);
+    let bar = progress_bar(total, a.output.quiet);
     let mut done: u64 = 0;
     for l in &mut loaded {
         let hits = track::forecast(&l.model, &l.spec).map_err(Failure::Run)?;
@@ -201,7 +195,7 @@ pub(super) fn track_record(a: TrackArgs) -> Result<(), Failure> {
     let written: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     write_files(&staging, files)?;
     let dest = staging.commit()?;
-    if !a.quiet {
+    if !a.output.quiet {
         let view = crate::present::summary::TrackView {
             file: &a.file.display().to_string(),
             episodes: episodes.len(),
