@@ -232,6 +232,20 @@ impl Style {
     fn px(&self, base: f64) -> u32 {
         (base * self.scale).round() as u32
     }
+    /// The builder of one small-multiples panel: the margins and label areas that every
+    /// panel of `tallies` and `time_to_level` shares, so that their panels line up.
+    fn panel<'a, 'b, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+    ) -> ChartBuilder<'a, 'b, DB> {
+        let mut b = ChartBuilder::on(area);
+        b.margin(self.px(8.0))
+            .margin_top(self.px(4.0))
+            .margin_right(self.px(18.0))
+            .x_label_area_size(self.px(40.0))
+            .y_label_area_size(self.px(62.0));
+        b
+    }
     fn font(&self, base: f64) -> TextStyle<'static> {
         ("sans-serif", (base * self.scale).max(9.0)).into_font().color(&INK)
     }

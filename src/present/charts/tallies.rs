@@ -138,14 +138,7 @@ fn panel_chart<DB: DrawingBackend>(
     if per_decade < f64::from(s.px(30.0)) {
         axis.light.clear();
     }
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(s.px(8.0))
-        .margin_top(s.px(4.0))
-        .margin_right(s.px(18.0))
-        .x_label_area_size(s.px(40.0))
-        .y_label_area_size(s.px(62.0))
-        .build_cartesian_2d(0.0..xmax, axis)
-        .map_err(err)?;
+    let mut chart = s.panel(&plot).build_cartesian_2d(0.0..xmax, axis).map_err(err)?;
     chart
         .configure_mesh()
         .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))

@@ -93,14 +93,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
             .map_err(err)?;
         let top = pts.iter().map(|p| p.3).fold(0.0f64, f64::max);
         let ymax = nice_ceiling(top.max(1e-5) * 1.08);
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(s.px(8.0))
-            .margin_top(s.px(4.0))
-            .margin_right(s.px(18.0))
-            .x_label_area_size(s.px(40.0))
-            .y_label_area_size(s.px(62.0))
-            .build_cartesian_2d(0.0..h, 0.0..ymax)
-            .map_err(err)?;
+        let mut chart = s.panel(&plot).build_cartesian_2d(0.0..h, 0.0..ymax).map_err(err)?;
         for (a, b, _) in &spans {
             let (a, b) = (a.max(0.0), b.min(h));
             chart
