@@ -4,7 +4,7 @@
 //! switches baghdad-2020's two off-ramps off (`--set rate_truce=0 --set p_iraqi_arrests=0`),
 //! so that its level only rises and each trial's level history follows from trials.csv.
 
-use crate::util::{brink, bundled, model, Table};
+use crate::util::{brink, bundled, model, Table, SMALL_SPREAD};
 use brink::sim::model::{LevelChange, Model};
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,6 +34,7 @@ fn the_run() -> &'static Run {
             .arg(&path)
             .args(["--trials", &N.to_string(), "--seed", "11", "--threads", "2"])
             .args(NO_OFF_RAMPS)
+        .args(SMALL_SPREAD)
             .arg("--quiet")
             .arg("--out")
             .arg(&dir)
@@ -389,6 +390,7 @@ fn aggregate_files_do_not_depend_on_trials_csv_being_written() {
         .arg(bundled("baghdad-2020.toml"))
         .args(["--trials", &N.to_string(), "--seed", "11", "--threads", "1"])
         .args(NO_OFF_RAMPS)
+        .args(SMALL_SPREAD)
         .args(["--quiet", "--no-trials-csv", "--out"])
         .arg(&dir)
         .assert()

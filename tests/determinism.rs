@@ -3,7 +3,7 @@
 //! total count or on how they are split into chunks; a different seed gives different
 //! trials.
 
-use crate::util::{brink, bundled};
+use crate::util::{brink, bundled, SMALL_SPREAD};
 use brink::scenario::{self, Overrides};
 use brink::sim::runner::{self, RunSpec, CHUNK};
 use std::path::{Path, PathBuf};
@@ -12,13 +12,16 @@ use std::sync::OnceLock;
 const SEED: &str = "7";
 const TRIALS: &str = "20000";
 
-/// Runs baghdad-2020 into `dir/name` and returns the folder.
+/// Runs baghdad-2020 into `dir/name` and returns the folder; with a small headline spread
+/// unless `args` size it.
 fn run(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     let out = dir.join(name);
+    let spread = if args.contains(&"--draws") { &[][..] } else { &SMALL_SPREAD[..] };
     let assert = brink()
         .arg("run")
         .arg(bundled("baghdad-2020.toml"))
         .args(args)
+        .args(spread)
         .arg("--quiet")
         .arg("--out")
         .arg(&out)

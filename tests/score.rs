@@ -270,7 +270,7 @@ id = "strike"
         brink()
             .args(["score", scenario.to_str().unwrap(), "--events", log.to_str().unwrap()])
             .args(["--from", "2000-01-31", "--to", "2008-03-01", "--every", "30", "--lead", "30"])
-            .args(["--trials", "2000", "--quiet", "--set", &format!("rate={rate}")])
+            .args(["--trials", "500", "--quiet", "--set", &format!("rate={rate}")])
             .arg("--out")
             .arg(&out)
             .assert()

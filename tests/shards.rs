@@ -4,7 +4,7 @@
 //! fields of manifest.json differ. Shards of different runs, duplicates and gaps are
 //! refused with a message naming the shard.
 
-use crate::util::{brink, bundled};
+use crate::util::{brink, bundled, SMALL_SPREAD};
 use brink::scenario::{self, Overrides};
 use brink::shard::{AggregateFile, Shard, AGGREGATE_FORMAT};
 use brink::sim::runner::{self, RunSpec, CHUNK};
@@ -119,7 +119,9 @@ fn single() -> &'static (tempfile::TempDir, PathBuf) {
         ok(brink()
             .arg("run")
             .arg(bundled("baghdad-2020.toml"))
-            .args(["--trials", &t, "--seed", SEED, "--events", EVENTS, "--quiet", "--out"])
+            .args(["--trials", &t, "--seed", SEED, "--events", EVENTS])
+            .args(SMALL_SPREAD)
+            .args(["--quiet", "--out"])
             .arg(&out));
         (tmp, out)
     })
@@ -129,7 +131,7 @@ fn merge_matches_single_run(n: u64) {
     let single = &single().1;
     let tmp = tempfile::tempdir().unwrap();
     let t = TRIALS.to_string();
-    let args = ["--trials", t.as_str(), "--seed", SEED, "--events", EVENTS];
+    let args = [&["--trials", t.as_str(), "--seed", SEED, "--events", EVENTS][..], &SMALL_SPREAD].concat();
     let mut dirs = shards(&bundled("baghdad-2020.toml"), tmp.path(), "shard", n, &args);
     // The order on the command line does not matter.
     dirs.reverse();
