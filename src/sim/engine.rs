@@ -26,7 +26,7 @@
 
 use crate::sim::model::{LevelChange, LevelIx, Model, ModifierSpec, StepIx, TallyIx};
 use crate::sim::queue::{EventQueue, Key};
-use crate::sim::rng::{param_key, step_key, Purpose, TrialStreams};
+use crate::sim::rng::{param_key, step_key, Purpose, Stream, TrialStreams};
 use std::borrow::Cow;
 
 /// How a trial ended.
@@ -406,8 +406,9 @@ pub struct Engine<'m> {
     /// The model as compiled, or the engine's own copy patched with this trial's values
     /// of the uncertain params.
     model: Cow<'m, Model>,
-    /// Stream keys of the uncertain params, and this trial's draws of them.
-    param_keys: Vec<[u8; 32]>,
+    /// The streams of the uncertain params (keyed once, repositioned per trial), and this
+    /// trial's draws of them.
+    param_streams: Vec<Stream>,
     param_values: Vec<f64>,
     state: State,
 }
@@ -500,7 +501,13 @@ impl<'m> Engine<'m> {
         Engine {
             // Copied once here, so that no trial allocates to patch it.
             model: if model.uncertain.is_empty() { Cow::Borrowed(model) } else { Cow::Owned(model.clone()) },
-            param_keys: model.uncertain.iter().map(|u| param_key(seed, &model.params[u.param].0)).collect(),
+            param_streams: model
+                .uncertain
+                .iter()
+                .map(|u| {
+                    crate::sim::rng::stream(&param_key(seed, &model.params[u.param].0), 0, Purpose::Arrival)
+                })
+                .collect(),
             param_values: vec![0.0; model.uncertain.len()],
             state,
         }
@@ -543,7 +550,7 @@ impl<'m> Engine<'m> {
     /// Runs trial `trial` like [`Engine::run`], reporting what happens to `obs`. The
     /// trial is the same one: observing draws nothing and reorders nothing.
     pub fn run_observed<O: Observer>(&mut self, trial: u64, obs: &mut O) -> Result<(), Runaway> {
-        if !self.param_keys.is_empty() {
+        if !self.param_streams.is_empty() {
             self.draw_params(trial);
         }
         self.state.run(&self.model, trial, None, obs)
@@ -565,7 +572,7 @@ impl<'m> Engine<'m> {
         until: f64,
         obs: &mut O,
     ) -> Result<(), Runaway> {
-        if !self.param_keys.is_empty() {
+        if !self.param_streams.is_empty() {
             self.draw_params(trial);
         }
         self.state.run(&self.model, trial, Some((past, until)), obs)
@@ -574,9 +581,13 @@ impl<'m> Engine<'m> {
     /// Predictive mode: draws this trial's value of every uncertain param from its own
     /// stream and writes them into the engine's copy of the model.
     fn draw_params(&mut self, trial: u64) {
-        for (k, key) in self.param_keys.iter().enumerate() {
-            let mut s = crate::sim::rng::stream(key, trial, Purpose::Arrival);
-            self.param_values[k] = self.model.uncertain[k].dist.sample(&mut s);
+        // Every param draws: their first blocks are computed four at a time.
+        for s in &mut self.param_streams {
+            s.restart(trial, Purpose::Arrival);
+        }
+        crate::sim::rng::prefill(&mut self.param_streams);
+        for (k, s) in self.param_streams.iter_mut().enumerate() {
+            self.param_values[k] = self.model.uncertain[k].dist.sample(s);
         }
         // Owned since `new`: `to_mut` copies nothing here.
         self.model.to_mut().patch(&self.param_values);
@@ -728,6 +739,9 @@ impl State {
             let branch = sc.branch.map_or(NO_BRANCH, |b| b as u32);
             self.push(sc.day, Kind::Fire { step: sc.step as u32, branch, cause: SCHEDULED });
         }
+        // Every step with a rate draws its first arrival now (but one whose rate is 0 in
+        // this trial, for which a block is computed in vain): four blocks at a time.
+        self.streams.prefill(Purpose::Arrival, &self.rate_steps);
         for (s, step) in m.steps.iter().enumerate() {
             if step.rate.is_none() {
                 continue;
@@ -774,13 +788,24 @@ impl State {
                 self.arrivals[s] = self.queue.stamp(time);
             }
         }
-        self.first_arrival = None;
-        let mut best = Key::NEVER;
-        for &r in &self.rate_steps {
-            let a = self.arrivals[r];
-            if a.before(best) {
-                best = a;
-                self.first_arrival = Some(r);
+        // The earliest pending arrival: unchanged unless this step's new one comes before
+        // it, or this step held it (then its new one may come later than another's).
+        match self.first_arrival {
+            Some(f) if f != s => {
+                if self.arrivals[s].before(self.arrivals[f]) {
+                    self.first_arrival = Some(s);
+                }
+            }
+            _ => {
+                self.first_arrival = None;
+                let mut best = Key::NEVER;
+                for &r in &self.rate_steps {
+                    let a = self.arrivals[r];
+                    if a.before(best) {
+                        best = a;
+                        self.first_arrival = Some(r);
+                    }
+                }
             }
         }
     }
