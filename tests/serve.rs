@@ -375,23 +375,25 @@ fn pages_cancel_only_their_own_requests_and_simulations_run_one_at_a_time() {
     let started = std::time::Instant::now();
     let addr = s.addr.clone();
     let big = std::thread::spawn(move || {
-        let r = get(&addr, "/api/run?trials=60000&tab=one");
+        let r = get(&addr, "/api/run?trials=100000&tab=one");
         (r, started.elapsed())
     });
     std::thread::sleep(std::time::Duration::from_millis(400));
+    let small_sent = started.elapsed();
     let small = json(&s, "/api/run?trials=100&tab=two");
     let small_done = started.elapsed();
     let ((status, _, body), big_done) = big.join().unwrap();
     assert_eq!(status, 200, "another page's request cancelled this one: {body}");
     let big: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((big["trials"].as_u64(), small["trials"].as_u64()), (Some(60000), Some(100)));
+    assert_eq!((big["trials"].as_u64(), small["trials"].as_u64()), (Some(100000), Some(100)));
+    assert!(big_done > small_sent, "the big run ended ({big_done:?}) before the small one was sent");
     assert!(
         small_done >= big_done,
         "the small run ended at {small_done:?}, before the big one at {big_done:?}: two simulations ran at once"
     );
     // The same page twice: the newer request cancels the older.
     let addr = s.addr.clone();
-    let older = std::thread::spawn(move || get(&addr, "/api/run?trials=60000&tab=one"));
+    let older = std::thread::spawn(move || get(&addr, "/api/run?trials=200000&tab=one"));
     std::thread::sleep(std::time::Duration::from_millis(400));
     assert_eq!(json(&s, "/api/run?trials=100&tab=one")["trials"], 100);
     let (status, _, body) = older.join().unwrap();
