@@ -8,14 +8,16 @@
 # page does), then for 20,000 and 100,000 trials moves one param to REPEATS different
 # values: each request runs the changed scenario, pairs it with the baseline and draws
 # the levels and time_to_level charts, as the page's request does. Prints the median and
-# the slowest time of each. Needs curl.
+# the slowest time of each. Needs curl. BIN=path/to/brink measures another build (to
+# compare two builds at the same load, alternating them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario=${1:-scenarios/baghdad-2020.toml}
 repeats=${2:-9}
 param=${PARAM:-p_iraqi_arrests}
 out=$(mktemp)
-target/release/brink serve "$scenario" --port 0 >"$out" &
+bin=${BIN:-target/release/brink}
+"$bin" serve "$scenario" --port 0 >"$out" &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -f "$out"' EXIT
 for _ in $(seq 50); do

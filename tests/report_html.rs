@@ -133,10 +133,12 @@ fn every_report(dir: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
 }
 
 /// A real browser lays out every kind of report at 1280 px: nothing overflows sideways
-/// (the document is no wider than the window), and the headline card is the first thing
-/// in `<body>`. A copy of each page gets a script that writes what the browser measured
-/// into the DOM, which `--dump-dom` prints; the reports themselves hold no script. The
-/// heights are printed (`--nocapture`) for the record.
+/// (the document is no wider than the window), the headline card is the first thing in
+/// `<body>`, and no chart's text is clipped: with the appendix opened, every `<text>` of
+/// every inline SVG chart lies within its SVG's viewport (to a pixel). A copy of each page
+/// gets a script that writes what the browser measured into the DOM, which `--dump-dom`
+/// prints; the reports themselves hold no script. The heights and the number of texts
+/// checked are printed (`--nocapture`) for the record.
 #[test]
 fn every_report_opens_with_its_headline_and_fits_1280_px() {
     let Some(chrome) = crate::util::chromium() else {
@@ -145,9 +147,19 @@ fn every_report_opens_with_its_headline_and_fits_1280_px() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
+    // Measures the page as it opens, then opens the appendix and checks each chart's texts.
     let probe = "<script>window.addEventListener('load', () => { const d = document.documentElement; \
                  const f = document.body.firstElementChild; document.body.setAttribute('data-probe', \
-                 d.scrollWidth + ' ' + d.scrollHeight + ' ' + f.tagName + '#' + f.id); });</script></body>";
+                 d.scrollWidth + ' ' + d.scrollHeight + ' ' + f.tagName + '#' + f.id); \
+                 document.querySelectorAll('details').forEach(e => e.open = true); \
+                 const clipped = []; let texts = 0; \
+                 document.querySelectorAll('svg').forEach(svg => { const v = svg.getBoundingClientRect(); \
+                 svg.querySelectorAll('text').forEach(t => { const r = t.getBoundingClientRect(); \
+                 if (r.width === 0 && r.height === 0) return; texts++; \
+                 if (r.left < v.left - 1 || r.right > v.right + 1 || r.top < v.top - 1 || r.bottom > v.bottom + 1) \
+                 clipped.push((svg.getAttribute('aria-label') || 'svg').slice(0, 60) + ': ' + t.textContent.trim().slice(0, 60)); }); }); \
+                 document.body.setAttribute('data-texts', String(texts)); \
+                 document.body.setAttribute('data-clipped', clipped.join(' | ')); });</script></body>";
     for (kind, page) in every_report(tmp.path()) {
         let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{kind}: {e}"));
         assert!(!html.contains("<script"), "{kind}: report.html holds a script");
@@ -171,7 +183,16 @@ fn every_report_opens_with_its_headline_and_fits_1280_px() {
         let rest = &dom[at + "data-probe=\"".len()..];
         let fields: Vec<&str> = rest[..rest.find('"').unwrap()].split(' ').collect();
         let (width, height): (u32, u32) = (fields[0].parse().unwrap(), fields[1].parse().unwrap());
-        eprintln!("{kind}: {width} x {height} px at a 1280 px window");
+        let attr = |name: &str| {
+            let at = dom.find(&format!("{name}=\"")).unwrap_or_else(|| panic!("{kind}: no {name}:\n{dom}"));
+            let rest = &dom[at + name.len() + 2..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        };
+        let texts: usize = attr("data-texts").parse().unwrap();
+        eprintln!("{kind}: {width} x {height} px at a 1280 px window, {texts} chart texts");
+        assert!(texts > 0, "{kind}: no chart text was laid out");
+        let clipped = attr("data-clipped");
+        assert!(clipped.is_empty(), "{kind}: chart text outside its SVG's viewport: {clipped}");
         assert!(width <= 1280, "{kind}: the page is {width} px wide at 1280 px (horizontal overflow)");
         assert_eq!(
             fields[2], "SECTION#headline",

@@ -1,8 +1,9 @@
 //! `brink serve`: the JSON endpoint gives the numbers `brink run` writes for the same
-//! inputs, the chart endpoint the very `levels.svg`, bad query values a 400 with the
-//! compiler's message, the page needs nothing from outside, and a newer request cancels
-//! an older one. Each test starts its own server on a free port (`--port 0`) and speaks
-//! HTTP/1.1 over a plain `TcpStream`.
+//! inputs and the report's headline card, the chart endpoint the very `levels.svg`, bad
+//! query values a 400 with the compiler's message, the page needs nothing from outside, a
+//! newer request of a page cancels that page's older one (and no other page's), and in a
+//! real browser the page redraws what `/api/run` computes. Each test starts its own
+//! server on a free port (`--port 0`) and speaks HTTP/1.1 over a plain `TcpStream`.
 
 use crate::util::{brink, bundled, Table};
 use serde_json::Value;
@@ -26,8 +27,13 @@ impl Drop for Server {
 }
 
 fn serve(scenario: &Path) -> Server {
+    serve_with(scenario, "2")
+}
+
+/// `brink serve` with `threads` worker threads per simulation.
+fn serve_with(scenario: &Path, threads: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_brink"))
-        .args(["serve", "--port", "0", "--threads", "2"])
+        .args(["serve", "--port", "0", "--threads", threads])
         .arg(scenario)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -142,6 +148,18 @@ fn api_run_equals_brink_run_and_the_chart_is_its_levels_svg() {
         ],
     );
     assert_same_numbers(&j, &res);
+    // One card code path: the served card opens as the report's and says the same answer
+    // (P in numbers and words) and most likely path.
+    let report = std::fs::read_to_string(res.join("report.html")).unwrap();
+    let card = j["headline_html"].as_str().unwrap();
+    assert!(card.starts_with("<section class=\"headline\" id=\"headline\">"), "{card}");
+    for part in [("<p class=\"answer\">", "</p>"), ("<dt>Most likely path</dt>", "</dd>")] {
+        let cut = |html: &str| {
+            let at = html.find(part.0).unwrap_or_else(|| panic!("no {} in {html}", part.0));
+            html[at..at + html[at..].find(part.1).unwrap()].to_owned()
+        };
+        assert_eq!(cut(card), cut(&report), "{}", part.0);
+    }
     // One chart code path: the chart endpoint draws the file `brink run` wrote, byte for byte.
     for chart in ["levels", "time_to_level"] {
         let (status, ctype, svg) = get(&s.addr, &format!("/api/chart/{chart}.svg?{query}"));
@@ -222,6 +240,7 @@ fn bad_values_get_400_with_a_message() {
         ("variant=nope", "variant `nope` (from --variant) is not defined"),
         ("colour=red", "unknown query parameter `colour`"),
         ("chart=pie", "chart=pie: no such chart"),
+        ("tab=a%20b", "tab=a b: a page id is at most 64 letters"),
     ] {
         let (status, ctype, body) = get(&s.addr, &format!("/api/run?{query}"));
         assert_eq!(status, 400, "{query}: {body}");
@@ -270,4 +289,196 @@ fn a_newer_request_cancels_an_older_one() {
     let (status, _, body) = older.join().unwrap();
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("superseded"), "{body}");
+}
+
+/// The card names its interval as the Monte Carlo one (the sliders fix params at points)
+/// and adds the paired difference of P(top level) from the baseline with its interval;
+/// scenario text in it is escaped.
+#[test]
+fn the_card_names_its_interval_and_the_paired_difference() {
+    let src = std::fs::read_to_string(bundled("minimal.toml"))
+        .unwrap()
+        .replace(
+            "title = \"Border incidents between two neighbours (tutorial)\"",
+            "title = \"Tom's <b>border</b> & \\\"friends\\\"\"",
+        )
+        .replace("label = \"War between the two countries\"", "label = \"War <i>'&'</i>\"");
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("hostile.toml");
+    std::fs::write(&scenario, src).unwrap();
+    let s = serve(&scenario);
+    let base = json(&s, "/api/run?trials=4000&seed=2");
+    let card = base["headline_html"].as_str().unwrap();
+    for want in [
+        "<h1>Tom&#39;s &lt;b&gt;border&lt;/b&gt; &amp; &quot;friends&quot;</h1>",
+        "War &lt;i&gt;&#39;&amp;&#39;&lt;/i&gt;",
+        "(95% Monte Carlo interval, ",
+        "The sliders fix params at points, so it is the interval that applies.",
+        "<dt>Against the baseline</dt>",
+        "this is the baseline",
+    ] {
+        assert!(card.contains(want), "the baseline's card lacks {want:?}:\n{card}");
+    }
+    for raw in ["<b>border", "<i>'", "Tom's"] {
+        assert!(!card.contains(raw), "unescaped {raw:?} in {card}");
+    }
+    let v = json(&s, "/api/run?trials=4000&seed=2&variant=hotline&set=p_clash=0.25");
+    let card = v["headline_html"].as_str().unwrap();
+    let d = v["difference"]["levels"].as_array().unwrap().last().unwrap().clone();
+    let pts = |key: &str| format!("{:+.2}", 100.0 * d[key].as_f64().unwrap());
+    let line = format!(
+        "<dd><b>{} points</b> ({} → {}); paired 95% interval of the difference {} to {} points",
+        pts("difference"),
+        brink::output::text::pct(d["p_baseline"].as_f64().unwrap()),
+        brink::output::text::pct(
+            v["levels"].as_array().unwrap().last().unwrap()["p_reached"].as_f64().unwrap()
+        ),
+        pts("low"),
+        pts("high"),
+    );
+    assert!(card.contains(&line), "no {line:?} in\n{card}");
+    assert!(card.contains(", set <code>p_clash=0.25</code>"), "{card}");
+    // A predictive scenario: its unmoved distributions are averaged over, and said to be.
+    let s = serve(&bundled("baghdad-2020.toml"));
+    let card = json(&s, "/api/run?trials=500&seed=2")["headline_html"].as_str().unwrap().to_owned();
+    assert!(card.contains("left as distributions are averaged over"), "{card}");
+    assert!(card.contains("not measured here: the page makes no parameter draws"), "{card}");
+}
+
+/// What a variant's button moves the sliders to: the page knows each variant's value of
+/// every slider's param, as compiling the variant gives it.
+#[test]
+fn the_page_knows_each_variants_param_values() {
+    let s = serve(&bundled("baghdad-2020.toml"));
+    let (_, _, page) = get(&s.addr, "/");
+    let at = page.find("const SCENARIO = ").unwrap() + "const SCENARIO = ".len();
+    let scenario: Value =
+        serde_json::Deserializer::from_str(&page[at..]).into_iter().next().unwrap().expect("SCENARIO JSON");
+    let variant = |name: &str| {
+        scenario["variants"].as_array().unwrap().iter().find(|v| v["name"] == name).unwrap()["params"].clone()
+    };
+    let restraint = variant("restraint");
+    assert_eq!(restraint["p_strike_militia_after_us_death"]["value"], 0.0);
+    assert!(restraint["p_strike_militia_after_us_death"]["dist"].is_null());
+    // A variant that gives a distribution: the value is its mean, and the page shows it.
+    let flat = variant("flat_priors");
+    assert_eq!(flat["p_strike_hits_iraqi_forces"]["value"], 0.5);
+    assert_eq!(flat["p_strike_hits_iraqi_forces"]["dist"], "beta(2, 2)", "{flat}");
+}
+
+/// A newer request of a page cancels that page's older one only: two pages (`tab`) do not
+/// cancel each other, and their simulations still run one at a time (the newer page's
+/// small run waits for the older page's large one, and ends after it).
+#[test]
+fn pages_cancel_only_their_own_requests_and_simulations_run_one_at_a_time() {
+    let s = serve_with(&bundled("baghdad-2020.toml"), "1");
+    let started = std::time::Instant::now();
+    let addr = s.addr.clone();
+    let big = std::thread::spawn(move || {
+        let r = get(&addr, "/api/run?trials=100000&tab=one");
+        (r, started.elapsed())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let small_sent = started.elapsed();
+    let small = json(&s, "/api/run?trials=100&tab=two");
+    let small_done = started.elapsed();
+    let ((status, _, body), big_done) = big.join().unwrap();
+    assert_eq!(status, 200, "another page's request cancelled this one: {body}");
+    let big: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((big["trials"].as_u64(), small["trials"].as_u64()), (Some(100000), Some(100)));
+    assert!(big_done > small_sent, "the big run ended ({big_done:?}) before the small one was sent");
+    assert!(
+        small_done >= big_done,
+        "the small run ended at {small_done:?}, before the big one at {big_done:?}: two simulations ran at once"
+    );
+    // The same page twice: the newer request cancels the older.
+    let addr = s.addr.clone();
+    let older = std::thread::spawn(move || get(&addr, "/api/run?trials=200000&tab=one"));
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert_eq!(json(&s, "/api/run?trials=100&tab=one")["trials"], 100);
+    let (status, _, body) = older.join().unwrap();
+    assert_eq!(status, 409, "{body}");
+}
+
+/// The page in headless Chromium, driven through the DevTools protocol: it opens with the
+/// baseline's card; a slider released at a new value redraws the card that `/api/run`
+/// computes for that `set`; a variant's button moves the sliders to the variant's values,
+/// and a slider moved after it runs the variant plus the set.
+#[cfg(unix)]
+#[test]
+fn in_a_browser_a_moved_slider_redraws_what_api_run_computes() {
+    let Some(chrome) = crate::util::chromium() else {
+        assert!(std::env::var_os("CI").is_none(), "CI installs chromium: the browser test must run there");
+        eprintln!("chromium not installed: browser test skipped (CI runs it)");
+        return;
+    };
+    let s = serve(&bundled("minimal.toml"));
+    let mut b = crate::cdp::Browser::launch(&chrome, 1280, 900);
+    let page = b.open(&format!("http://{}/", s.addr));
+    let mut redraws = 0;
+    let mut redrawn = |b: &mut crate::cdp::Browser| {
+        redraws += 1;
+        // Polls until the page counts the redraw (or shows an error).
+        let waited = b.eval(
+            &page,
+            &format!(
+                "new Promise((ok, fail) => {{ const t0 = Date.now(); (function poll() {{ \
+                 const st = document.getElementById('status'); \
+                 if (document.body && +document.body.dataset.redraws >= {redraws} && !document.body.dataset.busy) ok(true); \
+                 else if (st && st.className === 'error') fail(new Error(st.textContent)); \
+                 else if (Date.now() - t0 > 60000) fail(new Error('no redraw {redraws} in 60 s')); \
+                 else setTimeout(poll, 25); }})(); }})"
+            ),
+        );
+        assert_eq!(waited, true);
+    };
+    let card = |b: &mut crate::cdp::Browser| b.eval(&page, "document.getElementById('card').innerHTML");
+    let slide = |b: &mut crate::cdp::Browser, param: &str, value: &str| {
+        // What releasing a slider fires: input while it moves, change when let go.
+        let set = b.eval(
+            &page,
+            &format!(
+                "(() => {{ const i = document.querySelector('input[data-param={param}]'); i.value = '{value}'; \
+                 i.dispatchEvent(new Event('input', {{ bubbles: true }})); \
+                 i.dispatchEvent(new Event('change', {{ bubbles: true }})); return i.value; }})()"
+            ),
+        );
+        assert_eq!(set, value, "the slider of {param} did not take {value}");
+    };
+    redrawn(&mut b);
+    let trials = b.eval(&page, "document.getElementById('trials').value");
+    let trials = trials.as_str().unwrap().to_owned();
+    assert_eq!(trials, "10000", "the scenario's own trials (10,000) are an option");
+    assert_eq!(card(&mut b), json(&s, &format!("/api/run?trials={trials}"))["headline_html"]);
+
+    slide(&mut b, "p_clash", "0.35");
+    redrawn(&mut b);
+    let j = json(&s, &format!("/api/run?trials={trials}&set=p_clash=0.35"));
+    assert_eq!(card(&mut b), j["headline_html"]);
+    let top = |j: &Value| {
+        brink::output::text::pct(
+            j["levels"].as_array().unwrap().last().unwrap()["p_reached"].as_f64().unwrap(),
+        )
+    };
+    assert_eq!(b.eval(&page, "document.querySelector('#card .big').textContent"), top(&j));
+
+    // The variant's button: p_retaliation moves to the variant's 0.1, p_clash back to the
+    // file's 0.2 (the button starts from the variant as written).
+    b.eval(&page, "document.querySelector('button[data-variant=hotline]').click()");
+    redrawn(&mut b);
+    let value = |b: &mut crate::cdp::Browser, p: &str| {
+        b.eval(&page, &format!("document.querySelector('input[data-param={p}]').value"))
+    };
+    assert_eq!(value(&mut b, "p_retaliation"), "0.1");
+    assert_eq!(value(&mut b, "p_clash"), "0.2");
+    assert_eq!(
+        b.eval(&page, "document.querySelector('input[data-param=p_retaliation]').parentElement.className"),
+        "param variant"
+    );
+    assert_eq!(card(&mut b), json(&s, &format!("/api/run?trials={trials}&variant=hotline"))["headline_html"]);
+    slide(&mut b, "p_clash", "0.3");
+    redrawn(&mut b);
+    let j = json(&s, &format!("/api/run?trials={trials}&variant=hotline&set=p_clash=0.3"));
+    assert_eq!(card(&mut b), j["headline_html"]);
+    assert_eq!(b.eval(&page, "document.querySelector('#card .big').textContent"), top(&j));
 }

@@ -9,6 +9,8 @@ mod util;
 
 mod backtest;
 mod campaign;
+#[cfg(all(unix, feature = "serve"))]
+mod cdp;
 mod charts;
 mod checksums;
 mod cli;

@@ -4,14 +4,16 @@
 //!
 //! The server is axum on a current-thread tokio runtime. Simulations run one at a time
 //! (a semaphore of one permit) on the blocking pool, on brink's own worker threads; a
-//! newer simulating request cancels an older one (between slices of trials, so a
-//! cancelled run stops within one slice). It reads the scenario once, writes no files,
-//! and answers bad query values with 400 and the compiler's own message.
+//! newer simulating request of the same page (the `tab` id the page sends) cancels that
+//! page's older one (between slices of trials, so a cancelled run stops within one
+//! slice), and never another page's. It reads the scenario once, writes no files, and
+//! answers bad query values with 400 and the compiler's own message.
 //!
 //! Numbers come from the same functions as `brink run`: the tables are formatted by
 //! `output::tables`, read back as `Results` like a results folder, and the charts are
 //! drawn from those by `present::charts`, so `/api/chart/levels.svg` is the `levels.svg`
-//! that `brink run` writes for the same inputs.
+//! that `brink run` writes for the same inputs. The headline card is the report's
+//! (`present::report::served_card`), with the paired difference from the baseline.
 
 use super::*;
 use crate::analysis::compare::paired_proportion;
@@ -25,9 +27,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The most trials one request may ask for.
 pub(crate) const MAX_TRIALS: u64 = 200_000;
@@ -39,7 +42,10 @@ const SLICE: u64 = 8 * runner::CHUNK;
 /// Paths listed in the JSON (the most frequent first).
 const TOP_PATHS: usize = 10;
 
-/// The page, with `/*PARAMS*/` and `/*SCENARIO*/` filled in at start-up.
+/// The longest page id (`tab`) a request may send.
+const MAX_TAB: usize = 64;
+
+/// The page, with `/*PARAMS*/`, `/*SCENARIO*/` and `/*CARD_CSS*/` filled in at start-up.
 const PAGE: &str = include_str!("serve.html");
 
 #[derive(Debug, Args)]
@@ -66,10 +72,14 @@ struct Server {
     /// The scenario without variant or `set`: what differences are measured from.
     baseline: Model,
     threads: usize,
-    /// One simulation at a time.
+    /// One simulation at a time, whichever page asks.
     slots: Arc<tokio::sync::Semaphore>,
-    /// The ticket of the newest simulating request; an older one stops when it sees it.
-    latest: AtomicU64,
+    /// The last ticket handed out (each simulating request takes the next).
+    tickets: AtomicU64,
+    /// Per page (`tab`), the ticket of its newest simulating request while one is under
+    /// way: an older request of that page stops when it sees a newer ticket here. An
+    /// entry leaves with its request, so the map holds only pages with work under way.
+    latest: Mutex<HashMap<String, u64>>,
     /// The baseline's reached flags, kept from the last run of it.
     base_cache: BaselineCache,
     /// The page, filled in.
@@ -87,10 +97,13 @@ pub(crate) struct Query {
     pub sets: Vec<(String, f64)>,
     /// Charts to include as SVG text (`/api/run` only).
     pub charts: Vec<String>,
+    /// The page that asks (empty: none named); a newer request of a page cancels only
+    /// that page's older one.
+    pub tab: String,
 }
 
-/// Reads a query string: `trials`, `seed`, `variant`, repeatable `set=NAME=VALUE` and,
-/// where `charts` allows it, repeatable `chart=NAME`. Values are checked for form here;
+/// Reads a query string: `trials`, `seed`, `variant`, `tab`, repeatable `set=NAME=VALUE`
+/// and, where `charts` allows it, repeatable `chart=NAME`. Values are checked for form here;
 /// names and ranges of params and the variant are checked by compiling the scenario.
 pub(crate) fn parse_query(raw: Option<&str>, base: &Model, charts: bool) -> Result<Query, String> {
     let mut q = Query {
@@ -99,6 +112,7 @@ pub(crate) fn parse_query(raw: Option<&str>, base: &Model, charts: bool) -> Resu
         variant: None,
         sets: Vec::new(),
         charts: Vec::new(),
+        tab: String::new(),
     };
     for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         match &*k {
@@ -118,6 +132,15 @@ pub(crate) fn parse_query(raw: Option<&str>, base: &Model, charts: bool) -> Resu
                 let v = v.trim();
                 q.variant = (!v.is_empty() && v != "baseline").then(|| v.to_owned());
             }
+            "tab" => {
+                let ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+                if v.len() > MAX_TAB || !v.chars().all(ok) {
+                    return Err(format!(
+                        "tab={v}: a page id is at most {MAX_TAB} letters, digits, '-' or '_'"
+                    ));
+                }
+                q.tab = v.into_owned();
+            }
             "set" => {
                 let (name, x) = parse_set(&v).map_err(|e| format!("set={v}: {e}"))?;
                 q.sets.retain(|(n, _)| *n != name);
@@ -133,8 +156,11 @@ pub(crate) fn parse_query(raw: Option<&str>, base: &Model, charts: bool) -> Resu
                 }
             }
             other => {
-                let known =
-                    if charts { "trials, seed, variant, set, chart" } else { "trials, seed, variant, set" };
+                let known = if charts {
+                    "trials, seed, variant, set, tab, chart"
+                } else {
+                    "trials, seed, variant, set, tab"
+                };
                 return Err(format!("unknown query parameter `{other}`: this endpoint takes {known}"));
             }
         }
@@ -222,8 +248,8 @@ type BaselineCache = std::sync::Mutex<Option<(u64, Arc<Reached>)>>;
 impl Server {
     /// Compiles the query's scenario, runs it, pairs it trial by trial with the baseline on
     /// the same seed (the baseline's flags are kept from an earlier request where they
-    /// can be), and reads its tables back; stops early when `ticket` is no longer the
-    /// newest.
+    /// can be), and reads its tables back; stops early when a newer request of the same
+    /// page came.
     fn compute(&self, q: &Query, ticket: u64) -> Result<Outcome, Refusal> {
         let started = Instant::now();
         let ov = Overrides { variant: q.variant.clone(), sets: q.sets.clone(), params: None };
@@ -263,7 +289,7 @@ impl Server {
         let mut total = empty();
         let mut start = 0;
         while start < q.trials {
-            if self.latest.load(Ordering::SeqCst) != ticket {
+            if self.superseded(&q.tab, ticket) {
                 return Err(Refusal::Superseded);
             }
             let end = (start + SLICE).min(q.trials);
@@ -272,6 +298,12 @@ impl Server {
             start = end;
         }
         Ok(total)
+    }
+
+    /// Whether a newer request of page `tab` than `ticket` is under way.
+    fn superseded(&self, tab: &str, ticket: u64) -> bool {
+        let latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        latest.get(tab).is_some_and(|&t| t != ticket)
     }
 
     /// Keeps the baseline's flags of `seed` (unless longer ones of that seed are kept).
@@ -348,6 +380,23 @@ impl Server {
             }));
         }
         Value::Array(out)
+    }
+
+    /// Each slider's value and distribution under a variant: what its button moves the
+    /// sliders to. A variant that does not compile (a range it breaks is checked only
+    /// when it is applied) gets null, and its button says why when pressed.
+    fn variant_values(&self, name: &str) -> Value {
+        let ov = Overrides { variant: Some(name.to_owned()), ..Overrides::default() };
+        let Ok(m) = scenario::compile_str(&self.file, &self.source, &ov) else { return Value::Null };
+        let mut out = serde_json::Map::new();
+        for (i, (param, value)) in m.params.iter().enumerate() {
+            if !m.param_uses.get(i).is_some_and(|u| u.used) {
+                continue;
+            }
+            let dist = m.provenance.get(i).and_then(|p| p.dist);
+            out.insert(param.clone(), json!({ "value": value, "dist": dist.map(|d| d.describe()) }));
+        }
+        Value::Object(out)
     }
 }
 
@@ -462,6 +511,7 @@ fn outcome_json(o: &Outcome, q: &Query, charts: &[(String, String)]) -> Value {
         "tallies": tallies,
         "paths": paths,
         "difference": difference,
+        "headline_html": headline_html(o),
         "seconds": json_f64(o.seconds),
     });
     if !charts.is_empty() {
@@ -472,22 +522,58 @@ fn outcome_json(o: &Outcome, q: &Query, charts: &[(String, String)]) -> Value {
     out
 }
 
+/// The headline card of the run as the report renders it (escaped HTML), with the paired
+/// difference of P(top level) from the baseline.
+fn headline_html(o: &Outcome) -> String {
+    let versus = o.difference.as_ref().and_then(|d| d.last().copied());
+    crate::present::report::served_card(&o.results, &crate::present::report::Served { versus })
+}
+
 /// The chart size of the page and of `/api/chart`: brink's own default.
 fn chart_options() -> ChartOptions {
     ChartOptions { formats: Formats::Svg, ..ChartOptions::default() }
 }
 
-/// Runs `q` on the blocking pool once a slot is free, unless a newer request came first.
+/// A request's place as its page's newest: taken when the request comes, given up when
+/// its simulation ends (unless a newer request of the page has taken it by then).
+struct Ticket {
+    server: Arc<Server>,
+    tab: String,
+    number: u64,
+}
+
+impl Ticket {
+    fn take(server: &Arc<Server>, tab: &str) -> Ticket {
+        let number = server.tickets.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut latest = server.latest.lock().unwrap_or_else(|e| e.into_inner());
+        latest.insert(tab.to_owned(), number);
+        Ticket { server: server.clone(), tab: tab.to_owned(), number }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut latest = self.server.latest.lock().unwrap_or_else(|e| e.into_inner());
+        if latest.get(&self.tab) == Some(&self.number) {
+            latest.remove(&self.tab);
+        }
+    }
+}
+
+/// Runs `q` on the blocking pool once a slot is free (one simulation at a time, whichever
+/// page asks), unless a newer request of the same page came first.
 async fn run_query(s: &Arc<Server>, q: Query) -> Result<(Outcome, Vec<(String, String)>, Query), Refusal> {
-    let ticket = s.latest.fetch_add(1, Ordering::SeqCst) + 1;
+    let ticket = Ticket::take(s, &q.tab);
     let permit = s.slots.clone().acquire_owned().await.map_err(|e| Refusal::Failed(e.to_string()))?;
-    if s.latest.load(Ordering::SeqCst) != ticket {
+    if s.superseded(&q.tab, ticket.number) {
         return Err(Refusal::Superseded);
     }
     let server = s.clone();
     tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        let o = server.compute(&q, ticket)?;
+        // The ticket and the slot stay with the simulation, even when the page that asked
+        // has gone: a newer request of that page still stops it.
+        let (_permit, ticket) = (permit, ticket);
+        let o = server.compute(&q, ticket.number)?;
         let mut svgs = Vec::new();
         for name in &q.charts {
             let svg = charts::svg(name, &o.results, &chart_options())
@@ -569,7 +655,8 @@ impl Server {
             baseline,
             threads,
             slots: Arc::new(tokio::sync::Semaphore::new(1)),
-            latest: AtomicU64::new(0),
+            tickets: AtomicU64::new(0),
+            latest: Mutex::new(HashMap::new()),
             base_cache: BaselineCache::default(),
             page: String::new(),
         })
@@ -588,12 +675,17 @@ pub(super) fn serve(a: ServeArgs) -> Result<(), Failure> {
         "seed": b.seed,
         "horizon_days": b.horizon_days,
         "top": b.levels.last().map(|l| l.id.clone()),
-        "variants": b.variants.iter().map(|(n, d)| json!({ "name": n, "description": d })).collect::<Vec<_>>(),
+        "variants": b
+            .variants
+            .iter()
+            .map(|(n, d)| json!({ "name": n, "description": d, "params": server.variant_values(n) }))
+            .collect::<Vec<_>>(),
         "max_trials": MAX_TRIALS,
     });
     server.page = PAGE
         .replace("/*SCENARIO*/", &script_json(&scenario))
-        .replace("/*PARAMS*/", &script_json(&server.sliders()));
+        .replace("/*PARAMS*/", &script_json(&server.sliders()))
+        .replace("/*CARD_CSS*/", &crate::present::report::headline_css());
     let server = Arc::new(server);
     let app = Router::new()
         .route("/", get(page))
@@ -661,6 +753,7 @@ mod tests {
             variant: variant.map(String::from),
             sets,
             charts: Vec::new(),
+            tab: String::new(),
         };
         let changed = q(3000, Some("hotline"), vec![("p_clash".into(), 0.35)]);
         let ov = Overrides { variant: changed.variant.clone(), sets: changed.sets.clone(), params: None };

@@ -97,7 +97,7 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
     let m = &r.manifest;
     let variant = m.variant.as_deref().unwrap_or("baseline");
     let opt = |x: Option<u64>| x.map(|v| v.to_string()).unwrap_or_default();
-    let card = run_card(r);
+    let card = run_card(r, None);
     let draws = epistemic_figures(r, opts)?;
     let body = html! {
         (card)
@@ -315,23 +315,48 @@ fn strongest_driver(r: &Results) -> Option<(&str, f64)> {
         .min_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(b.0)))
 }
 
+/// What the card of `brink serve`'s page says beyond a run's: the paired difference of
+/// P(top level) from the baseline (None when the page shows the baseline itself).
+pub struct Served {
+    /// The baseline's P(top level) on the same trials, and the paired difference from it.
+    pub versus: Option<(f64, crate::analysis::compare::Estimate)>,
+}
+
+/// The headline card of `brink serve`'s page: the card a run's report opens with (one
+/// template, [`run_card`]), which names its interval as the Monte Carlo one and adds the
+/// paired difference from the baseline. Escaped like every page.
+pub fn served_card(r: &Results, served: &Served) -> String {
+    run_card(r, Some(served)).into_string()
+}
+
+/// The rules of the style sheet that style the headline card (`.headline ...`), for a
+/// page that shows the card without the rest of the report's style.
+pub fn headline_css() -> String {
+    CSS.lines().filter(|l| l.starts_with(".headline")).flat_map(|l| [l, "\n"]).collect()
+}
+
 /// The card a run's page opens with: the top level's P in numbers and words, its
 /// interval (the spread across parameter draws where params are uncertain, the Monte
-/// Carlo interval otherwise), the most likely path to it and the strongest driver.
-fn run_card(r: &Results) -> Markup {
+/// Carlo interval otherwise), the most likely path to it and the strongest driver. On
+/// `brink serve`'s page (`served`), the interval is the Monte Carlo one, said to be so,
+/// and the card adds the paired difference from the baseline.
+fn run_card(r: &Results, served: Option<&Served>) -> Markup {
     let m = &r.manifest;
     let variant = m.variant.as_deref().unwrap_or("baseline");
     let top = r.levels.last().expect("a results folder has levels");
     let spread_row = r.epistemic.iter().find(|e| e.param.is_empty() && e.level == top.level);
     let across = spread_row.and_then(|e| e.p_p5.zip(e.p_p95));
     let draws = m.spread.map(|sp| sp.draws).unwrap_or(r.draws_top.len() as u64);
+    let drawn = uncertain_count(m);
+    let pts = |x: f64| format!("{:+.2}", 100.0 * x);
     html! {
         section.headline id="headline" {
             "\n"
             h1 { (text(&m.scenario_title)) } "\n"
             p.sub {
-                "Scenario " code { (text(&m.scenario_name)) } ", variant " code { (text(variant)) } ": "
-                (thousands(m.trials)) " trials, seed " (m.seed) ", " (m.horizon_days) " days"
+                "Scenario " code { (text(&m.scenario_name)) } ", variant " code { (text(variant)) }
+                @if served.is_some() && !m.sets.is_empty() { ", set " code { (text(&m.sets.join(", "))) } }
+                ": " (thousands(m.trials)) " trials, seed " (m.seed) ", " (m.horizon_days) " days"
                 @if let Some(s) = &m.start { " from " (text(s)) }
                 @if m.spread.is_none() && !r.epistemic.is_empty() { " (a two-loop run: " (draws) " parameter draws)" }
                 "."
@@ -354,14 +379,39 @@ fn run_card(r: &Results) -> Markup {
                         (spread_pct(top.p_low)) " – " (spread_pct(top.p_high))
                     } @else {
                         b { (spread_pct(top.p_low)) " – " (spread_pct(top.p_high)) } " (95% Monte Carlo interval, " (thousands(top.trials_reached)) " of " (thousands(m.trials)) " trials)"
+                        @if served.is_some() {
+                            ": the error of simulating " (thousands(m.trials)) " trials. The sliders fix params at points, so it is the interval that applies"
+                            @if drawn > 0 {
+                                "; the " (drawn) @if drawn == 1 { " param" } @else { " params" } " left as distributions are averaged over, and their spread across draws is not shown here (" code { "brink run" } " leads with it)"
+                            }
+                            "."
+                        }
                     }
                 }
                 "\n"
+                @if let Some(s) = served {
+                    dt { "Against the baseline" } "\n"
+                    dd {
+                        @if let Some((base, d)) = s.versus {
+                            b { (pts(d.value)) " points" } " (" (pct(base)) " → " (pct(top.p_reached)) ")"
+                            @if let (Some(lo), Some(hi)) = (d.low, d.high) {
+                                "; paired 95% interval of the difference " (pts(lo)) " to " (pts(hi)) " points"
+                                @if lo <= 0.0 && hi >= 0.0 { ", not distinguishable from no change at this precision" }
+                            }
+                            " (the baseline run on the same " (thousands(m.trials)) " trials and seed)."
+                        } @else {
+                            "this is the baseline: pick a variant or move a slider to see the difference."
+                        }
+                    }
+                    "\n"
+                }
                 (path_line(r))
                 dt { "Strongest driver" } "\n"
                 dd {
                     @if let Some((param, rho)) = strongest_driver(r) {
                         code { (text(param)) } ": rank correlation " (format_args!("{rho:+.2}")) " with P(" (text(&top.level)) ") across the draws"
+                    } @else if r.epistemic.is_empty() && served.is_some() && drawn > 0 {
+                        "not measured here: the page makes no parameter draws (" code { "brink run" } " ranks the uncertain params)"
                     } @else if r.epistemic.is_empty() {
                         "not measured: no param is drawn from a distribution (" code { "brink sensitivity" } " ranks params by their effect)"
                     } @else {
