@@ -34,7 +34,7 @@ fn the_run() -> &'static Run {
             .arg(&path)
             .args(["--trials", &N.to_string(), "--seed", "11", "--threads", "2"])
             .args(NO_OFF_RAMPS)
-        .args(SMALL_SPREAD)
+            .args(SMALL_SPREAD)
             .arg("--quiet")
             .arg("--out")
             .arg(&dir)
