@@ -1,6 +1,7 @@
-//! Comparison charts: `compare_levels` (paired differences in P(reached) per level, with
-//! 95% intervals) and `compare_time_to_level` (cumulative probability curves of every
-//! run, one panel per level).
+//! Comparison charts: `compare_levels` (a forest plot: per level, each run's relative risk
+//! against the first on a log axis beside its difference in points, with 95% intervals)
+//! and `compare_time_to_level` (cumulative probability curves of every run, one panel per
+//! level).
 
 use super::{
     err, spread_pct, thousands, viridis, ChartError, ChartOptions, DrawResult, Style, GREY, INK, LIGHT,
@@ -37,7 +38,7 @@ pub(crate) struct CompareView<'a> {
 
 /// The comparison charts: (file stem, caption).
 pub(crate) const COMPARE_CHARTS: [(&str, &str); 2] = [
-    ("compare_levels", "Difference in the probability of reaching each level, with 95% intervals"),
+    ("compare_levels", "Relative risk (log scale) and difference of reaching each level against the first run, with 95% intervals"),
     ("compare_time_to_level", "Cumulative probability of reaching each level, per run"),
 ];
 
