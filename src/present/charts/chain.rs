@@ -293,7 +293,9 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     let nl = c.levels.len();
 
     // Edges first, under the boxes; their labels last, over everything.
-    let mut labels: Vec<(&[String], Vec<(i32, i32)>, RGBColor)> = Vec::new();
+    // Each route's label lines, the points of its polyline and its colour.
+    type Label<'r> = (&'r [String], Vec<(i32, i32)>, RGBColor);
+    let mut labels: Vec<Label> = Vec::new();
     let edge_col = RGBColor(0x55, 0x55, 0x55);
     let excite_col = RGBColor(0x6a, 0x3d, 0x9a);
     for route in &lay.routes {

@@ -657,7 +657,10 @@ mod tests {
 
     /// A paired comparison of a baseline with `v1` and `v2` on levels from 2x2 counts:
     /// per level, per variant, (both, baseline only, variant only) of 10,000 trials.
-    fn comparison(levels: &[(&str, [(u64, u64, u64); 2])]) -> Comparison {
+    /// (both, baseline only, variant only) of v1 and of v2.
+    type Counts = [(u64, u64, u64); 2];
+
+    fn comparison(levels: &[(&str, Counts)]) -> Comparison {
         let n = 10_000;
         let rows = levels
             .iter()
