@@ -380,3 +380,44 @@ fn draws_need_uncertain_params() {
     assert!(String::from_utf8_lossy(&o.stderr)
         .contains("--draws and --draw-trials need params given as distributions"));
 }
+
+/// A param that P(war) does not depend on (the rate of a step that changes nothing) has a
+/// rank correlation whose 95% interval holds 0 at K = 20 draws (|r| below
+/// tanh(1.96 sqrt(1.06 / 17)) = 0.454): the terminal and the report's drivers table mark
+/// it, and not p_hit, whose correlation is near 1.
+#[test]
+fn drivers_within_noise_are_marked_in_the_terminal_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shot.toml");
+    let src = ONE_SHOT.replace("[params]\n", "[params]\nr_chatter = { uniform = [0.1, 1] }\n")
+        + "[[steps]]\nid = \"chatter\"\nrate = \"r_chatter\"\n";
+    std::fs::write(&file, src).unwrap();
+    let out = dir.path().join("e");
+    let run = assert_cmd::Command::cargo_bin("brink")
+        .unwrap()
+        .args(["run", "--epistemic", "20", "--trials", "500", "--seed", "4"])
+        .arg("--out")
+        .arg(&out)
+        .arg(&file)
+        .assert()
+        .success();
+    let terminal = String::from_utf8(run.get_output().stdout.clone()).unwrap();
+    let line = |name: &str| {
+        terminal
+            .lines()
+            .find(|l| l.ends_with(name) || l.contains(&format!("{name}  (")))
+            .unwrap_or_else(|| panic!("{terminal}"))
+            .to_owned()
+    };
+    assert!(line("r_chatter").contains("(95% interval holds 0"), "{terminal}");
+    assert!(!line("p_hit").contains("holds 0"), "{terminal}");
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let row = |name: &str| {
+        let i =
+            report.find(&format!("<td><code>{name}</code></td>")).unwrap_or_else(|| panic!("no row {name}"));
+        report[i..i + report[i..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(row("r_chatter").contains("95% interval holds 0"), "{}", row("r_chatter"));
+    assert!(!row("p_hit").contains("holds 0"), "{}", row("p_hit"));
+    assert!(report.contains("at K = 20 draws |r| must reach 0.45."), "the report states the bound");
+}

@@ -478,6 +478,21 @@ mod tests {
         assert!((p.ratio.unwrap().value - 0.8).abs() < 1e-12);
     }
 
+    /// The paired relative risk's interval by hand: 1,000 trials, 20 reach the level in
+    /// both runs, 10 in A only, 30 in B only. p_A = 0.03, p_B = 0.05, RR = 5/3. The delta
+    /// method on log RR for paired proportions gives var = (b + c) / n / (n p_A p_B)
+    /// = 0.04 / 1.5 = 0.0266667, so 5/3 x exp(-/+ 1.959964 x 0.1632993) = [1.210175, 2.295352].
+    #[test]
+    fn paired_ratio_interval_by_hand() {
+        let p = paired_proportion(PairedLevel { both: 20, a_only: 10, b_only: 30 }, 1000);
+        let r = p.ratio.unwrap();
+        assert!((r.value - 5.0 / 3.0).abs() < 1e-12);
+        assert!((r.low.unwrap() - 1.210_175).abs() < 1e-6, "{r:?}");
+        assert!((r.high.unwrap() - 2.295_352).abs() < 1e-6, "{r:?}");
+        // A zero count has no ratio (the chart says 0, infinite or 0 / 0 in words).
+        assert!(paired_proportion(PairedLevel { both: 0, a_only: 0, b_only: 3 }, 1000).ratio.is_none());
+    }
+
     /// Newcombe's worked example (1998, Table II, method 10): 56/70 vs 48/80 gives
     /// 0.2 with interval 0.0524 to 0.3339 (A = 48/80, B = 56/70 here).
     #[test]

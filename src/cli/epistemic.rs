@@ -137,7 +137,13 @@ pub(super) fn epistemic(
             levels[top].id
         ));
         for (name, rho) in drivers_top.iter().take(8) {
-            t.push_str(&format!("    {rho:+.2}  {name}\n"));
+            // Marked when its 95% interval at these K draws holds 0 (stats::spearman_zero_bound).
+            let noise = if crate::sim::stats::spearman_holds_zero(Some(*rho), draws as usize) {
+                "  (95% interval holds 0: not distinguishable from no effect)"
+            } else {
+                ""
+            };
+            t.push_str(&format!("    {rho:+.2}  {name}{noise}\n"));
         }
         t.push_str(&format!(
             "\n  results in {}/ (params.csv, epistemic.csv, charts, pooled tables, report.html)\n",

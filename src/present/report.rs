@@ -10,6 +10,7 @@ use crate::output::manifest::Manifest;
 use crate::output::results::{EpistemicRow, Results};
 use crate::output::text::{odds, pct, short, spread_pct, thousands};
 use crate::present::charts::{self, ChartError, ChartOptions, CHARTS};
+use crate::sim::stats::{spearman_holds_zero, spearman_zero_bound};
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
 /// The style sheet every page shares.
@@ -410,6 +411,9 @@ fn run_card(r: &Results, served: Option<&Served>) -> Markup {
                 dd {
                     @if let Some((param, rho)) = strongest_driver(r) {
                         code { (text(param)) } ": rank correlation " (format_args!("{rho:+.2}")) " with P(" (text(&top.level)) ") across the draws"
+                        @if spearman_holds_zero(Some(rho), draws as usize) {
+                            ", but its 95% interval at " (draws) " draws holds 0: no param is distinguishable from no effect"
+                        }
                     } @else if r.epistemic.is_empty() && served.is_some() && drawn > 0 {
                         "not measured here: the page makes no parameter draws (" code { "brink run" } " ranks the uncertain params)"
                     } @else if r.epistemic.is_empty() {
@@ -923,6 +927,7 @@ fn spread_section(r: &Results, sp: &crate::output::manifest::SpreadRecord) -> Ma
 /// Each param's rank correlation with P(top level) across the draws, strongest first,
 /// with the `epistemic` and `drivers` charts.
 fn drivers_table(r: &Results) -> Markup {
+    let k = r.manifest.spread.map_or(r.draws_top.len(), |sp| sp.draws as usize);
     let drivers = r.levels.last().map(|top| {
         let mut drivers: Vec<&EpistemicRow> =
             r.epistemic.iter().filter(|e| e.level == top.level && !e.param.is_empty()).collect();
@@ -935,15 +940,25 @@ fn drivers_table(r: &Results) -> Markup {
     html! {
         @if let Some((top, drivers)) = &drivers {
             table {
-                tr { th { "param" } th.n { "rank correlation with P(" (text(&top.level)) ")" } }
+                tr { th { "param" } th.n { "rank correlation with P(" (text(&top.level)) ")" } th { "at " (k) " draws" } }
                 "\n"
                 @for d in drivers {
                     tr {
                         td { code { (text(&d.param)) } }
                         td.n { (d.rank_correlation.map(|x| format!("{x:+.2}")).unwrap_or_else(|| "–".into())) }
+                        td {
+                            @if spearman_holds_zero(d.rank_correlation, k) {
+                                "95% interval holds 0: not distinguishable from no effect"
+                            }
+                        }
                     }
                     "\n"
                 }
+            }
+            "\n"
+            p.sub {
+                "A correlation is told from 0 when its 95% interval excludes 0: Fisher's z = atanh(r) with the variance 1.06 / (K − 3) of a Spearman coefficient (Fieller, Hartley and Pearson 1957), so at K = " (k) " draws "
+                @if let Some(b) = spearman_zero_bound(k) { "|r| must reach " (format_args!("{b:.2}")) "." } @else { "no interval exists (K ≤ 3)." }
             }
             "\n"
         }

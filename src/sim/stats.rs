@@ -280,6 +280,26 @@ fn ranks(xs: &[f64]) -> Vec<f64> {
     r
 }
 
+/// The smallest |r| at which a Spearman rank correlation over `k` pairs is told from 0 at
+/// the 95% level: Fisher's z = atanh(r) of a Spearman coefficient is near normal with
+/// variance 1.06 / (k - 3) (Fieller, Hartley and Pearson 1957, Biometrika 44:470), so its
+/// interval tanh(atanh(r) ± 1.96 sqrt(1.06 / (k - 3))) holds 0 exactly when |r| is below
+/// tanh(1.96 sqrt(1.06 / (k - 3))): 0.202 for 100 draws, 0.143 for 200. None for k <= 3,
+/// where the interval is undefined (no correlation can be told from 0).
+pub fn spearman_zero_bound(k: usize) -> Option<f64> {
+    (k > 3).then(|| (Z95 * (1.06 / (k as f64 - 3.0)).sqrt()).tanh())
+}
+
+/// Whether the 95% interval of a Spearman rank correlation `r` over `k` pairs holds 0
+/// ([`spearman_zero_bound`]); a missing correlation (a constant side) is 0, and so holds
+/// it.
+pub fn spearman_holds_zero(r: Option<f64>, k: usize) -> bool {
+    match (r, spearman_zero_bound(k)) {
+        (Some(r), Some(bound)) => r.abs() < bound,
+        _ => true,
+    }
+}
+
 /// Spearman rank correlation (Pearson correlation of the ranks); None when either side
 /// is constant.
 pub(crate) fn spearman(xs: &[f64], ys: &[f64]) -> Option<f64> {
@@ -886,5 +906,20 @@ mod tests {
         assert!((r - 0.8).abs() < 1e-12);
         assert_eq!(spearman(&[1.0, 1.0], &[1.0, 2.0]), None);
         assert_eq!(percentile(&[5.0, 1.0, 3.0, 2.0, 4.0], 0.5), 3.0);
+    }
+
+    #[test]
+    fn a_spearman_correlation_is_told_from_zero_beyond_the_fisher_bound() {
+        // By hand: 1.959964 x sqrt(1.06 / 97) = 0.2048874, tanh of it 0.2020677 (K = 100);
+        // 1.959964 x sqrt(1.06 / 197) = 0.1437699 -> 0.1427874 (K = 200).
+        assert!((spearman_zero_bound(100).unwrap() - 0.202_067_7).abs() < 1e-6);
+        assert!((spearman_zero_bound(200).unwrap() - 0.142_787_4).abs() < 1e-6);
+        assert!(spearman_holds_zero(Some(0.20), 100) && spearman_holds_zero(Some(-0.20), 100));
+        assert!(!spearman_holds_zero(Some(0.21), 100) && !spearman_holds_zero(Some(-0.21), 100));
+        assert!(!spearman_holds_zero(Some(0.15), 200));
+        // Undefined correlation, or too few draws for an interval: never told from 0.
+        assert!(spearman_holds_zero(None, 100));
+        assert_eq!(spearman_zero_bound(3), None);
+        assert!(spearman_holds_zero(Some(0.99), 3));
     }
 }

@@ -28,7 +28,9 @@ struct Route {
     reversed: bool,
     /// An excitation rather than a trigger.
     excite: bool,
-    label: String,
+    /// One line per trigger or excitation the edge stands for: the branch it follows
+    /// (none: any branch) and its p or n, as "hit: p 0.3".
+    label: Vec<String>,
 }
 
 /// Layers, orders and routes of the chain's steps (indices `0..n`) and dummies (`n..`).
@@ -36,7 +38,7 @@ struct Layout {
     layer: Vec<usize>,
     layers: Vec<Vec<usize>>,
     routes: Vec<Route>,
-    /// Labels of self-loops, per step.
+    /// Labels of self-loops, per step (as [`Route::label`]'s lines).
     loops: Vec<Vec<String>>,
     /// Neighbours of each layout node in the layer above and below.
     up: Vec<Vec<usize>>,
@@ -46,13 +48,17 @@ struct Layout {
 fn layout(c: &Chain) -> Layout {
     let n = c.steps.len();
     let ix = |id: &str| c.steps.iter().position(|s| s.id == id);
-    // Edges between distinct steps, one per (from, to, kind), with their labels joined.
+    // Edges between distinct steps, one per (from, to, kind), with one label line per
+    // link: the branch it follows names it, so parallel triggers stay told apart.
     let mut edges: Vec<(usize, usize, bool, Vec<String>)> = Vec::new();
     let mut loops = vec![Vec::new(); n];
     for l in c.links.iter().filter(|l| l.kind != "modifier") {
         let (Some(a), Some(b)) = (ix(&l.from), ix(&l.to)) else { continue };
         let excite = l.kind == "excite";
-        let text = l.label.clone();
+        let text = match &l.branch {
+            Some(branch) => format!("{branch}: {}", l.label),
+            None => l.label.clone(),
+        };
         if a == b {
             loops[a].push(text);
         } else if let Some(e) = edges.iter_mut().find(|e| e.0 == a && e.1 == b && e.2 == excite) {
@@ -121,13 +127,7 @@ fn layout(c: &Chain) -> Layout {
             nodes.push(layer.len() - 1);
         }
         nodes.push(b);
-        let (excite, labels) = (edges[e].2, &edges[e].3);
-        let label = match labels.iter().all(|t| t.starts_with("p ")) {
-            true if labels.len() > 1 => {
-                format!("p {}", labels.iter().map(|t| &t[2..]).collect::<Vec<_>>().join(" / "))
-            }
-            _ => labels.join(", "),
-        };
+        let (excite, label) = (edges[e].2, edges[e].3.clone());
         routes.push(Route { nodes, reversed: back[e], excite, label });
     }
     let depth = layer.iter().copied().max().unwrap_or(0) + 1;
@@ -269,20 +269,23 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     // Centres of every layout node.
     let width: Vec<f64> = (0..lay.layer.len()).map(|v| if v < n { box_w } else { dummy_w }).collect();
     let xs = place(&lay, &width, margin as f64, (margin + area_w) as f64, gap);
-    // Layer heights: a gap that many edges cross gets more room for their labels (the
-    // gap under the steps that fire by themselves is usually the busiest).
+    // Layer heights: a gap that many label lines cross gets more room for them (the gap
+    // under the steps that fire by themselves is usually the busiest), in proportion.
     let mut crossing = vec![0usize; depth.max(1) as usize];
     for r in &lay.routes {
         for w in r.nodes.windows(2) {
-            crossing[lay.layer[w[0]].min(lay.layer[w[1]])] += 1;
+            crossing[lay.layer[w[0]].min(lay.layer[w[1]])] += r.label.len();
         }
     }
-    let weight: Vec<f64> = crossing.iter().map(|&k| 1.0 + (k.min(8) as f64) / 4.0).collect();
+    let weight: Vec<f64> = crossing.iter().map(|&k| 1.0 + k as f64 / 3.0).collect();
     let gaps: f64 = weight.iter().take((depth - 1).max(0) as usize).sum();
     let usable = (depth * row_h - row_h) as f64;
+    // Every gap holds a box and a line of labels at least; the rest goes by weight.
+    let floor = f64::from(box_h + s.px(14.0) as i32).min(usable / f64::from((depth - 1).max(1)));
+    let spare = usable - floor * f64::from((depth - 1).max(0));
     let mut layer_y = vec![margin + row_h / 2; depth.max(1) as usize];
     for l in 1..depth.max(1) as usize {
-        layer_y[l] = layer_y[l - 1] + (usable * weight[l - 1] / gaps.max(1e-9)).round() as i32;
+        layer_y[l] = layer_y[l - 1] + (floor + spare * weight[l - 1] / gaps.max(1e-9)).round() as i32;
     }
     let xy: Vec<(i32, i32)> =
         (0..lay.layer.len()).map(|v| (xs[v].round() as i32, layer_y[lay.layer[v]])).collect();
@@ -290,10 +293,12 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     let nl = c.levels.len();
 
     // Edges first, under the boxes; their labels last, over everything.
-    let mut labels: Vec<(String, (i32, i32), RGBColor)> = Vec::new();
+    // Each route's label lines, the points of its polyline and its colour.
+    type Label<'r> = (&'r [String], Vec<(i32, i32)>, RGBColor);
+    let mut labels: Vec<Label> = Vec::new();
     let edge_col = RGBColor(0x55, 0x55, 0x55);
     let excite_col = RGBColor(0x6a, 0x3d, 0x9a);
-    for (ri, route) in lay.routes.iter().enumerate() {
+    for route in &lay.routes {
         let col = if route.excite { excite_col } else { edge_col };
         let mut pts: Vec<(i32, i32)> = route.nodes.iter().map(|&v| xy[v]).collect();
         let last = pts.len() - 1;
@@ -316,9 +321,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         // The arrow points at the reacting step: the end, or the start of a reversed edge.
         let (tip, from) = if route.reversed { (pts[0], pts[1]) } else { (pts[last], pts[last - 1]) };
         arrow(&body, tip, from, s.px(9.0) as f64, col)?;
-        // The label part-way along the edge, staggered so that labels of edges that leave
-        // one step together do not sit on one another.
-        labels.push((route.label.clone(), along(&pts, [0.5, 0.25, 0.75][ri % 3]), col));
+        labels.push((&route.label, pts, col));
     }
 
     // Boxes.
@@ -359,19 +362,67 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         let how = fit(&body, &how.join(" · "), &s.font(12.0), inner);
         body.draw(&Text::new(how, (x, y2), s.font(12.0).color(&ink).pos(centre))).map_err(err)?;
         if !lay.loops[v].is_empty() {
-            let text = format!("↻ {}", lay.loops[v].join(", "));
+            let text = format!("↻ {}", lay.loops[v].join("; "));
             body.draw(&Text::new(text, (x + bw + s.px(4.0) as i32, y - bh), s.font(12.0).color(&excite_col)))
                 .map_err(err)?;
         }
     }
 
-    for (text, at, col) in labels {
+    // Each label a block of lines (one per branch), no wider than two boxes (longer lines
+    // are shortened, with the whole line as a tooltip), at the first point along its edge
+    // where it covers no box and no label placed before it (else where it covers least).
+    let max_w = (2.0 * box_w) as i32;
+    let line_h = s.px(14.0) as i32;
+    let mut taken: Vec<[i32; 4]> = xy[..n].iter().map(|&(x, y)| [x - bw, y - bh, x + bw, y + bh]).collect();
+    let overlap = |a: &[i32; 4], b: &[i32; 4]| {
+        let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0);
+        let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0);
+        i64::from(w) * i64::from(h)
+    };
+    for (lines, pts, col) in labels {
         let font = s.font(12.0).color(&col).pos(Pos::new(HPos::Center, VPos::Center));
-        let (tw, th) = body.estimate_text_size(&text, &font).map_err(err)?;
-        let (tw, th) = (tw as i32 / 2 + 2, th as i32 / 2 + 1);
+        // Branches side by side (" · ") while a line fits, so a busy gap is not a tower.
+        let fits = |t: &str| body.estimate_text_size(t, &font).map_or(true, |(w, _)| w as i32 <= max_w);
+        let mut packed: Vec<String> = Vec::new();
+        for t in lines {
+            match packed.last_mut() {
+                Some(last) if fits(&format!("{last} · {t}")) => *last = format!("{last} · {t}"),
+                _ => packed.push(t.clone()),
+            }
+        }
+        let lines: Vec<String> = packed.iter().map(|t| fit(&body, t, &font, max_w)).collect();
+        let widest = lines
+            .iter()
+            .map(|t| body.estimate_text_size(t, &font).map(|(w, _)| w as i32))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+        let half_w = widest / 2 + 2;
+        let half_h = line_h * lines.len() as i32 / 2 + 1;
+        let rect = |at: (i32, i32)| [at.0 - half_w, at.1 - half_h, at.0 + half_w, at.1 + half_h];
+        let cost = |at: (i32, i32)| taken.iter().map(|t| overlap(t, &rect(at))).sum::<i64>();
+        let mut at = along(&pts, 0.5);
+        let mut best = i64::MAX;
+        for f in [0.5, 0.35, 0.65, 0.2, 0.8, 0.43, 0.57, 0.27, 0.73, 0.12, 0.88] {
+            let p = along(&pts, f);
+            let c = cost(p);
+            if c < best {
+                (at, best) = (p, c);
+            }
+            if c == 0 {
+                break;
+            }
+        }
+        taken.push(rect(at));
         let back = WHITE.mix(0.85).filled();
-        body.draw(&Rectangle::new([(at.0 - tw, at.1 - th), (at.0 + tw, at.1 + th)], back)).map_err(err)?;
-        body.draw(&Text::new(text, at, font)).map_err(err)?;
+        body.draw(&Rectangle::new([(at.0 - half_w, at.1 - half_h), (at.0 + half_w, at.1 + half_h)], back))
+            .map_err(err)?;
+        for (i, t) in lines.into_iter().enumerate() {
+            let y = at.1 - half_h + 1 + line_h * i as i32 + line_h / 2;
+            body.draw(&Text::new(t, (at.0, y), font.clone())).map_err(err)?;
+        }
     }
 
     // The ladder, as a legend of colours.
@@ -389,7 +440,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         ly += step_y;
     }
     ly += s.px(8.0) as i32;
-    for line in ["arrow: trigger (its p)", "dashed: excitation (its n)", "modifiers: brink graph"] {
+    for line in ["arrow: trigger (branch: its p)", "dashed: excitation (its n)", "modifiers: brink graph"] {
         body.draw(&Text::new(line, (lx, ly), s.font(12.0).color(&GREY))).map_err(err)?;
         ly += s.px(18.0) as i32;
     }
@@ -417,7 +468,7 @@ fn along(pts: &[(i32, i32)], f: f64) -> (i32, i32) {
 }
 
 /// An arrowhead at `tip`, pointing away from `from`.
-fn arrow<DB: DrawingBackend>(
+pub(super) fn arrow<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     tip: (i32, i32),
     from: (i32, i32),
@@ -472,7 +523,7 @@ mod tests {
             "c -> a drawn from a down to c"
         );
         let direct = lay.routes.iter().find(|r| !r.reversed && r.nodes.len() == 3).unwrap();
-        assert_eq!(direct.label, "p 0.25");
+        assert_eq!(direct.label, vec!["p 0.25".to_owned()]);
         // Every layer holds its nodes once, and placement keeps them apart.
         let mut seen: Vec<usize> = lay.layers.concat();
         seen.sort();
@@ -490,7 +541,7 @@ mod tests {
     }
 
     #[test]
-    fn parallel_triggers_share_one_edge_and_self_excitation_is_a_loop() {
+    fn parallel_triggers_share_one_edge_with_a_line_per_branch_and_self_excitation_is_a_loop() {
         let c = chain(&format!(
             "{HEAD}[[steps]]\nid = \"a\"\nrate = 1\n  [[steps.branches]]\n  id = \"x\"\n  p = 0.5\n  \
              excite = [ {{ step = \"a\", n = 0.5, decay_days = 1 }} ]\n  [[steps.branches]]\n  id = \"y\"\n  p = \"rest\"\n\
@@ -499,7 +550,8 @@ mod tests {
         ));
         let lay = layout(&c);
         assert_eq!(lay.routes.len(), 1);
-        assert_eq!(lay.routes[0].label, "p 0.5 / 0.1");
-        assert_eq!(lay.loops[0], vec!["n 0.5".to_owned()]);
+        // Each trigger's line names the branch it follows, as it does in `brink graph`.
+        assert_eq!(lay.routes[0].label, vec!["x: p 0.5".to_owned(), "y: p 0.1".to_owned()]);
+        assert_eq!(lay.loops[0], vec!["x: n 0.5".to_owned()]);
     }
 }

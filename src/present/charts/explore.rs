@@ -7,6 +7,7 @@ use super::{
 };
 use crate::analysis::explore::{Axis, SensitivityRow};
 use crate::output::explore::trim;
+use crate::sim::stats::{spearman_holds_zero, spearman_zero_bound};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -98,6 +99,10 @@ fn header<DB: DrawingBackend>(
     super::title_band(root, s, &format!("{} [{variant}]: {title}", ctx.scenario), &sub)
 }
 
+/// One axis: small multiples, one panel per level but the first (the ladder's bottom is
+/// where every trial starts), each on its own y scale with its 95% Monte Carlo (Wilson)
+/// band, so a top rung that moves from 0.2% to 0.7% is a rising curve, not a flat line
+/// under one at 90%.
 fn sweep_lines<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     s: &Style,
@@ -105,58 +110,91 @@ fn sweep_lines<DB: DrawingBackend>(
     d: &SweepData,
 ) -> DrawResult {
     let axis = &d.axes[0];
-    let body = header(root, s, ctx, &format!("P(level reached) against {}", axis.param))?;
-    let (x0, x1) = (
-        axis.values[0].min(axis.values[axis.values.len() - 1]),
-        axis.values[0].max(axis.values[axis.values.len() - 1]),
-    );
+    let body = header(root, s, ctx, &format!("P(reach level) against {}, one panel per level", axis.param))?;
     let n = d.levels.len();
-    let top = d.p.iter().flat_map(|row| row.iter().skip(1).map(|t| t.2)).fold(0.0f64, f64::max);
-    let ymax = super::time_to_level::nice_ceiling(top.max(0.01) * 1.05);
-    let (bw, _) = body.dim_in_pixel();
-    let legend_w = (bw as f64 * 0.26) as u32;
-    let (plot, legend) = body.split_horizontally(bw - legend_w);
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(s.px(20.0))
-        .x_label_area_size(s.px(56.0))
-        .y_label_area_size(s.px(80.0))
-        .build_cartesian_2d(x0..x1, 0.0..ymax)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(LIGHT)
-        .x_desc(format!("{} (param value)", axis.param))
-        .y_desc("P(level reached within the horizon)")
-        .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
-        .axis_desc_style(s.label())
-        .label_style(s.tick())
-        .draw()
-        .map_err(err)?;
-    let mut y = s.px(30.0) as i32;
+    let (legend, grid) = body.split_vertically(s.px(28.0));
+    let key = format!(
+        "line and dots: P(reach the level within the horizon) at each value of {}; band: its 95% Monte Carlo (Wilson) interval; each panel has its own scale",
+        axis.param
+    );
+    let (lw, _) = legend.dim_in_pixel();
+    let key = fit(&legend, &key, &s.font(14.0), lw as i32 - s.px(40.0) as i32);
     legend
-        .draw(&Text::new("level (band: 95% interval)", (s.px(10.0) as i32, y), s.bold(15.0)))
+        .draw(&Text::new(key, (s.px(24.0) as i32, s.px(4.0) as i32), s.font(14.0).color(&GREY)))
         .map_err(err)?;
-    y += s.px(28.0) as i32;
-    for l in (1..n).rev() {
+    if n < 2 || d.p.is_empty() {
+        let text = "this scenario has one level: nothing to reach";
+        grid.draw(&Text::new(text, (s.px(24.0) as i32, s.px(20.0) as i32), s.label())).map_err(err)?;
+        return Ok(());
+    }
+    let (mut x0, mut x1) =
+        axis.values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    // A little room either side, so the end points are whole dots; a range around a
+    // single value, so it sits in the middle.
+    let pad = if x1 > x0 { (x1 - x0) * 0.03 } else { (x0.abs() * 0.1).max(0.5) };
+    (x0, x1) = (x0 - pad, x1 + pad);
+    let m = n - 1;
+    let cols = match m {
+        1 => 1,
+        2..=4 => 2,
+        5..=9 => 3,
+        _ => 4,
+    };
+    let panels = grid.split_evenly((m.div_ceil(cols), cols));
+    for (l, panel) in (1..n).zip(panels.iter()) {
+        let id = &d.levels[l];
+        let pts: Vec<(f64, f64, f64, f64)> =
+            axis.values.iter().zip(&d.p).map(|(&x, row)| (x, row[l].0, row[l].1, row[l].2)).collect();
+        let (pw, _) = panel.dim_in_pixel();
+        let text_w = pw as i32 - s.px(24.0) as i32;
+        let (head, plot) = panel.split_vertically(s.px(42.0));
+        let title = fit(panel, &format!("P(reach {id})"), &s.bold(15.0), text_w);
+        head.draw(&Text::new(title, (s.px(12.0) as i32, s.px(4.0) as i32), s.bold(15.0))).map_err(err)?;
+        let (first, last) = (pts[0], pts[pts.len() - 1]);
+        let note = format!(
+            "{} at {} = {} · {} at {}",
+            super::spread_pct(first.1),
+            axis.param,
+            trim(first.0),
+            super::spread_pct(last.1),
+            trim(last.0)
+        );
+        let note = fit(panel, &note, &s.font(13.0), text_w);
+        head.draw(&Text::new(note, (s.px(12.0) as i32, s.px(23.0) as i32), s.font(13.0).color(&GREY)))
+            .map_err(err)?;
+        let top = pts.iter().map(|p| p.3).fold(0.0f64, f64::max);
+        let ymax = super::time_to_level::nice_ceiling(top.max(1e-5) * 1.08);
+        let decimals = super::time_to_level::axis_decimals(ymax);
+        let mut chart = s.panel(&plot).build_cartesian_2d(x0..x1, 0.0..ymax).map_err(err)?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(LIGHT)
+            .x_labels(6)
+            .x_label_formatter(&|x| trim(*x))
+            .y_labels(5)
+            .y_label_formatter(&|y| format!("{:.*}%", decimals, y * 100.0))
+            .x_desc(format!("{} (param value)", axis.param))
+            .axis_desc_style(s.font(13.0))
+            .label_style(s.font(12.0))
+            .draw()
+            .map_err(err)?;
         let c = level_colour(l, n);
-        let mut band: Vec<(f64, f64)> = axis.values.iter().zip(&d.p).map(|(&x, row)| (x, row[l].2)).collect();
-        band.extend(axis.values.iter().zip(&d.p).rev().map(|(&x, row)| (x, row[l].1)));
+        // The lightest rungs are too pale for a line on white: darken them.
+        let c = if super::is_light(c) {
+            RGBColor((c.0 as f64 * 0.6) as u8, (c.1 as f64 * 0.6) as u8, (c.2 as f64 * 0.6) as u8)
+        } else {
+            c
+        };
+        let band: Vec<(f64, f64)> =
+            pts.iter().map(|p| (p.0, p.3)).chain(pts.iter().rev().map(|p| (p.0, p.2))).collect();
         chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.25).filled()))).map_err(err)?;
-        let line: Vec<(f64, f64)> = axis.values.iter().zip(&d.p).map(|(&x, row)| (x, row[l].0)).collect();
-        chart.draw_series(LineSeries::new(line.clone(), c.stroke_width(s.px(3.0).max(1)))).map_err(err)?;
-        chart.draw_series(line.iter().map(|&p| Circle::new(p, s.px(4.0), c.filled()))).map_err(err)?;
-        let x = s.px(10.0) as i32;
-        legend
-            .draw(&PathElement::new(
-                vec![(x, y + 8), (x + s.px(28.0) as i32, y + 8)],
-                c.stroke_width(s.px(3.0).max(1)),
-            ))
+        chart
+            .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), c.stroke_width(s.px(2.5).max(1))))
             .map_err(err)?;
-        legend
-            .draw(&Text::new(d.levels[l].clone(), (x + s.px(36.0) as i32, y), s.font(15.0)))
+        chart
+            .draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), s.px(3.5).max(2), c.filled())))
             .map_err(err)?;
-        y += s.px(26.0) as i32;
     }
     Ok(())
 }
@@ -419,7 +457,7 @@ pub(crate) fn render_epistemic(
     opts: &ChartOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
     let mut out = draw_files("epistemic", opts, &Spread { ctx, level, p })?;
-    out.extend(draw_files("drivers", opts, &Drivers { ctx, level, drivers })?);
+    out.extend(draw_files("drivers", opts, &Drivers { ctx, level, drivers, draws: p.len() })?);
     Ok(out)
 }
 
@@ -448,7 +486,8 @@ pub(crate) fn epistemic_svgs(
     drivers.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0)));
     let level = top.level.as_str();
     let spread = super::draw_svg("epistemic", opts, &Spread { ctx: &ctx, level, p: &r.draws_top })?;
-    let drivers = super::draw_svg("drivers", opts, &Drivers { ctx: &ctx, level, drivers: &drivers })?;
+    let draws = r.draws_top.len();
+    let drivers = super::draw_svg("drivers", opts, &Drivers { ctx: &ctx, level, drivers: &drivers, draws })?;
     Ok(Some((spread, drivers)))
 }
 
@@ -519,6 +558,8 @@ struct Drivers<'a> {
     ctx: &'a Context,
     level: &'a str,
     drivers: &'a [(String, f64)],
+    /// K, the parameter draws each correlation is over: its 95% interval's width.
+    draws: usize,
 }
 
 impl Draw for Drivers<'_> {
@@ -530,6 +571,22 @@ impl Draw for Drivers<'_> {
             return Ok(());
         }
         let n = d.len();
+        // Correlations whose 95% interval holds 0 at this K are grey, inside a grey band
+        // of +/- the bound, and the key says so.
+        let bound = spearman_zero_bound(self.draws);
+        let (key_area, body) = body.split_vertically(s.px(30.0) as i32);
+        let key = match bound {
+            Some(b) => format!(
+                "grey: 95% interval holds 0 at K = {} draws (|r| < {b:.2}; Fisher z, Spearman variance 1.06 / (K − 3)), not distinguishable from no effect",
+                self.draws
+            ),
+            None => format!("grey: {} draws are too few for an interval; no correlation is distinguishable from 0", self.draws),
+        };
+        let (kw, _) = key_area.dim_in_pixel();
+        let key = fit(&key_area, &key, &s.font(14.0), kw as i32 - s.px(40.0) as i32);
+        key_area
+            .draw(&Text::new(key, (s.px(24.0) as i32, s.px(6.0) as i32), s.font(14.0).color(&GREY)))
+            .map_err(err)?;
         let (w, _) = body.dim_in_pixel();
         let widest = d
             .iter()
@@ -541,7 +598,11 @@ impl Draw for Drivers<'_> {
             .margin(s.px(20.0))
             .x_label_area_size(s.px(56.0))
             .y_label_area_size(widest + s.px(20.0) as i32)
-            .build_cartesian_2d(-1.0..1.0, -0.5..n as f64 - 0.5)
+            // Room beyond +/-1 for the value beside a bar at either end.
+            .build_cartesian_2d(
+                super::Keyed::new(-1.3, 1.3, (-5..=5).map(|i| f64::from(i) / 5.0).collect()),
+                -0.5..n as f64 - 0.5,
+            )
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -549,31 +610,51 @@ impl Draw for Drivers<'_> {
             .light_line_style(TRANSPARENT)
             .bold_line_style(LIGHT)
             .y_labels(0)
+            .x_label_formatter(&|x: &f64| format!("{x:.1}"))
             .x_desc(format!("Spearman rank correlation of the param's draws with P({})", self.level))
             .axis_desc_style(s.label())
             .label_style(s.tick())
             .draw()
             .map_err(err)?;
+        let b = bound.unwrap_or(1.0);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(-b, -0.5), (b, n as f64 - 0.5)],
+                RGBColor(0xee, 0xee, 0xee).filled(),
+            )))
+            .map_err(err)?;
         let right = Pos::new(HPos::Right, VPos::Center);
         for (i, (name, rho)) in d.iter().enumerate() {
             let y = (n - 1 - i) as f64;
-            let c = if *rho >= 0.0 { RGBColor(0xD5, 0x5E, 0x00) } else { RGBColor(0x56, 0xB4, 0xE9) };
+            let noise = spearman_holds_zero(Some(*rho), self.draws);
+            let c = if noise {
+                RGBColor(0xaa, 0xaa, 0xaa)
+            } else if *rho >= 0.0 {
+                RGBColor(0xD5, 0x5E, 0x00)
+            } else {
+                RGBColor(0x56, 0xB4, 0xE9)
+            };
             chart
                 .draw_series(std::iter::once(Rectangle::new([(0.0, y - 0.32), (*rho, y + 0.32)], c.filled())))
                 .map_err(err)?;
-            let label = EmptyElement::at((-1.0, y))
+            let label = EmptyElement::at((-1.3, y))
                 + Text::new(
                     fit(&body, name, &s.font(15.0), widest),
                     (-(s.px(10.0) as i32), 0),
                     s.font(15.0).pos(right),
                 );
             chart.draw_series(std::iter::once(label)).map_err(err)?;
-            let v = EmptyElement::at((*rho, y))
-                + Text::new(
-                    format!("{rho:+.2}"),
-                    (if *rho >= 0.0 { 6 } else { -40 }, -7),
-                    s.font(13.0).color(&GREY),
-                );
+            let text = if noise { format!("{rho:+.2} (holds 0)") } else { format!("{rho:+.2}") };
+            let at = if *rho >= 0.0 {
+                Text::new(
+                    text,
+                    (s.px(6.0) as i32, 0),
+                    s.font(13.0).color(&GREY).pos(Pos::new(HPos::Left, VPos::Center)),
+                )
+            } else {
+                Text::new(text, (-(s.px(6.0) as i32), 0), s.font(13.0).color(&GREY).pos(right))
+            };
+            let v = EmptyElement::at((*rho, y)) + at;
             chart.draw_series(std::iter::once(v)).map_err(err)?;
         }
         let zero =
@@ -585,7 +666,60 @@ impl Draw for Drivers<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{half_width, within_noise};
+    use super::{half_width, within_noise, Context, Drivers, Sweep, SweepData};
+    use crate::analysis::explore::Axis;
+    use crate::present::charts::{draw_svg, svg_texts, ChartOptions};
+
+    fn ctx() -> Context {
+        Context { scenario: "t".into(), variant: None, trials: 1000, seed: 1 }
+    }
+
+    #[test]
+    fn the_sweep_draws_one_panel_per_level_each_on_its_own_scale() {
+        // Four levels: the bottom one is where every trial starts, so three panels. The top
+        // level moves from 0.2% to 0.7%, the middle ones near 50% and 90%.
+        let levels: Vec<String> = ["calm", "tense", "crisis", "war"].map(String::from).to_vec();
+        let values = vec![0.1, 0.2, 0.3];
+        let p = values
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                let war = 0.002 + 0.0025 * i as f64;
+                vec![(1.0, 1.0, 1.0), (0.9, 0.88, 0.92), (0.5, 0.48, 0.52), (war, war * 0.7, war * 1.3)]
+            })
+            .collect();
+        let d = SweepData { axes: vec![Axis { param: "p_strike".into(), values }], levels, p };
+        let svg = draw_svg("sweep", &ChartOptions::default(), &Sweep { ctx: &ctx(), d: &d }).unwrap();
+        let texts = svg_texts(&svg);
+        let titles: Vec<&str> =
+            texts.iter().map(|t| t.2.as_str()).filter(|t| t.starts_with("P(reach ")).collect();
+        assert_eq!(titles, ["P(reach tense)", "P(reach crisis)", "P(reach war)"]);
+        // The war panel has its own scale: ticks at half a percent (its top is 0.91% x 1.08
+        // rounded up to 1%), where a shared axis would tick at 50% steps.
+        assert!(texts.iter().any(|t| t.2 == "0.5%"), "no per-panel scale for war: {texts:?}");
+        assert!(texts.iter().any(|t| t.2 == "0.20% at p_strike = 0.1 · 0.70% at 0.3"), "{texts:?}");
+        // The param's name and values label every x axis.
+        assert_eq!(texts.iter().filter(|t| t.2 == "p_strike (param value)").count(), 3);
+    }
+
+    #[test]
+    fn drivers_within_noise_at_k_draws_are_grey_and_marked() {
+        // K = 100: the bound is tanh(1.96 sqrt(1.06 / 97)) = 0.2021; 0.30 is told from 0,
+        // 0.19 is not.
+        let drivers = vec![("strong".to_owned(), 0.30), ("weak".to_owned(), -0.19)];
+        let chart = Drivers { ctx: &ctx(), level: "war", drivers: &drivers, draws: 100 };
+        let svg = draw_svg("drivers", &ChartOptions::default(), &chart).unwrap();
+        let texts: Vec<String> = svg_texts(&svg).into_iter().map(|t| t.2).collect();
+        assert!(texts.iter().any(|t| t == "+0.30"), "{texts:?}");
+        assert!(texts.iter().any(|t| t == "-0.19 (holds 0)"), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("K = 100 draws (|r| < 0.20")), "{texts:?}");
+        assert!(svg.contains("fill=\"#AAAAAA\""), "the weak driver's bar is grey");
+        // With 200 draws the bound is 0.143: the same -0.19 is told from 0, nothing is grey.
+        let chart = Drivers { ctx: &ctx(), level: "war", drivers: &drivers, draws: 200 };
+        let svg = draw_svg("drivers", &ChartOptions::default(), &chart).unwrap();
+        assert!(svg_texts(&svg).iter().any(|t| t.2 == "-0.19"));
+        assert!(!svg.contains("fill=\"#AAAAAA\""));
+    }
     use crate::analysis::compare::Estimate;
     use crate::analysis::explore::{SensitivityRow, Setting};
 

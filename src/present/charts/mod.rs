@@ -497,6 +497,38 @@ impl Ranged for Decades {
     }
 }
 
+/// A linear axis over `range` whose ticks and gridlines are exactly `keys` (inside the
+/// range): for a chart with room beyond its last tick (text beside a bar at +1 of a
+/// correlation axis) or with ticks of its own choosing (a ratio axis in log10 units).
+struct Keyed {
+    range: plotters::coord::types::RangedCoordf64,
+    keys: Vec<f64>,
+}
+
+impl Keyed {
+    fn new(lo: f64, hi: f64, keys: Vec<f64>) -> Keyed {
+        Keyed { range: (lo..hi).into(), keys }
+    }
+}
+
+impl Ranged for Keyed {
+    type ValueType = f64;
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.range.map(value, limit)
+    }
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.keys.clone()
+        }
+    }
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.range()
+    }
+}
+
 /// The decade at or below the smallest positive value, for the lower end of a log axis:
 /// `floor(log10(min))`, kept within `[-9, hi - 1]` so the axis spans at least one decade.
 /// Values that are zero, negative or not finite are ignored (they have no place on a log
@@ -593,6 +625,21 @@ fn day_axis(r: &Results) -> String {
         Some(s) => format!("date (day 0 = {s})"),
         None => "day".into(),
     }
+}
+
+/// The texts of an SVG chart as (x, y, text), for tests.
+#[cfg(test)]
+pub(crate) fn svg_texts(svg: &str) -> Vec<(f64, f64, String)> {
+    let doc = roxmltree::Document::parse(svg).expect("the chart is valid SVG");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| {
+            let num = |a: &str| n.attribute(a).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+            // The shown text, without a tooltip's <title>.
+            let text: String = n.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect();
+            (num("x"), num("y"), text.trim().to_owned())
+        })
+        .collect()
 }
 
 #[cfg(test)]
