@@ -33,6 +33,9 @@ pub struct Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         self.done.store(true, Ordering::SeqCst);
+        // SAFETY: signals the process group this browser leads (not yet reaped: its
+        // leader is waited for below).
+        unsafe { libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL) };
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -69,8 +72,10 @@ impl Browser {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        // Its own process group, so that dropping it kills its renderers too.
+        command.process_group(0);
         // SAFETY: between fork and exec the closure calls only async-signal-safe functions
-        // (fcntl, dup2) and allocates nothing.
+        // (fcntl, dup2, close) and allocates nothing.
         unsafe {
             command.pre_exec(move || {
                 // Out of the way of 3 and 4 first, so neither dup2 overwrites the other's source.
@@ -79,6 +84,9 @@ impl Browser {
                 if a < 0 || b < 0 || libc::dup2(a, 3) < 0 || libc::dup2(b, 4) < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
+                // The browser keeps only 3 and 4 (the originals close on exec).
+                libc::close(a);
+                libc::close(b);
                 Ok(())
             });
         }
@@ -92,7 +100,7 @@ impl Browser {
                 if start.elapsed() > DEADLINE {
                     // SAFETY: signals only the browser this test started (not yet reaped:
                     // `done` is set before the Drop waits for it).
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    unsafe { libc::kill(-pid, libc::SIGKILL) };
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(200));

@@ -1185,3 +1185,14 @@ fn run_reports_events_per_second_in_manifest_and_summary() {
     assert!(stdout.contains(&format!("{events_s:.0} events/s")), "{stdout}");
     assert!(stdout.contains(&format!("{trials_s:.0} trials/s")), "{stdout}");
 }
+
+/// In a build without the `serve` feature (the README's set-up), `brink serve` says how to
+/// build the page instead of "unrecognized subcommand", and exits 2.
+#[cfg(not(feature = "serve"))]
+#[test]
+fn serve_without_the_feature_says_how_to_build_it() {
+    let out = brink().args(["serve", "scenarios/baghdad-2020.toml", "--port", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cargo build --release --features serve"), "{err}");
+}

@@ -366,6 +366,42 @@ fn a_predictive_run_leads_with_the_beta_quantiles_of_its_param() {
     let report = String::from_utf8(runs[0].1[3].clone()).unwrap();
     assert!(report.contains("<th class=\"n\">90% across draws</th><th class=\"n\">95% Monte Carlo</th>"));
     assert!(report.contains("This scenario has 1 param given as a distribution"), "the report says so first");
+    // About 1,000 of each draw's 4,000 trials reach war: the spread is resolved.
+    assert!(!report.contains("Not resolved at this precision"), "{report}");
+}
+
+/// Where each parameter draw sees only a handful of trials reach the top level, the card
+/// says that its spread across draws is mostly Monte Carlo noise. At 20 trials per draw and
+/// P(war) = 1/4 on average (Beta(2, 6)), the events per draw are 20 times the mean of the
+/// per-draw P in params.csv, about 5 (the draws share their 20 trials, so the mean moves
+/// with those trials' uniforms: between 1 and 12 with certainty here).
+#[test]
+fn a_spread_of_few_events_per_draw_is_said_to_be_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shot.toml");
+    std::fs::write(&file, ONE_SHOT).unwrap();
+    let out = dir.path().join("r");
+    let o = crate::util::brink()
+        .args(["run", "--trials", "2000", "--seed", "11", "--charts", "none", "--quiet"])
+        .args(["--draws", "200", "--draw-trials", "20", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let at =
+        report.find("Not resolved at this precision:").expect("the card says the spread is not resolved");
+    let rest = &report[at..];
+    let n: f64 =
+        rest[rest.find("each draw saw about ").unwrap() + 20..].split(' ').next().unwrap().parse().unwrap();
+    let params = crate::util::Table::read(&out.join("params.csv"));
+    let mean: f64 =
+        params.rows.iter().map(|r| params.num(r, "p_war")).sum::<f64>() / params.rows.len() as f64;
+    assert_eq!(params.rows.len(), 200);
+    assert!((n - 20.0 * mean).abs() <= 0.05 + 1e-9, "{n} events per draw, 20 x the mean P {mean}");
+    assert!((1.0..12.0).contains(&n), "{n}");
+    assert!(rest.contains("of its 20 trials reach <code>war</code>"), "{rest}");
 }
 
 /// Without uncertain params, --draws and --draw-trials are refused (exit 2).

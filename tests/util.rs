@@ -21,12 +21,12 @@ pub fn errors(src: &str) -> String {
     }
 }
 
-/// Path of a bundled scenario.
 /// A small headline spread (8 draws of 500 trials) for runs of the bundled scenarios whose
 /// test is about something else: the default spread (100 draws of up to 5,000 trials) is
 /// most of a run's work, and a debug build pays for it in every such test.
 pub const SMALL_SPREAD: [&str; 4] = ["--draws", "8", "--draw-trials", "500"];
 
+/// Path of a bundled scenario.
 pub fn bundled(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
 }

@@ -75,6 +75,19 @@ enum Command {
     /// A local what-if page: a slider per param, a button per variant, redrawn on each change.
     #[cfg(feature = "serve")]
     Serve(serve::ServeArgs),
+    /// A local what-if page (not in this build: build brink with `--features serve`).
+    #[cfg(not(feature = "serve"))]
+    Serve(ServeMissing),
+}
+
+/// `brink serve` in a build without the web page: whatever follows, say how to get it
+/// rather than "unrecognized subcommand" (a later `cargo run --release` without the feature
+/// replaces a build that had it).
+#[cfg(not(feature = "serve"))]
+#[derive(Debug, Args)]
+struct ServeMissing {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    rest: Vec<std::ffi::OsString>,
 }
 
 // The option groups. Each option several commands share is declared once, here, and
@@ -438,6 +451,14 @@ pub fn main() -> ExitCode {
         Command::TrackRecord(a) => track::track_record(a),
         #[cfg(feature = "serve")]
         Command::Serve(a) => serve::serve(a),
+        #[cfg(not(feature = "serve"))]
+        Command::Serve(_) => Err(Failure::Usage(
+            "this brink was built without `brink serve` (the what-if page is an optional part of the build, \
+             to keep the set-up short): build it with `cargo build --release --features serve`, then run \
+             `target/release/brink serve SCENARIO` (a later `cargo run --release` without the feature builds \
+             brink without it again)"
+                .into(),
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

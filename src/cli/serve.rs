@@ -76,6 +76,8 @@ struct Server {
     slots: Arc<tokio::sync::Semaphore>,
     /// The last ticket handed out (each simulating request takes the next).
     tickets: AtomicU64,
+    /// When the server started: the origin of the `ran_ms` of each answer.
+    born: std::time::Instant,
     /// Per page (`tab`), the ticket of its newest simulating request while one is under
     /// way: an older request of that page stops when it sees a newer ticket here. An
     /// entry leaves with its request, so the map holds only pages with work under way.
@@ -544,8 +546,10 @@ struct Ticket {
 
 impl Ticket {
     fn take(server: &Arc<Server>, tab: &str) -> Ticket {
-        let number = server.tickets.fetch_add(1, Ordering::SeqCst) + 1;
+        // Numbered under the lock, so that tickets enter `latest` in the order of their
+        // numbers whatever runtime runs the handlers.
         let mut latest = server.latest.lock().unwrap_or_else(|e| e.into_inner());
+        let number = server.tickets.fetch_add(1, Ordering::SeqCst) + 1;
         latest.insert(tab.to_owned(), number);
         Ticket { server: server.clone(), tab: tab.to_owned(), number }
     }
@@ -562,7 +566,10 @@ impl Drop for Ticket {
 
 /// Runs `q` on the blocking pool once a slot is free (one simulation at a time, whichever
 /// page asks), unless a newer request of the same page came first.
-async fn run_query(s: &Arc<Server>, q: Query) -> Result<(Outcome, Vec<(String, String)>, Query), Refusal> {
+async fn run_query(
+    s: &Arc<Server>,
+    q: Query,
+) -> Result<(Outcome, Vec<(String, String)>, Query, [u64; 2]), Refusal> {
     let ticket = Ticket::take(s, &q.tab);
     let permit = s.slots.clone().acquire_owned().await.map_err(|e| Refusal::Failed(e.to_string()))?;
     if s.superseded(&q.tab, ticket.number) {
@@ -573,6 +580,7 @@ async fn run_query(s: &Arc<Server>, q: Query) -> Result<(Outcome, Vec<(String, S
         // The ticket and the slot stay with the simulation, even when the page that asked
         // has gone: a newer request of that page still stops it.
         let (_permit, ticket) = (permit, ticket);
+        let from = server.born.elapsed().as_millis() as u64;
         let o = server.compute(&q, ticket.number)?;
         let mut svgs = Vec::new();
         for name in &q.charts {
@@ -580,7 +588,7 @@ async fn run_query(s: &Arc<Server>, q: Query) -> Result<(Outcome, Vec<(String, S
                 .map_err(|e| Refusal::Failed(e.to_string()))?;
             svgs.push((name.clone(), svg));
         }
-        Ok((o, svgs, q))
+        Ok((o, svgs, q, [from, server.born.elapsed().as_millis() as u64]))
     })
     .await
     .map_err(|e| Refusal::Failed(format!("the simulation task failed: {e}")))?
@@ -592,8 +600,11 @@ async fn api_run(State(s): State<Arc<Server>>, RawQuery(raw): RawQuery) -> Respo
         Err(m) => return Refusal::Bad(m).into_response(),
     };
     match run_query(&s, q).await {
-        Ok((o, svgs, q)) => {
-            let body = outcome_json(&o, &q, &svgs).to_string();
+        Ok((o, svgs, q, ran)) => {
+            let mut body = outcome_json(&o, &q, &svgs);
+            // When the simulation held the slot, in ms since the server started.
+            body["ran_ms"] = json!(ran);
+            let body = body.to_string();
             ([(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
         Err(r) => r.into_response(),
@@ -619,7 +630,7 @@ async fn api_chart(
     };
     q.charts = vec![name];
     match run_query(&s, q).await {
-        Ok((_, mut svgs, _)) => {
+        Ok((_, mut svgs, _, _)) => {
             let svg = svgs.pop().map(|(_, s)| s).unwrap_or_default();
             ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
         }
@@ -656,6 +667,7 @@ impl Server {
             threads,
             slots: Arc::new(tokio::sync::Semaphore::new(1)),
             tickets: AtomicU64::new(0),
+            born: std::time::Instant::now(),
             latest: Mutex::new(HashMap::new()),
             base_cache: BaselineCache::default(),
             page: String::new(),

@@ -394,7 +394,7 @@ impl Comparison {
                     bracket_pct(base),
                     self.names[0],
                     likelihood(st.ratio),
-                    signed_points(st.difference.value),
+                    signed_points(&st.difference),
                     bracket_points(&st.difference),
                 );
                 if let (Some(c), Some(v)) = (st.correlation, st.variance_reduction) {
@@ -428,20 +428,41 @@ impl Comparison {
     }
 }
 
+/// Decimals for percentages (or points) of this size: one, or two below 1, or three below
+/// 0.1, so that a rare level's interval does not read "[0.1, 0.1]" around 0.075%.
+fn decimals(percents: &[f64]) -> usize {
+    let most = percents.iter().map(|x| x.abs()).filter(|x| x.is_finite()).fold(0.0, f64::max);
+    if most < 0.1 {
+        3
+    } else if most < 1.0 {
+        2
+    } else {
+        1
+    }
+}
+
 fn bracket_pct(e: &Estimate) -> String {
     match (e.low, e.high) {
-        (Some(a), Some(b)) => format!("[{:.1}, {:.1}]", 100.0 * a, 100.0 * b),
+        (Some(a), Some(b)) => {
+            let d = decimals(&[100.0 * e.value, 100.0 * b]);
+            format!("[{:.d$}, {:.d$}]", 100.0 * a, 100.0 * b)
+        }
         _ => String::new(),
     }
 }
 
-fn signed_points(d: f64) -> String {
-    format!("{:+.1}", 100.0 * d)
+/// A difference in points, with the decimals its interval needs.
+fn signed_points(e: &Estimate) -> String {
+    let d = decimals(&[100.0 * e.value, 100.0 * e.low.unwrap_or(0.0), 100.0 * e.high.unwrap_or(0.0)]);
+    format!("{:+.d$}", 100.0 * e.value)
 }
 
 fn bracket_points(e: &Estimate) -> String {
     match (e.low, e.high) {
-        (Some(a), Some(b)) => format!("[{:+.1}, {:+.1}]", 100.0 * a, 100.0 * b),
+        (Some(a), Some(b)) => {
+            let d = decimals(&[100.0 * e.value, 100.0 * a, 100.0 * b]);
+            format!("[{:+.d$}, {:+.d$}]", 100.0 * a, 100.0 * b)
+        }
         _ => String::new(),
     }
 }

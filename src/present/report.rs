@@ -10,7 +10,7 @@ use crate::output::manifest::Manifest;
 use crate::output::results::{EpistemicRow, Results};
 use crate::output::text::{odds, pct, short, spread_pct, thousands};
 use crate::present::charts::{self, ChartError, ChartOptions, CHARTS};
-use crate::sim::stats::{spearman_holds_zero, spearman_zero_bound};
+use crate::sim::stats::{spearman_family_bound, spearman_holds_zero, spearman_zero_bound};
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
 /// The style sheet every page shares.
@@ -307,6 +307,44 @@ fn path_line(r: &Results) -> Markup {
 
 /// The strongest driver of P(top level) across parameter draws: the param with the
 /// largest absolute rank correlation (ties by name, as `Draws::drivers` orders them).
+/// A level's label without a leading repetition of its id ("War: US and Iran ..." for
+/// `war` reads "US and Iran ...").
+fn label_rest<'a>(label: &'a str, id: &str) -> &'a str {
+    match label.split_once(':') {
+        Some((head, rest)) if head.trim().eq_ignore_ascii_case(id) => rest.trim_start(),
+        _ => label,
+    }
+}
+
+/// `x` rounded up to two significant figures (52,632 -> 53,000), for advice.
+fn two_figures(x: f64) -> u64 {
+    if !(x >= 1.0) {
+        return 1;
+    }
+    let scale = 10f64.powi(x.log10().floor() as i32 - 1);
+    ((x / scale).ceil() * scale) as u64
+}
+
+/// How many params have a correlation with the top level (the family the strongest driver
+/// is picked from).
+fn drivers_of_top(r: &Results) -> usize {
+    let Some(top) = r.levels.last() else { return 0 };
+    r.epistemic
+        .iter()
+        .filter(|e| e.level == top.level && !e.param.is_empty() && e.rank_correlation.is_some())
+        .count()
+}
+
+/// The mean number of trials per parameter draw that reached the top level: where it is a
+/// handful, each draw's P is mostly Monte Carlo noise.
+fn top_hits_per_draw(r: &Results) -> Option<f64> {
+    if r.draws_top.is_empty() {
+        return None;
+    }
+    let per_draw = r.manifest.spread.map_or(r.manifest.trials, |sp| sp.trials_per_draw) as f64;
+    Some(r.draws_top.iter().sum::<f64>() / r.draws_top.len() as f64 * per_draw)
+}
+
 fn strongest_driver(r: &Results) -> Option<(&str, f64)> {
     let top = r.levels.last()?;
     r.epistemic
@@ -363,7 +401,10 @@ fn run_card(r: &Results, served: Option<&Served>) -> Markup {
                 "."
             }
             "\n"
-            p.question { "Chance of reaching " code { (text(&top.level)) } " within " (m.horizon_days) " days: " (text(&top.label)) } "\n"
+            p.question {
+                "Chance of reaching " code { (text(&top.level)) } " within " (m.horizon_days) " days"
+                @if !top.label.is_empty() && !top.label.eq_ignore_ascii_case(&top.level) { " (" (text(label_rest(&top.label, &top.level))) ")" }
+            } "\n"
             p.answer {
                 span.big { (pct(top.p_reached)) } " "
                 span.words { (odds(top.p_reached, top.p_high)) }
@@ -375,17 +416,26 @@ fn run_card(r: &Results, served: Option<&Served>) -> Markup {
                 dd {
                     @if let Some((lo, hi)) = across {
                         b { (spread_pct(lo)) " – " (spread_pct(hi)) } " across " (draws) " draws of the uncertain params "
-                        "(5th to 95th percentile of P: what not knowing them leaves open); "
-                        @if m.spread.is_some() { "Monte Carlo 95%: " } @else { "the pooled P's 95% interval: " }
+                        "(the middle 90% of P across the draws: what not knowing them leaves open); "
+                        @if m.spread.is_some() { "Monte Carlo 95% interval: " } @else { "the pooled P's 95% interval: " }
                         (spread_pct(top.p_low)) " – " (spread_pct(top.p_high))
+                        @if let Some(n) = top_hits_per_draw(r) {
+                            @let per_draw = m.spread.map_or(m.trials, |sp| sp.trials_per_draw);
+                            @if n < 20.0 {
+                                ". " b { "Not resolved at this precision:" } " each draw saw about " (format_args!("{n:.1}")) " of its " (thousands(per_draw))
+                                " trials reach " code { (text(&top.level)) } ", so most of that spread is the Monte Carlo noise of so few events, not parameter uncertainty ("
+                                code { "--draw-trials" } " of about " (thousands(two_figures((20.0 / n) * per_draw as f64))) " would give some 20 per draw)"
+                            }
+                        }
                     } @else {
                         b { (spread_pct(top.p_low)) " – " (spread_pct(top.p_high)) } " (95% Monte Carlo interval, " (thousands(top.trials_reached)) " of " (thousands(m.trials)) " trials)"
                         @if served.is_some() {
-                            ": the error of simulating " (thousands(m.trials)) " trials. The sliders fix params at points, so it is the interval that applies"
+                            ": the error of simulating " (thousands(m.trials)) " trials"
                             @if drawn > 0 {
-                                "; the " (drawn) @if drawn == 1 { " param" } @else { " params" } " left as distributions are averaged over, and their spread across draws is not shown here (" code { "brink run" } " leads with it)"
+                                ". The " (drawn) @if drawn == 1 { " param" } @else { " params" } " still given as distributions are drawn afresh in each trial and so averaged over: what not knowing them leaves open is wider than this interval and is not shown here (" code { "brink run" } " leads with it; a slider fixes its param at a point)."
+                            } @else {
+                                ". Every param is fixed at a point, so it is the interval that applies."
                             }
-                            "."
                         }
                     }
                 }
@@ -413,6 +463,12 @@ fn run_card(r: &Results, served: Option<&Served>) -> Markup {
                         code { (text(param)) } ": rank correlation " (format_args!("{rho:+.2}")) " with P(" (text(&top.level)) ") across the draws"
                         @if spearman_holds_zero(Some(rho), draws as usize) {
                             ", but its 95% interval at " (draws) " draws holds 0: no param is distinguishable from no effect"
+                        } @else if let Some(b) = spearman_family_bound(draws as usize, drivers_of_top(r)).filter(|b| rho.abs() < *b) {
+                            ", but with " (drivers_of_top(r)) " params drawn, about one in twenty crosses the 95% bound by chance; the strongest must reach |r| "
+                            (format_args!("{b:.3}")) " to stand out (this one: " (format_args!("{:.3}", rho.abs())) "), so no param is shown to drive it"
+                        }
+                        @if let Some(n) = top_hits_per_draw(r).filter(|n| *n < 10.0) {
+                            ". Each draw saw about " (format_args!("{n:.1}")) " trials reach " code { (text(&top.level)) } ", so P per draw is mostly Monte Carlo noise and the ranking is weak (more " code { "--draw-trials" } " would sharpen it)"
                         }
                     } @else if r.epistemic.is_empty() && served.is_some() && drawn > 0 {
                         "not measured here: the page makes no parameter draws (" code { "brink run" } " ranks the uncertain params)"
@@ -959,6 +1015,9 @@ fn drivers_table(r: &Results) -> Markup {
             p.sub {
                 "A correlation is told from 0 when its 95% interval excludes 0: Fisher's z = atanh(r) with the variance 1.06 / (K − 3) of a Spearman coefficient (Fieller, Hartley and Pearson 1957), so at K = " (k) " draws "
                 @if let Some(b) = spearman_zero_bound(k) { "|r| must reach " (format_args!("{b:.2}")) "." } @else { "no interval exists (K ≤ 3)." }
+                @if let Some(f) = spearman_family_bound(k, drivers_of_top(r)).filter(|_| drivers_of_top(r) > 1) {
+                    " With " (drivers_of_top(r)) " params, about one in twenty crosses that bound by chance alone: for the strongest to stand out from chance across all of them (Bonferroni), |r| must reach " (format_args!("{f:.2}")) "."
+                }
             }
             "\n"
         }
@@ -1136,7 +1195,7 @@ fn compare_card(v: &charts::compare::CompareView<'_>, sub: Markup) -> Markup {
                         dd {
                             span.big { (pct(e.value)) } " "
                             span.words { (odds(e.value, e.high.unwrap_or(e.value))) }
-                            @if let (Some(lo), Some(hi)) = (e.low, e.high) { " (95%: " (spread_pct(lo)) " – " (spread_pct(hi)) ")" }
+                            @if let (Some(lo), Some(hi)) = (e.low, e.high) { " (Monte Carlo 95% interval " (spread_pct(lo)) " – " (spread_pct(hi)) ")" }
                         }
                         "\n"
                     }
@@ -1153,13 +1212,24 @@ fn compare_card(v: &charts::compare::CompareView<'_>, sub: Markup) -> Markup {
                                 @if lo <= 0.0 && hi >= 0.0 { ": not distinguishable from no change at this precision" }
                                 ")"
                             }
-                            " against " code { (text(first)) } "."
+                            " against " code { (text(first)) }
+                            @if let Some(rr) = l.vs_first.iter().zip(&cmp.names[1..]).find(|(_, n)| *n == name).and_then(|(p, _)| p.ratio) {
+                                " (relative risk ×" (format_args!("{:.2}", rr.value))
+                                @if let (Some(a), Some(b)) = (rr.low, rr.high) { ", " (format_args!("{a:.2}")) " to " (format_args!("{b:.2}")) }
+                                ")"
+                            }
+                            "."
                         }
                         "\n"
                     }
                     @if let Some(r) = v.runs.first().filter(|r| r.levels.last().is_some_and(|t| t.level == l.id)) {
                         (path_line(r))
                     }
+                }
+                "\n"
+                p.sub {
+                    "Intervals are Monte Carlo ones: each run is simulated with its params as the scenario gives them (distributions drawn afresh in each trial), so they measure the error of simulating, not what not knowing the params leaves open ("
+                    code { "brink run" } " leads with that). The most likely path is " code { (text(first)) } "'s."
                 }
                 "\n"
             }

@@ -796,18 +796,29 @@ impl State {
                     self.first_arrival = Some(s);
                 }
             }
-            _ => {
-                self.first_arrival = None;
-                let mut best = Key::NEVER;
-                for &r in &self.rate_steps {
-                    let a = self.arrivals[r];
-                    if a.before(best) {
-                        best = a;
-                        self.first_arrival = Some(r);
-                    }
-                }
+            // None: every arrival was never, so this step's is the earliest if it has one.
+            None => self.first_arrival = self.arrivals[s].before(Key::NEVER).then_some(s),
+            Some(_) => self.first_arrival = self.scan_first_arrival(),
+        }
+        debug_assert_eq!(
+            self.first_arrival,
+            self.scan_first_arrival(),
+            "the kept earliest arrival is the earliest"
+        );
+    }
+
+    /// The step with the earliest pending arrival, by a scan of all steps with a rate.
+    fn scan_first_arrival(&self) -> Option<StepIx> {
+        let mut first = None;
+        let mut best = Key::NEVER;
+        for &r in &self.rate_steps {
+            let a = self.arrivals[r];
+            if a.before(best) {
+                best = a;
+                first = Some(r);
             }
         }
+        first
     }
 
     /// docs/scenario-language.md, "What firing a step means": what firing step `s` at time `t` means.

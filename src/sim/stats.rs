@@ -290,12 +290,39 @@ pub fn spearman_zero_bound(k: usize) -> Option<f64> {
     (k > 3).then(|| (Z95 * (1.06 / (k as f64 - 3.0)).sqrt()).tanh())
 }
 
+/// The |r| that the strongest of `family` Spearman correlations over `k` pairs each must
+/// reach to be told from 0 with 95% confidence for the family (Bonferroni: each two-sided
+/// test at 5% / `family`), with Fisher's z as in [`spearman_zero_bound`]. Scanning 31
+/// params for the strongest driver, about one and a half cross the per-param bound by
+/// chance alone; this bound (0.318 for 31 params at 100 draws) is what a headline claim
+/// that one param drives the result needs. None for k <= 3.
+pub fn spearman_family_bound(k: usize, family: usize) -> Option<f64> {
+    let z = normal_upper_quantile(0.025 / family.max(1) as f64);
+    (k > 3).then(|| (z * (1.06 / (k as f64 - 3.0)).sqrt()).tanh())
+}
+
+/// The z with P(Z > z) = a for a standard normal Z (0 < a <= 0.5), by bisection on
+/// erfc: exact to the last bits, and only called once per report.
+pub(crate) fn normal_upper_quantile(a: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0f64, 40.0f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if 0.5 * libm::erfc(mid / std::f64::consts::SQRT_2) > a {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 /// Whether the 95% interval of a Spearman rank correlation `r` over `k` pairs holds 0
 /// ([`spearman_zero_bound`]); a missing correlation (a constant side) is 0, and so holds
 /// it.
 pub fn spearman_holds_zero(r: Option<f64>, k: usize) -> bool {
     match (r, spearman_zero_bound(k)) {
-        (Some(r), Some(bound)) => r.abs() < bound,
+        // Written so that a NaN correlation holds 0 too.
+        (Some(r), Some(bound)) => !(r.abs() >= bound),
         _ => true,
     }
 }
@@ -921,5 +948,20 @@ mod tests {
         assert!(spearman_holds_zero(None, 100));
         assert_eq!(spearman_zero_bound(3), None);
         assert!(spearman_holds_zero(Some(0.99), 3));
+    }
+
+    #[test]
+    fn family_bounds_of_spearman_correlations_match_hand_values() {
+        // z for 0.025 is 1.959964 (tables); for 0.025 / 31 it is 3.153563 (Python: bisection
+        // on math.erfc); tanh(3.153563 * sqrt(1.06 / 97)) = 0.318217.
+        assert!((normal_upper_quantile(0.025) - Z95).abs() < 1e-9);
+        assert!((normal_upper_quantile(0.025 / 31.0) - 3.153_563).abs() < 1e-5);
+        let one = spearman_family_bound(100, 1).unwrap();
+        assert!(
+            (one - spearman_zero_bound(100).unwrap()).abs() < 1e-12,
+            "a family of one is the plain bound"
+        );
+        assert!((spearman_family_bound(100, 31).unwrap() - 0.318_217).abs() < 1e-5);
+        assert_eq!(spearman_family_bound(3, 31), None);
     }
 }

@@ -38,6 +38,7 @@ impl CountForecast {
     /// that bound. (It used to stop when the running total came within 1e-15 of 1, which
     /// rounding may never allow: some means ran to ten million terms.)
     pub fn poisson(mu: f64) -> CountForecast {
+        assert!(mu.is_finite(), "a Poisson mean is finite, not {mu}");
         if mu <= 0.0 {
             return CountForecast { pmf: vec![1.0] };
         }

@@ -89,10 +89,11 @@ fn header<DB: DrawingBackend>(
     s: &Style,
     ctx: &Context,
     title: &str,
+    each: &str,
 ) -> Result<DrawingArea<DB, Shift>, String> {
     let variant = ctx.variant.as_deref().unwrap_or("baseline");
     let sub = format!(
-        "{} trials per point, seed {}; every point on the same trials (common random numbers)",
+        "{} trials per {each}, seed {}; every {each} on the same trials (common random numbers)",
         thousands(ctx.trials),
         ctx.seed
     );
@@ -110,7 +111,13 @@ fn sweep_lines<DB: DrawingBackend>(
     d: &SweepData,
 ) -> DrawResult {
     let axis = &d.axes[0];
-    let body = header(root, s, ctx, &format!("P(reach level) against {}, one panel per level", axis.param))?;
+    let body = header(
+        root,
+        s,
+        ctx,
+        &format!("P(reach level) against {}, one panel per level", axis.param),
+        "point",
+    )?;
     let n = d.levels.len();
     let (legend, grid) = body.split_vertically(s.px(28.0));
     let key = format!(
@@ -208,7 +215,7 @@ fn heatmap<DB: DrawingBackend>(
     let (a, b) = (&d.axes[0], &d.axes[1]);
     let top = d.levels.len() - 1;
     let title = format!("P({}) over {} and {}", d.levels[top], a.param, b.param);
-    let body = header(root, s, ctx, &title)?;
+    let body = header(root, s, ctx, &title, "point")?;
     let (bw, _) = body.dim_in_pixel();
     let (plot, scale) = body.split_horizontally(bw - s.px(140.0));
     let (na, nb) = (a.values.len(), b.values.len());
@@ -311,7 +318,8 @@ fn tornado<DB: DrawingBackend>(
     base: f64,
     rows: &[SensitivityRow],
 ) -> DrawResult {
-    let body = header(root, s, ctx, &format!("sensitivity of P({level}) to each param, one at a time"))?;
+    let body =
+        header(root, s, ctx, &format!("sensitivity of P({level}) to each param, one at a time"), "point")?;
     if rows.is_empty() {
         body.draw(&Text::new("no params to vary", (s.px(24.0) as i32, s.px(20.0) as i32), s.label()))
             .map_err(err)?;
@@ -499,8 +507,13 @@ struct Spread<'a> {
 
 impl Draw for Spread<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
-        let body =
-            header(root, s, self.ctx, &format!("uncertainty of P({}) across parameter draws", self.level))?;
+        let body = header(
+            root,
+            s,
+            self.ctx,
+            &format!("uncertainty of P({}) across parameter draws", self.level),
+            "draw",
+        )?;
         let p = self.p;
         if p.is_empty() {
             return Ok(());
@@ -565,7 +578,7 @@ struct Drivers<'a> {
 impl Draw for Drivers<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
         let title = format!("which uncertain params drive P({}): rank correlation", self.level);
-        let body = header(root, s, self.ctx, &title)?;
+        let body = header(root, s, self.ctx, &title, "draw")?;
         let d = self.drivers;
         if d.is_empty() {
             return Ok(());
