@@ -252,7 +252,12 @@ impl Server {
     /// page came.
     fn compute(&self, q: &Query, ticket: u64) -> Result<Outcome, Refusal> {
         let started = Instant::now();
-        let ov = Overrides { variant: q.variant.clone(), sets: q.sets.clone(), params: None };
+        let ov = Overrides {
+            variant: q.variant.clone(),
+            sets: q.sets.clone(),
+            params: None,
+            sets_as: scenario::SetSyntax::Query,
+        };
         let model =
             scenario::compile_str(&self.file, &self.source, &ov).map_err(|d| Refusal::Bad(d.to_string()))?;
         let (agg, reached) = self.run(&model, q, ticket)?;
@@ -756,7 +761,7 @@ mod tests {
             tab: String::new(),
         };
         let changed = q(3000, Some("hotline"), vec![("p_clash".into(), 0.35)]);
-        let ov = Overrides { variant: changed.variant.clone(), sets: changed.sets.clone(), params: None };
+        let ov = Overrides { variant: changed.variant.clone(), sets: changed.sets.clone(), params: None, ..Default::default() };
         let model = scenario::compile_str(file, &source, &ov).unwrap();
         let models = [&s.baseline, &model];
         let spec = RunSpec { trials: 3000, seed: 9, threads: 2, max_events: model.max_events };
