@@ -365,7 +365,10 @@ fn each_slider_carries_its_params_note_sources_and_distribution() {
     let params = params.as_array().unwrap();
     assert_eq!(params.len(), 54);
     let names: Vec<&str> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(names[..5], ["rate_kh_salvo", "rate_front_rockets", "rate_convoy_ied", "rate_drone", "militia_rate_x"]);
+    assert_eq!(
+        names[..5],
+        ["rate_kh_salvo", "rate_front_rockets", "rate_convoy_ied", "rate_drone", "militia_rate_x"]
+    );
     // The file gives every param a note.
     for p in params {
         assert!(p["note"].as_str().is_some_and(|n| !n.is_empty()), "{p}");
@@ -376,7 +379,10 @@ fn each_slider_carries_its_params_note_sources_and_distribution() {
         p["note"],
         "0 of 1: the US answered the strike of 8 Jan 2020 with sanctions: judgement: Beta(0.5, 9.5), mean 0.05"
     );
-    assert_eq!(p["sources"], serde_json::json!(["newsone-2020-01-08-trump-address", "deccanherald-2020-01-08-zarif"]));
+    assert_eq!(
+        p["sources"],
+        serde_json::json!(["newsone-2020-01-08-trump-address", "deccanherald-2020-01-08-zarif"])
+    );
     assert_eq!(p["dist"], "beta(0.5, 9.5)");
     assert!((p["dist_mean"].as_f64().unwrap() - 0.05).abs() < 1e-12, "{p}");
     assert_eq!(p["probability"], true);
@@ -415,7 +421,8 @@ fn an_unknown_param_says_how_many_more_params_there_are() {
     assert!(body.contains("got 3 (param `p_tbi`, as set by set=p_tbi=...)"), "{body}");
     assert!(!body.contains("--set"), "{body}");
     // On the command line they stay `--set`, and the list points nowhere else.
-    let out = brink().args(["check", "--set", "nosuch=1"]).arg(bundled("baghdad-2020.toml")).output().unwrap();
+    let out =
+        brink().args(["check", "--set", "nosuch=1"]).arg(bundled("baghdad-2020.toml")).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--set nosuch=...: `nosuch` is not a param of this file"), "{err}");
     assert!(err.contains("`p_iraqi_arrests`, … and 42 more\n"), "{err}");
@@ -541,13 +548,19 @@ fn in_a_browser_a_moved_slider_redraws_what_api_run_computes() {
     let words = label.strip_suffix('…').unwrap_or_else(|| panic!("{label:?} is not cut short"));
     assert!(note.starts_with(words) && words.len() > 40 && label.chars().count() <= 72, "{label:?}");
     assert_eq!(
-        b.eval(&page, "document.querySelector('input[data-param=p_clash]').parentElement.querySelector('.note').title"),
+        b.eval(
+            &page,
+            "document.querySelector('input[data-param=p_clash]').parentElement.querySelector('.note').title"
+        ),
         format!("{note}\nsources: key-one, key-two")
     );
     assert_eq!(b.eval(&page, "document.querySelectorAll('.param .note b').length"), 0);
     assert_eq!(b.eval(&page, "document.querySelectorAll('.param .note').length"), 1);
     // The levels table names each level by its label, as the report does.
-    assert_eq!(b.eval(&page, "document.querySelector('#tables tr:last-child td').textContent"), "War between the two countries");
+    assert_eq!(
+        b.eval(&page, "document.querySelector('#tables tr:last-child td').textContent"),
+        "War between the two countries"
+    );
 
     slide(&mut b, "p_clash", "0.35");
     redrawn(&mut b);

@@ -408,7 +408,10 @@ impl Server {
             }
             let dist = m.provenance.get(i).and_then(|p| p.dist);
             let mean = dist.map(|d| json_f64(d.mean()));
-            out.insert(param.clone(), json!({ "value": value, "dist": dist.map(|d| d.describe()), "dist_mean": mean }));
+            out.insert(
+                param.clone(),
+                json!({ "value": value, "dist": dist.map(|d| d.describe()), "dist_mean": mean }),
+            );
         }
         Value::Object(out)
     }
@@ -770,7 +773,12 @@ mod tests {
             tab: String::new(),
         };
         let changed = q(3000, Some("hotline"), vec![("p_clash".into(), 0.35)]);
-        let ov = Overrides { variant: changed.variant.clone(), sets: changed.sets.clone(), params: None, ..Default::default() };
+        let ov = Overrides {
+            variant: changed.variant.clone(),
+            sets: changed.sets.clone(),
+            params: None,
+            ..Default::default()
+        };
         let model = scenario::compile_str(file, &source, &ov).unwrap();
         let models = [&s.baseline, &model];
         let spec = RunSpec { trials: 3000, seed: 9, threads: 2, max_events: model.max_events };

@@ -119,14 +119,19 @@ impl Ctx {
                 None => {
                     let help = suggest_listed("param", k, &strs(&param_names), how.whole_list());
                     self.diags.push(
-                        Diagnostic::whole_file(format!("{}=...: `{k}` is not a param of this file", how.of(k)))
-                            .help(help),
+                        Diagnostic::whole_file(format!(
+                            "{}=...: `{k}` is not a param of this file",
+                            how.of(k)
+                        ))
+                        .help(help),
                     );
                 }
             }
             if !x.is_finite() {
-                self.diags
-                    .push(Diagnostic::whole_file(format!("{}: the value must be a finite number", how.of(k))));
+                self.diags.push(Diagnostic::whole_file(format!(
+                    "{}: the value must be a finite number",
+                    how.of(k)
+                )));
             }
         }
     }
