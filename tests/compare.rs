@@ -43,7 +43,7 @@ p_hit = 0.4
 "#;
 
 fn variant(name: Option<&str>) -> brink::sim::model::Model {
-    let ov = Overrides { variant: name.map(str::to_owned), sets: vec![], params: None };
+    let ov = Overrides { variant: name.map(str::to_owned), sets: vec![], params: None, ..Default::default() };
     compile_str("coin.toml", COIN, &ov).unwrap()
 }
 

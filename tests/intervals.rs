@@ -50,7 +50,12 @@ fn two_loop_counts(src: &str, seed: u64, draws: u64, trials: u64) -> Vec<u64> {
     (0..draws)
         .map(|k| {
             let values = epistemic_draw(&base, seed, k);
-            let ov = Overrides { variant: None, sets: vec![("p_hit".into(), values[0])], params: None };
+            let ov = Overrides {
+                variant: None,
+                sets: vec![("p_hit".into(), values[0])],
+                params: None,
+                ..Default::default()
+            };
             let model = compile_str("shot.toml", src, &ov).expect("valid draw");
             run(&model, &spec, &mut |_| {}).unwrap().levels[war].reached
         })

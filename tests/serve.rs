@@ -347,15 +347,96 @@ fn the_card_names_its_interval_and_the_paired_difference() {
     assert!(card.contains("not measured here: the page makes no parameter draws"), "{card}");
 }
 
+/// The JSON after `const NAME = ` in the page.
+fn page_json(page: &str, name: &str) -> Value {
+    let key = format!("const {name} = ");
+    let at = page.find(&key).unwrap_or_else(|| panic!("no {key}")) + key.len();
+    serde_json::Deserializer::from_str(&page[at..]).into_iter().next().unwrap().expect("page JSON")
+}
+
+/// Each slider carries what the file says of its param: the note, the source keys and the
+/// distribution with its mean, in the file's order. Two params checked against the file by
+/// hand: `p_us_hits_iran_after_strike_no_us_killed = { value = { beta = [0.5, 9.5] },
+/// source = "newsone-... deccanherald-...", note = "0 of 1: ..." }` (mean 0.5 / 10) and
+/// `truce_days = { value = 38, source = "...", note = "10 Oct -> 17 Nov 2020, ..." }`.
+#[test]
+fn each_slider_carries_its_params_note_sources_and_distribution() {
+    let s = serve(&bundled("baghdad-2020.toml"));
+    let (_, _, page) = get(&s.addr, "/");
+    let params = page_json(&page, "PARAMS");
+    let params = params.as_array().unwrap();
+    assert_eq!(params.len(), 54);
+    let names: Vec<&str> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names[..5],
+        ["rate_kh_salvo", "rate_front_rockets", "rate_convoy_ied", "rate_drone", "militia_rate_x"]
+    );
+    // The file gives every param a note.
+    for p in params {
+        assert!(p["note"].as_str().is_some_and(|n| !n.is_empty()), "{p}");
+    }
+    let param = |name: &str| params.iter().find(|p| p["name"] == name).unwrap().clone();
+    let p = param("p_us_hits_iran_after_strike_no_us_killed");
+    assert_eq!(
+        p["note"],
+        "0 of 1: the US answered the strike of 8 Jan 2020 with sanctions: judgement: Beta(0.5, 9.5), mean 0.05"
+    );
+    assert_eq!(
+        p["sources"],
+        serde_json::json!(["newsone-2020-01-08-trump-address", "deccanherald-2020-01-08-zarif"])
+    );
+    assert_eq!(p["dist"], "beta(0.5, 9.5)");
+    assert!((p["dist_mean"].as_f64().unwrap() - 0.05).abs() < 1e-12, "{p}");
+    assert_eq!(p["probability"], true);
+    let t = param("truce_days");
+    assert_eq!(t["value"], 38.0);
+    assert!(t["dist"].is_null() && t["dist_mean"].is_null(), "{t}");
+    assert!(
+        t["note"].as_str().unwrap().starts_with("10 Oct -> 17 Nov 2020, the first attack after the truce;"),
+        "{t}"
+    );
+    assert_eq!(
+        t["sources"],
+        serde_json::json!(["euroweeklynews-2020-11-17-truce-broken", "shafaq-2020-10-10-resistance-truce"])
+    );
+    // A param with a note and no source.
+    assert_eq!(param("militia_rate_x")["sources"], serde_json::json!([]));
+}
+
+/// A served page's reader sets params with `set=NAME=VALUE`: messages name them so, never
+/// `--set`, and a list of params cut short says how many more there are and where they all are.
+#[test]
+fn an_unknown_param_says_how_many_more_params_there_are() {
+    let s = serve(&bundled("baghdad-2020.toml"));
+    let (status, _, body) = get(&s.addr, "/api/run?set=nosuch=1");
+    assert_eq!(status, 400, "{body}");
+    assert!(!body.contains("--set"), "{body}");
+    for want in [
+        "set=nosuch=...: `nosuch` is not a param of this file",
+        "known params: `rate_kh_salvo`, ",
+        "`p_iraqi_arrests`, … and 42 more; GET / lists them",
+    ] {
+        assert!(body.contains(want), "no {want:?} in {body}");
+    }
+    let (status, _, body) = get(&s.addr, "/api/run?set=p_tbi=3");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("got 3 (param `p_tbi`, as set by set=p_tbi=...)"), "{body}");
+    assert!(!body.contains("--set"), "{body}");
+    // On the command line they stay `--set`, and the list points nowhere else.
+    let out =
+        brink().args(["check", "--set", "nosuch=1"]).arg(bundled("baghdad-2020.toml")).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--set nosuch=...: `nosuch` is not a param of this file"), "{err}");
+    assert!(err.contains("`p_iraqi_arrests`, … and 42 more\n"), "{err}");
+}
+
 /// What a variant's button moves the sliders to: the page knows each variant's value of
 /// every slider's param, as compiling the variant gives it.
 #[test]
 fn the_page_knows_each_variants_param_values() {
     let s = serve(&bundled("baghdad-2020.toml"));
     let (_, _, page) = get(&s.addr, "/");
-    let at = page.find("const SCENARIO = ").unwrap() + "const SCENARIO = ".len();
-    let scenario: Value =
-        serde_json::Deserializer::from_str(&page[at..]).into_iter().next().unwrap().expect("SCENARIO JSON");
+    let scenario = page_json(&page, "SCENARIO");
     let variant = |name: &str| {
         scenario["variants"].as_array().unwrap().iter().find(|v| v["name"] == name).unwrap()["params"].clone()
     };
@@ -423,7 +504,17 @@ fn in_a_browser_a_moved_slider_redraws_what_api_run_computes() {
         eprintln!("chromium not installed: browser test skipped (CI runs it)");
         return;
     };
-    let s = serve(&bundled("minimal.toml"));
+    // p_clash with a note (markup in it must show as text) and two source keys.
+    let note = "One incident in five becomes a <b>clash</b> & a 'tutorial' number with no record behind it";
+    let src = std::fs::read_to_string(bundled("minimal.toml")).unwrap().replacen(
+        "p_clash = 0.2 ",
+        &format!("p_clash = {{ value = 0.2, source = \"key-one key-two\", note = \"{note}\" }} "),
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("minimal.toml");
+    std::fs::write(&scenario, src).unwrap();
+    let s = serve(&scenario);
     let mut b = crate::cdp::Browser::launch(&chrome, 1280, 900);
     let page = b.open(&format!("http://{}/", s.addr));
     let mut redraws = 0;
@@ -461,6 +552,26 @@ fn in_a_browser_a_moved_slider_redraws_what_api_run_computes() {
     let trials = trials.as_str().unwrap().to_owned();
     assert_eq!(trials, "10000", "the scenario's own trials (10,000) are an option");
     assert_eq!(card(&mut b), json(&s, &format!("/api/run?trials={trials}"))["headline_html"]);
+    // The slider is named by the note's first words, as text; the whole note and the
+    // sources on hover; a param without a note has no label.
+    let label = b.eval(&page, "document.querySelector('input[data-param=p_clash]').parentElement.querySelector('.note').textContent");
+    let label = label.as_str().unwrap();
+    let words = label.strip_suffix('…').unwrap_or_else(|| panic!("{label:?} is not cut short"));
+    assert!(note.starts_with(words) && words.len() > 40 && label.chars().count() <= 72, "{label:?}");
+    assert_eq!(
+        b.eval(
+            &page,
+            "document.querySelector('input[data-param=p_clash]').parentElement.querySelector('.note').title"
+        ),
+        format!("{note}\nsources: key-one, key-two")
+    );
+    assert_eq!(b.eval(&page, "document.querySelectorAll('.param .note b').length"), 0);
+    assert_eq!(b.eval(&page, "document.querySelectorAll('.param .note').length"), 1);
+    // The levels table names each level by its label, as the report does.
+    assert_eq!(
+        b.eval(&page, "document.querySelector('#tables tr:last-child td').textContent"),
+        "War between the two countries"
+    );
 
     slide(&mut b, "p_clash", "0.35");
     redrawn(&mut b);

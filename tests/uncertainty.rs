@@ -91,7 +91,7 @@ fn a_beta_probability_mixes_to_its_mean() {
     let fixed = compile_str(
         "t.toml",
         ONE_SHOT,
-        &Overrides { variant: None, sets: vec![("p_hit".into(), 0.5)], params: None },
+        &Overrides { variant: None, sets: vec![("p_hit".into(), 0.5)], params: None, ..Default::default() },
     )
     .unwrap();
     assert!(fixed.uncertain.is_empty());

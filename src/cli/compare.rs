@@ -340,7 +340,8 @@ fn write_comparison(
 /// The runs to compare, from `--variants` or from two scenario files.
 fn entries(a: &CompareArgs, params: &Option<Arc<ParamsFile>>) -> Result<Vec<Entry>, Failure> {
     let load_one = |path: &Path, variant: Option<String>| -> Result<(Model, String), Failure> {
-        let ov = Overrides { variant, sets: a.set.sets.clone(), params: params.clone() };
+        let ov =
+            Overrides { variant, sets: a.set.sets.clone(), params: params.clone(), ..Default::default() };
         Ok(scenario::load(path, &ov)?)
     };
     let mut out = Vec::new();

@@ -137,7 +137,8 @@ fn setup(a: &ExploreArgs, kind: &str) -> Result<(Setup, Settled), Failure> {
 fn with_params(s: &Setup, extra: &[(String, f64)], by: &str) -> Result<Model, Failure> {
     let mut sets = s.sets.clone();
     sets.extend(extra.iter().cloned());
-    let ov = Overrides { variant: s.base.variant.clone(), sets, params: s.params.clone() };
+    let ov =
+        Overrides { variant: s.base.variant.clone(), sets, params: s.params.clone(), ..Default::default() };
     scenario::compile_str(&s.file, &s.source, &ov).map_err(|mut d| {
         // The compiler sees every override as a --set; a swept param never comes from
         // --set (sweep refuses both), so its messages are reworded for the real source.

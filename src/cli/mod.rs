@@ -144,7 +144,7 @@ impl SetArgs {
                 scenario::ParamsFile::layered(files).map_err(|d| Failure::Load(LoadError::Invalid(d)))?;
             Some(std::sync::Arc::new(layered))
         };
-        Ok(Overrides { variant, sets: self.sets.clone(), params })
+        Ok(Overrides { variant, sets: self.sets.clone(), params, ..Default::default() })
     }
 }
 

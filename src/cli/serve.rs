@@ -254,7 +254,12 @@ impl Server {
     /// page came.
     fn compute(&self, q: &Query, ticket: u64) -> Result<Outcome, Refusal> {
         let started = Instant::now();
-        let ov = Overrides { variant: q.variant.clone(), sets: q.sets.clone(), params: None };
+        let ov = Overrides {
+            variant: q.variant.clone(),
+            sets: q.sets.clone(),
+            params: None,
+            sets_as: scenario::SetSyntax::Query,
+        };
         let model =
             scenario::compile_str(&self.file, &self.source, &ov).map_err(|d| Refusal::Bad(d.to_string()))?;
         let (agg, reached) = self.run(&model, q, ticket)?;
@@ -357,8 +362,10 @@ impl Server {
         })
     }
 
-    /// The page's sliders: for each param used, its name, value, range, step and what it
-    /// is (a probability, a whole number, a distribution).
+    /// The page's sliders, in the file's order: for each param used, its name, value,
+    /// range, step, what it is (a probability, a whole number, a distribution with its
+    /// mean) and what the file says of it (its note and its source keys), so that the page
+    /// can name each slider in words.
     fn sliders(&self) -> Value {
         let m = &self.baseline;
         let mut out = Vec::new();
@@ -367,9 +374,12 @@ impl Server {
             if !uses.used {
                 continue;
             }
-            let dist = m.provenance.get(i).and_then(|p| p.dist);
+            let prov = m.provenance.get(i);
+            let dist = prov.and_then(|p| p.dist);
             let (lo, hi) = slider_range(*value, uses.probability, dist);
             let step = if uses.whole { 1.0 } else { nice_step((hi - lo) / 200.0) };
+            let sources: Vec<&str> =
+                prov.and_then(|p| p.source.as_deref()).map_or(Vec::new(), |s| s.split_whitespace().collect());
             out.push(json!({
                 "name": name,
                 "value": value,
@@ -379,6 +389,9 @@ impl Server {
                 "probability": uses.probability,
                 "whole": uses.whole,
                 "dist": dist.map(|d| d.describe()),
+                "dist_mean": dist.map(|d| json_f64(d.mean())),
+                "note": prov.and_then(|p| p.note.as_deref()),
+                "sources": sources,
             }));
         }
         Value::Array(out)
@@ -396,7 +409,11 @@ impl Server {
                 continue;
             }
             let dist = m.provenance.get(i).and_then(|p| p.dist);
-            out.insert(param.clone(), json!({ "value": value, "dist": dist.map(|d| d.describe()) }));
+            let mean = dist.map(|d| json_f64(d.mean()));
+            out.insert(
+                param.clone(),
+                json!({ "value": value, "dist": dist.map(|d| d.describe()), "dist_mean": mean }),
+            );
         }
         Value::Object(out)
     }
@@ -768,7 +785,12 @@ mod tests {
             tab: String::new(),
         };
         let changed = q(3000, Some("hotline"), vec![("p_clash".into(), 0.35)]);
-        let ov = Overrides { variant: changed.variant.clone(), sets: changed.sets.clone(), params: None };
+        let ov = Overrides {
+            variant: changed.variant.clone(),
+            sets: changed.sets.clone(),
+            params: None,
+            ..Default::default()
+        };
         let model = scenario::compile_str(file, &source, &ov).unwrap();
         let models = [&s.baseline, &model];
         let spec = RunSpec { trials: 3000, seed: 9, threads: 2, max_events: model.max_events };

@@ -210,18 +210,35 @@ pub fn nearest<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> O
 
 /// "did you mean `x`?" help text, or a list of what exists when nothing is close.
 pub(crate) fn suggest(kind: &str, unknown: &str, known: &[&str]) -> String {
+    suggest_listed(kind, unknown, known, None)
+}
+
+/// The most names a list of what exists gives before "… and N more".
+const LISTED: usize = 12;
+
+/// As [`suggest`]; a list cut short says how many more there are and, given `whole`
+/// (e.g. "GET /"), where the whole list is.
+pub(crate) fn suggest_listed(kind: &str, unknown: &str, known: &[&str], whole: Option<&str>) -> String {
     match nearest(unknown, known.iter().copied()) {
         Some(k) => format!("did you mean `{k}`?"),
         None if known.is_empty() => format!("no {kind} is defined"),
         None => {
-            let mut list: Vec<String> = Vec::new();
+            let mut distinct: Vec<&str> = Vec::new();
             for k in known {
-                let k = format!("`{k}`");
-                if !list.contains(&k) && list.len() < 12 {
-                    list.push(k);
+                if !distinct.contains(k) {
+                    distinct.push(k);
                 }
             }
-            format!("known {}: {}", plural(kind), list.join(", "))
+            let list: Vec<String> = distinct.iter().take(LISTED).map(|k| format!("`{k}`")).collect();
+            let mut text = format!("known {}: {}", plural(kind), list.join(", "));
+            let more = distinct.len() - list.len();
+            if more > 0 {
+                text += &format!(", … and {more} more");
+                if let Some(w) = whole {
+                    text += &format!("; {w} lists them");
+                }
+            }
+            text
         }
     }
 }
@@ -240,6 +257,18 @@ fn plural(kind: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_list_says_how_many_more() {
+        let known: Vec<String> = (0..20).map(|i| format!("zz{i}")).collect();
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        let all = suggest("param", "q", &known);
+        assert!(all.starts_with("known params: `zz0`, `zz1`, "), "{all}");
+        assert!(all.ends_with("`zz11`, … and 8 more"), "{all}");
+        let web = suggest_listed("param", "q", &known, Some("GET /"));
+        assert!(web.ends_with("`zz11`, … and 8 more; GET / lists them"), "{web}");
+        assert_eq!(suggest("param", "q", &known[..3]), "known params: `zz0`, `zz1`, `zz2`");
+    }
 
     #[test]
     fn line_col_counts_from_one() {

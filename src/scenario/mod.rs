@@ -34,6 +34,46 @@ pub struct Overrides {
     /// `--params FILE`: its `[params]` table, applied after the variant and before `--set`
     /// (shared, since a scenario is compiled several times with it).
     pub params: Option<Arc<ParamsFile>>,
+    /// How `sets` were written, so that messages name them as their reader wrote them.
+    pub sets_as: SetSyntax,
+}
+
+/// How a reader gave a param a value: `--set NAME=VALUE` on the command line, or
+/// `set=NAME=VALUE` in a `brink serve` query (whose reader may never see a command line).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SetSyntax {
+    /// `--set NAME=VALUE`.
+    #[default]
+    Cli,
+    /// `set=NAME=VALUE` in a URL query.
+    Query,
+}
+
+impl SetSyntax {
+    /// How a set of param `name` is written, without its value: `--set NAME` or `set=NAME`.
+    pub fn of(self, name: &str) -> String {
+        match self {
+            SetSyntax::Cli => format!("--set {name}"),
+            SetSyntax::Query => format!("set={name}"),
+        }
+    }
+
+    /// What a value out of range was "set by": `--set`, or `set=NAME=...`.
+    pub fn by(self, name: &str) -> String {
+        match self {
+            SetSyntax::Cli => "--set".to_owned(),
+            SetSyntax::Query => format!("set={name}=..."),
+        }
+    }
+
+    /// Where the whole list of params is, for a list cut short (None: the scenario file,
+    /// which the reader has).
+    pub fn whole_list(self) -> Option<&'static str> {
+        match self {
+            SetSyntax::Cli => None,
+            SetSyntax::Query => Some("GET /"),
+        }
+    }
 }
 
 /// Why a scenario could not be loaded.
@@ -186,7 +226,8 @@ fn resolve_uncertain(
             if matches!(dist, ParamDist::Gamma { .. } | ParamDist::Lognormal { .. }) { 1e-9 } else { lo };
         for probe in [lo_probe, if hi.is_finite() { hi } else { 1e9 }] {
             if let Err(d) = with(probe) {
-                let why = d.first().map(|d| d.message.replace(", as set by --set", "")).unwrap_or_default();
+                let set_by = format!(", as set by {}", ov.sets_as.by(&name));
+                let why = d.first().map(|d| d.message.replace(&set_by, "")).unwrap_or_default();
                 sink.push(
                     at(format!(
                         "param `{name}` = {} can take the value {probe}, which is not valid where it is used: {why}",

@@ -71,7 +71,12 @@ fn compile_copy(
     variant: &Option<String>,
 ) -> Result<(Model, String), ShardError> {
     let source = shard.scenario_at(rel, sha256)?;
-    let overrides = Overrides { variant: variant.clone(), sets: sets_of(shard)?, params: params_of(shard)? };
+    let overrides = Overrides {
+        variant: variant.clone(),
+        sets: sets_of(shard)?,
+        params: params_of(shard)?,
+        ..Default::default()
+    };
     let model = scenario::compile_str(file, &source, &overrides).map_err(|d| ShardError::Malformed {
         path: shard.dir.join(rel),
         message: format!(

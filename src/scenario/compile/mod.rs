@@ -6,8 +6,8 @@
 //! rather than reported twice.
 
 use super::raw::{self, Dist, NumRef, ParamValue, VariantValue};
-use super::Overrides;
-use crate::scenario::diag::{shown_id, shown_text, suggest, Diagnostic, MAX_ID_CHARS};
+use super::{Overrides, SetSyntax};
+use crate::scenario::diag::{shown_id, shown_text, suggest, suggest_listed, Diagnostic, MAX_ID_CHARS};
 use crate::sim::calendar::Date;
 use crate::sim::dist::{Amount, Delay};
 use crate::sim::model::{self, LevelChange, Model, ModifierSpec};
@@ -45,7 +45,8 @@ enum Origin {
     Variant(String),
     /// `--params FILE`, named as given.
     ParamsFile(String),
-    Set,
+    /// A set, named as its reader wrote it.
+    Set(SetSyntax),
 }
 
 struct Param {
@@ -564,7 +565,7 @@ impl Ctx {
                 Some((n, Origin::File)) => format!(" (param `{n}`)"),
                 Some((n, Origin::Variant(v))) => format!(" (param `{n}`, as set by variant `{v}`)"),
                 Some((n, Origin::ParamsFile(f))) => format!(" (param `{n}`, as set by --params {f})"),
-                Some((n, Origin::Set)) => format!(" (param `{n}`, as set by --set)"),
+                Some((n, Origin::Set(how))) => format!(" (param `{n}`, as set by {})", how.by(&n)),
             };
             self.err(r.span(), format!("{what} must be {want}, got {value}{source}"));
             return None;

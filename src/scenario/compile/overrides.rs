@@ -104,27 +104,34 @@ impl Ctx {
         }
     }
 
-    /// `--set NAME=VALUE` from the command line, applied last.
+    /// `--set NAME=VALUE` from the command line (or `set=NAME=VALUE` from a served page's
+    /// query), applied last; messages name them as they were written.
     pub(super) fn sets(&mut self, ov: &Overrides) {
         let param_names: Vec<String> = self.params.iter().map(|p| p.name.clone()).collect();
+        let how = ov.sets_as;
         for (k, x) in &ov.sets {
             match self.params.iter_mut().find(|p| &p.name == k) {
                 Some(p) => {
                     p.value = *x;
                     p.dist = None;
-                    p.origin = Origin::Set;
+                    p.origin = Origin::Set(how);
                 }
                 None => {
-                    let help = suggest("param", k, &strs(&param_names));
+                    let help = suggest_listed("param", k, &strs(&param_names), how.whole_list());
                     self.diags.push(
-                        Diagnostic::whole_file(format!("--set {k}=...: `{k}` is not a param of this file"))
-                            .help(help),
+                        Diagnostic::whole_file(format!(
+                            "{}=...: `{k}` is not a param of this file",
+                            how.of(k)
+                        ))
+                        .help(help),
                     );
                 }
             }
             if !x.is_finite() {
-                self.diags
-                    .push(Diagnostic::whole_file(format!("--set {k}: the value must be a finite number")));
+                self.diags.push(Diagnostic::whole_file(format!(
+                    "{}: the value must be a finite number",
+                    how.of(k)
+                )));
             }
         }
     }
