@@ -581,6 +581,22 @@ impl Drop for Ticket {
     }
 }
 
+/// The page with each placeholder replaced by its text, in one pass over the template:
+/// text put in (a scenario's title, a param's note) is never searched for placeholders.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some((at, key, value)) =
+        values.iter().filter_map(|(k, v)| rest.find(k).map(|at| (at, *k, *v))).min_by_key(|(at, _, _)| *at)
+    {
+        out.push_str(&rest[..at]);
+        out.push_str(value);
+        rest = &rest[at + key.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Runs `q` on the blocking pool once a slot is free (one simulation at a time, whichever
 /// page asks), unless a newer request of the same page came first.
 async fn run_query(
@@ -711,10 +727,14 @@ pub(super) fn serve(a: ServeArgs) -> Result<(), Failure> {
             .collect::<Vec<_>>(),
         "max_trials": MAX_TRIALS,
     });
-    server.page = PAGE
-        .replace("/*SCENARIO*/", &script_json(&scenario))
-        .replace("/*PARAMS*/", &script_json(&server.sliders()))
-        .replace("/*CARD_CSS*/", &crate::present::report::headline_css());
+    server.page = fill(
+        PAGE,
+        &[
+            ("/*SCENARIO*/", &script_json(&scenario)),
+            ("/*PARAMS*/", &script_json(&server.sliders())),
+            ("/*CARD_CSS*/", &crate::present::report::headline_css()),
+        ],
+    );
     let server = Arc::new(server);
     let app = Router::new()
         .route("/", get(page))
@@ -752,6 +772,12 @@ pub(super) fn serve(a: ServeArgs) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn placeholders_in_the_values_are_left_alone() {
+        let page = super::fill("a /*X*/ b /*Y*/ c", &[("/*X*/", "[/*Y*/]"), ("/*Y*/", "[/*X*/]")]);
+        assert_eq!(page, "a [/*Y*/] b [/*X*/] c");
+    }
+
     use super::*;
 
     #[test]

@@ -318,7 +318,7 @@ fn label_rest<'a>(label: &'a str, id: &str) -> &'a str {
 
 /// `x` rounded up to two significant figures (52,632 -> 53,000), for advice.
 fn two_figures(x: f64) -> u64 {
-    if !(x >= 1.0) {
+    if x.is_nan() || x < 1.0 {
         return 1;
     }
     let scale = 10f64.powi(x.log10().floor() as i32 - 1);

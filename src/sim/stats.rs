@@ -322,7 +322,7 @@ pub(crate) fn normal_upper_quantile(a: f64) -> f64 {
 pub fn spearman_holds_zero(r: Option<f64>, k: usize) -> bool {
     match (r, spearman_zero_bound(k)) {
         // Written so that a NaN correlation holds 0 too.
-        (Some(r), Some(bound)) => !(r.abs() >= bound),
+        (Some(r), Some(bound)) => r.is_nan() || r.abs() < bound,
         _ => true,
     }
 }

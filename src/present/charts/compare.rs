@@ -8,6 +8,7 @@ use super::{
 };
 use crate::output::compare::Comparison;
 use crate::output::results::Results;
+use crate::sim::stats::{wilson_p, Z95};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -603,19 +604,24 @@ fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, v: &CompareView<'_>
     let panels = grid.split_evenly((rows, cols));
     let horizon = v.runs[0].horizon() as f64;
     for (level, panel) in levels.iter().zip(panels.iter()) {
-        let series: Vec<Vec<(f64, f64)>> = v
+        // Each run's curve with its 95% Monte Carlo (Wilson) band on its own trials.
+        let series: Vec<Vec<(f64, f64, f64, f64)>> = v
             .runs
             .iter()
             .map(|r| {
-                let mut pts = vec![(0.0, 0.0)];
-                pts.extend(
-                    r.daily.iter().filter(|d| d.level == *level).map(|d| (d.day as f64 + 1.0, d.p_reached)),
-                );
+                let trials = r.manifest.trials as f64;
+                let mut pts = vec![(0.0, 0.0, 0.0, 0.0)];
+                pts.extend(r.daily.iter().filter(|d| d.level == *level).map(|d| {
+                    let (lo, hi) = wilson_p(d.p_reached, trials, Z95);
+                    (d.day as f64 + 1.0, d.p_reached, lo, hi)
+                }));
                 pts
             })
             .collect();
-        let top = series.iter().flatten().map(|p| p.1).fold(0.0f64, f64::max);
-        let ymax = super::time_to_level::nice_ceiling(top.max(0.005) * 1.1);
+        let top = series.iter().flatten().map(|p| p.3).fold(0.0f64, f64::max);
+        // Each level on its own scale, down to rare rungs (a floor of 1e-5, as time_to_level).
+        let ymax = super::time_to_level::nice_ceiling(top.max(1e-5) * 1.1);
+        let decimals = super::time_to_level::axis_decimals(ymax);
         let mut chart = ChartBuilder::on(panel)
             .margin(s.px(8.0))
             .margin_right(s.px(16.0))
@@ -631,14 +637,19 @@ fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, v: &CompareView<'_>
             .x_labels(5)
             .y_labels(5)
             .x_label_formatter(&|d| super::day_label(&v.runs[0], *d))
-            .y_label_formatter(&|y| format!("{:.1}%", y * 100.0))
+            .y_label_formatter(&|y| format!("{:.*}%", decimals, y * 100.0))
             .label_style(s.font(12.0))
             .draw()
             .map_err(err)?;
         for (i, pts) in series.iter().enumerate() {
+            let band: Vec<(f64, f64)> =
+                pts.iter().map(|p| (p.0, p.3)).chain(pts.iter().rev().map(|p| (p.0, p.2))).collect();
+            chart.draw_series(std::iter::once(Polygon::new(band, run_colour(i).mix(0.18).filled()))).map_err(err)?;
+        }
+        for (i, pts) in series.iter().enumerate() {
             chart
                 .draw_series(LineSeries::new(
-                    pts.iter().copied(),
+                    pts.iter().map(|p| (p.0, p.1)),
                     run_colour(i).stroke_width(s.px(2.5).max(1)),
                 ))
                 .map_err(err)?;
