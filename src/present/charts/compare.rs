@@ -644,7 +644,9 @@ fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, v: &CompareView<'_>
         for (i, pts) in series.iter().enumerate() {
             let band: Vec<(f64, f64)> =
                 pts.iter().map(|p| (p.0, p.3)).chain(pts.iter().rev().map(|p| (p.0, p.2))).collect();
-            chart.draw_series(std::iter::once(Polygon::new(band, run_colour(i).mix(0.18).filled()))).map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, run_colour(i).mix(0.18).filled())))
+                .map_err(err)?;
         }
         for (i, pts) in series.iter().enumerate() {
             chart
