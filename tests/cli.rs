@@ -1160,7 +1160,9 @@ fn run_reports_events_per_second_in_manifest_and_summary() {
     let out = brink()
         .arg("run")
         .arg(bundled("baghdad-2020.toml"))
-        .args(["--trials", "20000", "--seed", "5", "--charts", "none", "--out"])
+        .args(["--trials", "20000", "--seed", "5", "--charts", "none"])
+        .args(crate::util::SMALL_SPREAD)
+        .arg("--out")
         .arg(&res)
         .output()
         .unwrap();
