@@ -140,14 +140,7 @@ fn sweep_lines<DB: DrawingBackend>(
     // single value, so it sits in the middle.
     let pad = if x1 > x0 { (x1 - x0) * 0.03 } else { (x0.abs() * 0.1).max(0.5) };
     (x0, x1) = (x0 - pad, x1 + pad);
-    let m = n - 1;
-    let cols = match m {
-        1 => 1,
-        2..=4 => 2,
-        5..=9 => 3,
-        _ => 4,
-    };
-    let panels = grid.split_evenly((m.div_ceil(cols), cols));
+    let panels = super::small_multiples(&grid, n - 1);
     for (l, panel) in (1..n).zip(panels.iter()) {
         let id = &d.levels[l];
         let pts: Vec<(f64, f64, f64, f64)> =

@@ -642,6 +642,21 @@ pub(crate) fn svg_texts(svg: &str) -> Vec<(f64, f64, String)> {
         .collect()
 }
 
+/// The panels of `m` small multiples on `grid`: one column for one, two up to four, three
+/// up to nine, then four, filled row by row.
+pub(super) fn small_multiples<DB: DrawingBackend>(
+    grid: &DrawingArea<DB, Shift>,
+    m: usize,
+) -> Vec<DrawingArea<DB, Shift>> {
+    let cols = match m {
+        0 | 1 => 1,
+        2..=4 => 2,
+        5..=9 => 3,
+        _ => 4,
+    };
+    grid.split_evenly((m.max(1).div_ceil(cols), cols))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

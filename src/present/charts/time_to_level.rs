@@ -71,14 +71,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         .draw(&Text::new(key, (s.px(24.0) as i32, s.px(4.0) as i32), s.font(14.0).color(&GREY)))
         .map_err(err)?;
 
-    let m = curves.len().max(1);
-    let cols = match m {
-        1 => 1,
-        2..=4 => 2,
-        5..=9 => 3,
-        _ => 4,
-    };
-    let panels = grid.split_evenly((m.div_ceil(cols), cols));
+    let panels = super::small_multiples(&grid, curves.len());
     for ((i, pts), panel) in curves.iter().zip(panels.iter()) {
         let l = &r.levels[*i];
         let (pw, _) = panel.dim_in_pixel();
