@@ -243,21 +243,29 @@ fn rounds(input: &[u32; 16]) -> [u32; 16] {
         x[b] = (x[b] ^ x[c]).rotate_left(7);
     }
     let mut x = *input;
-    for _ in 0..4 {
-        quarter(&mut x, 0, 4, 8, 12);
-        quarter(&mut x, 1, 5, 9, 13);
-        quarter(&mut x, 2, 6, 10, 14);
-        quarter(&mut x, 3, 7, 11, 15);
-        quarter(&mut x, 0, 5, 10, 15);
-        quarter(&mut x, 1, 6, 11, 12);
-        quarter(&mut x, 2, 7, 8, 13);
-        quarter(&mut x, 3, 4, 9, 14);
-    }
+    chacha8_schedule(&mut x, quarter);
     x
 }
 
+/// ChaCha8's eight rounds as four double rounds of quarter-rounds (the columns, then the
+/// diagonals), for a state of any word type: one schedule for the scalar and the 4-lane
+/// block functions.
+#[inline(always)]
+fn chacha8_schedule<T>(x: &mut [T; 16], quarter: impl Fn(&mut [T; 16], usize, usize, usize, usize)) {
+    for _ in 0..4 {
+        quarter(x, 0, 4, 8, 12);
+        quarter(x, 1, 5, 9, 13);
+        quarter(x, 2, 6, 10, 14);
+        quarter(x, 3, 7, 11, 15);
+        quarter(x, 0, 5, 10, 15);
+        quarter(x, 1, 6, 11, 12);
+        quarter(x, 2, 7, 8, 13);
+        quarter(x, 3, 4, 9, 14);
+    }
+}
+
 /// The ChaCha8 rounds of four blocks at once (`x[word][block]`, before the input is added
-/// back): the same rounds as [`Stream::refill`], with each state word of the four blocks
+/// back): the same rounds as [`rounds`], with each state word of the four blocks
 /// side by side in one 128-bit register, so that every step of a round is one vector
 /// instruction for the four (SSE2, part of every x86-64) instead of four scalar ones. The
 /// bits are the scalar ones (tests compare them with `rand_chacha`). Used for the first
@@ -304,16 +312,7 @@ fn rounds4(inputs: &[[u32; 16]; 4]) -> [[u32; 4]; 16] {
                 x[b] = rotl::<7, 25>(_mm_xor_si128(x[b], x[c]));
             }
         }
-        for _ in 0..4 {
-            quarter(&mut x, 0, 4, 8, 12);
-            quarter(&mut x, 1, 5, 9, 13);
-            quarter(&mut x, 2, 6, 10, 14);
-            quarter(&mut x, 3, 7, 11, 15);
-            quarter(&mut x, 0, 5, 10, 15);
-            quarter(&mut x, 1, 6, 11, 12);
-            quarter(&mut x, 2, 7, 8, 13);
-            quarter(&mut x, 3, 4, 9, 14);
-        }
+        chacha8_schedule(&mut x, quarter);
         for (o, v) in out.iter_mut().zip(x) {
             _mm_storeu_si128(o.as_mut_ptr().cast(), v);
         }
