@@ -7,9 +7,11 @@ use super::*;
 use crate::analysis::epistemic::{epistemic_draw, SpreadCounts};
 use crate::analysis::explore::LevelCounts;
 use crate::output::epistemic::{epistemic_csv, params_csv, Draws};
+use crate::output::text::pct;
 use crate::present::charts::explore::{render_epistemic, Context};
 use crate::present::folder::FolderSpec;
-use crate::sim::stats::percentile;
+use crate::sim::accumulate::Reached;
+use crate::sim::stats::{percentile, Aggregate};
 
 /// Runs `draws` outer draws of `base` (the scenario of `scenario`, loaded from `source`)
 /// with the options `s`, and writes the pooled results folder with the two-loop files.
@@ -37,14 +39,25 @@ pub(super) fn epistemic(
     let bar = progress_bar(draws * trials, s.quiet);
     let started = Instant::now();
     let mut d = Draws { names, values: Vec::new(), p: Vec::new() };
-    // Trials of each draw that reached each level: the pooled interval needs the counts.
+    // Trials of each draw that reached each level, and draws of each trial that reached
+    // each level (trial-major): the pooled interval needs both (stats::two_loop_interval).
     let mut reached: Vec<Vec<u64>> = Vec::new();
+    let n_levels = base.levels.len();
+    let mut per_trial = vec![0u32; trials as usize * n_levels];
     let mut pooled: Option<crate::sim::stats::Aggregate> = None;
     for k in 0..draws {
         let values = epistemic_draw(&base, seed, k);
         let model = draw_model(&file, &source, ov, &d.names, &values)?;
         let done = k * trials;
-        let agg = runner::run(&model, spec, &mut |n| bar.set_position(done + n))?;
+        let mut total = (Aggregate::new(&model), Reached::new(n_levels));
+        let empty = || (Aggregate::new(&model), Reached::new(n_levels));
+        runner::run_set(&[&model], spec, 0..trials, &empty, &mut total, &mut |n| bar.set_position(done + n))?;
+        let (agg, flags) = total;
+        for t in 0..trials as usize {
+            for (c, &hit) in per_trial[t * n_levels..(t + 1) * n_levels].iter_mut().zip(flags.trial(t)) {
+                *c += u32::from(hit);
+            }
+        }
         d.p.push(agg.levels.iter().map(|l| l.reached as f64 / agg.trials.max(1) as f64).collect());
         reached.push(agg.levels.iter().map(|l| l.reached).collect());
         match &mut pooled {
@@ -61,7 +74,8 @@ pub(super) fn epistemic(
     let intervals: Vec<(f64, f64)> = (0..base.levels.len())
         .map(|l| {
             let counts: Vec<u64> = reached.iter().map(|r| r[l]).collect();
-            crate::sim::stats::two_loop_interval(&counts, trials)
+            let shares: Vec<u32> = per_trial.iter().skip(l).step_by(n_levels).copied().collect();
+            crate::sim::stats::two_loop_interval(&counts, &shares, trials)
         })
         .collect();
 
@@ -109,20 +123,21 @@ pub(super) fn epistemic(
             d.names.join(", ")
         );
         t.push_str(&format!(
-            "  {:<20} {:>27}  {:>26}\n",
+            "  {:<20} {:>28}  {:>26}\n",
             "level", "pooled P [95% CI]", "P across draws: median [5%, 95%]"
         ));
         for (l, level) in levels.iter().enumerate() {
             let ps = d.level(l);
+            let pooled_p = pooled.levels[l].reached as f64 / pooled.trials.max(1) as f64;
             t.push_str(&format!(
-                "  {:<20} {:>8.2}% [{:>6.2}%, {:>6.2}%]  {:>9.2}% [{:.2}%, {:.2}%]\n",
+                "  {:<20} {:>8} [{:>7}, {:>7}]  {:>9} [{}, {}]\n",
                 level.id,
-                100.0 * pooled.levels[l].reached as f64 / pooled.trials.max(1) as f64,
-                100.0 * intervals[l].0,
-                100.0 * intervals[l].1,
-                100.0 * percentile(&ps, 0.5),
-                100.0 * percentile(&ps, 0.05),
-                100.0 * percentile(&ps, 0.95)
+                pct(pooled_p),
+                pct(intervals[l].0),
+                pct(intervals[l].1),
+                pct(percentile(&ps, 0.5)),
+                pct(percentile(&ps, 0.05)),
+                pct(percentile(&ps, 0.95))
             ));
         }
         t.push_str(

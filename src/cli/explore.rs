@@ -12,6 +12,7 @@ use crate::analysis::explore::{
 };
 use crate::output::explore::{sensitivity_csv, sweep_csv, trim};
 use crate::output::manifest::{explore_manifest, push_folder_manifest, RunRecord};
+use crate::output::text::{pct, sig};
 use crate::present::charts::explore::{render_sweep, render_tornado, Context, SweepData};
 use crate::shard::set::{self, COUNTS_JSON, PAIRED_JSON};
 use crate::shard::{Design, RunFacts, SensitivityPart, Shard, ShardManifest, SweepPart, SweepSplit};
@@ -341,15 +342,9 @@ pub(super) fn finish_sweep(
     );
     for (p, row) in points.iter().zip(&data.p) {
         let name: Vec<String> =
-            axes.iter().zip(p).map(|(ax, v)| format!("{}={}", ax.param, trim(*v))).collect();
+            axes.iter().zip(p).map(|(ax, v)| format!("{}={}", ax.param, sig(*v, 6))).collect();
         let (v, lo, hi) = row[top];
-        text.push_str(&format!(
-            "  {:<40} {:>7.2}%  [{:.2}, {:.2}]\n",
-            name.join(" "),
-            100.0 * v,
-            100.0 * lo,
-            100.0 * hi
-        ));
+        text.push_str(&format!("  {:<40} {:>7}  [{}, {}]\n", name.join(" "), pct(v), pct(lo), pct(hi)));
     }
     text.push_str(&format!("\n  results in {}/ (sweep.csv, sweep charts, manifest.json)\n", dest.display()));
     Ok(text)
@@ -448,11 +443,11 @@ pub(super) fn finish_sensitivity(
     write_files(&staging, files)?;
     let dest = staging.commit()?;
     let mut text = format!(
-        "{}: sensitivity of P({level_id}) = {:.2}% [{:.2}, {:.2}] to each param x (1 -/+ {}), {} trials, seed {}\n\n",
+        "{}: sensitivity of P({level_id}) = {} [{}, {}] to each param x (1 -/+ {}), {} trials, seed {}\n\n",
         s.base.name,
-        100.0 * base.value,
-        100.0 * lo,
-        100.0 * hi,
+        pct(base.value),
+        pct(lo),
+        pct(hi),
         spread,
         s.spec.trials,
         s.spec.seed
@@ -463,12 +458,12 @@ pub(super) fn finish_sensitivity(
     ));
     for r in &rows {
         text.push_str(&format!(
-            "  {:<36} {:>21}  {:>8.2}%  {:>8.2}%  {:>6.2} pts\n",
+            "  {:<36} {:>21}  {:>9}  {:>9}  {:>6} pts\n",
             r.setting.param,
-            format!("{} - {}", trim(r.setting.low), trim(r.setting.high)),
-            100.0 * r.low.value,
-            100.0 * r.high.value,
-            100.0 * r.swing()
+            format!("{} - {}", sig(r.setting.low, 6), sig(r.setting.high, 6)),
+            pct(r.low.value),
+            pct(r.high.value),
+            pct(r.swing()).trim_end_matches('%')
         ));
     }
     text.push_str(&format!(

@@ -20,6 +20,7 @@ use crate::analysis::compare::paired_proportion;
 use crate::output::manifest::Manifest;
 use crate::output::tables;
 use crate::present::charts::{self, CHARTS};
+use crate::sim::accumulate::Reached;
 use crate::sim::stats::Aggregate;
 use axum::extract::{Path as UrlPath, RawQuery, State};
 use axum::http::{header, StatusCode};
@@ -205,44 +206,6 @@ struct Outcome {
     seconds: f64,
 }
 
-/// Which levels each trial reached, in trial order: `levels` flags per trial. What a run
-/// is paired on, kept for the baseline so that a change runs only the changed scenario.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Reached {
-    levels: usize,
-    flags: Vec<bool>,
-}
-
-impl Reached {
-    fn new(model: &Model) -> Reached {
-        Reached { levels: model.levels.len(), flags: Vec::new() }
-    }
-
-    fn trials(&self) -> u64 {
-        (self.flags.len() / self.levels.max(1)) as u64
-    }
-
-    fn trial(&self, t: usize) -> &[bool] {
-        &self.flags[t * self.levels..(t + 1) * self.levels]
-    }
-}
-
-impl crate::sim::accumulate::Accumulate for Reached {
-    fn add(
-        &mut self,
-        _model: usize,
-        outcome: &crate::sim::engine::Outcome<'_>,
-        _first: &crate::sim::engine::Outcome<'_>,
-    ) {
-        self.flags.extend(outcome.reached.iter().map(|d| !d.is_nan()));
-    }
-
-    fn merge(&mut self, later: Self) -> std::io::Result<()> {
-        self.flags.extend(later.flags);
-        Ok(())
-    }
-}
-
 /// The baseline's reached flags on one seed, for its first `trials()` trials: a trial
 /// does not depend on the total, so a shorter run is a prefix of it.
 type BaselineCache = std::sync::Mutex<Option<(u64, Arc<Reached>)>>;
@@ -292,7 +255,7 @@ impl Server {
     fn run(&self, model: &Model, q: &Query, ticket: u64) -> Result<(Aggregate, Reached), Refusal> {
         let spec =
             RunSpec { trials: q.trials, seed: q.seed, threads: self.threads, max_events: model.max_events };
-        let empty = || (Aggregate::new(model), Reached::new(model));
+        let empty = || (Aggregate::new(model), Reached::new(model.levels.len()));
         let mut total = empty();
         let mut start = 0;
         while start < q.trials {

@@ -62,7 +62,7 @@ impl Chain {
                 from: after.id.clone(),
                 branch: t.after_branch.map(|b| after.branches[b].id.clone()),
                 to: model.steps[t.step].id.clone(),
-                label: format!("p {}", num(model.triggers[ti].p)),
+                label: format!("p {}", crate::output::text::sig(model.triggers[ti].p, 3)),
             });
         }
         for kind in ["excite", "modifier"] {

@@ -208,6 +208,37 @@ impl Results {
         Ok(r)
     }
 
+    /// A two-loop run's shape, (parameter draws, trials per draw): its `trials` are every
+    /// draw's run of the same trials, not that many independent trials. None otherwise.
+    pub fn two_loop(&self) -> Option<(u64, u64)> {
+        let k = self.draws_top.len() as u64;
+        (!self.epistemic.is_empty() && self.manifest.spread.is_none() && k > 0)
+            .then(|| (k, self.manifest.trials / k))
+    }
+
+    /// The trials each parameter draw ran: a spread's or a two-loop run's trials per draw,
+    /// otherwise every trial of the run.
+    pub fn trials_per_draw(&self) -> u64 {
+        match (self.manifest.spread, self.two_loop()) {
+            (Some(sp), _) => sp.trials_per_draw,
+            (None, Some((_, n))) => n,
+            (None, None) => self.manifest.trials,
+        }
+    }
+
+    /// The trials of the run, in words: "5,000 trials", or for a two-loop run "100
+    /// parameter draws × 5,000 trials".
+    pub fn trials_text(&self) -> String {
+        match self.two_loop() {
+            Some((k, n)) => format!(
+                "{} parameter draws × {} trials",
+                crate::output::text::thousands(k),
+                crate::output::text::thousands(n)
+            ),
+            None => format!("{} trials", crate::output::text::thousands(self.manifest.trials)),
+        }
+    }
+
     /// Horizon in days.
     pub fn horizon(&self) -> u32 {
         self.manifest.horizon_days

@@ -2,28 +2,19 @@
 //! chain labels, charts and report pages share these, so one value reads the same
 //! everywhere. (CSV and JSON files keep their own exact formats.)
 
-/// A probability as a percentage with one decimal, or three below 0.1%, so that a rare
-/// level does not read as 0.0%. Written for `p` in [0, 1]; a negative `p` (never a
-/// probability) keeps three decimals while it is within 0.1% of zero.
+/// A probability as a percentage: one decimal from 1% up, two significant figures below
+/// ("0.83%", "0.042%", "0.0012%"), so a rare level and the bounds of its interval never
+/// round together ("0.8% [0.7%, 0.8%]") or to 0.0%. Written for `p` in [0, 1]; a negative
+/// `p` (a difference, never a probability) reads the same way by its size.
 pub fn pct(p: f64) -> String {
     let x = 100.0 * p;
-    if x != 0.0 && x.abs() < 0.1 {
-        format!("{x:.3}%")
-    } else {
-        format!("{x:.1}%")
+    if x == 0.0 || !x.is_finite() || x.abs() >= 1.0 {
+        return format!("{x:.1}%");
     }
-}
-
-/// A bound of an interval (the spread across draws, a headline's interval): as [`pct`], but with two decimals below 1%, so that
-/// the spread of a rare level (P(war) of a few in ten thousand) does not round to
-/// "[0.0%, 0.1%]".
-pub fn spread_pct(p: f64) -> String {
-    let x = 100.0 * p;
-    if (0.1..1.0).contains(&x) {
-        format!("{x:.2}%")
-    } else {
-        pct(p)
-    }
+    // Decimals for two significant figures; the rounding itself may carry to the next
+    // decade (0.996 -> "1.00"), which reads the same.
+    let decimals = (1 - x.abs().log10().floor() as i32).clamp(2, 10) as usize;
+    format!("{x:.decimals$}%")
 }
 
 /// A scenario number as written in a scenario file: up to 6 decimals, no trailing zeros.
@@ -138,19 +129,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pct_shows_rare_levels_with_three_decimals() {
+    fn pct_shows_two_significant_figures_below_one_percent() {
         assert_eq!(pct(0.0), "0.0%");
         assert_eq!(pct(-0.0), "-0.0%");
         assert_eq!(pct(1.0), "100.0%");
         assert_eq!(pct(0.446), "44.6%");
+        assert_eq!(pct(0.01), "1.0%");
+        // Below 1%: two significant figures, so an interval's bounds stay apart.
+        assert_eq!(pct(0.0083), "0.83%");
+        assert_eq!(pct(0.0075), "0.75%");
+        assert_eq!(pct(0.001), "0.10%");
         assert_eq!(pct(0.00042), "0.042%");
-        // The switch is at exactly 0.1%: 100 * p rounds below 0.1 for every double below
-        // 0.001 and not for 0.001 itself, so a test on p or on 100 * p agrees.
-        assert_eq!(pct(0.001), "0.1%");
-        let below = f64::from_bits(0.001f64.to_bits() - 1);
-        assert_eq!(pct(below), "0.100%");
+        assert_eq!(pct(0.000_012_3), "0.0012%");
+        // The switch is at exactly 1%: the largest double below 0.01 rounds up to "1.00%".
+        let below = f64::from_bits(0.01f64.to_bits() - 1);
+        assert_eq!(pct(below), "1.00%");
         assert_eq!(pct(-0.0004), "-0.040%");
         assert_eq!(pct(-0.25), "-25.0%");
+        assert_eq!(pct(1e-15), "0.0000000000%");
     }
 
     #[test]

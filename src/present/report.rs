@@ -8,7 +8,7 @@
 
 use crate::output::manifest::Manifest;
 use crate::output::results::{EpistemicRow, Results};
-use crate::output::text::{odds, pct, short, spread_pct, thousands};
+use crate::output::text::{odds, pct, short, thousands};
 use crate::present::charts::{self, ChartError, ChartOptions, CHARTS};
 use crate::sim::stats::{spearman_family_bound, spearman_holds_zero, spearman_zero_bound};
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
@@ -295,7 +295,8 @@ fn path_line(r: &Results) -> Markup {
             @if top.trials_reached == 0 {
                 "none: no trial reached " code { (text(&top.level)) }
             } @else if let Some((path, n)) = path_to_top(r) {
-                (text(&path.replace('>', " → "))) ": " (n) " of the " (top.trials_reached) " trials that reached "
+                (text(&path.replace('>', " → "))) ": " (n) " of the " (top.trials_reached)
+                @if r.two_loop().is_some() { " runs of a trial (each draw runs every trial) that reached " } @else { " trials that reached " }
                 code { (text(&top.level)) } " (" (pct(n as f64 / top.trials_reached as f64)) ")"
             } @else {
                 "no path among the " (r.paths.len()) " most common ends at " code { (text(&top.level)) }
@@ -341,7 +342,7 @@ fn top_hits_per_draw(r: &Results) -> Option<f64> {
     if r.draws_top.is_empty() {
         return None;
     }
-    let per_draw = r.manifest.spread.map_or(r.manifest.trials, |sp| sp.trials_per_draw) as f64;
+    let per_draw = r.trials_per_draw() as f64;
     Some(r.draws_top.iter().sum::<f64>() / r.draws_top.len() as f64 * per_draw)
 }
 
@@ -395,9 +396,9 @@ fn run_card(r: &Results, served: Option<&Served>) -> Markup {
             p.sub {
                 "Scenario " code { (text(&m.scenario_name)) } ", variant " code { (text(variant)) }
                 @if served.is_some() && !m.sets.is_empty() { ", set " code { (text(&m.sets.join(", "))) } }
-                ": " (thousands(m.trials)) " trials, seed " (m.seed) ", " (m.horizon_days) " days"
+                ": " (r.trials_text()) ", seed " (m.seed) ", " (m.horizon_days) " days"
                 @if let Some(s) = &m.start { " from " (text(s)) }
-                @if m.spread.is_none() && !r.epistemic.is_empty() { " (a two-loop run: " (draws) " parameter draws)" }
+                @if r.two_loop().is_some() { " (a two-loop run: every draw runs the same trials)" }
                 "."
             }
             "\n"
@@ -415,12 +416,12 @@ fn run_card(r: &Results, served: Option<&Served>) -> Markup {
                 dt { "Interval" } "\n"
                 dd {
                     @if let Some((lo, hi)) = across {
-                        b { (spread_pct(lo)) " – " (spread_pct(hi)) } " across " (draws) " draws of the uncertain params "
+                        b { (pct(lo)) " – " (pct(hi)) } " across " (draws) " draws of the uncertain params "
                         "(the middle 90% of P across the draws: what not knowing them leaves open); "
                         @if m.spread.is_some() { "Monte Carlo 95% interval: " } @else { "the pooled P's 95% interval: " }
-                        (spread_pct(top.p_low)) " – " (spread_pct(top.p_high))
+                        (pct(top.p_low)) " – " (pct(top.p_high))
                         @if let Some(n) = top_hits_per_draw(r) {
-                            @let per_draw = m.spread.map_or(m.trials, |sp| sp.trials_per_draw);
+                            @let per_draw = r.trials_per_draw();
                             @if n < 20.0 {
                                 ". " b { "Not resolved at this precision:" } " each draw saw about " (format_args!("{n:.1}")) " of its " (thousands(per_draw))
                                 " trials reach " code { (text(&top.level)) } ", so most of that spread is the Monte Carlo noise of so few events, not parameter uncertainty ("
@@ -428,7 +429,7 @@ fn run_card(r: &Results, served: Option<&Served>) -> Markup {
                             }
                         }
                     } @else {
-                        b { (spread_pct(top.p_low)) " – " (spread_pct(top.p_high)) } " (95% Monte Carlo interval, " (thousands(top.trials_reached)) " of " (thousands(m.trials)) " trials)"
+                        b { (pct(top.p_low)) " – " (pct(top.p_high)) } " (95% Monte Carlo interval, " (thousands(top.trials_reached)) " of " (thousands(m.trials)) " trials)"
                         @if served.is_some() {
                             ": the error of simulating " (thousands(m.trials)) " trials"
                             @if drawn > 0 {
@@ -1195,7 +1196,7 @@ fn compare_card(v: &charts::compare::CompareView<'_>, sub: Markup) -> Markup {
                         dd {
                             span.big { (pct(e.value)) } " "
                             span.words { (odds(e.value, e.high.unwrap_or(e.value))) }
-                            @if let (Some(lo), Some(hi)) = (e.low, e.high) { " (Monte Carlo 95% interval " (spread_pct(lo)) " – " (spread_pct(hi)) ")" }
+                            @if let (Some(lo), Some(hi)) = (e.low, e.high) { " (Monte Carlo 95% interval " (pct(lo)) " – " (pct(hi)) ")" }
                         }
                         "\n"
                     }

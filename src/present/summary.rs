@@ -1,7 +1,7 @@
 //! The terminal summary of a run, and the readable form of a scenario for `brink check`.
 
 use crate::analysis::epistemic::SpreadCounts;
-use crate::output::text::{num, pct, spread_pct};
+use crate::output::text::{num, pct};
 use crate::scenario::diag::{shown_actor, shown_text, MAX_ID_CHARS};
 use crate::sim::calendar::Date;
 use crate::sim::model::{LevelChange, Model};
@@ -102,7 +102,7 @@ fn levels_with_spread(s: &mut String, model: &Model, agg: &Aggregate, sp: &Sprea
             "  {:w$}  {:>8}  {:>18}  {:>18}  {:>10}{}",
             level.id,
             pct(p),
-            format!("[{}, {}]", spread_pct(slo), spread_pct(shi)),
+            format!("[{}, {}]", pct(slo), pct(shi)),
             format!("[{}, {}]", pct(lo), pct(hi)),
             med,
             if level.terminal { "  (terminal)" } else { "" }

@@ -123,6 +123,43 @@ impl<A: Accumulate, B: Accumulate> Accumulate for (A, B) {
     }
 }
 
+/// Which levels each trial reached, in trial order: `levels` flags per trial. What a
+/// paired or crossed estimate needs beyond the counts: `brink serve` keeps the baseline's
+/// to pair a change with it, and a two-loop run adds each draw's into per-trial counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reached {
+    levels: usize,
+    flags: Vec<bool>,
+}
+
+impl Reached {
+    /// No trials yet, for a model of `levels` levels.
+    pub fn new(levels: usize) -> Reached {
+        Reached { levels, flags: Vec::new() }
+    }
+
+    /// The number of trials held.
+    pub fn trials(&self) -> u64 {
+        (self.flags.len() / self.levels.max(1)) as u64
+    }
+
+    /// Whether trial `t` reached each level.
+    pub fn trial(&self, t: usize) -> &[bool] {
+        &self.flags[t * self.levels..(t + 1) * self.levels]
+    }
+}
+
+impl Accumulate for Reached {
+    fn add(&mut self, _model: usize, outcome: &Outcome<'_>, _first: &Outcome<'_>) {
+        self.flags.extend(outcome.reached.iter().map(|d| !d.is_nan()));
+    }
+
+    fn merge(&mut self, later: Self) -> std::io::Result<()> {
+        self.flags.extend(later.flags);
+        Ok(())
+    }
+}
+
 // Observers of the combinations above: each part watches. The methods are as cheap as
 // the parts' (nothing, for parts that do not watch).
 

@@ -3,9 +3,7 @@
 //! and `compare_time_to_level` (cumulative probability curves of every run, one panel per
 //! level).
 
-use super::{
-    err, spread_pct, thousands, viridis, ChartError, ChartOptions, DrawResult, Style, GREY, INK, LIGHT,
-};
+use super::{err, pct, thousands, viridis, ChartError, ChartOptions, DrawResult, Style, GREY, INK, LIGHT};
 use crate::output::compare::Comparison;
 use crate::output::results::Results;
 use crate::sim::stats::{wilson_p, Z95};
@@ -373,15 +371,10 @@ fn differences<DB: DrawingBackend>(
         let id_w = body.estimate_text_size(&l.id, &id_font).map(|(w, _)| w as i32).unwrap_or(0);
         root.draw(&Text::new(l.id.clone(), (hx, hy), id_font.pos(left_mid))).map_err(err)?;
         let reached = match (base.low, base.high) {
-            (Some(lo), Some(hi)) => format!(
-                "{} P(reach {}) {} [{}, {}]",
-                cmp.names[0],
-                l.id,
-                spread_pct(base.value),
-                spread_pct(lo),
-                spread_pct(hi)
-            ),
-            _ => format!("{} P(reach {}) {}", cmp.names[0], l.id, spread_pct(base.value)),
+            (Some(lo), Some(hi)) => {
+                format!("{} P(reach {}) {} [{}, {}]", cmp.names[0], l.id, pct(base.value), pct(lo), pct(hi))
+            }
+            _ => format!("{} P(reach {}) {}", cmp.names[0], l.id, pct(base.value)),
         };
         let room = rr_px.end - (head_x + id_w + s.px(12.0) as i32);
         let reached = super::fit(&body, &reached, &s.font(14.0), room);

@@ -153,10 +153,10 @@ fn sweep_lines<DB: DrawingBackend>(
         let (first, last) = (pts[0], pts[pts.len() - 1]);
         let note = format!(
             "{} at {} = {} · {} at {}",
-            super::spread_pct(first.1),
+            super::pct(first.1),
             axis.param,
             trim(first.0),
-            super::spread_pct(last.1),
+            super::pct(last.1),
             trim(last.0)
         );
         let note = fit(panel, &note, &s.font(13.0), text_w);
@@ -475,7 +475,7 @@ pub(crate) fn epistemic_svgs(
     }
     let m = &r.manifest;
     // Trials of each draw: the spread's, or a two-loop run's pooled trials over its draws.
-    let trials = m.spread.map_or(m.trials / r.draws_top.len() as u64, |sp| sp.trials_per_draw);
+    let trials = r.trials_per_draw();
     let ctx = Context { scenario: m.scenario_name.clone(), variant: m.variant.clone(), trials, seed: m.seed };
     let mut drivers: Vec<(String, f64)> = r
         .epistemic
@@ -545,15 +545,25 @@ impl Draw for Spread<'_> {
             .map_err(err)?;
         let q = |x: f64| crate::sim::stats::percentile(p, x);
         let marks = [(q(0.05), "5th"), (q(0.5), "median"), (q(0.95), "95th")];
+        // Each label starts right of its line; one that would run into the label before
+        // it drops a line, so "5th" and "median" at nearly the same P stay readable.
+        let font = s.font(13.0);
+        let mut row_ends: Vec<i32> = Vec::new();
         for (x, name) in marks {
             let line = PathElement::new(vec![(x, 0.0), (x, top)], INK.stroke_width(s.px(2.0).max(1)));
             chart.draw_series(std::iter::once(line)).map_err(err)?;
-            let t = EmptyElement::at((x, top))
-                + Text::new(
-                    format!("{name} {:.2}%", x * 100.0),
-                    (s.px(4.0) as i32, s.px(4.0) as i32),
-                    s.font(13.0),
-                );
+            let label = format!("{name} {}", super::pct(x));
+            let left = chart.backend_coord(&(x, top)).0 + s.px(4.0) as i32;
+            let width = root.estimate_text_size(&label, &font).map_or(0, |(w, _)| w as i32);
+            let row =
+                row_ends.iter().position(|&end| end + s.px(6.0) as i32 <= left).unwrap_or(row_ends.len());
+            let end = left + width;
+            match row_ends.get_mut(row) {
+                Some(e) => *e = end,
+                None => row_ends.push(end),
+            }
+            let dy = s.px(4.0) as i32 + row as i32 * s.px(16.0) as i32;
+            let t = EmptyElement::at((x, top)) + Text::new(label, (s.px(4.0) as i32, dy), font.clone());
             chart.draw_series(std::iter::once(t)).map_err(err)?;
         }
         Ok(())

@@ -4,8 +4,8 @@
 //! is as readable as one at 100%; a linear axis made the top rungs slivers.
 
 use super::{
-    decade_pct, err, header, level_colour, log_axis, log_floor, pct, spread_pct, wrap, DrawResult, Style,
-    BLUE, GREY, INK, LIGHT,
+    decade_pct, err, header, level_colour, log_axis, log_floor, pct, wrap, DrawResult, Style, BLUE, GREY,
+    INK, LIGHT,
 };
 use crate::output::results::Results;
 use plotters::coord::Shift;
@@ -60,7 +60,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         .zip(&spreads)
         .map(|(l, sp)| match sp {
             Some((a, b)) => {
-                format!("{}  [{} – {}] across draws", pct(l.p_reached), spread_pct(*a), spread_pct(*b))
+                format!("{}  [{} – {}] across draws", pct(l.p_reached), pct(*a), pct(*b))
             }
             None => format!("{}  [{} – {}]", pct(l.p_reached), pct(l.p_low), pct(l.p_high)),
         })

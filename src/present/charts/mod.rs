@@ -20,7 +20,7 @@ pub(crate) mod time_to_level;
 
 use crate::output::guard::RUN_CHARTS;
 use crate::output::results::Results;
-use crate::output::text::{pct, spread_pct, thousands};
+use crate::output::text::{pct, thousands};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::Once;
@@ -132,9 +132,9 @@ trait Draw {
 }
 
 /// Fills the area white and draws the chart with the style for its size.
-fn draw_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &impl Draw) -> DrawResult {
+fn draw_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &impl Draw, bitmap: bool) -> DrawResult {
     root.fill(&WHITE).map_err(err)?;
-    chart.draw(root, &Style::for_area(root))?;
+    chart.draw(root, &Style::for_area(root, bitmap))?;
     root.present().map_err(err)
 }
 
@@ -145,7 +145,7 @@ fn draw_svg(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<String
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, (opts.width, opts.height)).into_drawing_area();
-        draw_on(&root, chart).map_err(|m| ChartError::new(name, m))?;
+        draw_on(&root, chart, false).map_err(|m| ChartError::new(name, m))?;
     }
     Ok(with_tooltips(s))
 }
@@ -158,7 +158,7 @@ fn draw_png(name: &str, opts: &ChartOptions, chart: &impl Draw) -> Result<Vec<u8
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw_on(&root, chart).map_err(|m| ChartError::new(name, m))?;
+        draw_on(&root, chart, true).map_err(|m| ChartError::new(name, m))?;
     }
     encode_png(&rgb, w, h).map_err(|m| ChartError::new(name, m))
 }
@@ -222,12 +222,28 @@ fn err<E: std::fmt::Display>(e: E) -> String {
 #[derive(Debug, Clone, Copy)]
 struct Style {
     scale: f64,
+    /// Drawing pixels (PNG): font sizes are then even (see [`Style::font_px`]).
+    bitmap: bool,
 }
 
 impl Style {
-    fn for_area<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Style {
+    fn for_area<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, bitmap: bool) -> Style {
         let (w, h) = root.dim_in_pixel();
-        Style { scale: (w as f64 / 1200.0).min(h as f64 / 800.0).clamp(0.5, 3.0) }
+        Style { scale: (w as f64 / 1200.0).min(h as f64 / 800.0).clamp(0.5, 3.0), bitmap }
+    }
+    /// A font size in pixels. On a bitmap it is an even whole number: plotters 0.3.7
+    /// places each glyph at `(size / 2 + top) as i32`, which truncates toward zero, so at
+    /// an odd size glyphs above and below that line round in opposite directions and a
+    /// decimal point sits a pixel high ("16·1%"). An even size has nothing to round.
+    fn font_px(&self, base: f64) -> f64 {
+        let px = (base * self.scale).max(9.0);
+        if self.bitmap {
+            // Ties go down (13 -> 12), so text never grows past what the layout measured
+            // for its neighbours.
+            ((px / 2.0 - 0.01).round() * 2.0).max(10.0)
+        } else {
+            px
+        }
     }
     fn px(&self, base: f64) -> u32 {
         (base * self.scale).round() as u32
@@ -247,10 +263,10 @@ impl Style {
         b
     }
     fn font(&self, base: f64) -> TextStyle<'static> {
-        ("sans-serif", (base * self.scale).max(9.0)).into_font().color(&INK)
+        ("sans-serif", self.font_px(base)).into_font().color(&INK)
     }
     fn bold(&self, base: f64) -> TextStyle<'static> {
-        ("sans-serif", (base * self.scale).max(9.0), FontStyle::Bold).into_font().color(&INK)
+        ("sans-serif", self.font_px(base), FontStyle::Bold).into_font().color(&INK)
     }
     fn title(&self) -> TextStyle<'static> {
         self.bold(26.0)
@@ -312,7 +328,7 @@ fn header<DB: DrawingBackend>(
         Some(v) => format!("{} [{v}]", m.scenario_name),
         None => format!("{} [baseline]", m.scenario_name),
     };
-    let mut sub = format!("{} trials, seed {}, {} days", thousands(m.trials), m.seed, m.horizon_days);
+    let mut sub = format!("{}, seed {}, {} days", r.trials_text(), m.seed, m.horizon_days);
     if let Some(start) = &m.start {
         sub.push_str(&format!(" from {start}"));
     }

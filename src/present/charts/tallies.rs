@@ -30,10 +30,20 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
             )
         })
         .collect();
+    // A two-loop folder pools every parameter draw's run of the same trials: they are not
+    // independent, so a Wilson band on the pooled count would be far too narrow, and none
+    // is drawn (as in time_to_level).
+    let banded = r.two_loop().is_none();
     // One floor for every panel, so their heights compare: the decade below the smallest
-    // lower bound of any band.
-    let lo = log_floor(curves.iter().flat_map(|c| c.steps.iter().map(|st| wilson(st.1, c.trials, Z95).0)), 0)
-        .min(-1);
+    // lower bound of any band (or value, unbanded).
+    let low = |st: &(u64, u64), c: &Exceedance| {
+        if banded {
+            wilson(st.1, c.trials, Z95).0
+        } else {
+            st.1 as f64 / c.trials.max(1) as f64
+        }
+    };
+    let lo = log_floor(curves.iter().flat_map(|c| c.steps.iter().map(move |st| low(st, c))), 0).min(-1);
     let cols = match n {
         1 => 1,
         2..=4 => 2,
@@ -42,10 +52,12 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     };
     let rows = n.div_ceil(cols);
     let (legend, grid) = body.split_vertically(s.px(28.0));
-    legend_line(&legend, s)?;
+    legend_line(&legend, s, banded)?;
     let panels = grid.split_evenly((rows, cols));
+    // The trials that are independent of one another: a two-loop run's trials per draw.
+    let independent = r.two_loop().map_or(r.manifest.trials, |(_, n)| n);
     for ((t, c), panel) in r.tallies.iter().zip(&curves).zip(panels.iter()) {
-        panel_chart(panel, t, c, lo, s)?;
+        panel_chart(panel, t, c, lo, independent, banded, s)?;
     }
     Ok(())
 }
@@ -74,7 +86,7 @@ fn exceedance(dist: impl Iterator<Item = (u64, u64)>) -> Exceedance {
     Exceedance { steps, trials }
 }
 
-fn legend_line<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+fn legend_line<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, banded: bool) -> DrawResult {
     let x = s.px(24.0) as i32;
     let y = s.px(12.0) as i32;
     let len = s.px(24.0) as i32;
@@ -85,9 +97,16 @@ fn legend_line<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style) -> 
         plotters::style::text_anchor::HPos::Left,
         plotters::style::text_anchor::VPos::Center,
     );
-    area.draw(&Rectangle::new([(x, y - half), (x + len, y + half)], BLUE.mix(0.2).filled())).map_err(err)?;
+    if banded {
+        area.draw(&Rectangle::new([(x, y - half), (x + len, y + half)], BLUE.mix(0.2).filled()))
+            .map_err(err)?;
+    }
     area.draw(&PathElement::new(vec![(x, y), (x + len, y)], BLUE.stroke_width(stroke))).map_err(err)?;
-    let text = "share of trials with a total of at least x, and its 95% Wilson band (log scale)";
+    let text = if banded {
+        "share of trials with a total of at least x, and its 95% Wilson band (log scale)"
+    } else {
+        "pooled share of trials with a total of at least x over all parameter draws (log scale; no Monte Carlo band: the draws share their trials)"
+    };
     area.draw(&Text::new(text, (x + len + s.px(6.0) as i32, y), font.clone().pos(mid))).map_err(err)?;
     let tw = area.estimate_text_size(text, &font).map(|(w, _)| w as i32).unwrap_or(0);
     let x2 = x + len + s.px(30.0) as i32 + tw;
@@ -102,6 +121,8 @@ fn panel_chart<DB: DrawingBackend>(
     t: &TallyRow,
     c: &Exceedance,
     lo: i32,
+    independent: u64,
+    banded: bool,
     s: &Style,
 ) -> DrawResult {
     let (pw, _) = area.dim_in_pixel();
@@ -119,9 +140,15 @@ fn panel_chart<DB: DrawingBackend>(
     let p_any = c.steps.first().map_or(0.0, |st| st.1 as f64 / c.trials.max(1) as f64);
     let note = match max {
         Some(m) => format!("P(any) {} · mean {:.2} · largest {}", pct(p_any), t.mean, thousands(m)),
+        // Below the Wilson bound for none of the independent trials (a two-loop run's
+        // draws share theirs: its trials per draw).
+        None if banded => {
+            let (_, hi) = wilson(0, independent, Z95);
+            format!("0 in all {} trials (P(any) below {})", thousands(independent), pct(hi))
+        }
         None => {
-            let (_, hi) = wilson(0, c.trials, Z95);
-            format!("0 in all {} trials (P(any) below {})", thousands(c.trials), pct(hi))
+            let (_, hi) = wilson(0, independent, Z95);
+            format!("0 in every draw's {} trials (P(any) below {})", thousands(independent), pct(hi))
         }
     };
     let note = super::fit(area, &note, &s.font(13.0), text_w);
@@ -177,7 +204,9 @@ fn panel_chart<DB: DrawingBackend>(
         prev = v;
     }
     let band: Vec<(f64, f64)> = upper.iter().copied().chain(lower.iter().rev().copied()).collect();
-    chart.draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.2).filled()))).map_err(err)?;
+    if banded {
+        chart.draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.2).filled()))).map_err(err)?;
+    }
     chart.draw_series(LineSeries::new(curve, BLUE.stroke_width(s.px(2.0).max(1)))).map_err(err)?;
     let last = c.steps.last().map_or(0, |st| st.1);
     let dot = Circle::new((max as f64, y(last)), s.px(4.0).max(2) as i32, INK.filled());
