@@ -452,6 +452,24 @@ pub(super) fn finish_sensitivity(
         s.spec.trials,
         s.spec.seed
     );
+    // A base P that rests on a handful of trials makes every swing mostly Monte Carlo
+    // noise: say so before the table, with the trials that would give some 20 events.
+    let hits = base_counts.reached[level];
+    if hits < 20 {
+        let need = if hits == 0 {
+            "many more".to_owned()
+        } else {
+            // Rounded up to two significant figures: a value to type.
+            let n = (s.spec.trials * 20).div_ceil(hits);
+            let unit = 10u64.pow((n.ilog10()).saturating_sub(1));
+            (n.div_ceil(unit) * unit).to_string()
+        };
+        text.push_str(&format!(
+            "  note: only {hits} of the {} base trials reached {level_id}, so the swings below are mostly \
+             Monte Carlo noise;\n  run with --trials {need} for some 20, or look at a lower level (--metric)\n\n",
+            s.spec.trials
+        ));
+    }
     text.push_str(&format!(
         "  {:<36} {:>21}  {:>9}  {:>9}  {:>9}\n",
         "param", "low - high", "P(low)", "P(high)", "swing"

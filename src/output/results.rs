@@ -239,6 +239,20 @@ impl Results {
         }
     }
 
+    /// The paths of `paths.csv` that end at the top level (their last step raises the level
+    /// to it, by the chain the manifest keeps), most common first. Empty without a chain
+    /// (older folders) or when no listed path ends there.
+    pub fn paths_to_top(&self) -> Vec<&PathRow> {
+        let (Some(top), Some(chain)) = (self.levels.last(), self.manifest.chain.as_ref()) else {
+            return Vec::new();
+        };
+        let raises_to_top = |step: &str| {
+            chain.steps.iter().any(|s| s.id == step && s.level.as_deref() == Some(top.level.as_str()))
+        };
+        // paths.csv is sorted by trials, most first.
+        self.paths.iter().filter(|p| p.path.rsplit('>').next().is_some_and(raises_to_top)).collect()
+    }
+
     /// Horizon in days.
     pub fn horizon(&self) -> u32 {
         self.manifest.horizon_days

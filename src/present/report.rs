@@ -270,20 +270,9 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
     Ok(page(html! { (text(&m.scenario_name)) " [" (text(variant)) "]: brink report" }, "", body))
 }
 
-/// The most common path in `paths.csv` that ends at the top level: the path whose last
-/// step raises the level to it (by the chain the manifest keeps), with its trials. None
-/// without a chain (older folders) or when no listed path ends there.
+/// The most common path in `paths.csv` that ends at the top level, with its trials.
 fn path_to_top(r: &Results) -> Option<(&str, u64)> {
-    let top = r.levels.last()?;
-    let chain = r.manifest.chain.as_ref()?;
-    let raises_to_top = |step: &str| {
-        chain.steps.iter().any(|s| s.id == step && s.level.as_deref() == Some(top.level.as_str()))
-    };
-    // paths.csv is sorted by trials, most first.
-    r.paths
-        .iter()
-        .find(|p| p.path.rsplit('>').next().is_some_and(raises_to_top))
-        .map(|p| (p.path.as_str(), p.trials))
+    r.paths_to_top().first().map(|p| (p.path.as_str(), p.trials))
 }
 
 /// The headline's line on the most likely path to the top level of `r`.

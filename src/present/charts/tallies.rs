@@ -56,8 +56,18 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     let panels = grid.split_evenly((rows, cols));
     // The trials that are independent of one another: a two-loop run's trials per draw.
     let independent = r.two_loop().map_or(r.manifest.trials, |(_, n)| n);
+    // Every title gets the lines the longest needs (up to 3), so the plots line up.
+    let title_lines = r
+        .tallies
+        .iter()
+        .zip(panels.iter())
+        .map(|(t, p)| {
+            wrap(p, &t.label, &s.bold(15.0), p.dim_in_pixel().0 as i32 - s.px(24.0) as i32, 3).len()
+        })
+        .max()
+        .unwrap_or(1);
     for ((t, c), panel) in r.tallies.iter().zip(&curves).zip(panels.iter()) {
-        panel_chart(panel, t, c, lo, independent, banded, s)?;
+        panel_chart(panel, t, c, lo, (independent, title_lines), banded, s)?;
     }
     Ok(())
 }
@@ -121,16 +131,17 @@ fn panel_chart<DB: DrawingBackend>(
     t: &TallyRow,
     c: &Exceedance,
     lo: i32,
-    independent: u64,
+    shape: (u64, usize),
     banded: bool,
     s: &Style,
 ) -> DrawResult {
     let (pw, _) = area.dim_in_pixel();
     let text_w = pw as i32 - s.px(24.0) as i32;
     // The title wraps to two lines rather than being cut.
-    let title = wrap(area, &t.label, &s.bold(15.0), text_w, 2);
+    let (independent, title_lines) = shape;
+    let title = wrap(area, &t.label, &s.bold(15.0), text_w, title_lines);
     let line = s.px(18.0) as i32;
-    let head_h = line * title.len() as i32 + s.px(26.0) as i32;
+    let head_h = line * title_lines as i32 + s.px(26.0) as i32;
     let (head, plot) = area.split_vertically(head_h);
     for (i, l) in title.iter().enumerate() {
         let at = (s.px(12.0) as i32, s.px(4.0) as i32 + line * i as i32);

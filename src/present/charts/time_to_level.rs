@@ -4,7 +4,8 @@
 //! flat line under one at 100%. The scenario's rate windows are shaded in every panel.
 
 use super::{
-    day_axis, day_label, err, header, is_light, level_colour, pct, DrawResult, Style, GREY, INK, LIGHT,
+    day_axis, day_label, err, header, is_light, level_colour, pct, thousands, DrawResult, Style, GREY, INK,
+    LIGHT,
 };
 use crate::output::results::Results;
 use crate::sim::stats::{wilson_p, Z95};
@@ -79,7 +80,16 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         let (head, plot) = panel.split_vertically(s.px(42.0));
         let id = if l.terminal { format!("{} (terminal)", l.level) } else { l.level.clone() };
         let last = pts.last().map_or(0.0, |p| p.1);
-        let title = super::fit(panel, &format!("{id}: {} by the horizon", pct(last)), &s.bold(15.0), text_w);
+        // A level no trial reached says so, and how rare it may still be, rather than "0.0%".
+        let headline = if l.trials_reached > 0 {
+            format!("{id}: {} by the horizon", pct(last))
+        } else if banded {
+            let hi = crate::sim::stats::wilson(0, r.manifest.trials, Z95).1;
+            format!("{id}: 0 of {} trials, P < {}", thousands(r.manifest.trials), pct(hi))
+        } else {
+            format!("{id}: 0 trials in every draw")
+        };
+        let title = super::fit(panel, &headline, &s.bold(15.0), text_w);
         head.draw(&Text::new(title, (s.px(12.0) as i32, s.px(4.0) as i32), s.bold(15.0))).map_err(err)?;
         let label = super::fit(panel, &l.label, &s.font(13.0), text_w);
         head.draw(&Text::new(label, (s.px(12.0) as i32, s.px(23.0) as i32), s.font(13.0).color(&GREY)))
@@ -104,7 +114,12 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
             .x_labels(5)
             .x_label_formatter(&|d| day_label(r, *d))
             .y_labels(5)
-            .y_label_formatter(&|y| format!("{:.*}%", decimals, y * 100.0))
+            .y_label_formatter(&|y| {
+                // Trailing zeros dropped: "0.004%", "0%", not "0.0040%", "0.0000%".
+                let t = format!("{:.*}", decimals, y * 100.0);
+                let t = if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.') } else { &t };
+                format!("{t}%")
+            })
             .x_desc(day_axis(r))
             .axis_desc_style(s.font(13.0))
             .label_style(s.font(12.0))
