@@ -13,3 +13,4 @@ pub(crate) mod queue;
 pub mod rng;
 pub mod runner;
 pub mod stats;
+pub mod ziggurat;
