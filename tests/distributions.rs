@@ -282,7 +282,8 @@ fn ziggurat_normal_and_exponential_fit_their_distributions() {
     use brink::sim::ziggurat::{exp1, normal};
     let normal_cdf = |x: f64| 0.5 * libm::erfc(-x / std::f64::consts::SQRT_2);
     let exp_cdf = |x: f64| -libm::expm1(-x);
-    let cases: [(&str, fn(&mut Stream) -> f64, &dyn Fn(f64) -> f64, f64); 2] = [
+    type Case<'a> = (&'a str, fn(&mut Stream) -> f64, &'a dyn Fn(f64) -> f64, f64);
+    let cases: [Case; 2] = [
         ("normal", normal, &normal_cdf, 3.654_152_885_361_009),
         ("exponential", exp1, &exp_cdf, 7.697_117_470_131_05),
     ];
