@@ -224,6 +224,16 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
         if let Some(note) = precision_note {
             say(&format!("\n{note}"));
         }
+        // The intervals above are Monte Carlo ones: params still given as distributions
+        // are averaged over, not shown as a spread (as `brink run`'s headline does).
+        let drawn = entries.iter().map(|e| e.model.uncertain.len()).max().unwrap_or(0);
+        if drawn > 0 {
+            say(&format!(
+                "\n  intervals: Monte Carlo error only. The {drawn} params given as distributions are drawn in\n  \
+                 every trial and so averaged over; what not knowing them leaves open is wider (see the\n  \
+                 spread across draws of `brink run`, or `brink run --epistemic`).\n"
+            ));
+        }
         say(&results_line(&dest));
     }
     Ok(())

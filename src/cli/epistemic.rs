@@ -129,17 +129,23 @@ pub(super) fn epistemic(
         for (l, level) in levels.iter().enumerate() {
             let ps = d.level(l);
             let pooled_p = pooled.levels[l].reached as f64 / pooled.trials.max(1) as f64;
+            let (lo, hi) = crate::output::text::pct_bounds(pooled_p, intervals[l].0, intervals[l].1);
             t.push_str(&format!(
                 "  {:<20} {:>8} [{:>7}, {:>7}]  {:>9} [{}, {}]\n",
                 level.id,
                 pct(pooled_p),
-                pct(intervals[l].0),
-                pct(intervals[l].1),
+                lo,
+                hi,
                 pct(percentile(&ps, 0.5)),
                 pct(percentile(&ps, 0.05)),
                 pct(percentile(&ps, 0.95))
             ));
         }
+        let top_distinct = per_trial.iter().skip(top).step_by(n_levels).filter(|&&c| c > 0).count();
+        t.push_str(&format!(
+            "\n  {}: {} of the {} trial runs, in {} distinct trials of the {}\n",
+            levels[top].id, pooled.levels[top].reached, pooled.trials, top_distinct, trials
+        ));
         t.push_str(
             "\n  pooled P: the average over all draws and trials. Its 95% CI is the precision of that\n  \
              average (it narrows as draws and trials grow), not a range for P: the draws share their\n  \
@@ -159,6 +165,23 @@ pub(super) fn epistemic(
                 ""
             };
             t.push_str(&format!("    {rho:+.2}  {name}{noise}\n"));
+        }
+        // With many params some cross the per-param bound by chance: the strongest must
+        // pass the family-wise bound (as the report's card and drivers.png say).
+        if let (Some(fb), Some((_, top_rho))) =
+            (crate::sim::stats::spearman_family_bound(draws as usize, drivers_top.len()), drivers_top.first())
+        {
+            if drivers_top.len() > 1 {
+                let verdict = if top_rho.abs() >= fb {
+                    "the strongest passes"
+                } else {
+                    "none passes, so no param is shown to drive it"
+                };
+                t.push_str(&format!(
+                    "    with {} params drawn, the strongest must reach |r| {fb:.3} to stand out (Bonferroni): {verdict}\n",
+                    drivers_top.len()
+                ));
+            }
         }
         t.push_str(&format!(
             "\n  results in {}/ (params.csv, epistemic.csv, charts, pooled tables, report.html)\n",

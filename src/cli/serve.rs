@@ -223,8 +223,8 @@ impl Server {
             params: None,
             sets_as: scenario::SetSyntax::Query,
         };
-        let model =
-            scenario::compile_str(&self.file, &self.source, &ov).map_err(|d| Refusal::Bad(d.to_string()))?;
+        let model = scenario::compile_str(&self.file, &self.source, &ov)
+            .map_err(|d| Refusal::Bad(d.to_string().replace("(from --variant)", "(from variant=)")))?;
         let (agg, reached) = self.run(&model, q, ticket)?;
         let is_baseline = q.variant.is_none() && q.sets.is_empty();
         let difference = if is_baseline {

@@ -17,6 +17,34 @@ pub fn pct(p: f64) -> String {
     format!("{x:.decimals$}%")
 }
 
+/// The decimals [`pct`] gives `p`.
+fn pct_decimals(p: f64) -> usize {
+    let x = 100.0 * p;
+    if x == 0.0 || !x.is_finite() || x.abs() >= 1.0 {
+        1
+    } else {
+        (1 - x.abs().log10().floor() as i32).clamp(2, 10) as usize
+    }
+}
+
+/// The bounds of an interval around `p`, as percentages: each as [`pct`] prints it, but a
+/// bound that differs from `p` and would print like it gets the decimals that tell them
+/// apart, so that "1.3% [1.3%, 1.4%]" reads "1.3% [1.28%, 1.4%]". A bound of exactly 0 or
+/// 100% is exact and prints as it is.
+pub fn pct_bounds(p: f64, lo: f64, hi: f64) -> (String, String) {
+    let f = |x: f64, d: usize| format!("{:.d$}", 100.0 * x);
+    let bound = |b: f64| {
+        let mut d = pct_decimals(b);
+        if b != 0.0 && b != 1.0 {
+            while d < 10 && b != p && f(b, d) == f(p, d) {
+                d += 1;
+            }
+        }
+        format!("{}%", f(b, d))
+    };
+    (bound(lo), bound(hi))
+}
+
 /// A scenario number as written in a scenario file: up to 6 decimals, no trailing zeros.
 pub fn num(x: f64) -> String {
     let t = format!("{x:.6}");
@@ -147,6 +175,18 @@ mod tests {
         assert_eq!(pct(-0.0004), "-0.040%");
         assert_eq!(pct(-0.25), "-25.0%");
         assert_eq!(pct(1e-15), "0.0000000000%");
+    }
+
+    #[test]
+    fn interval_bounds_never_print_like_their_estimate() {
+        assert_eq!(pct_bounds(0.0133, 0.0128, 0.0139), ("1.28%".into(), "1.4%".into()));
+        assert_eq!(pct_bounds(0.0133, 0.0128, 0.0133), ("1.28%".into(), "1.3%".into()));
+        assert_eq!(pct_bounds(0.184, 0.169, 0.199), ("16.9%".into(), "19.9%".into()));
+        assert_eq!(pct_bounds(0.007, 0.0056, 0.0088), ("0.56%".into(), "0.88%".into()));
+        assert_eq!(pct_bounds(0.038, 0.005, 0.078), ("0.50%".into(), "7.8%".into()));
+        // Exact ends print as they are; a bound near one gets its digits.
+        assert_eq!(pct_bounds(0.00032, 0.0, 0.0014), ("0.0%".into(), "0.14%".into()));
+        assert_eq!(pct_bounds(1.0, 0.99996, 1.0), ("99.996%".into(), "100.0%".into()));
     }
 
     #[test]

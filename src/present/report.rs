@@ -8,7 +8,12 @@
 
 use crate::output::manifest::Manifest;
 use crate::output::results::{EpistemicRow, Results};
-use crate::output::text::{odds, pct, short, thousands};
+use crate::output::text::{odds, pct, pct_bounds, short, thousands};
+
+/// "lo – hi".
+fn dash((lo, hi): (String, String)) -> String {
+    format!("{lo} – {hi}")
+}
 use crate::present::charts::{self, ChartError, ChartOptions, CHARTS};
 use crate::sim::stats::{spearman_family_bound, spearman_holds_zero, spearman_zero_bound};
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
@@ -141,7 +146,7 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
                                 (pct(lo)) " – " (pct(hi))
                             }
                         }
-                        td.n { (pct(l.p_low)) " – " (pct(l.p_high)) }
+                        td.n { (dash(pct_bounds(l.p_reached, l.p_low, l.p_high))) }
                         td.n { (l.trials_reached) }
                         td.n { (day(l.day_p10)) }
                         td.n { (day(l.day_p50)) }
@@ -153,7 +158,7 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
         } @else {
         table {
             tr {
-                th { "level" } th { "label" } th.n { "P(reached)" } th.n { "95% interval" } th.n { "trials" }
+                th { "level" } th { "label" } th.n { "P(reached)" } th.n { "95% interval" } th.n { (runs_word(r)) }
                 th.n { "day p10" } th.n { "day p50" } th.n { "day p90" }
             }
             "\n"
@@ -162,7 +167,7 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
                     td { code { (text(&l.level)) } @if l.terminal { " (terminal)" } }
                     td { (text(&l.label)) }
                     td.n { (pct(l.p_reached)) }
-                    td.n { (pct(l.p_low)) " – " (pct(l.p_high)) }
+                    td.n { (dash(pct_bounds(l.p_reached, l.p_low, l.p_high))) }
                     td.n { (l.trials_reached) }
                     td.n { (day(l.day_p10)) }
                     td.n { (day(l.day_p50)) }
@@ -233,7 +238,7 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
         h2 { "Escalation paths" } "\n"
         p { "A path lists the steps whose firing raised the level, in order." } "\n"
         table {
-            tr { th.n { "rank" } th { "path" } th.n { "trials" } th.n { "share" } }
+            tr { th.n { "rank" } th { "path" } th.n { (runs_word(r)) } th.n { "share" } }
             "\n"
             @for p in r.paths.iter().take(10) {
                 tr {
@@ -262,12 +267,32 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
             (epistemic_section(r))
         }
 
-        (params_section(m))
-        (manifest_section(m, &[("reproduce with", reproduce(m)), ("files", m.files.join(", "))]))
+        (params_section(m, r.two_loop().is_some()))
+        (manifest_section(m, &run_manifest_rows(r)))
         }
         "\n"
     };
     Ok(page(html! { (text(&m.scenario_name)) " [" (text(variant)) "]: brink report" }, "", body))
+}
+
+/// The flag that sets the trials of each parameter draw: `--trials` in a two-loop run,
+/// `--draw-trials` for a run's headline spread.
+fn trials_flag(r: &Results) -> &'static str {
+    if r.two_loop().is_some() {
+        "--trials"
+    } else {
+        "--draw-trials"
+    }
+}
+
+/// Two numbers with the decimals (3 or more) that tell them apart, so that a bound and a
+/// value just under it do not print alike ("0.318 ... this one: 0.318").
+fn distinct(a: f64, b: f64) -> (String, String) {
+    let mut d = 3;
+    while d < 8 && format!("{a:.d$}") == format!("{b:.d$}") {
+        d += 1;
+    }
+    (format!("{a:.d$}"), format!("{b:.d$}"))
 }
 
 /// The most common path in `paths.csv` that ends at the top level, with its trials.
@@ -285,8 +310,11 @@ fn path_line(r: &Results) -> Markup {
                 "none: no trial reached " code { (text(&top.level)) }
             } @else if let Some((path, n)) = path_to_top(r) {
                 (text(&path.replace('>', " → "))) ": " (n) " of the " (top.trials_reached)
-                @if r.two_loop().is_some() { " runs of a trial (each draw runs every trial) that reached " } @else { " trials that reached " }
+                " " @if r.two_loop().is_some() { "trial runs" } @else { "trials" } " that reached "
                 code { (text(&top.level)) } " (" (pct(n as f64 / top.trials_reached as f64)) ")"
+                @if let Some((k, per)) = r.two_loop() {
+                    "; each of the " (thousands(k)) " parameter draws runs the same " (thousands(per)) " trials"
+                }
             } @else {
                 "no path among the " (r.paths.len()) " most common ends at " code { (text(&top.level)) }
             }
@@ -408,17 +436,17 @@ fn run_card(r: &Results, served: Option<&Served>) -> Markup {
                         b { (pct(lo)) " – " (pct(hi)) } " across " (draws) " draws of the uncertain params "
                         "(the middle 90% of P across the draws: what not knowing them leaves open); "
                         @if m.spread.is_some() { "Monte Carlo 95% interval: " } @else { "the pooled P's 95% interval: " }
-                        (pct(top.p_low)) " – " (pct(top.p_high))
+                        (dash(pct_bounds(top.p_reached, top.p_low, top.p_high)))
                         @if let Some(n) = top_hits_per_draw(r) {
                             @let per_draw = r.trials_per_draw();
                             @if n < 20.0 {
                                 ". " b { "Not resolved at this precision:" } " each draw saw about " (format_args!("{n:.1}")) " of its " (thousands(per_draw))
                                 " trials reach " code { (text(&top.level)) } ", so most of that spread is the Monte Carlo noise of so few events, not parameter uncertainty ("
-                                code { "--draw-trials" } " of about " (thousands(two_figures((20.0 / n) * per_draw as f64))) " would give some 20 per draw)"
+                                code { (trials_flag(r)) } " of about " (thousands(two_figures((20.0 / n) * per_draw as f64))) " would give some 20 per draw)"
                             }
                         }
                     } @else {
-                        b { (pct(top.p_low)) " – " (pct(top.p_high)) } " (95% Monte Carlo interval, " (thousands(top.trials_reached)) " of " (thousands(m.trials)) " trials)"
+                        b { (dash(pct_bounds(top.p_reached, top.p_low, top.p_high))) } " (95% Monte Carlo interval, " (thousands(top.trials_reached)) " of " (thousands(m.trials)) " trials)"
                         @if served.is_some() {
                             ": the error of simulating " (thousands(m.trials)) " trials"
                             @if drawn > 0 {
@@ -455,10 +483,10 @@ fn run_card(r: &Results, served: Option<&Served>) -> Markup {
                             ", but its 95% interval at " (draws) " draws holds 0: no param is distinguishable from no effect"
                         } @else if let Some(b) = spearman_family_bound(draws as usize, drivers_of_top(r)).filter(|b| rho.abs() < *b) {
                             ", but with " (drivers_of_top(r)) " params drawn, about one in twenty crosses the 95% bound by chance; the strongest must reach |r| "
-                            (format_args!("{b:.3}")) " to stand out (this one: " (format_args!("{:.3}", rho.abs())) "), so no param is shown to drive it"
+                            (distinct(b, rho.abs()).0) " to stand out (this one: " (distinct(b, rho.abs()).1) "), so no param is shown to drive it"
                         }
                         @if let Some(n) = top_hits_per_draw(r).filter(|n| *n < 10.0) {
-                            ". Each draw saw about " (format_args!("{n:.1}")) " trials reach " code { (text(&top.level)) } ", so P per draw is mostly Monte Carlo noise and the ranking is weak (more " code { "--draw-trials" } " would sharpen it)"
+                            ". Each draw saw about " (format_args!("{n:.1}")) " trials reach " code { (text(&top.level)) } ", so P per draw is mostly Monte Carlo noise and the ranking is weak (more " code { (trials_flag(r)) } " would sharpen it)"
                         }
                     } @else if r.epistemic.is_empty() && served.is_some() && drawn > 0 {
                         "not measured here: the page makes no parameter draws (" code { "brink run" } " ranks the uncertain params)"
@@ -490,7 +518,8 @@ fn epistemic_figures(r: &Results, opts: &ChartOptions) -> Result<Option<Markup>,
 
 /// The params table: each param's value, its distribution when trials draw it, and
 /// where it comes from, so a reader can judge every number behind the results.
-fn params_section(m: &Manifest) -> Markup {
+/// `two_loop`: the params are fixed per parameter draw, not drawn in every trial.
+fn params_section(m: &Manifest, two_loop: bool) -> Markup {
     html! {
         h2 { "Parameters" } "\n"
         p {
@@ -505,8 +534,12 @@ fn params_section(m: &Manifest) -> Markup {
         "\n"
         @if m.provenance.iter().any(|p| p.distribution.is_some()) {
             p {
-                "Params given as distributions are drawn anew in every trial (predictive mode); the value shown is their mean."
-                @if m.spread.is_some() { " For the spread of P(reached), each draw fixes them for all its trials." }
+                @if two_loop {
+                    "In this two-loop run each parameter draw fixes the params given as distributions for all its trials; the value shown is their mean."
+                } @else {
+                    "Params given as distributions are drawn anew in every trial (predictive mode); the value shown is their mean."
+                    @if m.spread.is_some() { " For the spread of P(reached), each draw fixes them for all its trials." }
+                }
             }
             "\n"
         }
@@ -694,7 +727,7 @@ pub(crate) fn backtest_html(v: &BacktestView<'_>) -> String {
         "\n"
         p.sub { "Intervals are central, from nearest-rank percentiles of the simulated trials; the percentile is the observed value's mid-rank among them." }
         "\n"
-        (params_section(m))
+        (params_section(m, false))
         (manifest_section(m, &[]))
         }
         "\n"
@@ -836,7 +869,7 @@ pub(crate) fn score_html(v: &ScorePage<'_>) -> String {
             li { b { "climatology" } ": a Poisson at each step's rate over the 365 days before the origin (fewer if day 0 is closer); for tallies, the sums of the look-back's windows." }
         }
         "\n"
-        (params_section(m))
+        (params_section(m, false))
         (manifest_section(m, &v.manifest_rows))
         }
         "\n"
@@ -846,8 +879,43 @@ pub(crate) fn score_html(v: &ScorePage<'_>) -> String {
 
 /// The command that reproduces this run's results (not the command as typed, whose
 /// --out and --threads would make reports differ between identical runs).
-fn reproduce(m: &Manifest) -> String {
-    let mut c = format!("brink run {} --seed {} --trials {}", m.scenario_file, m.seed, m.trials);
+/// The rows a run's manifest section adds: what a two-loop run's trial count counts, the
+/// command that reproduces the run, and its files.
+fn run_manifest_rows(r: &Results) -> Vec<(&'static str, String)> {
+    let m = &r.manifest;
+    let mut rows = Vec::new();
+    if let Some((k, n)) = r.two_loop() {
+        rows.push((
+            "two-loop run",
+            format!("{k} parameter draws × {n} trials each; the trials row counts every draw's run"),
+        ));
+    }
+    rows.push(("reproduce with", reproduce(r)));
+    rows.push(("files", m.files.join(", ")));
+    rows
+}
+
+/// "trials", or "runs" for a two-loop run's counts (each draw runs every trial).
+fn runs_word(r: &Results) -> &'static str {
+    if r.two_loop().is_some() {
+        "runs"
+    } else {
+        "trials"
+    }
+}
+
+fn reproduce(r: &Results) -> String {
+    let m = &r.manifest;
+    let mut c = match (r.two_loop(), m.spread) {
+        (Some((k, n)), _) => {
+            format!("brink run {} --seed {} --epistemic {k} --trials {n}", m.scenario_file, m.seed)
+        }
+        (None, Some(sp)) => format!(
+            "brink run {} --seed {} --trials {} --draws {} --draw-trials {}",
+            m.scenario_file, m.seed, m.trials, sp.draws, sp.trials_per_draw
+        ),
+        (None, None) => format!("brink run {} --seed {} --trials {}", m.scenario_file, m.seed, m.trials),
+    };
     if let Some(v) = &m.variant {
         c.push_str(&format!(" --variant {v}"));
     }
@@ -907,7 +975,7 @@ fn epistemic_section(r: &Results) -> Markup {
         r.levels
             .iter()
             .find(|l| l.level == level)
-            .map(|l| format!("{} – {}", pct(l.p_low), pct(l.p_high)))
+            .map(|l| dash(pct_bounds(l.p_reached, l.p_low, l.p_high)))
             .unwrap_or_default()
     };
     html! {

@@ -1,7 +1,12 @@
 //! The terminal summary of a run, and the readable form of a scenario for `brink check`.
 
 use crate::analysis::epistemic::SpreadCounts;
-use crate::output::text::{num, pct};
+use crate::output::text::{num, pct, pct_bounds};
+
+/// "[lo, hi]".
+fn bracket((lo, hi): (String, String)) -> String {
+    format!("[{lo}, {hi}]")
+}
 use crate::scenario::diag::{shown_actor, shown_text, MAX_ID_CHARS};
 use crate::sim::calendar::Date;
 use crate::sim::model::{LevelChange, Model};
@@ -102,8 +107,8 @@ fn levels_with_spread(s: &mut String, model: &Model, agg: &Aggregate, sp: &Sprea
             "  {:w$}  {:>8}  {:>18}  {:>18}  {:>10}{}",
             level.id,
             pct(p),
-            format!("[{}, {}]", pct(slo), pct(shi)),
-            format!("[{}, {}]", pct(lo), pct(hi)),
+            bracket(pct_bounds(p, slo, shi)),
+            bracket(pct_bounds(p, lo, hi)),
             med,
             if level.terminal { "  (terminal)" } else { "" }
         );
@@ -132,7 +137,7 @@ fn levels_plain(s: &mut String, model: &Model, agg: &Aggregate, w: usize) {
             "  {:w$}  {:>8}  {:>19}  {:>10}{}",
             level.id,
             pct(p),
-            format!("[{}, {}]", pct(lo), pct(hi)),
+            bracket(pct_bounds(p, lo, hi)),
             med,
             if level.terminal { "  (terminal)" } else { "" }
         );

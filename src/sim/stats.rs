@@ -82,6 +82,9 @@ pub(crate) fn wilson_p(p: f64, n: f64, z: f64) -> (f64, f64) {
 /// A limit no formula lifts: when the trials that reach a rare level in many draws are
 /// so rare that a run may hold none, its interval cannot know they exist (then the
 /// spread across draws is the better guide, and more trials per draw the remedy).
+/// When fewer than [`TWO_LOOP_MIN_TRIALS`] distinct trials reached the level (or missed
+/// it), the trials' part rests on too few of them: n_eff is then at most N, so that one
+/// event does not narrow the interval of no event 66-fold.
 /// With fewer than two draws or two trials the parts cannot be told apart: [0, 1].
 pub fn two_loop_interval(reached: &[u64], per_trial: &[u32], trials: u64) -> (f64, f64) {
     let k = reached.len();
@@ -121,8 +124,24 @@ pub fn two_loop_interval(reached: &[u64], per_trial: &[u32], trials: u64) -> (f6
     let df_trials = if sq4 > 0.0 { (sq2 * sq2 / sq4).max(1.0) } else { n - 1.0 };
     let df = v * v / (spread * spread / (kf - 1.0) + shared * shared / df_trials);
     let q = t_quantile(df.max(1.0), 0.975);
-    wilson_p(p, (p * (1.0 - p) / v).min(kf * n), q)
+    // The trials' part is estimated from the trials that reached the level (or, near 1,
+    // that missed it). With fewer than TWO_LOOP_MIN_TRIALS of them it cannot be trusted:
+    // a level seen in one trial would otherwise get the interval of K N independent trials,
+    // 66 times narrower than the one of a level seen in none. Then the interval is at
+    // least that of N independent trials, as for no event at all.
+    let distinct = per_trial
+        .iter()
+        .filter(|&&c| c > 0)
+        .count()
+        .min(per_trial.iter().filter(|&&c| (c as usize) < k).count());
+    let cap = if distinct < TWO_LOOP_MIN_TRIALS { n } else { kf * n };
+    wilson_p(p, (p * (1.0 - p) / v).min(cap), q)
 }
+
+/// The distinct trials a two-loop run needs to have reached a level (and to have missed
+/// it) before [`two_loop_interval`] trusts its estimate of the Monte Carlo error the
+/// draws share; below, the interval is at least that of N independent trials.
+pub const TWO_LOOP_MIN_TRIALS: usize = 20;
 
 /// The q-quantile (q in (0.5, 1)) of Student's t distribution with `df` degrees of
 /// freedom, by bisection on its distribution function: to 1e-9 or better for df up to
@@ -887,7 +906,9 @@ mod tests {
         let z0 = 1.959_963_984_540_054;
         let df: f64 = 25.0 / (0.5 + 16.0 / (4.75 * 4.75 / 11.828_125));
         assert!((df - 2.812_8).abs() < 1e-4, "{df}");
-        let (p, n, z) = (5.0 / 12.0, 7.0, t_quantile(df, 0.975));
+        // n_eff = 7 is capped at N = 4: only 3 distinct trials reached the level, fewer
+        // than TWO_LOOP_MIN_TRIALS, so the trials' part is not trusted beyond N.
+        let (p, n, z) = (5.0 / 12.0, 4.0, t_quantile(df, 0.975));
         let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
         let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
         let (lo, hi) = two_loop_interval(&[2, 2, 1], &[3, 1, 0, 1], 4);
@@ -908,6 +929,15 @@ mod tests {
         let (lo, hi2) = two_loop_interval(&[50, 50, 50, 50], &[4; 50], 50);
         assert!((lo - (1.0 - hi)).abs() < 1e-12 && (hi2 - 1.0).abs() < 1e-12);
         assert_eq!(two_loop_interval(&[3], &[1; 10], 10), (0.0, 1.0));
+        // One event in K N = 500,000 runs: no narrower than half the interval of none (it
+        // was 66 times narrower before the cap).
+        let mut one = vec![0u32; 5000];
+        one[17] = 1;
+        let mut draws = vec![0u64; 100];
+        draws[3] = 1;
+        let (_, none_hi) = two_loop_interval(&[0; 100], &[0; 5000], 5000);
+        let (_, one_hi) = two_loop_interval(&draws, &one, 5000);
+        assert!(one_hi > 0.5 * none_hi, "{one_hi} vs {none_hi}");
         assert_eq!(two_loop_interval(&[3, 3], &[1; 9], 10), (0.0, 1.0));
     }
 

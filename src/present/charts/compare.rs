@@ -630,7 +630,7 @@ fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, v: &CompareView<'_>
             .x_labels(5)
             .y_labels(5)
             .x_label_formatter(&|d| super::day_label(&v.runs[0], *d))
-            .y_label_formatter(&|y| format!("{:.*}%", decimals, y * 100.0))
+            .y_label_formatter(&|y| super::time_to_level::pct_tick(*y, decimals))
             .label_style(s.font(12.0))
             .draw()
             .map_err(err)?;

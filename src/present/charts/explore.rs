@@ -7,7 +7,8 @@ use super::{
 };
 use crate::analysis::explore::{Axis, SensitivityRow};
 use crate::output::explore::trim;
-use crate::sim::stats::{spearman_holds_zero, spearman_zero_bound};
+use crate::output::text::sig;
+use crate::sim::stats::{spearman_family_bound, spearman_holds_zero, spearman_zero_bound};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -332,12 +333,15 @@ fn tornado<DB: DrawingBackend>(
             hi = hi.max(base + d.high.unwrap_or(d.value));
         }
     }
-    let pad = ((hi - lo) * 0.15).max(0.002);
-    let (lo, hi) = ((lo - pad).max(0.0), (hi + pad * 1.6).min(1.0));
+    // Relative to the data, so a rare level's swings are not squeezed into an axis padded
+    // for a common one; the floor keeps a flat tornado (every swing 0) readable.
+    let pad = ((hi - lo) * 0.15).max(hi.abs() * 0.05).max(1e-6);
+    // Room on the right for the swing labels.
+    let (lo, hi) = ((lo - pad).max(0.0), (hi + pad * 2.5).min(1.0));
     let (w, _) = body.dim_in_pixel();
     let names: Vec<String> = shown
         .iter()
-        .map(|r| format!("{} ({} – {})", r.setting.param, trim(r.setting.low), trim(r.setting.high)))
+        .map(|r| format!("{} ({} – {})", r.setting.param, sig(r.setting.low, 6), sig(r.setting.high, 6)))
         .collect();
     let max_label = (w as f64 * 0.45) as i32;
     let names: Vec<String> = names.iter().map(|t| fit(&body, t, &s.font(15.0), max_label)).collect();
@@ -375,7 +379,7 @@ fn tornado<DB: DrawingBackend>(
         .bold_line_style(LIGHT)
         .y_labels(0)
         .x_label_formatter(&|x| format!("{:.*}%", decimals, x * 100.0))
-        .x_desc(format!("P({level} reached); the line marks the scenario as written; whiskers: 95% paired Monte Carlo interval"))
+        .x_desc(format!("P({level} reached); the line: every param at its value (a drawn one at its mean); whiskers: 95% paired Monte Carlo interval"))
         .axis_desc_style(s.label())
         .label_style(s.tick())
         .draw()
@@ -413,12 +417,18 @@ fn tornado<DB: DrawingBackend>(
             .flatten()
             .fold(0.0f64, f64::max);
         let b = r.low.value.max(r.high.value).max(base + ends).min(hi);
-        let spread = half_width(r).map(|h| format!(" (ends ± {:.2})", h * 100.0)).unwrap_or_default();
+        // Points with two significant figures, as percentages are written.
+        let pts = |x: f64| super::pct(x).trim_end_matches('%').to_owned();
+        let spread = half_width(r).map(|h| format!(" (ends ± {})", pts(h))).unwrap_or_default();
         let text = if noise {
-            format!("swing {:.2} pts{spread}: within Monte Carlo noise", r.swing() * 100.0)
+            format!("swing {} pts{spread}: within Monte Carlo noise", pts(r.swing()))
         } else {
-            format!("swing {:.2} pts{spread}", r.swing() * 100.0)
+            format!("swing {} pts{spread}", pts(r.swing()))
         };
+        // Cut to the room right of the bar, never past the chart's edge.
+        let (bx, _) = chart.backend_coord(&(b, y));
+        let right_edge = body.get_base_pixel().0 + w as i32 - s.px(4.0) as i32;
+        let text = fit(&body, &text, &s.font(13.0), right_edge - bx - s.px(8.0) as i32);
         let swing = EmptyElement::at((b, y))
             + Text::new(text, (s.px(8.0) as i32, 0), s.font(13.0).color(&GREY).pos(left));
         chart.draw_series(std::iter::once(swing)).map_err(err)?;
@@ -590,7 +600,10 @@ impl Draw for Drivers<'_> {
         // Correlations whose 95% interval holds 0 at this K are grey, inside a grey band
         // of +/- the bound, and the key says so.
         let bound = spearman_zero_bound(self.draws);
-        let (key_area, body) = body.split_vertically(s.px(30.0) as i32);
+        // With many params, some pass that bound by chance: the strongest must pass the
+        // family-wise (Bonferroni) bound to be called a driver, as the report's card says.
+        let family = spearman_family_bound(self.draws, n).filter(|_| n > 1);
+        let (key_area, body) = body.split_vertically(s.px(if family.is_some() { 50.0 } else { 30.0 }) as i32);
         let key = match bound {
             Some(b) => format!(
                 "grey: 95% interval holds 0 at K = {} draws (|r| < {b:.2}; Fisher z, Spearman variance 1.06 / (K − 3)), not distinguishable from no effect",
@@ -603,6 +616,21 @@ impl Draw for Drivers<'_> {
         key_area
             .draw(&Text::new(key, (s.px(24.0) as i32, s.px(6.0) as i32), s.font(14.0).color(&GREY)))
             .map_err(err)?;
+        if let Some(fb) = family {
+            let strongest = d.iter().map(|(_, r)| r.abs()).fold(0.0, f64::max);
+            let verdict = if strongest >= fb {
+                "the strongest passes it"
+            } else {
+                "none passes it, so no param is shown to drive it"
+            };
+            let line = format!(
+                "dashed: |r| = {fb:.3}, the bound the strongest of {n} params must pass to stand out (family-wise, Bonferroni): {verdict}"
+            );
+            let line = fit(&key_area, &line, &s.font(14.0), kw as i32 - s.px(40.0) as i32);
+            key_area
+                .draw(&Text::new(line, (s.px(24.0) as i32, s.px(26.0) as i32), s.font(14.0).color(&GREY)))
+                .map_err(err)?;
+        }
         let (w, _) = body.dim_in_pixel();
         let widest = d
             .iter()
@@ -639,6 +667,13 @@ impl Draw for Drivers<'_> {
                 RGBColor(0xee, 0xee, 0xee).filled(),
             )))
             .map_err(err)?;
+        if let Some(fb) = family {
+            for x in [-fb, fb] {
+                let pts = vec![(x, -0.5), (x, n as f64 - 0.5)];
+                let style = INK.mix(0.35).stroke_width(s.px(1.5).max(1));
+                chart.draw_series(DashedLineSeries::new(pts, s.px(6.0), s.px(5.0), style)).map_err(err)?;
+            }
+        }
         let right = Pos::new(HPos::Right, VPos::Center);
         for (i, (name, rho)) in d.iter().enumerate() {
             let y = (n - 1 - i) as f64;

@@ -62,7 +62,10 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
             Some((a, b)) => {
                 format!("{}  [{} – {}] across draws", pct(l.p_reached), pct(*a), pct(*b))
             }
-            None => format!("{}  [{} – {}]", pct(l.p_reached), pct(l.p_low), pct(l.p_high)),
+            None => {
+                let (lo, hi) = crate::output::text::pct_bounds(l.p_reached, l.p_low, l.p_high);
+                format!("{}  [{lo} – {hi}]", pct(l.p_reached))
+            }
         })
         .collect();
     let (w, h) = body.dim_in_pixel();

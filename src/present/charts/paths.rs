@@ -28,7 +28,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     let reached = top.trials_reached as f64 / r.manifest.trials.max(1) as f64;
     let trials = if r.two_loop().is_some() { "runs of a trial" } else { "trials" };
     let title = format!(
-        "paths to {}: share of the {} {trials} that reached it ({} of all)",
+        "paths to {}: share of the {} {trials} that reached it ({} of all); numbered by rank among all paths",
         top.level,
         thousands(top.trials_reached),
         pct(reached)
@@ -92,7 +92,7 @@ fn section<DB: DrawingBackend>(
             "{} ({} {})",
             pct(share(p)),
             thousands(p.trials),
-            if title.is_some() && r.two_loop().is_some() { "runs" } else { "trials" }
+            if r.two_loop().is_some() { "runs" } else { "trials" }
         );
         area.draw(&Text::new(label, (left + len + s.px(8.0) as i32, bar_y), s.font(15.0))).map_err(err)?;
     }

@@ -114,12 +114,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
             .x_labels(5)
             .x_label_formatter(&|d| day_label(r, *d))
             .y_labels(5)
-            .y_label_formatter(&|y| {
-                // Trailing zeros dropped: "0.004%", "0%", not "0.0040%", "0.0000%".
-                let t = format!("{:.*}", decimals, y * 100.0);
-                let t = if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.') } else { &t };
-                format!("{t}%")
-            })
+            .y_label_formatter(&|y| pct_tick(*y, decimals))
             .x_desc(day_axis(r))
             .axis_desc_style(s.font(13.0))
             .label_style(s.font(12.0))
@@ -176,11 +171,20 @@ fn trim(x: f64) -> String {
     t.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// The smallest of 1, 2, 2.5, 5 x 10^k above `x` (and at most 1).
+/// A probability axis tick with `decimals`, trailing zeros dropped: "0.004%" and "0%", not
+/// "0.0040%" and "0.0000%", so the ticks of one axis do not read three ways.
+pub(super) fn pct_tick(y: f64, decimals: usize) -> String {
+    let t = format!("{:.*}", decimals, y * 100.0);
+    let t = if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.') } else { &t };
+    format!("{t}%")
+}
+
+/// The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k at or above `x` (and at most 1),
+/// so a panel's top is never much above its data (0.075% gets 0.08%, not 0.1% or 0.2%).
 pub(super) fn nice_ceiling(x: f64) -> f64 {
     let mut k = 10f64.powf(x.log10().floor());
     loop {
-        for m in [1.0, 2.0, 2.5, 5.0] {
+        for m in [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0] {
             if m * k >= x {
                 return (m * k).min(1.0);
             }
