@@ -237,7 +237,7 @@ fn bad_values_get_400_with_a_message() {
         ("set=p_clash", "expected PARAM=VALUE"),
         ("set=p_clash=abc", "`abc` is not a number"),
         ("set=p_clash=3", "must be a probability in [0, 1], got 3"),
-        ("variant=nope", "variant `nope` (from --variant) is not defined"),
+        ("variant=nope", "variant `nope` (from variant=) is not defined"),
         ("colour=red", "unknown query parameter `colour`"),
         ("chart=pie", "chart=pie: no such chart"),
         ("tab=a%20b", "tab=a b: a page id is at most 64 letters"),
