@@ -441,10 +441,22 @@ fn decimals(percents: &[f64]) -> usize {
     }
 }
 
+/// `d`, or more (up to 4 more) until no bound that differs from `value` prints like it:
+/// "1.9% [1.86, 2.0]", not "[1.9, 2.0]" around 1.9%.
+fn apart(value: f64, bounds: [f64; 2], mut d: usize) -> usize {
+    let f = |x: f64, d: usize| format!("{x:.d$}");
+    let stop = d + 4;
+    while d < stop && bounds.iter().any(|&b| b != value && f(b, d) == f(value, d)) {
+        d += 1;
+    }
+    d
+}
+
 fn bracket_pct(e: &Estimate) -> String {
     match (e.low, e.high) {
         (Some(a), Some(b)) => {
             let d = decimals(&[100.0 * e.value, 100.0 * b]);
+            let d = apart(100.0 * e.value, [100.0 * a, 100.0 * b], d);
             format!("[{:.d$}, {:.d$}]", 100.0 * a, 100.0 * b)
         }
         _ => String::new(),
@@ -461,6 +473,7 @@ fn bracket_points(e: &Estimate) -> String {
     match (e.low, e.high) {
         (Some(a), Some(b)) => {
             let d = decimals(&[100.0 * e.value, 100.0 * a, 100.0 * b]);
+            let d = apart(100.0 * e.value, [100.0 * a, 100.0 * b], d);
             format!("[{:+.d$}, {:+.d$}]", 100.0 * a, 100.0 * b)
         }
         _ => String::new(),

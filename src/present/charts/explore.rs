@@ -522,18 +522,22 @@ impl Draw for Spread<'_> {
             return Ok(());
         }
         let hi = p.iter().cloned().fold(0.0f64, f64::max).max(1e-6) * 1.05;
-        let bins = 30usize;
-        let w = hi / bins as f64;
+        // A draw's P is a count of its N trials over N: bins are whole numbers of 1/N wide,
+        // so that no bin is empty only because no count can fall in it.
+        let n = self.ctx.trials.max(1) as f64;
+        let per_bin = (hi / 30.0 * n).ceil().max(1.0);
+        let w = per_bin / n;
+        let bins = ((hi / w).ceil() as usize).max(1);
         let mut counts = vec![0usize; bins];
         for &x in p {
-            counts[((x / w) as usize).min(bins - 1)] += 1;
+            counts[(((x * n).round() / per_bin) as usize).min(bins - 1)] += 1;
         }
         let top = *counts.iter().max().unwrap_or(&1) as f64 * 1.15;
         let mut chart = ChartBuilder::on(&body)
             .margin(s.px(20.0))
             .x_label_area_size(s.px(56.0))
             .y_label_area_size(s.px(70.0))
-            .build_cartesian_2d(0.0..hi, 0.0..top)
+            .build_cartesian_2d(0.0..(bins as f64 * w).max(hi), 0.0..top)
             .map_err(err)?;
         chart
             .configure_mesh()
