@@ -7,7 +7,7 @@ use super::*;
 use crate::analysis::epistemic::{epistemic_draw, SpreadCounts};
 use crate::analysis::explore::LevelCounts;
 use crate::output::epistemic::{epistemic_csv, params_csv, Draws};
-use crate::output::text::pct;
+use crate::output::text::{pct, thousands};
 use crate::present::charts::explore::{render_epistemic, Context};
 use crate::present::folder::FolderSpec;
 use crate::sim::accumulate::Reached;
@@ -144,7 +144,11 @@ pub(super) fn epistemic(
         let top_distinct = per_trial.iter().skip(top).step_by(n_levels).filter(|&&c| c > 0).count();
         t.push_str(&format!(
             "\n  {}: {} of the {} trial runs, in {} distinct trials of the {}\n",
-            levels[top].id, pooled.levels[top].reached, pooled.trials, top_distinct, trials
+            levels[top].id,
+            thousands(pooled.levels[top].reached),
+            thousands(pooled.trials),
+            thousands(top_distinct as u64),
+            thousands(trials)
         ));
         t.push_str(
             "\n  pooled P: the average over all draws and trials. Its 95% CI is the precision of that\n  \
@@ -173,13 +177,20 @@ pub(super) fn epistemic(
         {
             if drivers_top.len() > 1 {
                 let verdict = if top_rho.abs() >= fb {
-                    "the strongest passes"
+                    "it passes"
                 } else {
                     "none passes, so no param is shown to drive it"
                 };
+                // Enough decimals to tell the strongest from the bound when they are close.
+                let mut d = 3;
+                while d < 8 && format!("{fb:.d$}") == format!("{:.d$}", top_rho.abs()) {
+                    d += 1;
+                }
                 t.push_str(&format!(
-                    "    with {} params drawn, the strongest must reach |r| {fb:.3} to stand out (Bonferroni): {verdict}\n",
-                    drivers_top.len()
+                    "    with {} params drawn, the strongest must reach |r| {fb:.d$} to stand out (Bonferroni);\n    \
+                     it is {:.d$}: {verdict}\n",
+                    drivers_top.len(),
+                    top_rho.abs()
                 ));
             }
         }

@@ -1074,7 +1074,7 @@ fn drivers_table(r: &Results) -> Markup {
                 "A correlation is told from 0 when its 95% interval excludes 0: Fisher's z = atanh(r) with the variance 1.06 / (K − 3) of a Spearman coefficient (Fieller, Hartley and Pearson 1957), so at K = " (k) " draws "
                 @if let Some(b) = spearman_zero_bound(k) { "|r| must reach " (format_args!("{b:.2}")) "." } @else { "no interval exists (K ≤ 3)." }
                 @if let Some(f) = spearman_family_bound(k, drivers_of_top(r)).filter(|_| drivers_of_top(r) > 1) {
-                    " With " (drivers_of_top(r)) " params, about one in twenty crosses that bound by chance alone: for the strongest to stand out from chance across all of them (Bonferroni), |r| must reach " (format_args!("{f:.2}")) "."
+                    " With " (drivers_of_top(r)) " params, about one in twenty crosses that bound by chance alone: for the strongest to stand out from chance across all of them (Bonferroni), |r| must reach " (format_args!("{f:.3}")) "."
                 }
             }
             "\n"

@@ -82,9 +82,10 @@ pub(crate) fn wilson_p(p: f64, n: f64, z: f64) -> (f64, f64) {
 /// A limit no formula lifts: when the trials that reach a rare level in many draws are
 /// so rare that a run may hold none, its interval cannot know they exist (then the
 /// spread across draws is the better guide, and more trials per draw the remedy).
-/// When fewer than [`TWO_LOOP_MIN_TRIALS`] distinct trials reached the level (or missed
-/// it), the trials' part rests on too few of them: n_eff is then at most N, so that one
-/// event does not narrow the interval of no event 66-fold.
+/// The trials' part rests on the D distinct trials that reached the level (or missed it),
+/// so n_eff is at most N max(1, D / [`TWO_LOOP_MIN_TRIALS`]): N, as for no event at all,
+/// up to 20 of them, then growing smoothly. One event then does not narrow the interval of
+/// none 66-fold, and the 20th distinct trial does not narrow it 24-fold either.
 /// With fewer than two draws or two trials the parts cannot be told apart: [0, 1].
 pub fn two_loop_interval(reached: &[u64], per_trial: &[u32], trials: u64) -> (f64, f64) {
     let k = reached.len();
@@ -124,23 +125,33 @@ pub fn two_loop_interval(reached: &[u64], per_trial: &[u32], trials: u64) -> (f6
     let df_trials = if sq4 > 0.0 { (sq2 * sq2 / sq4).max(1.0) } else { n - 1.0 };
     let df = v * v / (spread * spread / (kf - 1.0) + shared * shared / df_trials);
     let q = t_quantile(df.max(1.0), 0.975);
-    // The trials' part is estimated from the trials that reached the level (or, near 1,
-    // that missed it). With fewer than TWO_LOOP_MIN_TRIALS of them it cannot be trusted:
-    // a level seen in one trial would otherwise get the interval of K N independent trials,
-    // 66 times narrower than the one of a level seen in none. Then the interval is at
-    // least that of N independent trials, as for no event at all.
+    // The trials' part is estimated from the D distinct trials that reached the level
+    // (or, near 1, that missed it). From few of them it cannot be trusted: a level seen in
+    // one trial would otherwise get the interval of K N independent trials, 66 times
+    // narrower than the one of a level seen in none. So the interval counts as at most
+    // N max(1, D / TWO_LOOP_MIN_TRIALS) independent trials: N (as for no event) up to 20
+    // distinct trials, then growing with them, so it narrows smoothly as evidence comes.
+    // Where that floor binds, the multiplier is z: the floor's variance is not estimated
+    // (a t with Satterthwaite's one or two degrees of freedom made it absurdly wide).
     let distinct = per_trial
         .iter()
         .filter(|&&c| c > 0)
         .count()
         .min(per_trial.iter().filter(|&&c| (c as usize) < k).count());
-    let cap = if distinct < TWO_LOOP_MIN_TRIALS { n } else { kf * n };
-    wilson_p(p, (p * (1.0 - p) / v).min(cap), q)
+    let n_eff = p * (1.0 - p) / v;
+    if distinct < TWO_LOOP_MIN_TRIALS {
+        return wilson_p(p, n_eff.min(n), z);
+    }
+    let cap = (n * distinct as f64 / TWO_LOOP_MIN_TRIALS as f64).min(kf * n);
+    if n_eff >= cap {
+        return wilson_p(p, cap, z);
+    }
+    wilson_p(p, n_eff, q)
 }
 
-/// The distinct trials a two-loop run needs to have reached a level (and to have missed
-/// it) before [`two_loop_interval`] trusts its estimate of the Monte Carlo error the
-/// draws share; below, the interval is at least that of N independent trials.
+/// The distinct trials that count, in [`two_loop_interval`], as N independent trials'
+/// worth of evidence on the Monte Carlo error the draws share: with D distinct trials
+/// reaching the level, its interval counts as at most N max(1, D / 20) independent trials.
 pub const TWO_LOOP_MIN_TRIALS: usize = 20;
 
 /// The q-quantile (q in (0.5, 1)) of Student's t distribution with `df` degrees of
@@ -900,28 +911,34 @@ mod tests {
         // SS_trials = 3 (49 + 1 + 25 + 1)/144 = 19/12, MS = 19/36;
         // SS_total = 12 (5/12)(7/12) = 35/12, SS_rest = 35/12 - 2/12 - 19/12 = 7/6, MS = 7/36.
         // V = (1/12)/12 + (19/36 - 7/36)/12 = 1/144 + 4/144 = 5/144; n_eff = (35/144)/V = 7.
-        // Satterthwaite: the trials' deviations c_i - K p are 1.75, -0.25, -1.25, -0.25, so
-        // their effective count is (sum d²)² / sum d⁴ = 4.75² / 11.828125; then
-        // df = V² / ((1/144)² / 2 + (4/144)² / that) = 25 / (1/2 + 16 / that).
+        // V = 5/144, n_eff = 7; only 3 distinct trials reached the level (fewer than 20), so
+        // the interval counts as at most N = 4 independent trials: Wilson for p = 5/12 on 4
+        // trials, with z.
         let z0 = 1.959_963_984_540_054;
-        let df: f64 = 25.0 / (0.5 + 16.0 / (4.75 * 4.75 / 11.828_125));
-        assert!((df - 2.812_8).abs() < 1e-4, "{df}");
-        // n_eff = 7 is capped at N = 4: only 3 distinct trials reached the level, fewer
-        // than TWO_LOOP_MIN_TRIALS, so the trials' part is not trusted beyond N.
-        let (p, n, z) = (5.0 / 12.0, 4.0, t_quantile(df, 0.975));
-        let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
-        let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+        let wilson_by_hand = |p: f64, n: f64, z: f64| {
+            let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+            let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+            ((centre - half).max(0.0), centre + half)
+        };
         let (lo, hi) = two_loop_interval(&[2, 2, 1], &[3, 1, 0, 1], 4);
-        assert!(
-            (lo - (centre - half).max(0.0)).abs() < 1e-9 && (hi - (centre + half)).abs() < 1e-9,
-            "{lo} {hi}"
-        );
-        // Trials that agree across draws (each reached in every draw or in none) carry no
-        // independent information beyond N: the same P with its hits spread over
-        // different trials in each draw gives a narrower interval.
-        let (lo_a, hi_a) = two_loop_interval(&[2, 2, 2], &[3, 3, 0, 0], 4);
-        let (lo_b, hi_b) = two_loop_interval(&[2, 2, 2], &[2, 1, 2, 1], 4);
+        let (a, b) = wilson_by_hand(5.0 / 12.0, 4.0, z0);
+        assert!((lo - a).abs() < 1e-9 && (hi - b).abs() < 1e-9, "{lo} {hi}");
+        // Trials that agree across draws (each reached in both draws or in neither) carry
+        // less information than hits spread over different trials in each draw: 2 draws x
+        // 60 trials, p = 1/2 either way. Agreeing: MS_trials = 30/59, V = (30/59)/120, n_eff
+        // = 59; spread: V = 0, the interval of 120 trials.
+        let mut agree = vec![0u32; 60];
+        agree[..30].fill(2);
+        let (lo_a, hi_a) = two_loop_interval(&[30, 30], &agree, 60);
+        let (lo_b, hi_b) = two_loop_interval(&[30, 30], &[1; 60], 60);
         assert!(hi_a - lo_a > hi_b - lo_b, "{lo_a} {hi_a} / {lo_b} {hi_b}");
+        let (a, b) = wilson_by_hand(0.5, 120.0, z0);
+        assert!((lo_b - a).abs() < 1e-9 && (hi_b - b).abs() < 1e-9);
+        // The agreeing design is below its floor (n_eff 59 < 60 x 30/20 = 90): Student's t
+        // with Satterthwaite's df, here all from the trials: d_i = c_i - K p = +/-1, so
+        // (sum d²)² / sum d⁴ = 60, and t(60, 0.975) = 2.000298.
+        let (a, b) = wilson_by_hand(0.5, 59.0, 2.000_297_822_014_4);
+        assert!((lo_a - a).abs() < 1e-9 && (hi_a - b).abs() < 1e-9, "{lo_a} {hi_a} vs {a} {b}");
         // No draw reached it: Wilson for 0 of N with z; all did: its mirror.
         let (lo, hi) = two_loop_interval(&[0, 0, 0, 0], &[0; 50], 50);
         assert!(lo.abs() < 1e-15, "{lo}");
@@ -937,7 +954,28 @@ mod tests {
         draws[3] = 1;
         let (_, none_hi) = two_loop_interval(&[0; 100], &[0; 5000], 5000);
         let (_, one_hi) = two_loop_interval(&draws, &one, 5000);
-        assert!(one_hi > 0.5 * none_hi, "{one_hi} vs {none_hi}");
+        assert!(one_hi > 0.5 * none_hi && one_hi < 2.0 * none_hi, "{one_hi} vs {none_hi}");
+        // One trial that reaches it in all 100 draws: p = 1/5000, V = MS_trials / (K N) =
+        // (99.98 / 4999) / 500,000, n_eff = p (1 - p) / V = 4999: about the interval of one
+        // event in 5,000 trials, with z, not t with one degree of freedom (which reached 3%).
+        let mut all = vec![0u32; 5000];
+        all[17] = 100;
+        let (lo, hi) = two_loop_interval(&[1; 100], &all, 5000);
+        let (a, b) = wilson_by_hand(1.0 / 5000.0, 4999.0, z0);
+        assert!((lo - a).abs() < 1e-9 && (hi - b).abs() < 1e-9, "{lo} {hi} vs {a} {b}");
+        // No jump as distinct trials pass 20: 19, 20, 21 and 30 trials each reached in one
+        // draw give upper bounds that fall gradually.
+        let upper = |d: usize| {
+            let mut t = vec![0u32; 5000];
+            t[..d].fill(1);
+            let mut r = vec![0u64; 100];
+            r[..d].fill(1);
+            two_loop_interval(&r, &t, 5000).1
+        };
+        for (a, b) in [(19, 20), (20, 21), (21, 30)] {
+            let (ua, ub) = (upper(a), upper(b));
+            assert!(ub > 0.75 * ua, "{b} distinct: {ub}, {a}: {ua}");
+        }
         assert_eq!(two_loop_interval(&[3, 3], &[1; 9], 10), (0.0, 1.0));
     }
 

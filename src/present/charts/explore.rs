@@ -361,8 +361,15 @@ fn tornado<DB: DrawingBackend>(
         legend.draw(&Text::new(t, (x + s.px(30.0) as i32, 8), s.font(15.0))).map_err(err)?;
         x += s.px(240.0) as i32;
     }
-    let faded = "faded: both ends within Monte Carlo noise of the base run";
-    legend.draw(&Text::new(faded, (x, 8), s.font(15.0).color(&GREY))).map_err(err)?;
+    let faded = if rows.len() > n {
+        format!(
+            "faded: both ends within Monte Carlo noise of the base run · the {n} largest swings of {}",
+            rows.len()
+        )
+    } else {
+        "faded: both ends within Monte Carlo noise of the base run".to_owned()
+    };
+    legend.draw(&Text::new(faded.as_str(), (x, 8), s.font(15.0).color(&GREY))).map_err(err)?;
     let decimals = super::time_to_level::axis_decimals(hi - lo);
     let mut chart = ChartBuilder::on(&body)
         .margin_left(s.px(16.0))
@@ -379,7 +386,7 @@ fn tornado<DB: DrawingBackend>(
         .bold_line_style(LIGHT)
         .y_labels(0)
         .x_label_formatter(&|x| format!("{:.*}%", decimals, x * 100.0))
-        .x_desc(format!("P({level} reached); the line: every param at its value (a drawn one at its mean); whiskers: 95% paired Monte Carlo interval"))
+        .x_desc(format!("P({level} reached) · line: params at values or means · whiskers: paired 95% Monte Carlo interval"))
         .axis_desc_style(s.label())
         .label_style(s.tick())
         .draw()
@@ -672,10 +679,30 @@ impl Draw for Drivers<'_> {
             )))
             .map_err(err)?;
         if let Some(fb) = family {
+            // Row by row, and not across a row whose value label it would cross.
+            let style = INK.mix(0.35).stroke_width(s.px(1.5).max(1));
             for x in [-fb, fb] {
-                let pts = vec![(x, -0.5), (x, n as f64 - 0.5)];
-                let style = INK.mix(0.35).stroke_width(s.px(1.5).max(1));
-                chart.draw_series(DashedLineSeries::new(pts, s.px(6.0), s.px(5.0), style)).map_err(err)?;
+                let (line_px, _) = chart.backend_coord(&(x, 0.0));
+                for (i, (_, rho)) in d.iter().enumerate() {
+                    let y = (n - 1 - i) as f64;
+                    let text = if spearman_holds_zero(Some(*rho), self.draws) {
+                        format!("{rho:+.2} (holds 0)")
+                    } else {
+                        format!("{rho:+.2}")
+                    };
+                    let tw = body.estimate_text_size(&text, &s.font(13.0)).map_or(0, |(w, _)| w as i32);
+                    let (end_px, _) = chart.backend_coord(&(*rho, y));
+                    let gap = s.px(6.0) as i32;
+                    let (a, b) =
+                        if *rho >= 0.0 { (end_px, end_px + gap + tw) } else { (end_px - gap - tw, end_px) };
+                    if (a - 3..=b + 3).contains(&line_px) {
+                        continue;
+                    }
+                    let pts = vec![(x, y - 0.5), (x, y + 0.5)];
+                    chart
+                        .draw_series(DashedLineSeries::new(pts, s.px(6.0), s.px(5.0), style))
+                        .map_err(err)?;
+                }
             }
         }
         let right = Pos::new(HPos::Right, VPos::Center);

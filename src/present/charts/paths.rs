@@ -98,7 +98,7 @@ fn section<DB: DrawingBackend>(
     }
     if foot {
         let text = format!(
-            "A path lists the steps whose firing raised the level, in order; {} distinct paths in paths.csv.",
+            "A path lists the steps whose firing raised the level, in order; paths.csv lists the {} most common.",
             r.paths.len()
         );
         let text = fit(area, &text, &s.font(14.0), usable);
