@@ -7,7 +7,7 @@ use super::*;
 use crate::analysis::epistemic::{epistemic_draw, SpreadCounts};
 use crate::analysis::explore::LevelCounts;
 use crate::output::epistemic::{epistemic_csv, params_csv, Draws};
-use crate::output::text::{pct, thousands};
+use crate::output::text::{distinct, pct, thousands};
 use crate::present::charts::explore::{render_epistemic, Context};
 use crate::present::folder::FolderSpec;
 use crate::sim::accumulate::Reached;
@@ -182,15 +182,11 @@ pub(super) fn epistemic(
                     "none passes, so no param is shown to drive it"
                 };
                 // Enough decimals to tell the strongest from the bound when they are close.
-                let mut d = 3;
-                while d < 8 && format!("{fb:.d$}") == format!("{:.d$}", top_rho.abs()) {
-                    d += 1;
-                }
+                let (bound, strongest) = distinct(fb, top_rho.abs(), 3);
                 t.push_str(&format!(
-                    "    with {} params drawn, the strongest must reach |r| {fb:.d$} to stand out (Bonferroni);\n    \
-                     it is {:.d$}: {verdict}\n",
-                    drivers_top.len(),
-                    top_rho.abs()
+                    "    with {} params drawn, the strongest must reach |r| {bound} to stand out (Bonferroni);\n    \
+                     it is {strongest}: {verdict}\n",
+                    drivers_top.len()
                 ));
             }
         }

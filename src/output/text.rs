@@ -45,6 +45,16 @@ pub fn pct_bounds(p: f64, lo: f64, hi: f64) -> (String, String) {
     (bound(lo), bound(hi))
 }
 
+/// Two numbers with `decimals` or more (up to 8), as many as tell them apart, so that a
+/// bound and a value just under it do not print alike ("0.318 ... this one: 0.318").
+pub fn distinct(a: f64, b: f64, decimals: usize) -> (String, String) {
+    let mut d = decimals;
+    while d < 8 && format!("{a:.d$}") == format!("{b:.d$}") {
+        d += 1;
+    }
+    (format!("{a:.d$}"), format!("{b:.d$}"))
+}
+
 /// A scenario number as written in a scenario file: up to 6 decimals, no trailing zeros.
 pub fn num(x: f64) -> String {
     let t = format!("{x:.6}");

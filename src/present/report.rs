@@ -8,7 +8,7 @@
 
 use crate::output::manifest::Manifest;
 use crate::output::results::{EpistemicRow, Results};
-use crate::output::text::{odds, pct, pct_bounds, short, thousands};
+use crate::output::text::{distinct, odds, pct, pct_bounds, short, thousands};
 
 /// "lo – hi".
 fn dash((lo, hi): (String, String)) -> String {
@@ -285,16 +285,6 @@ fn trials_flag(r: &Results) -> &'static str {
     }
 }
 
-/// Two numbers with the decimals (3 or more) that tell them apart, so that a bound and a
-/// value just under it do not print alike ("0.318 ... this one: 0.318").
-fn distinct(a: f64, b: f64) -> (String, String) {
-    let mut d = 3;
-    while d < 8 && format!("{a:.d$}") == format!("{b:.d$}") {
-        d += 1;
-    }
-    (format!("{a:.d$}"), format!("{b:.d$}"))
-}
-
 /// The most common path in `paths.csv` that ends at the top level, with its trials.
 fn path_to_top(r: &Results) -> Option<(&str, u64)> {
     r.paths_to_top().first().map(|p| (p.path.as_str(), p.trials))
@@ -483,7 +473,7 @@ fn run_card(r: &Results, served: Option<&Served>) -> Markup {
                             ", but its 95% interval at " (draws) " draws holds 0: no param is distinguishable from no effect"
                         } @else if let Some(b) = spearman_family_bound(draws as usize, drivers_of_top(r)).filter(|b| rho.abs() < *b) {
                             ", but with " (drivers_of_top(r)) " params drawn, about one in twenty crosses the 95% bound by chance; the strongest must reach |r| "
-                            (distinct(b, rho.abs()).0) " to stand out (this one: " (distinct(b, rho.abs()).1) "), so no param is shown to drive it"
+                            (distinct(b, rho.abs(), 3).0) " to stand out (this one: " (distinct(b, rho.abs(), 3).1) "), so no param is shown to drive it"
                         }
                         @if let Some(n) = top_hits_per_draw(r).filter(|n| *n < 10.0) {
                             ". Each draw saw about " (format_args!("{n:.1}")) " trials reach " code { (text(&top.level)) } ", so P per draw is mostly Monte Carlo noise and the ranking is weak (more " code { (trials_flag(r)) } " would sharpen it)"

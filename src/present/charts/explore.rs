@@ -591,6 +591,15 @@ impl Draw for Spread<'_> {
     }
 }
 
+/// The value printed beside a driver's bar; `noise` when its 95% interval holds 0.
+fn driver_label(rho: f64, noise: bool) -> String {
+    if noise {
+        format!("{rho:+.2} (holds 0)")
+    } else {
+        format!("{rho:+.2}")
+    }
+}
+
 struct Drivers<'a> {
     ctx: &'a Context,
     level: &'a str,
@@ -685,11 +694,7 @@ impl Draw for Drivers<'_> {
                 let (line_px, _) = chart.backend_coord(&(x, 0.0));
                 for (i, (_, rho)) in d.iter().enumerate() {
                     let y = (n - 1 - i) as f64;
-                    let text = if spearman_holds_zero(Some(*rho), self.draws) {
-                        format!("{rho:+.2} (holds 0)")
-                    } else {
-                        format!("{rho:+.2}")
-                    };
+                    let text = driver_label(*rho, spearman_holds_zero(Some(*rho), self.draws));
                     let tw = body.estimate_text_size(&text, &s.font(13.0)).map_or(0, |(w, _)| w as i32);
                     let (end_px, _) = chart.backend_coord(&(*rho, y));
                     let gap = s.px(6.0) as i32;
@@ -726,7 +731,7 @@ impl Draw for Drivers<'_> {
                     s.font(15.0).pos(right),
                 );
             chart.draw_series(std::iter::once(label)).map_err(err)?;
-            let text = if noise { format!("{rho:+.2} (holds 0)") } else { format!("{rho:+.2}") };
+            let text = driver_label(*rho, noise);
             let at = if *rho >= 0.0 {
                 Text::new(
                     text,
