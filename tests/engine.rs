@@ -129,6 +129,50 @@ fn windows_scale_expected_counts() {
     }
 }
 
+/// Arrivals move by a change of clock when the rate changes (switched off over days
+/// 5..15, doubled over 20..25): the count over 30 days is still Poisson with mean the
+/// integrated rate, 0.05 x (5 + 0 + 5 + 2 x 5 + 5) = 1.25, so P(N = k) = e^-1.25 1.25^k / k!,
+/// and the count over days 15..20 alone is Poisson(0.25), whatever hazard the pause kept.
+#[test]
+fn a_rate_switched_off_and_raised_stays_poisson() {
+    let m = scenario(
+        30,
+        "[[steps]]\nid = \"attack\"\nrate = 0.05\nwindows = [ { from_day = 5, to_day = 15, rate_x = 0 }, { from_day = 20, to_day = 25, rate_x = 2 } ]\n",
+    );
+    let n = 40_000u64;
+    let mut e = Engine::new(&m, 11);
+    let mut by_count = [0u64; 4];
+    let mut in_window = 0u64;
+    for trial in 0..n {
+        let mut firings = Firings::default();
+        e.run_observed(trial, &mut firings).unwrap();
+        by_count[firings.0.len().min(3)] += 1;
+        in_window += firings.0.iter().filter(|&&t| (15.0..20.0).contains(&t)).count() as u64;
+        assert!(firings.0.iter().all(|&t| !(5.0..15.0).contains(&t)), "no firing while the rate is 0");
+    }
+    let lambda: f64 = 1.25;
+    let mut pk = (-lambda).exp();
+    let mut below = 0.0;
+    for (k, &got) in by_count.iter().enumerate() {
+        let want = if k < 3 { pk } else { 1.0 - below };
+        let share = got as f64 / n as f64;
+        assert_close(&format!("P(N = {k})"), share, want, tol(want * (1.0 - want), n));
+        below += pk;
+        pk *= lambda / (k + 1) as f64;
+    }
+    assert_close("E[N in 15..20]", in_window as f64 / n as f64, 0.25, tol(0.25, n));
+}
+
+/// The days of a trial's firings.
+#[derive(Default)]
+struct Firings(Vec<f64>);
+
+impl brink::sim::engine::Observer for Firings {
+    fn on_fire(&mut self, f: &brink::sim::engine::Firing) {
+        self.0.push(f.time);
+    }
+}
+
 /// `max` caps the firings: E[min(N, 2)] for N ~ Poisson(2) is 2 - 4 e^-2.
 #[test]
 fn caps_limit_firings() {

@@ -4,9 +4,12 @@ use crate::sim::model::Model;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-/// The generator and stream derivation, named so results can be traced to them.
-pub(crate) const STREAMS: &str =
-    "chacha8; key = sha256(\"brink/v1\" || seed_le || step_id); stream = trial; word_pos = purpose << 64";
+/// The generator, the stream derivation and the way the engine draws from them, named so
+/// results can be traced to them. Draws v2 (CHANGELOG, 0.2): ziggurat normal and
+/// exponential, arrivals by a change of clock, no branch draw for a one-branch step; v1
+/// (no suffix) drew Box-Muller normals and -ln U exponentials, and redrew an arrival at
+/// every change of rate.
+pub(crate) const STREAMS: &str = "chacha8; key = sha256(\"brink/v1\" || seed_le || step_id); stream = trial; word_pos = purpose << 64; draws v2 (ziggurat normal and exponential; arrivals by time change; one-branch steps draw no branch)";
 
 /// Contents of `manifest.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -283,3 +283,24 @@ fn toml_help(d: Diagnostic) -> Diagnostic {
     }
     d
 }
+
+#[cfg(test)]
+mod patch_tests {
+    use super::{compile_str, Overrides};
+
+    /// Writing through [`Model::patch_slots`](crate::sim::model::Model::patch_slots) reaches the same number as the walk over
+    /// every field does: each field of the dense benchmark (windows, every delay family,
+    /// tallies, modifiers, excitations) patched with its own index reads back in order.
+    #[test]
+    fn patch_slots_address_every_field_in_visiting_order() {
+        let text = include_str!("../../benches/scenarios/dense.toml");
+        let mut m = compile_str("dense.toml", text, &Overrides::default()).expect("dense compiles");
+        let n = m.numbers().len();
+        assert!(n > 60, "dense has many numeric fields, got {n}");
+        m.uncertain_fields = (0..n).map(|i| (i, i)).collect();
+        let slots = m.patch_slots();
+        let values: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
+        m.patch(&slots, &values);
+        assert_eq!(m.numbers(), values);
+    }
+}

@@ -29,7 +29,7 @@ impl Delay {
         match *self {
             Delay::Fixed(d) => d,
             Delay::Uniform(a, b) => a + (b - a) * s.uniform(),
-            Delay::Exponential(mean) => -mean * libm::log(s.uniform_open0()),
+            Delay::Exponential(mean) => mean * crate::sim::ziggurat::exp1(s),
             Delay::Triangular(a, c, b) => triangular(s.uniform(), a, c, b),
             Delay::Lognormal { median, sigma } => median * libm::exp(sigma * normal(s)),
         }
@@ -250,11 +250,9 @@ fn triangular(u: f64, a: f64, c: f64, b: f64) -> f64 {
     }
 }
 
-/// Standard normal by Box-Muller (one of the pair; simple and exact).
+/// Standard normal, by the ziggurat ([`crate::sim::ziggurat`]).
 pub fn normal(s: &mut Stream) -> f64 {
-    let u1 = s.uniform_open0();
-    let u2 = s.uniform();
-    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(std::f64::consts::TAU * u2)
+    crate::sim::ziggurat::normal(s)
 }
 
 /// Gamma with this shape and scale 1 (Marsaglia & Tsang 2000; shape < 1 boosted).

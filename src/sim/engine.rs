@@ -410,6 +410,8 @@ pub struct Engine<'m> {
     /// trial's draws of them.
     param_streams: Vec<Stream>,
     param_values: Vec<f64>,
+    /// Where the uncertain params are written ([`Model::patch_slots`]).
+    patch_slots: Vec<(crate::sim::model::Field, u8, usize)>,
     state: State,
 }
 
@@ -435,6 +437,15 @@ struct State {
     /// The pending spontaneous arrival of each step, with its place in the queue's order;
     /// `Key::NEVER` if none.
     arrivals: Vec<Key>,
+    /// Spontaneous arrivals by a change of clock (docs/scenario-language.md, "Rates"):
+    /// each step's next arrival comes when the hazard it accumulates (its rate integrated
+    /// over time) uses up a unit exponential draw. `hazard[s]` is what is left of that
+    /// draw at day `hazard_at[s]`, spent since at `rate_now[s]` (0 while capped or off).
+    /// A change of rate rescales the remaining wait instead of drawing a new one, so it
+    /// costs no random number and keeps variants that change a rate coupled.
+    hazard: Vec<f64>,
+    hazard_at: Vec<f64>,
+    rate_now: Vec<f64>,
     /// Steps with a rate, and the one whose pending arrival is earliest (if any).
     rate_steps: Vec<StepIx>,
     first_arrival: Option<StepIx>,
@@ -474,6 +485,9 @@ impl<'m> Engine<'m> {
             modifier_work: 0,
             counts: vec![0; n],
             arrivals: vec![Key::NEVER; n],
+            hazard: vec![0.0; n],
+            hazard_at: vec![0.0; n],
+            rate_now: vec![0.0; n],
             rate_steps: model
                 .steps
                 .iter()
@@ -498,19 +512,17 @@ impl<'m> Engine<'m> {
             end_reason: EndReason::Horizon,
             fired: 0,
         };
-        Engine {
-            // Copied once here, so that no trial allocates to patch it.
-            model: if model.uncertain.is_empty() { Cow::Borrowed(model) } else { Cow::Owned(model.clone()) },
-            param_streams: model
-                .uncertain
-                .iter()
-                .map(|u| {
-                    crate::sim::rng::stream(&param_key(seed, &model.params[u.param].0), 0, Purpose::Arrival)
-                })
-                .collect(),
-            param_values: vec![0.0; model.uncertain.len()],
-            state,
-        }
+        let mut model: Cow<'m, Model> =
+            if model.uncertain.is_empty() { Cow::Borrowed(model) } else { Cow::Owned(model.clone()) };
+        let patch_slots = if model.uncertain.is_empty() { Vec::new() } else { model.to_mut().patch_slots() };
+        let param_streams = model
+            .uncertain
+            .iter()
+            .map(|u| crate::sim::rng::stream(&param_key(seed, &model.params[u.param].0), 0, Purpose::Arrival))
+            .collect();
+        let param_values = vec![0.0; model.uncertain.len()];
+        // Copied once here, so that no trial allocates to patch it.
+        Engine { model, patch_slots, param_streams, param_values, state }
     }
 
     /// The work of the modifier bookkeeping so far (groups and powers visited): it grows
@@ -590,7 +602,7 @@ impl<'m> Engine<'m> {
             self.param_values[k] = self.model.uncertain[k].dist.sample(s);
         }
         // Owned since `new`: `to_mut` copies nothing here.
-        self.model.to_mut().patch(&self.param_values);
+        self.model.to_mut().patch(&self.patch_slots, &self.param_values);
     }
 
     /// This trial's values of the uncertain params (in [`Model::uncertain`] order).
@@ -626,7 +638,7 @@ impl State {
                     break;
                 }
                 self.fire(m, step, None, Cause::Spontaneous, t, obs)?;
-                self.redraw_arrival(m, step, t);
+                self.renew_arrival(m, step, t);
                 if self.ended(m, t, obs) {
                     return Ok(());
                 }
@@ -654,7 +666,7 @@ impl State {
                 Kind::WindowEdge { step } => {
                     let s = step as usize;
                     self.window_x[s] = window_factor(m, s, t);
-                    self.redraw_arrival(m, s, t);
+                    self.reschedule_arrival(m, s, t);
                 }
                 Kind::ModifierEnd { step, branch, spec } => {
                     let gone = &m.steps[step as usize].branches[branch as usize].modify[spec as usize];
@@ -667,7 +679,7 @@ impl State {
                         self.p_x[s] = self.p_mods[s].end(gone.p_x, &mut self.modifier_work);
                     }
                     if gone.rate_x != 1.0 {
-                        self.redraw_arrival(m, s, t);
+                        self.reschedule_arrival(m, s, t);
                     }
                 }
             }
@@ -754,7 +766,7 @@ impl State {
                     }
                 }
             }
-            self.redraw_arrival(m, s, 0.0);
+            self.renew_arrival(m, s, 0.0);
         }
     }
 
@@ -771,18 +783,37 @@ impl State {
         }
     }
 
-    /// Draws the step's next spontaneous arrival from time `t` at its current rate,
-    /// replacing any pending one.
-    fn redraw_arrival(&mut self, m: &Model, s: StepIx, t: f64) {
+    /// Starts the step's next wait at `t` (the trial's start, or its spontaneous firing):
+    /// a fresh unit of hazard to spend, then the arrival at the rate in force.
+    fn renew_arrival(&mut self, m: &Model, s: StepIx, t: f64) {
+        if m.steps[s].rate.is_none() {
+            return;
+        }
+        self.hazard[s] = crate::sim::ziggurat::exp1(self.streams.get(s, Purpose::Arrival));
+        self.hazard_at[s] = t;
+        self.rate_now[s] = 0.0;
+        self.reschedule_arrival(m, s, t);
+    }
+
+    /// The step's rate may have changed at `t`: spends its hazard up to `t` at the old
+    /// rate, then schedules the arrival at the new one, replacing any pending one.
+    /// Exact for a rate that is constant between changes (the time-change theorem of
+    /// Poisson processes); no hazard is spent before a forecast's origin, where only the
+    /// logged past fires.
+    fn reschedule_arrival(&mut self, m: &Model, s: StepIx, t: f64) {
         let (rate, max) = (m.steps[s].rate, m.steps[s].max);
         let Some(base) = rate else { return };
+        let (from, to) = (self.hazard_at[s].max(self.origin), t.max(self.origin));
+        if self.rate_now[s] > 0.0 && to > from {
+            self.hazard[s] = (self.hazard[s] - self.rate_now[s] * (to - from)).max(0.0);
+        }
+        self.hazard_at[s] = t;
         self.arrivals[s] = Key::NEVER;
-        let rate = base * self.window_x[s] * self.rate_x[s];
-        if rate > 0.0 && max.is_none_or(|cap| self.counts[s] < cap) {
-            let e = -libm::log(self.streams.get(s, Purpose::Arrival).uniform_open0());
-            // Memoryless: from the origin at the rate in force, which any change before
-            // the origin redraws again.
-            let time = t.max(self.origin) + e / rate;
+        let capped = max.is_some_and(|cap| self.counts[s] >= cap);
+        let rate = if capped { 0.0 } else { base * self.window_x[s] * self.rate_x[s] };
+        self.rate_now[s] = rate;
+        if rate > 0.0 {
+            let time = to + self.hazard[s] / rate;
             // As `push` would: beyond the horizon is never, and takes no sequence number.
             if time < self.horizon {
                 self.arrivals[s] = self.queue.stamp(time);
@@ -845,6 +876,8 @@ impl State {
         }
         let b = match forced {
             Some(b) => b,
+            // A step of one branch takes it without a draw.
+            None if step.branches.len() == 1 => 0,
             None => {
                 let u = self.streams.get(s, Purpose::Branch).uniform();
                 step.branch_cdf.iter().position(|&c| u < c).unwrap_or(step.branches.len() - 1)
@@ -890,7 +923,7 @@ impl State {
                 self.p_x[spec.step] = self.p_mods[spec.step].start(spec.p_x, &mut self.modifier_work);
             }
             if spec.rate_x != 1.0 {
-                self.redraw_arrival(m, spec.step, t);
+                self.reschedule_arrival(m, spec.step, t);
             }
             self.push(t + spec.days, Kind::ModifierEnd { step: s as u32, branch: b as u32, spec: i as u32 });
         }
@@ -901,7 +934,7 @@ impl State {
             let stream = self.streams.get(s, Purpose::Excite);
             let k = crate::sim::dist::poisson(stream, x.n);
             for _ in 0..k {
-                let d = -x.decay_days * libm::log(self.streams.get(s, Purpose::Excite).uniform_open0());
+                let d = x.decay_days * crate::sim::ziggurat::exp1(self.streams.get(s, Purpose::Excite));
                 self.push(
                     t + d,
                     Kind::Fire { step: x.step as u32, branch: NO_BRANCH, cause: EXCITED | s as u32 },

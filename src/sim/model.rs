@@ -393,45 +393,104 @@ impl Model {
 
     /// Recomputes derived fields: each `"rest"` branch's p and every branch table.
     pub fn finish(&mut self) {
-        for step in &mut self.steps {
-            if let Some(r) = step.rest {
-                let others: f64 =
-                    step.branches.iter().enumerate().filter(|&(i, _)| i != r).map(|(_, b)| b.p).sum();
-                step.branches[r].p = (1.0 - others).max(0.0);
+        for s in 0..self.steps.len() {
+            self.finish_step(s);
+        }
+    }
+
+    /// [`Model::finish`] for one step.
+    fn finish_step(&mut self, s: usize) {
+        let step = &mut self.steps[s];
+        if let Some(r) = step.rest {
+            let others: f64 =
+                step.branches.iter().enumerate().filter(|&(i, _)| i != r).map(|(_, b)| b.p).sum();
+            step.branches[r].p = (1.0 - others).max(0.0);
+        }
+        let mut acc = 0.0;
+        for (c, b) in step.branch_cdf.iter_mut().zip(&step.branches) {
+            acc += b.p;
+            *c = acc;
+        }
+        if let Some(last) = step.branch_cdf.last_mut() {
+            *last = f64::INFINITY;
+        }
+    }
+
+    /// Where each field an uncertain param feeds lives: its role and which of the role's
+    /// numbers it is (a window's start or end, a delay's first or second parameter), with
+    /// the index into `uncertain`. Computed once per engine, so that [`Model::patch`]
+    /// writes each field directly instead of walking every number of the model.
+    pub(crate) fn patch_slots(&mut self) -> Vec<(Field, u8, usize)> {
+        let mut roles: Vec<(Field, u8)> = Vec::new();
+        self.visit_fields(|r, _| {
+            let nth = match roles.last() {
+                Some(&(last, k)) if last == r => k + 1,
+                _ => 0,
+            };
+            roles.push((r, nth));
+        });
+        self.uncertain_fields.iter().map(|&(i, k)| (roles[i].0, roles[i].1, k)).collect()
+    }
+
+    /// The number at `(role, nth)` of [`Model::patch_slots`].
+    fn slot_mut(&mut self, role: Field, nth: u8) -> &mut f64 {
+        fn delay(d: &mut Delay, nth: u8) -> &mut f64 {
+            match (d, nth) {
+                (Delay::Fixed(x) | Delay::Exponential(x), _) => x,
+                (Delay::Uniform(a, _), 0) | (Delay::Triangular(a, _, _), 0) => a,
+                (Delay::Uniform(_, b), _) | (Delay::Triangular(_, _, b), 2..) => b,
+                (Delay::Triangular(_, c, _), _) => c,
+                (Delay::Lognormal { median, .. }, 0) => median,
+                (Delay::Lognormal { sigma, .. }, _) => sigma,
             }
-            let mut acc = 0.0;
-            for (c, b) in step.branch_cdf.iter_mut().zip(&step.branches) {
-                acc += b.p;
-                *c = acc;
-            }
-            if let Some(last) = step.branch_cdf.last_mut() {
-                *last = f64::INFINITY;
-            }
+        }
+        match role {
+            Field::Rate(s) => self.steps[s].rate.as_mut().expect("a rate field has a rate"),
+            Field::WindowTime(s, w) if nth == 0 => &mut self.steps[s].windows[w].from,
+            Field::WindowTime(s, w) => &mut self.steps[s].windows[w].to,
+            Field::WindowRateX(s, w) => &mut self.steps[s].windows[w].rate_x,
+            Field::BranchP(s, b) => &mut self.steps[s].branches[b].p,
+            Field::Amount(s, b, t) => match &mut self.steps[s].branches[b].tallies[t].1 {
+                Amount::Poisson(m) | Amount::PoissonAtLeastOne(m) => m,
+                Amount::Binomial(_, p) => p,
+                Amount::NegativeBinomial { mean, .. } => mean,
+                Amount::Fixed(_) | Amount::UniformInt(..) => unreachable!("not a param's field"),
+            },
+            Field::Dispersion(s, b, t) => match &mut self.steps[s].branches[b].tallies[t].1 {
+                Amount::NegativeBinomial { dispersion, .. } => dispersion,
+                _ => unreachable!("only a negative binomial has a dispersion"),
+            },
+            Field::ModifierRateX(s, b, k) => &mut self.steps[s].branches[b].modify[k].rate_x,
+            Field::ModifierPX(s, b, k) => &mut self.steps[s].branches[b].modify[k].p_x,
+            Field::ModifierDays(s, b, k) => &mut self.steps[s].branches[b].modify[k].days,
+            Field::ExciteN(s, b, k) => &mut self.steps[s].branches[b].excite[k].n,
+            Field::ExciteDecay(s, b, k) => &mut self.steps[s].branches[b].excite[k].decay_days,
+            Field::TriggerP(t) => &mut self.triggers[t].p,
+            Field::TriggerDelay(t) => delay(&mut self.triggers[t].delay, nth),
         }
     }
 
     /// Sets every uncertain param to its value in `values` (in [`Model::uncertain`]
-    /// order) in every field it feeds, then recomputes the derived fields. One pass over
-    /// the fields, no allocation: the engine calls this before each trial.
-    pub(crate) fn patch(&mut self, values: &[f64]) {
-        let owners = std::mem::take(&mut self.uncertain_fields);
-        let mut i = 0;
-        let mut next = owners.iter().peekable();
-        self.visit_numbers(|x| {
-            while let Some(&&(field, k)) = next.peek() {
-                if field != i {
-                    break;
-                }
-                *x = values[k];
-                next.next();
-            }
-            i += 1;
-        });
-        self.uncertain_fields = owners;
+    /// order) in every field it feeds (`slots`, from [`Model::patch_slots`]), then
+    /// recomputes the derived fields. No allocation: the engine calls this before each
+    /// trial.
+    pub(crate) fn patch(&mut self, slots: &[(Field, u8, usize)], values: &[f64]) {
+        for &(role, nth, k) in slots {
+            *self.slot_mut(role, nth) = values[k];
+        }
         for (u, &v) in self.uncertain.iter().zip(values) {
             self.params[u.param].1 = v;
         }
-        self.finish();
+        // Only a branch's p feeds the derived fields: the steps whose branches were written.
+        let mut last = usize::MAX;
+        for &(role, _, _) in slots {
+            if let Field::BranchP(s, _) = role {
+                if s != last {
+                    self.finish_step(s);
+                    last = s;
+                }
+            }
+        }
     }
 
     /// All numeric fields, in visiting order (for finding which a param feeds).
