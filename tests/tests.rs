@@ -47,6 +47,7 @@ mod shard_manifest;
 mod shards;
 mod slurm_jobs;
 mod sources;
+mod split;
 mod trace;
 mod track;
 mod uncertainty;

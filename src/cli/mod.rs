@@ -18,6 +18,7 @@ mod score;
 #[cfg(feature = "serve")]
 mod serve;
 mod slurm;
+mod split;
 mod trace;
 mod track;
 

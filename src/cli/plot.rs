@@ -19,7 +19,8 @@ pub(super) fn plot(a: PlotArgs) -> Result<(), Failure> {
             if kind == "shard" {
                 "merge the shards with `brink merge`, then plot the merged folder".to_owned()
             } else {
-                format!("`brink {kind}` draws its charts as it runs: run it again with --force to redraw them")
+                let command = if kind == "splitting" { "run --split" } else { kind };
+                format!("`brink {command}` draws its charts as it runs: run it again with --force to redraw them")
             }
         )),
         None => e.into(),
@@ -72,13 +73,16 @@ fn temporary(dir: &Path, name: &str) -> Result<(PathBuf, std::fs::File), Failure
 /// What a folder that is not a run's results folder is, from the `format` its manifest
 /// (or shard.json) records.
 fn other_kind(dir: &Path) -> Option<&'static str> {
-    use crate::output::guard::{BACKTEST_FORMAT, COMPARE_FORMAT, SENSITIVITY_FORMAT, SWEEP_FORMAT};
+    use crate::output::guard::{
+        BACKTEST_FORMAT, COMPARE_FORMAT, SENSITIVITY_FORMAT, SPLIT_FORMAT, SWEEP_FORMAT,
+    };
     match crate::output::guard::folder_format(dir)?.as_str() {
         f if f.starts_with("brink-shard/") => Some("shard"),
         COMPARE_FORMAT => Some("compare"),
         SWEEP_FORMAT => Some("sweep"),
         SENSITIVITY_FORMAT => Some("sensitivity"),
         BACKTEST_FORMAT => Some("backtest"),
+        SPLIT_FORMAT => Some("splitting"),
         _ => None,
     }
 }

@@ -42,6 +42,14 @@ pub(super) struct RunArgs {
     /// `brink merge` (default folder: output/<scenario>[-<variant>]-shard-K-of-N).
     #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with_all = ["precision", "epistemic"])]
     shard: Option<Shard>,
+    /// Multilevel splitting: estimate P(reach level) of every level, rare rungs included,
+    /// by continuing the trials that reach each level many times over (--trials is the
+    /// effort per stage; default folder output/<scenario>[-<variant>]-split).
+    #[arg(long, conflicts_with_all = ["epistemic", "shard", "precision", "draws", "draw_trials", "events"])]
+    split: bool,
+    /// Independent replications of a splitting run, whose spread gives its interval.
+    #[arg(long, value_name = "R", requires = "split", default_value_t = 20, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    replications: u32,
 }
 
 /// All trials, or batches of them until the precision asked for is reached; their rows
@@ -127,6 +135,9 @@ fn run_spread(
 pub(super) fn run(a: RunArgs) -> Result<(), Failure> {
     let (model, source, ov) = load(&a.scenario)?;
     let variant = model.variant.as_deref();
+    if a.split {
+        return super::split::split(&a.scenario, &a.common, a.replications);
+    }
     if let Some(draws) = a.epistemic {
         let s = a.common.settle(&model, || default_out(&model.name, variant, Some("epistemic"), None));
         return super::epistemic::epistemic(&a.scenario, &ov, model, source, draws, &s);

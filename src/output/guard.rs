@@ -31,6 +31,8 @@ pub(crate) const SWEEP_FORMAT: &str = "brink-sweep/1";
 pub(crate) const SENSITIVITY_FORMAT: &str = "brink-sensitivity/1";
 /// `format` of a backtest's `manifest.json`.
 pub(crate) const BACKTEST_FORMAT: &str = "brink-backtest/1";
+/// `format` of a splitting run's `manifest.json`.
+pub(crate) const SPLIT_FORMAT: &str = "brink-split/1";
 /// `format` of a fit's `manifest.json`.
 pub(crate) const FIT_FORMAT: &str = "brink-fit/1";
 /// `format` of a score run's `manifest.json`.
@@ -141,6 +143,7 @@ fn record(dir: &Path, nested: bool) -> Result<(String, BTreeSet<String>), String
         SWEEP_FORMAT
         | SENSITIVITY_FORMAT
         | BACKTEST_FORMAT
+        | SPLIT_FORMAT
         | FIT_FORMAT
         | SCORE_FORMAT
         | TRACK_FORMAT

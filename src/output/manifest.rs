@@ -335,6 +335,33 @@ pub fn backtest_manifest(run: &RunRecord<'_>, b: &BacktestRecord<'_>) -> serde_j
     )
 }
 
+/// The manifest of a splitting run's folder (without `files`): the scenario, the seed,
+/// the effort and replications, and the work done.
+pub fn split_manifest(
+    run: &RunRecord<'_>,
+    split: &crate::sim::split::SplitRun,
+    seconds: f64,
+) -> serde_json::Value {
+    scenario_folder_manifest(
+        crate::output::guard::SPLIT_FORMAT,
+        run,
+        serde_json::json!({
+            "seed": run.seed,
+            "trials": run.trials,
+            "streams": STREAMS,
+            "split": {
+                "method": "fixed-effort multilevel splitting on the ladder's levels; interval from independent replications (t, log scale)",
+                "effort_per_stage": split.spec.effort,
+                "replications": split.spec.replications,
+                "stages": split.replications.first().map_or(0, |r| r.p.len() - 1 - split.initial),
+                "continuations_simulated": split.simulated,
+            },
+            "threads": split.spec.threads,
+            "wall_seconds": seconds,
+        }),
+    )
+}
+
 /// What a score run read and how it scored: the log, the origins and the lead.
 pub struct ScoreRecord<'a> {
     /// The event log's path as given, and its text.

@@ -16,6 +16,7 @@ pub mod fit;
 pub mod manifest;
 pub mod results;
 pub mod score;
+pub mod split;
 pub mod tables;
 pub mod text;
 pub mod track;

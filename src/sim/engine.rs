@@ -416,7 +416,8 @@ pub struct Engine<'m> {
 }
 
 /// The state of the trial being run, and every buffer it needs, reused from trial to
-/// trial.
+/// trial. Cloned (without its streams) to pause a trial for multilevel splitting.
+#[derive(Clone)]
 struct State {
     horizon: f64,
     /// The forecast's origin ([`Engine::run_from`]), 0 otherwise: no spontaneous arrival,
@@ -467,6 +468,40 @@ struct State {
     end_day: f64,
     end_reason: EndReason,
     fired: u64,
+    /// The day of the last event handled: where a paused trial stands.
+    now: f64,
+}
+
+/// A trial paused at the moment its highest level first reached a rung (multilevel
+/// splitting, [`Engine::run_to`]): everything that decides its future, its params
+/// included, but not its random streams, which a continuation replaces.
+#[derive(Clone)]
+pub struct Snapshot {
+    state: State,
+    params: Vec<f64>,
+}
+
+impl Snapshot {
+    /// The highest level the trial has reached.
+    pub fn max_level(&self) -> LevelIx {
+        self.state.max_level
+    }
+
+    /// The first day the trial reached level `level` (NaN: not yet).
+    pub fn reached_day(&self, level: LevelIx) -> f64 {
+        self.state.reached[level]
+    }
+
+    /// The trial it continues.
+    pub fn trial(&self) -> u64 {
+        self.state.trial
+    }
+
+    /// Whether the trial ended on a terminal level when it reached the rung: it goes no
+    /// higher.
+    pub fn ended(&self) -> bool {
+        self.state.end_reason == EndReason::Terminal
+    }
 }
 
 impl<'m> Engine<'m> {
@@ -511,6 +546,7 @@ impl<'m> Engine<'m> {
             end_day: 0.0,
             end_reason: EndReason::Horizon,
             fired: 0,
+            now: 0.0,
         };
         let mut model: Cow<'m, Model> =
             if model.uncertain.is_empty() { Cow::Borrowed(model) } else { Cow::Owned(model.clone()) };
@@ -590,6 +626,54 @@ impl<'m> Engine<'m> {
         self.state.run(&self.model, trial, Some((past, until)), obs)
     }
 
+    /// Runs trial `trial` from its start until it ends or its highest level reaches
+    /// `rung`; true if it reached it. A trial that reached it is paused there, without its
+    /// end (see [`Engine::snapshot`]); one that did not ran as [`Engine::run`] runs it.
+    pub fn run_to(&mut self, trial: u64, rung: LevelIx) -> Result<bool, Runaway> {
+        if !self.param_streams.is_empty() {
+            self.draw_params(trial);
+        }
+        self.state.reset(&self.model, trial, None);
+        self.state.advance(&self.model, &mut NoObserver, rung)?;
+        Ok(self.state.max_level >= rung)
+    }
+
+    /// The trial paused by [`Engine::run_to`] or [`Engine::resume`], to continue from.
+    pub fn snapshot(&mut self) -> Snapshot {
+        let streams = std::mem::replace(&mut self.state.streams, TrialStreams::none());
+        let state = self.state.clone();
+        self.state.streams = streams;
+        Snapshot { state, params: self.param_values.clone() }
+    }
+
+    /// Continues the paused trial `from` until it ends or its highest level reaches
+    /// `rung`; true if it reached it. It draws from the streams of its continuation
+    /// `lineage` (nonzero, and distinct among the continuations of one trial), so that
+    /// every continuation of a snapshot has a future of its own, reproducibly. Every
+    /// step with a rate starts a fresh wait: waiting times are memoryless, so this
+    /// changes nothing in law and makes continuations less alike. Events already
+    /// scheduled (reactions, offspring, the ends of modifiers) keep their days.
+    pub fn resume(&mut self, from: &Snapshot, lineage: u32, rung: LevelIx) -> Result<bool, Runaway> {
+        debug_assert!(lineage > 0, "lineage 0 is the trial's own streams");
+        if !self.param_streams.is_empty() {
+            self.param_values.copy_from_slice(&from.params);
+            self.model.to_mut().patch(&self.patch_slots, &self.param_values);
+        }
+        let m: &Model = &self.model;
+        let st = &mut self.state;
+        let streams = std::mem::replace(&mut st.streams, TrialStreams::none());
+        st.clone_from(&from.state);
+        st.streams = streams;
+        st.streams.begin_lineage(st.trial, lineage);
+        let now = st.now;
+        for k in 0..st.rate_steps.len() {
+            let s = st.rate_steps[k];
+            st.renew_arrival(m, s, now);
+        }
+        st.advance(m, &mut NoObserver, rung)?;
+        Ok(st.max_level >= rung)
+    }
+
     /// Predictive mode: draws this trial's value of every uncertain param from its own
     /// stream and writes them into the engine's copy of the model.
     fn draw_params(&mut self, trial: u64) {
@@ -622,6 +706,13 @@ impl State {
     ) -> Result<(), Runaway> {
         self.reset(m, trial, past);
         obs.on_start(trial);
+        self.advance(m, obs, LevelIx::MAX)?;
+        Ok(())
+    }
+
+    /// Handles events until the trial ends (true) or its highest level reaches `rung`
+    /// (false: paused after the firing that reached it, at `now`).
+    fn advance<O: Observer>(&mut self, m: &Model, obs: &mut O, rung: LevelIx) -> Result<bool, Runaway> {
         loop {
             // The next event: the queue's earliest or the earliest pending arrival.
             let arrival = self.first_arrival.map(|a| (a, self.arrivals[a]));
@@ -640,7 +731,11 @@ impl State {
                 self.fire(m, step, None, Cause::Spontaneous, t, obs)?;
                 self.renew_arrival(m, step, t);
                 if self.ended(m, t, obs) {
-                    return Ok(());
+                    return Ok(true);
+                }
+                if self.max_level >= rung {
+                    self.now = t;
+                    return Ok(false);
                 }
                 continue;
             }
@@ -684,11 +779,15 @@ impl State {
                 }
             }
             if self.ended(m, t, obs) {
-                return Ok(());
+                return Ok(true);
+            }
+            if self.max_level >= rung {
+                self.now = t;
+                return Ok(false);
             }
         }
         obs.on_end(self.end_day, self.end_reason);
-        Ok(())
+        Ok(true)
     }
 
     /// Ends the trial at `t` if its level reached a terminal one.

@@ -12,5 +12,6 @@ pub mod params;
 pub(crate) mod queue;
 pub mod rng;
 pub mod runner;
+pub mod split;
 pub mod stats;
 pub mod ziggurat;

@@ -73,6 +73,14 @@ pub(crate) fn epistemic_key(seed: u64, param: &str) -> [u8; 32] {
     key_of(seed, &[EPISTEMIC_PREFIX, param])
 }
 
+/// The stream of multilevel splitting's choices of which pauses get one continuation
+/// more (`#split/allocation`): stream `replication`, region of lineage `stage`.
+pub(crate) fn split_stream(seed: u64, replication: u64, stage: u32) -> Stream {
+    let mut s = Stream::new(&key_of(seed, &["#split/", "allocation"]));
+    s.restart_lineage(replication, Purpose::Arrival, stage);
+    s
+}
+
 /// Prefix of the streams `brink score` draws outside trials: the randomized PIT
 /// (`#score/pit`) and the bootstrap over origins (`#score/bootstrap`).
 pub(crate) const SCORE_PREFIX: &str = "#score/";
@@ -131,9 +139,18 @@ impl Stream {
     /// Repositions at the start of `(trial, purpose)`; computes nothing until a draw.
     #[inline]
     pub(crate) fn restart(&mut self, trial: u64, purpose: Purpose) {
+        self.restart_lineage(trial, purpose, 0);
+    }
+
+    /// Repositions at the start of `(trial, purpose)` for the continuation `lineage` of the
+    /// trial (multilevel splitting; 0 is the trial itself): word position
+    /// `purpose << 64 | lineage << 32`, so each continuation has 2^32 words per purpose
+    /// that no other continuation, and not the trial itself, draws.
+    #[inline]
+    pub(crate) fn restart_lineage(&mut self, trial: u64, purpose: Purpose, lineage: u32) {
         self.nonce = trial;
-        // Word position purpose << 64, in 16-word blocks.
-        self.counter = (purpose as u64) << 60;
+        // In 16-word blocks.
+        self.counter = ((purpose as u64) << 60) | (u64::from(lineage) << 28);
         self.next = BLOCK;
     }
 
@@ -366,12 +383,16 @@ pub fn prefill<'a>(streams: impl IntoIterator<Item = &'a mut Stream>) {
 /// Slots are reused across trials (stamped with the epoch of the trial they were last
 /// positioned in), so a worker allocates them once and a trial only pays for the streams
 /// it actually touches.
+#[derive(Clone)]
 pub struct TrialStreams {
     /// One stream per (step, purpose), each keyed once for the run.
     slots: Vec<Stream>,
     /// The epoch (one per `begin`) each slot was last positioned in.
     epochs: Vec<u64>,
     trial: u64,
+    /// The continuation of the trial drawn from (0: the trial itself; see
+    /// [`Stream::restart_lineage`]).
+    lineage: u32,
     epoch: u64,
 }
 
@@ -381,12 +402,25 @@ impl TrialStreams {
         let slots: Vec<Stream> =
             keys.iter().flat_map(|k| std::iter::repeat_n(Stream::new(k), PURPOSES)).collect();
         // Epoch 0 is never current: `begin` starts at 1.
-        TrialStreams { epochs: vec![0; slots.len()], slots, trial: 0, epoch: 0 }
+        TrialStreams { epochs: vec![0; slots.len()], slots, trial: 0, lineage: 0, epoch: 0 }
+    }
+
+    /// No streams at all: what a paused trial keeps in their place (it draws nothing).
+    pub(crate) fn none() -> Self {
+        TrialStreams { slots: Vec::new(), epochs: Vec::new(), trial: 0, lineage: 0, epoch: 0 }
+    }
+
+    /// Continues trial `trial` with the streams of its continuation `lineage` (every
+    /// stream re-derived lazily, as by [`TrialStreams::begin`]).
+    pub fn begin_lineage(&mut self, trial: u64, lineage: u32) {
+        self.begin(trial);
+        self.lineage = lineage;
     }
 
     /// Starts trial `trial`: every stream is (lazily) re-derived for it.
     pub fn begin(&mut self, trial: u64) {
         self.trial = trial;
+        self.lineage = 0;
         self.epoch += 1;
     }
 
@@ -400,7 +434,7 @@ impl TrialStreams {
             let i = step * PURPOSES + p;
             if self.epochs[i] != self.epoch {
                 self.epochs[i] = self.epoch;
-                self.slots[i].restart(self.trial, purpose);
+                self.slots[i].restart_lineage(self.trial, purpose, self.lineage);
             }
         }
         let mut wanted = steps.iter().copied().peekable();
@@ -420,7 +454,7 @@ impl TrialStreams {
         let slot = &mut self.slots[i];
         if self.epochs[i] != self.epoch {
             self.epochs[i] = self.epoch;
-            slot.restart(self.trial, purpose);
+            slot.restart_lineage(self.trial, purpose, self.lineage);
         }
         slot
     }

@@ -25,9 +25,27 @@ fn whisker_meaning(r: &Results) -> &'static str {
     }
 }
 
+/// One row of the dot plot: a level, its estimate and its 95% interval.
+pub(crate) struct DotRow {
+    pub id: String,
+    pub label: String,
+    pub terminal: bool,
+    pub p: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// What the dot plot shows: the rows (the ladder, lowest first), each level's spread
+/// across parameter draws where the run has one, what the whiskers are, and the x axis.
+pub(crate) struct LevelDots {
+    pub rows: Vec<DotRow>,
+    pub spreads: Vec<Option<(f64, f64)>>,
+    pub whisker: String,
+    pub x_desc: String,
+}
+
 pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results, s: &Style) -> DrawResult {
     let body = header(root, s, "probability of reaching each level (log scale)", r)?;
-    let n = r.levels.len();
     // The spread across parameter draws (5th-95th percentile) of each level, when the run
     // leads with it.
     let spreads: Vec<Option<(f64, f64)>> = r
@@ -41,10 +59,39 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
                 .and_then(|e| Some((e.p_p5?, e.p_p95?)))
         })
         .collect();
+    let rows = r
+        .levels
+        .iter()
+        .map(|l| DotRow {
+            id: l.level.clone(),
+            label: l.label.clone(),
+            terminal: l.terminal,
+            p: l.p_reached,
+            low: l.p_low,
+            high: l.p_high,
+        })
+        .collect();
+    let x_desc = if r.epistemic.is_empty() || r.manifest.spread.is_some() {
+        "P(level reached within the horizon), log scale"
+    } else {
+        "pooled P(level reached) over draws, log scale"
+    };
+    let dots = LevelDots { rows, spreads, whisker: whisker_meaning(r).into(), x_desc: x_desc.into() };
+    draw_dots(&body, s, &dots)
+}
+
+/// The dot plot on `body` (below its title band).
+pub(crate) fn draw_dots<DB: DrawingBackend>(
+    body: &DrawingArea<DB, Shift>,
+    s: &Style,
+    d: &LevelDots,
+) -> DrawResult {
+    let n = d.rows.len();
+    let spreads = &d.spreads;
     let lo = log_floor(
-        r.levels
+        d.rows
             .iter()
-            .flat_map(|l| [l.p_reached, l.p_low, l.p_high])
+            .flat_map(|l| [l.p, l.low, l.high])
             .chain(spreads.iter().flatten().flat_map(|&(a, b)| [a, b])),
         0,
     );
@@ -52,19 +99,19 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     let at = |p: f64| if p > 0.0 { p.log10().max(x0) } else { x0 };
 
     let (legend, body) = body.split_vertically(s.px(30.0));
-    legend_line(&legend, s, whisker_meaning(r), spreads.iter().any(Option::is_some))?;
+    legend_line(&legend, s, &d.whisker, spreads.iter().any(Option::is_some))?;
 
-    let texts: Vec<String> = r
-        .levels
+    let texts: Vec<String> = d
+        .rows
         .iter()
-        .zip(&spreads)
+        .zip(spreads)
         .map(|(l, sp)| match sp {
             Some((a, b)) => {
-                format!("{}  [{} – {}] across draws", pct(l.p_reached), pct(*a), pct(*b))
+                format!("{}  [{} – {}] across draws", pct(l.p), pct(*a), pct(*b))
             }
             None => {
-                let (lo, hi) = crate::output::text::pct_bounds(l.p_reached, l.p_low, l.p_high);
-                format!("{}  [{lo} – {hi}]", pct(l.p_reached))
+                let (lo, hi) = crate::output::text::pct_bounds(l.p, l.low, l.high);
+                format!("{}  [{lo} – {hi}]", pct(l.p))
             }
         })
         .collect();
@@ -101,11 +148,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         .bold_line_style(LIGHT)
         .x_label_formatter(&|x| decade_pct(*x))
         .y_labels(0)
-        .x_desc(if r.epistemic.is_empty() || r.manifest.spread.is_some() {
-            "P(level reached within the horizon), log scale"
-        } else {
-            "pooled P(level reached) over draws, log scale"
-        })
+        .x_desc(d.x_desc.as_str())
         .axis_desc_style(s.font(16.0))
         .label_style(s.tick())
         .draw()
@@ -116,7 +159,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
     let row_px = (h as i32 - x_area as i32 - s.px(10.0) as i32) / n.max(1) as i32;
     let label_lines = if row_px >= s.px(62.0) as i32 { 2 } else { 1 };
     let stroke = ShapeStyle::from(&INK).stroke_width(s.px(2.0).max(1));
-    for (i, l) in r.levels.iter().enumerate() {
+    for (i, l) in d.rows.iter().enumerate() {
         let y = i as f64;
         let colour = level_colour(i, n);
         if let Some((a, b)) = spreads[i] {
@@ -130,7 +173,7 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         }
         // Level names: id in bold, label below it (wrapped to two lines where the row has
         // room), right-aligned against the axis.
-        let id = if l.terminal { format!("{} (terminal)", l.level) } else { l.level.clone() };
+        let id = if l.terminal { format!("{} (terminal)", l.id) } else { l.id.clone() };
         let lines = wrap(&body, &l.label, &s.font(14.0), label_w - 2 * gap, label_lines);
         let line_h = s.px(17.0) as i32;
         let top = -(line_h * lines.len() as i32) / 2 - s.px(1.0) as i32;
@@ -145,17 +188,17 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
 
         // The interval: a whisker with caps; a lower bound of 0 has no place on a log axis,
         // so the whisker runs off the left edge with an arrowhead there.
-        let (a, b) = (at(l.p_low), at(l.p_high));
+        let (a, b) = (at(l.low), at(l.high));
         let cap = 0.14;
         let mut whisker = vec![
             PathElement::new(vec![(a, y), (b, y)], stroke),
             PathElement::new(vec![(b, y - cap), (b, y + cap)], stroke),
         ];
-        if l.p_low > 0.0 {
+        if l.low > 0.0 {
             whisker.push(PathElement::new(vec![(a, y - cap), (a, y + cap)], stroke));
         }
         chart.draw_series(whisker).map_err(err)?;
-        if l.p_low <= 0.0 {
+        if l.low <= 0.0 {
             let tip = EmptyElement::at((x0, y))
                 + Polygon::new(
                     vec![
@@ -170,8 +213,8 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Result
         // The estimate: a dot in the level's colour; hollow at the left edge when no trial
         // reached the level.
         let radius = s.px(7.0).max(3) as i32;
-        let dot = if l.p_reached > 0.0 {
-            EmptyElement::at((at(l.p_reached), y))
+        let dot = if l.p > 0.0 {
+            EmptyElement::at((at(l.p), y))
                 + Circle::new((0, 0), radius, colour.filled())
                 + Circle::new((0, 0), radius, INK.stroke_width(s.px(1.5).max(1)))
         } else {

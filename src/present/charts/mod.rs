@@ -15,6 +15,7 @@ mod levels;
 mod occupancy;
 mod paths;
 pub mod score;
+pub mod split;
 mod tallies;
 pub(crate) mod time_to_level;
 

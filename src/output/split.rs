@@ -1,0 +1,86 @@
+//! The files of `brink run --split`: `split.csv` (one row per level) and
+//! `replications.csv` (one row per replication and level), from a
+//! [`SplitRun`](crate::sim::split::SplitRun).
+
+use crate::sim::model::Model;
+use crate::sim::split::SplitRun;
+
+/// A probability or error with six significant digits, exact 0 and 1 as such: the rungs
+/// splitting is for are far below what six decimals show.
+pub fn sig(x: f64) -> String {
+    if x == 0.0 || x == 1.0 {
+        format!("{x:.0}")
+    } else if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x:.5e}")
+    }
+}
+
+/// `split.csv`: per level, the estimate and its 95% interval, its standard error and
+/// relative error, what its stage did, the conditional probability given the rung
+/// below, the median first day, and the plain Monte Carlo trials that would give the same
+/// standard error.
+pub fn csv(model: &Model, run: &SplitRun) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "level",
+        "label",
+        "terminal",
+        "p_reached",
+        "p_low",
+        "p_high",
+        "std_error",
+        "relative_error",
+        "stage_hits",
+        "stage_continuations",
+        "p_given_level_below",
+        "median_day",
+        "plain_trials_equivalent",
+    ]);
+    let stage = run.spec.effort * u64::from(run.spec.replications);
+    for (l, level) in model.levels.iter().enumerate() {
+        let e = run.estimate(l);
+        let above = l > run.initial;
+        let rel = if above && e.p > 0.0 { sig(e.se / e.p) } else { String::new() };
+        let equivalent = if above && e.se > 0.0 {
+            format!("{:.0}", e.p * (1.0 - e.p) / (e.se * e.se))
+        } else {
+            String::new()
+        };
+        let _ = w.write_record([
+            level.id.clone(),
+            level.label.clone(),
+            level.terminal.to_string(),
+            sig(e.p),
+            sig(e.low),
+            sig(e.high),
+            sig(e.se),
+            rel,
+            if above { e.hits.to_string() } else { String::new() },
+            if above { stage.to_string() } else { String::new() },
+            if above { sig(e.conditional) } else { String::new() },
+            if e.median_day.is_nan() { String::new() } else { format!("{:.2}", e.median_day) },
+            equivalent,
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// `replications.csv`: each replication's estimate of every level above the initial
+/// one and its stage's hits, the numbers the interval is computed from.
+pub fn replications_csv(model: &Model, run: &SplitRun) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["replication", "level", "p_reached", "stage_hits"]);
+    for (r, rep) in run.replications.iter().enumerate() {
+        for l in run.initial + 1..model.levels.len() {
+            let _ = w.write_record([
+                r.to_string(),
+                model.levels[l].id.clone(),
+                sig(rep.p[l]),
+                rep.hits[l].to_string(),
+            ]);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}

@@ -1,0 +1,326 @@
+//! Multilevel splitting: the probability of reaching each level of the ladder, for rungs too
+//! rare for plain Monte Carlo (`brink run --split`, docs/splitting.md).
+//!
+//! Fixed effort, with the ladder's levels as the thresholds. Stage 1 runs `n` trials from
+//! the start; those whose highest level reaches the first rung above the initial one are
+//! paused at that moment ([`Engine::run_to`], [`Snapshot`]). Stage k runs `n`
+//! continuations from the pauses of stage k - 1 until each ends or reaches rung k, each with
+//! streams of its own keyed by its lineage ([`Engine::resume`]). The estimate of
+//! P(reach rung k) is the product of the stages' shares of hits, `h_1/n x ... x h_k/n`.
+//!
+//! **Unbiased.** Each pause gets `n / m` continuations and the remainder `n mod m` go to
+//! distinct pauses drawn at random, so every pause's expected number of continuations is
+//! exactly `n / m`: an unbiased resampling, under which the product of the stages' shares
+//! is an unbiased estimator of the probability (Del Moral 2004, the normalising constant
+//! of a Feynman-Kac particle model; Cérou, Del Moral, Furon and Guyader 2012 for
+//! splitting). Its variance has no simple formula (the stages share their ancestors), so
+//! the interval comes from `R` independent replications of the whole splitting run: their
+//! mean, and Student's t with `R - 1` degrees of freedom on their spread.
+//!
+//! **Deterministic.** Replication r's stage-1 trials are the run's trials `r n .. (r + 1) n`;
+//! continuation c of stage k draws from the streams of lineage `k << 24 | c` of its trial;
+//! the choice of pauses draws from the stream `#split/allocation`. Continuations run on
+//! worker threads in chunks, and their results are gathered in continuation order, so the
+//! numbers are the same for any thread count.
+
+use crate::sim::engine::{Engine, Runaway, Snapshot};
+use crate::sim::model::Model;
+use crate::sim::rng::split_stream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// The most continuations per stage of a replication: continuation indices take the low
+/// 24 bits of a lineage.
+pub const MAX_EFFORT: u64 = 1 << 24;
+
+/// The most stages (rungs above the initial level): the stage takes the high 8 bits.
+pub const MAX_STAGES: usize = 255;
+
+/// Continuations a worker takes at a time.
+const CHUNK: usize = 128;
+
+/// What a splitting run does.
+#[derive(Debug, Clone, Copy)]
+pub struct SplitSpec {
+    /// Continuations per stage in each replication (`n`); stage 1's are trials.
+    pub effort: u64,
+    /// Independent replications of the whole splitting run (`R`, at least 2).
+    pub replications: u32,
+    /// Seed of every stream.
+    pub seed: u64,
+    /// Worker threads.
+    pub threads: usize,
+    /// Per-trial firing limit (a continuation counts its trial's firings from the start).
+    pub max_events: u64,
+}
+
+/// One replication's results.
+#[derive(Debug, Clone)]
+pub struct Replication {
+    /// P(reached) of every level (1 at or below the initial level).
+    pub p: Vec<f64>,
+    /// Hits of the stage of each level (0 at or below the initial level, and for the
+    /// levels above a stage with no hit).
+    pub hits: Vec<u64>,
+    /// The first day each level was reached, for each hit of its stage.
+    pub days: Vec<Vec<f64>>,
+}
+
+/// A whole splitting run.
+#[derive(Debug, Clone)]
+pub struct SplitRun {
+    /// The spec it ran with.
+    pub spec: SplitSpec,
+    /// The initial level: the first rung is the level above it.
+    pub initial: usize,
+    /// The replications, in order.
+    pub replications: Vec<Replication>,
+    /// Continuations simulated (stage-1 trials included), over all replications: the work.
+    pub simulated: u64,
+}
+
+/// One level's estimate from the replications.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelEstimate {
+    /// Mean of the replications' estimates: unbiased.
+    pub p: f64,
+    /// 95% interval: t with R - 1 degrees of freedom on the replications' spread; where
+    /// no replication reached the level, from 0 to the rule of three on its stage.
+    pub low: f64,
+    /// Upper end of the interval.
+    pub high: f64,
+    /// Standard error of `p`.
+    pub se: f64,
+    /// Hits of the level's stage over all replications.
+    pub hits: u64,
+    /// Share of the level's stage continuations that reached it (pooled over
+    /// replications): the conditional probability of the rung given the one below.
+    pub conditional: f64,
+    /// Median first day of reaching the level, among the trials that reached it (each
+    /// hit weighted by its replication's estimate over its hits); NaN if none did.
+    pub median_day: f64,
+}
+
+impl SplitRun {
+    /// The estimate of level `level`.
+    pub fn estimate(&self, level: usize) -> LevelEstimate {
+        let r = self.replications.len() as f64;
+        let xs: Vec<f64> = self.replications.iter().map(|x| x.p[level]).collect();
+        let p = xs.iter().sum::<f64>() / r;
+        let var = xs.iter().map(|x| (x - p) * (x - p)).sum::<f64>() / (r - 1.0);
+        let se = (var / r).sqrt();
+        let hits: u64 = self.replications.iter().map(|x| x.hits[level]).sum();
+        let effort = self.spec.effort as f64 * r;
+        let (low, high) = if level <= self.initial {
+            (1.0, 1.0)
+        } else if p == 0.0 {
+            // No replication reached it: at most 3 hits in R n continuations of its stage
+            // would go unseen 95% of the time (the rule of three), from the rung below.
+            let below = self.replications.iter().map(|x| x.p[level - 1]).sum::<f64>() / r;
+            (0.0, (below * 3.0 / effort).min(1.0))
+        } else {
+            let t = crate::sim::stats::t_quantile(r - 1.0, 0.975);
+            let spread = (t * se / p).exp();
+            (p / spread, (p * spread).min(1.0))
+        };
+        let conditional = if level <= self.initial { 1.0 } else { hits as f64 / effort };
+        LevelEstimate { p, low, high, se, hits, conditional, median_day: self.median_day(level) }
+    }
+
+    /// The weighted median of the first days of reaching `level` over its stage's hits.
+    fn median_day(&self, level: usize) -> f64 {
+        if level <= self.initial {
+            return 0.0;
+        }
+        let mut days: Vec<(f64, f64)> = Vec::new();
+        for x in &self.replications {
+            if x.hits[level] > 0 {
+                let w = x.p[level] / x.hits[level] as f64;
+                days.extend(x.days[level].iter().map(|&d| (d, w)));
+            }
+        }
+        days.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total: f64 = days.iter().map(|d| d.1).sum();
+        let mut acc = 0.0;
+        for (d, w) in days {
+            acc += w;
+            if acc >= total / 2.0 {
+                return d;
+            }
+        }
+        f64::NAN
+    }
+}
+
+/// Why a splitting run cannot start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SplitError {
+    /// Too few replications for an interval.
+    #[error("--replications {0}: an interval needs at least 2 replications")]
+    Replications(u32),
+    /// Effort per stage out of range.
+    #[error("{trials} trials over {replications} replications is {effort} per stage in each; give between {replications} and {} trials", MAX_EFFORT * u64::from(*replications))]
+    Effort {
+        /// `--trials`.
+        trials: u64,
+        /// `--replications`.
+        replications: u32,
+        /// Their quotient.
+        effort: u64,
+    },
+    /// Nothing to split: the initial level is the top one.
+    #[error("the scenario starts at its top level: there is no rung to estimate")]
+    NoRung,
+    /// Too many levels.
+    #[error("{0} levels above the initial one: splitting handles at most {MAX_STAGES}")]
+    Stages(usize),
+}
+
+/// Checks a splitting run of `trials` per stage over `replications` before it starts.
+pub fn spec_for(model: &Model, trials: u64, replications: u32) -> Result<u64, SplitError> {
+    if replications < 2 {
+        return Err(SplitError::Replications(replications));
+    }
+    let effort = trials / u64::from(replications);
+    if effort == 0 || effort > MAX_EFFORT {
+        return Err(SplitError::Effort { trials, replications, effort });
+    }
+    let stages = model.levels.len() - 1 - model.initial_level;
+    if stages == 0 {
+        return Err(SplitError::NoRung);
+    }
+    if stages > MAX_STAGES {
+        return Err(SplitError::Stages(stages));
+    }
+    Ok(effort)
+}
+
+/// Runs the splitting estimator; `progress` hears the continuations done so far (of
+/// replications x stages x effort at most) after each stage.
+pub fn run_split(
+    model: &Model,
+    spec: &SplitSpec,
+    progress: &mut dyn FnMut(u64),
+) -> Result<SplitRun, Runaway> {
+    let levels = model.levels.len();
+    let initial = model.initial_level;
+    let n = spec.effort;
+    let mut replications = Vec::with_capacity(spec.replications as usize);
+    let mut simulated = 0;
+    let mut done = 0;
+    for r in 0..u64::from(spec.replications) {
+        let mut p = vec![1.0; levels];
+        let mut hits = vec![0; levels];
+        let mut days = vec![Vec::new(); levels];
+        let mut pauses: Vec<Snapshot> = Vec::new();
+        for rung in initial + 1..levels {
+            let stage = rung - initial;
+            if stage > 1 && pauses.is_empty() {
+                p[rung] = 0.0;
+                done += n;
+                continue;
+            }
+            let next: Vec<Snapshot> = if stage == 1 {
+                simulated += n;
+                run_stage(model, spec, n as usize, &|e: &mut Engine<'_>, c: usize| {
+                    Ok(if e.run_to(r * n + c as u64, rung)? { Some(e.snapshot()) } else { None })
+                })?
+            } else {
+                let starts = allocate(spec.seed, r, stage, pauses.len(), n);
+                simulated +=
+                    starts.iter().filter(|&&i| pauses[i].max_level() < rung && !pauses[i].ended()).count()
+                        as u64;
+                let pauses = &pauses;
+                run_stage(model, spec, n as usize, &|e: &mut Engine<'_>, c: usize| {
+                    let from = &pauses[starts[c]];
+                    if from.max_level() >= rung {
+                        // It jumped past this rung already: a hit that costs nothing.
+                        return Ok(Some(from.clone()));
+                    }
+                    if from.ended() {
+                        return Ok(None);
+                    }
+                    let lineage = ((stage as u32) << 24) | c as u32;
+                    Ok(if e.resume(from, lineage, rung)? { Some(e.snapshot()) } else { None })
+                })?
+            };
+            hits[rung] = next.len() as u64;
+            p[rung] = p[rung - 1] * next.len() as f64 / n as f64;
+            days[rung] = next.iter().map(|s| s.reached_day(rung)).collect();
+            pauses = next;
+            done += n;
+            progress(done);
+        }
+        replications.push(Replication { p, hits, days });
+    }
+    Ok(SplitRun { spec: *spec, initial, replications, simulated })
+}
+
+/// The pause each of the `n` continuations of a stage starts from: every one of the `m`
+/// pauses `n / m` times, and `n mod m` distinct pauses drawn at random once more (a
+/// partial Fisher-Yates shuffle), in pause order.
+fn allocate(seed: u64, replication: u64, stage: usize, m: usize, n: u64) -> Vec<usize> {
+    let (base, extra) = (n / m as u64, (n % m as u64) as usize);
+    let mut order: Vec<usize> = (0..m).collect();
+    let mut s = split_stream(seed, replication, stage as u32);
+    for i in 0..extra {
+        let j = i + s.below((m - i) as u64) as usize;
+        order.swap(i, j);
+    }
+    let mut times = vec![base; m];
+    for &i in &order[..extra] {
+        times[i] += 1;
+    }
+    times.iter().enumerate().flat_map(|(i, &k)| std::iter::repeat_n(i, k as usize)).collect()
+}
+
+/// The hits of one chunk of continuations, or the error that stopped it.
+type ChunkHits = Result<Vec<Snapshot>, Runaway>;
+
+/// Runs `task` for continuations `0..n` on the spec's threads, each worker with its own
+/// engine; the hits come back in continuation order, and the error of the lowest
+/// continuation that failed, if any.
+fn run_stage<F>(model: &Model, spec: &SplitSpec, n: usize, task: &F) -> Result<Vec<Snapshot>, Runaway>
+where
+    F: Fn(&mut Engine<'_>, usize) -> Result<Option<Snapshot>, Runaway> + Sync,
+{
+    let chunks = n.div_ceil(CHUNK);
+    let threads = spec.threads.max(1).min(chunks);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, ChunkHits)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut engine = Engine::new(model, spec.seed);
+                engine.set_max_events(spec.max_events);
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    if k >= chunks {
+                        return;
+                    }
+                    let mut hits = Vec::new();
+                    let mut out = Ok(());
+                    for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
+                        match task(&mut engine, c) {
+                            Ok(Some(s)) => hits.push(s),
+                            Ok(None) => {}
+                            Err(e) => {
+                                out = Err(e);
+                                break;
+                            }
+                        }
+                    }
+                    let part = out.map(|()| hits);
+                    results.lock().unwrap_or_else(|e| e.into_inner()).push((k, part));
+                }
+            });
+        }
+    });
+    let mut parts = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    parts.sort_by_key(|(k, _)| *k);
+    let mut all = Vec::new();
+    for (_, part) in parts {
+        all.extend(part?);
+    }
+    Ok(all)
+}
