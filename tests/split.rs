@@ -242,7 +242,7 @@ fn split_run_refuses_bad_combinations() {
         (vec!["--split", "--epistemic", "5"], "cannot be used with"),
         (vec!["--split", "--replications", "1"], "1 is not in 2..=100000"),
         (vec!["--replications", "5"], "--split"),
-        (vec!["--split", "--trials", "5"], "5 trials over 20 replications is 0 per stage"),
+        (vec!["--split", "--trials", "5"], "5 trials over 40 replications is 0 per stage"),
         (vec!["--split", "--shard", "0/2"], "cannot be used with"),
     ] {
         let o =

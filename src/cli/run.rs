@@ -48,7 +48,7 @@ pub(super) struct RunArgs {
     #[arg(long, conflicts_with_all = ["epistemic", "shard", "precision", "draws", "draw_trials", "events"])]
     split: bool,
     /// Independent replications of a splitting run, whose spread gives its interval.
-    #[arg(long, value_name = "R", requires = "split", default_value_t = 20, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    #[arg(long, value_name = "R", requires = "split", default_value_t = 40, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     replications: u32,
 }
 

@@ -295,7 +295,7 @@ enum Kind {
 /// combine in increasing order (a product of several values may then differ in its last
 /// bit from the order in which they started). Powers keep their binary exponent apart, so
 /// that a product overflows or underflows only as a whole, never on the way.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct Multipliers {
     /// One group per distinct value seen, in increasing order; a group whose count is 0
     /// is re-used for the next new value, so groups do not pile up across trials.
@@ -470,6 +470,15 @@ struct State {
     fired: u64,
     /// The day of the last event handled: where a paused trial stands.
     now: f64,
+    /// (sequence number, day of the firing it answers) of every reaction queued in this
+    /// trial, in queueing order: what a continuation needs to draw their waits anew.
+    reactions: Vec<(u64, f64)>,
+    /// The reactions drawn past the horizon in this trial, with the day of the firing
+    /// each answers: pending still, for a continuation that draws their waits anew.
+    beyond: Vec<(Kind, f64)>,
+    /// Scratch for [`State::redraw_reactions`].
+    requeue: Vec<(Key, Kind)>,
+    beyond_spare: Vec<(Kind, f64)>,
 }
 
 /// A trial paused at the moment its highest level first reached a rung (multilevel
@@ -477,7 +486,8 @@ struct State {
 /// included, but not its random streams, which a continuation replaces.
 #[derive(Clone)]
 pub struct Snapshot {
-    state: State,
+    /// Boxed: a stage moves its snapshots between lists, and a state is some 1 KB.
+    state: Box<State>,
     params: Vec<f64>,
 }
 
@@ -495,6 +505,12 @@ impl Snapshot {
     /// The trial it continues.
     pub fn trial(&self) -> u64 {
         self.state.trial
+    }
+
+    /// Makes this snapshot a copy of `o`, into the buffers it has.
+    pub fn copy_from(&mut self, o: &Snapshot) {
+        self.state.copy_from(&o.state);
+        self.params.clone_from(&o.params);
     }
 
     /// Whether the trial ended on a terminal level when it reached the rung: it goes no
@@ -547,6 +563,10 @@ impl<'m> Engine<'m> {
             end_reason: EndReason::Horizon,
             fired: 0,
             now: 0.0,
+            reactions: Vec::new(),
+            beyond: Vec::new(),
+            requeue: Vec::new(),
+            beyond_spare: Vec::new(),
         };
         let mut model: Cow<'m, Model> =
             if model.uncertain.is_empty() { Cow::Borrowed(model) } else { Cow::Owned(model.clone()) };
@@ -641,9 +661,16 @@ impl<'m> Engine<'m> {
     /// The trial paused by [`Engine::run_to`] or [`Engine::resume`], to continue from.
     pub fn snapshot(&mut self) -> Snapshot {
         let streams = std::mem::replace(&mut self.state.streams, TrialStreams::none());
-        let state = self.state.clone();
+        let state = Box::new(self.state.clone());
         self.state.streams = streams;
         Snapshot { state, params: self.param_values.clone() }
+    }
+
+    /// [`Engine::snapshot`] into a snapshot that is no longer needed, reusing its
+    /// buffers.
+    pub fn snapshot_into(&mut self, out: &mut Snapshot) {
+        out.state.copy_from(&self.state);
+        out.params.clone_from(&self.param_values);
     }
 
     /// Continues the paused trial `from` until it ends or its highest level reaches
@@ -661,11 +688,10 @@ impl<'m> Engine<'m> {
         }
         let m: &Model = &self.model;
         let st = &mut self.state;
-        let streams = std::mem::replace(&mut st.streams, TrialStreams::none());
-        st.clone_from(&from.state);
-        st.streams = streams;
+        st.copy_from(&from.state);
         st.streams.begin_lineage(st.trial, lineage);
         let now = st.now;
+        st.redraw_reactions(m, now);
         for k in 0..st.rate_steps.len() {
             let s = st.rate_steps[k];
             st.renew_arrival(m, s, now);
@@ -695,7 +721,106 @@ impl<'m> Engine<'m> {
     }
 }
 
+impl Clone for Multipliers {
+    fn clone(&self) -> Self {
+        Multipliers { groups: self.groups.clone() }
+    }
+
+    /// Reuses the groups' buffer: continuing a paused trial allocates nothing (and a step
+    /// no modifier ever touched costs one comparison).
+    fn clone_from(&mut self, o: &Self) {
+        if !(self.groups.is_empty() && o.groups.is_empty()) {
+            self.groups.clone_from(&o.groups);
+        }
+    }
+}
+
+/// `dst.clone_from(src)`, but nothing at all when both are empty (most of a paused
+/// trial's lists are): continuing a paused trial copies some 30 lists.
+#[inline]
+#[allow(clippy::ptr_arg)] // Vec::clone_from reuses the buffers of the elements too
+fn copy_vec<T: Clone>(dst: &mut Vec<T>, src: &Vec<T>) {
+    if !(dst.is_empty() && src.is_empty()) {
+        dst.clone_from(src);
+    }
+}
+
 impl State {
+    /// Makes this state the paused one `o`, field by field into the buffers it has (no
+    /// allocation once they have grown), keeping its own streams.
+    fn copy_from(&mut self, o: &State) {
+        // Destructured whole, so that a new field cannot be forgotten here.
+        let State {
+            horizon,
+            origin,
+            answered,
+            answered_at,
+            max_events,
+            queue,
+            modifier_work,
+            counts,
+            arrivals,
+            hazard,
+            hazard_at,
+            rate_now,
+            rate_steps,
+            first_arrival,
+            window_x,
+            rate_x,
+            p_x,
+            rate_mods,
+            p_mods,
+            trial,
+            level,
+            max_level,
+            reached,
+            tallies,
+            path,
+            changes,
+            end_day,
+            end_reason,
+            fired,
+            now,
+            reactions,
+            beyond,
+            streams: _,
+            requeue: _,
+            beyond_spare: _,
+        } = o;
+        self.horizon = *horizon;
+        self.origin = *origin;
+        copy_vec(&mut self.answered, answered);
+        copy_vec(&mut self.answered_at, answered_at);
+        self.max_events = *max_events;
+        self.queue.clone_from(queue);
+        self.modifier_work = *modifier_work;
+        copy_vec(&mut self.counts, counts);
+        copy_vec(&mut self.arrivals, arrivals);
+        copy_vec(&mut self.hazard, hazard);
+        copy_vec(&mut self.hazard_at, hazard_at);
+        copy_vec(&mut self.rate_now, rate_now);
+        copy_vec(&mut self.rate_steps, rate_steps);
+        self.first_arrival = *first_arrival;
+        copy_vec(&mut self.window_x, window_x);
+        copy_vec(&mut self.rate_x, rate_x);
+        copy_vec(&mut self.p_x, p_x);
+        copy_vec(&mut self.rate_mods, rate_mods);
+        copy_vec(&mut self.p_mods, p_mods);
+        self.trial = *trial;
+        self.level = *level;
+        self.max_level = *max_level;
+        copy_vec(&mut self.reached, reached);
+        copy_vec(&mut self.tallies, tallies);
+        copy_vec(&mut self.path, path);
+        copy_vec(&mut self.changes, changes);
+        self.end_day = *end_day;
+        self.end_reason = *end_reason;
+        self.fired = *fired;
+        self.now = *now;
+        copy_vec(&mut self.reactions, reactions);
+        copy_vec(&mut self.beyond, beyond);
+    }
+
     /// Runs trial `trial` of `m` to its end.
     fn run<O: Observer>(
         &mut self,
@@ -808,6 +933,8 @@ impl State {
         self.origin = past.map_or(0.0, |(p, _)| p.origin);
         self.answered.clear();
         self.answered_at.clear();
+        self.reactions.clear();
+        self.beyond.clear();
         self.streams.begin(trial);
         self.queue.clear();
         self.arrivals.fill(Key::NEVER);
@@ -872,14 +999,73 @@ impl State {
     /// Queues an event, unless it falls at or after the horizon: then it never happens
     /// and takes no sequence number.
     #[inline]
-    fn push(&mut self, time: f64, kind: Kind) {
+    fn push(&mut self, time: f64, kind: Kind) -> Option<Key> {
         // Before a forecast's origin, only the logged past fires (replayed in `reset`).
         if time < self.origin && matches!(kind, Kind::Fire { .. }) {
-            return;
+            return None;
         }
-        if time < self.horizon {
-            self.queue.push(time, kind);
+        (time < self.horizon).then(|| self.queue.push(time, kind))
+    }
+
+    /// Queues a reaction to a firing on day `since`, and notes that day by its sequence
+    /// number, so that a continuation of a paused trial can draw its wait anew
+    /// ([`State::redraw_reactions`]).
+    fn push_reaction(&mut self, time: f64, kind: Kind, since: f64) {
+        match self.push(time, kind) {
+            Some(key) => self.reactions.push((key.seq, since)),
+            // Past the horizon it never happens in this trial; a continuation may draw
+            // it anew within it.
+            None if time >= self.horizon => self.beyond.push((kind, since)),
+            None => {}
         }
+    }
+
+    /// A continuation of a trial paused on day `now`: every queued reaction's remaining
+    /// wait is drawn anew from its delay's law given that it has not come by `now`
+    /// ([`Delay::sample_beyond`](crate::sim::dist::Delay::sample_beyond)). Given what
+    /// happened up to `now`, those waits are independent of it and of one another, so this
+    /// changes nothing in law, and continuations of one pause no longer share the day of
+    /// their next reaction. Scheduled firings, excitations, window edges and the ends of
+    /// modifiers keep their days.
+    fn redraw_reactions(&mut self, m: &Model, now: f64) {
+        let mut pending = std::mem::take(&mut self.requeue);
+        self.queue.drain_into(&mut pending);
+        // The reactions drawn past the horizon are pending too (they have not come by
+        // `now`): they are drawn anew with the others, after them.
+        let beyond = std::mem::take(&mut self.beyond);
+        let mut next_beyond = std::mem::take(&mut self.beyond_spare);
+        next_beyond.clear();
+        self.beyond = next_beyond;
+        for &(kind, since) in &beyond {
+            if let Kind::Fire { cause, .. } = kind {
+                let trig = &m.triggers[cause as usize];
+                let d = trig.delay.sample_beyond(now - since, self.streams.get(trig.step, Purpose::Delay));
+                self.push_reaction(since + d, kind, since);
+            }
+        }
+        self.beyond_spare = beyond;
+        for &(key, kind) in &pending {
+            let reaction = match kind {
+                Kind::Fire { cause, .. } if cause != SCHEDULED && cause & (EXCITED | LOGGED) == 0 => {
+                    let at = self.reactions.binary_search_by_key(&key.seq, |r| r.0);
+                    at.ok().map(|i| (cause as usize, self.reactions[i].1))
+                }
+                _ => None,
+            };
+            match reaction {
+                Some((ti, since)) => {
+                    let trig = &m.triggers[ti];
+                    let d =
+                        trig.delay.sample_beyond(now - since, self.streams.get(trig.step, Purpose::Delay));
+                    self.push_reaction(since + d, kind, since);
+                }
+                None => {
+                    self.push(key.time, kind);
+                }
+            }
+        }
+        pending.clear();
+        self.requeue = pending;
     }
 
     /// Starts the step's next wait at `t` (the trial's start, or its spontaneous firing):
@@ -1076,7 +1262,8 @@ impl State {
                     trig.delay.sample(stream)
                 };
                 obs.on_trigger(ti, &TriggerCheck::Drawn { u, p, at: Some(t + d) });
-                self.push(t + d, Kind::Fire { step: trig.step as u32, branch: NO_BRANCH, cause: ti as u32 });
+                let kind = Kind::Fire { step: trig.step as u32, branch: NO_BRANCH, cause: ti as u32 };
+                self.push_reaction(t + d, kind, t);
             } else {
                 obs.on_trigger(ti, &TriggerCheck::Drawn { u, p, at: None });
             }

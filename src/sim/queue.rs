@@ -106,6 +106,14 @@ impl<T> EventQueue<T> {
         self.heap.pop().map(|e| (e.key, e.item))
     }
 
+    /// Moves every queued event into `out` (emptied first), earliest first; the sequence
+    /// numbers go on from where they were.
+    pub(crate) fn drain_into(&mut self, out: &mut Vec<(Key, T)>) {
+        out.clear();
+        out.extend(self.heap.drain().map(|e| (e.key, e.item)));
+        out.sort_by(|a, b| a.0.order(b.0));
+    }
+
     /// Forgets every event and restarts the sequence numbers (a new trial); the memory
     /// stays.
     pub(crate) fn clear(&mut self) {

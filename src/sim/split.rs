@@ -208,6 +208,9 @@ pub fn run_split(
     let mut replications = Vec::with_capacity(spec.replications as usize);
     let mut simulated = 0;
     let mut done = 0;
+    // Snapshots of stages done with, whose buffers the next hits reuse: after the first
+    // stages, a continuation allocates nothing.
+    let pool: Mutex<Vec<Snapshot>> = Mutex::new(Vec::new());
     for r in 0..u64::from(spec.replications) {
         let mut p = vec![1.0; levels];
         let mut hits = vec![0; levels];
@@ -222,35 +225,58 @@ pub fn run_split(
             }
             let next: Vec<Snapshot> = if stage == 1 {
                 simulated += n;
-                run_stage(model, spec, n as usize, &|e: &mut Engine<'_>, c: usize| {
-                    Ok(if e.run_to(r * n + c as u64, rung)? { Some(e.snapshot()) } else { None })
-                })?
+                run_stage(
+                    model,
+                    spec,
+                    n as usize,
+                    &pool,
+                    &|e: &mut Engine<'_>, c: usize, _: &mut Snapshot| {
+                        Ok(if e.run_to(r * n + c as u64, rung)? {
+                            Continued::Reached
+                        } else {
+                            Continued::Missed
+                        })
+                    },
+                )?
             } else {
                 let starts = allocate(spec.seed, r, stage, pauses.len(), n);
                 simulated +=
                     starts.iter().filter(|&&i| pauses[i].max_level() < rung && !pauses[i].ended()).count()
                         as u64;
                 let pauses = &pauses;
-                run_stage(model, spec, n as usize, &|e: &mut Engine<'_>, c: usize| {
-                    let from = &pauses[starts[c]];
-                    if from.max_level() >= rung {
-                        // It jumped past this rung already: a hit that costs nothing.
-                        return Ok(Some(from.clone()));
-                    }
-                    if from.ended() {
-                        return Ok(None);
-                    }
-                    let lineage = ((stage as u32) << 24) | c as u32;
-                    Ok(if e.resume(from, lineage, rung)? { Some(e.snapshot()) } else { None })
-                })?
+                run_stage(
+                    model,
+                    spec,
+                    n as usize,
+                    &pool,
+                    &|e: &mut Engine<'_>, c: usize, out: &mut Snapshot| {
+                        let from = &pauses[starts[c]];
+                        if from.max_level() >= rung {
+                            // It jumped past this rung already: a hit that costs nothing.
+                            out.copy_from(from);
+                            return Ok(Continued::Passed);
+                        }
+                        if from.ended() {
+                            return Ok(Continued::Missed);
+                        }
+                        let lineage = ((stage as u32) << 24) | c as u32;
+                        Ok(if e.resume(from, lineage, rung)? {
+                            Continued::Reached
+                        } else {
+                            Continued::Missed
+                        })
+                    },
+                )?
             };
             hits[rung] = next.len() as u64;
             p[rung] = p[rung - 1] * next.len() as f64 / n as f64;
             days[rung] = next.iter().map(|s| s.reached_day(rung)).collect();
-            pauses = next;
+            let done_with = std::mem::replace(&mut pauses, next);
+            pool.lock().unwrap_or_else(|e| e.into_inner()).extend(done_with);
             done += n;
             progress(done);
         }
+        pool.lock().unwrap_or_else(|e| e.into_inner()).extend(pauses);
         replications.push(Replication { p, hits, days });
     }
     Ok(SplitRun { spec: *spec, initial, replications, simulated })
@@ -277,12 +303,23 @@ fn allocate(seed: u64, replication: u64, stage: usize, m: usize, n: u64) -> Vec<
 /// The hits of one chunk of continuations, or the error that stopped it.
 type ChunkHits = Result<Vec<Snapshot>, Runaway>;
 
+/// How one continuation of a stage went.
+enum Continued {
+    /// It reached the rung: the engine is paused there.
+    Reached,
+    /// Its pause had passed the rung already: the task copied it into the slot.
+    Passed,
+    /// It ended below the rung.
+    Missed,
+}
+
 /// Runs `task` for continuations `0..n` on the spec's threads, each worker with its own
-/// engine; the hits come back in continuation order, and the error of the lowest
-/// continuation that failed, if any.
-fn run_stage<F>(model: &Model, spec: &SplitSpec, n: usize, task: &F) -> Result<Vec<Snapshot>, Runaway>
+/// engine, and a snapshot buffer from `pool` (or a new one) as the slot of each hit. The
+/// hits come back in continuation order, and the error of the lowest chunk that failed,
+/// if any.
+fn run_stage<F>(model: &Model, spec: &SplitSpec, n: usize, pool: &Mutex<Vec<Snapshot>>, task: &F) -> ChunkHits
 where
-    F: Fn(&mut Engine<'_>, usize) -> Result<Option<Snapshot>, Runaway> + Sync,
+    F: Fn(&mut Engine<'_>, usize, &mut Snapshot) -> Result<Continued, Runaway> + Sync,
 {
     let chunks = n.div_ceil(CHUNK);
     let threads = spec.threads.max(1).min(chunks);
@@ -293,6 +330,7 @@ where
             scope.spawn(|| {
                 let mut engine = Engine::new(model, spec.seed);
                 engine.set_max_events(spec.max_events);
+                let mut spare: Option<Snapshot> = None;
                 loop {
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     if k >= chunks {
@@ -301,9 +339,20 @@ where
                     let mut hits = Vec::new();
                     let mut out = Ok(());
                     for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
-                        match task(&mut engine, c) {
-                            Ok(Some(s)) => hits.push(s),
-                            Ok(None) => {}
+                        let mut slot = match spare.take() {
+                            Some(s) => s,
+                            None => match pool.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+                                Some(s) => s,
+                                None => engine.snapshot(),
+                            },
+                        };
+                        match task(&mut engine, c, &mut slot) {
+                            Ok(Continued::Reached) => {
+                                engine.snapshot_into(&mut slot);
+                                hits.push(slot);
+                            }
+                            Ok(Continued::Passed) => hits.push(slot),
+                            Ok(Continued::Missed) => spare = Some(slot),
                             Err(e) => {
                                 out = Err(e);
                                 break;

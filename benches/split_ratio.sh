@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The work-normalised gain of multilevel splitting over plain Monte Carlo
+# (docs/performance.md#rare-rungs-by-splitting): the CPU time each needs to estimate a
+# rare level's probability to a 10% relative error at 95% confidence, on one thread.
+#
+#   cargo build --release && bash benches/split_ratio.sh [SCENARIO] [LEVEL] [SEEDS]
+#
+# Defaults: benches/scenarios/rare.toml, its top level l6 (P = 1.58e-5 in closed form),
+# 40 seeds. Plain Monte Carlo: the trials per second of one plain run (TRIALS trials,
+# default 10,000,000), and the trials a 10% relative error needs, 1.96^2 (1 - p) / (0.1^2
+# p). Splitting: SEEDS runs of `brink run --split` (SPLIT_TRIALS per stage, default
+# 100,000, over its default 40 replications), the variance of their estimates across seeds (not the
+# runs' own intervals), and the time a 10% relative error needs at that variance
+# (variance falls as 1 / work). p is the mean of the splitting estimates. BIN=path/to/brink
+# measures another build; PLAIN_ARGS adds options to the plain run (for a scenario with
+# params given as distributions, "--draws 2 --draw-trials 10" keeps its headline spread
+# out of the timing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scenario=${1:-benches/scenarios/rare.toml}
+level=${2:-l6}
+seeds=${3:-40}
+bin=${BIN:-target/release/brink}
+trials=${TRIALS:-10000000}
+split_trials=${SPLIT_TRIALS:-100000}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+field() { # manifest.json field as a number
+  grep -o "\"$2\": [0-9.e+-]*" "$1/manifest.json" | head -1 | awk '{print $2}'
+}
+# shellcheck disable=SC2086
+"$bin" run "$scenario" --trials "$trials" --threads 1 --no-trials-csv --charts none ${PLAIN_ARGS:-} -q --out "$out/plain"
+plain_rate=$(field "$out/plain" trials_per_second)
+for s in $(seq 1 "$seeds"); do
+  "$bin" run "$scenario" --split --trials "$split_trials" --seed "$s" --threads 1 --charts none -q --out "$out/split-$s"
+  secs=$(field "$out/split-$s" wall_seconds)
+  p=$(awk -F, -v l="$level" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "p_reached") c = i } $1 == l { print $c }' "$out/split-$s/split.csv")
+  echo "$secs $p"
+done | awk -v rate="$plain_rate" -v seeds="$seeds" -v level="$level" '
+  { t += $1; x[NR] = $2; sum += $2 }
+  END {
+    n = NR; mean = sum / n; t /= n
+    for (i = 1; i <= n; i++) v += (x[i] - mean) ^ 2
+    v /= (n - 1)
+    rv = v / (mean * mean)
+    plain_trials = 1.96 ^ 2 * (1 - mean) / (0.01 * mean)
+    plain_secs = plain_trials / rate
+    split_secs = t * rv * 1.96 ^ 2 / 0.01
+    printf "level %s: P = %.4g (mean of %d splitting runs)\n", level, mean, n
+    printf "plain Monte Carlo: %.0f trials/s on one thread; a 10%% relative error needs %.3g trials: %.1f s\n", rate, plain_trials, plain_secs
+    printf "splitting: %.3f s per run, relative sd across seeds %.2f%%; a 10%% relative error needs %.3f s\n", t, 100 * sqrt(rv), split_secs
+    printf "ratio: %.0fx less CPU time with splitting\n", plain_secs / split_secs
+  }'
