@@ -253,3 +253,55 @@ fn split_run_refuses_bad_combinations() {
         assert!(!tmp.path().join("output").exists(), "{args:?} wrote output/");
     }
 }
+
+/// `brink compare --split`'s paired intervals cover the closed forms: the chain with p =
+/// 0.1 against p = 0.2 at l3 (1e-3 against 8e-3: difference 7e-3, ratio 8), over 200
+/// seeds, each interval within 3.29 binomial standard deviations of 95%.
+#[test]
+fn paired_split_intervals_cover_closed_forms() {
+    let (a, b) = (chain(0.1), chain(0.2));
+    let runs = 200;
+    let (mut diff, mut ratio) = (0, 0);
+    for seed in 1..=runs {
+        let x = split(&a, 300, 10, seed, 2);
+        let y = split(&b, 300, 10, seed, 2);
+        let d = brink::sim::split::paired(&x, 3, &y, 3);
+        diff += u32::from(d.difference_low <= 7e-3 && 7e-3 <= d.difference_high);
+        ratio += u32::from(d.ratio_low <= 8.0 && 8.0 <= d.ratio_high);
+    }
+    for (what, covered) in [("difference", diff), ("ratio", ratio)] {
+        let share = f64::from(covered) / runs as f64;
+        eprintln!("{what}: coverage {share:.3}");
+        assert!((share - 0.95).abs() <= 0.051, "{what}: coverage {share}");
+    }
+}
+
+/// `brink compare --split` runs each variant by splitting into one folder, with the
+/// paired columns against the first run.
+#[test]
+fn compare_split_writes_paired_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = crate::util::brink()
+        .current_dir(tmp.path())
+        .arg("compare")
+        .arg(crate::util::bundled("minimal.toml"))
+        .args(["--variants", "baseline,hotline", "--split", "--trials", "8000", "--replications", "8", "-q"])
+        .args(["--out", "c"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = crate::util::Table::read(&tmp.path().join("c/compare_split.csv"));
+    let war = t.find("level", "war");
+    assert_eq!(war.len(), 2);
+    let hot = war.iter().find(|r| r[t.col("run")] == "hotline").expect("a hotline row");
+    // The hotline cuts war: a negative difference whose interval excludes 0.
+    assert!(t.num(hot, "difference_high") < 0.0);
+    assert!(t.num(hot, "ratio_low") < t.num(hot, "ratio") && t.num(hot, "ratio") < t.num(hot, "ratio_high"));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("c/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["format"], "brink-split/1");
+    assert_eq!(manifest["compare"][1]["variant"], "hotline");
+    let folders =
+        crate::util::brink().current_dir(tmp.path()).args(["compare", "c", "c", "--split"]).output().unwrap();
+    assert_eq!(folders.status.code(), Some(2));
+}

@@ -50,6 +50,15 @@ pub(super) struct CompareArgs {
     /// `brink merge` (default folder: output/<scenario>-compare-shard-K-of-N).
     #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with = "precision")]
     shard: Option<Shard>,
+    /// Compare P(reach level) of every level, rare rungs included, by multilevel splitting
+    /// (as `brink run --split`; --trials is the effort per stage of each run; default
+    /// folder output/<scenario>-compare-split).
+    #[arg(long, conflicts_with_all = ["precision", "shard", "no_trials_csv"])]
+    split: bool,
+    /// Independent replications of each splitting run, whose paired spread gives the
+    /// intervals.
+    #[arg(long, value_name = "R", requires = "split", default_value_t = 40, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    replications: u32,
 }
 
 /// One compared run: its name, model and scenario file.
@@ -73,6 +82,9 @@ pub(super) struct Simulated {
 /// Whether `a` compares two results folders (nothing to simulate, so nothing to shard).
 fn of_folders(a: &CompareArgs) -> Result<bool, Failure> {
     if a.paths.len() == 2 && a.paths.iter().all(|p| p.is_dir()) {
+        if a.split {
+            return Err(Failure::Usage("--split simulates: give scenarios, not results folders".into()));
+        }
         if a.shard.is_some() {
             return Err(Failure::Usage(
                 "--shard runs a comparison in parts: give scenarios, not results folders".into(),
@@ -106,6 +118,11 @@ pub(super) fn compare(a: CompareArgs) -> Result<(), Failure> {
     }
     let params = a.set.overrides(None)?.params;
     let entries = entries(&a, &params)?;
+    if a.split {
+        let mut inputs: Vec<PathBuf> = entries.iter().map(|e| PathBuf::from(&e.file)).collect();
+        inputs.extend(a.set.params.iter().cloned());
+        return super::split::compare_split(&entries, &a.common, a.replications, &inputs);
+    }
     let first = &entries[0].model;
     let s = a.common.settle(first, || default_out(&first.name, None, Some("compare"), a.shard));
     let (spec, seed, trials) = (&s.spec, s.spec.seed, s.spec.trials);

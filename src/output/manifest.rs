@@ -362,6 +362,48 @@ pub fn split_manifest(
     )
 }
 
+/// The manifest of `brink compare --split`'s folder (without `files`): each run's
+/// scenario, and the splitting design they share.
+pub fn compare_split_manifest(
+    runs: &[(&str, &RunRecord<'_>)],
+    split: &crate::sim::split::SplitSpec,
+    simulated: u64,
+    seconds: f64,
+) -> serde_json::Value {
+    let listed: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|(name, run)| {
+            with_params_file(
+                serde_json::json!({
+                    "name": name,
+                    "scenario_file": run.file,
+                    "scenario_sha256": sha256_hex(run.source.as_bytes()),
+                    "scenario_name": run.model.name,
+                    "variant": run.model.variant,
+                    "sets": run.sets,
+                }),
+                run,
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "format": crate::output::guard::SPLIT_FORMAT,
+        "brink_version": env!("CARGO_PKG_VERSION"),
+        "compare": listed,
+        "seed": split.seed,
+        "trials": split.effort * u64::from(split.replications),
+        "streams": STREAMS,
+        "split": {
+            "method": "fixed-effort multilevel splitting on the ladder's levels; interval from independent replications (t, log scale); differences and ratios paired by replication",
+            "effort_per_stage": split.effort,
+            "replications": split.replications,
+            "continuations_simulated": simulated,
+        },
+        "threads": split.threads,
+        "wall_seconds": seconds,
+    })
+}
+
 /// What a score run read and how it scored: the log, the origins and the lead.
 pub struct ScoreRecord<'a> {
     /// The event log's path as given, and its text.

@@ -84,3 +84,69 @@ pub fn replications_csv(model: &Model, run: &SplitRun) -> Vec<u8> {
     }
     w.into_inner().unwrap_or_default()
 }
+
+/// `compare_split.csv` of `brink compare --split`: per run and level (levels matched by
+/// id with the first run's), the estimate and its interval, and against the first run the
+/// paired difference and ratio with their 95% intervals.
+pub fn compare_csv(runs: &[(&str, &Model, &SplitRun)]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "run",
+        "level",
+        "p_reached",
+        "p_low",
+        "p_high",
+        "difference",
+        "difference_low",
+        "difference_high",
+        "ratio",
+        "ratio_low",
+        "ratio_high",
+    ]);
+    let (_, m0, r0) = runs[0];
+    for &(name, m, run) in runs {
+        for (l, level) in m.levels.iter().enumerate() {
+            let e = run.estimate(l);
+            let mut row = vec![name.to_owned(), level.id.clone(), sig(e.p), sig(e.low), sig(e.high)];
+            match m0.levels.iter().position(|x| x.id == level.id) {
+                Some(l0) if !std::ptr::eq(run, r0) => {
+                    let d = crate::sim::split::paired(r0, l0, run, l);
+                    row.extend([d.difference, d.difference_low, d.difference_high].map(signed));
+                    row.extend([d.ratio, d.ratio_low, d.ratio_high].map(sig));
+                }
+                _ => row.extend(std::iter::repeat_n(String::new(), 6)),
+            }
+            let _ = w.write_record(&row);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// A difference with six significant digits and its sign.
+fn signed(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else {
+        format!("{x:+.5e}")
+    }
+}
+
+/// `replications.csv` of `brink compare --split`: as a run's, with the run's name first.
+pub fn compare_replications_csv(runs: &[(&str, &Model, &SplitRun)]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["run", "replication", "level", "p_reached", "stage_hits"]);
+    for &(name, model, run) in runs {
+        for (r, rep) in run.replications.iter().enumerate() {
+            for l in run.initial + 1..model.levels.len() {
+                let _ = w.write_record([
+                    name.to_owned(),
+                    r.to_string(),
+                    model.levels[l].id.clone(),
+                    sig(rep.p[l]),
+                    rep.hits[l].to_string(),
+                ]);
+            }
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}

@@ -64,6 +64,9 @@ pub struct Replication {
     pub hits: Vec<u64>,
     /// The first day each level was reached, for each hit of its stage.
     pub days: Vec<Vec<f64>>,
+    /// The distinct trials (stage-1 ancestors) among the hits of each level's stage: the
+    /// independent evidence behind them.
+    pub roots: Vec<u64>,
 }
 
 /// A whole splitting run.
@@ -84,8 +87,9 @@ pub struct SplitRun {
 pub struct LevelEstimate {
     /// Mean of the replications' estimates: unbiased.
     pub p: f64,
-    /// 95% interval: t with R - 1 degrees of freedom on the replications' spread; where
-    /// no replication reached the level, from 0 to the rule of three on its stage.
+    /// 95% interval: t with R - 1 degrees of freedom on the replications' spread, on the
+    /// log scale; where no replication reached the level, from 0 to a rule-of-three bound
+    /// (`SplitRun::unseen_bound`).
     pub low: f64,
     /// Upper end of the interval.
     pub high: f64,
@@ -114,10 +118,7 @@ impl SplitRun {
         let (low, high) = if level <= self.initial {
             (1.0, 1.0)
         } else if p == 0.0 {
-            // No replication reached it: at most 3 hits in R n continuations of its stage
-            // would go unseen 95% of the time (the rule of three), from the rung below.
-            let below = self.replications.iter().map(|x| x.p[level - 1]).sum::<f64>() / r;
-            (0.0, (below * 3.0 / effort).min(1.0))
+            (0.0, self.unseen_bound(level))
         } else {
             let t = crate::sim::stats::t_quantile(r - 1.0, 0.975);
             let spread = (t * se / p).exp();
@@ -125,6 +126,25 @@ impl SplitRun {
         };
         let conditional = if level <= self.initial { 1.0 } else { hits as f64 / effort };
         LevelEstimate { p, low, high, se, hits, conditional, median_day: self.median_day(level) }
+    }
+
+    /// The upper end of the interval of a level no replication reached: at most the rung
+    /// below's upper end (it is no likelier), times the rule of three over the independent
+    /// trials behind its stage (3 / H, H the distinct stage-1 trials its pauses descend
+    /// from, all of which missed it: the continuations of one trial are not independent
+    /// evidence, so they count as one). Conservative on purpose.
+    fn unseen_bound(&self, level: usize) -> f64 {
+        let below = self.estimate(level - 1);
+        let independent: u64 = if level - 1 <= self.initial {
+            self.spec.effort * self.replications.len() as u64
+        } else {
+            self.replications.iter().map(|x| x.roots[level - 1]).sum()
+        };
+        if independent == 0 {
+            below.high
+        } else {
+            below.high * (3.0 / independent as f64).min(1.0)
+        }
     }
 
     /// The weighted median of the first days of reaching `level` over its stage's hits.
@@ -149,6 +169,61 @@ impl SplitRun {
             }
         }
         f64::NAN
+    }
+}
+
+/// Two splitting runs of one ladder compared level by level (`brink compare --split`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairedEstimate {
+    /// `b`'s P minus `a`'s.
+    pub difference: f64,
+    /// 95% interval of the difference: t with R - 1 degrees of freedom on the
+    /// replications' differences (replication r of both runs uses the same trials and
+    /// streams, so their difference is paired).
+    pub difference_low: f64,
+    /// Upper end.
+    pub difference_high: f64,
+    /// `b`'s P over `a`'s (NaN when `a`'s is 0).
+    pub ratio: f64,
+    /// 95% interval of the ratio, on the log scale by the delta method with the paired
+    /// covariance (NaN when either P is 0).
+    pub ratio_low: f64,
+    /// Upper end.
+    pub ratio_high: f64,
+}
+
+/// Level `la` of `a` against level `lb` of `b`, two runs with the same replications.
+pub fn paired(a: &SplitRun, la: usize, b: &SplitRun, lb: usize) -> PairedEstimate {
+    let r = a.replications.len().min(b.replications.len());
+    let rf = r as f64;
+    let xs: Vec<f64> = a.replications[..r].iter().map(|x| x.p[la]).collect();
+    let ys: Vec<f64> = b.replications[..r].iter().map(|x| x.p[lb]).collect();
+    let (mx, my) = (xs.iter().sum::<f64>() / rf, ys.iter().sum::<f64>() / rf);
+    let cov = |u: &[f64], mu: f64, v: &[f64], mv: f64| {
+        u.iter().zip(v).map(|(x, y)| (x - mu) * (y - mv)).sum::<f64>() / (rf - 1.0)
+    };
+    let (vx, vy, cxy) = (cov(&xs, mx, &xs, mx), cov(&ys, my, &ys, my), cov(&xs, mx, &ys, my));
+    let t = crate::sim::stats::t_quantile(rf - 1.0, 0.975);
+    let difference = my - mx;
+    let se_d = ((vx + vy - 2.0 * cxy).max(0.0) / rf).sqrt();
+    let (ratio, ratio_low, ratio_high) = if mx > 0.0 && my > 0.0 {
+        let var_log = (vx / (mx * mx) + vy / (my * my) - 2.0 * cxy / (mx * my)).max(0.0) / rf;
+        let q = my / mx;
+        let spread = (t * var_log.sqrt()).exp();
+        (q, q / spread, q * spread)
+    } else {
+        (if mx > 0.0 { 0.0 } else { f64::NAN }, f64::NAN, f64::NAN)
+    };
+    // A level one run never reached has no spread to pair: its rule-of-three bound widens
+    // the difference's interval on that side.
+    let unseen = |run: &SplitRun, l: usize, m: f64| if m == 0.0 { run.estimate(l).high } else { 0.0 };
+    PairedEstimate {
+        difference,
+        difference_low: difference - t * se_d - unseen(a, la, mx),
+        difference_high: difference + t * se_d + unseen(b, lb, my),
+        ratio,
+        ratio_low,
+        ratio_high,
     }
 }
 
@@ -215,6 +290,7 @@ pub fn run_split(
         let mut p = vec![1.0; levels];
         let mut hits = vec![0; levels];
         let mut days = vec![Vec::new(); levels];
+        let mut roots = vec![0; levels];
         let mut pauses: Vec<Snapshot> = Vec::new();
         for rung in initial + 1..levels {
             let stage = rung - initial;
@@ -271,13 +347,17 @@ pub fn run_split(
             hits[rung] = next.len() as u64;
             p[rung] = p[rung - 1] * next.len() as f64 / n as f64;
             days[rung] = next.iter().map(|s| s.reached_day(rung)).collect();
+            let mut trials: Vec<u64> = next.iter().map(Snapshot::trial).collect();
+            trials.sort_unstable();
+            trials.dedup();
+            roots[rung] = trials.len() as u64;
             let done_with = std::mem::replace(&mut pauses, next);
             pool.lock().unwrap_or_else(|e| e.into_inner()).extend(done_with);
             done += n;
             progress(done);
         }
         pool.lock().unwrap_or_else(|e| e.into_inner()).extend(pauses);
-        replications.push(Replication { p, hits, days });
+        replications.push(Replication { p, hits, days, roots });
     }
     Ok(SplitRun { spec: *spec, initial, replications, simulated })
 }
