@@ -34,6 +34,11 @@ fn pct_decimals(p: f64) -> usize {
 pub fn pct_bounds(p: f64, lo: f64, hi: f64) -> (String, String) {
     let f = |x: f64, d: usize| format!("{:.d$}", 100.0 * x);
     let bound = |b: f64| {
+        // A bound within rounding of the estimate (a Wilson bound of 1 computed as
+        // 1.0000000000000002) is the estimate.
+        if (b - p).abs() <= 1e-12 {
+            return pct(p);
+        }
         let mut d = pct_decimals(b);
         if b != 0.0 && b != 1.0 {
             while d < 10 && b != p && f(b, d) == f(p, d) {
@@ -197,6 +202,9 @@ mod tests {
         // Exact ends print as they are; a bound near one gets its digits.
         assert_eq!(pct_bounds(0.00032, 0.0, 0.0014), ("0.0%".into(), "0.14%".into()));
         assert_eq!(pct_bounds(1.0, 0.99996, 1.0), ("99.996%".into(), "100.0%".into()));
+        // A bound that is the estimate up to rounding prints as the estimate (it printed
+        // "100.0000000000%" for a Wilson bound of 1 + 2e-16).
+        assert_eq!(pct_bounds(1.0, 0.9998, 1.0 + 2e-16), ("99.98%".into(), "100.0%".into()));
     }
 
     #[test]
