@@ -34,7 +34,9 @@ plain_rate=$(field "$out/plain" trials_per_second)
 for s in $(seq 1 "$seeds"); do
   "$bin" run "$scenario" --split --trials "$split_trials" --seed "$s" --threads 1 --charts none -q --out "$out/split-$s"
   secs=$(field "$out/split-$s" wall_seconds)
-  p=$(awk -F, -v l="$level" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "p_reached") c = i } $1 == l { print $c }' "$out/split-$s/split.csv")
+  # The run's estimate: the mean of its replications (replications.csv has no labels,
+  # whose commas a plain split would misread).
+  p=$(awk -F, -v l="$level" '$2 == l { sum += $3; n++ } END { printf "%.10g", sum / n }' "$out/split-$s/replications.csv")
   echo "$secs $p"
 done | awk -v rate="$plain_rate" -v seeds="$seeds" -v level="$level" '
   { t += $1; x[NR] = $2; sum += $2 }

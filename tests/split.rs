@@ -136,8 +136,9 @@ fn splitting_is_deterministic_for_any_thread_count() {
 /// The estimate is unbiased and its interval covers the truth about 95% of the time:
 /// 200 independent splitting runs (seeds 1..=200, 10 replications of 300 per stage) of
 /// the chain (P(l6) = 1e-6) and of the race (P(l6) = 1.6e-5). The mean of the 200
-/// estimates is within 3.29 standard errors of the truth, and coverage is within 3.29
-/// binomial standard deviations of 95% (±5.1 points). With 1,000 runs, coverage was
+/// estimates is within 3.29 standard errors of the truth, and coverage is at least 92%
+/// (95% less 3.29 binomial standard deviations is 89.9%; the seeds are fixed, so the
+/// tighter floor cannot flake). With 1,000 runs, coverage was
 /// 93.2-96.0% at every level of both, and every mean within 1.3 standard errors of the
 /// truth. (A t interval on the linear scale covered the race's top level only 89% of
 /// the time: replications' estimates of a rare rung are skewed to the right; the
@@ -167,7 +168,10 @@ fn split_intervals_cover_closed_forms() {
             let sd = ((sum2[level] / runs as f64 - mean * mean) / runs as f64).sqrt();
             eprintln!("{name} l{level}: coverage {share:.3}, mean/truth {mean:.4} ± {sd:.4}");
             assert!((mean - 1.0).abs() <= 3.29 * sd, "{name} l{level}: mean/truth {mean} ± {sd}");
-            assert!((share - 0.95).abs() <= 0.051, "{name} l{level}: coverage {share}");
+            // Fixed seeds: a floor of 92% cannot flake, and catches an interval that
+            // misses one way (a mutation that drew pending waits unconditionally still
+            // covered 89.5%).
+            assert!((0.92..=1.0).contains(&share), "{name} l{level}: coverage {share}");
         }
     }
 }
@@ -191,7 +195,7 @@ fn split_run_folder_is_deterministic_and_guarded() {
                 "--trials",
                 "4000",
                 "--replications",
-                "8",
+                "10",
                 "--charts",
                 "none",
                 "--threads",
@@ -205,7 +209,7 @@ fn split_run_folder_is_deterministic_and_guarded() {
     let one = run("1", "one", &[]);
     assert_eq!(one.status.code(), Some(0), "{}", String::from_utf8_lossy(&one.stderr));
     let text = String::from_utf8_lossy(&one.stdout);
-    assert!(text.contains("multilevel splitting, 8 replications x 500 continuations per stage"), "{text}");
+    assert!(text.contains("multilevel splitting, 10 replications x 400 continuations per stage"), "{text}");
     let two = run("2", "two", &["-q"]);
     assert_eq!(two.status.code(), Some(0));
     for f in ["split.csv", "replications.csv"] {
@@ -216,7 +220,8 @@ fn split_run_folder_is_deterministic_and_guarded() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(tmp.path().join("one/manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["format"], "brink-split/1");
-    assert_eq!(manifest["split"]["replications"], 8);
+    assert_eq!(manifest["split"]["replications"], 10);
+    assert_eq!(manifest["split"]["per_replication_per_stage"], 400);
     assert_eq!(manifest["files"], serde_json::json!(["split.csv", "replications.csv", "manifest.json"]));
     // The top level's row: the closed form inside the interval is the statistical tests'
     // business; here, the columns are there and hold numbers.
@@ -240,8 +245,9 @@ fn split_run_refuses_bad_combinations() {
     let tmp = tempfile::tempdir().unwrap();
     for (args, says) in [
         (vec!["--split", "--epistemic", "5"], "cannot be used with"),
-        (vec!["--split", "--replications", "1"], "1 is not in 2..=100000"),
-        (vec!["--replications", "5"], "--split"),
+        (vec!["--split", "--replications", "9"], "9 is not in 10..=100000"),
+        (vec!["--split", "--no-trials-csv"], "cannot be used with"),
+        (vec!["--replications", "20"], "--split"),
         (vec!["--split", "--trials", "5"], "5 trials over 40 replications is 0 per stage"),
         (vec!["--split", "--shard", "0/2"], "cannot be used with"),
     ] {
@@ -256,7 +262,7 @@ fn split_run_refuses_bad_combinations() {
 
 /// `brink compare --split`'s paired intervals cover the closed forms: the chain with p =
 /// 0.1 against p = 0.2 at l3 (1e-3 against 8e-3: difference 7e-3, ratio 8), over 200
-/// seeds, each interval within 3.29 binomial standard deviations of 95%.
+/// seeds, each interval covering at least 92% of the time.
 #[test]
 fn paired_split_intervals_cover_closed_forms() {
     let (a, b) = (chain(0.1), chain(0.2));
@@ -272,7 +278,7 @@ fn paired_split_intervals_cover_closed_forms() {
     for (what, covered) in [("difference", diff), ("ratio", ratio)] {
         let share = f64::from(covered) / runs as f64;
         eprintln!("{what}: coverage {share:.3}");
-        assert!((share - 0.95).abs() <= 0.051, "{what}: coverage {share}");
+        assert!((0.92..=1.0).contains(&share), "{what}: coverage {share}");
     }
 }
 
@@ -285,7 +291,7 @@ fn compare_split_writes_paired_rows() {
         .current_dir(tmp.path())
         .arg("compare")
         .arg(crate::util::bundled("minimal.toml"))
-        .args(["--variants", "baseline,hotline", "--split", "--trials", "8000", "--replications", "8", "-q"])
+        .args(["--variants", "baseline,hotline", "--split", "--trials", "8000", "--replications", "10", "-q"])
         .args(["--out", "c"])
         .output()
         .unwrap();
@@ -304,4 +310,66 @@ fn compare_split_writes_paired_rows() {
     let folders =
         crate::util::brink().current_dir(tmp.path()).args(["compare", "c", "c", "--split"]).output().unwrap();
     assert_eq!(folders.status.code(), Some(2));
+}
+
+/// A pause with a reaction half-way through a delay that is not memoryless, and a jump
+/// over a rung: s0 on day 0 triggers s1 (reaches l1 after exactly 2 days) and s2 (reaches
+/// l2 after a delay D); the horizon is 5 days. P(l2) = P(D < 5) whatever happens at l1,
+/// but a continuation paused at day 2 must draw s2's remaining wait given D > 2, and the
+/// trials where s2 comes first jump over l1. Closed forms: uniform [0, 10]: 0.5;
+/// triangular [0, 1, 10]: 1 - 25 / 90; lognormal (median 4, sigma 1): Phi(ln 1.25).
+/// Drawing the remaining wait afresh from D's own law at the pause instead gives 0.44 for
+/// the uniform (40 standard errors off); not forwarding the jumps gives 0.3.
+#[test]
+fn continuations_condition_pending_delays_and_forward_jumps() {
+    let phi = |x: f64| 0.5 * (1.0 + libm::erf(x / std::f64::consts::SQRT_2));
+    for (delay, truth) in [
+        ("{ uniform = [0, 10] }", 0.5),
+        ("{ triangular = [0, 1, 10] }", 1.0 - 25.0 / 90.0),
+        ("{ lognormal = { median = 4, sigma = 1 } }", phi(1.25f64.ln())),
+    ] {
+        let m = model(&format!(
+            r#"
+[scenario]
+name = "pending"
+start = 2021-01-01
+horizon_days = 5
+trials = 1000
+seed = 1
+[[levels]]
+id = "l0"
+[[levels]]
+id = "l1"
+[[levels]]
+id = "l2"
+[[steps]]
+id = "s0"
+[[steps]]
+id = "s1"
+  [[steps.branches]]
+  id = "up"
+  p = 1
+  raise_to = "l1"
+  [[steps.triggers]]
+  after = "s0"
+  delay = {{ fixed = 2 }}
+[[steps]]
+id = "s2"
+  [[steps.branches]]
+  id = "up"
+  p = 1
+  raise_to = "l2"
+  [[steps.triggers]]
+  after = "s0"
+  delay = {delay}
+[[schedule]]
+step = "s0"
+day = 0
+"#
+        ));
+        let s = split(&m, 2500, 40, 17, 2);
+        let e = s.estimate(2);
+        assert!((e.p - truth).abs() <= 3.29 * e.se, "{delay}: split {} ± {}, closed form {truth}", e.p, e.se);
+        assert!(e.se < 0.003, "{delay}: se {}", e.se);
+    }
 }

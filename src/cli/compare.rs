@@ -51,13 +51,13 @@ pub(super) struct CompareArgs {
     #[arg(long, value_name = "K/N", value_parser = Shard::parse, conflicts_with = "precision")]
     shard: Option<Shard>,
     /// Compare P(reach level) of every level, rare rungs included, by multilevel splitting
-    /// (as `brink run --split`; --trials is the effort per stage of each run; default
-    /// folder output/<scenario>-compare-split).
+    /// (as `brink run --split`; --trials is each run's continuations per stage over all
+    /// replications; default folder output/<scenario>-compare-split).
     #[arg(long, conflicts_with_all = ["precision", "shard", "no_trials_csv"])]
     split: bool,
     /// Independent replications of each splitting run, whose paired spread gives the
     /// intervals.
-    #[arg(long, value_name = "R", requires = "split", default_value_t = 40, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    #[arg(long, value_name = "R", requires = "split", default_value_t = 40, value_parser = clap::value_parser!(u32).range(10..=100_000))]
     replications: u32,
 }
 

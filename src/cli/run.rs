@@ -44,11 +44,12 @@ pub(super) struct RunArgs {
     shard: Option<Shard>,
     /// Multilevel splitting: estimate P(reach level) of every level, rare rungs included,
     /// by continuing the trials that reach each level many times over (--trials is the
-    /// effort per stage; default folder output/<scenario>[-<variant>]-split).
-    #[arg(long, conflicts_with_all = ["epistemic", "shard", "precision", "draws", "draw_trials", "events"])]
+    /// continuations of each stage over all replications; default folder
+    /// output/<scenario>[-<variant>]-split).
+    #[arg(long, conflicts_with_all = ["epistemic", "shard", "precision", "draws", "draw_trials", "events", "no_trials_csv"])]
     split: bool,
     /// Independent replications of a splitting run, whose spread gives its interval.
-    #[arg(long, value_name = "R", requires = "split", default_value_t = 40, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    #[arg(long, value_name = "R", requires = "split", default_value_t = 40, value_parser = clap::value_parser!(u32).range(10..=100_000))]
     replications: u32,
 }
 

@@ -78,7 +78,7 @@ fn summary(
     let w = model.levels.iter().map(|l| l.id.len()).max().unwrap_or(5).max(5);
     t.push_str(&format!(
         "  {:<w$}  {:>8}  {:>22}  {:>9}  {:>13}  {:>10}  {:>15}\n",
-        "level", "reached", "95% interval", "rel. err", "P(from below)", "median day", "as plain trials"
+        "level", "reached", "95% interval", "rel. s.e.", "P(from below)", "median day", "as plain trials"
     ));
     for (l, level) in model.levels.iter().enumerate() {
         let e = run.estimate(l);
@@ -97,17 +97,34 @@ fn summary(
             pct(e.p),
             format!("[{lo}, {hi}]"),
             rel,
-            pct(e.conditional),
+            if e.conditional.is_nan() { "-".into() } else { pct(e.conditional) },
             day,
             plain
+        ));
+    }
+    // Replications at zero make the interval too narrow: say so, with the remedy.
+    let starved: Vec<String> = (run.initial + 1..model.levels.len())
+        .filter_map(|l| {
+            let e = run.estimate(l);
+            (e.p > 0.0 && f64::from(e.zeros) > 0.1 * f64::from(spec.replications))
+                .then(|| format!("{} ({} of {})", model.levels[l].id, e.zeros, spec.replications))
+        })
+        .collect();
+    if !starved.is_empty() {
+        t.push_str(&format!(
+            "\n  warning: replications that never reached {}: an interval\n  \
+             from replications that often see nothing covers less than 95% (about 91% with half\n  \
+             of them at 0). Raise --trials until every stage has some 10 hits per replication.\n",
+            starved.join(", ")
         ));
     }
     let horizon = model.horizon_days;
     t.push_str(&format!(
         "\n  reached: P(reached within {horizon} days), the mean of {} independent splitting runs; 95% interval:\n  \
-         t on their spread, on a log scale. P(from below): the share of the continuations from the\n  \
-         level below that reached it. As plain trials: how many plain Monte Carlo trials give the\n  \
-         same standard error.\n",
+         t on their spread, on a log scale; rel. s.e.: its standard error over the estimate.\n  \
+         P(from below): P(reached) over the level below's, the conditional probability. As\n  \
+         plain trials: how many plain Monte Carlo trials give the same standard error (itself\n  \
+         estimated from the replications, so a rough guide).\n",
         spec.replications
     ));
     if !model.uncertain.is_empty() {
@@ -269,9 +286,10 @@ fn compare_summary(
     }
     t.push_str(&format!(
         "  Each run: P(reached), the mean of {} independent splitting runs. Replication r of\n  \
-         every run uses the same trials and streams, so differences and ratios are paired\n  \
-         by replication (t with {} df; the ratio on a log scale). A level no replication\n  \
-         reached shows 0 with a rule-of-three upper bound.\n",
+         every run starts from the same trials with the same streams (later stages part as\n  \
+         their pauses differ), and replications are independent pairs, so differences and\n  \
+         ratios are paired by replication (t with {} df; the ratio on a log scale). A level\n  \
+         no replication reached shows 0 with a rule-of-three upper bound.\n",
         spec.replications,
         spec.replications - 1
     ));

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 /// every change of rate.
 pub(crate) const STREAMS: &str = "chacha8; key = sha256(\"brink/v1\" || seed_le || step_id); stream = trial; word_pos = purpose << 64; draws v2 (ziggurat normal and exponential; arrivals by time change; one-branch steps draw no branch)";
 
+/// How a splitting run's continuations draw (beside [`STREAMS`]): their streams' word
+/// positions, and the stream that chooses which pauses get one continuation more.
+pub(crate) const LINEAGE: &str = "continuation c of stage k draws from its trial's streams at word_pos = purpose << 64 | lineage << 32, lineage = k << 24 | c; allocation: key = sha256(\"brink/v1\" || seed_le || \"#split/allocation\"), stream = replication, lineage = k";
+
 /// Contents of `manifest.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
@@ -351,8 +355,9 @@ pub fn split_manifest(
             "streams": STREAMS,
             "split": {
                 "method": "fixed-effort multilevel splitting on the ladder's levels; interval from independent replications (t, log scale)",
-                "effort_per_stage": split.spec.effort,
+                "per_replication_per_stage": split.spec.effort,
                 "replications": split.spec.replications,
+                "lineage": LINEAGE,
                 "stages": split.replications.first().map_or(0, |r| r.p.len() - 1 - split.initial),
                 "continuations_simulated": split.simulated,
             },
@@ -395,8 +400,9 @@ pub fn compare_split_manifest(
         "streams": STREAMS,
         "split": {
             "method": "fixed-effort multilevel splitting on the ladder's levels; interval from independent replications (t, log scale); differences and ratios paired by replication",
-            "effort_per_stage": split.effort,
+            "per_replication_per_stage": split.effort,
             "replications": split.replications,
+            "lineage": LINEAGE,
             "continuations_simulated": simulated,
         },
         "threads": split.threads,

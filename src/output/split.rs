@@ -37,8 +37,8 @@ pub fn csv(model: &Model, run: &SplitRun) -> Vec<u8> {
         "p_given_level_below",
         "median_day",
         "plain_trials_equivalent",
+        "replications_at_zero",
     ]);
-    let stage = run.spec.effort * u64::from(run.spec.replications);
     for (l, level) in model.levels.iter().enumerate() {
         let e = run.estimate(l);
         let above = l > run.initial;
@@ -58,10 +58,11 @@ pub fn csv(model: &Model, run: &SplitRun) -> Vec<u8> {
             sig(e.se),
             rel,
             if above { e.hits.to_string() } else { String::new() },
-            if above { stage.to_string() } else { String::new() },
-            if above { sig(e.conditional) } else { String::new() },
+            if above { e.continuations.to_string() } else { String::new() },
+            if above && !e.conditional.is_nan() { sig(e.conditional) } else { String::new() },
             if e.median_day.is_nan() { String::new() } else { format!("{:.2}", e.median_day) },
             equivalent,
+            if above { e.zeros.to_string() } else { String::new() },
         ]);
     }
     w.into_inner().unwrap_or_default()

@@ -677,9 +677,11 @@ impl<'m> Engine<'m> {
     /// `rung`; true if it reached it. It draws from the streams of its continuation
     /// `lineage` (nonzero, and distinct among the continuations of one trial), so that
     /// every continuation of a snapshot has a future of its own, reproducibly. Every
-    /// step with a rate starts a fresh wait: waiting times are memoryless, so this
-    /// changes nothing in law and makes continuations less alike. Events already
-    /// scheduled (reactions, offspring, the ends of modifiers) keep their days.
+    /// step with a rate starts a fresh wait (waiting times are memoryless), and every
+    /// pending reaction draws its remaining wait anew given that it has not come yet
+    /// ([`State::redraw_reactions`]): this changes nothing in law and makes continuations
+    /// less alike. Scheduled firings, excitation offspring, window edges and the ends of
+    /// modifiers keep their days.
     pub fn resume(&mut self, from: &Snapshot, lineage: u32, rung: LevelIx) -> Result<bool, Runaway> {
         debug_assert!(lineage > 0, "lineage 0 is the trial's own streams");
         if !self.param_streams.is_empty() {
