@@ -51,5 +51,10 @@ done | awk -v rate="$plain_rate" -v seeds="$seeds" -v level="$level" '
     printf "level %s: P = %.4g (mean of %d splitting runs)\n", level, mean, n
     printf "plain Monte Carlo: %.0f trials/s on one thread; a 10%% relative error needs %.3g trials: %.1f s\n", rate, plain_trials, plain_secs
     printf "splitting: %.3f s per run, relative sd across seeds %.2f%%; a 10%% relative error needs %.3f s\n", t, 100 * sqrt(rv), split_secs
-    printf "ratio: %.0fx less CPU time with splitting\n", plain_secs / split_secs
+    # The variance across n seeds is itself uncertain: its 95% interval from chi-square
+    # with n - 1 df (Wilson-Hilferty), which the ratio inherits.
+    df = n - 1; k = 2 / (9 * df)
+    lo = (1 - k - 1.96 * sqrt(k)) ^ 3; hi = (1 - k + 1.96 * sqrt(k)) ^ 3
+    r = plain_secs / split_secs
+    printf "ratio: %.0fx less CPU time with splitting (95%% range from the %d seeds: %.0fx to %.0fx)\n", r, n, r * lo, r * hi
   }'
