@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::output::manifest::{push_folder_manifest, split_manifest, RunRecord};
-use crate::output::text::{pct, pct_bounds};
+use crate::output::text::{pct, pct_bounds, thousands};
 use crate::sim::split::{run_split, spec_for, SplitSpec};
 
 /// Runs a splitting estimate of `scenario` into its folder and prints the summary.
@@ -48,11 +48,22 @@ pub(super) fn split(
         trials: effort * u64::from(replications),
     };
     push_folder_manifest(&mut files, split_manifest(&record, &run, secs));
+    finish(staging, files, s.quiet, |dest, names| summary(&model, &run, secs, dest, names))
+}
+
+/// Writes the folder's files, puts it in place and prints the summary `say_it` makes
+/// of where it went and what it holds.
+fn finish(
+    staging: Staging,
+    files: Vec<(String, Vec<u8>)>,
+    quiet: bool,
+    say_it: impl FnOnce(&Path, &[String]) -> String,
+) -> Result<(), Failure> {
     let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     write_files(&staging, files)?;
     let dest = staging.commit()?;
-    if !s.quiet {
-        say(&summary(&model, &run, secs, &dest, &names));
+    if !quiet {
+        say(&say_it(&dest, &names));
     }
     Ok(())
 }
@@ -88,7 +99,11 @@ fn summary(
         }
         let (lo, hi) = pct_bounds(e.p, e.low, e.high);
         let rel = if e.p > 0.0 { format!("{:.1}%", 100.0 * e.se / e.p) } else { "-".into() };
-        let plain = if e.se > 0.0 { group(e.p * (1.0 - e.p) / (e.se * e.se)) } else { "-".into() };
+        let plain = if e.se > 0.0 {
+            thousands((e.p * (1.0 - e.p) / (e.se * e.se)).round() as u64)
+        } else {
+            "-".into()
+        };
         let day = if e.median_day.is_nan() { "-".into() } else { format!("{:.1}", e.median_day) };
         let terminal = if level.terminal { "  (terminal)" } else { "" };
         t.push_str(&format!(
@@ -139,25 +154,12 @@ fn summary(
     );
     t.push_str(&format!(
         "  work: {} trial segments simulated ({} stages of {} per replication at most).\n\n",
-        group(run.simulated as f64),
+        thousands(run.simulated),
         model.levels.len() - 1 - run.initial,
-        group((spec.effort) as f64)
+        thousands(spec.effort)
     ));
     t.push_str(&format!("  results in {}/ ({})\n", dest.display(), files.join(" ")));
     t
-}
-
-/// A count with thousands separators.
-fn group(x: f64) -> String {
-    let s = format!("{:.0}", x);
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `brink compare --split`: each run of `entries` estimated by splitting with the same
@@ -218,13 +220,7 @@ pub(super) fn compare_split(
         &mut files,
         crate::output::manifest::compare_split_manifest(&listed, &spec, simulated, secs),
     );
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    write_files(&staging, files)?;
-    let dest = staging.commit()?;
-    if !s.quiet {
-        say(&compare_summary(&named, &spec, secs, &dest, &names));
-    }
-    Ok(())
+    finish(staging, files, s.quiet, |dest, names| compare_summary(&named, &spec, secs, dest, names))
 }
 
 /// The terminal summary of `brink compare --split`.
