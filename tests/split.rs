@@ -236,7 +236,7 @@ fn split_run_folder_is_deterministic_and_guarded() {
     assert_eq!(run("1", "one", &["-q", "--force"]).status.code(), Some(0));
     let plot = crate::util::brink().current_dir(tmp.path()).args(["plot", "one"]).output().unwrap();
     assert_eq!(plot.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&plot.stderr).contains("`brink run --split` draws its charts as it runs"));
+    assert!(String::from_utf8_lossy(&plot.stderr).contains("`brink run --split` draws its chart as it runs"));
 }
 
 /// Splitting refuses what it cannot do, with exit 2 and a reason, before writing anything.
@@ -245,7 +245,7 @@ fn split_run_refuses_bad_combinations() {
     let tmp = tempfile::tempdir().unwrap();
     for (args, says) in [
         (vec!["--split", "--epistemic", "5"], "cannot be used with"),
-        (vec!["--split", "--replications", "9"], "9 is not in 10..=100000"),
+        (vec!["--split", "--replications", "9"], "give a whole number from 10 to 100,000"),
         (vec!["--split", "--no-trials-csv"], "cannot be used with"),
         (vec!["--replications", "20"], "--split"),
         (vec!["--split", "--trials", "5"], "5 trials over 40 replications is 0 per stage"),

@@ -57,7 +57,7 @@ pub(super) struct CompareArgs {
     split: bool,
     /// Independent replications of each splitting run, whose paired spread gives the
     /// intervals.
-    #[arg(long, value_name = "R", requires = "split", default_value_t = 40, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    #[arg(long, value_name = "R", requires = "split", default_value_t = 40, value_parser = super::split::replications)]
     replications: u32,
 }
 

@@ -19,8 +19,13 @@ pub(super) fn plot(a: PlotArgs) -> Result<(), Failure> {
             if kind == "shard" {
                 "merge the shards with `brink merge`, then plot the merged folder".to_owned()
             } else {
-                let command = if kind == "splitting" { "run --split" } else { kind };
-                format!("`brink {command}` draws its charts as it runs: run it again with --force to redraw them")
+                if kind == "splitting" {
+                    "`brink run --split` draws its chart as it runs (`brink compare --split` draws none): \
+                     run it again with --force to redraw it"
+                        .to_owned()
+                } else {
+                    format!("`brink {kind}` draws its charts as it runs: run it again with --force to redraw them")
+                }
             }
         )),
         None => e.into(),

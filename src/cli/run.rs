@@ -49,7 +49,7 @@ pub(super) struct RunArgs {
     #[arg(long, conflicts_with_all = ["epistemic", "shard", "precision", "draws", "draw_trials", "events", "no_trials_csv"])]
     split: bool,
     /// Independent replications of a splitting run, whose spread gives its interval.
-    #[arg(long, value_name = "R", requires = "split", default_value_t = 40, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    #[arg(long, value_name = "R", requires = "split", default_value_t = 40, value_parser = super::split::replications)]
     replications: u32,
 }
 

@@ -6,6 +6,19 @@ use crate::output::manifest::{push_folder_manifest, split_manifest, RunRecord};
 use crate::output::text::{pct, pct_bounds, thousands};
 use crate::sim::split::{run_split, spec_for, SplitSpec};
 
+/// `--replications R`: 10 to 100,000, with the reason in the message.
+pub(super) fn replications(text: &str) -> Result<u32, String> {
+    let bad = || {
+        format!(
+            "`{text}`: give a whole number from 10 to 100,000 (the 95% interval comes from the spread of the replications' estimates, and fewer than 10 give too rough a spread)"
+        )
+    };
+    match text.parse::<u32>() {
+        Ok(r) if (10..=100_000).contains(&r) => Ok(r),
+        _ => Err(bad()),
+    }
+}
+
 /// Runs a splitting estimate of `scenario` into its folder and prints the summary.
 pub(super) fn split(
     scenario: &ScenarioArgs,
@@ -49,6 +62,37 @@ pub(super) fn split(
     };
     push_folder_manifest(&mut files, split_manifest(&record, &run, secs));
     finish(staging, files, s.quiet, |dest, names| summary(&model, &run, secs, dest, names))
+}
+
+/// The warning for a run in which more than a tenth of the replications never reached
+/// some level (its interval then covers less than 95%), with the `--trials` that would
+/// give each stage about 10 hits per replication; None if there is nothing to warn of.
+fn starved_warning(model: &Model, run: &crate::sim::split::SplitRun) -> Option<String> {
+    let r = run.spec.replications;
+    let mut named = Vec::new();
+    // The fewest hits per replication of any stage, for the remedy.
+    let mut fewest = f64::INFINITY;
+    for l in run.initial + 1..model.levels.len() {
+        let e = run.estimate(l);
+        fewest = fewest.min(e.hits as f64 / f64::from(r));
+        if f64::from(e.zeros) > 0.1 * f64::from(r) {
+            let all = if e.zeros == r { ", none reached it: the rule-of-three bound" } else { "" };
+            named.push(format!("{} ({} of {r}{all})", model.levels[l].id, e.zeros));
+        }
+    }
+    if named.is_empty() {
+        return None;
+    }
+    let now = run.spec.effort * u64::from(r);
+    let factor = (10.0 / fewest.max(0.5)).ceil() as u64;
+    Some(format!(
+        "  warning: replications that never reached {}.\n  \
+         An interval from replications that often see nothing covers less than 95% (about 91%\n  \
+         with half of them at 0). Give each stage some 10 hits per replication: about\n  \
+         --trials {} (now {now}).\n",
+        named.join(", "),
+        now.saturating_mul(factor.max(2))
+    ))
 }
 
 /// Writes the folder's files, puts it in place and prints the summary `say_it` makes
@@ -118,20 +162,9 @@ fn summary(
         ));
     }
     // Replications at zero make the interval too narrow: say so, with the remedy.
-    let starved: Vec<String> = (run.initial + 1..model.levels.len())
-        .filter_map(|l| {
-            let e = run.estimate(l);
-            (e.p > 0.0 && f64::from(e.zeros) > 0.1 * f64::from(spec.replications))
-                .then(|| format!("{} ({} of {})", model.levels[l].id, e.zeros, spec.replications))
-        })
-        .collect();
-    if !starved.is_empty() {
-        t.push_str(&format!(
-            "\n  warning: replications that never reached {}: an interval\n  \
-             from replications that often see nothing covers less than 95% (about 91% with half\n  \
-             of them at 0). Raise --trials until every stage has some 10 hits per replication.\n",
-            starved.join(", ")
-        ));
+    if let Some(w) = starved_warning(model, run) {
+        t.push('\n');
+        t.push_str(&w);
     }
     let horizon = model.horizon_days;
     t.push_str(&format!(
@@ -279,6 +312,11 @@ fn compare_summary(
             ));
         }
         t.push('\n');
+    }
+    for &(name, m, run) in runs {
+        if let Some(w) = starved_warning(m, run) {
+            t.push_str(&format!("  {name}:\n{w}\n"));
+        }
     }
     t.push_str(&format!(
         "  Each run: P(reached), the mean of {} independent splitting runs. Replication r of\n  \

@@ -103,6 +103,7 @@ pub fn compare_csv(runs: &[(&str, &Model, &SplitRun)]) -> Vec<u8> {
         "ratio",
         "ratio_low",
         "ratio_high",
+        "replications_at_zero",
     ]);
     let (_, m0, r0) = runs[0];
     for &(name, m, run) in runs {
@@ -117,6 +118,7 @@ pub fn compare_csv(runs: &[(&str, &Model, &SplitRun)]) -> Vec<u8> {
                 }
                 _ => row.extend(std::iter::repeat_n(String::new(), 6)),
             }
+            row.push(if l > run.initial { e.zeros.to_string() } else { String::new() });
             let _ = w.write_record(&row);
         }
     }

@@ -44,12 +44,35 @@ pub(crate) fn render(
         })
         .collect::<Vec<_>>();
     let n = rows.len();
+    // The title leads with the answer: the top level's estimate and interval.
+    let top = model.levels.len() - 1;
+    let e = run.estimate(top);
+    let (lo, hi) = crate::output::text::pct_bounds(e.p, e.low, e.high);
+    let answer = format!("P({}) = {} [{lo}, {hi}]", model.levels[top].id, crate::output::text::pct(e.p));
+    // A run whose replications often missed a level says so where the chart is read.
+    let starved: Vec<String> = (run.initial + 1..model.levels.len())
+        .filter_map(|l| {
+            let z = run.estimate(l).zeros;
+            (f64::from(z) > 0.1 * f64::from(spec.replications)).then(|| format!("{} {z}", model.levels[l].id))
+        })
+        .collect();
+    let design = format!(
+        "{} replications x {} continuations per stage, seed {}",
+        spec.replications, spec.effort, spec.seed
+    );
+    // The warning replaces the scenario's title, so that it is read and not cut.
+    let subtitle = if starved.is_empty() {
+        format!("{} · {design}", model.title)
+    } else {
+        format!(
+            "WARNING: replications at 0 ({} of {}): intervals too narrow, give more --trials · {design}",
+            starved.join(", "),
+            spec.replications
+        )
+    };
     let chart = SplitChart {
-        title: format!("{name}: probability of reaching each level, by splitting"),
-        subtitle: format!(
-            "{} · {} replications x {} continuations per stage, seed {}, {} days",
-            model.title, spec.replications, spec.effort, spec.seed, model.horizon_days
-        ),
+        title: format!("{name}: {answer}, every level by splitting"),
+        subtitle,
         dots: LevelDots {
             rows,
             spreads: vec![None; n],
