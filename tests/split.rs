@@ -9,15 +9,21 @@ use brink::sim::model::Model;
 use brink::sim::runner::{run, RunSpec};
 use brink::sim::split::{run_split, SplitRun, SplitSpec};
 
-/// Levels l0..l6 (l6 terminal); a step scheduled on day 1 reaches l1 with p, and each
-/// step k reached by the one before reaches l(k) with p.
-fn chain(p: f64) -> Model {
-    let mut s = String::from(
-        "[scenario]\nname = \"chain\"\nstart = 2021-01-01\nhorizon_days = 30\ntrials = 1000\nseed = 1\n",
+/// The `[scenario]` table and levels l0..l6 (l6 terminal) of the test ladders.
+fn ladder(name: &str, horizon: u32) -> String {
+    let mut s = format!(
+        "[scenario]\nname = \"{name}\"\nstart = 2021-01-01\nhorizon_days = {horizon}\ntrials = 1000\nseed = 1\n"
     );
     for k in 0..=6 {
         s += &format!("[[levels]]\nid = \"l{k}\"\n{}", if k == 6 { "terminal = true\n" } else { "" });
     }
+    s
+}
+
+/// Levels l0..l6 (l6 terminal); a step scheduled on day 1 reaches l1 with p, and each
+/// step k reached by the one before reaches l(k) with p.
+fn chain(p: f64) -> Model {
+    let mut s = ladder("chain", 30);
     for k in 1..=6 {
         s += &format!(
             "[[steps]]\nid = \"s{k}\"\n  [[steps.branches]]\n  id = \"up\"\n  p = {p}\n  raise_to = \"l{k}\"\n  [[steps.branches]]\n  id = \"no\"\n  p = \"rest\"\n"
@@ -34,12 +40,7 @@ fn chain(p: f64) -> Model {
 /// delay of mean 10 days after the one before; the horizon is 3 days. P(l(k+1)) is
 /// P(Erlang(k, 1/10) < 3) = P(Poisson(0.3) >= k).
 fn race() -> Model {
-    let mut s = String::from(
-        "[scenario]\nname = \"race\"\nstart = 2021-01-01\nhorizon_days = 3\ntrials = 1000\nseed = 1\n",
-    );
-    for k in 0..=6 {
-        s += &format!("[[levels]]\nid = \"l{k}\"\n{}", if k == 6 { "terminal = true\n" } else { "" });
-    }
+    let mut s = ladder("race", 3);
     for k in 1..=6 {
         s += &format!(
             "[[steps]]\nid = \"s{k}\"\n  [[steps.branches]]\n  id = \"up\"\n  p = 1\n  raise_to = \"l{k}\"\n"

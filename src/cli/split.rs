@@ -19,6 +19,24 @@ pub(super) fn replications(text: &str) -> Result<u32, String> {
     }
 }
 
+/// The splitting design of a run settled as `run` (seed, threads, firing limit).
+fn split_spec(run: &RunSpec, effort: u64, replications: u32) -> SplitSpec {
+    SplitSpec { effort, replications, seed: run.seed, threads: run.threads, max_events: run.max_events }
+}
+
+/// Runs the splitting estimate of `model` with a progress bar over its continuations.
+fn split_with_bar(
+    model: &Model,
+    spec: &SplitSpec,
+    quiet: bool,
+) -> Result<crate::sim::split::SplitRun, Failure> {
+    let stages = (model.levels.len() - 1 - model.initial_level) as u64;
+    let bar = progress_bar(u64::from(spec.replications) * stages * spec.effort, quiet);
+    let run = run_split(model, spec, &mut |d| bar.set_position(d)).map_err(RunError::from)?;
+    bar.finish_and_clear();
+    Ok(run)
+}
+
 /// Runs a splitting estimate of `scenario` into its folder and prints the summary.
 pub(super) fn split(
     scenario: &ScenarioArgs,
@@ -28,20 +46,11 @@ pub(super) fn split(
     let (model, source, ov) = load(scenario)?;
     let s = common.settle(&model, || default_out(&model.name, model.variant.as_deref(), Some("split"), None));
     let effort = spec_for(&model, s.spec.trials, replications).map_err(|e| Failure::Usage(e.to_string()))?;
-    let spec = SplitSpec {
-        effort,
-        replications,
-        seed: s.spec.seed,
-        threads: s.spec.threads,
-        max_events: s.spec.max_events,
-    };
+    let spec = split_spec(&s.spec, effort, replications);
     let staging = Staging::create(&s.dest, s.force, &inputs(scenario))?;
-    let stages = (model.levels.len() - 1 - model.initial_level) as u64;
-    let bar = progress_bar(u64::from(replications) * stages * effort, s.quiet);
     let started = Instant::now();
-    let run = run_split(&model, &spec, &mut |d| bar.set_position(d)).map_err(RunError::from)?;
+    let run = split_with_bar(&model, &spec, s.quiet)?;
     let secs = started.elapsed().as_secs_f64();
-    bar.finish_and_clear();
 
     let mut files = vec![
         ("split.csv".to_owned(), crate::output::split::csv(&model, &run)),
@@ -211,22 +220,13 @@ pub(super) fn compare_split(
         effort = spec_for(&e.model, s.spec.trials, replications)
             .map_err(|err| Failure::Usage(format!("{}: {err}", e.name)))?;
     }
-    let spec = SplitSpec {
-        effort,
-        replications,
-        seed: s.spec.seed,
-        threads: s.spec.threads,
-        max_events: s.spec.max_events,
-    };
+    let spec = split_spec(&s.spec, effort, replications);
     let guarded: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     let staging = Staging::create(&s.dest, s.force, &guarded)?;
     let started = Instant::now();
     let mut runs = Vec::new();
     for e in entries {
-        let stages = (e.model.levels.len() - 1 - e.model.initial_level) as u64;
-        let bar = progress_bar(u64::from(replications) * stages * effort, s.quiet);
-        runs.push(run_split(&e.model, &spec, &mut |d| bar.set_position(d)).map_err(RunError::from)?);
-        bar.finish_and_clear();
+        runs.push(split_with_bar(&e.model, &spec, s.quiet)?);
     }
     let secs = started.elapsed().as_secs_f64();
     let named: Vec<(&str, &Model, &crate::sim::split::SplitRun)> =

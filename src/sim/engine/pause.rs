@@ -213,16 +213,14 @@ impl State {
         let mut pending = std::mem::take(&mut self.requeue);
         self.queue.drain_into(&mut pending);
         // The reactions drawn past the horizon are pending too (they have not come by
-        // `now`): they are drawn anew with the others, after them.
+        // `now`): they are drawn anew with the others, first.
         let beyond = std::mem::take(&mut self.beyond);
         let mut next_beyond = std::mem::take(&mut self.beyond_spare);
         next_beyond.clear();
         self.beyond = next_beyond;
         for &(kind, since) in &beyond {
             if let Kind::Fire { cause, .. } = kind {
-                let trig = &m.triggers[cause as usize];
-                let d = trig.delay.sample_beyond(now - since, self.streams.get(trig.step, Purpose::Delay));
-                self.push_reaction(since + d, kind, since);
+                self.redraw_reaction(m, cause as usize, kind, since, now);
             }
         }
         self.beyond_spare = beyond;
@@ -235,12 +233,7 @@ impl State {
                 _ => None,
             };
             match reaction {
-                Some((ti, since)) => {
-                    let trig = &m.triggers[ti];
-                    let d =
-                        trig.delay.sample_beyond(now - since, self.streams.get(trig.step, Purpose::Delay));
-                    self.push_reaction(since + d, kind, since);
-                }
+                Some((ti, since)) => self.redraw_reaction(m, ti, kind, since, now),
                 None => {
                     self.push(key.time, kind);
                 }
@@ -248,5 +241,13 @@ impl State {
         }
         pending.clear();
         self.requeue = pending;
+    }
+
+    /// Queues the reaction `kind` of trigger `ti` to a firing on day `since` again, its
+    /// delay drawn given that it has not come by `now`.
+    fn redraw_reaction(&mut self, m: &Model, ti: usize, kind: Kind, since: f64, now: f64) {
+        let trig = &m.triggers[ti];
+        let d = trig.delay.sample_beyond(now - since, self.streams.get(trig.step, Purpose::Delay));
+        self.push_reaction(since + d, kind, since);
     }
 }
