@@ -660,7 +660,7 @@ impl State {
             };
             if !from_queue {
                 let (step, pending) = arrival.expect("an arrival is pending");
-                let t = pending.time;
+                let t = pending.time();
                 if t >= self.horizon {
                     break;
                 }
@@ -676,10 +676,10 @@ impl State {
                 continue;
             }
             let Some((key, kind)) = self.queue.pop() else { break };
-            if key.time >= self.horizon {
+            if key.time() >= self.horizon {
                 break;
             }
-            let t = key.time;
+            let t = key.time();
             match kind {
                 Kind::Fire { step, branch, cause } => {
                     let forced = (branch != NO_BRANCH).then_some(branch as usize);

@@ -13,28 +13,66 @@ use std::collections::BinaryHeap;
 
 /// Where an event stands in a trial's order: its time, then the number it was scheduled
 /// with.
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// The time is kept as its rank: the bits of the f64 mapped so that unsigned order is
+/// `f64::total_cmp`'s order (negative numbers' bits flipped, the sign bit set on the
+/// others). Comparing two keys is then one 128-bit comparison, not two `total_cmp`s; the
+/// engine compares keys at every event (the queue's sift, the earliest arrival). The
+/// mapping is a bijection, so [`Key::time`] gives back the very f64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Key {
-    /// Time of the event (days).
-    pub time: f64,
+    rank: u64,
     /// Sequence number: the order in which events were scheduled.
     pub seq: u64,
 }
 
+/// The rank of a time: unsigned order of ranks is `total_cmp`'s order of times.
+#[inline(always)]
+const fn rank_of(time: f64) -> u64 {
+    let bits = time.to_bits();
+    // Negative: flip every bit (larger magnitude ranks lower); otherwise set the sign bit.
+    bits ^ ((((bits as i64) >> 63) as u64) | (1 << 63))
+}
+
+/// The time of a rank ([`rank_of`] undone).
+#[inline(always)]
+fn time_of(rank: u64) -> f64 {
+    let negative = rank >> 63 == 0;
+    f64::from_bits(if negative { !rank } else { rank ^ (1 << 63) })
+}
+
 impl Key {
     /// Later than any event: no event.
-    pub(crate) const NEVER: Key = Key { time: f64::INFINITY, seq: u64::MAX };
+    pub(crate) const NEVER: Key = Key { rank: rank_of(f64::INFINITY), seq: u64::MAX };
 
-    /// The order of two keys: by time, then by sequence number.
+    /// The key of an event at `time` scheduled with number `seq`.
+    #[inline]
+    pub(crate) fn new(time: f64, seq: u64) -> Key {
+        Key { rank: rank_of(time), seq }
+    }
+
+    /// Time of the event (days).
+    #[inline]
+    pub(crate) fn time(self) -> f64 {
+        time_of(self.rank)
+    }
+
+    /// Both parts as one number, in the keys' order.
+    #[inline(always)]
+    fn whole(self) -> u128 {
+        (u128::from(self.rank) << 64) | u128::from(self.seq)
+    }
+
+    /// The order of two keys: by time (`total_cmp`), then by sequence number.
     #[inline]
     pub(crate) fn order(self, other: Key) -> Ordering {
-        self.time.total_cmp(&other.time).then(self.seq.cmp(&other.seq))
+        self.whole().cmp(&other.whole())
     }
 
     /// Whether this key comes strictly before `other`.
     #[inline]
     pub(crate) fn before(self, other: Key) -> bool {
-        self.order(other) == Ordering::Less
+        self.whole() < other.whole()
     }
 }
 
@@ -83,7 +121,7 @@ impl<T> EventQueue<T> {
     #[inline]
     pub(crate) fn stamp(&mut self, time: f64) -> Key {
         self.seq += 1;
-        Key { time, seq: self.seq }
+        Key::new(time, self.seq)
     }
 
     /// Schedules `item` at `time`, after every event already scheduled at that time.
@@ -154,6 +192,39 @@ mod tests {
         }
     }
 
+    /// Ranks order as `total_cmp` orders times (signed zeros, infinities, NaNs and
+    /// subnormals included) and give the very time back.
+    #[test]
+    fn ranks_order_as_total_cmp_and_invert() {
+        let special = [
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+            1.0,
+            -1.0,
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        let mut next = rng(0x5EED);
+        let times: Vec<f64> =
+            special.into_iter().chain((0..2000).map(|_| f64::from_bits(next()))).collect();
+        for &a in &times {
+            assert_eq!(Key::new(a, 0).time().to_bits(), a.to_bits(), "{a:e} comes back");
+            for &b in &times[..200] {
+                assert_eq!(rank_of(a).cmp(&rank_of(b)), a.total_cmp(&b), "{a:e} against {b:e}");
+            }
+        }
+        assert_eq!(Key::NEVER.time(), f64::INFINITY);
+        assert!(Key::new(f64::MAX, u64::MAX - 1).before(Key::NEVER));
+    }
+
     #[test]
     fn ties_fire_first_scheduled_first() {
         let mut q = EventQueue::with_capacity(4);
@@ -194,17 +265,17 @@ mod tests {
                     let time = (next() % 40) as f64 * 0.25;
                     seq += 1;
                     let key = q.push(time, id);
-                    assert_eq!((key.time, key.seq), (time, seq));
+                    assert_eq!((key.time(), key.seq), (time, seq));
                     reference.push((time, seq, id));
                 } else {
                     reference.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
                     let want = reference.pop();
-                    let got = q.pop().map(|(k, id)| (k.time, k.seq, id));
+                    let got = q.pop().map(|(k, id)| (k.time(), k.seq, id));
                     assert_eq!(got, want, "seed {seed}, step {id}");
                 }
                 assert_eq!(q.len(), reference.len());
                 assert_eq!(
-                    q.peek_key().map(|k| (k.time, k.seq)),
+                    q.peek_key().map(|k| (k.time(), k.seq)),
                     reference
                         .iter()
                         .map(|r| (r.0, r.1))
@@ -212,7 +283,7 @@ mod tests {
                 );
             }
             reference.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let rest: Vec<_> = std::iter::from_fn(|| q.pop().map(|(k, id)| (k.time, k.seq, id))).collect();
+            let rest: Vec<_> = std::iter::from_fn(|| q.pop().map(|(k, id)| (k.time(), k.seq, id))).collect();
             assert_eq!(rest, reference, "seed {seed}: the rest drains in order");
             assert!(q.is_empty());
         }
@@ -237,7 +308,7 @@ mod tests {
                 q.push(f64::from(i % 7), i);
             }
             assert_eq!(q.capacity(), capacity, "no reallocation");
-            assert_eq!(q.pop().map(|(k, _)| (k.time, k.seq)), Some((0.0, 8)), "i = 7 is the first at day 0");
+            assert_eq!(q.pop().map(|(k, _)| (k.time(), k.seq)), Some((0.0, 8)), "i = 7 is the first at day 0");
         }
     }
 }

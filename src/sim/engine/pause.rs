@@ -235,7 +235,7 @@ impl State {
             match reaction {
                 Some((ti, since)) => self.redraw_reaction(m, ti, kind, since, now),
                 None => {
-                    self.push(key.time, kind);
+                    self.push(key.time(), kind);
                 }
             }
         }
