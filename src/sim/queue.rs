@@ -213,8 +213,7 @@ mod tests {
             -f64::NAN,
         ];
         let mut next = rng(0x5EED);
-        let times: Vec<f64> =
-            special.into_iter().chain((0..2000).map(|_| f64::from_bits(next()))).collect();
+        let times: Vec<f64> = special.into_iter().chain((0..2000).map(|_| f64::from_bits(next()))).collect();
         for &a in &times {
             assert_eq!(Key::new(a, 0).time().to_bits(), a.to_bits(), "{a:e} comes back");
             for &b in &times[..200] {
@@ -308,7 +307,11 @@ mod tests {
                 q.push(f64::from(i % 7), i);
             }
             assert_eq!(q.capacity(), capacity, "no reallocation");
-            assert_eq!(q.pop().map(|(k, _)| (k.time(), k.seq)), Some((0.0, 8)), "i = 7 is the first at day 0");
+            assert_eq!(
+                q.pop().map(|(k, _)| (k.time(), k.seq)),
+                Some((0.0, 8)),
+                "i = 7 is the first at day 0"
+            );
         }
     }
 }

@@ -12,10 +12,11 @@
 //! trigger decisions and delays never shift one another either. Deriving a stream is a
 //! key copy plus one block computation: no hashing per trial.
 //!
-//! The generator is ChaCha8 (8 rounds, 64-bit block counter, 64-bit stream id), computed
-//! here one 64-byte block at a time: a stream usually yields a few numbers per trial, so
-//! deriving one must cost one block, not the four-block buffer of a general-purpose
-//! generator. The bits are exactly those of `rand_chacha`'s `ChaCha8Rng` with the same key,
+//! The generator is ChaCha8 (8 rounds, 64-bit block counter, 64-bit stream id). A stream's
+//! first block in a trial is computed alone (most streams yield a few numbers per trial,
+//! so deriving one must cost one block, not the buffer of a general-purpose generator);
+//! a stream that draws on past it is busy, and gets its next eight blocks at once, side
+//! by side in vector lanes where the CPU has AVX2. The bits are exactly those of `rand_chacha`'s `ChaCha8Rng` with the same key,
 //! stream and word position (a test compares them), and are pinned by a golden vector
 //! computed by an independent Python ChaCha8 (`tests/reference/streams.py`): the same
 //! bits on every platform and in every future build.
@@ -112,6 +113,17 @@ pub fn stream(key: &[u8; 32], trial: u64, purpose: Purpose) -> Stream {
 /// Words per ChaCha block, as u64.
 const BLOCK: usize = 8;
 
+/// Blocks a busy stream computes at once (see [`Stream::refill`]).
+const WIDE: usize = 8;
+
+/// Words of a stream's buffer: [`WIDE`] blocks. A single block goes in its last
+/// [`BLOCK`] words, so that "the buffer is used up" is one test whatever filled it.
+const BUFFER: usize = WIDE * BLOCK;
+
+/// The low bits of the block counter that count blocks within one (purpose, lineage)
+/// region (see [`Stream::restart_lineage`]): 0 at a stream's first block in a trial.
+const BLOCK_INDEX: u64 = (1 << 28) - 1;
+
 /// One random stream (ChaCha8 keystream from a block position), with the few primitive
 /// draws the samplers build on.
 #[derive(Clone, Debug)]
@@ -121,9 +133,10 @@ pub struct Stream {
     nonce: u64,
     /// Block counter of the next block to compute (words 12-13).
     counter: u64,
-    /// The current block, as little-endian u64 pairs of its 32-bit words.
-    block: [u64; BLOCK],
-    /// Next unread word of `block`; `BLOCK` when a new block is due.
+    /// The current block or blocks, as little-endian u64 pairs of their 32-bit words:
+    /// `buf[next..]` is what is left to draw.
+    buf: [u64; BUFFER],
+    /// Next unread word of `buf`; `BUFFER` when a new block is due.
     next: usize,
 }
 
@@ -133,7 +146,7 @@ impl Stream {
         for (w, b) in k.iter_mut().zip(key.chunks_exact(4)) {
             *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         }
-        Stream { key: k, nonce: 0, counter: 0, block: [0; BLOCK], next: BLOCK }
+        Stream { key: k, nonce: 0, counter: 0, buf: [0; BUFFER], next: BUFFER }
     }
 
     /// Repositions at the start of `(trial, purpose)`; computes nothing until a draw.
@@ -151,7 +164,7 @@ impl Stream {
         self.nonce = trial;
         // In 16-word blocks.
         self.counter = ((purpose as u64) << 60) | (u64::from(lineage) << 28);
-        self.next = BLOCK;
+        self.next = BUFFER;
     }
 
     /// ChaCha's input block at the current position.
@@ -181,39 +194,49 @@ impl Stream {
     }
 
     /// Takes a computed block (the rounds' output, before the input is added back) as
-    /// the current one and advances the counter.
+    /// the current one (the buffer's last block) and advances the counter.
     #[inline]
     fn take_one(&mut self, input: &[u32; 16], x: impl Fn(usize) -> u32) {
-        for (i, out) in self.block.iter_mut().enumerate() {
+        for (i, out) in self.buf[BUFFER - BLOCK..].iter_mut().enumerate() {
             let lo = x(2 * i).wrapping_add(input[2 * i]);
             let hi = x(2 * i + 1).wrapping_add(input[2 * i + 1]);
             *out = u64::from(lo) | (u64::from(hi) << 32);
         }
         self.counter = self.counter.wrapping_add(1);
-        self.next = 0;
+        self.next = BUFFER - BLOCK;
     }
 
     /// Whether the next draw computes a block.
     #[inline]
     fn due(&self) -> bool {
-        self.next == BLOCK
+        self.next == BUFFER
     }
 
-    /// Computes the block at `counter` and advances the counter.
+    /// Computes what the stream draws next: its first block in this (trial, purpose,
+    /// lineage) alone, or, once it has drawn past that, the next [`WIDE`] blocks at once.
+    /// A stream that needs a second block usually needs many (a busy step's arrivals or
+    /// branches); one that draws a few numbers a trial never pays for blocks it would not
+    /// use. The bits are the same either way: block `counter + i` is the same block.
     #[inline(never)]
     fn refill(&mut self) {
-        let input = self.input();
-        let x = rounds(&input);
-        self.take_one(&input, |i| x[i]);
+        if self.counter & BLOCK_INDEX == 0 {
+            let input = self.input();
+            let x = rounds(&input);
+            self.take_one(&input, |i| x[i]);
+        } else {
+            wide_blocks(&self.input(), &mut self.buf);
+            self.counter = self.counter.wrapping_add(WIDE as u64);
+            self.next = 0;
+        }
     }
 
     /// 64 random bits.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        if self.next == BLOCK {
+        if self.next == BUFFER {
             self.refill();
         }
-        let x = self.block[self.next];
+        let x = self.buf[self.next];
         self.next += 1;
         x
     }
@@ -287,9 +310,11 @@ fn chacha8_schedule<T>(x: &mut [T; 16], quarter: impl Fn(&mut [T; 16], usize, us
 /// instruction for the four (SSE2, part of every x86-64) instead of four scalar ones. The
 /// bits are the scalar ones (tests compare them with `rand_chacha`). Used for the first
 /// blocks of four streams known to draw at once (the uncertain params of a predictive
-/// trial, the first arrivals of a trial's steps). Four consecutive blocks of one busy
-/// stream were tried too: dense scenarios gained 5%, baghdad-2020 lost as much.
-/// Written with plain arrays, the compiler kept the lanes scalar.
+/// trial, the first arrivals of a trial's steps), and for a busy stream's eight blocks
+/// where the CPU lacks AVX2 ([`wide_blocks`]). Four consecutive blocks for every refill
+/// were tried once: dense scenarios gained 5%, baghdad-2020 lost as much, which is why a
+/// stream's first block in a trial is computed alone. Written with plain arrays, the
+/// compiler kept the lanes scalar.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 fn rounds4(inputs: &[[u32; 16]; 4]) -> [[u32; 4]; 16] {
     use std::arch::x86_64::{
@@ -359,27 +384,108 @@ fn refill4(streams: [&mut Stream; 4]) {
     }
 }
 
-/// The rounds of eight blocks at once (`x[word][block]`), each state word of the eight
-/// side by side in one 256-bit register: [`rounds4`] for CPUs with AVX2, which the caller
-/// checks at run time. The bits are the scalar ones (a test compares them with
-/// `rand_chacha`). The quarter-round is a macro, not a function: a helper without AVX2
-/// enabled would call each intrinsic instead of inlining it.
+/// Computes the next block of eight streams at once, each state word of the eight side
+/// by side in one 256-bit register: [`refill4`] for CPUs with AVX2, which the caller checks
+/// at run time. The bits are the scalar ones (a test compares them with `rand_chacha`).
+#[cfg(target_arch = "x86_64")]
+fn refill8(streams: [&mut Stream; 8]) {
+    // SAFETY: called only where `is_x86_feature_detected!("avx2")` held (see `prefill`).
+    unsafe { refill8_avx2(streams) }
+}
+
+/// [`refill8`] itself.
 ///
 /// # Safety
-/// The CPU must support AVX2 (`is_x86_feature_detected!("avx2")`).
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn rounds8(inputs: &[[u32; 16]; 8]) -> [[u32; 8]; 16] {
-    use std::arch::x86_64::{
-        __m256i, _mm256_add_epi32, _mm256_loadu_si256, _mm256_or_si256, _mm256_slli_epi32, _mm256_srli_epi32,
-        _mm256_storeu_si256, _mm256_xor_si256,
-    };
+unsafe fn refill8_avx2(mut streams: [&mut Stream; 8]) {
+    use std::arch::x86_64::{__m256i, _mm256_loadu_si256};
+    let inputs: [[u32; 16]; 8] = std::array::from_fn(|i| streams[i].input());
     // Word w of the eight blocks as one vector, transposed through a plain array.
-    let mut x: [__m256i; 16] = std::array::from_fn(|w| {
+    let init: [__m256i; 16] = std::array::from_fn(|w| {
         let lanes: [u32; 8] = std::array::from_fn(|b| inputs[b][w]);
         // SAFETY: the load reads the 32 bytes of `lanes`.
         unsafe { _mm256_loadu_si256(lanes.as_ptr().cast()) }
     });
+    let mut x = init;
+    // SAFETY: AVX2 is enabled here, as the caller vouches; each stream's block goes to
+    // the last 8 words of its buffer.
+    unsafe {
+        rounds8_lanes(&mut x);
+        let outs: [*mut u64; 8] = std::array::from_fn(|b| streams[b].buf[BUFFER - BLOCK..].as_mut_ptr());
+        finish8(&x, &init, |b| outs[b]);
+    }
+    for s in &mut streams {
+        s.counter = s.counter.wrapping_add(1);
+        s.next = BUFFER - BLOCK;
+    }
+}
+
+/// The [`WIDE`] consecutive blocks from `input`'s counter on, into `out` in order: with
+/// AVX2 where the CPU has it (checked at run time, once per process by the standard
+/// library's cache), else four at a time, else one by one.
+fn wide_blocks(input: &[u32; 16], out: &mut [u64; BUFFER]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is available (checked just above).
+        return unsafe { wide_blocks_avx2(input, out) };
+    }
+    wide_blocks_sse2(input, out);
+}
+
+/// [`wide_blocks`] four at a time ([`rounds4`]: SSE2 on x86-64, scalar elsewhere).
+fn wide_blocks_sse2(input: &[u32; 16], out: &mut [u64; BUFFER]) {
+    let at = |i: usize| {
+        let mut x = *input;
+        let c = counter_of(input).wrapping_add(i as u64);
+        x[12] = c as u32;
+        x[13] = (c >> 32) as u32;
+        x
+    };
+    for (half, words) in out.chunks_exact_mut(4 * BLOCK).enumerate() {
+        let inputs: [[u32; 16]; 4] = std::array::from_fn(|i| at(4 * half + i));
+        let x = rounds4(&inputs);
+        for (b, block) in words.chunks_exact_mut(BLOCK).enumerate() {
+            for (i, o) in block.iter_mut().enumerate() {
+                let lo = x[2 * i][b].wrapping_add(inputs[b][2 * i]);
+                let hi = x[2 * i + 1][b].wrapping_add(inputs[b][2 * i + 1]);
+                *o = u64::from(lo) | (u64::from(hi) << 32);
+            }
+        }
+    }
+}
+
+/// The 64-bit block counter of an input block (words 12 and 13).
+#[inline]
+fn counter_of(input: &[u32; 16]) -> u64 {
+    u64::from(input[12]) | (u64::from(input[13]) << 32)
+}
+
+/// ChaCha8's rounds on eight blocks side by side (`x[word]` holds that word of the
+/// eight), in AVX2 registers; the input is not added back. Rotations by 16 and 8 are
+/// byte shuffles, one instruction instead of three.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn rounds8_lanes(x: &mut [std::arch::x86_64::__m256i; 16]) {
+    use std::arch::x86_64::{
+        _mm256_add_epi32, _mm256_or_si256, _mm256_setr_epi8, _mm256_shuffle_epi8, _mm256_slli_epi32,
+        _mm256_srli_epi32, _mm256_xor_si256,
+    };
+    #[rustfmt::skip]
+    let rot16 = _mm256_setr_epi8(
+        2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
+        2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
+    );
+    #[rustfmt::skip]
+    let rot8 = _mm256_setr_epi8(
+        3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14,
+        3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14,
+    );
     macro_rules! rotl {
         ($v:expr, $l:literal, $r:literal) => {{
             let v = $v;
@@ -389,11 +495,11 @@ unsafe fn rounds8(inputs: &[[u32; 16]; 8]) -> [[u32; 8]; 16] {
     macro_rules! quarter {
         ($a:literal, $b:literal, $c:literal, $d:literal) => {
             x[$a] = _mm256_add_epi32(x[$a], x[$b]);
-            x[$d] = rotl!(_mm256_xor_si256(x[$d], x[$a]), 16, 16);
+            x[$d] = _mm256_shuffle_epi8(_mm256_xor_si256(x[$d], x[$a]), rot16);
             x[$c] = _mm256_add_epi32(x[$c], x[$d]);
             x[$b] = rotl!(_mm256_xor_si256(x[$b], x[$c]), 12, 20);
             x[$a] = _mm256_add_epi32(x[$a], x[$b]);
-            x[$d] = rotl!(_mm256_xor_si256(x[$d], x[$a]), 8, 24);
+            x[$d] = _mm256_shuffle_epi8(_mm256_xor_si256(x[$d], x[$a]), rot8);
             x[$c] = _mm256_add_epi32(x[$c], x[$d]);
             x[$b] = rotl!(_mm256_xor_si256(x[$b], x[$c]), 7, 25);
         };
@@ -409,22 +515,90 @@ unsafe fn rounds8(inputs: &[[u32; 16]; 8]) -> [[u32; 8]; 16] {
         quarter!(2, 7, 8, 13);
         quarter!(3, 4, 9, 14);
     }
-    let mut out = [[0u32; 8]; 16];
-    for (o, v) in out.iter_mut().zip(x) {
-        // SAFETY: the store writes the 32 bytes of a `[u32; 8]`.
-        unsafe { _mm256_storeu_si256(o.as_mut_ptr().cast(), v) };
-    }
-    out
 }
 
-/// Computes the next block of eight streams at once (AVX2, checked by the caller).
+/// Adds the input back to eight blocks' rounds (`x[word]`, lanes = blocks) and writes
+/// block `b` to `store(b)`: its 16 words as 8 little-endian u64 pairs, which on x86 (little
+/// endian) is the words' memory order. Two 8x8 transposes of 32-bit words (unpacks, then
+/// 128-bit halves swapped), not 128 scalar moves.
+///
+/// # Safety
+/// The CPU must support AVX2, and every `store(b)` must point to 8 writable u64.
 #[cfg(target_arch = "x86_64")]
-fn refill8(streams: [&mut Stream; 8]) {
-    let inputs: [[u32; 16]; 8] = std::array::from_fn(|i| streams[i].input());
-    // SAFETY: called only where `is_x86_feature_detected!("avx2")` held (see `prefill`).
-    let x = unsafe { rounds8(&inputs) };
-    for (lane, s) in streams.into_iter().enumerate() {
-        s.take_one(&inputs[lane], |w| x[w][lane]);
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn finish8(
+    x: &[std::arch::x86_64::__m256i; 16],
+    input: &[std::arch::x86_64::__m256i; 16],
+    mut store: impl FnMut(usize) -> *mut u64,
+) {
+    use std::arch::x86_64::{
+        __m256i, _mm256_add_epi32, _mm256_permute2x128_si256, _mm256_storeu_si256, _mm256_unpackhi_epi32,
+        _mm256_unpackhi_epi64, _mm256_unpacklo_epi32, _mm256_unpacklo_epi64,
+    };
+    let y: [__m256i; 16] = std::array::from_fn(|w| _mm256_add_epi32(x[w], input[w]));
+    for half in 0..2 {
+        let r = &y[8 * half..8 * half + 8];
+        let t0 = _mm256_unpacklo_epi32(r[0], r[1]);
+        let t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+        let t2 = _mm256_unpacklo_epi32(r[2], r[3]);
+        let t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+        let t4 = _mm256_unpacklo_epi32(r[4], r[5]);
+        let t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+        let t6 = _mm256_unpacklo_epi32(r[6], r[7]);
+        let t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+        // u[k] holds word 8*half + (0..4) of blocks k and k + 4 (in its two halves), and
+        // v[k] words 8*half + (4..8).
+        let u = [
+            _mm256_unpacklo_epi64(t0, t2),
+            _mm256_unpackhi_epi64(t0, t2),
+            _mm256_unpacklo_epi64(t1, t3),
+            _mm256_unpackhi_epi64(t1, t3),
+        ];
+        let v = [
+            _mm256_unpacklo_epi64(t4, t6),
+            _mm256_unpackhi_epi64(t4, t6),
+            _mm256_unpacklo_epi64(t5, t7),
+            _mm256_unpackhi_epi64(t5, t7),
+        ];
+        for k in 0..4 {
+            // SAFETY: each store writes 32 bytes, words 8*half .. 8*half + 8 of a block,
+            // inside the 8 u64 the caller vouches for.
+            unsafe {
+                let lo = store(k).add(4 * half).cast::<__m256i>();
+                _mm256_storeu_si256(lo, _mm256_permute2x128_si256::<0x20>(u[k], v[k]));
+                let hi = store(k + 4).add(4 * half).cast::<__m256i>();
+                _mm256_storeu_si256(hi, _mm256_permute2x128_si256::<0x31>(u[k], v[k]));
+            }
+        }
+    }
+}
+
+/// [`wide_blocks`] with AVX2: the eight blocks differ only in their counters.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn wide_blocks_avx2(input: &[u32; 16], out: &mut [u64; BUFFER]) {
+    use std::arch::x86_64::{__m256i, _mm256_loadu_si256, _mm256_set1_epi32};
+    let counter = counter_of(input);
+    let lanes =
+        |f: fn(u64) -> u32| -> [u32; 8] { std::array::from_fn(|b| f(counter.wrapping_add(b as u64))) };
+    let (lo, hi) = (lanes(|c| c as u32), lanes(|c| (c >> 32) as u32));
+    let init: [__m256i; 16] = std::array::from_fn(|w| match w {
+        // SAFETY: each load reads the 32 bytes of a `[u32; 8]`.
+        12 => unsafe { _mm256_loadu_si256(lo.as_ptr().cast()) },
+        13 => unsafe { _mm256_loadu_si256(hi.as_ptr().cast()) },
+        _ => _mm256_set1_epi32(input[w] as i32),
+    });
+    let mut x = init;
+    // SAFETY: AVX2 is enabled here, as the caller vouches.
+    unsafe {
+        rounds8_lanes(&mut x);
+        let base = out.as_mut_ptr();
+        // Block b goes to words 8b .. 8b + 8 of the buffer.
+        finish8(&x, &init, |b| base.add(BLOCK * b));
     }
 }
 
@@ -601,7 +775,8 @@ mod tests {
                     theirs.set_stream(trial);
                     theirs.set_word_pos((purpose as u128) << 64);
                     let mut ours = stream(&key, trial, purpose);
-                    for k in 0..70 {
+                    // Past the first block (alone) and three of the eight-block refills.
+                    for k in 0..(BLOCK + 3 * BUFFER + 5) {
                         assert_eq!(
                             ours.next_u64(),
                             theirs.next_u64(),
@@ -610,6 +785,30 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Eight blocks at once, by either path (AVX2 where this CPU has it; four lanes twice),
+    /// are `rand_chacha`'s eight consecutive blocks, also where the block counter's low
+    /// word wraps into its high word part-way.
+    #[test]
+    fn wide_blocks_are_rand_chachas_across_the_counter_carry() {
+        use rand_chacha::rand_core::{RngCore, SeedableRng};
+        let key = stream_key(11, "patrol_incident");
+        for (trial, counter) in [(0, 1), (3, (1 << 32) - 3), (u64::MAX, u64::MAX - 2), (9, (5 << 60) | 17)] {
+            let mut s = stream(&key, trial, Purpose::Arrival);
+            s.counter = counter;
+            let input = s.input();
+            let mut theirs = rand_chacha::ChaCha8Rng::from_seed(key);
+            theirs.set_stream(trial);
+            theirs.set_word_pos(u128::from(counter) * 16);
+            let want: Vec<u64> = (0..BUFFER).map(|_| theirs.next_u64()).collect();
+            let mut by_four = [0; BUFFER];
+            wide_blocks_sse2(&input, &mut by_four);
+            assert_eq!(by_four.to_vec(), want, "four lanes, counter {counter:#x}");
+            let mut dispatched = [0; BUFFER];
+            wide_blocks(&input, &mut dispatched);
+            assert_eq!(dispatched.to_vec(), want, "dispatched, counter {counter:#x}");
         }
     }
 
