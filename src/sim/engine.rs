@@ -398,6 +398,36 @@ impl Multipliers {
     }
 }
 
+/// The spontaneous arrivals of one step with a rate, by a change of clock
+/// (docs/scenario-language.md, "Rates"): the step's next arrival comes when the hazard it
+/// accumulates (its rate integrated over time) uses up a unit exponential draw. A change
+/// of rate rescales the remaining wait instead of drawing a new one, so it costs no
+/// random number and keeps variants that change a rate coupled.
+///
+/// Everything an arrival needs sits in one record per step with a rate, and the records
+/// of all such steps side by side: the engine reads them at every spontaneous firing and
+/// scans their `next` for the earliest.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    /// The pending arrival, with its place in the queue's order; `Key::NEVER` if none.
+    next: Key,
+    step: StepIx,
+    /// What is left of the unit exponential draw at day `hazard_at`, spent since at
+    /// `rate_now` (0 while capped or off).
+    hazard: f64,
+    hazard_at: f64,
+    rate_now: f64,
+    /// The step's rate in this trial (its param's value) and the product of its windows
+    /// open now.
+    base: f64,
+    window_x: f64,
+    /// The step's `max`, or `u32::MAX` for none.
+    cap: u32,
+}
+
+/// `clock_of` for a step without a rate.
+const NO_CLOCK: u32 = u32::MAX;
+
 /// Simulates trials of one model with one seed: one per chunk of trials, reused for each
 /// trial of it (a model with uncertain params is copied once per engine, to patch).
 ///
@@ -438,22 +468,14 @@ struct State {
     modifier_work: u64,
     // Per step.
     counts: Vec<u32>,
-    /// The pending spontaneous arrival of each step, with its place in the queue's order;
-    /// `Key::NEVER` if none.
-    arrivals: Vec<Key>,
-    /// Spontaneous arrivals by a change of clock (docs/scenario-language.md, "Rates"):
-    /// each step's next arrival comes when the hazard it accumulates (its rate integrated
-    /// over time) uses up a unit exponential draw. `hazard[s]` is what is left of that
-    /// draw at day `hazard_at[s]`, spent since at `rate_now[s]` (0 while capped or off).
-    /// A change of rate rescales the remaining wait instead of drawing a new one, so it
-    /// costs no random number and keeps variants that change a rate coupled.
-    hazard: Vec<f64>,
-    hazard_at: Vec<f64>,
-    rate_now: Vec<f64>,
-    /// Steps with a rate, and the one whose pending arrival is earliest (if any).
+    /// The arrival clock of each step with a rate, in step order, and the clock of each
+    /// step (`NO_CLOCK` for a step without a rate).
+    clocks: Vec<Clock>,
+    clock_of: Vec<u32>,
+    /// The steps with a rate (the clocks' steps), for computing their first blocks at once.
     rate_steps: Vec<StepIx>,
-    first_arrival: Option<StepIx>,
-    window_x: Vec<f64>,
+    /// The clock whose pending arrival is earliest, if any.
+    first_arrival: Option<usize>,
     rate_x: Vec<f64>,
     p_x: Vec<f64>,
     /// The active modifiers' `rate_x` and `p_x` on each step; their products are `rate_x`
@@ -499,10 +521,8 @@ impl<'m> Engine<'m> {
             queue: EventQueue::with_capacity(64),
             modifier_work: 0,
             counts: vec![0; n],
-            arrivals: vec![Key::NEVER; n],
-            hazard: vec![0.0; n],
-            hazard_at: vec![0.0; n],
-            rate_now: vec![0.0; n],
+            clocks: Vec::new(),
+            clock_of: vec![NO_CLOCK; n],
             rate_steps: model
                 .steps
                 .iter()
@@ -511,7 +531,6 @@ impl<'m> Engine<'m> {
                 .map(|(i, _)| i)
                 .collect(),
             first_arrival: None,
-            window_x: vec![1.0; n],
             rate_x: vec![1.0; n],
             p_x: vec![1.0; n],
             rate_mods: vec![Multipliers::default(); n],
@@ -651,7 +670,7 @@ impl State {
     fn advance<O: Observer>(&mut self, m: &Model, obs: &mut O, rung: LevelIx) -> Result<bool, Runaway> {
         loop {
             // The next event: the queue's earliest or the earliest pending arrival.
-            let arrival = self.first_arrival.map(|a| (a, self.arrivals[a]));
+            let arrival = self.first_arrival.map(|c| (c, self.clocks[c].next));
             let from_queue = match (self.queue.peek_key(), arrival) {
                 (None, None) => break,
                 (Some(_), None) => true,
@@ -659,13 +678,13 @@ impl State {
                 (Some(queued), Some((_, pending))) => queued.before(pending),
             };
             if !from_queue {
-                let (step, pending) = arrival.expect("an arrival is pending");
+                let (c, pending) = arrival.expect("an arrival is pending");
                 let t = pending.time();
                 if t >= self.horizon {
                     break;
                 }
-                self.fire(m, step, None, Cause::Spontaneous, t, obs)?;
-                self.renew_arrival(m, step, t);
+                self.fire(m, self.clocks[c].step, None, Cause::Spontaneous, t, obs)?;
+                self.renew_arrival(c, t);
                 if self.ended(m, t, obs) {
                     return Ok(true);
                 }
@@ -696,8 +715,9 @@ impl State {
                 }
                 Kind::WindowEdge { step } => {
                     let s = step as usize;
-                    self.window_x[s] = window_factor(m, s, t);
-                    self.reschedule_arrival(m, s, t);
+                    let c = self.clock_of[s] as usize;
+                    self.clocks[c].window_x = window_factor(m, s, t);
+                    self.reschedule_clock(c, t);
                 }
                 Kind::ModifierEnd { step, branch, spec } => {
                     let gone = &m.steps[step as usize].branches[branch as usize].modify[spec as usize];
@@ -710,7 +730,7 @@ impl State {
                         self.p_x[s] = self.p_mods[s].end(gone.p_x, &mut self.modifier_work);
                     }
                     if gone.rate_x != 1.0 {
-                        self.reschedule_arrival(m, s, t);
+                        self.reschedule_arrival(s, t);
                     }
                 }
             }
@@ -748,7 +768,6 @@ impl State {
         self.beyond.clear();
         self.streams.begin(trial);
         self.queue.clear();
-        self.arrivals.fill(Key::NEVER);
         self.first_arrival = None;
         self.fired = 0;
         self.counts.fill(0);
@@ -791,11 +810,9 @@ impl State {
         // Every step with a rate draws its first arrival now (but one whose rate is 0 in
         // this trial, for which a block is computed in vain): four blocks at a time.
         self.streams.prefill(Purpose::Arrival, &self.rate_steps);
+        self.clocks.clear();
         for (s, step) in m.steps.iter().enumerate() {
-            if step.rate.is_none() {
-                continue;
-            }
-            self.window_x[s] = window_factor(m, s, 0.0);
+            let Some(base) = step.rate else { continue };
             for w in &step.windows {
                 for edge in [w.from, w.to] {
                     if edge > 0.0 && edge < self.horizon {
@@ -803,7 +820,18 @@ impl State {
                     }
                 }
             }
-            self.renew_arrival(m, s, 0.0);
+            self.clock_of[s] = self.clocks.len() as u32;
+            self.clocks.push(Clock {
+                next: Key::NEVER,
+                step: s,
+                hazard: 0.0,
+                hazard_at: 0.0,
+                rate_now: 0.0,
+                base,
+                window_x: window_factor(m, s, 0.0),
+                cap: step.max.unwrap_or(u32::MAX),
+            });
+            self.renew_arrival(self.clocks.len() - 1, 0.0);
         }
     }
 
@@ -831,52 +859,63 @@ impl State {
         }
     }
 
-    /// Starts the step's next wait at `t` (the trial's start, or its spontaneous firing):
-    /// a fresh unit of hazard to spend, then the arrival at the rate in force.
-    fn renew_arrival(&mut self, m: &Model, s: StepIx, t: f64) {
-        if m.steps[s].rate.is_none() {
-            return;
-        }
-        self.hazard[s] = crate::sim::ziggurat::exp1(self.streams.get(s, Purpose::Arrival));
-        self.hazard_at[s] = t;
-        self.rate_now[s] = 0.0;
-        self.reschedule_arrival(m, s, t);
+    /// Starts clock `c`'s next wait at `t` (the trial's start, or its step's spontaneous
+    /// firing): a fresh unit of hazard to spend, then the arrival at the rate in force.
+    fn renew_arrival(&mut self, c: usize, t: f64) {
+        let step = self.clocks[c].step;
+        let hazard = crate::sim::ziggurat::exp1(self.streams.get(step, Purpose::Arrival));
+        let clock = &mut self.clocks[c];
+        clock.hazard = hazard;
+        clock.hazard_at = t;
+        clock.rate_now = 0.0;
+        self.reschedule_clock(c, t);
     }
 
-    /// The step's rate may have changed at `t`: spends its hazard up to `t` at the old
+    /// The rate of step `s` may have changed at `t` (a modifier on it started or ended):
+    /// [`State::reschedule_clock`] for its clock, if it has a rate.
+    fn reschedule_arrival(&mut self, s: StepIx, t: f64) {
+        let c = self.clock_of[s];
+        if c != NO_CLOCK {
+            self.reschedule_clock(c as usize, t);
+        }
+    }
+
+    /// Clock `c`'s rate may have changed at `t`: spends its hazard up to `t` at the old
     /// rate, then schedules the arrival at the new one, replacing any pending one.
     /// Exact for a rate that is constant between changes (the time-change theorem of
     /// Poisson processes); no hazard is spent before a forecast's origin, where only the
     /// logged past fires.
-    fn reschedule_arrival(&mut self, m: &Model, s: StepIx, t: f64) {
-        let (rate, max) = (m.steps[s].rate, m.steps[s].max);
-        let Some(base) = rate else { return };
-        let (from, to) = (self.hazard_at[s].max(self.origin), t.max(self.origin));
-        if self.rate_now[s] > 0.0 && to > from {
-            self.hazard[s] = (self.hazard[s] - self.rate_now[s] * (to - from)).max(0.0);
+    fn reschedule_clock(&mut self, c: usize, t: f64) {
+        let origin = self.origin;
+        let clock = &mut self.clocks[c];
+        let s = clock.step;
+        let (from, to) = (clock.hazard_at.max(origin), t.max(origin));
+        if clock.rate_now > 0.0 && to > from {
+            clock.hazard = (clock.hazard - clock.rate_now * (to - from)).max(0.0);
         }
-        self.hazard_at[s] = t;
-        self.arrivals[s] = Key::NEVER;
-        let capped = max.is_some_and(|cap| self.counts[s] >= cap);
-        let rate = if capped { 0.0 } else { base * self.window_x[s] * self.rate_x[s] };
-        self.rate_now[s] = rate;
+        clock.hazard_at = t;
+        clock.next = Key::NEVER;
+        let capped = self.counts[s] >= clock.cap;
+        let rate = if capped { 0.0 } else { clock.base * clock.window_x * self.rate_x[s] };
+        clock.rate_now = rate;
         if rate > 0.0 {
-            let time = to + self.hazard[s] / rate;
+            let time = to + clock.hazard / rate;
             // As `push` would: beyond the horizon is never, and takes no sequence number.
             if time < self.horizon {
-                self.arrivals[s] = self.queue.stamp(time);
+                clock.next = self.queue.stamp(time);
             }
         }
-        // The earliest pending arrival: unchanged unless this step's new one comes before
-        // it, or this step held it (then its new one may come later than another's).
+        let next = clock.next;
+        // The earliest pending arrival: unchanged unless this clock's new one comes before
+        // it, or this clock held it (then its new one may come later than another's).
         match self.first_arrival {
-            Some(f) if f != s => {
-                if self.arrivals[s].before(self.arrivals[f]) {
-                    self.first_arrival = Some(s);
+            Some(f) if f != c => {
+                if next.before(self.clocks[f].next) {
+                    self.first_arrival = Some(c);
                 }
             }
-            // None: every arrival was never, so this step's is the earliest if it has one.
-            None => self.first_arrival = self.arrivals[s].before(Key::NEVER).then_some(s),
+            // None: every arrival was never, so this clock's is the earliest if it has one.
+            None => self.first_arrival = next.before(Key::NEVER).then_some(c),
             Some(_) => self.first_arrival = self.scan_first_arrival(),
         }
         debug_assert_eq!(
@@ -886,15 +925,15 @@ impl State {
         );
     }
 
-    /// The step with the earliest pending arrival, by a scan of all steps with a rate.
-    fn scan_first_arrival(&self) -> Option<StepIx> {
+    /// The clock with the earliest pending arrival, by a scan of them all (in step order,
+    /// so that of equal keys, which only `Key::NEVER` can be, the first step's wins).
+    fn scan_first_arrival(&self) -> Option<usize> {
         let mut first = None;
         let mut best = Key::NEVER;
-        for &r in &self.rate_steps {
-            let a = self.arrivals[r];
-            if a.before(best) {
-                best = a;
-                first = Some(r);
+        for (c, clock) in self.clocks.iter().enumerate() {
+            if clock.next.before(best) {
+                best = clock.next;
+                first = Some(c);
             }
         }
         first
@@ -971,7 +1010,7 @@ impl State {
                 self.p_x[spec.step] = self.p_mods[spec.step].start(spec.p_x, &mut self.modifier_work);
             }
             if spec.rate_x != 1.0 {
-                self.reschedule_arrival(m, spec.step, t);
+                self.reschedule_arrival(spec.step, t);
             }
             self.push(t + spec.days, Kind::ModifierEnd { step: s as u32, branch: b as u32, spec: i as u32 });
         }

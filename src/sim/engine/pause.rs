@@ -93,9 +93,8 @@ impl<'m> Engine<'m> {
         st.streams.begin_lineage(st.trial, lineage);
         let now = st.now;
         st.redraw_reactions(m, now);
-        for k in 0..st.rate_steps.len() {
-            let s = st.rate_steps[k];
-            st.renew_arrival(m, s, now);
+        for c in 0..st.clocks.len() {
+            st.renew_arrival(c, now);
         }
         st.advance(m, &mut NoObserver, rung)?;
         Ok(st.max_level >= rung)
@@ -140,13 +139,10 @@ impl State {
             queue,
             modifier_work,
             counts,
-            arrivals,
-            hazard,
-            hazard_at,
-            rate_now,
+            clocks,
+            clock_of,
             rate_steps,
             first_arrival,
-            window_x,
             rate_x,
             p_x,
             rate_mods,
@@ -176,13 +172,10 @@ impl State {
         self.queue.clone_from(queue);
         self.modifier_work = *modifier_work;
         copy_vec(&mut self.counts, counts);
-        copy_vec(&mut self.arrivals, arrivals);
-        copy_vec(&mut self.hazard, hazard);
-        copy_vec(&mut self.hazard_at, hazard_at);
-        copy_vec(&mut self.rate_now, rate_now);
+        copy_vec(&mut self.clocks, clocks);
+        copy_vec(&mut self.clock_of, clock_of);
         copy_vec(&mut self.rate_steps, rate_steps);
         self.first_arrival = *first_arrival;
-        copy_vec(&mut self.window_x, window_x);
         copy_vec(&mut self.rate_x, rate_x);
         copy_vec(&mut self.p_x, p_x);
         copy_vec(&mut self.rate_mods, rate_mods);
