@@ -302,5 +302,19 @@ mod patch_tests {
         let values: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
         m.patch(&slots, &values);
         assert_eq!(m.numbers(), values);
+        // The laws drawn from follow the patched amounts and excitations.
+        let (mut amounts, mut excitations) = (0, 0);
+        for b in m.steps.iter().flat_map(|s| &s.branches) {
+            assert_eq!(b.laws.len(), b.tallies.len());
+            for ((_, amount), law) in b.tallies.iter().zip(&b.laws) {
+                assert_eq!(*law, amount.law(), "the law of {amount:?}");
+                amounts += 1;
+            }
+            for x in &b.excite {
+                assert_eq!(x.offspring, crate::sim::dist::PoissonLaw::new(x.n));
+                excitations += 1;
+            }
+        }
+        assert!(amounts > 10 && excitations > 0, "{amounts} amounts, {excitations} excitations");
     }
 }

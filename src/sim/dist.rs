@@ -177,22 +177,66 @@ pub enum Amount {
     NegativeBinomial { mean: f64, dispersion: f64 },
 }
 
-impl Amount {
+/// An amount ready to draw from: [`Amount`] with what its draws need that depends on its
+/// parameters only computed once ([`PoissonLaw`], [`BinomialLaw`]). A model keeps one per
+/// tally amount, recomputed when a param changes the amount.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AmountLaw {
+    /// Always `n`.
+    Fixed(u64),
+    /// Poisson.
+    Poisson(PoissonLaw),
+    /// `1 +` the Poisson law of `mean - 1`.
+    PoissonAtLeastOne(PoissonLaw),
+    /// Uniform integer in `[a, b]`.
+    UniformInt(u64, u64),
+    /// Binomial.
+    Binomial(BinomialLaw),
+    /// Gamma-Poisson mixture: the Poisson mean is drawn anew each time.
+    NegativeBinomial {
+        /// The mean.
+        mean: f64,
+        /// The gamma's shape `k`.
+        dispersion: f64,
+    },
+}
+
+impl AmountLaw {
     /// Draws one amount.
+    #[inline]
     pub fn sample(&self, s: &mut Stream) -> u64 {
         match *self {
-            Amount::Fixed(n) => n,
-            Amount::Poisson(mean) => poisson(s, mean),
-            Amount::PoissonAtLeastOne(mean) => poisson(s, mean - 1.0).saturating_add(1),
-            Amount::UniformInt(a, b) => a + s.below(b - a + 1),
-            Amount::Binomial(n, p) => binomial(s, n, p),
-            Amount::NegativeBinomial { mean, dispersion } => {
+            AmountLaw::Fixed(n) => n,
+            AmountLaw::Poisson(law) => law.sample(s),
+            AmountLaw::PoissonAtLeastOne(law) => law.sample(s).saturating_add(1),
+            AmountLaw::UniformInt(a, b) => a + s.below(b - a + 1),
+            AmountLaw::Binomial(law) => law.sample(s),
+            AmountLaw::NegativeBinomial { mean, dispersion } => {
                 if mean == 0.0 {
                     return 0;
                 }
                 let lambda = gamma(s, dispersion) * (mean / dispersion);
                 poisson(s, lambda)
             }
+        }
+    }
+}
+
+impl Amount {
+    /// Draws one amount (preparing its law first: a model keeps the law instead).
+    pub fn sample(&self, s: &mut Stream) -> u64 {
+        self.law().sample(s)
+    }
+
+    /// The amount ready to draw from.
+    pub fn law(&self) -> AmountLaw {
+        match *self {
+            Amount::Fixed(n) => AmountLaw::Fixed(n),
+            Amount::Poisson(mean) => AmountLaw::Poisson(PoissonLaw::new(mean)),
+            Amount::PoissonAtLeastOne(mean) => AmountLaw::PoissonAtLeastOne(PoissonLaw::new(mean - 1.0)),
+            Amount::UniformInt(a, b) => AmountLaw::UniformInt(a, b),
+            Amount::Binomial(n, p) => AmountLaw::Binomial(BinomialLaw::new(n, p)),
+            Amount::NegativeBinomial { mean, dispersion } => AmountLaw::NegativeBinomial { mean, dispersion },
         }
     }
 
@@ -283,107 +327,220 @@ pub fn gamma(s: &mut Stream, shape: f64) -> f64 {
 
 /// Poisson: inversion by sequential search for small means, PTRS (Hörmann 1993) above 10.
 pub fn poisson(s: &mut Stream, mean: f64) -> u64 {
-    // NaN (0 x inf in a gamma mixture) and non-positive means give 0; an infinite mean
-    // saturates rather than looping.
-    if mean.is_nan() || mean <= 0.0 {
-        return 0;
+    PoissonLaw::new(mean).sample(s)
+}
+
+/// A Poisson law ready to draw from: what a draw needs that depends on the mean only
+/// (e^-mean to start the inversion; PTRS's constants), computed once, not at every draw.
+/// A model keeps one per amount and per excitation ([`AmountLaw`]); [`poisson`] makes one
+/// per draw, for a mean that changes from draw to draw. Either way the same bits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PoissonLaw {
+    /// Always 0: NaN (0 x inf in a gamma mixture) and non-positive means.
+    Zero,
+    /// An infinite mean: saturates rather than looping.
+    Saturated,
+    /// Inversion by sequential search (mean < 10), from P(0) = e^-mean.
+    Inversion {
+        /// The mean.
+        mean: f64,
+        /// e^-mean.
+        p0: f64,
+    },
+    /// PTRS (mean >= 10).
+    Ptrs(Ptrs),
+}
+
+/// PTRS's constants for one mean (Hörmann 1993, "The transformed rejection method for
+/// generating Poisson random variables").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ptrs {
+    mean: f64,
+    loglam: f64,
+    b: f64,
+    a: f64,
+    vr: f64,
+    log_inv_alpha: f64,
+}
+
+impl PoissonLaw {
+    /// The law of Poisson(mean).
+    pub fn new(mean: f64) -> PoissonLaw {
+        if mean.is_nan() || mean <= 0.0 {
+            return PoissonLaw::Zero;
+        }
+        if mean.is_infinite() {
+            return PoissonLaw::Saturated;
+        }
+        if mean < 10.0 {
+            return PoissonLaw::Inversion { mean, p0: libm::exp(-mean) };
+        }
+        let slam = libm::sqrt(mean);
+        let loglam = libm::log(mean);
+        let b = 0.931 + 2.53 * slam;
+        let a = -0.059 + 0.02483 * b;
+        let inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
+        let vr = 0.9277 - 3.6224 / (b - 2.0);
+        PoissonLaw::Ptrs(Ptrs { mean, loglam, b, a, vr, log_inv_alpha: libm::log(inv_alpha) })
     }
-    if mean.is_infinite() {
-        return u64::MAX;
-    }
-    if mean < 10.0 {
-        let mut k = 0u64;
-        let mut p = libm::exp(-mean);
-        let mut cdf = p;
-        let u = s.uniform();
-        while u > cdf {
-            k += 1;
-            p *= mean / k as f64;
-            cdf += p;
-            if p == 0.0 {
-                break; // u within rounding of 1: the tail is exhausted
+
+    /// Draws one count.
+    #[inline]
+    pub fn sample(&self, s: &mut Stream) -> u64 {
+        match *self {
+            PoissonLaw::Zero => 0,
+            PoissonLaw::Saturated => u64::MAX,
+            PoissonLaw::Inversion { mean, p0 } => {
+                let mut k = 0u64;
+                let mut p = p0;
+                let mut cdf = p;
+                let u = s.uniform();
+                while u > cdf {
+                    k += 1;
+                    p *= mean / k as f64;
+                    cdf += p;
+                    if p == 0.0 {
+                        break; // u within rounding of 1: the tail is exhausted
+                    }
+                }
+                k
             }
-        }
-        return k;
-    }
-    let slam = libm::sqrt(mean);
-    let loglam = libm::log(mean);
-    let b = 0.931 + 2.53 * slam;
-    let a = -0.059 + 0.02483 * b;
-    let inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
-    let vr = 0.9277 - 3.6224 / (b - 2.0);
-    loop {
-        let u = s.uniform() - 0.5;
-        let v = s.uniform_open0();
-        let us = 0.5 - u.abs();
-        let k = libm::floor((2.0 * a / us + b) * u + mean + 0.43);
-        if us >= 0.07 && v <= vr {
-            return k as u64;
-        }
-        if k < 0.0 || (us < 0.013 && v > us) {
-            continue;
-        }
-        if libm::log(v) + libm::log(inv_alpha) - libm::log(a / (us * us) + b)
-            <= -mean + k * loglam - libm::lgamma(k + 1.0)
-        {
-            return k as u64;
+            PoissonLaw::Ptrs(Ptrs { mean, loglam, b, a, vr, log_inv_alpha }) => loop {
+                let u = s.uniform() - 0.5;
+                let v = s.uniform_open0();
+                let us = 0.5 - u.abs();
+                let k = libm::floor((2.0 * a / us + b) * u + mean + 0.43);
+                if us >= 0.07 && v <= vr {
+                    return k as u64;
+                }
+                if k < 0.0 || (us < 0.013 && v > us) {
+                    continue;
+                }
+                if libm::log(v) + log_inv_alpha - libm::log(a / (us * us) + b)
+                    <= -mean + k * loglam - libm::lgamma(k + 1.0)
+                {
+                    return k as u64;
+                }
+            },
         }
     }
 }
 
 /// Binomial: inversion for small `n * min(p, 1-p)`, BTRS (Hörmann 1993) otherwise.
 pub fn binomial(s: &mut Stream, n: u64, p: f64) -> u64 {
-    if n == 0 || p <= 0.0 {
-        return 0;
+    BinomialLaw::new(n, p).sample(s)
+}
+
+/// A binomial law ready to draw from: [`PoissonLaw`]'s idea for Binomial(n, p), whose
+/// inversion starts from q^n and whose BTRS needs two log-gammas.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BinomialLaw {
+    n: u64,
+    /// Draw the failures of Binomial(n, 1 - p) instead (p > 0.5).
+    flip: bool,
+    kind: BinomialKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum BinomialKind {
+    /// Always 0 (n = 0 or p <= 0).
+    Zero,
+    /// Always n (p >= 1).
+    All,
+    /// Sequential search on the pmf from q^n (n p < 10).
+    Inversion { nf: f64, r: f64, qn: f64 },
+    /// BTRS.
+    Btrs(Btrs),
+}
+
+/// BTRS's constants for one (n, p) (Hörmann 1993, "The generation of binomial random
+/// variates").
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Btrs {
+    nf: f64,
+    b: f64,
+    a: f64,
+    c: f64,
+    vr: f64,
+    alpha: f64,
+    lpq: f64,
+    m: f64,
+    h: f64,
+}
+
+impl BinomialLaw {
+    /// The law of Binomial(n, p).
+    pub fn new(n: u64, p: f64) -> BinomialLaw {
+        let plain = |kind| BinomialLaw { n, flip: false, kind };
+        if n == 0 || p <= 0.0 {
+            return plain(BinomialKind::Zero);
+        }
+        if p >= 1.0 {
+            return plain(BinomialKind::All);
+        }
+        if p > 0.5 {
+            return BinomialLaw { flip: true, ..BinomialLaw::new(n, 1.0 - p) };
+        }
+        let nf = n as f64;
+        let q = 1.0 - p;
+        if nf * p < 10.0 {
+            return plain(BinomialKind::Inversion { nf, r: p / q, qn: libm::pow(q, nf) });
+        }
+        let spq = libm::sqrt(nf * p * q);
+        let b = 1.15 + 2.53 * spq;
+        let a = -0.0873 + 0.0248 * b + 0.01 * p;
+        let c = nf * p + 0.5;
+        let vr = 0.92 - 4.2 / b;
+        let alpha = (2.83 + 5.1 / b) * spq;
+        let lpq = libm::log(p / q);
+        let m = libm::floor((nf + 1.0) * p);
+        let h = libm::lgamma(m + 1.0) + libm::lgamma(nf - m + 1.0);
+        plain(BinomialKind::Btrs(Btrs { nf, b, a, c, vr, alpha, lpq, m, h }))
     }
-    if p >= 1.0 {
-        return n;
-    }
-    if p > 0.5 {
-        return n - binomial(s, n, 1.0 - p);
-    }
-    let nf = n as f64;
-    let q = 1.0 - p;
-    if nf * p < 10.0 {
-        // Sequential search on the pmf, which starts at q^n.
-        let u = s.uniform();
-        let r = p / q;
-        let mut pk = libm::pow(q, nf);
-        let mut cdf = pk;
-        let mut k = 0u64;
-        while u > cdf && k < n {
-            pk *= r * (nf - k as f64) / (k as f64 + 1.0);
-            k += 1;
-            cdf += pk;
-            if pk == 0.0 {
-                break;
+
+    /// Draws one count.
+    #[inline]
+    pub fn sample(&self, s: &mut Stream) -> u64 {
+        let n = self.n;
+        let k = match self.kind {
+            BinomialKind::Zero => 0,
+            BinomialKind::All => n,
+            BinomialKind::Inversion { nf, r, qn } => {
+                let u = s.uniform();
+                let mut pk = qn;
+                let mut cdf = pk;
+                let mut k = 0u64;
+                while u > cdf && k < n {
+                    pk *= r * (nf - k as f64) / (k as f64 + 1.0);
+                    k += 1;
+                    cdf += pk;
+                    if pk == 0.0 {
+                        break;
+                    }
+                }
+                k
             }
-        }
-        return k;
-    }
-    let spq = libm::sqrt(nf * p * q);
-    let b = 1.15 + 2.53 * spq;
-    let a = -0.0873 + 0.0248 * b + 0.01 * p;
-    let c = nf * p + 0.5;
-    let vr = 0.92 - 4.2 / b;
-    let alpha = (2.83 + 5.1 / b) * spq;
-    let lpq = libm::log(p / q);
-    let m = libm::floor((nf + 1.0) * p);
-    let h = libm::lgamma(m + 1.0) + libm::lgamma(nf - m + 1.0);
-    loop {
-        let u = s.uniform() - 0.5;
-        let v = s.uniform_open0();
-        let us = 0.5 - u.abs();
-        let k = libm::floor((2.0 * a / us + b) * u + c);
-        if k < 0.0 || k > nf {
-            continue;
-        }
-        if us >= 0.07 && v <= vr {
-            return k as u64;
-        }
-        let lv = libm::log(v * alpha / (a / (us * us) + b));
-        if lv <= h - libm::lgamma(k + 1.0) - libm::lgamma(nf - k + 1.0) + (k - m) * lpq {
-            return k as u64;
+            BinomialKind::Btrs(Btrs { nf, b, a, c, vr, alpha, lpq, m, h }) => loop {
+                let u = s.uniform() - 0.5;
+                let v = s.uniform_open0();
+                let us = 0.5 - u.abs();
+                let k = libm::floor((2.0 * a / us + b) * u + c);
+                if k < 0.0 || k > nf {
+                    continue;
+                }
+                if us >= 0.07 && v <= vr {
+                    break k as u64;
+                }
+                let lv = libm::log(v * alpha / (a / (us * us) + b));
+                if lv <= h - libm::lgamma(k + 1.0) - libm::lgamma(nf - k + 1.0) + (k - m) * lpq {
+                    break k as u64;
+                }
+            },
+        };
+        if self.flip {
+            n - k
+        } else {
+            k
         }
     }
 }

@@ -677,62 +677,64 @@ impl State {
                 (None, Some(_)) => false,
                 (Some(queued), Some((_, pending))) => queued.before(pending),
             };
-            if !from_queue {
+            // What fires (a step, at t, why), with the clock to renew if it arrived
+            // spontaneously; window edges and the ends of modifiers fire nothing. One call
+            // of `fire` for both kinds of firing, so that it is inlined here.
+            let (t, step, forced, cause, renew) = if !from_queue {
                 let (c, pending) = arrival.expect("an arrival is pending");
                 let t = pending.time();
                 if t >= self.horizon {
                     break;
                 }
-                self.fire(m, self.clocks[c].step, None, Cause::Spontaneous, t, obs)?;
+                (t, self.clocks[c].step, None, Cause::Spontaneous, Some(c))
+            } else {
+                let Some((key, kind)) = self.queue.pop() else { break };
+                let t = key.time();
+                if t >= self.horizon {
+                    break;
+                }
+                match kind {
+                    Kind::Fire { step, branch, cause } => {
+                        let forced = (branch != NO_BRANCH).then_some(branch as usize);
+                        let cause = if cause == SCHEDULED {
+                            Cause::Scheduled { forced: forced.is_some() }
+                        } else if cause & EXCITED != 0 {
+                            Cause::Excited { by: (cause & !EXCITED) as usize }
+                        } else if cause & LOGGED != 0 {
+                            Cause::Logged { index: (cause & !LOGGED) as usize }
+                        } else {
+                            Cause::Triggered { trigger: cause as usize }
+                        };
+                        (t, step as usize, forced, cause, None)
+                    }
+                    Kind::WindowEdge { step } => {
+                        let s = step as usize;
+                        let c = self.clock_of[s] as usize;
+                        self.clocks[c].window_x = window_factor(m, s, t);
+                        self.reschedule_clock(c, t);
+                        continue;
+                    }
+                    Kind::ModifierEnd { step, branch, spec } => {
+                        let gone = &m.steps[step as usize].branches[branch as usize].modify[spec as usize];
+                        let s = gone.step;
+                        obs.on_modifier_end(s, t, gone.rate_x, gone.p_x);
+                        if gone.rate_x != 1.0 {
+                            self.rate_x[s] = self.rate_mods[s].end(gone.rate_x, &mut self.modifier_work);
+                        }
+                        if gone.p_x != 1.0 {
+                            self.p_x[s] = self.p_mods[s].end(gone.p_x, &mut self.modifier_work);
+                        }
+                        if gone.rate_x != 1.0 {
+                            self.reschedule_arrival(s, t);
+                        }
+                        // Neither the level nor the highest level moved: the trial goes on.
+                        continue;
+                    }
+                }
+            };
+            self.fire(m, step, forced, cause, t, obs)?;
+            if let Some(c) = renew {
                 self.renew_arrival(c, t);
-                if self.ended(m, t, obs) {
-                    return Ok(true);
-                }
-                if self.max_level >= rung {
-                    self.now = t;
-                    return Ok(false);
-                }
-                continue;
-            }
-            let Some((key, kind)) = self.queue.pop() else { break };
-            if key.time() >= self.horizon {
-                break;
-            }
-            let t = key.time();
-            match kind {
-                Kind::Fire { step, branch, cause } => {
-                    let forced = (branch != NO_BRANCH).then_some(branch as usize);
-                    let cause = if cause == SCHEDULED {
-                        Cause::Scheduled { forced: forced.is_some() }
-                    } else if cause & EXCITED != 0 {
-                        Cause::Excited { by: (cause & !EXCITED) as usize }
-                    } else if cause & LOGGED != 0 {
-                        Cause::Logged { index: (cause & !LOGGED) as usize }
-                    } else {
-                        Cause::Triggered { trigger: cause as usize }
-                    };
-                    self.fire(m, step as usize, forced, cause, t, obs)?;
-                }
-                Kind::WindowEdge { step } => {
-                    let s = step as usize;
-                    let c = self.clock_of[s] as usize;
-                    self.clocks[c].window_x = window_factor(m, s, t);
-                    self.reschedule_clock(c, t);
-                }
-                Kind::ModifierEnd { step, branch, spec } => {
-                    let gone = &m.steps[step as usize].branches[branch as usize].modify[spec as usize];
-                    let s = gone.step;
-                    obs.on_modifier_end(s, t, gone.rate_x, gone.p_x);
-                    if gone.rate_x != 1.0 {
-                        self.rate_x[s] = self.rate_mods[s].end(gone.rate_x, &mut self.modifier_work);
-                    }
-                    if gone.p_x != 1.0 {
-                        self.p_x[s] = self.p_mods[s].end(gone.p_x, &mut self.modifier_work);
-                    }
-                    if gone.rate_x != 1.0 {
-                        self.reschedule_arrival(s, t);
-                    }
-                }
             }
             if self.ended(m, t, obs) {
                 return Ok(true);
@@ -861,6 +863,7 @@ impl State {
 
     /// Starts clock `c`'s next wait at `t` (the trial's start, or its step's spontaneous
     /// firing): a fresh unit of hazard to spend, then the arrival at the rate in force.
+    #[inline(always)]
     fn renew_arrival(&mut self, c: usize, t: f64) {
         let step = self.clocks[c].step;
         let hazard = crate::sim::ziggurat::exp1(self.streams.get(step, Purpose::Arrival));
@@ -885,6 +888,7 @@ impl State {
     /// Exact for a rate that is constant between changes (the time-change theorem of
     /// Poisson processes); no hazard is spent before a forecast's origin, where only the
     /// logged past fires.
+    #[inline(always)]
     fn reschedule_clock(&mut self, c: usize, t: f64) {
         let origin = self.origin;
         let clock = &mut self.clocks[c];
@@ -940,6 +944,7 @@ impl State {
     }
 
     /// docs/scenario-language.md, "What firing a step means": what firing step `s` at time `t` means.
+    #[inline(always)]
     fn fire<O: Observer>(
         &mut self,
         m: &Model,
@@ -973,8 +978,8 @@ impl State {
         let branch = &step.branches[b];
         obs.on_fire(&Firing { time: t, step: s, branch: b, cause, level: self.level });
 
-        for &(tally, amount) in &branch.tallies {
-            let x = amount.sample(self.streams.get(s, Purpose::Tally));
+        for (&(tally, _), law) in branch.tallies.iter().zip(&branch.laws) {
+            let x = law.sample(self.streams.get(s, Purpose::Tally));
             self.tallies[tally] = self.tallies[tally].saturating_add(x);
             obs.on_tally(tally, x);
         }
@@ -1019,7 +1024,7 @@ impl State {
         // excited step, each after an exponential delay with mean decay_days.
         for x in &branch.excite {
             let stream = self.streams.get(s, Purpose::Excite);
-            let k = crate::sim::dist::poisson(stream, x.n);
+            let k = x.offspring.sample(stream);
             for _ in 0..k {
                 let d = x.decay_days * crate::sim::ziggurat::exp1(self.streams.get(s, Purpose::Excite));
                 self.push(

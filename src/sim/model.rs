@@ -2,7 +2,7 @@
 //! param substituted. This is all the engine sees; it cannot be built with dangling
 //! references or out-of-range numbers except through [`crate::scenario`].
 
-use crate::sim::dist::{Amount, Delay};
+use crate::sim::dist::{Amount, AmountLaw, Delay, PoissonLaw};
 
 /// Index of a level in the ladder (0 = lowest).
 pub(crate) type LevelIx = usize;
@@ -178,6 +178,8 @@ pub struct Branch {
     pub p: f64,
     /// Amounts added to tallies, in file order.
     pub tallies: Vec<(TallyIx, Amount)>,
+    /// The amounts ready to draw from, in the same order ([`Branch::prepare`]).
+    pub laws: Vec<AmountLaw>,
     /// Level change.
     pub level: LevelChange,
     /// Modifiers started.
@@ -186,6 +188,18 @@ pub struct Branch {
     pub excite: Vec<Excitation>,
     /// Triggers that react to this branch (of any step), in file order.
     pub reactions: Vec<usize>,
+}
+
+impl Branch {
+    /// Computes the laws its draws use (of its amounts and its excitations' offspring)
+    /// from their parameters: when the model is built and whenever a param changes them.
+    pub fn prepare(&mut self) {
+        self.laws.clear();
+        self.laws.extend(self.tallies.iter().map(|(_, a)| a.law()));
+        for x in &mut self.excite {
+            x.offspring = PoissonLaw::new(x.n);
+        }
+    }
 }
 
 /// What a branch does to the level.
@@ -224,6 +238,8 @@ pub struct Excitation {
     pub n: f64,
     /// Decay time of the kernel, in days (the mean delay of an offspring).
     pub decay_days: f64,
+    /// The law of the number of offspring, Poisson(n) ([`Branch::prepare`]).
+    pub offspring: PoissonLaw,
 }
 
 /// A reaction: fire `step` after `after` fires (optionally with a given branch).
@@ -391,14 +407,18 @@ impl Model {
         v
     }
 
-    /// Recomputes derived fields: each `"rest"` branch's p and every branch table.
+    /// Recomputes derived fields: each `"rest"` branch's p, every branch table and every
+    /// branch's laws.
     pub fn finish(&mut self) {
         for s in 0..self.steps.len() {
             self.finish_step(s);
+            for b in &mut self.steps[s].branches {
+                b.prepare();
+            }
         }
     }
 
-    /// [`Model::finish`] for one step.
+    /// [`Model::finish`] for one step's branch table (its laws apart).
     fn finish_step(&mut self, s: usize) {
         let step = &mut self.steps[s];
         if let Some(r) = step.rest {
@@ -481,14 +501,22 @@ impl Model {
         for (u, &v) in self.uncertain.iter().zip(values) {
             self.params[u.param].1 = v;
         }
-        // Only a branch's p feeds the derived fields: the steps whose branches were written.
-        let mut last = usize::MAX;
+        // A branch's p feeds its step's table, an amount or excitation its branch's laws:
+        // those of the steps and branches written.
+        let (mut last_step, mut last_branch) = (usize::MAX, (usize::MAX, usize::MAX));
         for &(role, _, _) in slots {
-            if let Field::BranchP(s, _) = role {
-                if s != last {
+            match role {
+                Field::BranchP(s, _) if s != last_step => {
                     self.finish_step(s);
-                    last = s;
+                    last_step = s;
                 }
+                Field::Amount(s, b, _) | Field::Dispersion(s, b, _) | Field::ExciteN(s, b, _)
+                    if (s, b) != last_branch =>
+                {
+                    self.steps[s].branches[b].prepare();
+                    last_branch = (s, b);
+                }
+                _ => {}
             }
         }
     }

@@ -683,6 +683,7 @@ impl Ctx {
                 id: bid.clone(),
                 label: braw.label.clone().unwrap_or(bid),
                 p,
+                laws: btallies.iter().map(|(_, a)| a.law()).collect(),
                 tallies: btallies,
                 level,
                 modify: Vec::new(),
@@ -717,6 +718,7 @@ impl Ctx {
                 label: "default".into(),
                 p: 1.0,
                 tallies: Vec::new(),
+                laws: Vec::new(),
                 level: LevelChange::None,
                 modify: Vec::new(),
                 excite: Vec::new(),
@@ -883,7 +885,13 @@ impl Ctx {
         let what = format!("excitation of `{}`", er.step.get_ref());
         let n = self.num(&er.n, &format!("n (branching ratio) of {what}"), Range01::NonNeg);
         let decay = self.num(&er.decay_days, &format!("decay_days of {what}"), Range01::Positive);
-        Some(model::Excitation { step: step?, n: n?, decay_days: decay? })
+        let n = n?;
+        Some(model::Excitation {
+            step: step?,
+            n,
+            decay_days: decay?,
+            offspring: crate::sim::dist::PoissonLaw::new(n),
+        })
     }
 
     /// `[[questions]]`: each names what answers it as `fired:STEP`, `level:LEVEL` or
