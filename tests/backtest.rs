@@ -200,6 +200,7 @@ fn the_command_writes_its_files() {
         .success();
     let text = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
     assert!(text.contains("coverage:"), "{text}");
+    assert!(text.lines().all(|l| l == l.trim_end()), "no line ends in spaces:\n{text}");
     let csv = std::fs::read_to_string(out.join("backtest.csv")).unwrap();
     assert!(csv.starts_with(
         "quantity,month,observed,sim_median,p25,p75,p5,p95,sim_mean,percentile,in_50,in_90,source\n"

@@ -971,6 +971,9 @@ fn check_accepts_every_bundled_scenario_and_prints_the_ladder() {
         for s in &m.steps {
             assert!(stdout.contains(&format!("  {}", s.id)), "step {}", s.id);
         }
+        for line in stdout.lines() {
+            assert_eq!(line, line.trim_end(), "{}: a line ends in spaces", path.display());
+        }
     }
 }
 

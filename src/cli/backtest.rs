@@ -149,7 +149,7 @@ pub(super) fn backtest(a: BacktestArgs) -> Result<(), Failure> {
             let inside = match (r.in_50, r.in_90) {
                 (true, _) => "50 90",
                 (false, true) => "   90",
-                _ => "  -  ",
+                _ => "  -",
             };
             t.push_str(&format!(
                 "  {:<24} {:<8} {:>8} {:>8} {:>13} {:>13} {:>5.0}%  {inside}\n",

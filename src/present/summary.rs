@@ -343,7 +343,14 @@ pub fn describe(model: &Model) -> String {
             let _ = writeln!(s, "  {v}: {}", shown_text(d));
         }
     }
-    s
+    // Columns padded for alignment leave spaces at the end of a line whose last column
+    // is empty (a param without a law, a branch without effects): none are printed.
+    let mut trimmed = String::with_capacity(s.len());
+    for line in s.lines() {
+        trimmed.push_str(line.trim_end());
+        trimmed.push('\n');
+    }
+    trimmed
 }
 
 /// The hindsight audit of `brink check --as-of`: every citation of a source published
