@@ -3,17 +3,17 @@
 //!
 //! Events are ordered by (time, sequence number): ties fire in the order they were
 //! scheduled, as in nexosim's queue. Spontaneous arrivals are an exact non-homogeneous
-//! Poisson process: each step with a rate has one pending arrival drawn for its current
-//! rate; whenever that rate changes (a window edge, a modifier starting or ending) the
-//! pending arrival is replaced by one drawn from the change time, which is exact because
-//! the exponential distribution is memoryless.
+//! Poisson process by a change of clock: each step with a rate spends a unit exponential
+//! draw of hazard at its current rate, and a change of rate (a window edge, a modifier
+//! starting or ending, a cap) rescales what is left of it (the time-change theorem), so
+//! the pending arrival moves without a new draw.
 //!
-//! Pending arrivals live in a small per-step table beside the event queue
-//! ([`crate::sim::queue`]), which holds every other event; the engine takes whichever of
-//! the queue's earliest event and the earliest arrival comes first. Replacing an arrival
-//! is then an overwrite, not a stale queue entry to pop later. Arrivals take their
-//! sequence numbers from the queue's counter, so the order is the one a single queue
-//! would give.
+//! Pending arrivals live beside the event queue ([`crate::sim::queue`]), which holds every
+//! other event: one `Clock` record per step with a rate, the records side by side. The
+//! engine takes whichever of the queue's earliest event and the earliest arrival comes
+//! first; moving an arrival is an overwrite, not a stale queue entry to pop later.
+//! Arrivals take their sequence numbers from the queue's counter, so the order is the
+//! one a single queue would give.
 //!
 //! An [`Engine`] borrows its model (with uncertain params, it owns a copy written per
 //! trial) and owns every buffer a trial needs, reused from trial to trial, so the steady

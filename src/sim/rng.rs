@@ -394,13 +394,15 @@ fn refill4(streams: [&mut Stream; 4]) {
     }
 }
 
-/// Computes the next block of eight streams at once, each state word of the eight side
-/// by side in one 256-bit register: [`refill4`] for CPUs with AVX2, which the caller checks
-/// at run time. The bits are the scalar ones (a test compares them with `rand_chacha`).
+/// Computes the next block of up to eight streams at once, each state word of the eight
+/// side by side in one 256-bit register: [`refill4`] for CPUs with AVX2, which the caller
+/// checks at run time. An empty lane computes a block of zeros that goes nowhere (eight
+/// lanes cost less than two scalar blocks). The bits are the scalar ones (a test compares
+/// them with `rand_chacha`).
 #[cfg(target_arch = "x86_64")]
-fn refill8(streams: [&mut Stream; 8]) {
+fn refill8(lanes: [Option<&mut Stream>; 8]) {
     // SAFETY: called only where `is_x86_feature_detected!("avx2")` held (see `prefill`).
-    unsafe { refill8_avx2(streams) }
+    unsafe { refill8_avx2(lanes) }
 }
 
 /// [`refill8`] itself.
@@ -409,9 +411,9 @@ fn refill8(streams: [&mut Stream; 8]) {
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn refill8_avx2(mut streams: [&mut Stream; 8]) {
+unsafe fn refill8_avx2(mut lanes: [Option<&mut Stream>; 8]) {
     use std::arch::x86_64::{__m256i, _mm256_loadu_si256};
-    let inputs: [[u32; 16]; 8] = std::array::from_fn(|i| streams[i].input());
+    let inputs: [[u32; 16]; 8] = std::array::from_fn(|i| lanes[i].as_ref().map_or([0; 16], |s| s.input()));
     // Word w of the eight blocks as one vector, transposed through a plain array.
     let init: [__m256i; 16] = std::array::from_fn(|w| {
         let lanes: [u32; 8] = std::array::from_fn(|b| inputs[b][w]);
@@ -419,14 +421,18 @@ unsafe fn refill8_avx2(mut streams: [&mut Stream; 8]) {
         unsafe { _mm256_loadu_si256(lanes.as_ptr().cast()) }
     });
     let mut x = init;
+    let mut nowhere = [[0u64; BLOCK]; 8];
     // SAFETY: AVX2 is enabled here, as the caller vouches; each stream's block goes to
-    // the last 8 words of its buffer.
+    // the last 8 words of its buffer, an empty lane's to its row of `nowhere`.
     unsafe {
         rounds8_lanes(&mut x);
-        let outs: [*mut u64; 8] = std::array::from_fn(|b| streams[b].buf[BUFFER - BLOCK..].as_mut_ptr());
+        let outs: [*mut u64; 8] = std::array::from_fn(|b| match &mut lanes[b] {
+            Some(s) => s.buf[BUFFER - BLOCK..].as_mut_ptr(),
+            None => nowhere[b].as_mut_ptr(),
+        });
         finish8(&x, &init, |b| outs[b]);
     }
-    for s in &mut streams {
+    for s in lanes.iter_mut().flatten() {
         s.counter = s.counter.wrapping_add(1);
         s.next = BUFFER - BLOCK;
     }
@@ -613,28 +619,30 @@ unsafe fn wide_blocks_avx2(input: &[u32; 16], out: &mut [u64; BUFFER]) {
 }
 
 /// Computes the first block of every stream in `streams` that is due one: eight at a time
-/// where the CPU has AVX2 (see [`refill8`]), then four at a time (see [`refill4`]); a
-/// remainder of one to three goes through the scalar block function. The streams yield
+/// where the CPU has AVX2 (see [`refill8`]; a remainder of four takes four lanes, of one
+/// the scalar block function, any other fills eight lanes), else four at a time (see
+/// [`refill4`]) and a remainder of one to three through the scalar block function. The streams yield
 /// the same numbers as without it: each block is the one its first draw would have
 /// computed.
 pub fn prefill<'a>(streams: impl IntoIterator<Item = &'a mut Stream>) {
     let mut due = streams.into_iter().filter(|s| s.due());
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        let mut lanes: [Option<&'a mut Stream>; 8] = Default::default();
         loop {
+            let mut lanes: [Option<&'a mut Stream>; 8] = Default::default();
             let mut n = 0;
             while n < 8 {
                 let Some(s) = due.next() else { break };
                 lanes[n] = Some(s);
                 n += 1;
             }
-            if n < 8 {
-                // What is left (fewer than eight) goes four at a time, then one by one.
-                let rest = lanes[..n].iter_mut().filter_map(Option::take);
-                return prefill4(rest);
+            match n {
+                0 => return,
+                // One block alone, or four in SSE2 lanes, cost less than eight lanes.
+                1 | 4 => return prefill4(lanes.into_iter().flatten()),
+                8 => refill8(lanes),
+                _ => return refill8(lanes),
             }
-            refill8(lanes.each_mut().map(|l| l.take().expect("eight lanes filled")));
         }
     }
     prefill4(due)
@@ -719,7 +727,16 @@ impl TrialStreams {
     fn warm_up(&mut self) {
         let slots = &self.slots;
         self.warm.retain(|&i| slots[i].drawn());
-        self.warm.sort_unstable();
+        if self.warm.len() < 3 {
+            // One or two blocks computed now cost about what they cost at their first
+            // draws, and a wrong guess costs a block: the slots are positioned lazily,
+            // and listed again then.
+            self.warm.clear();
+            return;
+        }
+        if !self.warm.is_sorted() {
+            self.warm.sort_unstable();
+        }
         for &i in &self.warm {
             self.epochs[i] = self.epoch;
             self.slots[i].restart_lineage(self.trial, PURPOSE_OF[i % PURPOSES], self.lineage);
