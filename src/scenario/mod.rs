@@ -318,3 +318,27 @@ mod patch_tests {
         assert!(amounts > 10 && excitations > 0, "{amounts} amounts, {excitations} excitations");
     }
 }
+
+#[cfg(test)]
+mod initial_level_tests {
+    use super::{compile_str, Overrides};
+
+    /// A trial ends when its level is at or above the lowest terminal level, so starting
+    /// above a terminal level is starting on one (docs/scenario-language.md: "The initial
+    /// level must not be terminal, or every trial would end at day 0"). Accepted, such a
+    /// scenario's trials end at their first event: before `advance` skipped the end check
+    /// after window edges and modifier ends (4dd332e), at the window edge of day 2, since
+    /// at the first firing; its results changed although they were to stay the same.
+    #[test]
+    fn an_initial_level_above_a_terminal_one_is_refused() {
+        let src = "[scenario]\nname = \"edge\"\nhorizon_days = 30\ninitial_level = \"after\"\n\
+                   [[levels]]\nid = \"calm\"\n[[levels]]\nid = \"war\"\nterminal = true\n\
+                   [[levels]]\nid = \"after\"\n\
+                   [[steps]]\nid = \"incident\"\nrate = 0.05\n\
+                   windows = [ { from_day = 2, to_day = 4, rate_x = 2.0 } ]\n";
+        assert!(
+            compile_str("edge.toml", src, &Overrides::default()).is_err(),
+            "a scenario that starts above a terminal level compiles"
+        );
+    }
+}
