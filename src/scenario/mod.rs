@@ -317,6 +317,39 @@ mod patch_tests {
         }
         assert!(amounts > 10 && excitations > 0, "{amounts} amounts, {excitations} excitations");
     }
+
+    /// Each field patched alone (a param feeding only that field) brings the laws drawn
+    /// from up to date: patching every field at once cannot tell, since one field's
+    /// recomputation of its branch also covers the branch's other fields (a dispersion
+    /// after its mean, an excitation's n after the branch's amounts).
+    #[test]
+    fn patching_any_one_field_recomputes_the_laws_it_feeds() {
+        let text = include_str!("../../benches/scenarios/dense.toml");
+        let compiled = compile_str("dense.toml", text, &Overrides::default()).expect("dense compiles");
+        let n = compiled.clone().numbers().len();
+        for i in 0..n {
+            let mut m = compiled.clone();
+            m.uncertain_fields = vec![(i, 0)];
+            let slots = m.patch_slots();
+            let role = slots[0].0;
+            // A value no field holds, valid for a probability and a mean alike.
+            m.patch(&slots, &[0.37]);
+            for (s, step) in m.steps.iter().enumerate() {
+                for (bi, b) in step.branches.iter().enumerate() {
+                    for ((_, amount), law) in b.tallies.iter().zip(&b.laws) {
+                        assert_eq!(*law, amount.law(), "{role:?} patched: the law of {amount:?} ({s}, {bi})");
+                    }
+                    for x in &b.excite {
+                        assert_eq!(
+                            x.offspring,
+                            crate::sim::dist::PoissonLaw::new(x.n),
+                            "{role:?} patched: an excitation of ({s}, {bi})"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
