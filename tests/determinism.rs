@@ -271,3 +271,43 @@ fn the_spread_across_parameter_draws_is_identical_whatever_the_thread_count() {
     // 12 draws in params.csv, a header and one row each.
     assert_eq!(std::fs::read_to_string(runs[0].join("params.csv")).unwrap().lines().count(), 13);
 }
+
+/// The portable block functions (what a CPU without AVX2 runs: four SSE2 lanes, or the
+/// scalar rounds) give the very trials the AVX2 ones give, end to end: the first blocks
+/// computed eight at a time, the busy streams' eight-block refills and the warm-up of the
+/// last trial's streams. On dense (busy streams, every amount family) and baghdad-2020
+/// (31 params drawn in every trial). The switch is process-wide; any other test that runs
+/// meanwhile draws the same numbers either way.
+#[test]
+fn trials_are_the_same_without_avx2() {
+    use brink::sim::engine::Engine;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (file, trials) in [("benches/scenarios/dense.toml", 150u64), ("scenarios/baghdad-2020.toml", 3000)] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let m = crate::util::model(&text);
+        let run = |portable: bool| {
+            brink::sim::rng::set_portable_blocks(portable);
+            let mut e = Engine::new(&m, 7);
+            let trials: Vec<_> = (0..trials)
+                .map(|i| {
+                    e.run(i).unwrap();
+                    let o = e.outcome();
+                    let reached: Vec<u64> = o.reached.iter().map(|x| x.to_bits()).collect();
+                    (
+                        o.end_day.to_bits(),
+                        o.final_level,
+                        o.max_level,
+                        reached,
+                        o.counts.to_vec(),
+                        o.tallies.to_vec(),
+                    )
+                })
+                .collect();
+            brink::sim::rng::set_portable_blocks(false);
+            trials
+        };
+        let (lanes, portable) = (run(false), run(true));
+        assert!(lanes.iter().map(|t| t.4.iter().sum::<u32>()).sum::<u32>() > 1000, "{file}: trials fire");
+        assert_eq!(lanes, portable, "{file}: the same trials with and without AVX2");
+    }
+}

@@ -632,7 +632,7 @@ impl<'m> Engine<'m> {
     /// Predictive mode: draws this trial's value of every uncertain param from its own
     /// stream and writes them into the engine's copy of the model.
     fn draw_params(&mut self, trial: u64) {
-        // Every param draws: their first blocks are computed four at a time.
+        // Every param draws: their first blocks are computed at once (see `rng::prefill`).
         for s in &mut self.param_streams {
             s.restart(trial, Purpose::Arrival);
         }
@@ -712,7 +712,10 @@ impl State {
                         let c = self.clock_of[s] as usize;
                         self.clocks[c].window_x = window_factor(m, s, t);
                         self.reschedule_clock(c, t);
-                        continue;
+                        match self.after_event(m, t, obs, rung) {
+                            Some(done) => return Ok(done),
+                            None => continue,
+                        }
                     }
                     Kind::ModifierEnd { step, branch, spec } => {
                         let gone = &m.steps[step as usize].branches[branch as usize].modify[spec as usize];
@@ -727,8 +730,10 @@ impl State {
                         if gone.rate_x != 1.0 {
                             self.reschedule_arrival(s, t);
                         }
-                        // Neither the level nor the highest level moved: the trial goes on.
-                        continue;
+                        match self.after_event(m, t, obs, rung) {
+                            Some(done) => return Ok(done),
+                            None => continue,
+                        }
                     }
                 }
             };
@@ -736,16 +741,27 @@ impl State {
             if let Some(c) = renew {
                 self.renew_arrival(c, t);
             }
-            if self.ended(m, t, obs) {
-                return Ok(true);
-            }
-            if self.max_level >= rung {
-                self.now = t;
-                return Ok(false);
+            if let Some(done) = self.after_event(m, t, obs, rung) {
+                return Ok(done);
             }
         }
         obs.on_end(self.end_day, self.end_reason);
         Ok(true)
+    }
+
+    /// After every event at `t` (docs/scenario-language.md, "Terminal levels"): `Some(true)`
+    /// if the trial ended, `Some(false)` if its highest level reached `rung` (paused at
+    /// `t`), `None` to go on.
+    #[inline(always)]
+    fn after_event<O: Observer>(&mut self, m: &Model, t: f64, obs: &mut O, rung: LevelIx) -> Option<bool> {
+        if self.ended(m, t, obs) {
+            return Some(true);
+        }
+        if self.max_level >= rung {
+            self.now = t;
+            return Some(false);
+        }
+        None
     }
 
     /// Ends the trial at `t` if its level reached a terminal one.
@@ -810,7 +826,8 @@ impl State {
             self.push(sc.day, Kind::Fire { step: sc.step as u32, branch, cause: SCHEDULED });
         }
         // Every step with a rate draws its first arrival now (but one whose rate is 0 in
-        // this trial, for which a block is computed in vain): four blocks at a time.
+        // this trial, for which a block is computed in vain): their first blocks at once
+        // (see `rng::prefill`).
         self.streams.prefill(Purpose::Arrival, &self.rate_steps);
         self.clocks.clear();
         for (s, step) in m.steps.iter().enumerate() {
@@ -978,6 +995,7 @@ impl State {
         let branch = &step.branches[b];
         obs.on_fire(&Firing { time: t, step: s, branch: b, cause, level: self.level });
 
+        debug_assert_eq!(branch.laws.len(), branch.tallies.len(), "every amount has its law");
         for (&(tally, _), law) in branch.tallies.iter().zip(&branch.laws) {
             let x = law.sample(self.streams.get(s, Purpose::Tally));
             self.tallies[tally] = self.tallies[tally].saturating_add(x);

@@ -216,10 +216,15 @@ impl Stream {
         self.next == BUFFER
     }
 
-    /// Whether the stream was drawn from since it was repositioned, but for a first block
-    /// computed in advance and left whole (see [`TrialStreams::begin`]).
+    /// Whether the stream was drawn from since it was repositioned: not if it computed
+    /// nothing, nor if all it computed is a first block left whole (computed in advance,
+    /// see [`TrialStreams::begin`]).
     fn drawn(&self) -> bool {
-        !(self.counter & BLOCK_INDEX == 1 && self.next == BUFFER - BLOCK)
+        match self.counter & BLOCK_INDEX {
+            0 => false,
+            1 => self.next != BUFFER - BLOCK,
+            _ => true,
+        }
     }
 
     /// Computes what the stream draws next: its first block in this (trial, purpose,
@@ -395,23 +400,15 @@ fn refill4(streams: [&mut Stream; 4]) {
 }
 
 /// Computes the next block of up to eight streams at once, each state word of the eight
-/// side by side in one 256-bit register: [`refill4`] for CPUs with AVX2, which the caller
-/// checks at run time. An empty lane computes a block of zeros that goes nowhere (eight
-/// lanes cost less than two scalar blocks). The bits are the scalar ones (a test compares
-/// them with `rand_chacha`).
-#[cfg(target_arch = "x86_64")]
-fn refill8(lanes: [Option<&mut Stream>; 8]) {
-    // SAFETY: called only where `is_x86_feature_detected!("avx2")` held (see `prefill`).
-    unsafe { refill8_avx2(lanes) }
-}
-
-/// [`refill8`] itself.
+/// side by side in one 256-bit register: [`refill4`] for CPUs with AVX2. An empty lane
+/// computes a block of zeros that goes nowhere (eight lanes cost less than two scalar
+/// blocks). The bits are the scalar ones (a test compares them with `rand_chacha`).
 ///
 /// # Safety
-/// The CPU must support AVX2.
+/// The CPU must support AVX2 ([`avx2`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn refill8_avx2(mut lanes: [Option<&mut Stream>; 8]) {
+unsafe fn refill8(mut lanes: [Option<&mut Stream>; 8]) {
     use std::arch::x86_64::{__m256i, _mm256_loadu_si256};
     let inputs: [[u32; 16]; 8] = std::array::from_fn(|i| lanes[i].as_ref().map_or([0; 16], |s| s.input()));
     // Word w of the eight blocks as one vector, transposed through a plain array.
@@ -438,12 +435,32 @@ unsafe fn refill8_avx2(mut lanes: [Option<&mut Stream>; 8]) {
     }
 }
 
+/// Whether the AVX2 block functions run: the CPU has AVX2 (checked at run time; the
+/// standard library caches the answer) and [`set_portable_blocks`] has not turned them off.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && !PORTABLE_BLOCKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// See [`set_portable_blocks`].
+static PORTABLE_BLOCKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Computes every block with the portable functions (four SSE2 lanes on x86-64, scalar
+/// elsewhere) even where the CPU has AVX2, for the whole process: what a CPU without AVX2
+/// runs, so that a test can compare its trials with the AVX2 ones. The numbers are the
+/// same either way; only the speed differs.
+#[doc(hidden)]
+pub fn set_portable_blocks(on: bool) {
+    PORTABLE_BLOCKS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The [`WIDE`] consecutive blocks from `input`'s counter on, into `out` in order: with
-/// AVX2 where the CPU has it (checked at run time, once per process by the standard
-/// library's cache), else four at a time, else one by one.
+/// AVX2 where it runs ([`avx2`]), else four lanes at a time ([`rounds4`]: SSE2 on x86-64,
+/// the scalar rounds elsewhere).
 fn wide_blocks(input: &[u32; 16], out: &mut [u64; BUFFER]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if avx2() {
         // SAFETY: AVX2 is available (checked just above).
         return unsafe { wide_blocks_avx2(input, out) };
     }
@@ -539,7 +556,8 @@ unsafe fn rounds8_lanes(x: &mut [std::arch::x86_64::__m256i; 16]) {
 /// 128-bit halves swapped), not 128 scalar moves.
 ///
 /// # Safety
-/// The CPU must support AVX2, and every `store(b)` must point to 8 writable u64.
+/// The CPU must support AVX2; every `store(b)` must point to 8 writable u64, the eight
+/// ranges must not overlap, and nothing else may read or write them during the call.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
@@ -627,7 +645,7 @@ unsafe fn wide_blocks_avx2(input: &[u32; 16], out: &mut [u64; BUFFER]) {
 pub fn prefill<'a>(streams: impl IntoIterator<Item = &'a mut Stream>) {
     let mut due = streams.into_iter().filter(|s| s.due());
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if avx2() {
         loop {
             let mut lanes: [Option<&'a mut Stream>; 8] = Default::default();
             let mut n = 0;
@@ -640,8 +658,10 @@ pub fn prefill<'a>(streams: impl IntoIterator<Item = &'a mut Stream>) {
                 0 => return,
                 // One block alone, or four in SSE2 lanes, cost less than eight lanes.
                 1 | 4 => return prefill4(lanes.into_iter().flatten()),
-                8 => refill8(lanes),
-                _ => return refill8(lanes),
+                // SAFETY: AVX2 is available (checked above).
+                8 => unsafe { refill8(lanes) },
+                // SAFETY: as above.
+                _ => return unsafe { refill8(lanes) },
             }
         }
     }

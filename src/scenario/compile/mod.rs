@@ -282,16 +282,20 @@ impl Ctx {
             Some(id) => self.level(id).unwrap_or(0),
             None => 0,
         };
-        if levels.get(initial_level).is_some_and(|l| l.terminal) {
+        // A trial ends once its level is at or above the lowest terminal level, so starting
+        // on one, or above one, would end every trial at once.
+        if let Some(t) = levels.iter().position(|l| l.terminal).filter(|&t| initial_level >= t) {
             let span = header.initial_level.as_ref().map(|s| s.span()).unwrap_or(doc.levels[0].span());
-            self.err(
-                span,
+            let what = if initial_level == t {
+                format!("the initial level `{}` is terminal", levels[initial_level].id)
+            } else {
                 format!(
-                    "the initial level `{}` is terminal: every trial would end at day 0",
-                    levels[initial_level].id
-                ),
-            )
-            .hint("start below a terminal level");
+                    "the initial level `{}` is above the terminal level `{}`",
+                    levels[initial_level].id, levels[t].id
+                )
+            };
+            self.err(span, format!("{what}: every trial would end at its first event"))
+                .hint("start below every terminal level");
         }
         (levels, initial_level)
     }
