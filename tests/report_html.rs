@@ -6,9 +6,24 @@
 use crate::util::{brink, bundled};
 use std::path::Path;
 
-fn report_source() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/present/report.rs");
-    std::fs::read_to_string(path).expect("src/present/report.rs")
+/// Every source file of the templates (`src/present/report/`, one per page), as (path, text).
+fn report_sources() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/present/report");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("src/present/report/")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".rs"))
+        .collect();
+    files.sort();
+    assert!(files.iter().any(|f| f == "mod.rs"), "src/present/report/ has no mod.rs");
+    files
+        .into_iter()
+        .map(|name| {
+            let path = format!("src/present/report/{name}");
+            let text = std::fs::read_to_string(dir.join(&name)).expect(&path);
+            (path, text)
+        })
+        .collect()
 }
 
 /// The code of each line, comments dropped (doc comments may name what they forbid).
@@ -18,32 +33,38 @@ fn code_lines(text: &str) -> Vec<(usize, &str)> {
 
 #[test]
 fn pages_come_from_templates_not_string_writes() {
-    let src = report_source();
-    let writes: Vec<String> = code_lines(&src)
-        .into_iter()
-        .filter(|(_, l)| l.contains("write!(") || l.contains("writeln!(") || l.contains("push_str(\"<"))
-        .map(|(n, l)| format!("src/present/report.rs:{n}: {}", l.trim()))
-        .collect();
+    let mut writes = Vec::new();
+    for (path, src) in report_sources() {
+        writes.extend(
+            code_lines(&src)
+                .into_iter()
+                .filter(|(_, l)| {
+                    l.contains("write!(") || l.contains("writeln!(") || l.contains("push_str(\"<")
+                })
+                .map(|(n, l)| format!("{path}:{n}: {}", l.trim())),
+        );
+    }
     assert!(writes.is_empty(), "HTML written by hand instead of a template:\n{}", writes.join("\n"));
 }
 
 #[test]
 fn only_the_style_sheet_and_charts_go_in_unescaped() {
-    let src = report_source();
     // The style sheet (compiled-in constants) and a chart brink drew (`InlineSvg`).
     let trusted = ["PreEscaped(CSS)", "PreEscaped(extra_css)", "PreEscaped(&self.0)"];
     let mut found = 0;
-    for (n, line) in code_lines(&src) {
-        let mut rest = line;
-        while let Some(i) = rest.find("PreEscaped(") {
-            let here = &rest[i..];
-            assert!(
-                trusted.iter().any(|t| here.starts_with(t)),
-                "src/present/report.rs:{n}: unescaped markup that is neither the style sheet nor a chart: {}",
-                line.trim()
-            );
-            found += 1;
-            rest = &here["PreEscaped(".len()..];
+    for (path, src) in report_sources() {
+        for (n, line) in code_lines(&src) {
+            let mut rest = line;
+            while let Some(i) = rest.find("PreEscaped(") {
+                let here = &rest[i..];
+                assert!(
+                    trusted.iter().any(|t| here.starts_with(t)),
+                    "{path}:{n}: unescaped markup that is neither the style sheet nor a chart: {}",
+                    line.trim()
+                );
+                found += 1;
+                rest = &here["PreEscaped(".len()..];
+            }
         }
     }
     assert_eq!(found, trusted.len(), "each trusted kind of markup is spliced in one place");
