@@ -1,7 +1,10 @@
 //! The page of `brink backtest`: how much of the observed record falls inside the
 //! simulated intervals, every observed value beside its interval, and the fan chart.
 
-use super::{figure_markup, manifest_section, page, params_section, responsive, text, BACKTEST_CSS};
+use super::{
+    figure_markup, manifest_section, page, params_section, responsive, scenario_and_variant, text,
+    BACKTEST_CSS,
+};
 use crate::output::manifest::Manifest;
 use maud::html;
 
@@ -33,8 +36,7 @@ pub(crate) fn backtest_html(v: &BacktestView<'_>) -> String {
             "\n"
             h1 { (text(&m.scenario_title)) ": backtest" } "\n"
             p.sub {
-                "Scenario " code { (text(&m.scenario_name)) } ", variant "
-                code { (text(m.variant.as_deref().unwrap_or("baseline"))) } ": "
+                (scenario_and_variant(m)) ": "
                 (m.trials) " trials, seed " (m.seed) ", against " code { (text(v.observed_file)) } "."
             }
             "\n"

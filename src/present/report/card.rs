@@ -5,7 +5,7 @@
 //! baseline) and, its path line, the comparison page's card.
 
 use super::epistemic::drivers_of_top;
-use super::{dash, text, uncertain_count, CSS};
+use super::{dash, scenario_and_variant, text, uncertain_count, CSS};
 use crate::output::results::Results;
 use crate::output::text::{distinct, odds, pct, pct_bounds, thousands};
 use crate::sim::stats::{spearman_family_bound, spearman_holds_zero};
@@ -38,7 +38,6 @@ pub fn headline_css() -> String {
 /// and the card adds the paired difference from the baseline.
 pub(super) fn run_card(r: &Results, served: Option<&Served>) -> Markup {
     let m = &r.manifest;
-    let variant = m.variant.as_deref().unwrap_or("baseline");
     let top = r.levels.last().expect("a results folder has levels");
     let spread_row = r.epistemic.iter().find(|e| e.param.is_empty() && e.level == top.level);
     let across = spread_row.and_then(|e| e.p_p5.zip(e.p_p95));
@@ -50,7 +49,7 @@ pub(super) fn run_card(r: &Results, served: Option<&Served>) -> Markup {
             "\n"
             h1 { (text(&m.scenario_title)) } "\n"
             p.sub {
-                "Scenario " code { (text(&m.scenario_name)) } ", variant " code { (text(variant)) }
+                (scenario_and_variant(m))
                 @if served.is_some() && !m.sets.is_empty() { ", set " code { (text(&m.sets.join(", "))) } }
                 ": " (r.trials_text()) ", seed " (m.seed) ", " (m.horizon_days) " days"
                 @if let Some(s) = &m.start { " from " (text(s)) }

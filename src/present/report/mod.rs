@@ -285,6 +285,14 @@ fn manifest_section(m: &Manifest, extra: &[(&str, String)]) -> Markup {
     }
 }
 
+/// "Scenario `name`, variant `variant`": how a page's subtitle names what it ran.
+fn scenario_and_variant(m: &Manifest) -> Markup {
+    html! {
+        "Scenario " code { (text(&m.scenario_name)) } ", variant "
+        code { (text(m.variant.as_deref().unwrap_or("baseline"))) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 use super::card::run_card;
 use super::epistemic::{epistemic_figures, epistemic_section};
 use super::{dash, figure_markup, manifest_section, page, params_section, responsive, text, uncertain_count};
-use crate::output::results::Results;
+use crate::output::results::{LevelRow, Results};
 use crate::output::text::{pct, pct_bounds};
 use crate::present::charts::{self, ChartError, ChartOptions, CHARTS};
 use maud::{html, Markup};
@@ -56,19 +56,13 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
                 @for l in &r.levels {
                     @let row = r.epistemic.iter().find(|e| e.param.is_empty() && e.level == l.level);
                     tr {
-                        td { code { (text(&l.level)) } @if l.terminal { " (terminal)" } }
-                        td { (text(&l.label)) }
-                        td.n { (pct(l.p_reached)) }
+                        (level_cells(l))
                         td.n {
                             @if let Some((lo, hi)) = row.and_then(|e| e.p_p5.zip(e.p_p95)) {
                                 (pct(lo)) " – " (pct(hi))
                             }
                         }
-                        td.n { (dash(pct_bounds(l.p_reached, l.p_low, l.p_high))) }
-                        td.n { (l.trials_reached) }
-                        td.n { (day(l.day_p10)) }
-                        td.n { (day(l.day_p50)) }
-                        td.n { (day(l.day_p90)) }
+                        (reached_cells(l))
                     }
                     "\n"
                 }
@@ -81,16 +75,7 @@ pub fn html(r: &Results, opts: &ChartOptions) -> Result<String, ChartError> {
             }
             "\n"
             @for l in &r.levels {
-                tr {
-                    td { code { (text(&l.level)) } @if l.terminal { " (terminal)" } }
-                    td { (text(&l.label)) }
-                    td.n { (pct(l.p_reached)) }
-                    td.n { (dash(pct_bounds(l.p_reached, l.p_low, l.p_high))) }
-                    td.n { (l.trials_reached) }
-                    td.n { (day(l.day_p10)) }
-                    td.n { (day(l.day_p50)) }
-                    td.n { (day(l.day_p90)) }
-                }
+                tr { (level_cells(l)) (reached_cells(l)) }
                 "\n"
             }
         }
@@ -249,4 +234,26 @@ fn reproduce(r: &Results) -> String {
         c.push_str(&format!(" --set {s}"));
     }
     c
+}
+
+/// A level's first cells in the levels table: its id (marked if terminal), its label, and
+/// P(reached).
+fn level_cells(l: &LevelRow) -> Markup {
+    html! {
+        td { code { (text(&l.level)) } @if l.terminal { " (terminal)" } }
+        td { (text(&l.label)) }
+        td.n { (pct(l.p_reached)) }
+    }
+}
+
+/// A level's last cells in the levels table: the Monte Carlo interval of P(reached), the
+/// trials that reached it, and the days by which 10%, 50% and 90% of those had.
+fn reached_cells(l: &LevelRow) -> Markup {
+    html! {
+        td.n { (dash(pct_bounds(l.p_reached, l.p_low, l.p_high))) }
+        td.n { (l.trials_reached) }
+        td.n { (day(l.day_p10)) }
+        td.n { (day(l.day_p50)) }
+        td.n { (day(l.day_p90)) }
+    }
 }

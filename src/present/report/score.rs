@@ -1,7 +1,10 @@
 //! The page of `brink score`: whether brink's forecasts of a logged past beat the
 //! climatology, by how much, target by target, and how calibrated they are (PIT).
 
-use super::{figure_markup, manifest_section, page, params_section, responsive, text, BACKTEST_CSS};
+use super::{
+    figure_markup, manifest_section, page, params_section, responsive, scenario_and_variant, text,
+    BACKTEST_CSS,
+};
 use crate::output::manifest::Manifest;
 use maud::html;
 
@@ -59,8 +62,7 @@ pub(crate) fn score_html(v: &ScorePage<'_>) -> String {
             "\n"
             h1 { (text(&m.scenario_title)) ": forecasts scored" } "\n"
             p.sub {
-                "Scenario " code { (text(&m.scenario_name)) } ", variant "
-                code { (text(m.variant.as_deref().unwrap_or("baseline"))) } ", against "
+                (scenario_and_variant(m)) ", against "
                 code { (text(v.events_file)) } ". " (text(&v.design)) " " (text(&v.params_line))
             }
             "\n"
