@@ -482,6 +482,10 @@ struct State {
     /// and `p_x`.
     rate_mods: Vec<Multipliers>,
     p_mods: Vec<Multipliers>,
+    /// Whether a modifier has started in this trial. Until one does, every `rate_x` and
+    /// `p_x` is 1 and no multiplier is active, so starting a trial and continuing a paused
+    /// one skip those four per-step lists (most scenarios have no modifier at all).
+    modifiers_on: bool,
     // Per trial.
     trial: u64,
     level: LevelIx,
@@ -535,6 +539,7 @@ impl<'m> Engine<'m> {
             p_x: vec![1.0; n],
             rate_mods: vec![Multipliers::default(); n],
             p_mods: vec![Multipliers::default(); n],
+            modifiers_on: false,
             trial: 0,
             level: model.initial_level,
             max_level: model.initial_level,
@@ -789,10 +794,13 @@ impl State {
         self.first_arrival = None;
         self.fired = 0;
         self.counts.fill(0);
-        self.rate_x.fill(1.0);
-        self.p_x.fill(1.0);
-        for x in self.rate_mods.iter_mut().chain(&mut self.p_mods) {
-            x.clear();
+        if self.modifiers_on {
+            self.rate_x.fill(1.0);
+            self.p_x.fill(1.0);
+            for x in self.rate_mods.iter_mut().chain(&mut self.p_mods) {
+                x.clear();
+            }
+            self.modifiers_on = false;
         }
         self.level = m.initial_level;
         self.max_level = m.initial_level;
@@ -1024,6 +1032,7 @@ impl State {
         }
 
         for (i, spec) in branch.modify.iter().enumerate() {
+            self.modifiers_on = true;
             obs.on_modifier_start(spec, t + spec.days);
             if spec.rate_x != 1.0 {
                 self.rate_x[spec.step] =

@@ -147,6 +147,7 @@ impl State {
             p_x,
             rate_mods,
             p_mods,
+            modifiers_on,
             trial,
             level,
             max_level,
@@ -176,10 +177,14 @@ impl State {
         copy_vec(&mut self.clock_of, clock_of);
         copy_vec(&mut self.rate_steps, rate_steps);
         self.first_arrival = *first_arrival;
-        copy_vec(&mut self.rate_x, rate_x);
-        copy_vec(&mut self.p_x, p_x);
-        copy_vec(&mut self.rate_mods, rate_mods);
-        copy_vec(&mut self.p_mods, p_mods);
+        // Both without a modifier started: both lists of multipliers are all 1 already.
+        if self.modifiers_on || *modifiers_on {
+            copy_vec(&mut self.rate_x, rate_x);
+            copy_vec(&mut self.p_x, p_x);
+            copy_vec(&mut self.rate_mods, rate_mods);
+            copy_vec(&mut self.p_mods, p_mods);
+        }
+        self.modifiers_on = *modifiers_on;
         self.trial = *trial;
         self.level = *level;
         self.max_level = *max_level;

@@ -183,6 +183,7 @@ pub fn set_portable_blocks(on: bool) {
 /// The [`WIDE`](super::WIDE) consecutive blocks from `input`'s counter on, into `out` in order: with
 /// AVX2 where it runs ([`avx2`]), else four lanes at a time ([`rounds4`]: SSE2 on x86-64,
 /// the scalar rounds elsewhere).
+#[inline]
 pub(super) fn wide_blocks(input: &[u32; 16], out: &mut [u64; BUFFER]) {
     #[cfg(target_arch = "x86_64")]
     if avx2() {
@@ -367,6 +368,7 @@ unsafe fn wide_blocks_avx2(input: &[u32; 16], out: &mut [u64; BUFFER]) {
 /// and a remainder of one to three through the scalar block function. The streams yield
 /// the same numbers as without it: each block is the one its first draw would have
 /// computed.
+#[inline]
 pub fn prefill<'a>(streams: impl IntoIterator<Item = &'a mut Stream>) {
     let mut due = streams.into_iter().filter(|s| s.due());
     #[cfg(target_arch = "x86_64")]
