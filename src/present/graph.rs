@@ -41,7 +41,7 @@ fn step_notes(step: &Step) -> Vec<String> {
     if let Some(r) = step.rate {
         let mut t = format!("spontaneous: rate {}/day", num(r));
         for w in &step.windows {
-            let _ = write!(t, ", x{} on days {}-{}", num(w.rate_x), num(w.from), num(w.to));
+            let _ = write!(t, ", x{} on days {} to {}", num(w.rate_x), num(w.from), num(w.to));
         }
         how.push(t);
     }

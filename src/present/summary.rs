@@ -1,7 +1,7 @@
 //! The terminal summary of a run, and the readable form of a scenario for `brink check`.
 
 use crate::analysis::epistemic::SpreadCounts;
-use crate::output::text::{num, pct, pct_bounds};
+use crate::output::text::{num, pct, pct_bounds, sig};
 
 /// "[lo, hi]".
 fn bracket((lo, hi): (String, String)) -> String {
@@ -227,10 +227,11 @@ pub fn describe(model: &Model) -> String {
     for step in &model.steps {
         let mut how = Vec::new();
         if let Some(r) = step.rate {
-            how.push(format!("{}/day ({:.1}/month)", num(r), r * 30.4375));
+            // Two significant figures: a rate of 0.00105/day is 0.032/month, not 0.0.
+            how.push(format!("{}/day ({}/month)", num(r), sig(r * 30.4375, 2)));
         }
         for w in &step.windows {
-            how.push(format!("x{} on days {}-{}", num(w.rate_x), num(w.from), num(w.to)));
+            how.push(format!("x{} on days {} to {}", num(w.rate_x), num(w.from), num(w.to)));
         }
         if let Some(m) = step.max {
             how.push(format!("at most {m}"));

@@ -369,9 +369,12 @@ mod initial_level_tests {
                    [[levels]]\nid = \"after\"\n\
                    [[steps]]\nid = \"incident\"\nrate = 0.05\n\
                    windows = [ { from_day = 2, to_day = 4, rate_x = 2.0 } ]\n";
-        assert!(
-            compile_str("edge.toml", src, &Overrides::default()).is_err(),
-            "a scenario that starts above a terminal level compiles"
-        );
+        let Err(d) = compile_str("edge.toml", src, &Overrides::default()) else {
+            panic!("a scenario that starts above a terminal level compiles")
+        };
+        let text = d.render();
+        for want in ["edge.toml:4:17", "the initial level `after` is above the terminal level `war`", "on `calm`"] {
+            assert!(text.contains(want), "`{want}` not in:\n{text}");
+        }
     }
 }

@@ -294,8 +294,13 @@ impl Ctx {
                     levels[initial_level].id, levels[t].id
                 )
             };
-            self.err(span, format!("{what}: every trial would end at its first event"))
-                .hint("start below every terminal level");
+            let below: Vec<String> = levels[..t].iter().map(|l| format!("`{}`", l.id)).collect();
+            let hint = match below.len() {
+                0 => "the first level is terminal: put a level below it to start on".to_owned(),
+                1 => format!("start below every terminal level: on {}", below[0]),
+                _ => format!("start below every terminal level: on one of {}", below.join(", ")),
+            };
+            self.err(span, format!("{what}: every trial would end at its first event")).hint(hint);
         }
         (levels, initial_level)
     }
