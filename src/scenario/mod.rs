@@ -373,7 +373,9 @@ mod initial_level_tests {
             panic!("a scenario that starts above a terminal level compiles")
         };
         let text = d.render();
-        for want in ["edge.toml:4:17", "the initial level `after` is above the terminal level `war`", "on `calm`"] {
+        for want in
+            ["edge.toml:4:17", "the initial level `after` is above the terminal level `war`", "on `calm`"]
+        {
             assert!(text.contains(want), "`{want}` not in:\n{text}");
         }
     }
