@@ -101,20 +101,6 @@ impl<'m> Engine<'m> {
     }
 }
 
-impl Clone for Multipliers {
-    fn clone(&self) -> Self {
-        Multipliers { groups: self.groups.clone() }
-    }
-
-    /// Reuses the groups' buffer: continuing a paused trial allocates nothing (and a step
-    /// no modifier ever touched costs one comparison).
-    fn clone_from(&mut self, o: &Self) {
-        if !(self.groups.is_empty() && o.groups.is_empty()) {
-            self.groups.clone_from(&o.groups);
-        }
-    }
-}
-
 /// `dst.clone_from(src)`, but nothing at all when both are empty (most of a paused
 /// trial's lists are): continuing a paused trial copies some 30 lists.
 #[inline]
